@@ -1,0 +1,187 @@
+// Package config turns command-line flags and BANGUI_* environment variables
+// into a validated Config. Flags win over the environment, which wins over
+// the defaults.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything the panel needs to start.
+type Config struct {
+	Listen         string         // TCP address the HTTP server listens on
+	BasePath       string         // URL prefix without trailing slash: "" or "/bangui"
+	DataDir        string         // directory for BanGUI's own database
+	Socket         string         // default fail2ban socket, offered on the setup page
+	ConfigDir      string         // default fail2ban config dir, offered on the setup page
+	ClientPath     string         // fail2ban-client executable, for reload and restart
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed
+	LogLevel       slog.Level
+	ShutdownGrace  time.Duration // how long in-flight requests may take at shutdown
+}
+
+// setting describes one configuration value: its flag, environment name,
+// default and how to apply a string to the Config.
+type setting struct {
+	name  string
+	def   string
+	usage string
+	apply func(*Config, string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"listen", "127.0.0.1:8080", "address to listen on (host:port)", func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("want host:port, for example 127.0.0.1:8080")
+			}
+			c.Listen = v
+			return nil
+		}},
+		{"base-path", "/", "URL path the panel is served under, for example /bangui/", func(c *Config, v string) error {
+			p, err := NormalizeBasePath(v)
+			c.BasePath = p
+			return err
+		}},
+		{"data-dir", "./data", "directory for BanGUI's own database (created if missing)", func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.DataDir = filepath.Clean(v)
+			return nil
+		}},
+		{"socket", "/var/run/fail2ban/fail2ban.sock", "fail2ban control socket (default offered at setup)", func(c *Config, v string) error {
+			c.Socket = v
+			return requireAbsolute(v)
+		}},
+		{"config-dir", "/etc/fail2ban", "fail2ban configuration directory (default offered at setup)", func(c *Config, v string) error {
+			c.ConfigDir = v
+			return requireAbsolute(v)
+		}},
+		{"fail2ban-client", "fail2ban-client", "path of the fail2ban-client program (used for reload and restart)", func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.ClientPath = v
+			return nil
+		}},
+		{"trusted-proxies", "127.0.0.0/8,::1/128", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-* headers are trusted", func(c *Config, v string) error {
+			ps, err := ParsePrefixes(v)
+			c.TrustedProxies = ps
+			return err
+		}},
+		{"log-level", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
+			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"shutdown-grace", "15s", "how long in-flight requests may run at shutdown", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("want a positive duration such as 15s")
+			}
+			c.ShutdownGrace = d
+			return nil
+		}},
+	}
+}
+
+// EnvName is the environment variable that sets the named setting.
+func EnvName(setting string) string {
+	return "BANGUI_" + strings.ToUpper(strings.ReplaceAll(setting, "-", "_"))
+}
+
+// ErrHelp is returned by Load when --help was asked for; usage has been printed.
+var ErrHelp = flag.ErrHelp
+
+// Load builds a Config from args (without the program name) and the
+// environment lookup function. Usage and errors go to out.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var cfg Config
+	fs := flag.NewFlagSet("bangui", flag.ContinueOnError)
+	fs.SetOutput(out)
+	all := settings()
+	values := make(map[string]*string, len(all))
+	for _, s := range all {
+		values[s.name] = fs.String(s.name, s.def, fmt.Sprintf("%s (env %s)", s.usage, EnvName(s.name)))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: bangui [flags]\n\nFlags override BANGUI_* environment variables, which override the defaults.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, s := range all {
+		v := *values[s.name]
+		source := "--" + s.name
+		if !set[s.name] {
+			if ev := getenv(EnvName(s.name)); ev != "" {
+				v, source = ev, EnvName(s.name)
+			}
+		}
+		if err := s.apply(&cfg, v); err != nil {
+			return cfg, fmt.Errorf("invalid %s %q: %w", source, v, err)
+		}
+	}
+	return cfg, nil
+}
+
+// LoadFromOS is Load with the process's own arguments and environment.
+func LoadFromOS(args []string) (Config, error) {
+	return Load(args, os.Getenv, os.Stderr)
+}
+
+// NormalizeBasePath turns "/", "", "bangui", "/bangui/" into "" or "/bangui".
+func NormalizeBasePath(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "?#\\ \t") || strings.Contains(v, "..") || strings.Contains(v, "//") {
+		return "", errors.New("want a plain path such as /bangui/")
+	}
+	v = strings.Trim(v, "/")
+	if v == "" {
+		return "", nil
+	}
+	return "/" + v, nil
+}
+
+// ParsePrefixes parses a comma-separated list of CIDR ranges or single IPs.
+func ParsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func requireAbsolute(p string) error {
+	if !filepath.IsAbs(p) {
+		return errors.New("must be an absolute path")
+	}
+	return nil
+}

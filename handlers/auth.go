@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/services"
+	"bangui/views"
+)
+
+func (s *Server) loginForm(c echo.Context) error {
+	if s.sm.GetBool(c.Request().Context(), sessAuth) {
+		return c.Redirect(http.StatusSeeOther, s.safeNext(c.QueryParam("next")))
+	}
+	return s.render(c, http.StatusOK, views.LoginPage("", c.QueryParam("next")), nil)
+}
+
+func (s *Server) loginSubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	ip := c.RealIP()
+	next := c.FormValue("next")
+	if wait := s.throttle.Wait(ip, s.now()); wait > 0 {
+		msg := fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
+		return s.render(c, http.StatusTooManyRequests, views.LoginPage(msg, next), nil)
+	}
+	ok, err := services.CheckPassword(ctx, s.settings, c.FormValue("password"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		delay := s.throttle.Fail(ip, s.now())
+		s.log.Info("failed login", "ip", ip, "request_id", requestID(c))
+		// Answer only after the delay, so one client cannot guess quickly.
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		msg := fmt.Sprintf("Wrong password. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
+		if delay > 500*time.Millisecond {
+			msg = fmt.Sprintf("Wrong password. Each further failure makes you wait longer (this one: %s).", seconds(delay))
+		}
+		return s.render(c, http.StatusUnauthorized, views.LoginPage(msg, next), nil)
+	}
+	s.throttle.Reset(ip)
+	if err := s.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sm.Put(ctx, sessAuth, true)
+	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
+	s.rotateCSRF(ctx)
+	return s.redirect(c, s.safeNext(next))
+}
+
+func (s *Server) logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := s.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sm.Remove(ctx, sessAuth)
+	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
+	s.rotateCSRF(ctx)
+	s.flash(c, "info", "You have been logged out.")
+	return s.redirect(c, s.url("/login"))
+}
+
+// safeNext returns next when it is a relative path inside the panel, else
+// the dashboard: the login form must not redirect anywhere else.
+func (s *Server) safeNext(next string) string {
+	home := s.url("/")
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n\t") {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return home
+	}
+	base := s.cfg.BasePath
+	if base != "" && u.Path != base && !strings.HasPrefix(u.Path, base+"/") {
+		return home
+	}
+	switch s.stripBase(u.Path) {
+	case "/login", "/logout", "/setup", "/setup/probe":
+		return home
+	}
+	return next
+}
+
+func seconds(d time.Duration) string {
+	v := d.Seconds()
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f s", v)
+	}
+	return fmt.Sprintf("%.1f s", v)
+}

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"bangui/views"
+)
+
+// wantsFragment decides, once for the whole app, whether a request gets a
+// fragment (htmx swap) or the full page (first load, boost, history restore).
+func wantsFragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" &&
+		r.Header.Get("HX-Boosted") != "true" &&
+		r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// render writes page, or fragment when the request is an htmx swap and a
+// fragment is given. The component is rendered into a buffer first, so a
+// template error becomes a clean error page instead of half a page.
+func (s *Server) render(c echo.Context, status int, page, fragment templ.Component) error {
+	comp := page
+	if fragment != nil && wantsFragment(c.Request()) {
+		comp = fragment
+	}
+	return s.renderComponent(c, status, comp)
+}
+
+func (s *Server) renderComponent(c echo.Context, status int, comp templ.Component) error {
+	h := c.Response().Header()
+	h.Add("Vary", "HX-Request")
+	h.Set("Cache-Control", "no-store")
+	ctx := views.WithRequest(c.Request().Context(), s.viewRequest(c))
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := comp.Render(ctx, buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// viewRequest gathers the per-request values the components read.
+func (s *Server) viewRequest(c echo.Context) views.Request {
+	ctx := c.Request().Context()
+	r := views.Request{
+		BasePath: s.cfg.BasePath,
+		Path:     s.stripBase(c.Request().URL.Path),
+		Asset:    func(name string) string { return s.url("/assets/" + s.assets.Path(name)) },
+		Version:  s.version,
+	}
+	if hasSession(ctx) {
+		r.CSRFToken = s.csrfToken(ctx)
+		r.Authenticated = s.sm.GetBool(ctx, sessAuth)
+		if raw := s.sm.PopString(ctx, sessFlash); raw != "" {
+			_ = json.Unmarshal([]byte(raw), &r.Flashes)
+		}
+	}
+	return r
+}
+
+// flash queues a message for the next rendered page.
+func (s *Server) flash(c echo.Context, kind, msg string) {
+	ctx := c.Request().Context()
+	var list []views.Flash
+	if raw := s.sm.GetString(ctx, sessFlash); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &list)
+	}
+	list = append(list, views.Flash{Kind: kind, Message: msg})
+	b, _ := json.Marshal(list)
+	s.sm.Put(ctx, sessFlash, string(b))
+}

@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes registers every route. This function is the table of contents of
+// the HTTP interface.
+func (s *Server) routes(e *echo.Echo) {
+	base := s.cfg.BasePath
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "path", c.Request().URL.Path, "request_id", requestID(c), "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLogger())
+	e.Use(s.securityHeaders)
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+
+	g := e.Group(base)
+	// Public: no session, no setup guard.
+	g.GET("/assets/*", func(c echo.Context) error {
+		s.assets.ServeHTTP(c.Response(), c.Request(), c.Param("*"))
+		return nil
+	})
+	g.GET("/healthz", s.healthz)
+	g.GET("/readyz", s.readyz)
+	if base != "" {
+		e.GET(base, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, base+"/") })
+	}
+
+	// Pages: session → setup guard → auth → CSRF.
+	open := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.csrf}
+	private := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.requireAuth, s.csrf}
+
+	g.GET("/setup", s.setupForm, open...)
+	g.POST("/setup", s.setupSubmit, open...)
+	g.POST("/setup/probe", s.setupProbe, open...)
+	g.GET("/login", s.loginForm, open...)
+	g.POST("/login", s.loginSubmit, open...)
+	g.POST("/logout", s.logout, private...)
+
+	g.GET("/", s.dashboard, private...)
+	for _, sec := range sections {
+		g.GET(sec.path, s.section(sec), private...)
+	}
+	if s.testRoutes != nil {
+		s.testRoutes(e, g)
+	}
+	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}
+
+// stripBase returns the request path below the base path.
+func (s *Server) stripBase(p string) string {
+	p = strings.TrimPrefix(p, s.cfg.BasePath)
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// url returns the absolute path of an in-app path.
+func (s *Server) url(p string) string { return s.cfg.BasePath + p }

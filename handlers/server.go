@@ -1,0 +1,129 @@
+// Package handlers is BanGUI's HTTP layer: Echo routes, middleware and the
+// handlers that call services and render views.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"bangui/assets"
+	"bangui/config"
+	"bangui/repo"
+	"bangui/services"
+)
+
+// Deps are what the HTTP layer needs; main.go builds them.
+type Deps struct {
+	Config   config.Config
+	DB       *bun.DB
+	Sessions repo.Sessions
+	Fail2ban *services.Fail2ban
+	Assets   *assets.Set
+	Logger   *slog.Logger
+	Version  string
+}
+
+// Server carries the handlers' dependencies and per-process state.
+type Server struct {
+	cfg      config.Config
+	db       *bun.DB
+	settings *repo.SettingsStore
+	setup    *services.Setup
+	sm       *scs.SessionManager
+	f2b      *services.Fail2ban
+	assets   *assets.Set
+	log      *slog.Logger
+	version  string
+	throttle *services.LoginThrottle
+	now      func() time.Time
+
+	setupDone  atomic.Bool                            // cached once true
+	panel      atomic.Pointer[services.PanelSettings] // settings chosen at setup
+	testRoutes func(e *echo.Echo, g *echo.Group)      // test-only extra routes
+}
+
+// Session keys.
+const (
+	sessAuth   = "auth"
+	sessCSRF   = "csrf"
+	sessFlash  = "flash"
+	cookieName = "bangui_session"
+)
+
+// anonymousLifetime bounds sessions that never logged in (they only carry a CSRF token).
+const anonymousLifetime = 12 * time.Hour
+
+// New builds the Echo instance with every route and middleware.
+func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
+	s := &Server{
+		cfg:      d.Config,
+		db:       d.DB,
+		settings: repo.NewSettingsStore(d.DB),
+		setup:    services.NewSetup(d.DB),
+		f2b:      d.Fail2ban,
+		assets:   d.Assets,
+		log:      d.Logger,
+		version:  d.Version,
+		throttle: services.NewLoginThrottle(),
+		now:      time.Now,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	sm := scs.New()
+	sm.Store = d.Sessions.(scs.Store)
+	sm.Lifetime = anonymousLifetime
+	sm.Cookie.Name = cookieName
+	s.sm = sm
+
+	done, err := s.setup.Done(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if done {
+		s.setupDone.Store(true)
+		ps, err := services.LoadPanelSettings(ctx, s.settings)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.panel.Store(&ps)
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s.configureProxyTrust(e)
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, s, nil
+}
+
+// configureProxyTrust makes RealIP and Scheme believe forwarded headers only
+// from the configured proxy ranges.
+func (s *Server) configureProxyTrust(e *echo.Echo) {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range s.cfg.TrustedProxies {
+		n := &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	e.SchemeExtractor = echo.ExtractSchemeFromHeaders(opts...)
+}
+
+// panelSettings returns the settings chosen at setup (defaults before setup).
+func (s *Server) panelSettings() services.PanelSettings {
+	if p := s.panel.Load(); p != nil {
+		return *p
+	}
+	return services.PanelSettings{Socket: s.cfg.Socket, ConfigDir: s.cfg.ConfigDir, Location: time.UTC, SessionDuration: time.Hour}
+}
+
+// isHTMX reports whether the request came from htmx (boosted or not).
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }

@@ -1,0 +1,109 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/fail2ban"
+	"bangui/services"
+	"bangui/views"
+)
+
+func (s *Server) setupForm(c echo.Context) error {
+	d := s.panelSettings()
+	f := views.SetupForm{
+		Socket:         d.Socket,
+		ConfigDir:      d.ConfigDir,
+		Timezone:       localZoneName(),
+		SessionMinutes: "60",
+	}
+	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
+}
+
+func (s *Server) setupSubmit(c echo.Context) error {
+	in := services.SetupInput{
+		Password:       c.FormValue(views.FieldPassword),
+		Confirm:        c.FormValue(views.FieldConfirm),
+		Socket:         c.FormValue(views.FieldSocket),
+		ConfigDir:      c.FormValue(views.FieldConfigDir),
+		Timezone:       c.FormValue(views.FieldTimezone),
+		SessionMinutes: c.FormValue(views.FieldSessionMinutes),
+	}
+	ps, err := s.setup.Complete(c.Request().Context(), in)
+	var verr *services.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		f := views.SetupForm{Socket: in.Socket, ConfigDir: in.ConfigDir, Timezone: in.Timezone,
+			SessionMinutes: in.SessionMinutes, Errors: verr.Fields}
+		return s.render(c, http.StatusUnprocessableEntity, views.SetupPage(f), nil)
+	case errors.Is(err, services.ErrSetupDone):
+		s.setupDone.Store(true)
+		return echo.NewHTTPError(http.StatusConflict, "Setup has already been completed; it cannot be run again.")
+	case err != nil:
+		return err
+	}
+	s.panel.Store(&ps)
+	s.f2b.Connect(ps.Socket)
+	s.setupDone.Store(true)
+	s.flash(c, "success", "Setup is complete. Log in with your new master password.")
+	return s.redirect(c, s.url("/login"))
+}
+
+// setupProbe checks the socket path from the form and explains what it found.
+func (s *Server) setupProbe(c echo.Context) error {
+	path := c.FormValue(views.FieldSocket)
+	view := probeView(fail2ban.Probe(c.Request().Context(), path), path)
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.ProbeResult(view))
+	}
+	// Without JavaScript the Test button posts the whole form: show it again
+	// with the result and the values typed so far (but never the passwords).
+	f := views.SetupForm{Socket: path, ConfigDir: c.FormValue(views.FieldConfigDir),
+		Timezone: c.FormValue(views.FieldTimezone), SessionMinutes: c.FormValue(views.FieldSessionMinutes), Probe: view}
+	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
+}
+
+// probeView turns a probe result into a message and the steps that fix it.
+func probeView(r fail2ban.ProbeResult, path string) *views.ProbeView {
+	v := &views.ProbeView{Detail: r.Detail}
+	switch r.Status {
+	case fail2ban.ProbeOK:
+		v.OK = true
+		v.Title = "Connected: fail2ban " + r.Version + " answers on this socket."
+		v.Detail = ""
+	case fail2ban.ProbeMissing:
+		v.Title = "There is no socket at " + path + "."
+		v.Fix = []string{
+			"Check that fail2ban is running: systemctl status fail2ban.",
+			"Check the socket path: it is the \"socket\" value in fail2ban.conf or fail2ban.local.",
+			"In a container, mount the directory /var/run/fail2ban, not the socket file: fail2ban recreates the file on every restart.",
+		}
+	case fail2ban.ProbePermission:
+		v.Title = "Permission denied: BanGUI may not use this socket."
+		v.Fix = []string{
+			"Run BanGUI as root, like fail2ban-client, or",
+			"give BanGUI's user access through a group: an ACL on the socket directory (setfacl -m g:bangui:rx /var/run/fail2ban) and on the socket (setfacl -m g:bangui:rw /var/run/fail2ban/fail2ban.sock), reapplied after each fail2ban restart (for example with ExecStartPost in a systemd drop-in).",
+		}
+	case fail2ban.ProbeNotSocket:
+		v.Title = "This path exists but is not a socket."
+		v.Fix = []string{"Enter the path of fail2ban's control socket, usually /var/run/fail2ban/fail2ban.sock."}
+	case fail2ban.ProbeRefused:
+		v.Title = "The socket exists but nothing answers: fail2ban is probably stopped."
+		v.Fix = []string{"Start fail2ban: systemctl start fail2ban, then test again."}
+	default:
+		v.Title = "Something answered on this socket, but it is not fail2ban."
+		v.Fix = []string{"Check that the path belongs to fail2ban and not to another service."}
+	}
+	return v
+}
+
+// localZoneName is the server's own IANA zone when it has one, else UTC.
+func localZoneName() string {
+	if name := time.Local.String(); name != "Local" && name != "" {
+		return name
+	}
+	return "UTC"
+}

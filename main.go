@@ -1,0 +1,125 @@
+// Command bangui serves a web panel to monitor, manage and configure fail2ban.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work on hosts without /usr/share/zoneinfo
+
+	"bangui/assets"
+	"bangui/config"
+	"bangui/handlers"
+	"bangui/jobs"
+	"bangui/repo"
+	"bangui/services"
+)
+
+//go:generate go tool templ generate -path views
+
+// Version is the panel's version, set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bangui:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cfg, err := config.LoadFromOS(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg, log)
+}
+
+// serve runs the panel until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, err := repo.OpenApp(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	sessions := repo.NewSessionStore(db)
+	ps, err := services.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
+	if err != nil {
+		return err
+	}
+	socket := cfg.Socket
+	if ps.Socket != "" {
+		socket = ps.Socket
+	}
+	set, err := assets.New()
+	if err != nil {
+		return fmt.Errorf("assets: %w", err)
+	}
+	e, _, err := handlers.New(ctx, handlers.Deps{
+		Config:   cfg,
+		DB:       db,
+		Sessions: sessions,
+		Fail2ban: services.NewFail2ban(socket),
+		Assets:   set,
+		Logger:   log,
+		Version:  Version,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+
+	jobCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		jobs.CleanupSessions(jobCtx, sessions, 10*time.Minute, log)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() {
+		log.Info("BanGUI listening", "addr", "http://"+cfg.Listen+cfg.BasePath+"/", "data_dir", cfg.DataDir, "version", Version)
+		serveErr <- srv.ListenAndServe()
+	}()
+
+	select {
+	case err := <-serveErr:
+		stopJobs()
+		<-jobsDone
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopJobs()
+	<-jobsDone
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package repo is BanGUI's storage layer: the repository interfaces the
+// services depend on, their bun implementations on SQLite, the migrations,
+// the scs session store and the read-only reader of fail2ban's database.
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/migrate"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"bangui/repo/migrations"
+)
+
+// DBFileName is the name of BanGUI's own database inside the data dir.
+const DBFileName = "bangui.sqlite3"
+
+// OpenApp opens (creating if needed) BanGUI's own database in dataDir and
+// applies every pending migration.
+func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("repo: create data dir: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dataDir, DBFileName))
+	if err != nil {
+		return nil, fmt.Errorf("repo: data dir: %w", err)
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_foreign_keys", "1")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(4)
+	sqldb.SetMaxIdleConns(4)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+	}
+	if err := Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Migrate applies every migration not yet applied. Running it again is a no-op.
+func Migrate(ctx context.Context, db *bun.DB) error {
+	ms, err := migrations.New()
+	if err != nil {
+		return fmt.Errorf("repo: load migrations: %w", err)
+	}
+	m := migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("repo: init migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("repo: migrate: %w", err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

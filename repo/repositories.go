@@ -1,0 +1,87 @@
+package repo
+
+import (
+	"context"
+	"time"
+
+	"bangui/models"
+)
+
+// The interfaces below are the Go form of the original BanGUI's repository
+// protocols. Services depend on them; the structs in this package implement
+// them on bun and SQLite. Every method takes the request's context first.
+
+// Sessions persists web sessions (see SessionStore).
+type Sessions interface {
+	FindCtx(ctx context.Context, token string) (data []byte, found bool, err error)
+	CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error
+	DeleteCtx(ctx context.Context, token string) error
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Settings persists the panel's key/value settings (see SettingsStore).
+type Settings interface {
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string) error
+	Delete(ctx context.Context, key string) error
+	All(ctx context.Context) (map[string]string, error)
+	SetMany(ctx context.Context, values map[string]string) error
+}
+
+// Blocklists persists blocklist sources.
+type Blocklists interface {
+	Create(ctx context.Context, name, url string, enabled bool) (int64, error)
+	Get(ctx context.Context, id int64) (models.BlocklistSource, error)
+	List(ctx context.Context) ([]models.BlocklistSource, error)
+	ListEnabled(ctx context.Context) ([]models.BlocklistSource, error)
+	Update(ctx context.Context, src models.BlocklistSource) error
+	Delete(ctx context.Context, id int64) error
+}
+
+// ImportLogs persists the outcome of each import.
+type ImportLogs interface {
+	Add(ctx context.Context, entry models.ImportLog) (int64, error)
+	List(ctx context.Context, sourceID *int64, page models.Page) ([]models.ImportLog, int64, error)
+	Last(ctx context.Context) (models.ImportLog, error)
+}
+
+// ImportRuns tracks imports by source and content hash so re-runs are idempotent.
+type ImportRuns interface {
+	BySourceAndHash(ctx context.Context, sourceID int64, contentHash string) (models.ImportRun, error)
+	CreatePending(ctx context.Context, sourceID int64, contentHash string) (int64, error)
+	MarkCompleted(ctx context.Context, runID, imported, skipped int64) error
+	MarkFailed(ctx context.Context, runID int64, message string) error
+}
+
+// GeoCache persists geo lookups, including failed ones (nil country).
+type GeoCache interface {
+	LoadAll(ctx context.Context) ([]models.GeoCacheEntry, error)
+	Unresolved(ctx context.Context) ([]string, error)
+	CountUnresolved(ctx context.Context) (int64, error)
+	Upsert(ctx context.Context, entries []models.GeoCacheEntry) (int64, error)
+	DeleteUnseenSince(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// HistoryArchive keeps every ban event BanGUI has seen, beyond fail2ban's purge.
+type HistoryArchive interface {
+	Archive(ctx context.Context, events []models.ArchivedBan) (inserted int64, err error)
+	MaxTimeOfBan(ctx context.Context) (time.Time, bool, error)
+	Page(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
+	Purge(ctx context.Context, olderThan time.Time) (int64, error)
+}
+
+// Fail2BanDB reads fail2ban's own database, read-only.
+type Fail2BanDB interface {
+	Summary(ctx context.Context) (models.BansSummary, error)
+	Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
+	CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error)
+	CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error)
+	CountsByJail(ctx context.Context, f models.HistoryFilter) (total int64, perJail []models.JailCount, err error)
+	HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error)
+}
+
+// Compile-time checks that the implementations satisfy their interfaces.
+var (
+	_ Sessions = (*SessionStore)(nil)
+	_ Settings = (*SettingsStore)(nil)
+)

@@ -1,0 +1,74 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"bangui/models"
+)
+
+// SettingsStore keeps key/value settings in the settings table.
+type SettingsStore struct {
+	db bun.IDB
+}
+
+// NewSettingsStore returns a store on db (a *bun.DB or a transaction).
+func NewSettingsStore(db bun.IDB) *SettingsStore {
+	return &SettingsStore{db: db}
+}
+
+// Get returns a setting's value, or ErrNotFound.
+func (s *SettingsStore) Get(ctx context.Context, key string) (string, error) {
+	var row models.Setting
+	if err := s.db.NewSelect().Model(&row).Where("key = ?", key).Scan(ctx); err != nil {
+		return "", fmt.Errorf("repo: get setting %s: %w", key, notFound(err))
+	}
+	return row.Value, nil
+}
+
+// Set stores a setting, replacing any previous value.
+func (s *SettingsStore) Set(ctx context.Context, key, value string) error {
+	return s.SetMany(ctx, map[string]string{key: value})
+}
+
+// Delete removes a setting; removing an absent key is not an error.
+func (s *SettingsStore) Delete(ctx context.Context, key string) error {
+	if _, err := s.db.NewDelete().Model((*models.Setting)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
+		return fmt.Errorf("repo: delete setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// All returns every setting.
+func (s *SettingsStore) All(ctx context.Context) (map[string]string, error) {
+	var rows []models.Setting
+	if err := s.db.NewSelect().Model(&rows).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("repo: list settings: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
+// SetMany stores several settings in one statement.
+func (s *SettingsStore) SetMany(ctx context.Context, values map[string]string) error {
+	if len(values) == 0 {
+		return nil
+	}
+	rows := make([]models.Setting, 0, len(values))
+	for k, v := range values {
+		rows = append(rows, models.Setting{Key: k, Value: v})
+	}
+	_, err := s.db.NewInsert().Model(&rows).
+		On("CONFLICT (key) DO UPDATE").
+		Set("value = EXCLUDED.value").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("repo: save settings: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package views
+
+// SetupForm is what the setup page shows and re-shows after a failed submit.
+// Passwords are never echoed back.
+type SetupForm struct {
+	Socket         string
+	ConfigDir      string
+	Timezone       string
+	SessionMinutes string
+	Errors         map[string][]string // field name → messages
+	Probe          *ProbeView
+}
+
+// ProbeView explains what the socket probe found and how to fix it.
+type ProbeView struct {
+	OK     bool
+	Title  string
+	Detail string
+	Fix    []string
+}
+
+// Field names of the setup form, shared by the view and the handler.
+const (
+	FieldPassword       = "password"
+	FieldConfirm        = "password_confirm"
+	FieldSocket         = "socket"
+	FieldConfigDir      = "config_dir"
+	FieldTimezone       = "timezone"
+	FieldSessionMinutes = "session_minutes"
+)
+
+func (f SetupForm) errs(field string) []string { return f.Errors[field] }
+
+func errID(field string) string { return field + "-error" }
+
+func describedBy(errs []string, field string, hint bool) string {
+	ids := ""
+	if hint {
+		ids = field + "-hint"
+	}
+	if len(errs) > 0 {
+		if ids != "" {
+			ids += " "
+		}
+		ids += errID(field)
+	}
+	return ids
+}
+
+func ariaInvalid(errs []string) string {
+	if len(errs) > 0 {
+		return "true"
+	}
+	return "false"
+}

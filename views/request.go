@@ -1,0 +1,95 @@
+// Package views holds the templ components that render every page and
+// fragment, and the small view models they take.
+package views
+
+import (
+	"context"
+	"strings"
+
+	"github.com/a-h/templ"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    string // "success", "error" or "info"
+	Message string
+}
+
+// Request carries the per-request values every component may need. Handlers
+// put it into the context with WithRequest before rendering.
+type Request struct {
+	BasePath      string // "" or "/bangui"
+	Path          string // current path below BasePath, for the active nav entry
+	CSRFToken     string
+	Authenticated bool
+	Flashes       []Flash
+	Asset         func(name string) string // full URL of an embedded asset
+	Version       string
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying r.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the Request in ctx, or a zero Request.
+func RequestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
+}
+
+// URL returns the absolute path of an in-app path such as "/jails".
+func URL(ctx context.Context, p string) string {
+	return RequestFrom(ctx).BasePath + p
+}
+
+// SafeURL is URL as a templ.SafeURL for href and action attributes.
+func SafeURL(ctx context.Context, p string) templ.SafeURL {
+	return templ.SafeURL(URL(ctx, p))
+}
+
+func assetURL(ctx context.Context, name string) string {
+	r := RequestFrom(ctx)
+	if r.Asset == nil {
+		return r.BasePath + "/assets/missing/" + name
+	}
+	return r.Asset(name)
+}
+
+func csrfHeaders(ctx context.Context) string {
+	// The token is base64url and holds no quote, but keep the JSON honest.
+	tok := strings.NewReplacer(`"`, "", `\`, "").Replace(RequestFrom(ctx).CSRFToken)
+	return `{"X-CSRF-Token":"` + tok + `"}`
+}
+
+// navEntry is one item of the main navigation.
+type navEntry struct {
+	Path  string
+	Label string
+}
+
+var navEntries = []navEntry{
+	{"/", "Dashboard"},
+	{"/map", "World map"},
+	{"/jails", "Jails"},
+	{"/history", "History"},
+	{"/blocklists", "Blocklists"},
+	{"/config", "Configuration"},
+}
+
+func isActive(ctx context.Context, p string) bool {
+	cur := RequestFrom(ctx).Path
+	if p == "/" {
+		return cur == "/" || cur == ""
+	}
+	return cur == p || strings.HasPrefix(cur, p+"/")
+}
+
+func ariaCurrent(ctx context.Context, p string) string {
+	if isActive(ctx, p) {
+		return "page"
+	}
+	return "false"
+}
