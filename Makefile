@@ -1,0 +1,35 @@
+# BanGUI — the two commands a new user needs are `make run` and `make test`.
+GO ?= go
+BIN ?= bangui
+
+.PHONY: run test build generate check fmt vet unit e2e
+
+## run: start the panel on http://127.0.0.1:8080/ with data in ./data
+run:
+	$(GO) run .
+
+## test: install the test packages when root, then run every test (unit, fail2ban, browser)
+test:
+	./scripts/test-deps.sh
+	$(GO) test -count=1 ./...
+
+## build: a single static binary
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate -path views
+
+## check: what CI checks besides the tests
+check:
+	$(GO) tool templ generate -path views
+	git diff --exit-code -- views
+	test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$'))"
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+e2e:
+	$(GO) test -count=1 -v ./e2e/

@@ -1,0 +1,60 @@
+package assets
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+)
+
+// htmxSHA256 is the hash recorded in VENDOR.md for js/htmx.min.js 2.0.11.
+const htmxSHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+
+func TestVendoredHTMXMatchesRecordedHash(t *testing.T) {
+	b, err := fs.ReadFile(files, "js/htmx.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != htmxSHA256 {
+		t.Fatalf("htmx.min.js sha256 %s, want %s", got, htmxSHA256)
+	}
+	vendor, err := os.ReadFile("VENDOR.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(vendor), htmxSHA256) || !strings.Contains(string(vendor), "2.0.11") {
+		t.Fatal("VENDOR.md does not record htmx's version and hash")
+	}
+}
+
+func TestHashedURLsChangeWithContent(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Path("css/app.css")
+	hash, name, _ := strings.Cut(p, "/")
+	if name != "css/app.css" || len(hash) != 12 {
+		t.Fatalf("Path = %q", p)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), p)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), ":root") {
+		t.Fatalf("serving %s: %d", p, rec.Code)
+	}
+	// Conditional requests are answered without a body.
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, req, p)
+	if rec.Code != 304 {
+		t.Fatalf("If-None-Match: %d", rec.Code)
+	}
+	if s.Path("css/none.css") != "missing/css/none.css" {
+		t.Fatal("unknown asset got a hash")
+	}
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Load(nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:8080" || cfg.BasePath != "" || cfg.DataDir != "data" ||
+		cfg.Socket != "/var/run/fail2ban/fail2ban.sock" || cfg.ConfigDir != "/etc/fail2ban" ||
+		cfg.ClientPath != "fail2ban-client" || len(cfg.TrustedProxies) != 2 {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+func TestFlagsBeatEnvironmentBeatsDefaults(t *testing.T) {
+	e := env(map[string]string{"BANGUI_LISTEN": "127.0.0.1:9000", "BANGUI_BASE_PATH": "/env/", "BANGUI_DATA_DIR": "/tmp/envdata"})
+	cfg, err := Load([]string{"--base-path", "/bangui/"}, e, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9000" || cfg.BasePath != "/bangui" || cfg.DataDir != "/tmp/envdata" {
+		t.Fatalf("precedence: %+v", cfg)
+	}
+}
+
+func TestInvalidValuesNameTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--listen", "8080"}, nil, "--listen"},
+		{nil, map[string]string{"BANGUI_LISTEN": "nonsense"}, "BANGUI_LISTEN"},
+		{[]string{"--base-path", "/a/../b"}, nil, "--base-path"},
+		{[]string{"--socket", "relative.sock"}, nil, "--socket"},
+		{[]string{"--config-dir", "etc"}, nil, "--config-dir"},
+		{[]string{"--trusted-proxies", "10.0.0.0/8,bogus"}, nil, "--trusted-proxies"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level"},
+		{nil, map[string]string{"BANGUI_SHUTDOWN_GRACE": "-1s"}, "BANGUI_SHUTDOWN_GRACE"},
+		{[]string{"stray"}, nil, "unexpected argument"},
+	} {
+		_, err := Load(tc.args, env(tc.env), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: err %v, want it to name %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestHelpListsEverySettingWithDefaults(t *testing.T) {
+	var out bytes.Buffer
+	_, err := Load([]string{"--help"}, env(nil), &out)
+	if !errors.Is(err, ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, s := range settings() {
+		if !strings.Contains(out.String(), "-"+s.name) || !strings.Contains(out.String(), EnvName(s.name)) {
+			t.Errorf("--help does not list %s / %s", s.name, EnvName(s.name))
+		}
+	}
+	if !strings.Contains(out.String(), `(default "127.0.0.1:8080")`) {
+		t.Error("--help does not show defaults")
+	}
+}
+
+func TestNormalizeBasePath(t *testing.T) {
+	for in, want := range map[string]string{"/": "", "": "", "bangui": "/bangui", "/bangui/": "/bangui", "/a/b/": "/a/b"} {
+		if got, err := NormalizeBasePath(in); err != nil || got != want {
+			t.Errorf("NormalizeBasePath(%q) = %q, %v", in, got, err)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"bangui/models"
+)
+
+func TestOpenAppMigratesIdempotentlyWithPragmas(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := OpenApp(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = OpenApp(ctx, dir) // second start: nothing to apply, no error
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v", mode, err)
+	}
+	var fk, busy int
+	db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+	db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy)
+	if fk != 1 || busy != 5000 {
+		t.Fatalf("foreign_keys=%d busy_timeout=%d", fk, busy)
+	}
+	for _, table := range []string{"settings", "sessions", "blocklist_sources", "import_log", "import_runs", "geo_cache", "history_archive"} {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", table).Scan(&n); err != nil || n != 1 {
+			t.Errorf("table %s missing", table)
+		}
+	}
+	var applied int
+	db.QueryRowContext(ctx, "SELECT count(*) FROM bun_migrations").Scan(&applied)
+	if applied != 1 {
+		t.Fatalf("%d migrations recorded after two starts, want 1", applied)
+	}
+}
+
+func TestSessionStoreKeepsOnlyTokenHashes(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenApp(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := NewSessionStore(db)
+	now := time.Now()
+	if err := st.CommitCtx(ctx, "live-token", []byte("data1"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitCtx(ctx, "live-token", []byte("data2"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitCtx(ctx, "old-token", []byte("x"), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b, found, err := st.FindCtx(ctx, "live-token")
+	if err != nil || !found || string(b) != "data2" {
+		t.Fatalf("find live: %q %v %v", b, found, err)
+	}
+	if _, found, _ := st.FindCtx(ctx, "old-token"); found {
+		t.Fatal("expired session found")
+	}
+	var tokens []string
+	db.NewSelect().Model((*models.Session)(nil)).Column("token").Scan(ctx, &tokens)
+	for _, tok := range tokens {
+		if strings.Contains(tok, "token") || len(tok) != 64 {
+			t.Fatalf("stored token %q is not a SHA-256 hex digest", tok)
+		}
+	}
+	n, err := st.DeleteExpired(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpired = %d, %v", n, err)
+	}
+	if err := st.DeleteCtx(ctx, "live-token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := st.FindCtx(ctx, "live-token"); found {
+		t.Fatal("deleted session found")
+	}
+}
+
+func TestSettingsStore(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenApp(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := NewSettingsStore(db)
+	if _, err := st.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+	if err := st.SetMany(ctx, map[string]string{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Set(ctx, "a", "3"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.All(ctx)
+	if err != nil || all["a"] != "3" || all["b"] != "2" || len(all) != 2 {
+		t.Fatalf("All = %v, %v", all, err)
+	}
+	if err := st.Delete(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, "b"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted key: %v", err)
+	}
+}

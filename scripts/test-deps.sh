@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages the tests need are installed. As root it
+# installs the missing ones; otherwise it names them and carries on (the
+# tests that need them skip, or fail when CI=true).
+set -euo pipefail
+need=()
+command -v fail2ban-server >/dev/null 2>&1 || need+=(fail2ban)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages for the tests: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The Debian packages may start services we do not want: tests run their own.
+  systemctl disable --now fail2ban nginx >/dev/null 2>&1 || true
+  service fail2ban stop >/dev/null 2>&1 || true
+  service nginx stop >/dev/null 2>&1 || true
+else
+  echo "Missing Debian packages for the full test suite: ${need[*]}"
+  echo "Install them with: sudo apt-get install ${need[*]}"
+fi
