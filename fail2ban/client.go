@@ -307,10 +307,20 @@ func isTimeout(err error) bool {
 // opErr builds the error for a failed operation; when the context is done its
 // error takes precedence over the classification of err.
 func (c *Client) opErr(ctx context.Context, op string, err error, kinds []error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		kinds = []error{cerr}
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && isTimeout(err) && !time.Now().Before(d) {
+		// The socket deadline was the context's; its timer may not have
+		// fired yet.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
 		if errors.Is(cerr, context.DeadlineExceeded) {
-			kinds = append(kinds, ErrTimeout)
+			// Keep the classification (a dial that timed out is still
+			// unreachable), but lead with the context error.
+			rest := slices.DeleteFunc(slices.Clone(kinds), func(k error) bool { return k == ErrTimeout })
+			kinds = append([]error{cerr, ErrTimeout}, rest...)
+		} else {
+			kinds = []error{cerr}
 		}
 		if err == cerr {
 			err = nil
