@@ -61,10 +61,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	socket := cfg.Socket
+	socket, confDir := cfg.Socket, cfg.ConfigDir
 	if ps.Socket != "" {
-		socket = ps.Socket
+		socket, confDir = ps.Socket, ps.ConfigDir
 	}
+	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
+	status := services.NewStatusProbe(f2b)
 	set, err := assets.New()
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
@@ -73,7 +75,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Config:   cfg,
 		DB:       db,
 		Sessions: sessions,
-		Fail2ban: services.NewFail2ban(socket),
+		Fail2ban: f2b,
+		Status:   status,
+		Jails:    services.NewJails(f2b, status, repo.NewHistoryArchiveStore(db)),
 		Assets:   set,
 		Logger:   log,
 		Version:  Version,
@@ -92,11 +96,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 
 	jobCtx, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		jobs.CleanupSessions(jobCtx, sessions, 10*time.Minute, log)
-	}()
+	var background jobs.Group
+	background.Every(jobCtx, 10*time.Minute, jobs.CleanupSessions(sessions, log))
+	background.Every(jobCtx, 30*time.Second, func(ctx context.Context) { status.Refresh(ctx) })
 
 	serveErr := make(chan error, 1)
 	go func() {
@@ -107,7 +109,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	select {
 	case err := <-serveErr:
 		stopJobs()
-		<-jobsDone
+		background.Wait()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
@@ -116,7 +118,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
 	stopJobs()
-	<-jobsDone
+	background.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -48,6 +48,11 @@ type Client struct {
 	// beforeRetry, when set, runs right before the second dial attempt
 	// (tests use it to make the socket appear).
 	beforeRetry func()
+
+	// Commands that only newer servers know, detected by trying them once
+	// (see feature).
+	statusAll feature // "status --all short" (fail2ban >= 1.1)
+	getIdle   feature // "get <jail> idle"
 }
 
 // Option configures a Client.
@@ -115,44 +120,112 @@ func (c *Client) Call(ctx context.Context, args ...string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, c.opErr(ctx, "wait for a free slot", ctx.Err(), nil)
-	}
-	defer func() { <-c.sem }()
-
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	conn, err := c.dial(ctx, deadline)
+	var v any
+	var cmdErr error
+	err = c.exchange(ctx, [][]byte{req}, func(_ int, reply []byte) {
+		v, cmdErr = DecodeReply(reply)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if err := conn.SetDeadline(deadline); err != nil {
-		return nil, c.opErr(ctx, "set deadline", err, nil)
+	return v, cmdErr
+}
+
+// Result is the outcome of one command of a CallMany batch.
+type Result struct {
+	Value any   // decoded payload, as returned by Call
+	Err   error // the command's own error (*CommandError, *ProtocolError, encoding error)
+}
+
+// CallMany sends several commands over a single connection, one after the
+// other, and returns one Result per command in the same order. It uses one
+// dial and one concurrency slot; the per-call timeout applies to each
+// command.
+//
+// A command that fail2ban rejects, or whose reply cannot be decoded, only
+// sets its own Result.Err. Failures of the connection itself (dial, I/O,
+// timeout, oversized reply, broken framing) fail the whole call: the
+// results are nil and the error is classified as for Call.
+func (c *Client) CallMany(ctx context.Context, cmds [][]string) ([]Result, error) {
+	results := make([]Result, len(cmds))
+	reqs := make([][]byte, 0, len(cmds))
+	index := make([]int, 0, len(cmds)) // position in results of each request
+	for i, args := range cmds {
+		req, err := encodeRequest(args)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		reqs = append(reqs, req)
+		index = append(index, i)
 	}
+	if len(reqs) == 0 {
+		return results, nil
+	}
+	err := c.exchange(ctx, reqs, func(n int, reply []byte) {
+		r := &results[index[n]]
+		r.Value, r.Err = DecodeReply(reply)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// exchange holds a concurrency slot, dials once and sends each request in
+// turn, handing every raw reply (without end marker) to got. Each request
+// gets the full per-call timeout, bounded by the context deadline.
+func (c *Client) exchange(ctx context.Context, reqs [][]byte, got func(n int, reply []byte)) error {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return c.opErr(ctx, "wait for a free slot", ctx.Err(), nil)
+	}
+	defer func() { <-c.sem }()
+
+	conn, err := c.dial(ctx, c.deadline(ctx))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	// Abort blocked I/O as soon as the context is done.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	if _, err := conn.Write(req); err != nil {
-		return nil, c.opErr(ctx, "send request", err, ioKind(err))
-	}
-	reply, err := c.readReply(conn)
-	if err != nil {
-		var pe *ProtocolError
-		if errors.As(err, &pe) || errors.Is(err, ErrReplyTooLarge) {
-			return nil, err
+	for n, req := range reqs {
+		if n > 0 && ctx.Err() != nil {
+			return c.opErr(ctx, "send request", ctx.Err(), nil)
 		}
-		return nil, c.opErr(ctx, "read reply", err, ioKind(err))
+		if err := conn.SetDeadline(c.deadline(ctx)); err != nil {
+			return c.opErr(ctx, "set deadline", err, nil)
+		}
+		if _, err := conn.Write(req); err != nil {
+			return c.opErr(ctx, "send request", err, ioKind(err))
+		}
+		reply, err := c.readReply(conn)
+		if err != nil {
+			var pe *ProtocolError
+			if errors.As(err, &pe) || errors.Is(err, ErrReplyTooLarge) {
+				return err
+			}
+			return c.opErr(ctx, "read reply", err, ioKind(err))
+		}
+		got(n, reply)
 	}
 	// Polite goodbye; the server closes its side on receipt. Errors do not
 	// matter any more.
 	_, _ = conn.Write([]byte(closeCommand))
-	return DecodeReply(reply)
+	return nil
+}
+
+// deadline is now plus the per-call timeout, or the context deadline when
+// that comes first.
+func (c *Client) deadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
 }
 
 // Ping checks that the server answers "pong".

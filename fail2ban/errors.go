@@ -25,6 +25,10 @@ var (
 	// ErrUnknownJail is matched by a *CommandError whose exception class is
 	// fail2ban's UnknownJailException.
 	ErrUnknownJail = errors.New("fail2ban: unknown jail")
+
+	// ErrNoDatabase is returned when a database setting is changed on a
+	// server that runs without a database.
+	ErrNoDatabase = errors.New("fail2ban: the server has no database")
 )
 
 // IsUnreachable reports whether err means fail2ban could not be talked to at

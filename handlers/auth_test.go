@@ -330,7 +330,6 @@ func TestReadyzAndHealthz(t *testing.T) {
 func TestErrorsArePagesNotStackTraces(t *testing.T) {
 	dir := t.TempDir()
 	a := newTestApp(t, dir)
-	a.s.testRoutes = nil
 	e := a.e
 	e.GET("/boom", func(c echo.Context) error { panic("secret internals") })
 	b := a.browser()

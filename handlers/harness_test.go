@@ -41,6 +41,8 @@ func withBasePath(p string) appOption {
 
 func withSocket(p string) appOption { return func(c *config.Config) { c.Socket = p } }
 
+func withConfigDir(p string) appOption { return func(c *config.Config) { c.ConfigDir = p } }
+
 func testConfig(t *testing.T, dataDir string, opts ...appOption) config.Config {
 	cfg := config.Config{
 		Listen:         "127.0.0.1:0",
@@ -75,14 +77,16 @@ func newTestApp(t *testing.T, dataDir string, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	socket := cfg.Socket
+	socket, confDir := cfg.Socket, cfg.ConfigDir
 	if ps.Socket != "" {
-		socket = ps.Socket
+		socket, confDir = ps.Socket, ps.ConfigDir
 	}
+	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
+	status := services.NewStatusProbe(f2b)
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Fail2ban: services.NewFail2ban(socket),
-		Assets:   set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Fail2ban: f2b, Status: status, Jails: services.NewJails(f2b, status, repo.NewHistoryArchiveStore(db)),
+		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)

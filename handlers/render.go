@@ -50,10 +50,16 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		Path:     s.stripBase(c.Request().URL.Path),
 		Asset:    func(name string) string { return s.url("/assets/" + s.assets.Path(name)) },
 		Version:  s.version,
+		Location: s.panelSettings().Location,
+		Now:      s.now(),
 	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Authenticated = s.sm.GetBool(ctx, sessAuth)
+		if r.Authenticated && s.status != nil {
+			st := s.status.Current()
+			r.Status = &st
+		}
 		if raw := s.sm.PopString(ctx, sessFlash); raw != "" {
 			_ = json.Unmarshal([]byte(raw), &r.Flashes)
 		}

@@ -48,11 +48,22 @@ func (s *Server) routes(e *echo.Echo) {
 	g.POST("/logout", s.logout, private...)
 
 	g.GET("/", s.dashboard, private...)
+	g.GET("/status", s.statusBar, private...)
+	g.GET("/jails", s.jailsPage, private...)
+	g.POST("/jails/ban", s.banSubmit, private...)
+	g.POST("/jails/unban", s.unbanSubmit, private...)
+	g.POST("/jails/unban-all", s.unbanAllSubmit, private...)
+	g.POST("/jails/reload", s.reloadAllSubmit, private...)
+	g.GET("/jails/:name", s.jailPage, private...)
+	g.POST("/jails/:name/ignore", s.ignoreAdd, private...)
+	g.POST("/jails/:name/ignore/delete", s.ignoreRemove, private...)
+	g.POST("/jails/:name/ignoreself", s.ignoreSelfSubmit, private...)
+	g.POST("/jails/:name/:action", s.jailAction, private...)
 	for _, sec := range sections {
 		g.GET(sec.path, s.section(sec), private...)
 	}
-	if s.testRoutes != nil {
-		s.testRoutes(e, g)
+	if buildTestRoutes != nil {
+		buildTestRoutes(s, g)
 	}
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -23,8 +23,6 @@ var dashboardInfo = sectionInfo{"/", "Dashboard", "What fail2ban has been doing 
 var sections = []sectionInfo{
 	{"/map", "World map", "Where the banned addresses come from.", []string{
 		"A map of bans by country.", "A table of bans that follows the selected country."}},
-	{"/jails", "Jails", "fail2ban's jails and what they are doing now.", []string{
-		"Live state and counters of every jail.", "Start, stop, idle and reload.", "Ban and unban addresses; the ignore list."}},
 	{"/history", "History", "Every ban the panel has seen.", []string{
 		"fail2ban's records plus BanGUI's own archive, which outlives fail2ban's purge.", "A timeline per IP address."}},
 	{"/blocklists", "Blocklists", "Ban addresses from lists published by others.", []string{

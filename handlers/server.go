@@ -26,6 +26,8 @@ type Deps struct {
 	DB       *bun.DB
 	Sessions repo.Sessions
 	Fail2ban *services.Fail2ban
+	Status   *services.StatusProbe
+	Jails    *services.Jails
 	Assets   *assets.Set
 	Logger   *slog.Logger
 	Version  string
@@ -39,15 +41,16 @@ type Server struct {
 	setup    *services.Setup
 	sm       *scs.SessionManager
 	f2b      *services.Fail2ban
+	status   *services.StatusProbe
+	jails    *services.Jails
 	assets   *assets.Set
 	log      *slog.Logger
 	version  string
 	throttle *services.LoginThrottle
 	now      func() time.Time
 
-	setupDone  atomic.Bool                            // cached once true
-	panel      atomic.Pointer[services.PanelSettings] // settings chosen at setup
-	testRoutes func(e *echo.Echo, g *echo.Group)      // test-only extra routes
+	setupDone atomic.Bool                            // cached once true
+	panel     atomic.Pointer[services.PanelSettings] // settings chosen at setup
 }
 
 // Session keys.
@@ -69,6 +72,8 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 		settings: repo.NewSettingsStore(d.DB),
 		setup:    services.NewSetup(d.DB),
 		f2b:      d.Fail2ban,
+		status:   d.Status,
+		jails:    d.Jails,
 		assets:   d.Assets,
 		log:      d.Logger,
 		version:  d.Version,

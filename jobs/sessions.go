@@ -1,5 +1,3 @@
-// Package jobs runs BanGUI's background work on a schedule until the
-// process shuts down.
 package jobs
 
 import (
@@ -13,22 +11,15 @@ type ExpiredSessionDeleter interface {
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }
 
-// CleanupSessions deletes expired sessions now and then every interval until ctx ends.
-func CleanupSessions(ctx context.Context, st ExpiredSessionDeleter, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+// CleanupSessions returns a job that deletes expired sessions.
+func CleanupSessions(st ExpiredSessionDeleter, log *slog.Logger) func(context.Context) {
+	return func(ctx context.Context) {
 		n, err := st.DeleteExpired(ctx, time.Now())
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("session cleanup failed", "err", err)
 		case n > 0:
 			log.Debug("expired sessions removed", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

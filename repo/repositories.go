@@ -62,26 +62,46 @@ type GeoCache interface {
 	DeleteUnseenSince(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
+// BanSource is a read-only view of ban events that the dashboard, map and
+// history pages query without caring where the events live: fail2ban's own
+// database (Fail2BanDBReader) or BanGUI's archive (HistoryArchiveStore).
+// Filter fields left zero match everything.
+type BanSource interface {
+	// Summary describes the source as a whole: events, oldest and newest.
+	Summary(ctx context.Context) (models.BansSummary, error)
+	// Bans returns one page of events matching f, newest first, and how many match in all.
+	Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
+	// CountsByBucket counts events in buckets consecutive windows of length bucket ending now, oldest first.
+	CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error)
+	// CountsByIP counts events per IP, most frequent first.
+	CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error)
+	// CountsByJail counts events in all and per jail, biggest first.
+	CountsByJail(ctx context.Context, f models.HistoryFilter) (total int64, perJail []models.JailCount, err error)
+	// HistoryOfIP returns every event of one IP, newest first.
+	HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error)
+}
+
 // HistoryArchive keeps every ban event BanGUI has seen, beyond fail2ban's purge.
 type HistoryArchive interface {
+	BanSource
 	Archive(ctx context.Context, events []models.ArchivedBan) (inserted int64, err error)
 	MaxTimeOfBan(ctx context.Context) (time.Time, bool, error)
-	Page(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
 	Purge(ctx context.Context, olderThan time.Time) (int64, error)
 }
 
 // Fail2BanDB reads fail2ban's own database, read-only.
 type Fail2BanDB interface {
-	Summary(ctx context.Context) (models.BansSummary, error)
-	Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
-	CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error)
-	CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error)
-	CountsByJail(ctx context.Context, f models.HistoryFilter) (total int64, perJail []models.JailCount, err error)
-	HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error)
+	BanSource
+	// NewRowsSince returns raw rows above a rowid, in rowid order, for the archive sync.
+	NewRowsSince(ctx context.Context, afterRowID int64, limit int) ([]F2BRow, error)
+	Close() error
 }
 
 // Compile-time checks that the implementations satisfy their interfaces.
 var (
 	_ Sessions = (*SessionStore)(nil)
 	_ Settings = (*SettingsStore)(nil)
+
+	_ Fail2BanDB     = (*Fail2BanDBReader)(nil)
+	_ HistoryArchive = (*HistoryArchiveStore)(nil)
 )

@@ -5,6 +5,9 @@ package views
 import (
 	"context"
 	"strings"
+	"time"
+
+	"bangui/models"
 
 	"github.com/a-h/templ"
 )
@@ -25,6 +28,9 @@ type Request struct {
 	Flashes       []Flash
 	Asset         func(name string) string // full URL of an embedded asset
 	Version       string
+	Location      *time.Location       // panel time zone chosen at setup
+	Now           time.Time            // the request's clock, for "time left"
+	Status        *models.ServerStatus // fail2ban status for the status bar; nil before login
 }
 
 type requestKey struct{}

@@ -75,9 +75,11 @@ type Sandbox struct {
 	LogFile    string // fail2ban's own log
 
 	pidFile  string
-	outFile  string // server stdout/stderr
-	logStart int64  // size of LogFile before launch (the directory may be reused)
-	sockDir  string // private short socket directory to remove, if any
+	outFile  string        // server stdout/stderr
+	server   string        // fail2ban-server executable
+	timeout  time.Duration // start-up limit
+	logStart int64         // size of LogFile before launch (the directory may be reused)
+	sockDir  string        // private short socket directory to remove, if any
 	jails    []Jail
 	client   *fail2ban.Client
 	cmd      *exec.Cmd
@@ -130,14 +132,15 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		pidFile:   filepath.Join(dir, "fail2ban.pid"),
 		outFile:   filepath.Join(dir, "server.out"),
 		jails:     jails,
-		exited:    make(chan struct{}),
+		server:    server,
+		timeout:   timeout,
 	}
 	if err := s.prepare(src); err != nil {
 		s.removeSockDir()
 		return nil, err
 	}
 	s.client = fail2ban.NewClient(s.SocketPath, fail2ban.WithTimeout(2*time.Second))
-	if err := s.launch(server); err != nil {
+	if err := s.launch(); err != nil {
 		s.removeSockDir()
 		return nil, err
 	}
@@ -236,7 +239,8 @@ func exists(path string) bool {
 }
 
 // launch starts the server process and a goroutine reaping it.
-func (s *Sandbox) launch(server string) error {
+func (s *Sandbox) launch() error {
+	server := s.server
 	out, err := os.OpenFile(s.outFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -260,9 +264,11 @@ func (s *Sandbox) launch(server string) error {
 		return fmt.Errorf("sandbox: start %s: %w", server, err)
 	}
 	s.cmd = cmd
+	exited := make(chan struct{})
+	s.exited = exited
 	go func() {
 		s.waitErr = cmd.Wait()
-		close(s.exited)
+		close(exited)
 	}()
 	return nil
 }
@@ -391,12 +397,53 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 	if !s.stopped {
 		s.stopped = true
 		s.stopErr = s.stop(ctx)
+		s.removeSockDir()
 	}
 	return s.stopErr
 }
 
+// Restart stops the server if it is running and starts a new one on the
+// same directory, configuration, socket, database and log, then waits for
+// it as Start does. It also works after Stop; Stop is needed again
+// afterwards. Bans that were running come back from the database, as with
+// a real restart.
+func (s *Sandbox) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		if err := s.stop(ctx); err != nil {
+			s.stopped, s.stopErr = true, err
+			s.removeSockDir()
+			return err
+		}
+	}
+	if dir := filepath.Dir(s.SocketPath); dir != s.Dir && s.sockDir == "" {
+		// Stop removed the private socket directory; take the same path
+		// again so clients keep working.
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("sandbox: socket directory: %w", err)
+		}
+		s.sockDir = dir
+	}
+	s.stopped, s.stopErr = false, nil
+	if err := s.launch(); err != nil {
+		s.stopped, s.stopErr = true, err
+		s.removeSockDir()
+		return err
+	}
+	if err := s.waitReady(ctx, s.timeout); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 2*stopWait)
+		defer cancel()
+		_ = s.stop(stopCtx)
+		s.stopped, s.stopErr = true, err
+		s.removeSockDir()
+		return err
+	}
+	return nil
+}
+
+// stop ends the server process (see Stop) without further clean-up.
 func (s *Sandbox) stop(ctx context.Context) error {
-	defer s.removeSockDir()
 	pid := s.Pid()
 	var err error
 	select {

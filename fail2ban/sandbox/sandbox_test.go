@@ -321,3 +321,83 @@ func TestInvalidOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestRestart(t *testing.T) {
+	t.Parallel()
+	for _, long := range []bool{false, true} {
+		t.Run(fmt.Sprintf("long dir %v", long), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if long {
+				dir = filepath.Join(dir, strings.Repeat("d", 120))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			sb, err := sandbox.Start(ctx, sandbox.Options{Dir: dir})
+			if errors.Is(err, sandbox.ErrNotInstalled) {
+				t.Skip(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sb.Stop(context.Background()) })
+			call(t, sb, "set", "sshd", "banip", "192.0.2.44")
+			first, sock := sb.Pid(), sb.SocketPath
+
+			// Restart while running.
+			if err := sb.Restart(ctx); err != nil {
+				t.Fatalf("Restart: %v", err)
+			}
+			// The old process is gone (a new one runs with the same config).
+			if err := syscall.Kill(first, 0); !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("kill(%d, 0) = %v, want ESRCH", first, err)
+			}
+			if sb.SocketPath != sock {
+				t.Errorf("socket moved from %s to %s", sock, sb.SocketPath)
+			}
+			if sb.Pid() == first {
+				t.Errorf("Pid unchanged after Restart")
+			}
+			// The ban comes back from the database (restored by the jail's
+			// thread shortly after start-up).
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				v := call(t, sb, "get", "sshd", "banned")
+				if reflect.DeepEqual(v, []any{"192.0.2.44"}) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("banned after restart = %#v, want the ban restored", v)
+				}
+				<-tick.C
+			}
+
+			// Stop, then Restart again on the same socket.
+			second := sb.Pid()
+			if err := sb.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertGone(t, second, sb.ConfigDir)
+			if err := sb.Client().Ping(ctx); !fail2ban.IsUnreachable(err) {
+				t.Fatalf("Ping after Stop = %v, want unreachable", err)
+			}
+			if err := sb.Restart(ctx); err != nil {
+				t.Fatalf("Restart after Stop: %v", err)
+			}
+			if err := sb.Client().Ping(ctx); err != nil {
+				t.Fatalf("Ping after Restart: %v", err)
+			}
+			third := sb.Pid()
+			if err := sb.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			assertGone(t, third, sb.ConfigDir)
+			if long {
+				if _, err := os.Stat(filepath.Dir(sb.SocketPath)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("socket directory not removed: %v", err)
+				}
+			}
+		})
+	}
+}

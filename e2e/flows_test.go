@@ -1,0 +1,343 @@
+package e2e
+
+import (
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"bangui/fail2ban/sandbox"
+)
+
+// flow is one part of the tour a device makes while logged in. It may
+// navigate anywhere; the next flow starts wherever it ended.
+type flow struct {
+	name string
+	run  func(t *testing.T, b *browser)
+}
+
+// deviceFlows run on every device between login and logout. Later features
+// add their flows here and get checkPage's checks through b.check.
+var deviceFlows = []flow{
+	{"navigation", flowNavigation},
+	{"htmx-swap", flowSwap},
+}
+
+// screenshots are the pages every device must have photographed.
+var screenshots = []string{
+	"setup", "setup-socket-ok", "login", "login-wrong-password",
+	"dashboard", "map", "jails", "history", "blocklists", "config",
+	"e2e-swap", "logged-out",
+}
+
+// phoneScreenshots are taken on phones only.
+var phoneScreenshots = []string{"menu-open"}
+
+// TestE2E drives the panel through nginx over TLS on every device, in
+// parallel: setup, a wrong and a right password, the flows, logout and the
+// self-test of checkPage. Then it checks the screenshots and nginx's log.
+func TestE2E(t *testing.T) {
+	st := startStack(t, devices)
+	ok := t.Run("devices", func(t *testing.T) {
+		for _, d := range devices {
+			t.Run(d.name, func(t *testing.T) {
+				t.Parallel()
+				runDevice(t, st, d)
+			})
+		}
+	})
+	if !ok {
+		t.Fatal("device flows failed; screenshots and proxy log not checked")
+	}
+	t.Run("screenshots", func(t *testing.T) { st.assertScreenshots(t) })
+	t.Run("through-nginx", func(t *testing.T) { st.assertProxied(t) })
+}
+
+// runDevice makes the whole tour on one device, each step a subtest.
+func runDevice(t *testing.T, st *stack, d device) {
+	b := st.newBrowser(t, d)
+	password := "E2e-" + d.name + "-Secret-1"
+	steps := []flow{
+		{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, password) }},
+		{"wrong-password", flowWrongPassword},
+		{"login", func(t *testing.T, b *browser) { flowLogin(t, b, password) }},
+	}
+	steps = append(steps, deviceFlows...)
+	steps = append(steps, flow{"logout", flowLogout}, flow{"checks-can-fail", flowChecksCanFail})
+	for _, s := range steps {
+		if !t.Run(s.name, func(t *testing.T) { s.run(t, b) }) {
+			t.Fatalf("%s: step %s failed; later steps depend on it", d.name, s.name)
+		}
+	}
+}
+
+// button is an XPath selector for the button with the given text.
+func button(text string) string {
+	return fmt.Sprintf(`//button[normalize-space()=%q]`, text)
+}
+
+// flowSetup completes first-run setup in the browser and lands on login.
+func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, password string) {
+	b.visit(t, "/")
+	b.wantPath(t, basePath+"/setup")
+	b.check(t, "setup")
+
+	b.typeInto(t, "#password", password)
+	b.typeInto(t, "#password_confirm", password)
+	b.typeInto(t, "#socket", sb.SocketPath)
+	// The Test button asks the real fail2ban sandbox through htmx.
+	b.do(t, b.press(button("Test")), chromedp.WaitVisible(chromedp.CSS("#probe-result .probe__box--ok")))
+	if msg := b.text(t, "#probe-result"); !strings.Contains(msg, "Connected") {
+		t.Errorf("%s: probe result = %q, want Connected", b.dev.name, msg)
+	}
+	b.typeInto(t, "#config_dir", sb.ConfigDir)
+	b.typeInto(t, "#timezone", "UTC")
+	b.typeInto(t, "#session_minutes", "60")
+	b.check(t, "setup-socket-ok")
+
+	if status := b.follow(t, button("Save and continue")); status != 200 {
+		t.Fatalf("%s: setup answered %d", b.dev.name, status)
+	}
+	b.wantPath(t, basePath+"/login")
+	if msg := b.text(t, ".flash--success"); !strings.Contains(msg, "Setup is complete") {
+		t.Errorf("%s: flash after setup = %q", b.dev.name, msg)
+	}
+	b.check(t, "login")
+}
+
+// flowWrongPassword submits a wrong password and expects the delayed error.
+func flowWrongPassword(t *testing.T, b *browser) {
+	b.typeInto(t, "#password", "Not-the-password-9")
+	start := time.Now()
+	status := b.follow(t, button("Log in"))
+	if took := time.Since(start); took < 500*time.Millisecond {
+		t.Errorf("%s: wrong password answered after %v, want at least 0.5 s", b.dev.name, took)
+	}
+	if status != 401 {
+		t.Errorf("%s: wrong password answered %d, want 401", b.dev.name, status)
+	}
+	b.wantPath(t, basePath+"/login")
+	if msg := b.text(t, "#login-error"); !strings.Contains(msg, "Wrong password") {
+		t.Errorf("%s: #login-error = %q, want Wrong password", b.dev.name, msg)
+	}
+	if inv := eval[string](t, b, `document.getElementById("password").getAttribute("aria-invalid") || ""`); inv != "true" {
+		t.Errorf("%s: password aria-invalid = %q, want true", b.dev.name, inv)
+	}
+	// Chromium logs every 4xx document as a network error; this one is meant.
+	b.expectConsole("status of 401")
+	b.check(t, "login-wrong-password")
+}
+
+// flowLogin logs in and lands on the dashboard.
+func flowLogin(t *testing.T, b *browser, password string) {
+	b.typeInto(t, "#password", password)
+	if status := b.follow(t, button("Log in")); status != 200 {
+		t.Fatalf("%s: login answered %d", b.dev.name, status)
+	}
+	b.wantPath(t, basePath+"/")
+	if h1 := b.text(t, "h1#page-title"); h1 != "Dashboard" {
+		t.Errorf("%s: title = %q, want Dashboard", b.dev.name, h1)
+	}
+	b.check(t, "dashboard")
+}
+
+// navEntries is the main navigation, ending back on the dashboard.
+var navEntries = []struct{ path, label, shot string }{
+	{"/map", "World map", "map"},
+	{"/jails", "Jails", "jails"},
+	{"/history", "History", "history"},
+	{"/blocklists", "Blocklists", "blocklists"},
+	{"/config", "Configuration", "config"},
+	{"/", "Dashboard", "dashboard"},
+}
+
+// flowNavigation visits every navigation entry through the nav (on the
+// phone through the Menu button) and checks the active entry and title.
+func flowNavigation(t *testing.T, b *browser) {
+	for i, e := range navEntries {
+		b.openMenu(t)
+		if i == 0 && b.dev.phone {
+			b.check(t, "menu-open")
+		}
+		href := basePath + e.path
+		if status := b.follow(t, fmt.Sprintf(`#site-nav a[href=%q]`, href)); status != 200 {
+			t.Errorf("%s: %s answered %d", b.dev.name, href, status)
+		}
+		b.wantPath(t, href)
+		if h1 := b.text(t, "h1#page-title"); h1 != e.label {
+			t.Errorf("%s: %s title = %q, want %q", b.dev.name, href, h1, e.label)
+		}
+		cur := eval[[]string](t, b, `[...document.querySelectorAll('#site-nav a[aria-current="page"]')].map(a => a.getAttribute("href"))`)
+		if !slices.Equal(cur, []string{href}) {
+			t.Errorf("%s: %s: links with aria-current=page: %v, want only %s", b.dev.name, href, cur, href)
+		}
+		b.check(t, e.shot)
+	}
+}
+
+// openMenu makes the main navigation usable: on the phone it opens the Menu
+// (hidden nav, then aria-expanded and the open class); on the desktop the
+// nav is simply visible and the Menu button is not.
+func (b *browser) openMenu(t *testing.T) {
+	t.Helper()
+	if !b.dev.phone {
+		b.do(t, chromedp.WaitVisible(chromedp.CSS("#site-nav")),
+			chromedp.WaitNotVisible(chromedp.CSS("[data-menu-toggle]")))
+		return
+	}
+	b.do(t, chromedp.WaitNotVisible(chromedp.CSS("#site-nav")),
+		b.press(`[data-menu-toggle][aria-controls="site-nav"]`),
+		chromedp.WaitVisible(chromedp.CSS("#site-nav.site-nav--open")))
+	if exp := eval[string](t, b, `document.querySelector("[data-menu-toggle]").getAttribute("aria-expanded")`); exp != "true" {
+		t.Errorf("%s: Menu aria-expanded = %q after opening, want true", b.dev.name, exp)
+	}
+}
+
+// flowSwap exercises assertSwap on the test-only paged list.
+func flowSwap(t *testing.T, b *browser) {
+	b.visit(t, "/__e2e/swap?page=1")
+	b.check(t, "e2e-swap")
+	b.assertSwap(t, `#list[data-page="1"] a`, `#list[data-page="2"]`, basePath+"/__e2e/swap?page=2")
+}
+
+// flowChecksCanFail proves that checkPage catches what it looks for: a CSP
+// violation on the test-only page with an inline script, then an unlabelled
+// input and a too wide box added to a page through DevTools.
+func flowChecksCanFail(t *testing.T, b *browser) {
+	b.visit(t, "/__e2e/inline-script")
+	wantProblems(t, b, "CSP violation: ")
+	if eval[bool](t, b, `document.body.hasAttribute("data-inline-ran")`) {
+		t.Errorf("%s: the inline script ran: the CSP is not enforced", b.dev.name)
+	}
+
+	b.visit(t, "/__e2e/swap")
+	eval[chromedp.Void](t, b, `(() => {
+		const main = document.getElementById("main");
+		main.append(document.createElement("input"));
+		const wide = document.createElement("div");
+		wide.style.width = "2000px";
+		wide.textContent = "wide";
+		main.append(wide);
+	})()`)
+	wantProblems(t, b, "form control without an accessible label: ", "page scrolls sideways: ")
+}
+
+// wantProblems runs checkPage and fails unless it reports exactly one
+// problem starting with each prefix.
+func wantProblems(t *testing.T, b *browser, prefixes ...string) {
+	t.Helper()
+	problems := b.checkPage(t)
+	for _, pre := range prefixes {
+		n := 0
+		for _, p := range problems {
+			if strings.HasPrefix(p, pre) {
+				n++
+				t.Logf("%s: checkPage caught, as it should: %s", b.dev.name, p)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: checkPage reported %d problems starting %q, want 1", b.dev.name, n, pre)
+		}
+	}
+	if len(problems) != len(prefixes) {
+		t.Errorf("%s: checkPage reported %q, want one problem for each of %q", b.dev.name, problems, prefixes)
+	}
+}
+
+// flowLogout logs out through the dashboard's nav and checks that pages
+// need a login again.
+func flowLogout(t *testing.T, b *browser) {
+	b.visit(t, "/")
+	b.openMenu(t)
+	if status := b.follow(t, `#site-nav .logout-form button[type="submit"]`); status != 200 {
+		t.Fatalf("%s: logout answered %d", b.dev.name, status)
+	}
+	b.wantPath(t, basePath+"/login")
+	if msg := b.text(t, ".flash"); !strings.Contains(msg, "logged out") {
+		t.Errorf("%s: flash after logout = %q", b.dev.name, msg)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll("#site-nav").length`); n != 0 {
+		t.Errorf("%s: the navigation is still shown after logout", b.dev.name)
+	}
+	b.check(t, "logged-out")
+
+	b.visit(t, "/jails")
+	b.wantPath(t, basePath+"/login?next=%2Fbangui%2Fjails")
+}
+
+// assertScreenshots checks that this run wrote a full-width PNG of every
+// page at every size.
+func (st *stack) assertScreenshots(t *testing.T) {
+	for _, d := range devices {
+		names := screenshots
+		if d.phone {
+			names = append(slices.Clone(names), phoneScreenshots...)
+		}
+		for _, name := range names {
+			file := filepath.Join(st.artifacts, d.name+"-"+name+".png")
+			fi, err := os.Stat(file)
+			if err != nil {
+				t.Errorf("missing screenshot: %v", err)
+				continue
+			}
+			if fi.ModTime().Before(st.started.Truncate(time.Second)) {
+				t.Errorf("%s is from an earlier run (%v)", file, fi.ModTime())
+				continue
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			cfg, err := png.DecodeConfig(f)
+			f.Close()
+			wantW := int(float64(d.width) * d.scale)
+			wantH := int(float64(d.height) * d.scale)
+			switch {
+			case err != nil:
+				t.Errorf("%s: not a PNG: %v", file, err)
+			case cfg.Width != wantW || cfg.Height < wantH:
+				t.Errorf("%s is %dx%d, want %d wide and at least %d high", file, cfg.Width, cfg.Height, wantW, wantH)
+			}
+		}
+	}
+}
+
+// assertProxied checks in nginx's access log that each device's key
+// requests went through its TLS server.
+func (st *stack) assertProxied(t *testing.T) {
+	lines := st.accessLog(t)
+	want := []string{
+		`302|303 "GET /bangui/ `,
+		`200 "GET /bangui/setup `,
+		`200 "POST /bangui/setup/probe `,
+		`303 "POST /bangui/setup `,
+		`401 "POST /bangui/login `,
+		`303 "POST /bangui/login `,
+		`200 "GET /bangui/__e2e/swap?page=2 `,
+		`303 "POST /bangui/logout `,
+	}
+	for _, e := range navEntries {
+		want = append(want, `200 "GET /bangui`+e.path+` `)
+	}
+	for _, d := range devices {
+		port := fmt.Sprint(st.apps[d.name].proxyPort)
+		for _, w := range want {
+			statuses, req, _ := strings.Cut(w, " ")
+			found := slices.ContainsFunc(lines, func(l string) bool {
+				p, rest, _ := strings.Cut(l, " ")
+				status, r, _ := strings.Cut(rest, " ")
+				return p == port && slices.Contains(strings.Split(statuses, "|"), status) && strings.HasPrefix(r, req)
+			})
+			if !found {
+				t.Errorf("%s: nginx access log has no %s %s on port %s", d.name, statuses, req, port)
+			}
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/fail2ban"
+	"bangui/models"
+	"bangui/views"
+)
+
+// Page sizes offered for ban tables; the first is the default.
+var banPageSizes = []int{25, 50, 100}
+
+// parsePage reads page and size from the query. Bad or missing values fall
+// back to page 1 and the default size; sizes are limited to the offered ones.
+func parsePage(c echo.Context, sizes []int) models.Page {
+	p := models.Page{Number: 1, Size: sizes[0]}
+	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n >= 1 && n <= 1_000_000 {
+		p.Number = n
+	}
+	if s, err := strconv.Atoi(c.QueryParam("size")); err == nil {
+		for _, allowed := range sizes {
+			if s == allowed {
+				p.Size = s
+			}
+		}
+	}
+	return p
+}
+
+// splitTargets splits a form value of addresses on commas and white space.
+func splitTargets(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' || r == '\r' })
+}
+
+func (s *Server) jailsPage(c echo.Context) error {
+	return s.renderJails(c, http.StatusOK, views.TargetForm{}, views.TargetForm{})
+}
+
+// renderJails renders /jails with the given form states.
+func (s *Server) renderJails(c echo.Context, status int, ban, unban views.TargetForm) error {
+	ctx := c.Request().Context()
+	page := parsePage(c, banPageSizes)
+	search := strings.TrimSpace(c.QueryParam("q"))
+	bans, total, err := s.jails.ActiveBans(ctx, search, page)
+	table := views.ActiveBansTable{
+		ID: "active-bans", Bans: bans, Search: search,
+		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
+			Path: "/jails", Query: url.Values{"q": {search}}, Target: "#active-bans"},
+	}
+	if err != nil {
+		if fail2ban.IsUnreachable(err) {
+			return s.render(c, http.StatusOK, views.JailsPageView(views.JailsPage{Offline: offlineMessage}), nil)
+		}
+		return err
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
+	}
+	jails, err := s.jails.List(ctx)
+	if err != nil {
+		return err
+	}
+	if search != "" {
+		_, table.Total, _ = s.jails.ActiveBans(ctx, "", models.Page{Number: 1, Size: 1})
+	} else {
+		table.Total = total
+	}
+	p := views.JailsPage{Jails: jails, Active: table, BanForm: ban, UnbanForm: unban}
+	for _, j := range jails {
+		p.JailNames = append(p.JailNames, j.Name)
+	}
+	if q := strings.TrimSpace(c.QueryParam("lookup")); q != "" {
+		p.Lookup.Query = q
+		res, err := s.jails.Lookup(ctx, q)
+		var verr *fail2ban.ValidationError
+		switch {
+		case errors.As(err, &verr):
+			p.Lookup.Error = verr.Message
+		case err != nil:
+			return err
+		default:
+			p.Lookup.Result = &res
+		}
+	}
+	return s.render(c, status, views.JailsPageView(p), nil)
+}
+
+const offlineMessage = "fail2ban is not answering, so the live jail list is not available. BanGUI checks again every 30 seconds."
+
+func (s *Server) banSubmit(c echo.Context) error {
+	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	res, err := s.jails.Ban(c.Request().Context(), form.Jail, splitTargets(form.Target))
+	if fe := formError(err); fe != nil {
+		form.Errors = fe
+		return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Banned %s in %s (%d newly banned).", strings.Join(res.Targets, ", "), res.Jail, res.NewBans)
+	if res.NewBans == 0 {
+		msg = fmt.Sprintf("%s was already banned in %s.", strings.Join(res.Targets, ", "), res.Jail)
+	}
+	s.flash(c, "success", msg)
+	return s.redirect(c, s.url(s.backPath(c, "/jails")))
+}
+
+func (s *Server) unbanSubmit(c echo.Context) error {
+	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	targets := splitTargets(form.Target)
+	n, err := s.jails.Unban(c.Request().Context(), form.Jail, targets)
+	if fe := formError(err); fe != nil {
+		form.Errors = fe
+		return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
+	}
+	if err != nil {
+		return err
+	}
+	where := "every jail"
+	if form.Jail != "" {
+		where = form.Jail
+	}
+	if n == 0 {
+		s.flash(c, "info", fmt.Sprintf("%s was not banned in %s; nothing changed.", strings.Join(targets, ", "), where))
+	} else {
+		s.flash(c, "success", fmt.Sprintf("Unbanned %s from %s.", strings.Join(targets, ", "), where))
+	}
+	return s.redirect(c, s.url(s.backPath(c, "/jails")))
+}
+
+func (s *Server) unbanAllSubmit(c echo.Context) error {
+	n, err := s.jails.UnbanAll(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Unbanned all %d addresses in every jail.", n))
+	return s.redirect(c, s.url("/jails"))
+}
+
+func (s *Server) reloadAllSubmit(c echo.Context) error {
+	if _, err := s.jails.Reload(c.Request().Context(), ""); err != nil {
+		return err
+	}
+	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
+	return s.redirect(c, s.url("/jails"))
+}
+
+// jailAction runs a start/stop/idle/reload button of one jail.
+func (s *Server) jailAction(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	var msg string
+	var err error
+	switch c.Param("action") {
+	case "stop":
+		err, msg = s.jails.Stop(ctx, name), "Stopped the jail "+name+"."
+	case "start":
+		_, err = s.jails.Start(ctx, name)
+		msg = "Started the jail " + name + "."
+	case "reload":
+		_, err = s.jails.Reload(ctx, name)
+		msg = "Reloaded the jail " + name + " from its configuration."
+	case "idle":
+		on := c.FormValue("idle") == "on"
+		err = s.jails.SetIdle(ctx, name, on)
+		msg = "The jail " + name + " is running again."
+		if on {
+			msg = "The jail " + name + " is now idle: it keeps its bans but does not ban anew."
+		}
+	default:
+		return echo.ErrNotFound
+	}
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", msg)
+	back := "/jails"
+	if c.FormValue("from") == "detail" && c.Param("action") != "stop" {
+		back = "/jails/" + name
+	}
+	return s.redirect(c, s.url(back))
+}
+
+func (s *Server) jailPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no jail by that name.")
+	}
+	page := parsePage(c, banPageSizes)
+	search := strings.TrimSpace(c.QueryParam("q"))
+	bans, total, err := s.jails.Banned(ctx, name, search, page)
+	if err != nil {
+		return err
+	}
+	path := "/jails/" + name
+	table := views.ActiveBansTable{
+		ID: "jail-bans", Bans: bans, Search: search, Jail: name, Total: total,
+		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
+			Path: path, Query: url.Values{"q": {search}}, Target: "#jail-bans"},
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
+	}
+	detail, err := s.jails.Detail(ctx, name)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.JailPageView(views.JailPage{Jail: detail, Bans: table}), nil)
+}
+
+func (s *Server) ignoreAdd(c echo.Context) error {
+	name := c.Param("name")
+	_, err := s.jails.AddIgnore(c.Request().Context(), name, splitTargets(c.FormValue("target")))
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Added to the ignore list of "+name+" (until the next reload; make it permanent in the configuration).")
+	return s.redirect(c, s.url("/jails/"+name))
+}
+
+func (s *Server) ignoreRemove(c echo.Context) error {
+	name := c.Param("name")
+	entry := c.FormValue("entry")
+	if _, err := s.jails.RemoveIgnore(c.Request().Context(), name, entry); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Removed "+entry+" from the ignore list of "+name+".")
+	return s.redirect(c, s.url("/jails/"+name))
+}
+
+func (s *Server) ignoreSelfSubmit(c echo.Context) error {
+	name := c.Param("name")
+	on := c.FormValue("ignoreself") == "on"
+	if err := s.jails.SetIgnoreSelf(c.Request().Context(), name, on); err != nil {
+		return err
+	}
+	state := "no longer ignores"
+	if on {
+		state = "now ignores"
+	}
+	s.flash(c, "success", "The jail "+name+" "+state+" this host's own addresses.")
+	return s.redirect(c, s.url("/jails/"+name))
+}
+
+func (s *Server) statusBar(c echo.Context) error {
+	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Current()))
+}
+
+// backPath returns the form's "back" field when it is an in-app path, else def.
+func (s *Server) backPath(c echo.Context, def string) string {
+	back := c.FormValue("back")
+	if back == "" || !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.ContainsAny(back, "\\\r\n") {
+		return def
+	}
+	return back
+}
+
+// formError returns field messages for input the panel refused, or nil.
+func formError(err error) map[string][]string {
+	var verr *fail2ban.ValidationError
+	if errors.As(err, &verr) {
+		field := "target"
+		if verr.Field == "jail" {
+			field = "jail"
+		}
+		return map[string][]string{field: {verr.Message}}
+	}
+	if errors.Is(err, fail2ban.ErrUnknownJail) {
+		return map[string][]string{"jail": {"fail2ban has no running jail by that name."}}
+	}
+	return nil
+}
+
+func firstMessage(fe map[string][]string) string {
+	for _, msgs := range fe {
+		if len(msgs) > 0 {
+			return msgs[0]
+		}
+	}
+	return "The input was refused."
+}

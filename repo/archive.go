@@ -1,0 +1,549 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"bangui/models"
+)
+
+// HistoryArchiveStore keeps every ban and unban event BanGUI has seen in
+// its own history_archive table, beyond fail2ban's purge and manual unbans.
+// It implements HistoryArchive, so it answers the same queries as the
+// fail2ban reader. It reads and writes through the *sql.DB under the bun
+// handle so that every value travels as a bound parameter.
+type HistoryArchiveStore struct {
+	db  *bun.DB
+	sql *sql.DB
+	now func() time.Time
+}
+
+// NewHistoryArchiveStore returns a store on BanGUI's own database.
+func NewHistoryArchiveStore(db *bun.DB) *HistoryArchiveStore {
+	return &HistoryArchiveStore{db: db, sql: db.DB, now: time.Now}
+}
+
+// Archive actions.
+const (
+	ActionBan   = "ban"
+	ActionUnban = "unban"
+)
+
+// archiveChunk rows go into one INSERT (11 parameters each, far below
+// SQLite's 32766).
+const archiveChunk = 500
+
+const archiveInsertColumns = `jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures`
+
+func archiveInsertSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT OR IGNORE INTO history_archive (` + archiveInsertColumns + `) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+	}
+	return sb.String()
+}
+
+// Archive stores events in one transaction with multi-row INSERT OR IGNORE
+// statements and returns how many were new: an event already archived (same
+// ip, jail, action and timeofban) is skipped, so archiving twice is
+// harmless. Empty Action means ban, empty Origin is derived from the jail,
+// empty Data is {}; ID is ignored.
+func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.ArchivedBan) (int64, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	args := make([]any, 0, 10*min(len(events), archiveChunk))
+	for _, e := range events { // validate all before writing any
+		if e.Action != "" && e.Action != ActionBan && e.Action != ActionUnban {
+			return 0, fmt.Errorf("repo: archive: unknown action %q", e.Action)
+		}
+		switch models.Origin(e.Origin) {
+		case models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual:
+		default:
+			return 0, fmt.Errorf("repo: archive: unknown origin %q", e.Origin)
+		}
+	}
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("repo: archive: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var full *sql.Stmt
+	var inserted int64
+	for start := 0; start < len(events); start += archiveChunk {
+		chunk := events[start:min(start+archiveChunk, len(events))]
+		args = args[:0]
+		for _, e := range chunk {
+			action, origin, data := e.Action, e.Origin, e.Data
+			if action == "" {
+				action = ActionBan
+			}
+			if origin == "" {
+				origin = string(originOfJail(e.Jail))
+			}
+			if data == "" {
+				data = "{}"
+			}
+			var country any
+			if e.CountryCode != nil {
+				country = *e.CountryCode
+			}
+			args = append(args, e.Jail, e.IP, e.TimeOfBan, e.BanTime, e.BanCount, data, action, origin, country, e.Failures)
+		}
+		var res sql.Result
+		if len(chunk) == archiveChunk {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, archiveInsertSQL(archiveChunk)); err != nil {
+					return 0, fmt.Errorf("repo: archive: prepare: %w", err)
+				}
+				defer full.Close()
+			}
+			res, err = full.ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, archiveInsertSQL(len(chunk)), args...)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("repo: archive: insert: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("repo: archive: %w", err)
+		}
+		inserted += n
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("repo: archive: commit: %w", err)
+	}
+	return inserted, nil
+}
+
+// MaxTimeOfBan returns the newest archived event time; ok is false when the
+// archive is empty.
+func (s *HistoryArchiveStore) MaxTimeOfBan(ctx context.Context) (time.Time, bool, error) {
+	var t sql.NullInt64
+	if err := s.sql.QueryRowContext(ctx, `SELECT max(timeofban) FROM history_archive`).Scan(&t); err != nil {
+		return time.Time{}, false, fmt.Errorf("repo: archive max time: %w", err)
+	}
+	if !t.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(t.Int64, 0), true, nil
+}
+
+// purgeBatch rows are deleted per statement so the write lock is never held long.
+const purgeBatch = 10000
+
+// Purge deletes events older than olderThan and returns how many went.
+func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.sql.ExecContext(ctx, `DELETE FROM history_archive WHERE id IN (
+			SELECT id FROM history_archive WHERE timeofban < ? LIMIT ?)`, olderThan.Unix(), purgeBatch)
+		if err != nil {
+			return total, fmt.Errorf("repo: archive purge: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("repo: archive purge: %w", err)
+		}
+		total += n
+		if n < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+// archiveWhere turns a filter into conditions on history_archive.
+func archiveWhere(f models.HistoryFilter) where {
+	var w where
+	if f.Jail != "" {
+		w.add("jail = ?", f.Jail)
+	}
+	if f.Origin != models.OriginAll {
+		w.add("origin = ?", string(f.Origin))
+	}
+	if f.Action != "" {
+		w.add("action = ?", f.Action)
+	}
+	if since := sinceUnix(f.Since); since > 0 {
+		w.add("timeofban >= ?", since)
+	}
+	if f.IPPrefix != "" {
+		w.ipPrefix("ip", f.IPPrefix)
+	}
+	return w
+}
+
+const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures`
+
+func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ...any) (int64, error) {
+	var n int64
+	if err := s.sql.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("repo: archive %s: %w", what, err)
+	}
+	return n, nil
+}
+
+// Bans returns one page of archived events matching f (Action included),
+// newest first, and how many match in all.
+func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error) {
+	limit, offset := normPage(page)
+	w := archiveWhere(f)
+	total, err := s.count(ctx, "count", `SELECT count(*) FROM history_archive`+w.clause(), w.args...)
+	if err != nil || offset >= total {
+		return nil, total, err
+	}
+	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (
+		SELECT id FROM history_archive` + w.clause() + ` ORDER BY timeofban DESC, id DESC LIMIT ? OFFSET ?)
+		ORDER BY timeofban DESC, id DESC`
+	out, err := s.records(ctx, q, append(w.args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("repo: archive page: %w", err)
+	}
+	return out, total, nil
+}
+
+func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
+	rows, err := s.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.BanRecord
+	for rows.Next() {
+		var rec models.BanRecord
+		var t int64
+		var data, origin string
+		var country sql.NullString
+		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures); err != nil {
+			return nil, err
+		}
+		rec.TimeOfBan = time.Unix(t, 0)
+		_, rec.Matches = decodeBanData(data)
+		rec.Origin = models.Origin(origin)
+		rec.Country = country.String
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// CountsByBucket counts archived events matching f in buckets consecutive
+// windows of length bucket ending now, oldest first (see
+// Fail2BanDBReader.CountsByBucket for the exact bounds).
+func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+	width, start, end, err := bucketWindow(s.now(), bucket, buckets)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, buckets)
+	if buckets == 0 {
+		return out, nil
+	}
+	f.Since = time.Unix(max(start, sinceUnix(f.Since)), 0)
+	w := archiveWhere(f)
+	w.add("timeofban < ?", end)
+	rows, err := s.sql.QueryContext(ctx, `SELECT (timeofban - ?) / ? AS b, count(*) FROM history_archive`+w.clause()+` GROUP BY b`,
+		append([]any{start, width}, w.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+		}
+		if b >= 0 && b < int64(buckets) {
+			out[b] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+	}
+	return out, nil
+}
+
+// CountsByJail returns how many archived events match f in all and per
+// jail, the biggest jail first (ties by name).
+func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+	w := archiveWhere(f)
+	rows, err := s.sql.QueryContext(ctx, `SELECT jail, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+	}
+	defer rows.Close()
+	var total int64
+	var out []models.JailCount
+	for rows.Next() {
+		var c models.JailCount
+		if err := rows.Scan(&c.Jail, &c.Count); err != nil {
+			return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+		}
+		total += c.Count
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+	}
+	return total, out, nil
+}
+
+// CountsByIP returns how many archived events match f per IP, the most
+// frequent IP first (ties by IP).
+func (s *HistoryArchiveStore) CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error) {
+	w := archiveWhere(f)
+	rows, err := s.sql.QueryContext(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+	}
+	defer rows.Close()
+	var out []models.IPCount
+	for rows.Next() {
+		var c models.IPCount
+		if err := rows.Scan(&c.IP, &c.Count); err != nil {
+			return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+	}
+	return out, nil
+}
+
+// HistoryOfIP returns every archived event of one IP (exact match), newest first.
+func (s *HistoryArchiveStore) HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error) {
+	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC`, ip)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive history of IP: %w", err)
+	}
+	return out, nil
+}
+
+// Summary describes the archive: events, oldest and newest event.
+func (s *HistoryArchiveStore) Summary(ctx context.Context) (models.BansSummary, error) {
+	var sum models.BansSummary
+	var lo, hi sql.NullInt64
+	err := s.sql.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM history_archive),
+		(SELECT min(timeofban) FROM history_archive), (SELECT max(timeofban) FROM history_archive)`).Scan(&sum.Rows, &lo, &hi)
+	if err != nil {
+		return sum, fmt.Errorf("repo: archive summary: %w", err)
+	}
+	if lo.Valid {
+		sum.Oldest = time.Unix(lo.Int64, 0)
+	}
+	if hi.Valid {
+		sum.Newest = time.Unix(hi.Int64, 0)
+	}
+	return sum, nil
+}
+
+// ---------------------------------------------------------------------------
+// Sync from fail2ban
+
+// Settings keys holding the archive sync cursor.
+const (
+	SettingArchiveLastRowID = "archive_last_rowid" // rowid of the last fail2ban row synced
+	SettingArchiveLastRow   = "archive_last_row"   // that row's identity, JSON
+)
+
+// SyncBatch is how many fail2ban rows SyncArchive copies per transaction.
+const SyncBatch = 5000
+
+// SyncOverlap is how far before the last synced ban SyncArchive looks again
+// when it finds that fail2ban's rowids were reused. fail2ban stamps a ban
+// with the time of the failure that triggered it, at most findtime before
+// the row is written (recidive's default findtime is one day).
+const SyncOverlap = 48 * time.Hour
+
+// syncCursor is where the last sync stopped: a rowid and the identity of
+// the row that had it.
+type syncCursor struct {
+	RowID int64
+	Row   *syncAnchor // nil when unknown
+}
+
+type syncAnchor struct {
+	Jail      string `json:"jail"`
+	IP        string `json:"ip"`
+	TimeOfBan int64  `json:"timeofban"`
+}
+
+func anchorOf(row F2BRow) *syncAnchor {
+	return &syncAnchor{Jail: row.Jail, IP: row.IP, TimeOfBan: row.TimeOfBan}
+}
+
+func loadCursor(ctx context.Context, settings Settings) (syncCursor, error) {
+	var c syncCursor
+	v, err := settings.Get(ctx, SettingArchiveLastRowID)
+	if errors.Is(err, ErrNotFound) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	if c.RowID, err = strconv.ParseInt(v, 10, 64); err != nil || c.RowID < 0 {
+		return syncCursor{}, nil // unreadable: start over, the unique key drops duplicates
+	}
+	v, err = settings.Get(ctx, SettingArchiveLastRow)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	var a syncAnchor
+	if err == nil && json.Unmarshal([]byte(v), &a) == nil {
+		c.Row = &a
+	}
+	return c, nil
+}
+
+func saveCursor(ctx context.Context, settings Settings, c syncCursor) error {
+	row := ""
+	if c.Row != nil {
+		b, err := json.Marshal(c.Row)
+		if err != nil {
+			return fmt.Errorf("repo: sync cursor: %w", err)
+		}
+		row = string(b)
+	}
+	return settings.SetMany(ctx, map[string]string{
+		SettingArchiveLastRowID: strconv.FormatInt(c.RowID, 10),
+		SettingArchiveLastRow:   row,
+	})
+}
+
+// archivedFromF2B converts fail2ban rows to archive events: action ban,
+// origin from the jail, failures from the data, country unknown.
+func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
+	out := make([]models.ArchivedBan, len(rows))
+	for i, r := range rows {
+		out[i] = models.ArchivedBan{
+			Jail:      r.Jail,
+			IP:        r.IP,
+			TimeOfBan: r.TimeOfBan,
+			BanTime:   r.BanTime,
+			BanCount:  r.BanCount,
+			Data:      r.Data,
+			Action:    ActionBan,
+			Origin:    string(originOfJail(r.Jail)),
+			Failures:  failuresOf(r.Data),
+		}
+	}
+	return out
+}
+
+// SyncArchive copies the ban events fail2ban added since the last run from
+// src into dst and returns how many were new. The first run backfills every
+// row. It copies SyncBatch rows per transaction and saves its cursor in
+// settings after each batch, so an interrupted run resumes where it stopped.
+//
+// The cursor is the rowid of the last row copied (archive_last_rowid) plus
+// that row's identity (jail, ip, timeofban; archive_last_row). New fail2ban
+// rows get rowid max(rowid)+1, so normally every new row lies above the
+// cursor and one indexed range read finds them. But rowids are not stable:
+// when the newest rows are deleted (a manual unban, a purge that empties the
+// table, fail2ban recreating its file) the next inserts reuse their rowids,
+// and VACUUM may renumber the whole table. Any of these changes or removes
+// the row at the cursor, because a rowid at or below the cursor can only be
+// handed out again after the cursor's row is gone. So each run first checks
+// that the row at the cursor is still the one it remembers; if not, it
+// re-reads every row stamped within SyncOverlap before the remembered ban
+// (new bans cannot be older than that) and then continues from the current
+// end of the table. Re-reading is harmless: the archive's unique key (ip,
+// jail, action, timeofban) makes INSERT OR IGNORE drop what it already has,
+// so rows are never lost nor duplicated, and rows fail2ban deletes stay in
+// the archive.
+func SyncArchive(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchiveStore, settings Settings) (int64, error) {
+	cur, err := loadCursor(ctx, settings)
+	if err != nil {
+		return 0, fmt.Errorf("repo: sync archive: %w", err)
+	}
+	if cur.RowID > 0 && cur.Row == nil {
+		cur.RowID = 0 // no identity to check: read everything again
+	}
+	var inserted int64
+	if cur.RowID > 0 {
+		row, found, err := src.rowByID(ctx, cur.RowID)
+		if err != nil {
+			return 0, fmt.Errorf("repo: sync archive: %w", err)
+		}
+		if !found || *anchorOf(row) != *cur.Row {
+			n, next, err := resync(ctx, src, dst, cur.Row.TimeOfBan-int64(SyncOverlap/time.Second))
+			inserted += n
+			if err != nil {
+				return inserted, fmt.Errorf("repo: sync archive: %w", err)
+			}
+			cur = next
+			if err := saveCursor(ctx, settings, cur); err != nil {
+				return inserted, fmt.Errorf("repo: sync archive: %w", err)
+			}
+		}
+	}
+	for {
+		rows, err := src.NewRowsSince(ctx, cur.RowID, SyncBatch)
+		if err != nil {
+			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+		}
+		if len(rows) == 0 {
+			return inserted, nil
+		}
+		n, err := dst.Archive(ctx, archivedFromF2B(rows))
+		inserted += n
+		if err != nil {
+			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+		}
+		last := rows[len(rows)-1]
+		cur = syncCursor{RowID: last.RowID, Row: anchorOf(last)}
+		if err := saveCursor(ctx, settings, cur); err != nil {
+			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+		}
+		if len(rows) < SyncBatch {
+			return inserted, nil
+		}
+	}
+}
+
+// resync copies every row stamped at or after since (in rowid order, up to
+// the rowid that was the highest when it started) and returns the cursor
+// to continue from: the highest row at or below that rowid.
+func resync(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchiveStore, since int64) (int64, syncCursor, error) {
+	maxID, err := src.maxRowID(ctx)
+	if err != nil {
+		return 0, syncCursor{}, err
+	}
+	var inserted, after int64
+	for {
+		rows, err := src.rowsAtOrAfter(ctx, since, after, maxID, SyncBatch)
+		if err != nil {
+			return inserted, syncCursor{}, err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		n, err := dst.Archive(ctx, archivedFromF2B(rows))
+		inserted += n
+		if err != nil {
+			return inserted, syncCursor{}, err
+		}
+		after = rows[len(rows)-1].RowID
+		if len(rows) < SyncBatch {
+			break
+		}
+	}
+	rows, err := src.rows(ctx, "last row", `SELECT `+banColumns+` FROM bans WHERE rowid <= ? ORDER BY rowid DESC LIMIT 1`, maxID)
+	if err != nil || len(rows) == 0 {
+		return inserted, syncCursor{}, err
+	}
+	return inserted, syncCursor{RowID: rows[0].RowID, Row: anchorOf(rows[0])}, nil
+}

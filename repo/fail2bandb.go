@@ -1,0 +1,1002 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"modernc.org/sqlite"
+
+	"bangui/models"
+)
+
+// ErrBusy says a database stayed locked by another process (fail2ban
+// writing) through the busy timeout and every retry.
+var ErrBusy = errors.New("database is busy")
+
+// Page sizes used when a models.Page asks for none or too many rows.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 500
+)
+
+// maxBuckets bounds CountsByBucket so a bad request cannot allocate without limit.
+const maxBuckets = 100000
+
+// F2BRow is one raw row of fail2ban's bans table, as the archive sync copies it.
+type F2BRow struct {
+	RowID     int64
+	Jail      string
+	IP        string // "" when the column is NULL
+	TimeOfBan int64  // unix seconds
+	BanTime   int64  // seconds; -1 permanent
+	BanCount  int64
+	Data      string // the data column's JSON text; "null" when the column is NULL
+}
+
+// readerConfig tunes how the reader waits for fail2ban's write locks.
+type readerConfig struct {
+	busyTimeout time.Duration // SQLite's own wait for a lock, per statement
+	retries     int           // further attempts after SQLITE_BUSY/LOCKED got through
+	backoff     time.Duration // wait before the first retry, doubled each time
+}
+
+var defaultReaderConfig = readerConfig{busyTimeout: 5 * time.Second, retries: 3, backoff: 50 * time.Millisecond}
+
+// Fail2BanDBReader reads fail2ban's own SQLite database (schema version 4)
+// through a separate read-only pool. fail2ban keeps only an index on
+// (jail, timeofban), (jail, ip) and (ip) — none on timeofban alone — and the
+// file is not ours to index, so the queries are shaped for those: time
+// windows become one range per jail on (jail, timeofban); the newest-first
+// list merges the per-jail index streams (a compound SELECT that SQLite
+// executes as a merge, with no sort of the whole window); counts read
+// covering indexes only; and a filter on an IP prefix picks between the IP
+// indexes and the time index from cheap covering counts. It implements
+// Fail2BanDB.
+type Fail2BanDBReader struct {
+	db   *bun.DB
+	sql  *sql.DB
+	path string
+	cfg  readerConfig
+	now  func() time.Time
+	// onRetry, when set (tests), runs after a busy attempt and before the wait.
+	onRetry func(attempt int, err error)
+	// trace, when set (tests, benchmarks), sees every statement before it runs.
+	trace func(query string, args []any)
+}
+
+// OpenFail2BanDB opens fail2ban's database at path read-only: SQLite opens
+// it with mode=ro (it never creates a missing file and every write fails),
+// query_only on top, a 5 s busy timeout and at most two connections. It
+// fails when the file is missing, unreadable or holds no bans table.
+func OpenFail2BanDB(ctx context.Context, path string) (*Fail2BanDBReader, error) {
+	return openFail2BanDB(ctx, path, defaultReaderConfig)
+}
+
+func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2BanDBReader, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("repo: fail2ban database path %q: %w", path, err)
+	}
+	// Ask the OS first: SQLite reports a missing or unreadable file only as
+	// "unable to open database file".
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("repo: fail2ban database: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("repo: fail2ban database %s is a directory", abs)
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("repo: fail2ban database not readable: %w", err)
+	}
+	f.Close()
+
+	dsn := fmt.Sprintf("file:%s?mode=ro&_busy_timeout=%d&_query_only=1",
+		sqliteURIPath(abs), cfg.busyTimeout.Milliseconds())
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("repo: open fail2ban database %s: %w", abs, err)
+	}
+	sqldb.SetMaxOpenConns(2)
+	sqldb.SetMaxIdleConns(2)
+	sqldb.SetConnMaxIdleTime(time.Minute)
+	// An open connection keeps reading the file it opened: recycle them so a
+	// database fail2ban deleted and recreated is picked up.
+	sqldb.SetConnMaxLifetime(5 * time.Minute)
+	r := &Fail2BanDBReader{
+		db:   bun.NewDB(sqldb, sqlitedialect.New()),
+		sql:  sqldb,
+		path: abs,
+		cfg:  cfg,
+		now:  time.Now,
+	}
+	var n int
+	err = r.read(ctx, "open", func(ctx context.Context) error {
+		return r.queryRow(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bans'`).Scan(&n)
+	})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("repo: %s is not a fail2ban database (no bans table)", abs)
+	}
+	if err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// sqliteURIPath escapes the characters that end or escape the path part of
+// an SQLite file: URI.
+func sqliteURIPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Path is the absolute path of the database file.
+func (r *Fail2BanDBReader) Path() string { return r.path }
+
+// DB is the read-only bun handle, for ad-hoc queries.
+func (r *Fail2BanDBReader) DB() *bun.DB { return r.db }
+
+// Close closes the read-only pool.
+func (r *Fail2BanDBReader) Close() error {
+	if err := r.db.Close(); err != nil {
+		return fmt.Errorf("repo: close fail2ban database: %w", err)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Retries
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
+// (extended codes included).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		return true
+	}
+	return false
+}
+
+// read runs fn, running it again with a doubling backoff while it fails
+// with SQLITE_BUSY or SQLITE_LOCKED, up to cfg.retries more times. fn must
+// start from scratch on each call (reset what it fills).
+func (r *Fail2BanDBReader) read(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	delay := r.cfg.backoff
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		if !isBusy(err) {
+			return fmt.Errorf("repo: fail2ban database %s: %w", what, err)
+		}
+		if attempt > r.cfg.retries {
+			return fmt.Errorf("repo: fail2ban database %s: %w (gave up after %d attempts): %w", what, ErrBusy, attempt, err)
+		}
+		if r.onRetry != nil {
+			r.onRetry(attempt, err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("repo: fail2ban database %s: %w", what, ctx.Err())
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
+func (r *Fail2BanDBReader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if r.trace != nil {
+		r.trace(q, args)
+	}
+	return r.sql.QueryContext(ctx, q, args...)
+}
+
+func (r *Fail2BanDBReader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if r.trace != nil {
+		r.trace(q, args)
+	}
+	return r.sql.QueryRowContext(ctx, q, args...)
+}
+
+func (r *Fail2BanDBReader) count(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := r.read(ctx, "count", func(ctx context.Context) error {
+		return r.queryRow(ctx, q, args...).Scan(&n)
+	})
+	return n, err
+}
+
+// ---------------------------------------------------------------------------
+// Filters
+
+// where collects SQL conditions and their parameters. User input only ever
+// travels as a parameter.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// in adds "col IN (?, ?, …)".
+func (w *where) in(col string, values []string) {
+	var sb strings.Builder
+	sb.WriteString(col)
+	sb.WriteString(" IN (")
+	for i, v := range values {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('?')
+		w.args = append(w.args, v)
+	}
+	sb.WriteByte(')')
+	w.conds = append(w.conds, sb.String())
+}
+
+func (w where) clause() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// prefixRange turns a prefix into the half-open range [lo, hi) of strings
+// that start with it under SQLite's BINARY collation (byte order). hi is ""
+// when there is no upper bound (a prefix of 0xff bytes only). Matching a
+// range instead of LIKE keeps '%', '_' and quotes literal and lets SQLite
+// use the (ip) and (jail, ip) indexes.
+func prefixRange(p string) (lo, hi string) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return p, string(b[:i+1])
+		}
+	}
+	return p, ""
+}
+
+func (w *where) ipPrefix(col, prefix string) {
+	lo, hi := prefixRange(prefix)
+	w.add(col+" >= ?", lo)
+	if hi != "" {
+		w.add(col+" < ?", hi)
+	}
+}
+
+// jailScope is the set of jails a filter lets through.
+type jailScope struct {
+	jails []string // the jails to read; nil with none means no rows at all
+	all   bool     // the filter does not restrict jails (jails lists every jail)
+}
+
+func (s jailScope) empty() bool { return len(s.jails) == 0 }
+
+// scope resolves a filter's jail, origin and action to the jails to read.
+// manual bans and unban events exist only in BanGUI's archive, so they give
+// an empty scope here.
+func (r *Fail2BanDBReader) scope(ctx context.Context, f models.HistoryFilter) (jailScope, error) {
+	if f.Origin == models.OriginManual || (f.Action != "" && f.Action != "ban") {
+		return jailScope{}, nil
+	}
+	if f.Origin != models.OriginAll && f.Origin != models.OriginBlocklist && f.Origin != models.OriginSelfblock {
+		return jailScope{}, nil
+	}
+	if f.Jail != "" {
+		isBlocklist := f.Jail == models.BlocklistJail
+		if (f.Origin == models.OriginBlocklist && !isBlocklist) || (f.Origin == models.OriginSelfblock && isBlocklist) {
+			return jailScope{}, nil
+		}
+		return jailScope{jails: []string{f.Jail}}, nil
+	}
+	if f.Origin == models.OriginBlocklist {
+		return jailScope{jails: []string{models.BlocklistJail}}, nil
+	}
+	jails, err := r.Jails(ctx)
+	if err != nil {
+		return jailScope{}, err
+	}
+	if f.Origin == models.OriginSelfblock {
+		out := jails[:0:0]
+		for _, j := range jails {
+			if j != models.BlocklistJail {
+				out = append(out, j)
+			}
+		}
+		return jailScope{jails: out}, nil
+	}
+	return jailScope{jails: jails, all: true}, nil
+}
+
+// Jails lists the jails that have rows in the bans table, in byte order. It
+// skips from one jail to the next on the (jail, …) index, so it costs one
+// index seek per jail whatever the table size.
+func (r *Fail2BanDBReader) Jails(ctx context.Context) ([]string, error) {
+	var out []string
+	err := r.read(ctx, "list jails", func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := r.query(ctx, `WITH RECURSIVE j(name) AS (
+			SELECT min(jail) FROM bans
+			UNION ALL
+			SELECT (SELECT min(jail) FROM bans WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL
+		) SELECT name FROM j WHERE name IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// access is how a query reaches the rows of a filter that has an IP prefix.
+type access int
+
+const (
+	viaTime access = iota // ranges on (jail, timeofban); the prefix is checked on the row
+	viaIP                 // ranges on (ip) or (jail, ip); the time is checked on the row
+)
+
+// filterWhere builds the conditions for scope sc, rows at or after since
+// (unix seconds, 0 for none) and an IP prefix. via says which index the
+// query should use: the other conditions get a unary + so that SQLite
+// cannot pick their index. withJails false leaves out a jail IN list that
+// lists every jail (when nothing else benefits from it).
+func filterWhere(sc jailScope, since int64, prefix string, via access) where {
+	var w where
+	needJails := !sc.all || (since > 0 && via == viaTime) || (prefix != "" && via == viaIP && !sc.all)
+	if needJails {
+		if len(sc.jails) == 1 {
+			w.add("jail = ?", sc.jails[0])
+		} else {
+			w.in("jail", sc.jails)
+		}
+	}
+	if since > 0 {
+		if prefix != "" && via == viaIP {
+			w.add("+timeofban >= ?", since)
+		} else {
+			w.add("timeofban >= ?", since)
+		}
+	}
+	if prefix != "" {
+		if via == viaTime {
+			w.ipPrefix("+ip", prefix)
+		} else {
+			w.ipPrefix("ip", prefix)
+		}
+	}
+	return w
+}
+
+// sinceUnix is the filter's lower time bound in unix seconds, 0 for all time.
+func sinceUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(t.Unix(), 1)
+}
+
+// plan picks the index path for a filter with an IP prefix from two cheap
+// counts that read covering indexes only: rows of the prefix in the scope
+// at any time (prefixRows) and rows of the scope in the time window
+// (windowRows). Both paths must look at one table row per candidate, so the
+// smaller candidate set wins.
+type plan struct {
+	via        access
+	prefixRows int64 // rows matching jails and prefix, any time
+	windowRows int64 // rows matching jails and time window, any IP
+}
+
+func (r *Fail2BanDBReader) planFor(ctx context.Context, sc jailScope, since int64, prefix string) (plan, error) {
+	var p plan
+	var err error
+	pw := filterWhere(sc, 0, prefix, viaIP)
+	if p.prefixRows, err = r.count(ctx, `SELECT count(*) FROM bans`+pw.clause(), pw.args...); err != nil {
+		return p, err
+	}
+	ww := filterWhere(sc, since, "", viaTime)
+	if p.windowRows, err = r.count(ctx, `SELECT count(*) FROM bans`+ww.clause(), ww.args...); err != nil {
+		return p, err
+	}
+	if since > 0 && p.windowRows < p.prefixRows {
+		p.via = viaTime
+	} else {
+		p.via = viaIP
+	}
+	return p, nil
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+const banColumns = `rowid, jail, ip, timeofban, bantime, bancount, data`
+
+// maxMergeArms bounds the per-jail compound SELECT (SQLite allows 500 arms).
+const maxMergeArms = 200
+
+func normPage(p models.Page) (limit, offset int64) {
+	size := p.Size
+	if size < 1 {
+		size = DefaultPageSize
+	}
+	size = min(size, MaxPageSize)
+	n := max(p.Number, 1)
+	return int64(size), int64(n-1) * int64(size)
+}
+
+// Bans returns one page of ban events matching f, newest first, and how many
+// match in all. A page past the end is empty with the right total.
+func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error) {
+	limit, offset := normPage(page)
+	sc, err := r.scope(ctx, f)
+	if err != nil || sc.empty() {
+		return nil, 0, err
+	}
+	since := sinceUnix(f.Since)
+
+	var total int64
+	var rowids string // SQL selecting the page's rowids
+	var args []any
+	if f.IPPrefix == "" {
+		w := filterWhere(sc, since, "", viaTime)
+		if sc.all && since == 0 {
+			w = where{} // plain count(*) counts the b-tree pages, no WHERE
+		}
+		if total, err = r.count(ctx, `SELECT count(*) FROM bans`+w.clause(), w.args...); err != nil {
+			return nil, 0, err
+		}
+		if offset >= total {
+			return nil, total, nil
+		}
+		rowids, args = mergeNewest(sc, since, "", limit, offset)
+	} else {
+		p, err := r.planFor(ctx, sc, since, f.IPPrefix)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch {
+		case p.prefixRows == 0 || p.windowRows == 0:
+			return nil, 0, nil
+		case since == 0:
+			total = p.prefixRows
+		default:
+			w := filterWhere(sc, since, f.IPPrefix, p.via)
+			if total, err = r.count(ctx, `SELECT count(*) FROM bans`+w.clause(), w.args...); err != nil {
+				return nil, 0, err
+			}
+		}
+		if offset >= total {
+			return nil, total, nil
+		}
+		// Walking the time index newest first finds a page after about
+		// (offset+limit)·windowRows/total rows; the IP index reads all
+		// prefixRows candidates and sorts them.
+		walk := float64(offset+limit) * float64(p.windowRows) / float64(total)
+		if walk < float64(p.prefixRows) {
+			rowids, args = mergeNewest(sc, since, f.IPPrefix, limit, offset)
+		} else {
+			w := filterWhere(sc, since, f.IPPrefix, viaIP)
+			rowids = `SELECT rowid FROM bans` + w.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ? OFFSET ?`
+			args = append(w.args, limit, offset)
+		}
+	}
+	q := `SELECT ` + banColumns + ` FROM bans WHERE rowid IN (` + rowids + `) ORDER BY timeofban DESC, rowid DESC`
+	var out []models.BanRecord
+	err = r.read(ctx, "list bans", func(ctx context.Context) error {
+		var err error
+		out, err = r.records(ctx, q, args...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// mergeNewest selects the rowids of one page, newest first, as a compound
+// SELECT with one arm per jail. Each arm walks (jail, timeofban) backwards;
+// SQLite merges the sorted arms, so a page costs about offset+limit index
+// steps instead of a sort of every row in the window. A prefix is checked
+// on the row (+ip keeps the arms on the time index).
+func mergeNewest(sc jailScope, since int64, prefix string, limit, offset int64) (string, []any) {
+	if len(sc.jails) > maxMergeArms { // absurd jail counts: one sorted scan
+		w := filterWhere(sc, since, prefix, viaTime)
+		return `SELECT rowid FROM bans` + w.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ? OFFSET ?`,
+			append(w.args, limit, offset)
+	}
+	var sb strings.Builder
+	var args []any
+	sb.WriteString(`SELECT rid FROM (`)
+	for i, j := range sc.jails {
+		if i > 0 {
+			sb.WriteString(` UNION ALL `)
+		}
+		w := filterWhere(jailScope{jails: []string{j}}, since, prefix, viaTime)
+		sb.WriteString(`SELECT rowid AS rid, timeofban AS t FROM bans`)
+		sb.WriteString(w.clause())
+		args = append(args, w.args...)
+	}
+	sb.WriteString(` ORDER BY t DESC, rid DESC LIMIT ? OFFSET ?)`)
+	return sb.String(), append(args, limit, offset)
+}
+
+// records runs a query selecting banColumns and decodes the rows.
+func (r *Fail2BanDBReader) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.BanRecord
+	for rows.Next() {
+		row, err := scanF2BRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row.Record())
+	}
+	return out, rows.Err()
+}
+
+func scanF2BRow(rows interface{ Scan(...any) error }) (F2BRow, error) {
+	var row F2BRow
+	var ip, data sql.NullString
+	if err := rows.Scan(&row.RowID, &row.Jail, &ip, &row.TimeOfBan, &row.BanTime, &row.BanCount, &data); err != nil {
+		return row, err
+	}
+	row.IP = ip.String
+	row.Data = "null"
+	if data.Valid {
+		row.Data = data.String
+	}
+	return row, nil
+}
+
+// Record converts the row to a models.BanRecord, decoding failures and
+// matches from its data and deriving the origin from the jail.
+func (row F2BRow) Record() models.BanRecord {
+	failures, matches := decodeBanData(row.Data)
+	return models.BanRecord{
+		Jail:      row.Jail,
+		IP:        row.IP,
+		TimeOfBan: time.Unix(row.TimeOfBan, 0),
+		BanTime:   row.BanTime,
+		BanCount:  row.BanCount,
+		Failures:  failures,
+		Matches:   matches,
+		Origin:    originOfJail(row.Jail),
+	}
+}
+
+// originOfJail is where a ban found in fail2ban's database came from.
+func originOfJail(jail string) models.Origin {
+	if jail == models.BlocklistJail {
+		return models.OriginBlocklist
+	}
+	return models.OriginSelfblock
+}
+
+// CountsByBucket counts the events matching f in buckets consecutive
+// windows of length bucket that end now, oldest first; empty windows count
+// zero. Bucket i covers [end-(buckets-i)·bucket, end-(buckets-i-1)·bucket)
+// with end one second after now, so a ban at this very second counts. It is
+// one GROUP BY query over the (jail, timeofban) index.
+func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+	width, start, end, err := bucketWindow(r.now(), bucket, buckets)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, buckets)
+	sc, err := r.scope(ctx, f)
+	if err != nil || sc.empty() || buckets == 0 {
+		return out, err
+	}
+	lower := max(start, sinceUnix(f.Since))
+	via := viaTime
+	if f.IPPrefix != "" {
+		p, err := r.planFor(ctx, sc, lower, f.IPPrefix)
+		if err != nil {
+			return nil, err
+		}
+		via = p.via
+	}
+	w := filterWhere(sc, lower, f.IPPrefix, via)
+	if via == viaIP {
+		w.add("+timeofban < ?", end)
+	} else {
+		w.add("timeofban < ?", end)
+	}
+	q := `SELECT (timeofban - ?) / ? AS b, count(*) FROM bans` + w.clause() + ` GROUP BY b`
+	args := append([]any{start, width}, w.args...)
+	err = r.read(ctx, "count by bucket", func(ctx context.Context) error {
+		clear(out)
+		rows, err := r.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b, n int64
+			if err := rows.Scan(&b, &n); err != nil {
+				return err
+			}
+			if b >= 0 && b < int64(len(out)) {
+				out[b] = n
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bucketWindow validates a bucket request and returns the bucket width in
+// seconds and the window [start, end) in unix seconds.
+func bucketWindow(now time.Time, bucket time.Duration, buckets int) (width, start, end int64, err error) {
+	width = int64(bucket / time.Second)
+	if width < 1 || buckets < 0 || buckets > maxBuckets {
+		return 0, 0, 0, fmt.Errorf("repo: bad bucket request: %d buckets of %s", buckets, bucket)
+	}
+	if width > math.MaxInt64/int64(max(buckets, 1))/2 {
+		return 0, 0, 0, fmt.Errorf("repo: bad bucket request: %d buckets of %s", buckets, bucket)
+	}
+	end = now.Unix() + 1
+	start = end - width*int64(buckets)
+	return width, start, end, nil
+}
+
+// CountsByJail returns how many events match f in all and per jail, the
+// biggest jail first (ties by name).
+func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+	sc, err := r.scope(ctx, f)
+	if err != nil || sc.empty() {
+		return 0, nil, err
+	}
+	since := sinceUnix(f.Since)
+	via := viaTime
+	if f.IPPrefix != "" {
+		p, err := r.planFor(ctx, sc, since, f.IPPrefix)
+		if err != nil {
+			return 0, nil, err
+		}
+		via = p.via
+	}
+	w := filterWhere(sc, since, f.IPPrefix, via)
+	q := `SELECT jail, count(*) AS n FROM bans` + w.clause() + ` GROUP BY jail ORDER BY n DESC, jail`
+	var total int64
+	var out []models.JailCount
+	err = r.read(ctx, "count by jail", func(ctx context.Context) error {
+		total, out = 0, out[:0]
+		rows, err := r.query(ctx, q, w.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c models.JailCount
+			if err := rows.Scan(&c.Jail, &c.Count); err != nil {
+				return err
+			}
+			total += c.Count
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return total, out, nil
+}
+
+// CountsByIP returns how many events match f per IP, the most banned IP
+// first (ties by IP). Only (jail, timeofban) knows the time and only (ip)
+// and (jail, ip) know the IP, so for a window it reads one row per event in
+// the window — or, when the window holds most of the rows, counts every
+// event per IP on the covering (ip)/(jail, ip) index and subtracts the
+// events before the window, which reads one row per older event instead.
+func (r *Fail2BanDBReader) CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error) {
+	sc, err := r.scope(ctx, f)
+	if err != nil || sc.empty() {
+		return nil, err
+	}
+	since := sinceUnix(f.Since)
+	var q string
+	var args []any
+	switch {
+	case since == 0:
+		w := filterWhere(sc, 0, f.IPPrefix, viaIP)
+		q, args = `SELECT ip, count(*) AS n FROM bans`+w.clause()+` GROUP BY ip`, w.args
+	case f.IPPrefix != "":
+		p, err := r.planFor(ctx, sc, since, f.IPPrefix)
+		if err != nil {
+			return nil, err
+		}
+		w := filterWhere(sc, since, f.IPPrefix, p.via)
+		q, args = `SELECT ip, count(*) AS n FROM bans`+w.clause()+` GROUP BY ip`, w.args
+	default:
+		ww := filterWhere(sc, since, "", viaTime)
+		window, err := r.count(ctx, `SELECT count(*) FROM bans`+ww.clause(), ww.args...)
+		if err != nil {
+			return nil, err
+		}
+		aw := filterWhere(sc, 0, "", viaIP)
+		all, err := r.count(ctx, `SELECT count(*) FROM bans`+aw.clause(), aw.args...)
+		if err != nil {
+			return nil, err
+		}
+		if window <= all-window {
+			q, args = `SELECT ip, count(*) AS n FROM bans`+ww.clause()+` GROUP BY ip`, ww.args
+		} else {
+			var ow where
+			ow.in("jail", sc.jails)
+			ow.add("timeofban < ?", since)
+			q = `SELECT ip, sum(n) AS n FROM (
+				SELECT ip, count(*) AS n FROM bans` + aw.clause() + ` GROUP BY ip
+				UNION ALL
+				SELECT ip, -count(*) FROM bans` + ow.clause() + ` GROUP BY ip
+			) GROUP BY ip HAVING sum(n) > 0`
+			args = append(append([]any(nil), aw.args...), ow.args...)
+		}
+	}
+	q += ` ORDER BY n DESC, ip`
+	var out []models.IPCount
+	err = r.read(ctx, "count by IP", func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := r.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ip sql.NullString
+			var c models.IPCount
+			if err := rows.Scan(&ip, &c.Count); err != nil {
+				return err
+			}
+			c.IP = ip.String
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// HistoryOfIP returns every event of one IP (exact match), newest first.
+func (r *Fail2BanDBReader) HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error) {
+	var out []models.BanRecord
+	err := r.read(ctx, "history of IP", func(ctx context.Context) error {
+		var err error
+		out, err = r.records(ctx, `SELECT `+banColumns+` FROM bans WHERE ip = ? ORDER BY timeofban DESC, rowid DESC`, ip)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Summary describes the bans table: rows, oldest and newest ban. The
+// oldest and newest come from one index seek per jail.
+func (r *Fail2BanDBReader) Summary(ctx context.Context) (models.BansSummary, error) {
+	var s models.BansSummary
+	err := r.read(ctx, "summary", func(ctx context.Context) error {
+		s = models.BansSummary{}
+		var lo, hi sql.NullInt64
+		err := r.queryRow(ctx, `WITH RECURSIVE j(name) AS (
+			SELECT min(jail) FROM bans
+			UNION ALL
+			SELECT (SELECT min(jail) FROM bans WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL
+		) SELECT (SELECT count(*) FROM bans),
+			min((SELECT min(timeofban) FROM bans WHERE jail = j.name)),
+			max((SELECT max(timeofban) FROM bans WHERE jail = j.name))
+		FROM j WHERE j.name IS NOT NULL`).Scan(&s.Rows, &lo, &hi)
+		if err != nil {
+			return err
+		}
+		if lo.Valid {
+			s.Oldest = time.Unix(lo.Int64, 0)
+		}
+		if hi.Valid {
+			s.Newest = time.Unix(hi.Int64, 0)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// NewRowsSince returns up to limit rows with a rowid above afterRowID, in
+// rowid order — the rows fail2ban added since a sync stopped at afterRowID
+// (see SyncArchive for why rowids alone are not enough).
+func (r *Fail2BanDBReader) NewRowsSince(ctx context.Context, afterRowID int64, limit int) ([]F2BRow, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	return r.rows(ctx, "new rows", `SELECT `+banColumns+` FROM bans WHERE rowid > ? ORDER BY rowid LIMIT ?`, afterRowID, limit)
+}
+
+// rowsAtOrAfter returns up to limit rows with timeofban >= since and a
+// rowid in (afterRowID, maxRowID], in rowid order.
+func (r *Fail2BanDBReader) rowsAtOrAfter(ctx context.Context, since, afterRowID, maxRowID int64, limit int) ([]F2BRow, error) {
+	jails, err := r.Jails(ctx)
+	if err != nil || len(jails) == 0 {
+		return nil, err
+	}
+	var w where
+	w.in("jail", jails)
+	w.add("timeofban >= ?", since)
+	w.add("+rowid > ?", afterRowID)
+	w.add("+rowid <= ?", maxRowID)
+	return r.rows(ctx, "rows since", `SELECT `+banColumns+` FROM bans`+w.clause()+` ORDER BY rowid LIMIT ?`, append(w.args, limit)...)
+}
+
+// rowByID returns the row with the given rowid; found is false when there is none.
+func (r *Fail2BanDBReader) rowByID(ctx context.Context, rowid int64) (F2BRow, bool, error) {
+	rows, err := r.rows(ctx, "row", `SELECT `+banColumns+` FROM bans WHERE rowid = ?`, rowid)
+	if err != nil || len(rows) == 0 {
+		return F2BRow{}, false, err
+	}
+	return rows[0], true, nil
+}
+
+// maxRowID is the highest rowid in bans, 0 when it is empty.
+func (r *Fail2BanDBReader) maxRowID(ctx context.Context) (int64, error) {
+	return r.count(ctx, `SELECT coalesce(max(rowid), 0) FROM bans`)
+}
+
+func (r *Fail2BanDBReader) rows(ctx context.Context, what, q string, args ...any) ([]F2BRow, error) {
+	var out []F2BRow
+	err := r.read(ctx, what, func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := r.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			row, err := scanF2BRow(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, row)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------
+// The data column
+
+// banData is the part of fail2ban's data JSON BanGUI reads.
+type banData struct {
+	Matches  []json.RawMessage `json:"matches"`
+	Failures json.RawMessage   `json:"failures"`
+}
+
+// decodeBanData extracts failures and matches from fail2ban's data JSON
+// ({"matches": […], "failures": N, …}). It tolerates the literal null,
+// missing keys, values of the wrong type and text that is not JSON at all
+// (giving zero and no matches). A match is a plain string or a list such as
+// [prefix, date, rest], whose parts are joined without separator as
+// fail2ban does.
+func decodeBanData(s string) (failures int64, matches []string) {
+	var d banData
+	if json.Unmarshal([]byte(s), &d) != nil {
+		// Wrong types inside an object still fill what they can; anything
+		// else (not JSON, a list, a string) gives nothing.
+		if len(d.Matches) == 0 && len(d.Failures) == 0 {
+			return 0, nil
+		}
+	}
+	failures = jsonInt(d.Failures)
+	for _, m := range d.Matches {
+		if line, ok := matchLine(m); ok {
+			matches = append(matches, line)
+		}
+	}
+	return failures, matches
+}
+
+// failuresOf is decodeBanData's failures alone, without building the lines.
+func failuresOf(s string) int64 {
+	var d struct {
+		Failures json.RawMessage `json:"failures"`
+	}
+	_ = json.Unmarshal([]byte(s), &d)
+	return jsonInt(d.Failures)
+}
+
+func jsonInt(raw json.RawMessage) int64 {
+	if len(raw) == 0 {
+		return 0
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	switch x := v.(type) {
+	case float64:
+		if x >= math.MinInt64 && x <= math.MaxInt64 {
+			return int64(x)
+		}
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+func matchLine(raw json.RawMessage) (string, bool) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case []any:
+		var sb strings.Builder
+		for _, part := range x {
+			sb.WriteString(jsonText(part))
+		}
+		return sb.String(), true
+	default:
+		return jsonText(x), true
+	}
+}
+
+// jsonText renders a decoded JSON value as text: strings as they are,
+// anything else as JSON.
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}

@@ -1,0 +1,378 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"bangui/fail2ban"
+	"bangui/models"
+)
+
+// BanRecorder keeps the panel's own bans and unbans in the archive, because
+// fail2ban deletes a ban's rows when it is unbanned by hand.
+type BanRecorder interface {
+	Archive(ctx context.Context, events []models.ArchivedBan) (int64, error)
+}
+
+// Jails is the use case behind the jails pages and the ban and unban forms.
+type Jails struct {
+	f2b      *Fail2ban
+	probe    *StatusProbe
+	recorder BanRecorder
+	loc      func() *time.Location
+	now      func() time.Time
+}
+
+// NewJails wires the jails use case. recorder may be nil. fail2ban writes
+// ban times in the host's local zone, which is how they are parsed.
+func NewJails(f2b *Fail2ban, probe *StatusProbe, recorder BanRecorder) *Jails {
+	return &Jails{f2b: f2b, probe: probe, recorder: recorder,
+		loc: func() *time.Location { return time.Local }, now: time.Now}
+}
+
+// observe tells the status probe about unreachable errors and passes err on.
+func (j *Jails) observe(err error) error {
+	j.probe.Observe(err)
+	return err
+}
+
+// List returns every running jail with its counters and key settings.
+func (j *Jails) List(ctx context.Context) ([]models.JailSummary, error) {
+	c := j.f2b.Client()
+	statuses, err := c.AllJailStatus(ctx)
+	if err != nil {
+		return nil, j.observe(err)
+	}
+	out := make([]models.JailSummary, 0, len(statuses))
+	for _, st := range statuses {
+		s := summaryFrom(st)
+		basics, err := c.JailBasics(ctx, st.Name)
+		if err != nil && !errors.Is(err, fail2ban.ErrUnknownJail) {
+			return nil, j.observe(err)
+		}
+		s.BanTime, s.FindTime, s.MaxRetry, s.Idle = basics.BanTime, basics.FindTime, basics.MaxRetry, basics.Idle
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func summaryFrom(st fail2ban.JailStatus) models.JailSummary {
+	return models.JailSummary{
+		Name: st.Name, Running: true,
+		CurrentlyFailed: st.CurrentlyFailed, TotalFailed: st.TotalFailed,
+		CurrentlyBanned: st.CurrentlyBanned, TotalBanned: st.TotalBanned,
+	}
+}
+
+// Detail returns one jail's counters and settings.
+func (j *Jails) Detail(ctx context.Context, name string) (models.JailDetail, error) {
+	c := j.f2b.Client()
+	st, err := c.JailStatusShort(ctx, name)
+	if err != nil {
+		return models.JailDetail{}, j.observe(err)
+	}
+	set, err := c.JailSettings(ctx, name)
+	if err != nil {
+		return models.JailDetail{}, j.observe(err)
+	}
+	d := models.JailDetail{
+		JailSummary: summaryFrom(st),
+		Backend:     set.Backend, DatePattern: set.DatePattern, LogEncoding: set.LogEncoding,
+		Actions: set.Actions, LogPaths: set.LogPaths, FailRegex: set.FailRegex, IgnoreRegex: set.IgnoreRegex,
+		IgnoreIPs: set.IgnoreIPs, IgnoreSelf: set.IgnoreSelf,
+		Increment: models.BanTimeIncrement(set.Increment),
+	}
+	d.BanTime, d.FindTime, d.MaxRetry, d.Idle = set.BanTime, set.FindTime, set.MaxRetry, set.Idle
+	return d, nil
+}
+
+// Banned returns one page of a jail's current bans, newest first, filtered
+// by a substring of the address.
+func (j *Jails) Banned(ctx context.Context, jail, search string, page models.Page) ([]models.ActiveBan, int64, error) {
+	entries, err := j.f2b.Client().BannedWithTime(ctx, jail, j.loc())
+	if err != nil {
+		return nil, 0, j.observe(err)
+	}
+	bans := make([]models.ActiveBan, 0, len(entries))
+	for _, e := range entries {
+		bans = append(bans, activeBan(jail, e))
+	}
+	return pageOfBans(bans, search, page)
+}
+
+// ActiveBans returns one page of the current bans of every jail.
+func (j *Jails) ActiveBans(ctx context.Context, search string, page models.Page) ([]models.ActiveBan, int64, error) {
+	c := j.f2b.Client()
+	byJail, err := c.BannedWithTimeAll(ctx, j.loc())
+	if err != nil {
+		return nil, 0, j.observe(err)
+	}
+	var bans []models.ActiveBan
+	for jail, entries := range byJail {
+		for _, e := range entries {
+			bans = append(bans, activeBan(jail, e))
+		}
+	}
+	return pageOfBans(bans, search, page)
+}
+
+func activeBan(jail string, e fail2ban.BanEntry) models.ActiveBan {
+	return models.ActiveBan{IP: e.IP, Jail: jail, Start: e.Start, End: e.End, Permanent: e.Permanent}
+}
+
+// pageOfBans filters, sorts (newest first, then IP) and cuts one page.
+func pageOfBans(bans []models.ActiveBan, search string, page models.Page) ([]models.ActiveBan, int64, error) {
+	search = strings.TrimSpace(search)
+	if search != "" {
+		bans = slices.DeleteFunc(bans, func(b models.ActiveBan) bool { return !strings.Contains(b.IP, search) })
+	}
+	sort.Slice(bans, func(a, b int) bool {
+		if !bans[a].Start.Equal(bans[b].Start) {
+			return bans[a].Start.After(bans[b].Start)
+		}
+		if bans[a].IP != bans[b].IP {
+			return bans[a].IP < bans[b].IP
+		}
+		return bans[a].Jail < bans[b].Jail
+	})
+	total := int64(len(bans))
+	from := min(page.Offset(), len(bans))
+	to := min(from+page.Size, len(bans))
+	return bans[from:to], total, nil
+}
+
+// BanResult says what a ban request did.
+type BanResult struct {
+	Jail     string
+	Targets  []string // normalized addresses and ranges sent to fail2ban
+	NewBans  int      // how many were not banned before
+	Recorded bool     // written to the archive
+}
+
+// Ban bans targets (IPs or CIDR ranges) in jail with one fail2ban call and
+// records the bans in the archive with origin manual.
+func (j *Jails) Ban(ctx context.Context, jail string, targets []string) (BanResult, error) {
+	res := BanResult{Jail: jail}
+	norm, err := fail2ban.NormalizeTargets(targets)
+	if err != nil {
+		return res, err
+	}
+	c := j.f2b.Client()
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return res, j.observe(err)
+	}
+	n, err := c.Ban(ctx, jail, norm...)
+	if err != nil {
+		return res, j.observe(err)
+	}
+	res.Targets, res.NewBans = norm, n
+	res.Recorded = j.record(ctx, "ban", jail, norm)
+	return res, nil
+}
+
+// Unban lifts bans of targets in jail, or in every jail when jail is empty,
+// and records the unbans in the archive.
+func (j *Jails) Unban(ctx context.Context, jail string, targets []string) (int, error) {
+	norm, err := fail2ban.NormalizeTargets(targets)
+	if err != nil {
+		return 0, err
+	}
+	c := j.f2b.Client()
+	var n int
+	var jails []string
+	if jail == "" {
+		// Find where they are banned first, so the archive names the jails.
+		where, err := c.JailsOf(ctx, norm...)
+		if err != nil {
+			return 0, j.observe(err)
+		}
+		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
+			return 0, j.observe(err)
+		}
+		for i, ip := range norm {
+			if i < len(where) {
+				for _, jl := range where[i] {
+					j.record(ctx, "unban", jl, []string{ip})
+				}
+			}
+		}
+		return n, nil
+	}
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return 0, j.observe(err)
+	}
+	if n, err = c.Unban(ctx, jail, norm...); err != nil {
+		return 0, j.observe(err)
+	}
+	jails = append(jails, jail)
+	j.record(ctx, "unban", jail, norm)
+	return n, nil
+}
+
+// UnbanAll lifts every ban in every jail and records each in the archive.
+func (j *Jails) UnbanAll(ctx context.Context) (int, error) {
+	c := j.f2b.Client()
+	byJail, err := c.BannedAll(ctx)
+	if err != nil {
+		return 0, j.observe(err)
+	}
+	n, err := c.UnbanAll(ctx)
+	if err != nil {
+		return 0, j.observe(err)
+	}
+	for jail, ips := range byJail {
+		j.record(ctx, "unban", jail, ips)
+	}
+	return n, nil
+}
+
+// record writes manual ban or unban events; a failure is logged by the
+// caller's error handling only through the returned flag, never fatal.
+func (j *Jails) record(ctx context.Context, action, jail string, ips []string) bool {
+	if j.recorder == nil || len(ips) == 0 {
+		return false
+	}
+	now := j.now().Unix()
+	events := make([]models.ArchivedBan, 0, len(ips))
+	for _, ip := range ips {
+		events = append(events, models.ArchivedBan{
+			Jail: jail, IP: ip, TimeOfBan: now, BanCount: 1, Data: "{}",
+			Action: action, Origin: string(models.OriginManual),
+		})
+	}
+	_, err := j.recorder.Archive(ctx, events)
+	return err == nil
+}
+
+// Lookup says where ip is banned and which jails ignore it.
+func (j *Jails) Lookup(ctx context.Context, raw string) (models.IPLookup, error) {
+	norm, err := fail2ban.NormalizeTargets([]string{raw})
+	if err != nil {
+		return models.IPLookup{}, err
+	}
+	ip := norm[0]
+	res := models.IPLookup{IP: ip}
+	c := j.f2b.Client()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return res, j.observe(err)
+	}
+	res.Jails = st.Jails
+	where, err := c.JailsOf(ctx, ip)
+	if err != nil {
+		return res, j.observe(err)
+	}
+	if len(where) > 0 {
+		res.BannedIn = where[0]
+	}
+	addr, addrErr := netip.ParseAddr(ip)
+	for _, jail := range st.Jails {
+		ignores, err := c.IgnoreIPs(ctx, jail)
+		if err != nil {
+			return res, j.observe(err)
+		}
+		if addrErr == nil && ignoreListHolds(ignores, addr) {
+			res.IgnoredIn = append(res.IgnoredIn, jail)
+		}
+	}
+	return res, nil
+}
+
+// ignoreListHolds reports whether an ignore list (IPs, CIDR ranges, maybe
+// host names) covers addr.
+func ignoreListHolds(list []string, addr netip.Addr) bool {
+	for _, entry := range list {
+		if p, err := netip.ParsePrefix(entry); err == nil && p.Contains(addr) {
+			return true
+		}
+		if a, err := netip.ParseAddr(entry); err == nil && a == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// Start starts a jail. A jail that is not loaded is (re)loaded from the
+// configuration through fail2ban-client.
+func (j *Jails) Start(ctx context.Context, jail string) (string, error) {
+	if err := fail2ban.ValidJailName(jail); err != nil {
+		return "", err
+	}
+	err := j.f2b.Client().StartJail(ctx, jail)
+	if errors.Is(err, fail2ban.ErrUnknownJail) {
+		out, rerr := j.f2b.Runner().Reload(ctx, jail)
+		return out, rerr
+	}
+	return "", j.observe(err)
+}
+
+// Stop stops a jail; stopping a stopped jail succeeds.
+func (j *Jails) Stop(ctx context.Context, jail string) error {
+	if err := fail2ban.ValidJailName(jail); err != nil {
+		return err
+	}
+	return j.observe(j.f2b.Client().StopJail(ctx, jail))
+}
+
+// SetIdle switches a jail's idle mode.
+func (j *Jails) SetIdle(ctx context.Context, jail string, on bool) error {
+	c := j.f2b.Client()
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return j.observe(err)
+	}
+	return j.observe(c.SetIdle(ctx, jail, on))
+}
+
+// Reload reloads one jail, or all when jail is empty, through fail2ban-client.
+func (j *Jails) Reload(ctx context.Context, jail string) (string, error) {
+	if jail != "" {
+		if err := fail2ban.ValidJailName(jail); err != nil {
+			return "", err
+		}
+	}
+	out, err := j.f2b.Runner().Reload(ctx, jail)
+	if err != nil {
+		return out, fmt.Errorf("reload failed: %w", err)
+	}
+	return out, nil
+}
+
+// AddIgnore adds addresses to a jail's ignore list (until the next reload).
+func (j *Jails) AddIgnore(ctx context.Context, jail string, targets []string) ([]string, error) {
+	norm, err := fail2ban.NormalizeTargets(targets)
+	if err != nil {
+		return nil, err
+	}
+	c := j.f2b.Client()
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return nil, j.observe(err)
+	}
+	list, err := c.AddIgnoreIP(ctx, jail, norm...)
+	return list, j.observe(err)
+}
+
+// RemoveIgnore removes one entry from a jail's ignore list.
+func (j *Jails) RemoveIgnore(ctx context.Context, jail, entry string) ([]string, error) {
+	c := j.f2b.Client()
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return nil, j.observe(err)
+	}
+	list, err := c.DelIgnoreIP(ctx, jail, strings.TrimSpace(entry))
+	return list, j.observe(err)
+}
+
+// SetIgnoreSelf switches whether the jail ignores the host's own addresses.
+func (j *Jails) SetIgnoreSelf(ctx context.Context, jail string, on bool) error {
+	c := j.f2b.Client()
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return j.observe(err)
+	}
+	_, err := c.SetIgnoreSelf(ctx, jail, on)
+	return j.observe(err)
+}

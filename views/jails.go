@@ -1,0 +1,75 @@
+package views
+
+import (
+	"context"
+	"fmt"
+
+	"bangui/models"
+)
+
+// JailsPage is the jails overview with the ban tools and the active bans.
+type JailsPage struct {
+	Jails     []models.JailSummary
+	Offline   string // set when fail2ban could not be asked
+	Active    ActiveBansTable
+	BanForm   TargetForm
+	UnbanForm TargetForm
+	Lookup    LookupView
+	JailNames []string
+}
+
+// TargetForm is a ban or unban form: addresses and a jail.
+type TargetForm struct {
+	Target string
+	Jail   string
+	Errors map[string][]string
+}
+
+// LookupView is the IP lookup form and its answer.
+type LookupView struct {
+	Query  string
+	Error  string
+	Result *models.IPLookup
+}
+
+// ActiveBansTable is one page of current bans, across jails or of one jail.
+type ActiveBansTable struct {
+	ID     string // element id, the htmx target
+	Bans   []models.ActiveBan
+	Pager  Pager
+	Search string
+	Jail   string // set on a jail's own page; hides the jail column
+	Total  int64  // all bans, unfiltered, for "unban all"
+}
+
+// JailPage is one jail's detail page.
+type JailPage struct {
+	Jail       models.JailDetail
+	Bans       ActiveBansTable
+	IgnoreForm TargetForm
+}
+
+func timeLeft(ctx context.Context, b models.ActiveBan) string {
+	if b.Permanent {
+		return "permanent"
+	}
+	left := b.TimeLeft(RequestFrom(ctx).Now)
+	if left <= 0 {
+		return "ending"
+	}
+	return fmtDuration(left)
+}
+
+func jailURL(name string) string { return "/jails/" + name }
+
+func confirmUnban(b models.ActiveBan) string {
+	return fmt.Sprintf("Unban %s from %s?", b.IP, b.Jail)
+}
+
+func confirmUnbanAll(n int64) string {
+	return fmt.Sprintf("Unban all %s addresses in every jail? fail2ban forgets these bans; BanGUI's history keeps them.", fmtCount(n))
+}
+
+func confirmStop(name string) string {
+	return fmt.Sprintf("Stop the jail %s? It stops watching its logs and lifts its bans until it is started again.", name)
+}
