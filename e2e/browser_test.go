@@ -40,6 +40,7 @@ type browser struct {
 	app       *app
 	artifacts string
 	log       *pageLog
+	dialogs   *dialogLog
 }
 
 // newBrowser starts a fresh headless Chromium for dev (fresh profile,
@@ -73,6 +74,7 @@ func (st *stack) newBrowser(t *testing.T, dev device) *browser {
 		t.Fatalf("start chromium: %v", err)
 	}
 	b.log = watchPage(ctx, b.app.origin)
+	b.dialogs = acceptDialogs(ctx)
 	emulate := []chromedp.EmulateViewportOption{chromedp.EmulateScale(dev.scale)}
 	if dev.phone {
 		emulate = append(emulate, chromedp.EmulateMobile, chromedp.EmulateTouch)

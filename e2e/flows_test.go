@@ -27,13 +27,15 @@ type flow struct {
 var deviceFlows = []flow{
 	{"navigation", flowNavigation},
 	{"htmx-swap", flowSwap},
+	{"ban-unban", flowBanUnban},
+	{"jail-paging", flowJailPaging},
 }
 
 // screenshots are the pages every device must have photographed.
 var screenshots = []string{
 	"setup", "setup-socket-ok", "login", "login-wrong-password",
 	"dashboard", "map", "jails", "history", "blocklists", "config",
-	"e2e-swap", "logged-out",
+	"e2e-swap", "logged-out", "jails-banned", "jail-detail", "jail-page-2",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -322,6 +324,8 @@ func (st *stack) assertProxied(t *testing.T) {
 		`303 "POST /bangui/login `,
 		`200 "GET /bangui/__e2e/swap?page=2 `,
 		`303 "POST /bangui/logout `,
+		`303 "POST /bangui/jails/ban `,
+		`303 "POST /bangui/jails/unban `,
 	}
 	for _, e := range navEntries {
 		want = append(want, `200 "GET /bangui`+e.path+` `)

@@ -117,7 +117,8 @@ func startStack(t *testing.T, devices []device) *stack {
 	bin := filepath.Join(tmp, "bangui")
 	built := make(chan error, 1)
 	go func() { built <- buildBangui(st.root, bin) }()
-	st.sandbox = sandboxtest.Start(t)
+	st.sandbox = sandboxtest.Start(t, sandbox.Jail{Name: "sshd"}, sandbox.Jail{Name: pagingJail, Filter: "sshd"})
+	banMany(t, st.sandbox, pagingJail, pagingBans)
 	if err := <-built; err != nil {
 		t.Fatal(err)
 	}

@@ -146,20 +146,22 @@ func parseJailStatus(args []string, name string, v any) (JailStatus, error) {
 
 // AllJailStatus returns the short status of every running jail, sorted by
 // name. fail2ban 1.1 and later answer this with one "status --all short";
-// older servers take "--all" for a jail name, and then the jails are asked
-// one by one over a single connection. Which of both works is remembered.
+// older servers take "--all" for a jail name (or answer in an unknown
+// shape), and then the jails are asked one by one over a single connection
+// after a "status". Which of both works is remembered.
 func (c *Client) AllJailStatus(ctx context.Context) ([]JailStatus, error) {
 	if !c.statusAll.unsupported() {
 		args := []string{"status", "--all", "short"}
 		v, err := c.Call(ctx, args...)
 		switch {
 		case err == nil:
-			st, err := parseAllStatus(args, v)
-			if err != nil {
-				return nil, err
+			if st, err := parseAllStatus(args, v); err == nil {
+				c.statusAll.set(true)
+				return st, nil
 			}
-			c.statusAll.set(true)
-			return st, nil
+			// An answer in a shape this client does not know: use the
+			// per-jail commands, whose replies are stable across versions.
+			c.statusAll.set(false)
 		case isAllUnsupported(err):
 			c.statusAll.set(false)
 		default:

@@ -473,3 +473,16 @@ func TestRunErrorMessage(t *testing.T) {
 		t.Error("timed out run does not match ErrTimeout")
 	}
 }
+
+// An unexpected shape of "status --all" falls back to the per-jail way.
+func TestAllJailStatusUnknownShape(t *testing.T) {
+	_, path := fake10(t, okReply(t, []any{[]any{"Number of jail", int64(2)}, []any{"Jail list", "alpha, beta"}, "surprise"}))
+	c := NewClient(path)
+	got, err := c.AllJailStatus(context.Background())
+	if err != nil || !reflect.DeepEqual(got, wantAll()) {
+		t.Fatalf("AllJailStatus = %+v, %v", got, err)
+	}
+	if !c.statusAll.unsupported() {
+		t.Error("fallback not remembered")
+	}
+}

@@ -1,8 +1,14 @@
 // Package fail2ban is a client for the fail2ban server control socket.
 //
-// Each call dials the unix socket, sends one pickled command list, reads the
-// pickled reply and closes the connection again; fail2ban recreates its
-// socket on every restart, so no connection is kept open.
+// Each call dials the unix socket, sends one pickled command list (or, with
+// CallMany, several in turn), reads the pickled replies and closes the
+// connection again; fail2ban recreates its socket on every restart, so no
+// connection is kept open.
+//
+// On top of the raw Call, the Client offers typed methods (Status, Ban,
+// JailSettings, ...) that validate jail names, addresses and values before
+// anything is sent, and Runner runs fail2ban-client for the commands that
+// only work from the client side (reload, restart, configuration tests).
 package fail2ban
 
 import (

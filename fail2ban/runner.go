@@ -58,16 +58,18 @@ func (e *RunError) Unwrap() []error {
 }
 
 // Reload makes fail2ban re-read its configuration and apply it to one jail,
-// or to all jails when jail is "" ("fail2ban-client reload [JAIL]"). A jail
-// that is enabled in the configuration but not running is started. It
-// returns the program's output.
+// or to all jails when jail is "" ("fail2ban-client reload [--if-exists]
+// [JAIL]"). For a single jail --if-exists is passed, so that a jail which is
+// enabled in the configuration but not loaded (never started, or stopped)
+// is loaded and started too; without it fail2ban refuses jails it does not
+// run. It returns the program's output ("OK").
 func (r Runner) Reload(ctx context.Context, jail string) (string, error) {
 	args := []string{"reload"}
 	if jail != "" {
 		if err := ValidJailName(jail); err != nil {
 			return "", err
 		}
-		args = append(args, jail)
+		args = append(args, "--if-exists", jail)
 	}
 	return r.run(ctx, r.globalArgs(true), args...)
 }
@@ -142,6 +144,7 @@ type limitedBuffer struct {
 	truncated bool
 }
 
+// Write keeps what fits and reports everything as written.
 func (b *limitedBuffer) Write(p []byte) (int, error) {
 	if room := b.limit - b.Len(); room < len(p) {
 		b.truncated = true
@@ -153,6 +156,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
+// String returns the kept output, marked when some was dropped.
 func (b *limitedBuffer) String() string {
 	if b.truncated {
 		return b.Buffer.String() + "\n[output truncated]"

@@ -25,7 +25,7 @@ import (
 
 // testApp is a complete panel on a temp data dir, driven in-process.
 type testApp struct {
-	t       *testing.T
+	t       testing.TB
 	e       *echo.Echo
 	s       *Server
 	db      *bun.DB
@@ -43,7 +43,7 @@ func withSocket(p string) appOption { return func(c *config.Config) { c.Socket =
 
 func withConfigDir(p string) appOption { return func(c *config.Config) { c.ConfigDir = p } }
 
-func testConfig(t *testing.T, dataDir string, opts ...appOption) config.Config {
+func testConfig(t testing.TB, dataDir string, opts ...appOption) config.Config {
 	cfg := config.Config{
 		Listen:         "127.0.0.1:0",
 		DataDir:        dataDir,
@@ -60,7 +60,7 @@ func testConfig(t *testing.T, dataDir string, opts ...appOption) config.Config {
 }
 
 // newTestApp opens (or reopens) the panel on dataDir.
-func newTestApp(t *testing.T, dataDir string, opts ...appOption) *testApp {
+func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := testConfig(t, dataDir, opts...)
 	ctx := context.Background()
@@ -162,7 +162,7 @@ func (b *browser) csrfFrom(page string) string {
 	return tok
 }
 
-func parse(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
+func parse(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
 	if err != nil {
@@ -201,7 +201,7 @@ func (b *browser) login(pw string) *httptest.ResponseRecorder {
 	return b.postForm(p+"/login", p+"/login", url.Values{"password": {pw}})
 }
 
-func assertRedirect(t *testing.T, rec *httptest.ResponseRecorder, want string) {
+func assertRedirect(t testing.TB, rec *httptest.ResponseRecorder, want string) {
 	t.Helper()
 	if rec.Code != http.StatusSeeOther && rec.Code != http.StatusMovedPermanently && rec.Code != http.StatusFound {
 		t.Fatalf("status %d, want a redirect to %s; body: %.300s", rec.Code, want, rec.Body)

@@ -15,6 +15,10 @@ import (
 // loggedInWithFail2ban starts a real fail2ban sandbox and a panel set up
 // against it, and returns a logged-in browser.
 func loggedInWithFail2ban(t *testing.T) (*testApp, *browser, *sandbox.Sandbox) {
+	return loggedInWithFail2banTB(t)
+}
+
+func loggedInWithFail2banTB(t testing.TB) (*testApp, *browser, *sandbox.Sandbox) {
 	t.Helper()
 	sb := sandboxtest.Start(t)
 	a := newTestApp(t, t.TempDir(), withSocket(sb.SocketPath), withConfigDir(sb.ConfigDir))
@@ -25,7 +29,7 @@ func loggedInWithFail2ban(t *testing.T) (*testApp, *browser, *sandbox.Sandbox) {
 	return a, b, sb
 }
 
-func bannedIPs(t *testing.T, sb *sandbox.Sandbox, jail string) []string {
+func bannedIPs(t testing.TB, sb *sandbox.Sandbox, jail string) []string {
 	t.Helper()
 	v, err := sb.Client().Call(context.Background(), "get", jail, "banned")
 	if err != nil {

@@ -168,9 +168,12 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// redirect sends the browser to target: HX-Redirect for htmx, 303 otherwise.
+// redirect sends the browser to target. An htmx request that swaps a
+// fragment gets HX-Redirect (a 303 would be followed by the XHR and the
+// target page swapped into the fragment); boosted requests and plain
+// browsers get a 303, which htmx follows and swaps as a whole page.
 func (s *Server) redirect(c echo.Context, target string) error {
-	if isHTMX(c.Request()) {
+	if isHTMX(c.Request()) && c.Request().Header.Get("HX-Boosted") != "true" {
 		c.Response().Header().Set("HX-Redirect", target)
 		return c.NoContent(http.StatusOK)
 	}

@@ -165,23 +165,60 @@ func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (i
 	}
 }
 
-// archiveWhere turns a filter into conditions on history_archive.
+// archiveWhere turns a filter into conditions on history_archive. SQLite
+// has no statistics on BanGUI's database and would pick the index of any
+// equality, even on a column with three values, so the conditions choose
+// the index themselves: one kind of condition drives the query and the
+// others carry a unary + (checked on the index entry or the row):
+//
+//   - origin manual (rare): (origin, action, timeofban);
+//   - a jail: (jail, timeofban);
+//   - a time window: (timeofban, action, origin, jail, ip), which also
+//     holds every other filter column;
+//   - an IP prefix: the unique (ip, jail, action, timeofban);
+//   - origin blocklist or selfblock: (origin, action, timeofban);
+//   - otherwise the planner picks (an action alone is answered from a
+//     covering index).
 func archiveWhere(f models.HistoryFilter) where {
+	since := sinceUnix(f.Since)
+	var driver string
+	switch {
+	case f.Origin == models.OriginManual:
+		driver = "origin"
+	case f.Jail != "":
+		driver = "jail"
+	case since > 0:
+		driver = "time"
+	case f.IPPrefix != "":
+		driver = "ip"
+	case f.Origin != models.OriginAll:
+		driver = "origin"
+	}
+	hint := func(col, driving string) string {
+		if driver == driving {
+			return col
+		}
+		return "+" + col
+	}
 	var w where
 	if f.Jail != "" {
-		w.add("jail = ?", f.Jail)
+		w.add(hint("jail", "jail")+" = ?", f.Jail)
 	}
 	if f.Origin != models.OriginAll {
-		w.add("origin = ?", string(f.Origin))
+		w.add(hint("origin", "origin")+" = ?", string(f.Origin))
 	}
 	if f.Action != "" {
-		w.add("action = ?", f.Action)
+		w.add(hint("action", "origin")+" = ?", f.Action)
 	}
-	if since := sinceUnix(f.Since); since > 0 {
-		w.add("timeofban >= ?", since)
+	if since > 0 {
+		col := "+timeofban"
+		if driver == "time" || driver == "jail" || driver == "origin" {
+			col = "timeofban"
+		}
+		w.add(col+" >= ?", since)
 	}
 	if f.IPPrefix != "" {
-		w.ipPrefix("ip", f.IPPrefix)
+		w.ipPrefix(hint("ip", "ip"), f.IPPrefix)
 	}
 	return w
 }

@@ -449,7 +449,9 @@ func BenchmarkArchiveQueries(b *testing.B) {
 				{"page-manual", func() error {
 					return page(ctx, s, models.HistoryFilter{Origin: models.OriginManual}, models.Page{Number: 1, Size: 50})
 				}},
-				{"page-prefix-1", func() error { return page(ctx, s, models.HistoryFilter{IPPrefix: "1"}, models.Page{Number: 1, Size: 50}) }},
+				{"page-prefix-1", func() error {
+					return page(ctx, s, models.HistoryFilter{IPPrefix: "1"}, models.Page{Number: 1, Size: 50})
+				}},
 				{"trend-24h", func() error {
 					_, err := s.CountsByBucket(ctx, models.HistoryFilter{Action: "ban"}, time.Hour, 24)
 					return err

@@ -1,16 +1,20 @@
 package repo
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -768,4 +772,93 @@ func TestFail2BanDBQueryPlans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// refDecodeBanData is decodeBanData written with encoding/json, the
+// reference the fuzz test compares the scanner with.
+func refDecodeBanData(s string) (int64, []string) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal([]byte(s), &top) != nil {
+		return 0, nil
+	}
+	var failures int64
+	if raw, ok := top["failures"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) == nil {
+			switch x := v.(type) {
+			case json.Number:
+				if n, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
+					failures = n
+				} else if f, err := strconv.ParseFloat(x.String(), 64); err == nil && f >= math.MinInt64 && f < math.MaxInt64 {
+					failures = int64(f)
+				}
+			case string:
+				if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
+					failures = n
+				}
+			}
+		}
+	}
+	var raws []json.RawMessage
+	if json.Unmarshal(top["matches"], &raws) != nil {
+		return failures, nil
+	}
+	var matches []string
+	for _, raw := range raws {
+		switch raw[0] {
+		case 'n':
+		case '"':
+			var s string
+			json.Unmarshal(raw, &s)
+			matches = append(matches, s)
+		case '[':
+			var parts []json.RawMessage
+			json.Unmarshal(raw, &parts)
+			var sb strings.Builder
+			for _, part := range parts {
+				switch part[0] {
+				case 'n':
+				case '"':
+					var s string
+					json.Unmarshal(part, &s)
+					sb.WriteString(s)
+				default:
+					sb.Write(part)
+				}
+			}
+			matches = append(matches, sb.String())
+		default:
+			matches = append(matches, string(raw))
+		}
+	}
+	return failures, matches
+}
+
+func FuzzDecodeBanData(f *testing.F) {
+	for _, b := range fixture() {
+		f.Add(b.Data)
+	}
+	for _, s := range []string{
+		`{"matches": [["a", 1.50, null, {"x": [1, 2]}, true], "b\u00e9\ud83d\ude00\ud800x", null, 7, {"k": "v"}], "failures": 2.9}`,
+		`{"failures": "  12 ", "matches": []}`, `{"failures": -0.5}`, `{"failures": 1e400}`, `{"failures": 9223372036854775807}`,
+		`{"match\u0065s": ["escaped key"]}`, `{"matches": ["x"], "matches": ["y"]}`, `{"matches": ["\x01"]}`, "{\"matches\": [\"\xff\xfe\"]}",
+		`{"a":{"b":[{"c":"d"}]},"failures":1}`, `{"failures": 01}`, `{"failures": 1.}`, `{} x`, ` {"failures" : 3 } `, `{"matches": ["\uD800\u0041"]}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Count(s, "[")+strings.Count(s, "{") > 5000 {
+			return
+		}
+		gotF, gotM := decodeBanData(s)
+		wantF, wantM := refDecodeBanData(s)
+		if gotF != wantF || len(gotM) != len(wantM) || (len(gotM) > 0 && !slices.Equal(gotM, wantM)) {
+			t.Fatalf("decodeBanData(%q) = %d %q, want %d %q", s, gotF, gotM, wantF, wantM)
+		}
+		if n := failuresOf(s); n != gotF {
+			t.Fatalf("failuresOf(%q) = %d, want %d", s, n, gotF)
+		}
+	})
 }

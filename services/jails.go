@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +23,7 @@ type Jails struct {
 	f2b      *Fail2ban
 	probe    *StatusProbe
 	recorder BanRecorder
+	cache    *banCache
 	loc      func() *time.Location
 	now      func() time.Time
 }
@@ -32,7 +31,7 @@ type Jails struct {
 // NewJails wires the jails use case. recorder may be nil. fail2ban writes
 // ban times in the host's local zone, which is how they are parsed.
 func NewJails(f2b *Fail2ban, probe *StatusProbe, recorder BanRecorder) *Jails {
-	return &Jails{f2b: f2b, probe: probe, recorder: recorder,
+	return &Jails{f2b: f2b, probe: probe, recorder: recorder, cache: newBanCache(),
 		loc: func() *time.Location { return time.Local }, now: time.Now}
 }
 
@@ -95,56 +94,55 @@ func (j *Jails) Detail(ctx context.Context, name string) (models.JailDetail, err
 // Banned returns one page of a jail's current bans, newest first, filtered
 // by a substring of the address.
 func (j *Jails) Banned(ctx context.Context, jail, search string, page models.Page) ([]models.ActiveBan, int64, error) {
-	entries, err := j.f2b.Client().BannedWithTime(ctx, jail, j.loc())
+	st, err := j.f2b.Client().JailStatusShort(ctx, jail)
 	if err != nil {
 		return nil, 0, j.observe(err)
 	}
-	bans := make([]models.ActiveBan, 0, len(entries))
-	for _, e := range entries {
-		bans = append(bans, activeBan(jail, e))
+	bans, err := j.jailBans(ctx, st)
+	if err != nil {
+		return nil, 0, j.observe(err)
 	}
-	return pageOfBans(bans, search, page)
+	out, total := pageOfBans(bans, search, page)
+	return out, total, nil
 }
 
 // ActiveBans returns one page of the current bans of every jail.
 func (j *Jails) ActiveBans(ctx context.Context, search string, page models.Page) ([]models.ActiveBan, int64, error) {
-	c := j.f2b.Client()
-	byJail, err := c.BannedWithTimeAll(ctx, j.loc())
+	statuses, err := j.f2b.Client().AllJailStatus(ctx)
 	if err != nil {
 		return nil, 0, j.observe(err)
 	}
-	var bans []models.ActiveBan
-	for jail, entries := range byJail {
-		for _, e := range entries {
-			bans = append(bans, activeBan(jail, e))
+	var all []models.ActiveBan
+	for _, st := range statuses {
+		bans, err := j.jailBans(ctx, st)
+		if err != nil {
+			return nil, 0, j.observe(err)
 		}
+		all = append(all, bans...)
 	}
-	return pageOfBans(bans, search, page)
+	if len(statuses) > 1 {
+		sortBans(all)
+	}
+	out, total := pageOfBans(all, search, page)
+	return out, total, nil
 }
 
-func activeBan(jail string, e fail2ban.BanEntry) models.ActiveBan {
-	return models.ActiveBan{IP: e.IP, Jail: jail, Start: e.Start, End: e.End, Permanent: e.Permanent}
-}
-
-// pageOfBans filters, sorts (newest first, then IP) and cuts one page.
-func pageOfBans(bans []models.ActiveBan, search string, page models.Page) ([]models.ActiveBan, int64, error) {
-	search = strings.TrimSpace(search)
-	if search != "" {
-		bans = slices.DeleteFunc(bans, func(b models.ActiveBan) bool { return !strings.Contains(b.IP, search) })
+// pageOfBans filters sorted bans by a substring of the address and cuts one
+// page. It never changes bans, which may be shared with the cache.
+func pageOfBans(bans []models.ActiveBan, search string, page models.Page) ([]models.ActiveBan, int64) {
+	if search = strings.TrimSpace(search); search != "" {
+		var hits []models.ActiveBan
+		for _, b := range bans {
+			if strings.Contains(b.IP, search) {
+				hits = append(hits, b)
+			}
+		}
+		bans = hits
 	}
-	sort.Slice(bans, func(a, b int) bool {
-		if !bans[a].Start.Equal(bans[b].Start) {
-			return bans[a].Start.After(bans[b].Start)
-		}
-		if bans[a].IP != bans[b].IP {
-			return bans[a].IP < bans[b].IP
-		}
-		return bans[a].Jail < bans[b].Jail
-	})
 	total := int64(len(bans))
 	from := min(page.Offset(), len(bans))
 	to := min(from+page.Size, len(bans))
-	return bans[from:to], total, nil
+	return bans[from:to], total
 }
 
 // BanResult says what a ban request did.

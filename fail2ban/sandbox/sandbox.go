@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -260,16 +261,27 @@ func (s *Sandbox) launch() error {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("sandbox: start %s: %w", server, err)
-	}
-	s.cmd = cmd
+	// On Linux the child dies with the thread that forked it (Pdeathsig), so
+	// start and wait on one goroutine locked to its thread for the child's
+	// whole life: the runtime cannot retire that thread under it.
+	started := make(chan error, 1)
 	exited := make(chan struct{})
-	s.exited = exited
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		s.waitErr = cmd.Wait()
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("sandbox: start %s: %w", server, err)
+	}
+	s.cmd = cmd
+	s.exited = exited
 	return nil
 }
 
