@@ -2,10 +2,11 @@
 GO ?= go
 BIN ?= bangui
 
-.PHONY: run test build generate check fmt vet unit e2e
+.PHONY: run test build generate check fmt vet unit e2e fuzz
 
-## run: start the panel on http://127.0.0.1:8080/ with data in ./data
+## run: start the panel on http://127.0.0.1:8080/ with data in ./data (fetches the country database first when npm is there)
 run:
+	./scripts/fetch-geo.sh
 	$(GO) run .
 
 ## test: install the test packages when root, then run every test (unit, fail2ban, browser)
@@ -33,3 +34,7 @@ unit:
 
 e2e:
 	$(GO) test -count=1 -v ./e2e/
+
+## fuzz: run every fuzz target briefly (FUZZTIME=10s by default; longer locally)
+fuzz:
+	./scripts/fuzz.sh

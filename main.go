@@ -71,13 +71,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
+	archive := repo.NewHistoryArchiveStore(db)
+	sources := services.NewBanSources(f2b, archive)
+	defer sources.Close()
+	jails := services.NewJails(f2b, status, archive)
+	archiveSync := services.NewArchiveSync(sources, repo.NewSettingsStore(db))
 	e, _, err := handlers.New(ctx, handlers.Deps{
 		Config:   cfg,
 		DB:       db,
 		Sessions: sessions,
 		Fail2ban: f2b,
 		Status:   status,
-		Jails:    services.NewJails(f2b, status, repo.NewHistoryArchiveStore(db)),
+		Jails:    jails,
+		History:  services.NewHistory(sources, jails),
 		Assets:   set,
 		Logger:   log,
 		Version:  Version,
@@ -99,6 +105,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	var background jobs.Group
 	background.Every(jobCtx, 10*time.Minute, jobs.CleanupSessions(sessions, log))
 	background.Every(jobCtx, 30*time.Second, func(ctx context.Context) { status.Refresh(ctx) })
+	background.Every(jobCtx, cfg.ArchiveEvery, jobs.SyncArchive(archiveSync, log))
 
 	serveErr := make(chan error, 1)
 	go func() {

@@ -28,6 +28,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed
 	LogLevel       slog.Level
 	ShutdownGrace  time.Duration // how long in-flight requests may take at shutdown
+	GeoCountryDB   string        // country MaxMind DB file (may not exist yet)
+	GeoASNDB       string        // ASN MaxMind DB file, GeoLite2-ASN layout (optional)
+	GeoOnline      string        // batch endpoint of the online resolver; "" = off
+	ArchiveEvery   time.Duration // how often fail2ban's bans are copied into the archive
 }
 
 // setting describes one configuration value: its flag, environment name,
@@ -60,6 +64,27 @@ func settings() []setting {
 			c.DataDir = filepath.Clean(v)
 			return nil
 		}},
+		{"geo-country-db", "", "country database (.mmdb); default <data-dir>/geo/geo-whois-asn-country.mmdb, which make run fetches", func(c *Config, v string) error {
+			c.GeoCountryDB = geoPath(c.DataDir, v, "geo-whois-asn-country.mmdb")
+			return nil
+		}},
+		{"geo-asn-db", "", "ASN database in GeoLite2-ASN layout (.mmdb), used when present; default <data-dir>/geo/GeoLite2-ASN.mmdb", func(c *Config, v string) error {
+			c.GeoASNDB = geoPath(c.DataDir, v, "GeoLite2-ASN.mmdb")
+			return nil
+		}},
+		{"geo-online", "off", "send addresses the local database does not know to an online service: off, ip-api (ip-api.com), or the URL of a compatible batch endpoint", func(c *Config, v string) error {
+			switch v = strings.TrimSpace(v); {
+			case v == "off" || v == "":
+				c.GeoOnline = ""
+			case v == "ip-api":
+				c.GeoOnline = "http://ip-api.com/batch"
+			case strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://"):
+				c.GeoOnline = v
+			default:
+				return errors.New("want off, ip-api or an http(s) URL")
+			}
+			return nil
+		}},
 		{"socket", "/var/run/fail2ban/fail2ban.sock", "fail2ban control socket (default offered at setup)", func(c *Config, v string) error {
 			c.Socket = v
 			return requireAbsolute(v)
@@ -82,6 +107,14 @@ func settings() []setting {
 		}},
 		{"log-level", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
 			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"archive-interval", "5m", "how often fail2ban's bans are copied into BanGUI's archive", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return errors.New("want a duration of at least 1s, such as 5m")
+			}
+			c.ArchiveEvery = d
+			return nil
 		}},
 		{"shutdown-grace", "15s", "how long in-flight requests may run at shutdown", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -184,4 +217,12 @@ func requireAbsolute(p string) error {
 		return errors.New("must be an absolute path")
 	}
 	return nil
+}
+
+// geoPath is a geo database path: v when given, else name in the data dir's geo/.
+func geoPath(dataDir, v, name string) string {
+	if strings.TrimSpace(v) != "" {
+		return filepath.Clean(v)
+	}
+	return filepath.Join(dataDir, "geo", name)
 }

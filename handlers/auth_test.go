@@ -345,7 +345,7 @@ func TestErrorsArePagesNotStackTraces(t *testing.T) {
 		t.Fatalf("500 page lacks its message or reference: %s", body)
 	}
 	rec = b.get("/no/such/page")
-	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Page not found") {
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Not found") {
 		t.Fatalf("404: %d %.200s", rec.Code, rec.Body)
 	}
 	rec = b.do("GET", "/no/such/page", nil, map[string]string{"HX-Request": "true"})

@@ -50,7 +50,10 @@ func (s *Server) classify(err error) (int, string, string) {
 		msg, _ := he.Message.(string)
 		switch he.Code {
 		case http.StatusNotFound:
-			return he.Code, "Page not found", "There is no page at this address."
+			if msg == "" || msg == http.StatusText(http.StatusNotFound) {
+				msg = "There is no page at this address."
+			}
+			return he.Code, "Not found", msg
 		case http.StatusMethodNotAllowed:
 			return he.Code, "Not allowed", "This address does not accept that kind of request."
 		case http.StatusRequestEntityTooLarge:

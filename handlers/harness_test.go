@@ -31,6 +31,7 @@ type testApp struct {
 	db      *bun.DB
 	dataDir string
 	cfg     config.Config
+	sync    *services.ArchiveSync
 }
 
 type appOption func(*config.Config)
@@ -83,15 +84,20 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	}
 	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
 	status := services.NewStatusProbe(f2b)
+	archive := repo.NewHistoryArchiveStore(db)
+	sources := services.NewBanSources(f2b, archive)
+	t.Cleanup(func() { sources.Close() })
+	jails := services.NewJails(f2b, status, archive)
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Fail2ban: f2b, Status: status, Jails: services.NewJails(f2b, status, repo.NewHistoryArchiveStore(db)),
+		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails),
 		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testApp{t: t, e: e, s: s, db: db, dataDir: dataDir, cfg: cfg}
+	return &testApp{t: t, e: e, s: s, db: db, dataDir: dataDir, cfg: cfg,
+		sync: services.NewArchiveSync(sources, repo.NewSettingsStore(db))}
 }
 
 // browser keeps cookies like a browser and sends requests from a chosen peer.

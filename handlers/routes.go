@@ -49,6 +49,10 @@ func (s *Server) routes(e *echo.Echo) {
 
 	g.GET("/", s.dashboard, private...)
 	g.GET("/status", s.statusBar, private...)
+	g.GET("/history", s.historyPage, private...)
+	g.GET("/history.csv", s.historyCSV, private...)
+	g.GET("/history/:ip", s.ipPage, private...)
+	g.POST("/ignore", s.ignoreFromIPPage, private...)
 	g.GET("/jails", s.jailsPage, private...)
 	g.POST("/jails/ban", s.banSubmit, private...)
 	g.POST("/jails/unban", s.unbanSubmit, private...)

@@ -28,6 +28,7 @@ type Deps struct {
 	Fail2ban *services.Fail2ban
 	Status   *services.StatusProbe
 	Jails    *services.Jails
+	History  *services.History
 	Assets   *assets.Set
 	Logger   *slog.Logger
 	Version  string
@@ -43,6 +44,7 @@ type Server struct {
 	f2b      *services.Fail2ban
 	status   *services.StatusProbe
 	jails    *services.Jails
+	history  *services.History
 	assets   *assets.Set
 	log      *slog.Logger
 	version  string
@@ -74,6 +76,7 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 		f2b:      d.Fail2ban,
 		status:   d.Status,
 		jails:    d.Jails,
+		history:  d.History,
 		assets:   d.Assets,
 		log:      d.Logger,
 		version:  d.Version,

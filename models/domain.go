@@ -47,6 +47,7 @@ type BanRecord struct {
 	Matches   []string
 	Origin    Origin
 	Country   string // ISO code, "" when unknown
+	Action    string // archive only: "ban" or "unban"; fail2ban's rows are bans
 }
 
 // IPCount is how many ban events one IP has.

@@ -41,6 +41,11 @@ type ImportLog struct {
 	IPsImported   int64   `bun:"ips_imported,notnull"`
 	IPsSkipped    int64   `bun:"ips_skipped,notnull"`
 	Errors        *string `bun:"errors"`
+	// Added for blocklist imports (migration 20261128151700).
+	SourceName       string        `bun:"source_name,notnull"`        // kept when the source is deleted
+	StartedBy        ImportTrigger `bun:"started_by,notnull"`         // manual, schedule or resume
+	Batch            int64         `bun:"batch,notnull"`              // start of the run (unix ns), shared by its sources
+	IPsAlreadyBanned int64         `bun:"ips_already_banned,notnull"` // listed but banned before
 }
 
 // ImportRunState is the state of an idempotent import run.
@@ -65,6 +70,10 @@ type ImportRun struct {
 	Error         *string        `bun:"error"`
 	CreatedAt     int64          `bun:"created_at,notnull"`
 	UpdatedAt     int64          `bun:"updated_at,notnull"`
+	// Added for resumable imports (migration 20261128151700).
+	Total         int64 `bun:"total,notnull"`          // addresses to ban
+	Done          int64 `bun:"done,notnull"`           // addresses handled so far, in list order
+	AlreadyBanned int64 `bun:"already_banned,notnull"` // of those, banned before
 }
 
 // GeoCacheEntry is a cached geo lookup. A nil CountryCode marks a failed lookup.

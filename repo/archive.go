@@ -180,14 +180,24 @@ func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (i
 //   - otherwise the planner picks (an action alone is answered from a
 //     covering index).
 func archiveWhere(f models.HistoryFilter) where {
+	w, _ := archiveFilter(f, false)
+	return w
+}
+
+// archiveFilter is archiveWhere for a caller that bounds timeofban itself
+// when windowed is true; it also returns the driving condition.
+func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
 	since := sinceUnix(f.Since)
+	if windowed {
+		since = 0
+	}
 	var driver string
 	switch {
 	case f.Origin == models.OriginManual:
 		driver = "origin"
 	case f.Jail != "":
 		driver = "jail"
-	case since > 0:
+	case since > 0 || windowed:
 		driver = "time"
 	case f.IPPrefix != "":
 		driver = "ip"
@@ -220,10 +230,10 @@ func archiveWhere(f models.HistoryFilter) where {
 	if f.IPPrefix != "" {
 		w.ipPrefix(hint("ip", "ip"), f.IPPrefix)
 	}
-	return w
+	return w, driver
 }
 
-const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures`
+const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures, action`
 
 func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ...any) (int64, error) {
 	var n int64
@@ -242,10 +252,11 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 	if err != nil || offset >= total {
 		return nil, total, err
 	}
+	ps := pageSlice(total, limit, offset)
 	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (
-		SELECT id FROM history_archive` + w.clause() + ` ORDER BY timeofban DESC, id DESC LIMIT ? OFFSET ?)
+		SELECT id FROM history_archive` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?)
 		ORDER BY timeofban DESC, id DESC`
-	out, err := s.records(ctx, q, append(w.args, limit, offset)...)
+	out, err := s.records(ctx, q, append(w.args, ps.limit, ps.offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("repo: archive page: %w", err)
 	}
@@ -264,7 +275,7 @@ func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any
 		var t int64
 		var data, origin string
 		var country sql.NullString
-		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures); err != nil {
+		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures, &rec.Action); err != nil {
 			return nil, err
 		}
 		rec.TimeOfBan = time.Unix(t, 0)
@@ -288,11 +299,12 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 	if buckets == 0 {
 		return out, nil
 	}
-	f.Since = time.Unix(max(start, sinceUnix(f.Since)), 0)
-	w := archiveWhere(f)
-	w.add("timeofban < ?", end)
-	rows, err := s.sql.QueryContext(ctx, `SELECT (timeofban - ?) / ? AS b, count(*) FROM history_archive`+w.clause()+` GROUP BY b`,
-		append([]any{start, width}, w.args...)...)
+	cond, driver := archiveFilter(f, true)
+	bq := bucketQuery{table: "history_archive", cond: cond, start: start, width: width,
+		lower: max(start, sinceUnix(f.Since)), end: end, n: buckets,
+		ranges: (driver == "time" || driver == "jail") && buckets <= maxRangeBuckets}
+	q, args := bq.sql()
+	rows, err := s.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
 	}

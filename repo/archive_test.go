@@ -266,7 +266,7 @@ func newSyncEnv(t *testing.T, bans []f2bgen.Ban) *syncEnv {
 	db, archive := openTestArchive(t)
 	return &syncEnv{
 		path:     path,
-		f2b:      openTestReader(t, path, defaultReaderConfig),
+		f2b:      openTestReader(t, path, defaultReaderConfig()),
 		archive:  archive,
 		settings: NewSettingsStore(db),
 	}

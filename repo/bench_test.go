@@ -88,7 +88,7 @@ func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
 	if statErr == nil {
 		return s
 	}
-	r := openTestReader(b, benchF2B(b, rows), defaultReaderConfig)
+	r := openTestReader(b, benchF2B(b, rows), defaultReaderConfig())
 	start := time.Now()
 	n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
 	if err != nil {
@@ -250,7 +250,7 @@ func benchReader(b *testing.B, cases []readerCase) {
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			skipUnlessSize(b, size.rows)
-			r := openTestReader(b, benchF2B(b, size.rows), defaultReaderConfig)
+			r := openTestReader(b, benchF2B(b, size.rows), defaultReaderConfig())
 			info := benchInfoOf(b, r)
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {
@@ -404,7 +404,7 @@ func BenchmarkF2BSummary(b *testing.B) {
 // BenchmarkArchiveSync copies 100,000 new fail2ban rows into an empty archive.
 func BenchmarkArchiveSync(b *testing.B) {
 	ctx := context.Background()
-	r := openTestReader(b, benchF2B(b, 100_000), defaultReaderConfig)
+	r := openTestReader(b, benchF2B(b, 100_000), defaultReaderConfig())
 	for b.Loop() {
 		b.StopTimer()
 		db, err := OpenApp(ctx, b.TempDir())

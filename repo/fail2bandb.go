@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -52,7 +53,11 @@ type readerConfig struct {
 	backoff     time.Duration // wait before the first retry, doubled each time
 }
 
-var defaultReaderConfig = readerConfig{busyTimeout: 5 * time.Second, retries: 3, backoff: 50 * time.Millisecond}
+// defaultReaderConfig waits up to 5 s per statement, then retries three times
+// after 50, 100 and 200 ms.
+func defaultReaderConfig() readerConfig {
+	return readerConfig{busyTimeout: 5 * time.Second, retries: 3, backoff: 50 * time.Millisecond}
+}
 
 // Fail2BanDBReader reads fail2ban's own SQLite database (schema version 4)
 // through a separate read-only pool. fail2ban keeps only an index on
@@ -81,7 +86,7 @@ type Fail2BanDBReader struct {
 // query_only on top, a 5 s busy timeout and at most two connections. It
 // fails when the file is missing, unreadable or holds no bans table.
 func OpenFail2BanDB(ctx context.Context, path string) (*Fail2BanDBReader, error) {
-	return openFail2BanDB(ctx, path, defaultReaderConfig)
+	return openFail2BanDB(ctx, path, defaultReaderConfig())
 }
 
 func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2BanDBReader, error) {
@@ -129,6 +134,17 @@ func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2B
 	})
 	if err == nil && n == 0 {
 		err = fmt.Errorf("repo: %s is not a fail2ban database (no bans table)", abs)
+	}
+	if err == nil {
+		// Schema version 4 (fail2ban ≥ 0.11) has every column read here;
+		// fail2ban upgrades older files when it starts.
+		err = r.read(ctx, "open", func(ctx context.Context) error {
+			rows, err := r.query(ctx, `SELECT `+banColumns+` FROM bans LIMIT 0`)
+			if err != nil {
+				return fmt.Errorf("repo: %s: bans table is not fail2ban's schema version 4: %w", abs, err)
+			}
+			return rows.Close()
+		})
 	}
 	if err != nil {
 		sqldb.Close()
@@ -371,12 +387,11 @@ const (
 // filterWhere builds the conditions for scope sc, rows at or after since
 // (unix seconds, 0 for none) and an IP prefix. via says which index the
 // query should use: the other conditions get a unary + so that SQLite
-// cannot pick their index. withJails false leaves out a jail IN list that
-// lists every jail (when nothing else benefits from it).
+// cannot pick their index. A scope of every jail becomes a jail IN list
+// only where it lets SQLite range over (jail, timeofban) per jail.
 func filterWhere(sc jailScope, since int64, prefix string, via access) where {
 	var w where
-	needJails := !sc.all || (since > 0 && via == viaTime) || (prefix != "" && via == viaIP && !sc.all)
-	if needJails {
+	if !sc.all || (since > 0 && via == viaTime) {
 		if len(sc.jails) == 1 {
 			w.add("jail = ?", sc.jails[0])
 		} else {
@@ -452,7 +467,7 @@ func normPage(p models.Page) (limit, offset int64) {
 		size = DefaultPageSize
 	}
 	size = min(size, MaxPageSize)
-	n := max(p.Number, 1)
+	n := min(max(p.Number, 1), 1<<40) // far past any table, and no overflow
 	return int64(size), int64(n-1) * int64(size)
 }
 
@@ -480,7 +495,7 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 		if offset >= total {
 			return nil, total, nil
 		}
-		rowids, args = mergeNewest(sc, since, "", limit, offset)
+		rowids, args = mergedPage(sc, since, "", pageSlice(total, limit, offset))
 	} else {
 		p, err := r.planFor(ctx, sc, since, f.IPPrefix)
 		if err != nil {
@@ -500,16 +515,17 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 		if offset >= total {
 			return nil, total, nil
 		}
-		// Walking the time index newest first finds a page after about
-		// (offset+limit)·windowRows/total rows; the IP index reads all
+		// Walking the time index from the nearer end finds a page after
+		// about depth·windowRows/total rows; the IP index reads all
 		// prefixRows candidates and sorts them.
-		walk := float64(offset+limit) * float64(p.windowRows) / float64(total)
+		ps := pageSlice(total, limit, offset)
+		walk := float64(ps.depth()) * float64(p.windowRows) / float64(total)
 		if walk < float64(p.prefixRows) {
-			rowids, args = mergeNewest(sc, since, f.IPPrefix, limit, offset)
+			rowids, args = mergedPage(sc, since, f.IPPrefix, ps)
 		} else {
 			w := filterWhere(sc, since, f.IPPrefix, viaIP)
-			rowids = `SELECT rowid FROM bans` + w.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ? OFFSET ?`
-			args = append(w.args, limit, offset)
+			rowids = `SELECT rowid FROM bans` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "rowid") + ` LIMIT ? OFFSET ?`
+			args = append(w.args, ps.limit, ps.offset)
 		}
 	}
 	q := `SELECT ` + banColumns + ` FROM bans WHERE rowid IN (` + rowids + `) ORDER BY timeofban DESC, rowid DESC`
@@ -525,16 +541,43 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 	return out, total, nil
 }
 
-// mergeNewest selects the rowids of one page, newest first, as a compound
-// SELECT with one arm per jail. Each arm walks (jail, timeofban) backwards;
-// SQLite merges the sorted arms, so a page costs about offset+limit index
-// steps instead of a sort of every row in the window. A prefix is checked
-// on the row (+ip keeps the arms on the time index).
-func mergeNewest(sc jailScope, since int64, prefix string, limit, offset int64) (string, []any) {
+// pageSpan is where one page lies in a list of total rows ordered newest
+// first. Pages in the older half are read from the oldest end (reverse),
+// so the last page costs what the first does.
+type pageSpan struct {
+	limit, offset int64
+	reverse       bool
+}
+
+func pageSlice(total, limit, offset int64) pageSpan {
+	if offset+limit <= total-offset {
+		return pageSpan{limit: limit, offset: offset}
+	}
+	end := total - offset // rows from the oldest end up to the page's newest row
+	return pageSpan{limit: min(limit, end), offset: max(end-limit, 0), reverse: true}
+}
+
+// depth is how many rows an ordered walk passes to reach the page's end.
+func (s pageSpan) depth() int64 { return s.offset + s.limit }
+
+// order is the ORDER BY that walks from the span.s end.
+func (s pageSpan) order(timeCol, idCol string) string {
+	if s.reverse {
+		return timeCol + ", " + idCol
+	}
+	return timeCol + " DESC, " + idCol + " DESC"
+}
+
+// mergedPage selects the rowids of one page as a compound SELECT with one
+// arm per jail. Each arm walks (jail, timeofban) from one end; SQLite merges
+// the sorted arms, so a page costs about its depth in index steps instead
+// of a sort of every row in the window. A prefix is checked on the row (+ip
+// keeps the arms on the time index).
+func mergedPage(sc jailScope, since int64, prefix string, ps pageSpan) (string, []any) {
 	if len(sc.jails) > maxMergeArms { // absurd jail counts: one sorted scan
 		w := filterWhere(sc, since, prefix, viaTime)
-		return `SELECT rowid FROM bans` + w.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ? OFFSET ?`,
-			append(w.args, limit, offset)
+		return `SELECT rowid FROM bans` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "rowid") + ` LIMIT ? OFFSET ?`,
+			append(w.args, ps.limit, ps.offset)
 	}
 	var sb strings.Builder
 	var args []any
@@ -548,8 +591,8 @@ func mergeNewest(sc jailScope, since int64, prefix string, limit, offset int64) 
 		sb.WriteString(w.clause())
 		args = append(args, w.args...)
 	}
-	sb.WriteString(` ORDER BY t DESC, rid DESC LIMIT ? OFFSET ?)`)
-	return sb.String(), append(args, limit, offset)
+	sb.WriteString(` ORDER BY ` + ps.order("t", "rid") + ` LIMIT ? OFFSET ?)`)
+	return sb.String(), append(args, ps.limit, ps.offset)
 }
 
 // records runs a query selecting banColumns and decodes the rows.
@@ -632,14 +675,15 @@ func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryF
 		}
 		via = p.via
 	}
-	w := filterWhere(sc, lower, f.IPPrefix, via)
-	if via == viaIP {
-		w.add("+timeofban < ?", end)
+	bw := bucketQuery{table: "bans", start: start, width: width, lower: lower, end: end, n: buckets}
+	if via == viaTime && buckets <= maxRangeBuckets {
+		bw.ranges = true
+		bw.cond = filterWhere(jailScope{jails: sc.jails}, 0, f.IPPrefix, viaTime) // jail IN (…) for the ranges
 	} else {
-		w.add("timeofban < ?", end)
+		bw.cond = filterWhere(sc, 0, f.IPPrefix, via)
+		bw.timeCol = "+timeofban"
 	}
-	q := `SELECT (timeofban - ?) / ? AS b, count(*) FROM bans` + w.clause() + ` GROUP BY b`
-	args := append([]any{start, width}, w.args...)
+	q, args := bw.sql()
 	err = r.read(ctx, "count by bucket", func(ctx context.Context) error {
 		clear(out)
 		rows, err := r.query(ctx, q, args...)
@@ -664,6 +708,44 @@ func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryF
 	return out, nil
 }
 
+// maxRangeBuckets is the most buckets CountsByBucket counts as index ranges.
+const maxRangeBuckets = 1000
+
+// bucketQuery builds the one statement behind CountsByBucket, in one of two
+// shapes. ranges counts each bucket as its own range of the time index,
+// with a correlated count per row of a recursive bucket list: no sort at
+// all, about five times faster than GROUP BY over a year of a million rows
+// (the GROUP BY must sort every row's bucket number). The GROUP BY shape
+// groups on (timeofban - start) / width; it serves many buckets and filters
+// whose rows are not found through the time index.
+type bucketQuery struct {
+	table   string
+	cond    where  // filter conditions without the time bounds
+	timeCol string // "timeofban", or "+timeofban" to keep SQLite off the time index
+	start   int64  // window start (bucket 0 begins here)
+	width   int64  // bucket width in seconds
+	lower   int64  // first second counted: start or a later Since
+	end     int64  // window end, exclusive
+	n       int
+	ranges  bool
+}
+
+func (q bucketQuery) sql() (string, []any) {
+	if q.ranges {
+		w := q.cond
+		w.conds = append(w.conds[:len(w.conds):len(w.conds)], "timeofban >= max(? + k.b * ?, ?)", "timeofban < ? + (k.b + 1) * ?")
+		w.args = append(w.args[:len(w.args):len(w.args)], q.start, q.width, q.lower, q.start, q.width)
+		return `WITH RECURSIVE k(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM k WHERE b + 1 < ?)
+			SELECT k.b, (SELECT count(*) FROM ` + q.table + w.clause() + `) FROM k`, append([]any{q.n}, w.args...)
+	}
+	col := cmp.Or(q.timeCol, "timeofban")
+	w := q.cond
+	w.conds = append(w.conds[:len(w.conds):len(w.conds)], col+" >= ?", col+" < ?")
+	w.args = append(w.args[:len(w.args):len(w.args)], q.lower, q.end)
+	return `SELECT (timeofban - ?) / ? AS b, count(*) FROM ` + q.table + w.clause() + ` GROUP BY b`,
+		append([]any{q.start, q.width}, w.args...)
+}
+
 // bucketWindow validates a bucket request and returns the bucket width in
 // seconds and the window [start, end) in unix seconds.
 func bucketWindow(now time.Time, bucket time.Duration, buckets int) (width, start, end int64, err error) {
@@ -674,7 +756,10 @@ func bucketWindow(now time.Time, bucket time.Duration, buckets int) (width, star
 	if width > math.MaxInt64/int64(max(buckets, 1))/2 {
 		return 0, 0, 0, fmt.Errorf("repo: bad bucket request: %d buckets of %s", buckets, bucket)
 	}
-	end = now.Unix() + 1
+	// fail2ban stamps bans with its own clock, which can run a second or so
+	// ahead of ours; the window ends a minute after now so that a ban made
+	// this instant lands in the last bucket.
+	end = now.Unix() + 60
 	start = end - width*int64(buckets)
 	return width, start, end, nil
 }

@@ -100,7 +100,7 @@ func rowOrder(t *testing.T, recs []models.BanRecord) []int {
 
 func TestFail2BanDBFiltersOnFixture(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig())
 	all := models.Page{Number: 1, Size: 100}
 	cases := []struct {
 		name string
@@ -185,7 +185,7 @@ func TestFail2BanDBFiltersOnFixture(t *testing.T) {
 
 func TestFail2BanDBPages(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig())
 	for _, tc := range []struct {
 		page  models.Page
 		f     models.HistoryFilter
@@ -219,7 +219,7 @@ func TestFail2BanDBPages(t *testing.T) {
 
 func TestFail2BanDBDecodesData(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig())
 	recs, _, err := r.Bans(ctx, models.HistoryFilter{}, models.Page{Number: 1, Size: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestFail2BanDBDecodesData(t *testing.T) {
 
 func TestFail2BanDBCountsByBucket(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig())
 	got, err := r.CountsByBucket(ctx, models.HistoryFilter{}, time.Hour, 24)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestFail2BanDBCountsByBucket(t *testing.T) {
 
 func TestFail2BanDBAggregatesOnFixture(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, fixture()), defaultReaderConfig())
 	total, perJail, err := r.CountsByJail(ctx, models.HistoryFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestFail2BanDBAggregatesOnFixture(t *testing.T) {
 
 func TestFail2BanDBEmpty(t *testing.T) {
 	ctx := context.Background()
-	r := openTestReader(t, writeF2B(t, nil), defaultReaderConfig)
+	r := openTestReader(t, writeF2B(t, nil), defaultReaderConfig())
 	sum, err := r.Summary(ctx)
 	if err != nil || sum != (models.BansSummary{}) {
 		t.Fatalf("Summary = %+v, %v", sum, err)
@@ -406,6 +406,12 @@ func TestOpenFail2BanDBErrors(t *testing.T) {
 	if _, err := OpenFail2BanDB(ctx, other); err == nil || !strings.Contains(err.Error(), "not a fail2ban database") {
 		t.Fatalf("database without bans: %v", err)
 	}
+	if _, err := db.Exec(`CREATE TABLE bans(jail TEXT NOT NULL, ip TEXT, timeofban INTEGER NOT NULL, data JSON)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenFail2BanDB(ctx, other); err == nil || !strings.Contains(err.Error(), "schema version 4") {
+		t.Fatalf("version 2 bans table: %v", err)
+	}
 	// A path with URI-special characters opens as the file it names.
 	odd := filepath.Join(dir, "odd ?#%name.sqlite3")
 	if err := f2bgen.Write(ctx, odd, slices.Values(fixture())); err != nil {
@@ -424,7 +430,7 @@ func TestOpenFail2BanDBErrors(t *testing.T) {
 func TestFail2BanDBIsReadOnly(t *testing.T) {
 	ctx := context.Background()
 	path := writeF2B(t, fixture())
-	r := openTestReader(t, path, defaultReaderConfig)
+	r := openTestReader(t, path, defaultReaderConfig())
 	for _, stmt := range []string{
 		`DELETE FROM bans`,
 		`INSERT INTO bans(jail, ip, timeofban, bantime) VALUES ('x', 'y', 1, 1)`,
@@ -599,7 +605,7 @@ func newestFirst(a, b refRow) int {
 func TestFail2BanDBMatchesBruteForce(t *testing.T) {
 	ctx := context.Background()
 	path, ref := genRef(t, f2bgen.Options{Rows: 3000, End: fixedNow, Seed: 7, IPs: 400})
-	r := openTestReader(t, path, defaultReaderConfig)
+	r := openTestReader(t, path, defaultReaderConfig())
 	slices.SortFunc(ref, newestFirst)
 
 	ipCounts := map[string]int{}
@@ -711,7 +717,7 @@ func TestFail2BanDBMatchesBruteForce(t *testing.T) {
 func TestFail2BanDBQueryPlans(t *testing.T) {
 	ctx := context.Background()
 	path, _ := genRef(t, f2bgen.Options{Rows: 2000, End: fixedNow, Seed: 3})
-	r := openTestReader(t, path, defaultReaderConfig)
+	r := openTestReader(t, path, defaultReaderConfig())
 	type stmt struct {
 		q    string
 		args []any
@@ -861,4 +867,83 @@ func FuzzDecodeBanData(f *testing.F) {
 			t.Fatalf("failuresOf(%q) = %d, want %d", s, n, gotF)
 		}
 	})
+}
+
+// TestBucketShapesAgree checks that the two shapes of the bucket statement
+// count alike, on both sources.
+func TestBucketShapesAgree(t *testing.T) {
+	ctx := context.Background()
+	path, ref := genRef(t, f2bgen.Options{Rows: 3000, End: fixedNow, Seed: 9})
+	r := openTestReader(t, path, defaultReaderConfig())
+	_, archive := openTestArchive(t)
+	var events []models.ArchivedBan
+	for _, row := range ref {
+		events = append(events, models.ArchivedBan{Jail: row.Jail, IP: row.IP, TimeOfBan: row.TimeOfBan, Data: row.Data})
+	}
+	if _, err := archive.Archive(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	jails, err := r.Jails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(db interface {
+		QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	}, bq bucketQuery) []int64 {
+		q, args := bq.sql()
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := make([]int64, bq.n)
+		for rows.Next() {
+			var b, n int64
+			rows.Scan(&b, &n)
+			if b >= 0 && b < int64(bq.n) {
+				out[b] = n
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		width int64
+		n     int
+		since time.Duration
+	}{{3600, 24, 0}, {86400, 30, 0}, {86400, 30, 10 * 24 * time.Hour}, {7 * 86400, 60, 0}, {13, 5000, 0}} {
+		end := fixedNow.Unix() + 1
+		start := end - tc.width*int64(tc.n)
+		lower := start
+		if tc.since > 0 {
+			lower = max(start, fixedNow.Add(-tc.since).Unix())
+		}
+		var w where
+		w.in("jail", jails)
+		bq := bucketQuery{table: "bans", cond: w, start: start, width: tc.width, lower: lower, end: end, n: tc.n}
+		grouped := run(r.sql, bq)
+		bq.ranges = true
+		if ranged := run(r.sql, bq); !slices.Equal(grouped, ranged) {
+			t.Errorf("fail2ban %+v: GROUP BY %v, ranges %v", tc, grouped, ranged)
+		}
+		var sum int64
+		for _, n := range grouped {
+			sum += n
+		}
+		var want int64
+		for _, row := range ref {
+			if row.TimeOfBan >= lower && row.TimeOfBan < end {
+				want++
+			}
+		}
+		if sum != want {
+			t.Errorf("%+v: %d counted, want %d", tc, sum, want)
+		}
+		aw, _ := archiveFilter(models.HistoryFilter{Action: "ban"}, true)
+		abq := bucketQuery{table: "history_archive", cond: aw, start: start, width: tc.width, lower: lower, end: end, n: tc.n}
+		agrouped := run(archive.sql, abq)
+		abq.ranges = true
+		if aranged := run(archive.sql, abq); !slices.Equal(agrouped, aranged) || !slices.Equal(agrouped, grouped) {
+			t.Errorf("archive %+v: GROUP BY %v, ranges %v, fail2ban %v", tc, agrouped, aranged, grouped)
+		}
+	}
 }

@@ -43,19 +43,31 @@ type ImportLogs interface {
 	Add(ctx context.Context, entry models.ImportLog) (int64, error)
 	List(ctx context.Context, sourceID *int64, page models.Page) ([]models.ImportLog, int64, error)
 	Last(ctx context.Context) (models.ImportLog, error)
+	// LastBatch returns the entries of the newest run started by by.
+	LastBatch(ctx context.Context, by models.ImportTrigger) ([]models.ImportLog, error)
 }
 
-// ImportRuns tracks imports by source and content hash so re-runs are idempotent.
+// ImportRuns tracks imports by source and content hash so re-runs are
+// idempotent, and keeps a pending run's addresses and progress so that an
+// interrupted run resumes where it stopped.
 type ImportRuns interface {
 	BySourceAndHash(ctx context.Context, sourceID int64, contentHash string) (models.ImportRun, error)
-	CreatePending(ctx context.Context, sourceID int64, contentHash string) (int64, error)
+	Get(ctx context.Context, runID int64) (models.ImportRun, error)
+	CreatePending(ctx context.Context, sourceID int64, contentHash string, targets []string, skipped int64) (int64, error)
+	Restart(ctx context.Context, runID int64, targets []string, skipped int64) error
+	Reopen(ctx context.Context, runID int64) error
+	Targets(ctx context.Context, runID int64) ([]string, error)
+	Advance(ctx context.Context, runID, done, imported, alreadyBanned int64) error
 	MarkCompleted(ctx context.Context, runID, imported, skipped int64) error
 	MarkFailed(ctx context.Context, runID int64, message string) error
+	Pending(ctx context.Context) ([]models.ImportRun, error)
+	SupersedeOthers(ctx context.Context, sourceID, keep int64, message string) error
 }
 
 // GeoCache persists geo lookups, including failed ones (nil country).
+// Lookups read it (Get); only background jobs write (Upsert, DeleteUnseenSince).
 type GeoCache interface {
-	LoadAll(ctx context.Context) ([]models.GeoCacheEntry, error)
+	Get(ctx context.Context, ips []string) ([]models.GeoCacheEntry, error)
 	Unresolved(ctx context.Context) ([]string, error)
 	CountUnresolved(ctx context.Context) (int64, error)
 	Upsert(ctx context.Context, entries []models.GeoCacheEntry) (int64, error)
@@ -101,6 +113,11 @@ type Fail2BanDB interface {
 var (
 	_ Sessions = (*SessionStore)(nil)
 	_ Settings = (*SettingsStore)(nil)
+	_ GeoCache = (*GeoCacheStore)(nil)
+
+	_ Blocklists = (*BlocklistStore)(nil)
+	_ ImportLogs = (*ImportLogStore)(nil)
+	_ ImportRuns = (*ImportRunStore)(nil)
 
 	_ Fail2BanDB     = (*Fail2BanDBReader)(nil)
 	_ HistoryArchive = (*HistoryArchiveStore)(nil)

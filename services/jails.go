@@ -171,6 +171,7 @@ func (j *Jails) Ban(ctx context.Context, jail string, targets []string) (BanResu
 	}
 	res.Targets, res.NewBans = norm, n
 	res.Recorded = j.record(ctx, "ban", jail, norm)
+	j.probe.Refresh(ctx)
 	return res, nil
 }
 
@@ -183,7 +184,6 @@ func (j *Jails) Unban(ctx context.Context, jail string, targets []string) (int, 
 	}
 	c := j.f2b.Client()
 	var n int
-	var jails []string
 	if jail == "" {
 		// Find where they are banned first, so the archive names the jails.
 		where, err := c.JailsOf(ctx, norm...)
@@ -200,6 +200,7 @@ func (j *Jails) Unban(ctx context.Context, jail string, targets []string) (int, 
 				}
 			}
 		}
+		j.probe.Refresh(ctx)
 		return n, nil
 	}
 	if err := c.RequireJail(ctx, jail); err != nil {
@@ -208,8 +209,8 @@ func (j *Jails) Unban(ctx context.Context, jail string, targets []string) (int, 
 	if n, err = c.Unban(ctx, jail, norm...); err != nil {
 		return 0, j.observe(err)
 	}
-	jails = append(jails, jail)
 	j.record(ctx, "unban", jail, norm)
+	j.probe.Refresh(ctx)
 	return n, nil
 }
 
@@ -227,6 +228,7 @@ func (j *Jails) UnbanAll(ctx context.Context) (int, error) {
 	for jail, ips := range byJail {
 		j.record(ctx, "unban", jail, ips)
 	}
+	j.probe.Refresh(ctx)
 	return n, nil
 }
 
@@ -373,4 +375,48 @@ func (j *Jails) SetIgnoreSelf(ctx context.Context, jail string, on bool) error {
 	}
 	_, err := c.SetIgnoreSelf(ctx, jail, on)
 	return j.observe(err)
+}
+
+// CurrentBansOf returns where ip is banned right now, with start and end,
+// and the names of all running jails.
+func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBan, []string, error) {
+	c := j.f2b.Client()
+	statuses, err := c.AllJailStatus(ctx)
+	if err != nil {
+		return nil, nil, j.observe(err)
+	}
+	where, err := c.JailsOf(ctx, ip)
+	if err != nil {
+		return nil, nil, j.observe(err)
+	}
+	names := make([]string, 0, len(statuses))
+	banned := map[string]bool{}
+	if len(where) > 0 {
+		for _, jl := range where[0] {
+			banned[jl] = true
+		}
+	}
+	var out []models.ActiveBan
+	for _, st := range statuses {
+		names = append(names, st.Name)
+		if !banned[st.Name] {
+			continue
+		}
+		bans, err := j.jailBans(ctx, st)
+		if err != nil {
+			return nil, nil, j.observe(err)
+		}
+		found := false
+		for _, b := range bans {
+			if b.IP == ip {
+				out = append(out, b)
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, models.ActiveBan{IP: ip, Jail: st.Name})
+		}
+	}
+	return out, names, nil
 }

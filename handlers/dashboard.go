@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/services"
+	"bangui/views"
+)
+
+// dashboardPageSize is the dashboard table's page size.
+var dashboardPageSizes = []int{100}
+
+// parseRange reads a time window; unknown values fall back to def.
+func parseRange(v string, def models.TimeRange) models.TimeRange {
+	switch r := models.TimeRange(v); r {
+	case models.Range24h, models.Range7d, models.Range30d, models.Range365d:
+		return r
+	}
+	return def
+}
+
+func parseOrigin(v string) models.Origin {
+	switch o := models.Origin(v); o {
+	case models.OriginBlocklist, models.OriginSelfblock, models.OriginManual:
+		return o
+	}
+	return models.OriginAll
+}
+
+func parseSource(v string) services.Source {
+	switch s := services.Source(v); s {
+	case services.SourceFail2ban, services.SourceArchive:
+		return s
+	}
+	return services.SourceAuto
+}
+
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := services.DashboardQuery{
+		Range:  parseRange(c.QueryParam("range"), models.Range24h),
+		Origin: parseOrigin(c.QueryParam("origin")),
+		Source: parseSource(c.QueryParam("source")),
+		Page:   parsePage(c, dashboardPageSizes),
+	}
+	filters := views.Filters{Path: "/", Values: url.Values{}}
+	filters.Values.Set("range", string(q.Range))
+	if q.Origin != "" {
+		filters.Values.Set("origin", string(q.Origin))
+	}
+	if q.Source != "" {
+		filters.Values.Set("source", string(q.Source))
+	}
+	// Show the filter as the link for "All" expects: no origin parameter.
+	linkFilters := views.Filters{Path: "/", Values: url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}}}
+	if wantsFragment(c.Request()) {
+		d, err := s.history.BansTable(ctx, q)
+		if err != nil {
+			return err
+		}
+		return s.renderComponent(c, http.StatusOK, views.BanEvents(s.dashboardTable(d, q, filters.Values)))
+	}
+	d, err := s.history.Dashboard(ctx, q)
+	if err != nil {
+		return err
+	}
+	page := views.DashboardPage{
+		Filters:    linkFilters,
+		SourceNote: d.Note,
+		Table:      s.dashboardTable(d, q, filters.Values),
+		Trend:      trendChart(d, s.panelSettings().Location),
+		PerJail:    perJailChart(d),
+	}
+	return s.render(c, http.StatusOK, views.DashboardView(page), nil)
+}
+
+func (s *Server) dashboardTable(d services.Dashboard, q services.DashboardQuery, values url.Values) views.BanTable {
+	return views.BanTable{
+		ID: "dash-bans", Bans: d.Bans,
+		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: d.Total, Path: "/", Query: values, Target: "#dash-bans"},
+		Empty: "No bans in this window.",
+	}
+}
+
+// trendChart labels each bucket by its start in the panel's time zone.
+func trendChart(d services.Dashboard, loc *time.Location) views.Chart {
+	c := views.Chart{ID: "trend", Title: "Bans over time"}
+	n := len(d.Trend)
+	start := d.TrendEnd.Add(-time.Duration(n) * d.Bucket)
+	layout := "Jan 2"
+	if d.Bucket < 24*time.Hour {
+		layout = "15:04"
+		if d.Bucket > time.Hour {
+			layout = "Jan 2 15h"
+		}
+	}
+	var total int64
+	for i, v := range d.Trend {
+		t := start.Add(time.Duration(i) * d.Bucket).In(loc)
+		c.Bars = append(c.Bars, views.Bar{Label: t.Format(layout), Value: v})
+		total += v
+	}
+	c.Summary = fmt.Sprintf("%d bans in %d buckets of %s.", total, n, d.Bucket)
+	return c
+}
+
+func perJailChart(d services.Dashboard) views.Chart {
+	c := views.Chart{ID: "per-jail", Title: "Bans per jail"}
+	for _, j := range d.PerJail {
+		c.Bars = append(c.Bars, views.Bar{Label: j.Jail, Value: j.Count})
+	}
+	c.Summary = fmt.Sprintf("%d bans in %d jails.", d.JailTotal, len(d.PerJail))
+	return c
+}
+
+// errUnknownIP maps the service's error to a 404 page that says so.
+func unknownIP(err error) error {
+	if errors.Is(err, services.ErrUnknownIP) {
+		return echo.NewHTTPError(http.StatusNotFound, "Neither fail2ban nor BanGUI's archive has any record of this address.")
+	}
+	return err
+}

@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/fail2ban"
+	"bangui/models"
+	"bangui/services"
+	"bangui/views"
+)
+
+var historyPageSizes = []int{50, 100, 200}
+
+// repeatOffenderMin is the ban count from which history highlights a row.
+const repeatOffenderMin = 3
+
+func (s *Server) historyQuery(c echo.Context) (services.HistoryQuery, url.Values) {
+	q := services.HistoryQuery{
+		Origin:   parseOrigin(c.QueryParam("origin")),
+		Source:   parseSource(c.QueryParam("source")),
+		Jail:     strings.TrimSpace(c.QueryParam("jail")),
+		IPPrefix: strings.TrimSpace(c.QueryParam("ip")),
+		Page:     parsePage(c, historyPageSizes),
+	}
+	rng := c.QueryParam("range")
+	if rng != "all" {
+		q.Range = parseRange(rng, models.Range30d)
+		rng = string(q.Range)
+	}
+	if fail2ban.ValidJailName(q.Jail) != nil {
+		q.Jail = ""
+	}
+	if len(q.IPPrefix) > 45 {
+		q.IPPrefix = q.IPPrefix[:45]
+	}
+	v := url.Values{"range": {rng}, "origin": {string(q.Origin)}, "source": {string(q.Source)}, "jail": {q.Jail}, "ip": {q.IPPrefix}}
+	return q, v
+}
+
+func (s *Server) historyPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	q, values := s.historyQuery(c)
+	p, err := s.history.History(ctx, q)
+	if err != nil {
+		return err
+	}
+	table := views.BanTable{
+		ID: "history-bans", Bans: p.Bans, RepeatMin: repeatOffenderMin,
+		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: p.Total, Sizes: historyPageSizes,
+			Path: "/history", Query: values, Target: "#history-bans"},
+		Empty: "No ban matches these filters.",
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
+	}
+	var jails []string
+	if list, err := s.jails.List(ctx); err == nil {
+		for _, j := range list {
+			jails = append(jails, j.Name)
+		}
+	}
+	csvQuery := url.Values{}
+	for k, v := range values {
+		csvQuery[k] = v
+	}
+	page := views.HistoryPage{
+		Filters: views.Filters{Path: "/history", Values: values}, SourceNote: p.Note, Table: table,
+		Jails: jails, IPPrefix: q.IPPrefix, CSVURL: "/history.csv?" + csvQuery.Encode(),
+	}
+	return s.render(c, http.StatusOK, views.HistoryView(page), nil)
+}
+
+// historyCSV streams the current filter's events as CSV, row by row.
+func (s *Server) historyCSV(c echo.Context) error {
+	q, _ := s.historyQuery(c)
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="bangui-history-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	header := []string{"time_utc", "ip", "jail", "action", "origin", "ban_seconds", "ban_count", "failures", "country", "first_log_line"}
+	wroteHeader := false
+	_, err := s.history.EachHistory(c.Request().Context(), q, func(b models.BanRecord) error {
+		if !wroteHeader {
+			w.WriteHeader(http.StatusOK)
+			cw.Write(header)
+			wroteHeader = true
+		}
+		action := b.Action
+		if action == "" {
+			action = "ban"
+		}
+		line := ""
+		if len(b.Matches) > 0 {
+			line = b.Matches[0]
+		}
+		cw.Write([]string{b.TimeOfBan.UTC().Format(time.RFC3339), b.IP, b.Jail, action, string(b.Origin),
+			strconv.FormatInt(b.BanTime, 10), strconv.FormatInt(b.BanCount, 10), strconv.FormatInt(b.Failures, 10),
+			b.Country, csvSafe(line)})
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil && !wroteHeader {
+		return err
+	}
+	if !wroteHeader {
+		cw.Write(header)
+	}
+	cw.Flush()
+	return nil
+}
+
+// csvSafe keeps spreadsheet programs from running a log line as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+func (s *Server) ipPage(c echo.Context) error {
+	raw, err := url.PathUnescape(c.Param("ip"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "This is not an IP address.")
+	}
+	rep, err := s.history.IP(c.Request().Context(), raw)
+	var verr *fail2ban.ValidationError
+	if errors.As(err, &verr) {
+		return echo.NewHTTPError(http.StatusNotFound, verr.Message)
+	}
+	if err != nil {
+		return unknownIP(err)
+	}
+	return s.render(c, http.StatusOK, views.IPView(views.IPPage{
+		IP: rep.IP, Events: rep.Events, Bans: rep.Bans, Failures: rep.Failures, First: rep.First, Last: rep.Last,
+		Current: rep.Current, Jails: rep.Jails, Offline: rep.Offline,
+	}), nil)
+}
+
+// ignoreFromIPPage adds an address to a jail's ignore list and goes back.
+func (s *Server) ignoreFromIPPage(c echo.Context) error {
+	jail := c.FormValue("jail")
+	target := c.FormValue("target")
+	_, err := s.jails.AddIgnore(c.Request().Context(), jail, []string{target})
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", target+" is now on the ignore list of "+jail+" (until the next reload).")
+	return s.redirect(c, s.url(s.backPath(c, "/jails/"+jail)))
+}

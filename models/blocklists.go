@@ -1,0 +1,172 @@
+package models
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// ImportTrigger says what started an import.
+type ImportTrigger string
+
+// Import triggers.
+const (
+	TriggerManual   ImportTrigger = "manual"   // "Import now" on the page
+	TriggerSchedule ImportTrigger = "schedule" // the blocklist schedule
+	TriggerResume   ImportTrigger = "resume"   // finishing an interrupted run at start
+)
+
+// ImportRunTargets holds the addresses a pending import run bans, one per
+// line in list order, so that an interrupted run resumes where it stopped.
+type ImportRunTargets struct {
+	bun.BaseModel `bun:"table:import_run_targets"`
+	RunID         int64  `bun:"run_id,pk"`
+	Targets       string `bun:"targets,notnull"`
+}
+
+// Settings keys of the blocklist schedule.
+const (
+	SettingBlocklistFrequency = "blocklist_schedule_frequency"
+	SettingBlocklistHour      = "blocklist_schedule_hour"
+	SettingBlocklistMinute    = "blocklist_schedule_minute"
+	SettingBlocklistWeekday   = "blocklist_schedule_day_of_week"
+)
+
+// ScheduleFrequency is how often blocklists are imported automatically.
+type ScheduleFrequency string
+
+// Schedule frequencies.
+const (
+	ScheduleOff    ScheduleFrequency = "off"
+	ScheduleHourly ScheduleFrequency = "hourly"
+	ScheduleDaily  ScheduleFrequency = "daily"
+	ScheduleWeekly ScheduleFrequency = "weekly"
+)
+
+// BlocklistSchedule is when imports run by themselves, in the panel's time
+// zone: hourly at Minute, daily at Hour:Minute, or weekly on Weekday at
+// Hour:Minute.
+type BlocklistSchedule struct {
+	Frequency ScheduleFrequency
+	Hour      int
+	Minute    int
+	Weekday   time.Weekday
+}
+
+// DefaultBlocklistSchedule is the schedule before the admin picks one.
+var DefaultBlocklistSchedule = BlocklistSchedule{Frequency: ScheduleDaily, Hour: 3, Minute: 0, Weekday: time.Monday}
+
+// BlocklistCounts counts the lines of a list by what they hold and every
+// skipped entry by the reason.
+type BlocklistCounts struct {
+	Lines    int64 // every line read
+	IPv4     int64 // single IPv4 addresses
+	IPv6     int64 // single IPv6 addresses
+	CIDR     int64 // ranges, either family
+	Comments int64 // comment lines
+	Blank    int64 // empty lines
+	// Skipped entries, by reason.
+	Invalid    int64 // neither an address nor a range
+	Duplicates int64 // listed before (also the same address written differently)
+	Ignored    int64 // inside, or overlapping, an ignore list of fail2ban's jails
+	Reserved   int64 // unspecified, loopback, multicast or link-local
+}
+
+// Valid is the number of usable entries before duplicates and ignore lists.
+func (c BlocklistCounts) Valid() int64 { return c.IPv4 + c.IPv6 + c.CIDR }
+
+// Skipped is the number of entries that are not banned: invalid, duplicate,
+// ignored or reserved. Comments and blank lines are not entries.
+func (c BlocklistCounts) Skipped() int64 {
+	return c.Invalid + c.Duplicates + c.Ignored + c.Reserved
+}
+
+// BlocklistPreview is the first part of a list, with counts of what it holds.
+type BlocklistPreview struct {
+	URL       string
+	Bytes     int64    // bytes read (after decompression)
+	Truncated bool     // only the first part was read
+	Sample    []string // the first lines as they are
+	Counts    BlocklistCounts
+}
+
+// ImportSourceResult is what importing one source did.
+type ImportSourceResult struct {
+	SourceID      int64
+	Name          string
+	URL           string
+	Imported      int64 // newly banned
+	AlreadyBanned int64 // listed and banned before
+	Skipped       int64 // see BlocklistCounts.Skipped
+	Counts        BlocklistCounts
+	Unchanged     bool // the same content was imported before: nothing banned
+	Resumed       bool // an interrupted run of the same content was finished
+	Error         string
+}
+
+// ImportProgress is the state of the current (or last) import run.
+type ImportProgress struct {
+	Running    bool
+	StartedBy  ImportTrigger
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+	Current    string    // name of the source being imported
+	Phase      string    // what happens to it: "downloading", "banning"
+	Done       int64     // addresses of the current source handled
+	Total      int64     // addresses of the current source to handle; 0 while downloading
+	Bytes      int64     // bytes downloaded of the current source
+	Sources    int       // sources in this run
+	Results    []ImportSourceResult
+	Error      string // why the run as a whole failed (e.g. the jail is missing)
+}
+
+// Elapsed is how long the run took, or has taken so far at now.
+func (p ImportProgress) Elapsed(now time.Time) time.Duration {
+	if p.StartedAt.IsZero() {
+		return 0
+	}
+	end := p.FinishedAt
+	if end.IsZero() {
+		end = now
+	}
+	return end.Sub(p.StartedAt)
+}
+
+// HasErrors reports whether the run or any of its sources failed.
+func (p ImportProgress) HasErrors() bool {
+	if p.Error != "" {
+		return true
+	}
+	for _, r := range p.Results {
+		if r.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// ImportBatchSummary sums up one finished run from the import log.
+type ImportBatchSummary struct {
+	At            time.Time
+	StartedBy     ImportTrigger
+	Sources       int
+	Imported      int64
+	AlreadyBanned int64
+	Skipped       int64
+	Errors        []string // "source: message"
+}
+
+// ScheduleInfo is the schedule with its next run and the last scheduled run.
+type ScheduleInfo struct {
+	Schedule BlocklistSchedule
+	Location *time.Location
+	NextRun  time.Time           // zero when off or unknown
+	Last     *ImportBatchSummary // nil before the first scheduled run
+}
+
+// BlocklistJailState says whether fail2ban runs the jail imports ban in.
+type BlocklistJailState struct {
+	Running bool
+	Banned  int64  // addresses banned in it now
+	Problem string // why it is missing or was refused, for the page
+}

@@ -1,0 +1,25 @@
+-- Blocklist imports: progress of idempotent runs, the addresses a run still
+-- has to ban (so an interrupted run resumes without downloading again), and
+-- a readable import log that survives deleting its source.
+ALTER TABLE import_runs ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+--bun:split
+ALTER TABLE import_runs ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+--bun:split
+ALTER TABLE import_runs ADD COLUMN already_banned INTEGER NOT NULL DEFAULT 0;
+--bun:split
+CREATE INDEX import_runs_state ON import_runs (state);
+--bun:split
+CREATE TABLE import_run_targets (
+    run_id  INTEGER PRIMARY KEY REFERENCES import_runs (id) ON DELETE CASCADE,
+    targets TEXT NOT NULL
+);
+--bun:split
+ALTER TABLE import_log ADD COLUMN source_name TEXT NOT NULL DEFAULT '';
+--bun:split
+ALTER TABLE import_log ADD COLUMN started_by TEXT NOT NULL DEFAULT 'manual';
+--bun:split
+ALTER TABLE import_log ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
+--bun:split
+ALTER TABLE import_log ADD COLUMN ips_already_banned INTEGER NOT NULL DEFAULT 0;
+--bun:split
+CREATE INDEX import_log_started_by_batch ON import_log (started_by, batch);

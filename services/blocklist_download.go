@@ -1,0 +1,368 @@
+package services
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Downloader defaults.
+const (
+	DefaultDownloadTimeout  = 2 * time.Minute
+	DefaultDownloadMaxBytes = 50 << 20
+	DefaultDownloadAttempts = 4
+	DefaultDownloadBackoff  = 2 * time.Second
+	maxDownloadBackoff      = 60 * time.Second
+	maxRedirects            = 5
+)
+
+// Downloader fetches blocklists from the URLs admins give. It accepts only
+// http and https (also on redirects), limits every attempt in time and the
+// list in size (after decompression), accepts gzip (as Content-Encoding or
+// as a .gz file) and retries with exponential backoff when the server
+// answers 429 or 5xx, when an attempt times out and when the connection
+// fails. The zero value uses the defaults.
+type Downloader struct {
+	Client   *http.Client  // transport to use; nil: a client with a private transport
+	Timeout  time.Duration // limit of one attempt, body included; default DefaultDownloadTimeout
+	MaxBytes int64         // largest list accepted; default DefaultDownloadMaxBytes
+	Attempts int           // attempts in all; default DefaultDownloadAttempts
+	Backoff  time.Duration // wait before the second attempt, doubled each time; default DefaultDownloadBackoff
+}
+
+// ErrListTooLarge is matched by a *DownloadError for a list over the size cap.
+var ErrListTooLarge = errors.New("the list is larger than the size limit")
+
+// DownloadError is a failed download. Its message is meant for the page.
+type DownloadError struct {
+	URL      string
+	Attempts int   // attempts made
+	Status   int   // last HTTP status; 0 when there was none
+	Err      error // cause
+	msg      string
+}
+
+func (e *DownloadError) Error() string { return e.msg }
+
+// Unwrap returns the cause.
+func (e *DownloadError) Unwrap() error { return e.Err }
+
+func (d Downloader) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return DefaultDownloadTimeout
+}
+
+// maxBytes returns the size cap.
+func (d Downloader) maxBytes() int64 {
+	if d.MaxBytes > 0 {
+		return d.MaxBytes
+	}
+	return DefaultDownloadMaxBytes
+}
+
+func (d Downloader) attempts() int {
+	if d.Attempts > 0 {
+		return d.Attempts
+	}
+	return DefaultDownloadAttempts
+}
+
+func (d Downloader) backoff() time.Duration {
+	if d.Backoff > 0 {
+		return d.Backoff
+	}
+	return DefaultDownloadBackoff
+}
+
+// CheckListURL checks that raw is an absolute http or https URL with a
+// host, and returns a sentence for the form when it is not.
+func CheckListURL(raw string) (*url.URL, string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, "Enter the address of the list."
+	}
+	if len(raw) > 2048 {
+		return nil, "The address is too long (at most 2048 characters)."
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, "This is not a valid address."
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return nil, "Start the address with http:// or https://."
+	default:
+		return nil, "Only http:// and https:// addresses can be imported."
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, "The address has no host name."
+	}
+	if strings.ContainsAny(raw, " \t\r\n") {
+		return nil, "The address must not contain spaces."
+	}
+	return u, ""
+}
+
+func (d Downloader) client() *http.Client {
+	base := d.Client
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = d.timeout()
+		base = &http.Client{Transport: t}
+	}
+	c := *base
+	c.Timeout = 0 // each attempt has its own context deadline
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("more than %d redirects", maxRedirects)
+		}
+		if s := req.URL.Scheme; s != "http" && s != "https" {
+			return fmt.Errorf("redirect to a %s address refused", s)
+		}
+		return nil
+	}
+	return &c
+}
+
+// Fetch downloads rawURL and hands the body, decompressed and capped, to
+// read. When an attempt fails in a way that may pass (429, 5xx, timeout,
+// connection error, also while read is reading) Fetch waits and calls read
+// again with a fresh body, so read must start over each time. Errors are
+// *DownloadError, or the error read returned itself when it failed on its
+// own; ctx ending stops everything with ctx's error.
+func (d Downloader) Fetch(ctx context.Context, rawURL string, read func(io.Reader) error) error {
+	u, msg := CheckListURL(rawURL)
+	if msg != "" {
+		return &DownloadError{URL: rawURL, msg: msg}
+	}
+	c := d.client()
+	wait := d.backoff()
+	var last *DownloadError
+	for attempt := 1; attempt <= d.attempts(); attempt++ {
+		if attempt > 1 {
+			if last.Status == http.StatusTooManyRequests || last.Status == http.StatusServiceUnavailable {
+				wait = max(wait, downloadRetryAfter(last))
+			}
+			t := time.NewTimer(min(wait, maxDownloadBackoff))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			wait *= 2
+		}
+		retry, err := d.attempt(ctx, c, u, read)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var de *DownloadError
+		if !errors.As(err, &de) {
+			return err // read's own error
+		}
+		de.Attempts = attempt
+		last = de
+		if !retry {
+			break
+		}
+	}
+	if last.Attempts > 1 {
+		last.msg += fmt.Sprintf(" (tried %d times)", last.Attempts)
+	}
+	return last
+}
+
+// downloadRetryAfter reads a Retry-After in seconds from the last answer.
+func downloadRetryAfter(e *DownloadError) time.Duration {
+	var he *downloadStatusError
+	if errors.As(e.Err, &he) && he.downloadRetryAfter > 0 {
+		return he.downloadRetryAfter
+	}
+	return 0
+}
+
+type downloadStatusError struct {
+	status     string
+	downloadRetryAfter time.Duration
+}
+
+func (e *downloadStatusError) Error() string { return "HTTP " + e.status }
+
+// attempt makes one request. It reports whether a failure may pass on retry.
+func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, read func(io.Reader) error) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout())
+	defer cancel()
+	fail := func(retry bool, status int, err error, msg string) (bool, error) {
+		return retry, &DownloadError{URL: u.String(), Status: status, Err: err, msg: msg}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fail(false, 0, err, "This is not a valid address.")
+	}
+	// Asking for gzip ourselves turns off the transport's transparent
+	// decompression, so the size cap applies to the decompressed list.
+	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("User-Agent", "BanGUI blocklist import")
+	req.Header.Set("Accept", "text/plain, */*;q=0.5")
+	resp, err := c.Do(req)
+	if err != nil {
+		return d.transportFailure(ctx, u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		se := &downloadStatusError{status: resp.Status}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			se.downloadRetryAfter = time.Duration(s) * time.Second
+		}
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		return fail(retry, resp.StatusCode, se, "The server answered "+resp.Status+".")
+	}
+	limit := d.maxBytes()
+	gz := strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")
+	if !gz && resp.ContentLength > limit {
+		return fail(false, resp.StatusCode, ErrListTooLarge, d.tooLargeMessage())
+	}
+	body := &blocklistIOTracker{r: resp.Body}
+	var r io.Reader = bufio.NewReaderSize(body, 32<<10)
+	if !gz { // a .gz file served as it is
+		if head, _ := r.(*bufio.Reader).Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+			gz = true
+		}
+	}
+	if gz {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			if body.err != nil {
+				return d.transportFailure(ctx, u, body.err)
+			}
+			return fail(false, resp.StatusCode, err, "The list claims to be gzip-compressed but is not.")
+		}
+		defer zr.Close()
+		r = zr
+	}
+	capped := &blocklistCapReader{r: r, left: limit}
+	err = read(capped)
+	switch {
+	case err == nil:
+		return false, nil
+	case capped.over:
+		return fail(false, resp.StatusCode, ErrListTooLarge, d.tooLargeMessage())
+	case body.err != nil:
+		return d.transportFailure(ctx, u, body.err)
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
+		return fail(false, resp.StatusCode, err, "The gzip-compressed list is damaged.")
+	}
+	return false, err
+}
+
+func (d Downloader) tooLargeMessage() string {
+	return fmt.Sprintf("The list is larger than %s, the size limit.", blocklistBytes(d.maxBytes()))
+}
+
+// transportFailure describes a failed connection or a timeout.
+func (d Downloader) transportFailure(ctx context.Context, u *url.URL, err error) (bool, error) {
+	de := &DownloadError{URL: u.String(), Err: err}
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		de.msg = fmt.Sprintf("The server did not send the list within %s.", blocklistDuration(d.timeout()))
+	case strings.Contains(err.Error(), "redirect"):
+		de.msg = "The server redirected to an address that is not allowed: " + errors.Unwrap(err).Error() + "."
+		return false, de
+	default:
+		de.msg = "Could not connect to " + u.Host + ": " + blocklistNetError(err) + "."
+	}
+	return true, de
+}
+
+// blocklistNetError strips the request from a transport error.
+func blocklistNetError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// blocklistIOTracker remembers the first error its reader returned other than EOF.
+type blocklistIOTracker struct {
+	r   io.Reader
+	err error
+}
+
+func (t *blocklistIOTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// blocklistCapReader fails once more than left bytes are read.
+type blocklistCapReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *blocklistCapReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One more byte tells "exactly at the cap" from "over it".
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			c.over = true
+			return 0, ErrListTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// blocklistBytes writes a size the way people read it: 50 MB, 512 KB.
+func blocklistBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// blocklistDuration writes a limit the way people say it: 2 min, 30 s, 300ms.
+func blocklistDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	case d >= time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return d.String()
+}

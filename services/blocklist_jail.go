@@ -1,0 +1,181 @@
+package services
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"bangui/fail2ban"
+	"bangui/models"
+)
+
+// BlocklistJailFile is the file, below fail2ban's configuration directory,
+// that BanGUI writes when fail2ban lacks the blocklist jail.
+const BlocklistJailFile = "jail.d/" + models.BlocklistJail + ".local"
+
+// blocklistJailConfig is the jail BanGUI writes: enabled, no log file and
+// no filter (addresses come only through "set blocklist-import banip"),
+// bans for 24 hours with the default ban action. fail2ban 1.0.2 accepts a
+// jail without filter and log path and starts it with the polling backend
+// and nothing to watch.
+const blocklistJailConfig = `# Written by BanGUI for addresses imported from blocklists.
+# BanGUI never overwrites this file: edit it as you like and reload the jail.
+[` + models.BlocklistJail + `]
+enabled = true
+# No filter and no log file: BanGUI bans the listed addresses itself.
+filter =
+bantime = 24h
+# The ban action is the default one. To block every port, uncomment:
+# banaction = %(banaction_allports)s
+`
+
+// JailProblem says why the blocklist jail is missing. Its message is meant
+// for the page.
+type JailProblem struct {
+	Message string
+	Output  string // what fail2ban-client said, if it ran
+}
+
+func (e *JailProblem) Error() string {
+	if e.Output == "" {
+		return e.Message
+	}
+	return e.Message + "\n" + e.Output
+}
+
+// EnsureJail makes sure fail2ban runs the blocklist jail. When it does not,
+// EnsureJail writes jail.d/blocklist-import.local (unless that file exists:
+// a file there is never overwritten) and reloads the jail through
+// fail2ban-client. It returns a *JailProblem when fail2ban still does not
+// run the jail, and fail2ban's own error when it cannot be reached. The
+// outcome is remembered for the page (see JailState).
+func (b *Blocklists) EnsureJail(ctx context.Context) error {
+	err := b.ensureJail(ctx)
+	var jp *JailProblem
+	switch {
+	case err == nil:
+		b.setJailProblem("")
+	case errors.As(err, &jp):
+		b.setJailProblem(jp.Error())
+	}
+	return err
+}
+
+func (b *Blocklists) ensureJail(ctx context.Context) error {
+	c := b.f2b.Client()
+	err := c.RequireJail(ctx, models.BlocklistJail)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, fail2ban.ErrUnknownJail) {
+		return b.observe(err)
+	}
+	runner := b.f2b.Runner()
+	if runner.ConfigDir == "" {
+		return &JailProblem{Message: "fail2ban has no jail " + models.BlocklistJail + " and BanGUI does not know fail2ban's configuration directory to add it."}
+	}
+	path := filepath.Join(runner.ConfigDir, filepath.FromSlash(BlocklistJailFile))
+	wrote, werr := writeFileIfAbsent(path, []byte(blocklistJailConfig))
+	if werr != nil {
+		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not write %s: %v", models.BlocklistJail, path, werr)}
+	}
+	if wrote {
+		b.log.Info("wrote the blocklist jail", "file", path)
+	}
+	out, rerr := runner.Reload(ctx, models.BlocklistJail)
+	// Another process may have added the jail meanwhile; only the result counts.
+	if err := c.RequireJail(ctx, models.BlocklistJail); err == nil {
+		return nil
+	} else if !errors.Is(err, fail2ban.ErrUnknownJail) {
+		return b.observe(err)
+	}
+	p := &JailProblem{Output: strings.TrimSpace(out)}
+	switch {
+	case rerr != nil:
+		p.Message = fmt.Sprintf("fail2ban refused the jail %s when reloading it from %s.", models.BlocklistJail, path)
+		if p.Output == "" {
+			p.Output = rerr.Error()
+		}
+	case !wrote:
+		p.Message = fmt.Sprintf("fail2ban does not run the jail %s after a reload. %s exists and was not written by BanGUI now: check that it enables the jail (enabled = true).", models.BlocklistJail, path)
+	default:
+		p.Message = fmt.Sprintf("fail2ban does not run the jail %s after reloading it from %s.", models.BlocklistJail, path)
+	}
+	return p
+}
+
+// writeFileIfAbsent writes data to path only if path does not exist yet, so a
+// file that is there (maybe the admin's) is never overwritten. The content
+// appears at once: it is written to a temporary file that is then linked
+// into place, which fails if path exists. It reports whether it wrote.
+func writeFileIfAbsent(path string, data []byte) (bool, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return false, nil
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	// fail2ban reads only *.conf and *.local, so it never sees the temporary file.
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return false, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return false, err
+	}
+	if err := f.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// JailState says whether fail2ban runs the blocklist jail and how many
+// addresses it bans, with the last problem EnsureJail met. fail2ban being
+// unreachable is returned as an error.
+func (b *Blocklists) JailState(ctx context.Context) (models.BlocklistJailState, error) {
+	st, err := b.f2b.Client().JailStatusShort(ctx, models.BlocklistJail)
+	if errors.Is(err, fail2ban.ErrUnknownJail) {
+		problem := b.jailProblem()
+		if problem == "" {
+			problem = "fail2ban does not run the jail " + models.BlocklistJail + " yet. BanGUI adds it before the next import, or now with the button."
+		}
+		return models.BlocklistJailState{Problem: problem}, nil
+	}
+	if err != nil {
+		return models.BlocklistJailState{}, b.observe(err)
+	}
+	return models.BlocklistJailState{Running: true, Banned: st.CurrentlyBanned}, nil
+}
+
+func (b *Blocklists) setJailProblem(msg string) {
+	b.mu.Lock()
+	b.jailMsg = msg
+	b.mu.Unlock()
+}
+
+func (b *Blocklists) jailProblem() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jailMsg
+}

@@ -1,0 +1,335 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"bangui/geo"
+	"bangui/models"
+	"bangui/repo"
+)
+
+// CountryArchive is the part of the history archive that the geo use cases
+// need; *repo.HistoryArchiveStore has it.
+type CountryArchive interface {
+	Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
+	CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error)
+	BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error)
+	IPsWithoutCountry(ctx context.Context, limit int) ([]string, error)
+	SetCountries(ctx context.Context, countries map[string]string) (int64, error)
+	ResetUnknownCountries(ctx context.Context) (int64, error)
+}
+
+// fillBatch addresses are looked up and written per round of FillArchiveCountries.
+const fillBatch = 2000
+
+// FillArchiveCountries stores the country of every archived event that has
+// none yet (country_code NULL), a batch of fillBatch addresses at a time,
+// until none is left or ctx ends, and returns how many events it updated.
+// An address found without a country (unknown, or a private or reserved
+// range) is stored as "" so that it is not looked up again until the
+// unknown ones are reset (ResetUnknownCountries). Pass an uncached
+// resolver: the archive keeps the answers itself. When the resolver fails
+// (for example geo.ErrNoDatabase while no country database is installed)
+// the events it could not answer stay NULL for the next run, and the error
+// is returned.
+func FillArchiveCountries(ctx context.Context, archive CountryArchive, resolver geo.Resolver) (int64, error) {
+	var total int64
+	for {
+		ips, err := archive.IPsWithoutCountry(ctx, fillBatch)
+		if err != nil || len(ips) == 0 {
+			return total, err
+		}
+		got, lookErr := resolver.LookupMany(ctx, ips)
+		if errors.Is(lookErr, geo.ErrInvalidIP) {
+			lookErr = nil
+			for _, ip := range ips { // not an address: store it as unknown
+				if _, err := geo.ParseIP(ip); err != nil {
+					got[ip] = models.GeoInfo{IP: ip}
+				}
+			}
+		}
+		countries := make(map[string]string, len(got))
+		for ip, g := range got {
+			countries[ip] = g.CountryCode
+		}
+		n, err := archive.SetCountries(ctx, countries)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if lookErr != nil {
+			return total, fmt.Errorf("services: fill archive countries: %w", lookErr)
+		}
+		if len(ips) < fillBatch {
+			return total, nil
+		}
+	}
+}
+
+// Settings keys of the map's colour thresholds.
+const (
+	SettingMapLow    = "map_threshold_low"
+	SettingMapMedium = "map_threshold_medium"
+	SettingMapHigh   = "map_threshold_high"
+)
+
+// Field names of the thresholds form.
+const (
+	FieldMapLow    = "low"
+	FieldMapMedium = "medium"
+	FieldMapHigh   = "high"
+)
+
+// CountryUnknown filters the map's table to the bans without a known country.
+const CountryUnknown = "unknown"
+
+// GeoDatabases is the local resolver as the geo service sees it; *geo.MMDB has it.
+type GeoDatabases interface {
+	Refresh() (bool, error)
+	Status() (country, asn geo.DBStatus)
+}
+
+// Geo is the use case behind countries: answering where the addresses on a
+// page are (from the cache, never writing), keeping the cache and the
+// archive's countries up to date in background jobs, re-resolving unknown
+// addresses on request, and the world map.
+type Geo struct {
+	cache    *geo.Cache
+	base     geo.Resolver // uncached, for the archive
+	dbs      GeoDatabases // may be nil
+	archive  CountryArchive
+	settings repo.Settings
+	online   bool
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewGeo wires the geo use case: cache answers pages, base (the resolver
+// behind the cache) fills the archive, dbs reports and reloads the local
+// files (nil when there are none), online says whether base sends addresses
+// to an online service.
+func NewGeo(cache *geo.Cache, base geo.Resolver, dbs GeoDatabases, archive CountryArchive, settings repo.Settings, online bool, log *slog.Logger) *Geo {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Geo{cache: cache, base: base, dbs: dbs, archive: archive, settings: settings, online: online, log: log, now: time.Now}
+}
+
+// Lookup answers where each address is, for display. It reads the cache
+// (memory, then the database) and resolves misses, but writes nothing: new
+// answers wait for the flush job. Failures are logged and shown as unknown.
+func (g *Geo) Lookup(ctx context.Context, ips []string) map[string]models.GeoInfo {
+	if g == nil || len(ips) == 0 {
+		return nil
+	}
+	got, err := g.cache.LookupMany(ctx, ips)
+	if err != nil && !errors.Is(err, geo.ErrNoDatabase) && !errors.Is(err, geo.ErrInvalidIP) && ctx.Err() == nil {
+		g.log.Warn("geo lookup failed", "err", err, "addresses", len(ips))
+	}
+	return got
+}
+
+// Flush writes the cache's new answers to the database (flush job).
+func (g *Geo) Flush(ctx context.Context) (int, error) { return g.cache.Flush(ctx) }
+
+// Cleanup removes cache entries unseen for 90 days (cleanup job).
+func (g *Geo) Cleanup(ctx context.Context) (int64, error) { return g.cache.Cleanup(ctx) }
+
+// FillArchive stores the countries of archived events that have none yet
+// (fill job, and after each archive sync).
+func (g *Geo) FillArchive(ctx context.Context) (int64, error) {
+	n, err := FillArchiveCountries(ctx, g.archive, g.base)
+	if errors.Is(err, geo.ErrNoDatabase) {
+		return n, nil // nothing to do until a database is installed
+	}
+	return n, err
+}
+
+// RefreshDatabases reloads the local database files when they appeared or
+// changed (job). After a change, the unknown answers are forgotten so that
+// they are looked up again.
+func (g *Geo) RefreshDatabases(ctx context.Context) (bool, error) {
+	if g.dbs == nil {
+		return false, nil
+	}
+	changed, err := g.dbs.Refresh()
+	if changed {
+		g.cache.ForgetUnknown()
+		if _, rerr := g.archive.ResetUnknownCountries(ctx); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		g.log.Info("geo databases reloaded", "status", g.Status())
+	}
+	return changed, err
+}
+
+// ReResolveReport says what ReResolveUnknown did.
+type ReResolveReport struct {
+	Asked    int   // cached addresses without a country that were looked up again
+	Resolved int   // of those, how many now have a country
+	Archived int64 // archived events that got their country
+}
+
+// ReResolveUnknown looks up again every address known only as unknown:
+// the cache's failed lookups (ignoring the negative cache) and the archive's
+// events without a country. It reloads changed database files first.
+func (g *Geo) ReResolveUnknown(ctx context.Context) (ReResolveReport, error) {
+	var rep ReResolveReport
+	if g.dbs != nil {
+		if _, err := g.dbs.Refresh(); err != nil {
+			g.log.Warn("geo database reload failed", "err", err)
+		}
+	}
+	res, err := g.cache.ReResolveUnknown(ctx)
+	rep.Asked, rep.Resolved = res.Asked, res.Resolved
+	if err != nil && !errors.Is(err, geo.ErrNoDatabase) {
+		return rep, err
+	}
+	if _, err := g.archive.ResetUnknownCountries(ctx); err != nil {
+		return rep, err
+	}
+	rep.Archived, err = g.FillArchive(ctx)
+	return rep, err
+}
+
+// Status says where country answers come from.
+func (g *Geo) Status() models.GeoStatus {
+	st := models.GeoStatus{Online: g.online}
+	if g.dbs != nil {
+		c, a := g.dbs.Status()
+		st.Country, st.ASN = models.GeoDBStatus(c), models.GeoDBStatus(a)
+	}
+	return st
+}
+
+// Thresholds returns the map's colour thresholds (defaults when unset).
+func (g *Geo) Thresholds(ctx context.Context) (models.MapThresholds, error) {
+	t := models.DefaultMapThresholds
+	all, err := g.settings.All(ctx)
+	if err != nil {
+		return t, err
+	}
+	for key, dst := range map[string]*int64{SettingMapLow: &t.Low, SettingMapMedium: &t.Medium, SettingMapHigh: &t.High} {
+		if v, ok := all[key]; ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+				*dst = n
+			}
+		}
+	}
+	if !(t.Low < t.Medium && t.Medium < t.High) {
+		return models.DefaultMapThresholds, nil
+	}
+	return t, nil
+}
+
+// ThresholdsInput is what the thresholds form submits.
+type ThresholdsInput struct {
+	Low, Medium, High string
+}
+
+// SetThresholds validates and saves the map's colour thresholds.
+func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.MapThresholds, error) {
+	var t models.MapThresholds
+	verr := &ValidationError{}
+	parse := func(field, v string, dst *int64) {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 || n > 1_000_000_000 {
+			verr.add(field, "Enter a whole number of bans from 1 to 1,000,000,000.")
+			return
+		}
+		*dst = n
+	}
+	parse(FieldMapLow, in.Low, &t.Low)
+	parse(FieldMapMedium, in.Medium, &t.Medium)
+	parse(FieldMapHigh, in.High, &t.High)
+	if verr.empty() {
+		if t.Medium <= t.Low {
+			verr.add(FieldMapMedium, "Medium must be more than low.")
+		}
+		if t.High <= t.Medium {
+			verr.add(FieldMapHigh, "High must be more than medium.")
+		}
+	}
+	if !verr.empty() {
+		return t, verr
+	}
+	err := g.settings.SetMany(ctx, map[string]string{
+		SettingMapLow:    strconv.FormatInt(t.Low, 10),
+		SettingMapMedium: strconv.FormatInt(t.Medium, 10),
+		SettingMapHigh:   strconv.FormatInt(t.High, 10),
+	})
+	return t, err
+}
+
+// MapQuery asks for the world map: a time window, an origin, optionally one
+// country (an ISO code, or CountryUnknown) and a page of its bans.
+type MapQuery struct {
+	Range   models.TimeRange
+	Origin  models.Origin
+	Country string
+	Page    models.Page
+}
+
+// MapData is everything the map page shows.
+type MapData struct {
+	Counts     []models.CountryCount // known countries, most bans first
+	Total      int64                 // bans in the window
+	Unknown    int64                 // of those, without a known country
+	Bans       []models.BanRecord    // the page of the table
+	BansTotal  int64                 // rows of the table in all
+	Thresholds models.MapThresholds
+}
+
+// ParseCountry normalises a country filter from a URL: an ISO code the
+// panel knows (upper case), CountryUnknown, or "" for none.
+func ParseCountry(v string) string {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, CountryUnknown) {
+		return CountryUnknown
+	}
+	v = strings.ToUpper(v)
+	if len(v) == 2 && models.CountryName(v) != "" {
+		return v
+	}
+	return ""
+}
+
+// Map returns the ban counts per country in the query's window and origin,
+// and one page of the bans of the chosen country (all bans when none).
+// Only ban events count; the archive supplies both (it stores each event's
+// country, so nothing is looked up here).
+func (g *Geo) Map(ctx context.Context, q MapQuery) (MapData, error) {
+	var d MapData
+	var err error
+	if d.Thresholds, err = g.Thresholds(ctx); err != nil {
+		return d, err
+	}
+	f := models.HistoryFilter{Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
+	counts, err := g.archive.CountsByCountry(ctx, f)
+	if err != nil {
+		return d, err
+	}
+	for _, c := range counts {
+		d.Total += c.Count
+		if c.Code == "" {
+			d.Unknown += c.Count
+			continue
+		}
+		d.Counts = append(d.Counts, c)
+	}
+	switch q.Country {
+	case "":
+		d.Bans, d.BansTotal, err = g.archive.Bans(ctx, f, q.Page)
+	case CountryUnknown:
+		d.Bans, d.BansTotal, err = g.archive.BansOfCountry(ctx, f, "", q.Page)
+	default:
+		d.Bans, d.BansTotal, err = g.archive.BansOfCountry(ctx, f, q.Country, q.Page)
+	}
+	return d, err
+}

@@ -1,0 +1,389 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"bangui/fail2ban"
+	"bangui/models"
+	"bangui/repo"
+)
+
+// Source names where ban history is read from.
+type Source string
+
+// The two places ban events live.
+const (
+	SourceAuto     Source = ""
+	SourceFail2ban Source = "fail2ban"
+	SourceArchive  Source = "archive"
+)
+
+// BanSources picks between fail2ban's own database and BanGUI's archive.
+// fail2ban's database is fresher but forgets after dbpurgeage and on manual
+// unban; the archive keeps everything the sync has copied.
+type BanSources struct {
+	f2b     *Fail2ban
+	archive *repo.HistoryArchiveStore
+	now     func() time.Time
+
+	mu         sync.Mutex
+	reader     *repo.Fail2BanDBReader
+	readerPath string
+	purgeAge   time.Duration
+	purgeAt    time.Time
+}
+
+// NewBanSources returns the source picker.
+func NewBanSources(f2b *Fail2ban, archive *repo.HistoryArchiveStore) *BanSources {
+	return &BanSources{f2b: f2b, archive: archive, now: time.Now}
+}
+
+// Archive returns BanGUI's own archive.
+func (b *BanSources) Archive() *repo.HistoryArchiveStore { return b.archive }
+
+// Fail2banDB opens fail2ban's database read-only, at the path fail2ban
+// reports, and keeps it open until the path changes.
+func (b *BanSources) Fail2banDB(ctx context.Context) (*repo.Fail2BanDBReader, error) {
+	path, err := b.f2b.Client().DBFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" || path == ":memory:" {
+		return nil, fail2ban.ErrNoDatabase
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.reader != nil && b.readerPath == path {
+		return b.reader, nil
+	}
+	r, err := repo.OpenFail2BanDB(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if b.reader != nil {
+		b.reader.Close()
+	}
+	b.reader, b.readerPath = r, path
+	return r, nil
+}
+
+// Close closes fail2ban's database if it is open.
+func (b *BanSources) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.reader == nil {
+		return nil
+	}
+	err := b.reader.Close()
+	b.reader = nil
+	return err
+}
+
+// PurgeAge is how long fail2ban keeps bans in its database (cached for a minute).
+func (b *BanSources) PurgeAge(ctx context.Context) time.Duration {
+	b.mu.Lock()
+	if b.now().Sub(b.purgeAt) < time.Minute && b.purgeAge > 0 {
+		defer b.mu.Unlock()
+		return b.purgeAge
+	}
+	b.mu.Unlock()
+	age, err := b.f2b.Client().DBPurgeAge(ctx)
+	if err != nil || age <= 0 {
+		age = 24 * time.Hour // fail2ban's default
+	}
+	b.mu.Lock()
+	b.purgeAge, b.purgeAt = age, b.now()
+	b.mu.Unlock()
+	return age
+}
+
+// Chosen is the source a page reads and why.
+type Chosen struct {
+	Source Source
+	Note   string // why this source, for the page
+	src    repo.BanSource
+}
+
+// Pick chooses the source for a query reaching back to since (zero: all
+// time). An explicit want is honoured when possible.
+func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, origin models.Origin) Chosen {
+	archive := Chosen{Source: SourceArchive, src: b.archive}
+	if want == SourceArchive {
+		archive.Note = "BanGUI's archive, as you chose."
+		return archive
+	}
+	if origin == models.OriginManual {
+		archive.Note = "BanGUI's archive: only it records the panel's own bans and unbans."
+		return archive
+	}
+	age := b.PurgeAge(ctx)
+	if want == SourceAuto && (since.IsZero() || b.now().Sub(since) > age+time.Minute) {
+		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", humanDuration(age))
+		return archive
+	}
+	r, err := b.Fail2banDB(ctx)
+	if err != nil {
+		archive.Note = "BanGUI's archive: fail2ban's database cannot be read (" + describeDBError(err) + ")."
+		return archive
+	}
+	note := "fail2ban's database, which holds the last " + humanDuration(age) + "."
+	if want == SourceFail2ban {
+		note = "fail2ban's database, as you chose; it holds only the last " + humanDuration(age) + "."
+	}
+	return Chosen{Source: SourceFail2ban, Note: note, src: r}
+}
+
+func describeDBError(err error) string {
+	switch {
+	case errors.Is(err, fail2ban.ErrNoDatabase):
+		return "fail2ban runs without one"
+	case fail2ban.IsUnreachable(err):
+		return "fail2ban is not answering"
+	}
+	return err.Error()
+}
+
+// humanDuration writes d in days or hours.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 24*time.Hour:
+		return "1 day"
+	default:
+		return fmt.Sprintf("%d hours", max(int(d.Hours()), 1))
+	}
+}
+
+// TrendShape is how a window is cut into buckets for the trend chart.
+func TrendShape(r models.TimeRange) (bucket time.Duration, n int) {
+	switch r {
+	case models.Range7d:
+		return 6 * time.Hour, 28
+	case models.Range30d:
+		return 24 * time.Hour, 30
+	case models.Range365d:
+		return 7 * 24 * time.Hour, 53
+	default:
+		return time.Hour, 24
+	}
+}
+
+// DashboardQuery is what the dashboard shows.
+type DashboardQuery struct {
+	Range  models.TimeRange
+	Origin models.Origin
+	Source Source
+	Page   models.Page
+}
+
+// Dashboard is the data of the dashboard page.
+type Dashboard struct {
+	Chosen
+	Since     time.Time
+	Bans      []models.BanRecord
+	Total     int64
+	Trend     []int64 // oldest first
+	Bucket    time.Duration
+	TrendEnd  time.Time
+	PerJail   []models.JailCount
+	JailTotal int64
+}
+
+// History is the use case behind the dashboard, history and per-IP pages.
+type History struct {
+	sources *BanSources
+	jails   *Jails
+	now     func() time.Time
+}
+
+// NewHistory wires the history use case.
+func NewHistory(sources *BanSources, jails *Jails) *History {
+	return &History{sources: sources, jails: jails, now: time.Now}
+}
+
+func (h *History) filter(r models.TimeRange, origin models.Origin) models.HistoryFilter {
+	return models.HistoryFilter{Since: h.now().Add(-r.Duration()), Origin: origin, Action: "ban"}
+}
+
+// BansTable returns one page of the dashboard's ban table.
+func (h *History) BansTable(ctx context.Context, q DashboardQuery) (Dashboard, error) {
+	f := h.filter(q.Range, q.Origin)
+	d := Dashboard{Chosen: h.sources.Pick(ctx, q.Source, f.Since, q.Origin), Since: f.Since}
+	var err error
+	d.Bans, d.Total, err = d.src.Bans(ctx, f, q.Page)
+	return d, err
+}
+
+// Dashboard returns everything the dashboard shows.
+func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
+	d, err := h.BansTable(ctx, q)
+	if err != nil {
+		return d, err
+	}
+	f := h.filter(q.Range, q.Origin)
+	bucket, n := TrendShape(q.Range)
+	d.Bucket, d.TrendEnd = bucket, h.now()
+	if d.Trend, err = d.src.CountsByBucket(ctx, f, bucket, n); err != nil {
+		return d, err
+	}
+	d.JailTotal, d.PerJail, err = d.src.CountsByJail(ctx, f)
+	return d, err
+}
+
+// HistoryQuery is the history page's filter.
+type HistoryQuery struct {
+	Range    models.TimeRange // "" for all time
+	Jail     string
+	IPPrefix string
+	Origin   models.Origin
+	Source   Source
+	Page     models.Page
+}
+
+// HistoryPage is one page of history.
+type HistoryPage struct {
+	Chosen
+	Bans  []models.BanRecord
+	Total int64
+}
+
+func (h *History) historyFilter(q HistoryQuery) models.HistoryFilter {
+	f := models.HistoryFilter{Jail: q.Jail, IPPrefix: q.IPPrefix, Origin: q.Origin}
+	if q.Range != "" {
+		f.Since = h.now().Add(-q.Range.Duration())
+	}
+	return f
+}
+
+// History returns one page of ban events matching q.
+func (h *History) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
+	f := h.historyFilter(q)
+	p := HistoryPage{Chosen: h.sources.Pick(ctx, q.Source, f.Since, q.Origin)}
+	var err error
+	p.Bans, p.Total, err = p.src.Bans(ctx, f, q.Page)
+	return p, err
+}
+
+// EachHistory calls fn for every event matching q, newest first, reading
+// page by page so that memory stays flat however long the history is.
+func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(models.BanRecord) error) (Chosen, error) {
+	f := h.historyFilter(q)
+	chosen := h.sources.Pick(ctx, q.Source, f.Since, q.Origin)
+	if st, ok := chosen.src.(banStreamer); ok {
+		return chosen, st.EachBan(ctx, f, fn)
+	}
+	for page := 1; ; page++ {
+		bans, _, err := chosen.src.Bans(ctx, f, models.Page{Number: page, Size: 1000})
+		if err != nil {
+			return chosen, err
+		}
+		for _, b := range bans {
+			if err := fn(b); err != nil {
+				return chosen, err
+			}
+		}
+		if len(bans) < 1000 {
+			return chosen, nil
+		}
+	}
+}
+
+// banStreamer is a source that can stream all matching events in one query.
+type banStreamer interface {
+	EachBan(ctx context.Context, f models.HistoryFilter, fn func(models.BanRecord) error) error
+}
+
+// IPReport is everything the per-IP page shows.
+type IPReport struct {
+	IP       string
+	Events   []models.BanRecord // bans and the panel's unbans, newest first
+	Bans     int64
+	Failures int64
+	First    time.Time
+	Last     time.Time
+	Current  []models.ActiveBan // where it is banned right now
+	Jails    []string           // running jails, for the action forms
+	Offline  string             // set when fail2ban could not be asked
+}
+
+// ErrUnknownIP means neither fail2ban nor the archive knows the address.
+var ErrUnknownIP = errors.New("no record of this address")
+
+// IP returns the history and current state of one address.
+func (h *History) IP(ctx context.Context, raw string) (IPReport, error) {
+	norm, err := fail2ban.NormalizeTargets([]string{raw})
+	if err != nil {
+		return IPReport{}, err
+	}
+	rep := IPReport{IP: norm[0]}
+	events, err := h.sources.archive.HistoryOfIP(ctx, rep.IP)
+	if err != nil {
+		return rep, err
+	}
+	if r, err := h.sources.Fail2banDB(ctx); err == nil {
+		live, err := r.HistoryOfIP(ctx, rep.IP)
+		if err != nil {
+			return rep, err
+		}
+		events = mergeEvents(events, live)
+	}
+	rep.Events = events
+	for _, e := range events {
+		if e.Action == "unban" {
+			continue
+		}
+		rep.Bans++
+		rep.Failures += e.Failures
+		if rep.First.IsZero() || e.TimeOfBan.Before(rep.First) {
+			rep.First = e.TimeOfBan
+		}
+		if e.TimeOfBan.After(rep.Last) {
+			rep.Last = e.TimeOfBan
+		}
+	}
+	cur, jails, err := h.jails.CurrentBansOf(ctx, rep.IP)
+	if err != nil {
+		if !fail2ban.IsUnreachable(err) {
+			return rep, err
+		}
+		rep.Offline = "fail2ban is not answering, so the current state is unknown."
+	}
+	rep.Current, rep.Jails = cur, jails
+	if len(rep.Events) == 0 && len(rep.Current) == 0 {
+		return rep, ErrUnknownIP
+	}
+	return rep, nil
+}
+
+// mergeEvents joins two newest-first event lists, dropping the copies the
+// archive made of fail2ban's rows.
+func mergeEvents(a, b []models.BanRecord) []models.BanRecord {
+	type key struct {
+		jail, action string
+		t            int64
+	}
+	seen := map[key]bool{}
+	out := make([]models.BanRecord, 0, len(a)+len(b))
+	for _, list := range [][]models.BanRecord{a, b} {
+		for _, e := range list {
+			action := e.Action
+			if action == "" {
+				action = "ban"
+			}
+			k := key{e.Jail, action, e.TimeOfBan.Unix()}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].TimeOfBan.After(out[j].TimeOfBan) })
+	return out
+}

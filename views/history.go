@@ -1,0 +1,126 @@
+package views
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"bangui/models"
+)
+
+// Option is one choice of a filter, shown as a link.
+type Option struct {
+	Value, Label string
+}
+
+// RangeOptions are the dashboard's time windows.
+var RangeOptions = []Option{{"24h", "24 hours"}, {"7d", "7 days"}, {"30d", "30 days"}, {"365d", "365 days"}}
+
+// HistoryRangeOptions add "all time" for the history page.
+var HistoryRangeOptions = append([]Option{{"all", "All time"}}, RangeOptions...)
+
+// OriginOptions are the origin filter's choices.
+var OriginOptions = []Option{{"", "All"}, {"blocklist", "Blocklist"}, {"selfblock", "Detected"}, {"manual", "Manual"}}
+
+// SourceOptions are the source choices.
+var SourceOptions = []Option{{"", "Automatic"}, {"fail2ban", "fail2ban's database"}, {"archive", "BanGUI's archive"}}
+
+// Filters are a page's current filter values, as query parameters.
+type Filters struct {
+	Path   string
+	Values url.Values
+}
+
+// with returns the page URL with key set to value and the page reset.
+func (f Filters) with(key, value string) string {
+	q := url.Values{}
+	for k, v := range f.Values {
+		q[k] = v
+	}
+	q.Set(key, value)
+	q.Del("page")
+	return withQuery(f.Path, q)
+}
+
+func (f Filters) is(key, value string) bool { return f.Values.Get(key) == value }
+
+// BanTable is one page of ban events for the dashboard or history.
+type BanTable struct {
+	ID        string
+	Bans      []models.BanRecord
+	Pager     Pager
+	RepeatMin int64 // highlight rows whose ban count reaches this; 0: never
+	Empty     string
+}
+
+// DashboardPage is the dashboard's data.
+type DashboardPage struct {
+	Filters    Filters
+	SourceNote string
+	Table      BanTable
+	Trend      Chart
+	PerJail    Chart
+}
+
+// HistoryPage is the history page's data.
+type HistoryPage struct {
+	Filters    Filters
+	SourceNote string
+	Table      BanTable
+	Jails      []string
+	IPPrefix   string
+	CSVURL     string
+}
+
+// IPPage is the per-IP page's data.
+type IPPage struct {
+	IP       string
+	Events   []models.BanRecord
+	Bans     int64
+	Failures int64
+	First    time.Time
+	Last     time.Time
+	Current  []models.ActiveBan
+	Jails    []string
+	Offline  string
+}
+
+// originLabel names an origin for people.
+func originLabel(o models.Origin) string {
+	switch o {
+	case models.OriginBlocklist:
+		return "blocklist"
+	case models.OriginManual:
+		return "manual"
+	default:
+		return "detected"
+	}
+}
+
+// firstMatch is the first matched log line of a ban, shortened.
+func firstMatch(b models.BanRecord) string {
+	if len(b.Matches) == 0 {
+		return ""
+	}
+	return shorten(strings.TrimSpace(b.Matches[0]), 120)
+}
+
+// banDuration describes a ban's length.
+func banDuration(b models.BanRecord) string {
+	if b.BanTime < 0 {
+		return "permanent"
+	}
+	if b.BanTime == 0 {
+		return "—"
+	}
+	return fmtDuration(time.Duration(b.BanTime) * time.Second)
+}
+
+func banEnd(b models.BanRecord) time.Time {
+	if b.BanTime <= 0 {
+		return time.Time{}
+	}
+	return b.TimeOfBan.Add(time.Duration(b.BanTime) * time.Second)
+}
+
+func ipURL(ip string) string { return "/history/" + url.PathEscape(ip) }
