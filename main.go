@@ -75,18 +75,23 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sources := services.NewBanSources(f2b, archive)
 	defer sources.Close()
 	jails := services.NewJails(f2b, status, archive)
+	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: log})
 	archiveSync := services.NewArchiveSync(sources, repo.NewSettingsStore(db))
+	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, db, archive, log)
+	defer geo.Close() // after the jobs stop: writes the cache's last answers
 	e, _, err := handlers.New(ctx, handlers.Deps{
-		Config:   cfg,
-		DB:       db,
-		Sessions: sessions,
-		Fail2ban: f2b,
-		Status:   status,
-		Jails:    jails,
-		History:  services.NewHistory(sources, jails),
-		Assets:   set,
-		Logger:   log,
-		Version:  Version,
+		Config:     cfg,
+		DB:         db,
+		Sessions:   sessions,
+		Fail2ban:   f2b,
+		Status:     status,
+		Jails:      jails,
+		History:    services.NewHistory(sources, jails),
+		Blocklists: blocklists,
+		Geo:        geo,
+		Assets:     set,
+		Logger:     log,
+		Version:    Version,
 	})
 	if err != nil {
 		return err
@@ -103,9 +108,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	var background jobs.Group
+	blocklistJobs, err := jobs.NewBlocklistScheduler(jobCtx, blocklists.RunScheduled, log)
+	if err != nil {
+		stopJobs()
+		return err
+	}
+	defer blocklists.Wait() // runs after stopJobs: imports stop and resume at the next start
+	defer func() { _ = blocklistJobs.Shutdown() }()
+	blocklists.UseScheduler(blocklistJobs)
+	if err := blocklists.ApplySchedule(ctx); err != nil {
+		log.Warn("blocklist schedule", "err", err)
+	}
+	blocklists.Start(jobCtx, ps.Socket != "") // after setup: ensure the jail, finish interrupted imports
 	background.Every(jobCtx, 10*time.Minute, jobs.CleanupSessions(sessions, log))
 	background.Every(jobCtx, 30*time.Second, func(ctx context.Context) { status.Refresh(ctx) })
 	background.Every(jobCtx, cfg.ArchiveEvery, jobs.SyncArchive(archiveSync, log))
+	background.Every(jobCtx, 30*time.Second, jobs.FlushGeoCache(geo, log))
+	background.Every(jobCtx, time.Minute, jobs.FillArchiveCountries(geo, log))
+	background.Every(jobCtx, 24*time.Hour, jobs.CleanupGeoCache(geo, log))
 
 	serveErr := make(chan error, 1)
 	go func() {

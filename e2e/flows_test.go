@@ -29,6 +29,8 @@ var deviceFlows = []flow{
 	{"htmx-swap", flowSwap},
 	{"ban-unban", flowBanUnban},
 	{"jail-paging", flowJailPaging},
+	{"dashboard", flowDashboard},
+	{"history", flowHistory},
 }
 
 // screenshots are the pages every device must have photographed.
@@ -36,6 +38,7 @@ var screenshots = []string{
 	"setup", "setup-socket-ok", "login", "login-wrong-password",
 	"dashboard", "map", "jails", "history", "blocklists", "config",
 	"e2e-swap", "logged-out", "jails-banned", "jail-detail", "jail-page-2",
+	"dashboard-charts", "dashboard-filtered", "history-filtered", "ip",
 }
 
 // phoneScreenshots are taken on phones only.

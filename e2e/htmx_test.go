@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -48,5 +49,25 @@ func (b *browser) assertSwap(t *testing.T, clickSel, waitSel, wantURLSuffix stri
 	}
 	for _, p := range b.checkPage(t) {
 		t.Errorf("%s: after Back to %s: %s", b.dev.name, before, p)
+	}
+}
+
+// waitJS polls a JavaScript expression until it is true, for the cases
+// chromedp's DOM waits cannot see (such as pages restored from the
+// back/forward cache, whose execution context chromedp does not track).
+func (b *browser) waitJS(t *testing.T, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		ctx, cancel := b.step()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: waiting for %s: %v", b.dev.name, expr, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }

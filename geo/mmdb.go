@@ -45,11 +45,17 @@ type DBStatus struct {
 	Error  string    // why it could not be opened, "" when loaded or simply absent
 }
 
-// OpenMMDB opens the country database at countryPath and the ASN database
-// at asnPath (either may be "" for none). Missing files are fine; a file
+// NewMMDB returns a resolver for the country database at countryPath and
+// the ASN database at asnPath (either may be "" for none) without opening
+// them: call Refresh to load the files that exist.
+func NewMMDB(countryPath, asnPath string) *MMDB {
+	return &MMDB{countryPath: countryPath, asnPath: asnPath, classify: NewClassifier()}
+}
+
+// OpenMMDB is NewMMDB followed by Refresh. Missing files are fine; a file
 // that exists but cannot be read as a MaxMind DB is an error.
 func OpenMMDB(countryPath, asnPath string) (*MMDB, error) {
-	m := &MMDB{countryPath: countryPath, asnPath: asnPath, classify: NewClassifier()}
+	m := NewMMDB(countryPath, asnPath)
 	if _, err := m.Refresh(); err != nil {
 		m.Close()
 		return nil, err

@@ -19,6 +19,7 @@ import (
 
 	"bangui/assets"
 	"bangui/config"
+	"bangui/jobs"
 	"bangui/repo"
 	"bangui/services"
 )
@@ -53,6 +54,7 @@ func testConfig(t testing.TB, dataDir string, opts ...appOption) config.Config {
 		ClientPath:     "fail2ban-client",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		ShutdownGrace:  time.Second,
+		GeoCountryDB:   testGeoDB(dataDir), // absent unless a test writes it
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -88,10 +90,25 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	sources := services.NewBanSources(f2b, archive)
 	t.Cleanup(func() { sources.Close() })
 	jails := services.NewJails(f2b, status, archive)
+	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(blocklists.Wait) // before the database closes
+	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), blocklists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blocklistJobs.Shutdown() })
+	blocklists.UseScheduler(blocklistJobs)
+	if err := blocklists.ApplySchedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
+		db, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() { geo.Close() })
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails),
-		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
+		Blocklists: blocklists,
+		Assets:     set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)

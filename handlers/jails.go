@@ -61,6 +61,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 		}
 		return err
 	}
+	table.Geo = s.geo.Lookup(ctx, activeBanIPs(bans))
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}
@@ -210,6 +211,7 @@ func (s *Server) jailPage(c echo.Context) error {
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
 			Path: path, Query: url.Values{"q": {search}}, Target: "#jail-bans"},
 	}
+	table.Geo = s.geo.Lookup(ctx, activeBanIPs(bans))
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}

@@ -60,6 +60,9 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 			st := s.status.Current()
 			r.Status = &st
 		}
+		if r.Authenticated {
+			r.NavAlerts = s.navAlerts(ctx)
+		}
 		if raw := s.sm.PopString(ctx, sessFlash); raw != "" {
 			_ = json.Unmarshal([]byte(raw), &r.Flashes)
 		}

@@ -63,6 +63,8 @@ func (s *Server) routes(e *echo.Echo) {
 	g.POST("/jails/:name/ignore/delete", s.ignoreRemove, private...)
 	g.POST("/jails/:name/ignoreself", s.ignoreSelfSubmit, private...)
 	g.POST("/jails/:name/:action", s.jailAction, private...)
+	s.blocklistRoutes(g, private)
+	s.mapRoutes(g, private)
 	for _, sec := range sections {
 		g.GET(sec.path, s.section(sec), private...)
 	}

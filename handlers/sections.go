@@ -15,10 +15,6 @@ type sectionInfo struct {
 }
 
 var sections = []sectionInfo{
-	{"/map", "World map", "Where the banned addresses come from.", []string{
-		"A map of bans by country.", "A table of bans that follows the selected country."}},
-	{"/blocklists", "Blocklists", "Ban addresses from lists published by others.", []string{
-		"Sources with preview.", "Import now or on a schedule, with progress and a log."}},
 	{"/config", "Configuration", "fail2ban's jails, filters and actions, safely edited.", []string{
 		"Structured and raw editing of .local files, with validation and rollback.", "Server settings, a regex tester and the fail2ban log."}},
 }

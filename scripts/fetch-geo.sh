@@ -42,7 +42,7 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 echo "fetch-geo: fetching $pkg …"
-if ! (cd "$tmp" && timeout 300 npm pack --silent "$pkg" >pack.out 2>pack.err); then
+if ! (cd "$tmp" && timeout 300 npm pack --silent --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=3000 "$pkg" >pack.out 2>pack.err); then
   echo "fetch-geo: npm could not fetch $pkg (offline?); countries show as unknown for now."
   sed 's/^/fetch-geo:   /' "$tmp/pack.err" | tail -n 3
   exit 0

@@ -190,15 +190,15 @@ func (d Downloader) Fetch(ctx context.Context, rawURL string, read func(io.Reade
 // downloadRetryAfter reads a Retry-After in seconds from the last answer.
 func downloadRetryAfter(e *DownloadError) time.Duration {
 	var he *downloadStatusError
-	if errors.As(e.Err, &he) && he.downloadRetryAfter > 0 {
-		return he.downloadRetryAfter
+	if errors.As(e.Err, &he) && he.wait > 0 {
+		return he.wait
 	}
 	return 0
 }
 
 type downloadStatusError struct {
-	status     string
-	downloadRetryAfter time.Duration
+	status string
+	wait   time.Duration
 }
 
 func (e *downloadStatusError) Error() string { return "HTTP " + e.status }
@@ -227,7 +227,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 	if resp.StatusCode != http.StatusOK {
 		se := &downloadStatusError{status: resp.Status}
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			se.downloadRetryAfter = time.Duration(s) * time.Second
+			se.wait = time.Duration(s) * time.Second
 		}
 		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		return fail(retry, resp.StatusCode, se, "The server answered "+resp.Status+".")

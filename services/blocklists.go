@@ -87,6 +87,7 @@ type Blocklists struct {
 	progress  models.ImportProgress
 	jailMsg   string
 	sched     ImportScheduler
+	applied   string // schedule and zone last handed to sched
 	lastSched *models.ImportBatchSummary // cached for the navigation badge
 	lastKnown bool
 }
@@ -411,7 +412,18 @@ func (b *Blocklists) ApplySchedule(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sched.Apply(s, b.location(ctx))
+	loc := b.location(ctx)
+	if err := sched.Apply(s, loc); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.applied = appliedKey(s, loc)
+	b.mu.Unlock()
+	return nil
+}
+
+func appliedKey(s models.BlocklistSchedule, loc *time.Location) string {
+	return fmt.Sprintf("%+v %s", s, loc)
 }
 
 // ScheduleInfo returns the schedule, its next run and the outcome of the
@@ -423,8 +435,14 @@ func (b *Blocklists) ScheduleInfo(ctx context.Context) (models.ScheduleInfo, err
 		return info, err
 	}
 	b.mu.Lock()
-	sched := b.sched
+	sched, applied := b.sched, b.applied
 	b.mu.Unlock()
+	if sched != nil && applied != appliedKey(s, info.Location) {
+		// The time zone changed since (setup, settings): follow it.
+		if err := b.ApplySchedule(ctx); err != nil {
+			return info, err
+		}
+	}
 	if sched != nil && s.Frequency != models.ScheduleOff {
 		info.NextRun = sched.NextRun()
 	}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"bangui/geo"
 	"bangui/models"
@@ -108,6 +111,7 @@ type Geo struct {
 	online   bool
 	log      *slog.Logger
 	now      func() time.Time
+	closer   io.Closer // the local databases, closed by Close; may be nil
 }
 
 // NewGeo wires the geo use case: cache answers pages, base (the resolver
@@ -332,4 +336,48 @@ func (g *Geo) Map(ctx context.Context, q MapQuery) (MapData, error) {
 		d.Bans, d.BansTotal, err = g.archive.BansOfCountry(ctx, f, q.Country, q.Page)
 	}
 	return d, err
+}
+
+// GeoConfig says where countries come from.
+type GeoConfig struct {
+	CountryDB string // country .mmdb file (may not exist yet)
+	ASNDB     string // GeoLite2-ASN compatible .mmdb file (optional)
+	OnlineURL string // batch endpoint of an online resolver; "" keeps every address on the host
+}
+
+// OpenGeo builds the geo use case: the local databases (a missing or broken
+// file is logged, not fatal: countries show as unknown until a database is
+// there), the online resolver when configured, and the cache on BanGUI's
+// database. Close flushes the cache and closes the files.
+func OpenGeo(cfg GeoConfig, db bun.IDB, archive CountryArchive, log *slog.Logger) *Geo {
+	if log == nil {
+		log = slog.Default()
+	}
+	local := geo.NewMMDB(cfg.CountryDB, cfg.ASNDB)
+	if _, err := local.Refresh(); err != nil {
+		log.Warn("geo database not usable; countries show as unknown", "err", err)
+	}
+	if !local.Available() {
+		log.Info("no country database yet; countries show as unknown (run scripts/fetch-geo.sh or see the README)", "path", cfg.CountryDB)
+	}
+	var base geo.Resolver = local
+	if cfg.OnlineURL != "" {
+		base = geo.Chain{local, geo.NewOnline(cfg.OnlineURL, nil)}
+		log.Info("online geo resolver on: addresses unknown locally are sent to it", "url", cfg.OnlineURL)
+	}
+	cache := geo.NewCache(base, repo.NewGeoCacheStore(db), 0)
+	g := NewGeo(cache, base, local, archive, repo.NewSettingsStore(db), cfg.OnlineURL != "", log)
+	g.closer = local
+	return g
+}
+
+// Close writes the cache's pending answers and closes the database files.
+func (g *Geo) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := g.cache.Flush(ctx)
+	if g.closer != nil {
+		err = errors.Join(err, g.closer.Close())
+	}
+	return err
 }

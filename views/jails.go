@@ -38,8 +38,9 @@ type ActiveBansTable struct {
 	Bans   []models.ActiveBan
 	Pager  Pager
 	Search string
-	Jail   string // set on a jail's own page; hides the jail column
-	Total  int64  // all bans, unfiltered, for "unban all"
+	Jail   string                    // set on a jail's own page; hides the jail column
+	Total  int64                     // all bans, unfiltered, for "unban all"
+	Geo    map[string]models.GeoInfo // where the page's addresses are; missing ones show as unknown
 }
 
 // JailPage is one jail's detail page.

@@ -31,6 +31,7 @@ type Request struct {
 	Location      *time.Location       // panel time zone chosen at setup
 	Now           time.Time            // the request's clock, for "time left"
 	Status        *models.ServerStatus // fail2ban status for the status bar; nil before login
+	NavAlerts     map[string]string    // in-app path → warning shown as a badge on its nav entry
 }
 
 type requestKey struct{}

@@ -89,6 +89,7 @@ func SplitActions(v string) []string {
 				j++
 			}
 			if j < len(v) && v[j] == '[' && b.Len() > 0 {
+				b.WriteString(v[i:j])
 				i = j - 1
 				continue
 			}

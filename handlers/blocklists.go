@@ -1,0 +1,315 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/fail2ban"
+	"bangui/models"
+	"bangui/repo"
+	"bangui/services"
+	"bangui/views"
+)
+
+// logPageSizes are the page sizes of the import log; the first is the default.
+var logPageSizes = []int{20, 50, 100}
+
+// previewTimeout bounds the preview download of one request.
+const previewTimeout = 30 * time.Second
+
+// blocklistRoutes registers /blocklists and its forms.
+func (s *Server) blocklistRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
+	g.GET("/blocklists", s.blocklistsPage, mw...)
+	g.GET("/blocklists/progress", s.blocklistProgress, mw...)
+	g.POST("/blocklists/import", s.blocklistImport, mw...)
+	g.POST("/blocklists/jail", s.blocklistJail, mw...)
+	g.POST("/blocklists/schedule", s.blocklistSchedule, mw...)
+	g.POST("/blocklists/sources", s.blocklistCreate, mw...)
+	g.GET("/blocklists/sources/:id", s.blocklistSourcePage, mw...)
+	g.POST("/blocklists/sources/:id", s.blocklistUpdate, mw...)
+	g.GET("/blocklists/sources/:id/preview", s.blocklistPreview, mw...)
+	g.POST("/blocklists/sources/:id/enabled", s.blocklistEnabled, mw...)
+	g.POST("/blocklists/sources/:id/delete", s.blocklistDelete, mw...)
+}
+
+// navAlerts are the warnings shown as badges in the navigation.
+func (s *Server) navAlerts(ctx context.Context) map[string]string {
+	if s.blocklists == nil || !s.blocklists.LastScheduledFailed(ctx) {
+		return nil
+	}
+	return map[string]string{"/blocklists": "the last scheduled import had errors"}
+}
+
+func (s *Server) blocklistsPage(c echo.Context) error {
+	return s.renderBlocklists(c, http.StatusOK, views.SourceForm{Enabled: true}, nil)
+}
+
+// renderBlocklists renders /blocklists with the given form states; sched nil
+// shows the saved schedule.
+func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceForm, sched *views.ScheduleForm) error {
+	ctx := c.Request().Context()
+	log, err := s.importLogTable(c, 0, "/blocklists")
+	if err != nil {
+		return err
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.ImportLogView(log))
+	}
+	sources, err := s.blocklists.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := s.blocklists.ScheduleInfo(ctx)
+	if err != nil {
+		return err
+	}
+	p := views.BlocklistsPage{Progress: s.blocklists.Progress(), Sources: sources, AddForm: add, Info: info, Log: log}
+	p.Jail, err = s.blocklists.JailState(ctx)
+	switch {
+	case fail2ban.IsUnreachable(err):
+		p.JailOffline = "fail2ban is not answering, so BanGUI cannot tell whether the jail " + models.BlocklistJail + " runs. Imports wait for it."
+	case err != nil:
+		p.JailOffline = "fail2ban did not say whether the jail " + models.BlocklistJail + " runs: " + err.Error()
+	}
+	if sched != nil {
+		p.Schedule = *sched
+	} else {
+		p.Schedule = views.ScheduleFormOf(info.Schedule)
+	}
+	return s.render(c, status, views.BlocklistsPageView(p), nil)
+}
+
+// importLogTable reads one page of the import log of a source (0: all).
+func (s *Server) importLogTable(c echo.Context, sourceID int64, path string) (views.ImportLogTable, error) {
+	page := parsePage(c, logPageSizes)
+	rows, total, err := s.blocklists.ImportLog(c.Request().Context(), sourceID, page)
+	t := views.ImportLogTable{
+		ID: "import-log", Rows: rows, HideSource: sourceID != 0,
+		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: logPageSizes, Path: path, Target: "#import-log"},
+	}
+	return t, err
+}
+
+func (s *Server) blocklistProgress(c echo.Context) error {
+	if !isHTMX(c.Request()) {
+		return c.Redirect(http.StatusSeeOther, s.url("/blocklists"))
+	}
+	p := s.blocklists.Progress()
+	if c.QueryParam("was") == "running" && !p.Running {
+		// The import just finished: the log table reloads itself.
+		c.Response().Header().Set("HX-Trigger", "import-finished")
+	}
+	return s.renderComponent(c, http.StatusOK, views.ImportStatus(views.ImportStatusView{Progress: p}))
+}
+
+func (s *Server) blocklistImport(c echo.Context) error {
+	var id int64
+	what := "every enabled list"
+	if raw := c.FormValue("source"); raw != "" {
+		src, err := s.sourceOf(c, raw)
+		if err != nil {
+			return err
+		}
+		id, what = src.ID, "the list "+src.Name
+	}
+	err := s.blocklists.StartImport(id, models.TriggerManual)
+	switch {
+	case errors.Is(err, services.ErrImportRunning):
+		s.flash(c, "info", "An import is running already; its progress is shown below. Try again when it is done.")
+	case err != nil:
+		return err
+	default:
+		s.flash(c, "success", "Started importing "+what+".")
+	}
+	return s.redirect(c, s.url("/blocklists"))
+}
+
+func (s *Server) blocklistJail(c echo.Context) error {
+	err := s.blocklists.EnsureJail(c.Request().Context())
+	var jp *services.JailProblem
+	switch {
+	case errors.As(err, &jp):
+		s.flash(c, "error", jp.Message)
+	case err != nil:
+		return err
+	default:
+		s.flash(c, "success", "fail2ban runs the jail "+models.BlocklistJail+".")
+	}
+	return s.redirect(c, s.url("/blocklists"))
+}
+
+func (s *Server) blocklistSchedule(c echo.Context) error {
+	form := views.ScheduleForm{Frequency: c.FormValue("frequency"), Time: c.FormValue("time"), Weekday: c.FormValue("weekday")}
+	sched, err := s.blocklists.SaveSchedule(c.Request().Context(), services.ScheduleInput{
+		Frequency: form.Frequency, Time: form.Time, Weekday: form.Weekday})
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		form.Errors = verr.Fields
+		return s.renderBlocklists(c, http.StatusUnprocessableEntity, views.SourceForm{Enabled: true}, &form)
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Automatic imports are off."
+	if sched.Frequency != models.ScheduleOff {
+		msg = "Saved the schedule: " + scheduleWords(sched) + "."
+	}
+	s.flash(c, "success", msg)
+	return s.redirect(c, s.url("/blocklists"))
+}
+
+// scheduleWords says a schedule briefly for the flash.
+func scheduleWords(sc models.BlocklistSchedule) string {
+	switch sc.Frequency {
+	case models.ScheduleHourly:
+		return fmt.Sprintf("every hour at minute %02d", sc.Minute)
+	case models.ScheduleWeekly:
+		return fmt.Sprintf("every %s at %02d:%02d", sc.Weekday, sc.Hour, sc.Minute)
+	}
+	return fmt.Sprintf("daily at %02d:%02d", sc.Hour, sc.Minute)
+}
+
+func sourceInput(c echo.Context) (views.SourceForm, services.SourceInput) {
+	f := views.SourceForm{Name: c.FormValue("name"), URL: c.FormValue("url"), Enabled: c.FormValue("enabled") == "on"}
+	return f, services.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}
+}
+
+func (s *Server) blocklistCreate(c echo.Context) error {
+	form, in := sourceInput(c)
+	src, err := s.blocklists.CreateSource(c.Request().Context(), in)
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		form.Errors = verr.Fields
+		return s.renderBlocklists(c, http.StatusUnprocessableEntity, form, nil)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Added the list "+src.Name+". Preview it, or import it now.")
+	return s.redirect(c, s.url("/blocklists"))
+}
+
+// sourceOf loads the source a path or form names, or answers 404.
+func (s *Server) sourceOf(c echo.Context, raw string) (models.BlocklistSource, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return models.BlocklistSource{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	src, err := s.blocklists.Source(c.Request().Context(), id)
+	if errors.Is(err, repo.ErrNotFound) {
+		return src, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return src, err
+}
+
+func (s *Server) blocklistSourcePage(c echo.Context) error {
+	src, err := s.sourceOf(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderSource(c, http.StatusOK, src, views.SourceForm{Name: src.Name, URL: src.URL, Enabled: src.Enabled}, nil, "")
+}
+
+// renderSource renders a source's page with the given form and preview.
+func (s *Server) renderSource(c echo.Context, status int, src models.BlocklistSource, form views.SourceForm, pv *models.BlocklistPreview, pvErr string) error {
+	path := "/blocklists/sources/" + strconv.FormatInt(src.ID, 10)
+	log, err := s.importLogTable(c, src.ID, path)
+	if err != nil {
+		return err
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.ImportLogView(log))
+	}
+	return s.render(c, status, views.SourcePageView(views.SourcePage{Source: src, Form: form, Preview: pv, PreviewError: pvErr, Log: log}), nil)
+}
+
+func (s *Server) blocklistUpdate(c echo.Context) error {
+	src, err := s.sourceOf(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	form, in := sourceInput(c)
+	updated, err := s.blocklists.UpdateSource(c.Request().Context(), src.ID, in)
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		form.Errors = verr.Fields
+		return s.renderSource(c, http.StatusUnprocessableEntity, src, form, nil, "")
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Saved the list "+updated.Name+".")
+	return s.redirect(c, s.url("/blocklists/sources/"+strconv.FormatInt(src.ID, 10)))
+}
+
+func (s *Server) blocklistPreview(c echo.Context) error {
+	src, err := s.sourceOf(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), previewTimeout)
+	defer cancel()
+	pv, err := s.blocklists.Preview(ctx, src.URL)
+	var pvErr string
+	var de *services.DownloadError
+	switch {
+	case errors.As(err, &de):
+		pvErr = "Could not read the list: " + de.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		pvErr = fmt.Sprintf("The list did not arrive within %d seconds.", int(previewTimeout/time.Second))
+	case err != nil:
+		return err
+	}
+	var pvp *models.BlocklistPreview
+	if pvErr == "" {
+		pvp = &pv
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.PreviewView(pvp, pvErr))
+	}
+	return s.renderSource(c, http.StatusOK, src, views.SourceForm{Name: src.Name, URL: src.URL, Enabled: src.Enabled}, pvp, pvErr)
+}
+
+func (s *Server) blocklistEnabled(c echo.Context) error {
+	src, err := s.sourceOf(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("enabled") == "on"
+	if _, err := s.blocklists.SetSourceEnabled(c.Request().Context(), src.ID, on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "success", "Enabled the list "+src.Name+": Import now and the schedule import it.")
+	} else {
+		s.flash(c, "success", "Disabled the list "+src.Name+": it is imported only with its own Import button.")
+	}
+	back := "/blocklists"
+	if c.FormValue("from") == "detail" {
+		back = "/blocklists/sources/" + strconv.FormatInt(src.ID, 10)
+	}
+	return s.redirect(c, s.url(back))
+}
+
+func (s *Server) blocklistDelete(c echo.Context) error {
+	src, err := s.sourceOf(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	_, err = s.blocklists.DeleteSource(c.Request().Context(), src.ID)
+	switch {
+	case errors.Is(err, services.ErrImportRunning):
+		s.flash(c, "error", "An import is running; delete the list when it is done.")
+	case err != nil:
+		return err
+	default:
+		s.flash(c, "success", "Deleted the list "+src.Name+". Its import log stays; its bans last until they run out.")
+	}
+	return s.redirect(c, s.url("/blocklists"))
+}

@@ -1,0 +1,128 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/assets"
+	"bangui/models"
+	"bangui/services"
+	"bangui/views"
+)
+
+// mapPageSizes are the page sizes of the table under the map.
+var mapPageSizes = []int{25, 50, 100}
+
+// mapRoutes registers the world map page and its two forms.
+func (s *Server) mapRoutes(g *echo.Group, private []echo.MiddlewareFunc) {
+	g.GET("/map", s.mapPage, private...)
+	g.POST("/map/reresolve", s.mapReResolve, private...)
+	g.POST("/map/thresholds", s.mapThresholds, private...)
+}
+
+func (s *Server) mapPage(c echo.Context) error { return s.renderMap(c, http.StatusOK, nil) }
+
+// renderMap renders /map: the whole page, the map region (#map-view, after a
+// country click) or the table alone (#map-bans, its pager).
+func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsForm) error {
+	ctx := c.Request().Context()
+	q := services.MapQuery{
+		Range:   parseRange(c.QueryParam("range"), models.Range24h),
+		Origin:  parseOrigin(c.QueryParam("origin")),
+		Country: services.ParseCountry(c.QueryParam("country")),
+		Page:    parsePage(c, mapPageSizes),
+	}
+	d, err := s.geo.Map(ctx, q)
+	if err != nil {
+		return err
+	}
+	values := url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}, "country": {q.Country}}
+	empty := "No bans in this window."
+	switch q.Country {
+	case "":
+	case services.CountryUnknown:
+		empty = "No bans from unknown countries in this window."
+	default:
+		empty = "No bans from " + models.CountryName(q.Country) + " in this window."
+	}
+	table := views.MapTable{ID: "map-bans", Bans: d.Bans, Empty: empty,
+		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: d.BansTotal, Sizes: mapPageSizes,
+			Path: "/map", Query: values, Target: "#map-bans"}}
+	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == table.ID {
+		return s.renderComponent(c, http.StatusOK, views.MapBans(table))
+	}
+	shapes, err := assets.WorldMap()
+	if err != nil {
+		return err
+	}
+	p := views.MapPage{
+		Shapes: shapes, Credit: assets.WorldMapCredit,
+		Filters: views.Filters{Path: "/map", Values: url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}}},
+		Country: q.Country, Counts: make(map[string]int64, len(d.Counts)), Ranked: d.Counts,
+		Total: d.Total, Unknown: d.Unknown, Thresholds: d.Thresholds, Table: table, Geo: s.geo.Status(),
+	}
+	if q.Country != "" {
+		p.Filters.Values.Set("country", q.Country)
+	}
+	for _, cc := range d.Counts {
+		p.Counts[cc.Code] = cc.Count
+	}
+	if form != nil {
+		p.Form = *form
+	} else {
+		t := d.Thresholds
+		p.Form = views.ThresholdsForm{Low: strconv.FormatInt(t.Low, 10), Medium: strconv.FormatInt(t.Medium, 10), High: strconv.FormatInt(t.High, 10)}
+	}
+	if wantsFragment(c.Request()) {
+		return s.renderComponent(c, http.StatusOK, views.MapView(p))
+	}
+	return s.render(c, status, views.MapPageView(p), nil)
+}
+
+// mapReResolve looks up again every address known only as unknown.
+func (s *Server) mapReResolve(c echo.Context) error {
+	rep, err := s.geo.ReResolveUnknown(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	switch {
+	case !s.geo.Status().Country.Loaded && !s.geo.Status().Online:
+		s.flash(c, "error", "No country database is installed, so nothing could be resolved. See “Countries: data and colours” below for how to add one.")
+	case rep.Asked == 0 && rep.Archived == 0:
+		s.flash(c, "info", "There were no unknown addresses to look up again.")
+	default:
+		s.flash(c, "success", fmt.Sprintf("Looked up %d cached addresses again: %d now have a country. %d archived bans got their country.",
+			rep.Asked, rep.Resolved, rep.Archived))
+	}
+	return s.redirect(c, s.url("/map"))
+}
+
+// mapThresholds saves the map's colour thresholds.
+func (s *Server) mapThresholds(c echo.Context) error {
+	in := services.ThresholdsInput{Low: c.FormValue("low"), Medium: c.FormValue("medium"), High: c.FormValue("high")}
+	t, err := s.geo.SetThresholds(c.Request().Context(), in)
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		form := views.ThresholdsForm{Low: in.Low, Medium: in.Medium, High: in.High, Errors: verr.Fields}
+		return s.renderMap(c, http.StatusUnprocessableEntity, &form)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Map colours saved: low %d, medium %d, high %d bans.", t.Low, t.Medium, t.High))
+	return s.redirect(c, s.url("/map"))
+}
+
+// activeBanIPs are the addresses of a page of bans, for one geo lookup.
+func activeBanIPs(bans []models.ActiveBan) []string {
+	ips := make([]string, len(bans))
+	for i, b := range bans {
+		ips[i] = b.IP
+	}
+	return ips
+}

@@ -1,0 +1,172 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"bangui/models"
+)
+
+// BlocklistsPage is /blocklists: the jail, import now with its progress,
+// the sources, the schedule and the import log.
+type BlocklistsPage struct {
+	Jail        models.BlocklistJailState
+	JailOffline string // fail2ban could not be asked
+	Progress    models.ImportProgress
+	Sources     []models.BlocklistSource
+	AddForm     SourceForm
+	Schedule    ScheduleForm
+	Info        models.ScheduleInfo
+	Log         ImportLogTable
+}
+
+// SourceForm is the add or edit form of a source.
+type SourceForm struct {
+	Name    string
+	URL     string
+	Enabled bool
+	Errors  map[string][]string
+}
+
+// ScheduleForm is the schedule form; Time is "hh:mm", Weekday 0-6.
+type ScheduleForm struct {
+	Frequency string
+	Time      string
+	Weekday   string
+	Errors    map[string][]string
+}
+
+// ScheduleFormOf fills the form from a saved schedule.
+func ScheduleFormOf(s models.BlocklistSchedule) ScheduleForm {
+	return ScheduleForm{
+		Frequency: string(s.Frequency),
+		Time:      fmt.Sprintf("%02d:%02d", s.Hour, s.Minute),
+		Weekday:   strconv.Itoa(int(s.Weekday)),
+	}
+}
+
+// ImportLogTable is one page of the import log.
+type ImportLogTable struct {
+	ID         string // element id, the htmx target
+	Rows       []models.ImportLog
+	Pager      Pager
+	HideSource bool // on a source's own page
+}
+
+// SourcePage is one source: edit form, preview and its import log.
+type SourcePage struct {
+	Source       models.BlocklistSource
+	Form         SourceForm
+	Preview      *models.BlocklistPreview
+	PreviewError string
+	Log          ImportLogTable
+}
+
+// ImportStatusView is the progress fragment of the blocklists page.
+type ImportStatusView struct {
+	Progress models.ImportProgress
+}
+
+func sourceURL(id int64) string { return "/blocklists/sources/" + strconv.FormatInt(id, 10) }
+
+func frequencyOptions() [][2]string {
+	return [][2]string{
+		{string(models.ScheduleOff), "Off"},
+		{string(models.ScheduleHourly), "Hourly"},
+		{string(models.ScheduleDaily), "Daily"},
+		{string(models.ScheduleWeekly), "Weekly"},
+	}
+}
+
+func weekdayOptions() [][2]string {
+	var out [][2]string
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		out = append(out, [2]string{strconv.Itoa(int(d)), d.String()})
+	}
+	return out
+}
+
+// describeSchedule says the schedule in words: "Daily at 03:30 (Europe/Berlin)".
+func describeSchedule(info models.ScheduleInfo) string {
+	s := info.Schedule
+	zone := "UTC"
+	if info.Location != nil {
+		zone = info.Location.String()
+	}
+	switch s.Frequency {
+	case models.ScheduleHourly:
+		return fmt.Sprintf("Every hour at minute %02d (%s).", s.Minute, zone)
+	case models.ScheduleDaily:
+		return fmt.Sprintf("Daily at %02d:%02d (%s).", s.Hour, s.Minute, zone)
+	case models.ScheduleWeekly:
+		return fmt.Sprintf("Every %s at %02d:%02d (%s).", s.Weekday, s.Hour, s.Minute, zone)
+	}
+	return "Off: lists are imported only with Import now."
+}
+
+func triggerText(t models.ImportTrigger) string {
+	switch t {
+	case models.TriggerSchedule:
+		return "schedule"
+	case models.TriggerResume:
+		return "resumed at start"
+	}
+	return "by hand"
+}
+
+func progressPercent(p models.ImportProgress) string {
+	if p.Total <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(p.Done*100/p.Total, 10)
+}
+
+func elapsedText(ctx context.Context, p models.ImportProgress) string {
+	d := p.Elapsed(RequestFrom(ctx).Now)
+	if d < time.Minute {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmtDuration(d)
+}
+
+func unixTime(sec int64) time.Time { return time.Unix(sec, 0) }
+
+func sourceLabel(e models.ImportLog) string {
+	if e.SourceName != "" {
+		return e.SourceName
+	}
+	return e.SourceURL
+}
+
+func confirmDeleteSource(s models.BlocklistSource) string {
+	return fmt.Sprintf("Delete the list %s? Its import log stays; addresses it banned stay banned until their ban runs out.", s.Name)
+}
+
+func previewCounts(c models.BlocklistCounts) [][2]string {
+	return [][2]string{
+		{"IPv4 addresses", fmtCount(c.IPv4)},
+		{"IPv6 addresses", fmtCount(c.IPv6)},
+		{"CIDR ranges", fmtCount(c.CIDR)},
+		{"Comments", fmtCount(c.Comments)},
+		{"Blank lines", fmtCount(c.Blank)},
+		{"Invalid lines", fmtCount(c.Invalid)},
+		{"Duplicates", fmtCount(c.Duplicates)},
+		{"Reserved (loopback, multicast, …)", fmtCount(c.Reserved)},
+	}
+}
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// listBytes writes a size the way people read it: 1.5 MB, 512 KB.
+func listBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

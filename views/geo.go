@@ -1,0 +1,58 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+
+	"bangui/models"
+)
+
+// flagEmoji is the flag of an ISO 3166-1 alpha-2 code as two regional
+// indicator symbols (shown as a flag where the font has one, as the two
+// letters otherwise), or "" for anything that is not two letters.
+func flagEmoji(code string) string {
+	if len(code) != 2 {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		if r < 'A' || r > 'Z' {
+			return ""
+		}
+		b.WriteRune(0x1F1E6 + r - 'A')
+	}
+	return b.String()
+}
+
+// countryName is the name to show for g: its own, the vendored table's, or the code.
+func countryName(g models.GeoInfo) string {
+	if g.CountryName != "" {
+		return g.CountryName
+	}
+	if n := models.CountryName(g.CountryCode); n != "" {
+		return n
+	}
+	return g.CountryCode
+}
+
+// GeoOf is the GeoInfo of a bare country code (as the archive stores it),
+// for CountryCell.
+func GeoOf(code string) models.GeoInfo {
+	return models.GeoInfo{CountryCode: code, CountryName: models.CountryName(code)}
+}
+
+// geoOf returns the answer for ip from a lookup map (unknown when absent).
+func geoOf(m map[string]models.GeoInfo, ip string) models.GeoInfo {
+	if g, ok := m[ip]; ok {
+		return g
+	}
+	return models.GeoInfo{IP: ip}
+}
+
+// asnText is "AS15169 Google LLC", or "" when unknown.
+func asnText(g models.GeoInfo) string {
+	if g.ASN == 0 {
+		return g.Org
+	}
+	return strings.TrimSpace(fmt.Sprintf("AS%d %s", g.ASN, g.Org))
+}
