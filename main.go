@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("assets: %w", err)
 	}
 	archive := repo.NewHistoryArchiveStore(db)
-	sources := services.NewBanSources(f2b, archive)
+	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
 	defer sources.Close()
 	jails := services.NewJails(f2b, status, archive)
 	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: log})

@@ -32,6 +32,7 @@ type Config struct {
 	GeoASNDB       string        // ASN MaxMind DB file, GeoLite2-ASN layout (optional)
 	GeoOnline      string        // batch endpoint of the online resolver; "" = off
 	ArchiveEvery   time.Duration // how often fail2ban's bans are copied into the archive
+	Fail2banDB     string        // fail2ban's database as BanGUI sees it; "" asks fail2ban
 }
 
 // setting describes one configuration value: its flag, environment name,
@@ -107,6 +108,15 @@ func settings() []setting {
 		}},
 		{"log-level", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
 			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"fail2ban-db", "", "path of fail2ban's database as BanGUI sees it (default: the path fail2ban reports; set it when a container mounts the file elsewhere)", func(c *Config, v string) error {
+			if v != "" {
+				if err := requireAbsolute(v); err != nil {
+					return err
+				}
+			}
+			c.Fail2banDB = v
+			return nil
 		}},
 		{"archive-interval", "5m", "how often fail2ban's bans are copied into BanGUI's archive", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -27,10 +28,12 @@ func blocklistAddrs(d device) (prefix string, addrs []string) {
 	return prefix, addrs
 }
 
-// gatedList serves one list: the first half at once, the rest once
-// release is called, so the page can be seen while the import runs.
+// gatedList serves one list. Once armed, it sends the first half at once
+// and the rest only when opened, so the page can be seen while an import
+// runs; before that (the preview) it answers at once.
 type gatedList struct {
 	srv     *httptest.Server
+	armed   atomic.Bool
 	once    sync.Once
 	release chan struct{}
 }
@@ -40,18 +43,18 @@ func newGatedList(t *testing.T, body string) *gatedList {
 	half := len(body) / 2
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		if r.URL.Query().Get("preview") == "" && r.Method == http.MethodGet {
-			w.Write([]byte(body[:half]))
-			w.(http.Flusher).Flush()
-			select {
-			case <-g.release:
-			case <-r.Context().Done():
-				return
-			}
-			w.Write([]byte(body[half:]))
+		if !g.armed.Load() {
+			w.Write([]byte(body))
 			return
 		}
-		w.Write([]byte(body))
+		w.Write([]byte(body[:half]))
+		w.(http.Flusher).Flush()
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write([]byte(body[half:]))
 	}))
 	t.Cleanup(func() {
 		g.open()
@@ -83,9 +86,14 @@ func flowBlocklists(t *testing.T, b *browser) {
 	}
 	b.check(t, "blocklists-added")
 
-	// Preview on the source's page, swapped in by htmx. The preview asks for
-	// ?preview=1 so the gated server answers at once.
-	b.do(t, b.press(row+` a[aria-label^="Preview"]`), chromedp.WaitVisible(chromedp.CSS("[data-testid=preview-counts]")))
+	// Preview on the source's page, swapped in by htmx.
+	if status := b.follow(t, row+` td a`); status != 200 {
+		t.Fatalf("%s: source page answered %d", b.dev.name, status)
+	}
+	if h1 := b.text(t, "h1#page-title"); h1 != name {
+		t.Errorf("%s: source page title %q", b.dev.name, h1)
+	}
+	b.do(t, b.press(`//a[normalize-space()="Load preview"]`), chromedp.WaitVisible(chromedp.CSS("[data-testid=preview-counts]")))
 	counts := strings.Join(strings.Fields(b.text(t, "[data-testid=preview-counts]")), " ")
 	for _, want := range []string{"IPv4 addresses 12", "CIDR ranges 1", "Comments 1", "Invalid lines 1"} {
 		if !strings.Contains(counts, want) {
@@ -96,6 +104,7 @@ func flowBlocklists(t *testing.T, b *browser) {
 
 	// Import now: the progress shows while the list is still arriving.
 	b.visit(t, "/blocklists")
+	list.armed.Store(true)
 	b.do(t, b.press(`[data-testid="import-all"]`), chromedp.WaitVisible(chromedp.CSS(`#import-status[data-state="running"]`)))
 	if cur := b.text(t, "[data-testid=import-current]"); cur != name {
 		t.Errorf("%s: importing %q, want %q", b.dev.name, cur, name)

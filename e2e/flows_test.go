@@ -31,6 +31,7 @@ var deviceFlows = []flow{
 	{"jail-paging", flowJailPaging},
 	{"dashboard", flowDashboard},
 	{"history", flowHistory},
+	{"blocklists", flowBlocklists},
 }
 
 // screenshots are the pages every device must have photographed.
@@ -39,6 +40,7 @@ var screenshots = []string{
 	"dashboard", "map", "jails", "history", "blocklists", "config",
 	"e2e-swap", "logged-out", "jails-banned", "jail-detail", "jail-page-2",
 	"dashboard-charts", "dashboard-filtered", "history-filtered", "ip",
+	"blocklists-added", "blocklists-preview", "blocklists-progress", "blocklists-result", "blocklists-jail-bans",
 }
 
 // phoneScreenshots are taken on phones only.

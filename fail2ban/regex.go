@@ -312,3 +312,39 @@ func parseRegexOutput(out string, input []string) (RegexResult, error) {
 	}
 	return res, nil
 }
+
+// filterArgRE is a filter name CheckFilter accepts.
+var filterArgRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
+
+// CheckFilter loads the named filter of configDir as fail2ban does
+// (filter.d/NAME.conf, NAME.local and their includes) and compiles its
+// patterns against an empty log. A filter fail2ban cannot use yields a
+// *RegexError with fail2ban's message.
+func (r RegexRunner) CheckFilter(ctx context.Context, configDir, name string) error {
+	if !filterArgRE.MatchString(name) || strings.Contains(name, "..") {
+		return invalid(FieldValue, "%s is not a filter name.", quoteInput(name))
+	}
+	if err := validPath(configDir); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp("", "bangui-filter-*.log")
+	if err != nil {
+		return fmt.Errorf("fail2ban-regex: %w", err)
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	out, err := r.run(ctx, []string{"-c", configDir, "-r", "--", f.Name(), name})
+	if err != nil {
+		var re *RunError
+		if errors.As(err, &re) && !re.TimedOut {
+			if msg := regexErrorMessage(out); msg != "" {
+				return &RegexError{Message: msg}
+			}
+		}
+		return err
+	}
+	if !strings.Contains(out, "filter file : "+name) {
+		return &RegexError{Message: "fail2ban-regex did not find the filter " + name}
+	}
+	return nil
+}

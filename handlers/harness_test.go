@@ -87,7 +87,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
 	status := services.NewStatusProbe(f2b)
 	archive := repo.NewHistoryArchiveStore(db)
-	sources := services.NewBanSources(f2b, archive)
+	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
 	t.Cleanup(func() { sources.Close() })
 	jails := services.NewJails(f2b, status, archive)
 	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -153,6 +153,7 @@ type ApplyResult struct {
 	RolledBack      bool     // the previous file is back and the jails were reloaded
 	RollbackFailure string   // set when even the rollback failed
 	Reloaded        []string // jails reloaded with the new configuration
+	Restored        []string // jails reloaded again with the previous configuration
 	Steps           []string // what happened, in order
 }
 

@@ -87,7 +87,7 @@ type Blocklists struct {
 	progress  models.ImportProgress
 	jailMsg   string
 	sched     ImportScheduler
-	applied   string // schedule and zone last handed to sched
+	applied   string                     // schedule and zone last handed to sched
 	lastSched *models.ImportBatchSummary // cached for the navigation badge
 	lastKnown bool
 }

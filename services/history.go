@@ -29,6 +29,7 @@ const (
 type BanSources struct {
 	f2b     *Fail2ban
 	archive *repo.HistoryArchiveStore
+	dbPath  string // fail2ban's database path when set by the admin
 	now     func() time.Time
 
 	mu         sync.Mutex
@@ -38,9 +39,10 @@ type BanSources struct {
 	purgeAt    time.Time
 }
 
-// NewBanSources returns the source picker.
-func NewBanSources(f2b *Fail2ban, archive *repo.HistoryArchiveStore) *BanSources {
-	return &BanSources{f2b: f2b, archive: archive, now: time.Now}
+// NewBanSources returns the source picker. dbPath, when not empty, is where
+// BanGUI finds fail2ban's database, instead of the path fail2ban reports.
+func NewBanSources(f2b *Fail2ban, archive *repo.HistoryArchiveStore, dbPath string) *BanSources {
+	return &BanSources{f2b: f2b, archive: archive, dbPath: dbPath, now: time.Now}
 }
 
 // Archive returns BanGUI's own archive.
@@ -49,9 +51,12 @@ func (b *BanSources) Archive() *repo.HistoryArchiveStore { return b.archive }
 // Fail2banDB opens fail2ban's database read-only, at the path fail2ban
 // reports, and keeps it open until the path changes.
 func (b *BanSources) Fail2banDB(ctx context.Context) (*repo.Fail2BanDBReader, error) {
-	path, err := b.f2b.Client().DBFile(ctx)
-	if err != nil {
-		return nil, err
+	path := b.dbPath
+	if path == "" {
+		var err error
+		if path, err = b.f2b.Client().DBFile(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if path == "" || path == ":memory:" {
 		return nil, fail2ban.ErrNoDatabase
@@ -299,11 +304,15 @@ type banStreamer interface {
 	EachBan(ctx context.Context, f models.HistoryFilter, fn func(models.BanRecord) error) error
 }
 
+// IPTimelineLimit is how many of an address's newest events the per-IP
+// page lists; the totals always count them all.
+const IPTimelineLimit = 50
+
 // IPReport is everything the per-IP page shows.
 type IPReport struct {
 	IP       string
-	Events   []models.BanRecord // bans and the panel's unbans, newest first
-	Bans     int64
+	Events   []models.BanRecord // newest first, at most IPTimelineLimit
+	Bans     int64              // ban events in all
 	Failures int64
 	First    time.Time
 	Last     time.Time
@@ -315,38 +324,41 @@ type IPReport struct {
 // ErrUnknownIP means neither fail2ban nor the archive knows the address.
 var ErrUnknownIP = errors.New("no record of this address")
 
-// IP returns the history and current state of one address.
+// IP returns the history and current state of one address. Totals are
+// counted in SQL: the archive's, plus fail2ban's rows newer than the
+// archive's last one for this address (not synced yet).
 func (h *History) IP(ctx context.Context, raw string) (IPReport, error) {
 	norm, err := fail2ban.NormalizeTargets([]string{raw})
 	if err != nil {
 		return IPReport{}, err
 	}
 	rep := IPReport{IP: norm[0]}
-	events, err := h.sources.archive.HistoryOfIP(ctx, rep.IP)
+	archive := h.sources.archive
+	totals, err := archive.IPTotals(ctx, rep.IP, time.Time{})
+	if err != nil {
+		return rep, err
+	}
+	events, err := archive.RecentOfIP(ctx, rep.IP, IPTimelineLimit)
 	if err != nil {
 		return rep, err
 	}
 	if r, err := h.sources.Fail2banDB(ctx); err == nil {
-		live, err := r.HistoryOfIP(ctx, rep.IP)
+		newer, err := r.IPTotals(ctx, rep.IP, totals.Last)
+		if err != nil {
+			return rep, err
+		}
+		totals = totals.Add(newer)
+		live, err := r.RecentOfIP(ctx, rep.IP, IPTimelineLimit)
 		if err != nil {
 			return rep, err
 		}
 		events = mergeEvents(events, live)
+		if len(events) > IPTimelineLimit {
+			events = events[:IPTimelineLimit]
+		}
 	}
 	rep.Events = events
-	for _, e := range events {
-		if e.Action == "unban" {
-			continue
-		}
-		rep.Bans++
-		rep.Failures += e.Failures
-		if rep.First.IsZero() || e.TimeOfBan.Before(rep.First) {
-			rep.First = e.TimeOfBan
-		}
-		if e.TimeOfBan.After(rep.Last) {
-			rep.Last = e.TimeOfBan
-		}
-	}
+	rep.Bans, rep.Failures, rep.First, rep.Last = totals.Bans, totals.Failures, totals.First, totals.Last
 	cur, jails, err := h.jails.CurrentBansOf(ctx, rep.IP)
 	if err != nil {
 		if !fail2ban.IsUnreachable(err) {

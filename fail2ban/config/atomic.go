@@ -19,6 +19,11 @@ type Previous struct {
 	Existed bool
 	Data    []byte
 	Mode    fs.FileMode
+
+	backup     bool   // a backup was written
+	bakExisted bool   // the backup file existed before
+	bakData    []byte // and held this
+	bakMode    fs.FileMode
 }
 
 // WriteAtomic replaces path with data so that readers see either the old
@@ -48,7 +53,15 @@ func WriteAtomic(path string, data []byte, backup bool) (Previous, error) {
 		return prev, fmt.Errorf("config: %w", err)
 	}
 	if backup && prev.Existed {
-		if err := replace(path+BackupSuffix, prev.Data, prev.Mode, fi); err != nil {
+		bak := path + BackupSuffix
+		if bfi, err := os.Stat(bak); err == nil && bfi.Mode().IsRegular() {
+			if prev.bakData, err = os.ReadFile(bak); err != nil {
+				return prev, fmt.Errorf("config: %w", err)
+			}
+			prev.bakExisted, prev.bakMode = true, bfi.Mode().Perm()
+		}
+		prev.backup = true
+		if err := replace(bak, prev.Data, prev.Mode, fi); err != nil {
 			return prev, fmt.Errorf("config: backup: %w", err)
 		}
 	}
@@ -59,8 +72,19 @@ func WriteAtomic(path string, data []byte, backup bool) (Previous, error) {
 }
 
 // Restore puts back what WriteAtomic replaced: the old content, or no file
-// when there was none.
+// when there was none, and the backup file as it was.
 func Restore(prev Previous) error {
+	if prev.backup {
+		bak := prev.Path + BackupSuffix
+		if prev.bakExisted {
+			fi, _ := os.Stat(bak)
+			if err := replace(bak, prev.bakData, prev.bakMode, fi); err != nil {
+				return fmt.Errorf("config: %w", err)
+			}
+		} else if err := os.Remove(bak); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
 	if !prev.Existed {
 		if err := os.Remove(prev.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("config: %w", err)

@@ -356,11 +356,27 @@ func TestWriteAtomicKeepsABackupAndRestores(t *testing.T) {
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640 {
 		t.Fatalf("mode %v not kept", fi.Mode())
 	}
+	prev3, err := WriteAtomic(p, []byte("three\n"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Restore(prev3); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two\n" {
+		t.Fatalf("restored %q", b)
+	}
+	if b, _ := os.ReadFile(p + BackupSuffix); string(b) != "one\n" {
+		t.Fatalf("backup after restore holds %q, want the one before the write", b)
+	}
 	if err := Restore(prev); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "one\n" {
 		t.Fatalf("restored %q", b)
+	}
+	if _, err := os.Stat(p + BackupSuffix); !os.IsNotExist(err) {
+		t.Fatal("restoring the first write left a backup that did not exist before it")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	for _, e := range entries {

@@ -1,0 +1,414 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
+	"bangui/models"
+)
+
+// ErrConfigNotFound is returned for a jail, filter or action that the
+// configuration does not define.
+var ErrConfigNotFound = errors.New("not defined in the configuration")
+
+// ConfigOptions configure the Configuration use case.
+type ConfigOptions struct {
+	// RegexPath is the fail2ban-regex program; default fail2ban-regex.
+	RegexPath string
+	// LogDirs are the folders whose files the log viewer and the regex
+	// tester may read; default /var/log.
+	LogDirs []string
+	// RestartCommand restarts fail2ban (program and arguments, run without
+	// a shell); empty means "fail2ban-client restart".
+	RestartCommand []string
+	// RestartWait bounds the wait for fail2ban to answer after a restart;
+	// default 10 s.
+	RestartWait time.Duration
+	// LockWait bounds the wait for another edit of the configuration to
+	// finish; default 60 s.
+	LockWait time.Duration
+}
+
+// DefaultLogDirs are the folders readable by the log viewer by default.
+var DefaultLogDirs = []string{"/var/log"}
+
+// Configuration is the use case behind the configuration pages: it reads
+// fail2ban's configuration directory with fail2ban's merge rules, writes
+// .local files only, and applies every change by testing the whole
+// configuration, reloading what it affects and checking the result, with a
+// rollback when any step fails.
+type Configuration struct {
+	f2b   *Fail2ban
+	probe *StatusProbe
+	opts  ConfigOptions
+	now   func() time.Time
+}
+
+// NewConfiguration wires the configuration use case. probe may be nil.
+func NewConfiguration(f2b *Fail2ban, probe *StatusProbe, opts ConfigOptions) *Configuration {
+	if opts.RegexPath == "" {
+		opts.RegexPath = fail2ban.DefaultRegexPath
+	}
+	if len(opts.LogDirs) == 0 {
+		opts.LogDirs = DefaultLogDirs
+	}
+	if opts.RestartWait <= 0 {
+		opts.RestartWait = 10 * time.Second
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = 60 * time.Second
+	}
+	return &Configuration{f2b: f2b, probe: probe, opts: opts, now: time.Now}
+}
+
+// LogDirs returns the folders the log viewer may read.
+func (c *Configuration) LogDirs() []string { return slices.Clone(c.opts.LogDirs) }
+
+// dir is the configuration directory in use.
+func (c *Configuration) dir() string { return c.f2b.Runner().ConfigDir }
+
+// load reads one stack of the configuration directory.
+func (c *Configuration) load(stack string, overlay map[string][]byte) (*f2bconf.Set, error) {
+	dir := c.dir()
+	s, err := f2bconf.Load(dir, stack, f2bconf.Options{
+		Overlay:  overlay,
+		Defaults: map[string]string{"fail2ban_confpath": dir},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read fail2ban's configuration: %w", err)
+	}
+	return s, nil
+}
+
+// running returns the jails fail2ban runs, or an offline message.
+func (c *Configuration) running(ctx context.Context) ([]string, string) {
+	st, err := c.f2b.Client().Status(ctx)
+	if err != nil {
+		if c.probe != nil {
+			c.probe.Observe(err)
+		}
+		if fail2ban.IsUnreachable(err) {
+			return nil, "fail2ban is not answering, so whether a jail runs is unknown. Changes are saved only while fail2ban answers."
+		}
+		return nil, "fail2ban answered with an error: " + err.Error()
+	}
+	return st.Jails, ""
+}
+
+func problems(s *f2bconf.Set) []string {
+	var out []string
+	for _, p := range s.Problems {
+		out = append(out, p.Error())
+	}
+	return out
+}
+
+func source(s f2bconf.Source) models.ConfigSource {
+	return models.ConfigSource{File: s.File, Line: s.Line}
+}
+
+// setting turns one merged option into its view.
+func setting(s *f2bconf.Set, section string, v f2bconf.Value, inherited bool) models.ConfigSetting {
+	out := models.ConfigSetting{Name: v.Name, Raw: v.Raw, Source: source(v.Source), Inherited: inherited}
+	for _, o := range v.Overrides {
+		out.Overridden = append(out.Overridden, source(o))
+	}
+	val, err := s.Get(section, v.Name)
+	if err != nil {
+		out.Error = err.Error()
+	} else {
+		out.Value = val
+	}
+	return out
+}
+
+// jailLocal is the file BanGUI writes for a jail.
+func jailLocal(name string) string { return "jail.d/" + name + ".local" }
+
+// Jails lists every jail of the configuration, enabled or not, with its
+// state from the socket.
+func (c *Configuration) Jails(ctx context.Context) (models.ConfigJails, error) {
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return models.ConfigJails{}, err
+	}
+	run, offline := c.running(ctx)
+	out := models.ConfigJails{Files: s.Files, Problems: problems(s), Offline: offline}
+	seen := map[string]bool{}
+	for _, j := range s.Jails() {
+		seen[j.Name] = true
+		cj := models.ConfigJail{Name: j.Name, Enabled: j.Enabled, Running: slices.Contains(run, j.Name),
+			Filter: j.Filter, Source: source(j.Source), Local: jailLocal(j.Name)}
+		if j.Err != nil {
+			cj.Error = j.Err.Error()
+		}
+		out.Jails = append(out.Jails, cj)
+	}
+	for _, name := range run {
+		if !seen[name] {
+			out.Jails = append(out.Jails, models.ConfigJail{Name: name, Running: true,
+				Error: "fail2ban runs this jail, but the configuration files no longer define it."})
+		}
+	}
+	slices.SortStableFunc(out.Jails, func(a, b models.ConfigJail) int {
+		if a.Running != b.Running {
+			if a.Running {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// jailKeys are the options the jail form edits, in form order.
+var jailKeys = []string{"bantime", "findtime", "maxretry", "failregex", "ignoreregex", "datepattern", "logencoding",
+	"logpath", "action", "bantime.increment", "bantime.factor", "bantime.formula", "bantime.multipliers",
+	"bantime.maxtime", "bantime.rndtime", "bantime.overalljails"}
+
+// shownInherited are DEFAULT options worth showing in a jail's merged view.
+var shownInherited = []string{"enabled", "filter", "port", "protocol", "backend", "banaction", "usedns", "ignoreip", "ignoreself"}
+
+// Jail returns one jail's merged settings, with the file each came from,
+// and its form values.
+func (c *Configuration) Jail(ctx context.Context, name string) (models.ConfigJailDetail, error) {
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return models.ConfigJailDetail{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+	}
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return models.ConfigJailDetail{}, err
+	}
+	if !s.HasSection(name) || name == "INCLUDES" {
+		return models.ConfigJailDetail{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
+	}
+	run, _ := c.running(ctx)
+	d := models.ConfigJailDetail{Files: s.Files, Problems: problems(s)}
+	for _, j := range s.Jails() {
+		if j.Name == name {
+			d.ConfigJail = models.ConfigJail{Name: name, Enabled: j.Enabled, Running: slices.Contains(run, name),
+				Filter: j.Filter, Source: source(j.Source), Local: jailLocal(name)}
+			if j.Err != nil {
+				d.Error = j.Err.Error()
+			}
+		}
+	}
+	d.Form = jailForm(s, name)
+	own := map[string]bool{}
+	for _, v := range s.Own(name) {
+		own[v.Name] = true
+		d.Settings = append(d.Settings, setting(s, name, v, false))
+	}
+	for _, k := range append(slices.Clone(shownInherited), jailKeys...) {
+		if own[k] {
+			continue
+		}
+		if v, inh, ok := s.Lookup(name, k); ok && inh {
+			own[k] = true
+			d.Settings = append(d.Settings, setting(s, name, v, true))
+		}
+	}
+	return d, nil
+}
+
+// raw returns an option's raw merged value ("" when unset).
+func raw(s *f2bconf.Set, section, key string) string {
+	v, _, ok := s.Lookup(section, key)
+	if !ok {
+		return ""
+	}
+	return v.Raw
+}
+
+// boolOf is an option's interpolated value read as fail2ban reads booleans.
+func boolOf(s *f2bconf.Set, section, key string) bool {
+	v, err := s.Get(section, key)
+	return err == nil && f2bconf.AsBool(v)
+}
+
+// jailForm fills the form from the merged values.
+func jailForm(s *f2bconf.Set, name string) models.JailForm {
+	return models.JailForm{
+		BanTime: raw(s, name, "bantime"), FindTime: raw(s, name, "findtime"), MaxRetry: raw(s, name, "maxretry"),
+		FailRegex: raw(s, name, "failregex"), IgnoreRegex: raw(s, name, "ignoreregex"),
+		DatePattern: raw(s, name, "datepattern"), LogEncoding: raw(s, name, "logencoding"),
+		LogPath: raw(s, name, "logpath"), Actions: raw(s, name, "action"),
+		IncEnabled: boolOf(s, name, "bantime.increment"), IncFactor: raw(s, name, "bantime.factor"),
+		IncFormula: raw(s, name, "bantime.formula"), IncMultipliers: raw(s, name, "bantime.multipliers"),
+		IncMaxTime: raw(s, name, "bantime.maxtime"), IncRndTime: raw(s, name, "bantime.rndtime"),
+		IncOverall: boolOf(s, name, "bantime.overalljails"),
+	}
+}
+
+// itemStack is the stack name of a filter or action.
+func itemStack(kind, name string) string {
+	if kind == "action" {
+		return "action.d/" + name
+	}
+	return "filter.d/" + name
+}
+
+// itemDir is the folder of filters or actions.
+func itemDir(kind string) string {
+	if kind == "action" {
+		return "action.d"
+	}
+	return "filter.d"
+}
+
+// itemFiles lists which of NAME.conf and NAME.local exist.
+func itemFiles(s *f2bconf.Set, kind, name string) []string {
+	var out []string
+	for _, f := range s.Files {
+		if f == itemDir(kind)+"/"+name+".conf" || f == itemDir(kind)+"/"+name+".local" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// usage maps each filter and action name to the running jails using it.
+func (c *Configuration) usage(run []string) (filters, actions map[string][]string) {
+	filters, actions = map[string][]string{}, map[string][]string{}
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return filters, actions
+	}
+	for _, j := range s.Jails() {
+		if !slices.Contains(run, j.Name) {
+			continue
+		}
+		if j.Filter != "" {
+			filters[j.Filter] = append(filters[j.Filter], j.Name)
+		}
+		if v, err := s.Get(j.Name, "action"); err == nil {
+			seen := map[string]bool{}
+			for _, a := range f2bconf.SplitActions(v) {
+				n := f2bconf.OptionName(a)
+				if n != "" && !seen[n] {
+					seen[n] = true
+					actions[n] = append(actions[n], j.Name)
+				}
+			}
+		}
+	}
+	return filters, actions
+}
+
+// Items lists the filters (kind "filter") or actions ("action") of the
+// configuration directory with the running jails that use each.
+func (c *Configuration) Items(ctx context.Context, kind string) (models.ConfigItems, error) {
+	names, err := f2bconf.Names(c.dir(), itemDir(kind))
+	if err != nil {
+		return models.ConfigItems{}, fmt.Errorf("read fail2ban's configuration: %w", err)
+	}
+	run, offline := c.running(ctx)
+	filters, actions := c.usage(run)
+	used := filters
+	if kind == "action" {
+		used = actions
+	}
+	out := models.ConfigItems{Offline: offline}
+	for _, n := range names {
+		it := models.ConfigItem{Name: n, UsedBy: used[n]}
+		for _, ext := range []string{".conf", ".local"} {
+			if fileExists(filepath.Join(c.dir(), itemDir(kind), n+ext)) {
+				it.Files = append(it.Files, itemDir(kind)+"/"+n+ext)
+			}
+		}
+		out.Items = append(out.Items, it)
+	}
+	slices.SortStableFunc(out.Items, func(a, b models.ConfigItem) int {
+		if (len(a.UsedBy) > 0) != (len(b.UsedBy) > 0) {
+			if len(a.UsedBy) > 0 {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	if kind == "filter" {
+		out.Filters = names
+	}
+	return out, nil
+}
+
+// Filters lists the filter names, for the new-jail form.
+func (c *Configuration) Filters() ([]string, error) {
+	names, err := f2bconf.Names(c.dir(), "filter.d")
+	if err != nil {
+		return nil, fmt.Errorf("read fail2ban's configuration: %w", err)
+	}
+	return names, nil
+}
+
+// Item returns one filter or action with its merged sections and form.
+func (c *Configuration) Item(ctx context.Context, kind, name string) (models.ConfigItemDetail, error) {
+	if !validItemName(name) {
+		return models.ConfigItemDetail{}, fmt.Errorf("%w: %s %q", ErrConfigNotFound, kind, name)
+	}
+	s, err := c.load(itemStack(kind, name), nil)
+	if err != nil {
+		return models.ConfigItemDetail{}, err
+	}
+	if len(s.Files) == 0 {
+		return models.ConfigItemDetail{}, fmt.Errorf("%w: %s %s", ErrConfigNotFound, kind, name)
+	}
+	run, _ := c.running(ctx)
+	filters, actions := c.usage(run)
+	d := models.ConfigItemDetail{Kind: kind, Exists: true, Local: itemDir(kind) + "/" + name + ".local",
+		Files: s.Files, Problems: problems(s)}
+	d.Name = name
+	d.ConfigItem.Files = itemFiles(s, kind, name)
+	if kind == "action" {
+		d.UsedBy = actions[name]
+	} else {
+		d.UsedBy = filters[name]
+	}
+	for _, sec := range s.Sections() {
+		cs := models.ConfigSection{Name: sec}
+		for _, v := range s.Own(sec) {
+			cs.Settings = append(cs.Settings, setting(s, sec, v, false))
+		}
+		d.Sections = append(d.Sections, cs)
+	}
+	if defs := s.Own(f2bconf.DefaultSection); len(defs) > 0 {
+		cs := models.ConfigSection{Name: f2bconf.DefaultSection}
+		for _, v := range defs {
+			cs.Settings = append(cs.Settings, setting(s, f2bconf.DefaultSection, v, false))
+		}
+		d.Sections = append(d.Sections, cs)
+	}
+	if kind == "action" {
+		d.Action = actionForm(s)
+	} else {
+		d.Filter = models.FilterForm{
+			FailRegex: raw(s, "Definition", "failregex"), IgnoreRegex: raw(s, "Definition", "ignoreregex"),
+			DatePattern: raw(s, "Definition", "datepattern"), PrefRegex: raw(s, "Definition", "prefregex"),
+		}
+	}
+	return d, nil
+}
+
+// actionKeys are the commands of an action, in form order.
+var actionKeys = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionunban"}
+
+func actionForm(s *f2bconf.Set) models.ActionForm {
+	f := models.ActionForm{
+		ActionStart: raw(s, "Definition", "actionstart"), ActionStop: raw(s, "Definition", "actionstop"),
+		ActionCheck: raw(s, "Definition", "actioncheck"), ActionBan: raw(s, "Definition", "actionban"),
+		ActionUnban: raw(s, "Definition", "actionunban"),
+	}
+	for _, v := range s.Own("Init") {
+		f.Init = append(f.Init, models.KeyValue{Key: v.Name, Value: v.Raw})
+	}
+	return f
+}

@@ -1,0 +1,302 @@
+package services
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
+	"bangui/models"
+)
+
+// ErrConfigOffline means a change was refused because fail2ban did not
+// answer: BanGUI only changes the configuration when it can check the
+// result.
+var ErrConfigOffline = errors.New("fail2ban is not answering; BanGUI changes its configuration only while it can test and reload it")
+
+// change is one edit of one .local file and what applying it involves.
+type change struct {
+	file        string                           // editable path, relative to the configuration directory
+	edit        func(old []byte) ([]byte, error) // the new content from the current one (nil when missing)
+	stack       string                           // stack to check before writing ("jail", "filter.d/x"); "" for none
+	precheck    func(s *f2bconf.Set) error       // checks on the merged result before writing
+	filterCheck string                           // filter to load with fail2ban-regex after the test
+	reload      []string                         // jails to reload after the test, in order
+	expect      func(s *f2bconf.Set) map[string]bool
+	apply       func(ctx context.Context) error // runtime changes instead of (or besides) reloads
+	undo        func(ctx context.Context) error // reverts apply during a rollback
+	verify      func(ctx context.Context) error // checks after the reload
+	offlineOK   bool                            // write and test even when fail2ban does not answer
+}
+
+// applyTimeout bounds one whole apply, rollback included. The work
+// continues when the browser goes away: a half-applied change is worse
+// than a late answer.
+const applyTimeout = 3 * time.Minute
+
+// apply writes a change and makes fail2ban use it: test the whole
+// configuration with fail2ban-client -t, reload the affected jails and check
+// them. When a step fails the previous file is restored, the jails are
+// reloaded again and the result says what failed and whether the rollback
+// worked. Input problems are returned as errors before anything is written.
+func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResult, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	defer cancel()
+	res := models.ApplyResult{File: ch.file}
+	client := c.f2b.Client()
+	if !ch.offlineOK {
+		if err := client.Ping(ctx); err != nil {
+			if c.probe != nil {
+				c.probe.Observe(err)
+			}
+			return res, fmt.Errorf("%w (%v)", ErrConfigOffline, err)
+		}
+	}
+	dir := c.dir()
+	lockCtx, cancelLock := context.WithTimeout(ctx, c.opts.LockWait)
+	unlock, err := f2bconf.Lock(lockCtx, dir)
+	cancelLock()
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+
+	path, err := f2bconf.ResolveEditable(dir, ch.file)
+	if err != nil {
+		return res, err
+	}
+	old, err := os.ReadFile(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("read %s: %w", ch.file, err)
+	}
+	data, err := ch.edit(old)
+	if err != nil {
+		return res, err
+	}
+	if existed && bytes.Equal(data, old) {
+		return res, nil
+	}
+	if ch.precheck != nil {
+		s, err := c.load(ch.stack, map[string][]byte{ch.file: data})
+		if err != nil {
+			return res, err
+		}
+		if err := ch.precheck(s); err != nil {
+			return res, err
+		}
+	}
+	var expect map[string]bool
+	if ch.expect != nil {
+		s, err := c.load("jail", map[string][]byte{ch.file: data})
+		if err != nil {
+			return res, err
+		}
+		expect = ch.expect(s)
+	}
+	before, _ := c.running(ctx)
+
+	prev, err := f2bconf.WriteAtomic(path, data, true)
+	if err != nil {
+		return res, fmt.Errorf("write %s: %w", ch.file, err)
+	}
+	res.Changed = true
+	if prev.Existed {
+		res.Steps = append(res.Steps, fmt.Sprintf("Wrote %s; the previous version is kept as %s%s.", ch.file, ch.file, f2bconf.BackupSuffix))
+	} else {
+		res.Steps = append(res.Steps, "Created "+ch.file+".")
+	}
+	runner := c.f2b.Runner()
+	var attempted []string
+	fail := func(reason string) (models.ApplyResult, error) {
+		c.rollback(ctx, &res, prev, ch, attempted, before, reason)
+		return res, nil
+	}
+	if _, err := runner.TestConfig(ctx); err != nil {
+		return fail("fail2ban's configuration test (fail2ban-client -t) failed: " + failureReason(err))
+	}
+	res.Steps = append(res.Steps, "fail2ban's configuration test passed.")
+	if ch.filterCheck != "" {
+		rr := fail2ban.RegexRunner{Path: c.opts.RegexPath}
+		if err := rr.CheckFilter(ctx, dir, ch.filterCheck); err != nil {
+			return fail("fail2ban-regex could not load the filter " + ch.filterCheck + ": " + failureReason(err))
+		}
+		res.Steps = append(res.Steps, "fail2ban-regex loaded the filter "+ch.filterCheck+".")
+	}
+	if ch.apply != nil {
+		if err := ch.apply(ctx); err != nil {
+			return fail(failureReason(err))
+		}
+	}
+	for _, j := range ch.reload {
+		attempted = append(attempted, j)
+		if _, err := runner.Reload(ctx, j); err != nil {
+			return fail("fail2ban could not reload the jail " + j + ": " + failureReason(err))
+		}
+		res.Reloaded = append(res.Reloaded, j)
+	}
+	if len(ch.reload) > 0 {
+		res.Steps = append(res.Steps, "Reloaded "+strings.Join(ch.reload, ", ")+".")
+		now, off := c.running(ctx)
+		if off != "" {
+			return fail("fail2ban stopped answering after the reload")
+		}
+		for _, j := range ch.reload {
+			want, ok := expect[j]
+			if !ok {
+				want = true
+			}
+			if got := slices.Contains(now, j); got != want {
+				if want {
+					return fail("the jail " + j + " is not running after the reload")
+				}
+				return fail("the jail " + j + " is still running after the reload")
+			}
+		}
+	}
+	if ch.verify != nil {
+		if err := ch.verify(ctx); err != nil {
+			return fail(err.Error())
+		}
+		res.Steps = append(res.Steps, "fail2ban runs with the new values.")
+	}
+	res.OK = true
+	c.refresh(ctx)
+	return res, nil
+}
+
+// rollback restores the previous file, undoes runtime changes and reloads
+// the jails that were touched, then checks that the jails that ran before
+// run again.
+func (c *Configuration) rollback(ctx context.Context, res *models.ApplyResult, prev f2bconf.Previous, ch change,
+	attempted, before []string, reason string) {
+	res.Failure = reason
+	var problems []string
+	if err := f2bconf.Restore(prev); err != nil {
+		problems = append(problems, "could not restore "+ch.file+": "+err.Error())
+	} else if prev.Existed {
+		res.Steps = append(res.Steps, "Restored "+ch.file+" to its previous version.")
+	} else {
+		res.Steps = append(res.Steps, "Removed "+ch.file+" again.")
+	}
+	if ch.undo != nil {
+		if err := ch.undo(ctx); err != nil {
+			problems = append(problems, "could not put the previous values back: "+failureReason(err))
+		} else {
+			res.Steps = append(res.Steps, "Put the previous values back.")
+		}
+	}
+	runner := c.f2b.Runner()
+	for _, j := range attempted {
+		if _, err := runner.Reload(ctx, j); err != nil {
+			problems = append(problems, "reloading "+j+" with the previous configuration failed: "+failureReason(err))
+		} else {
+			res.Restored = append(res.Restored, j)
+			res.Steps = append(res.Steps, "Reloaded "+j+" with the previous configuration.")
+		}
+	}
+	if len(attempted) > 0 {
+		now, off := c.running(ctx)
+		for _, j := range attempted {
+			switch {
+			case off != "":
+				problems = append(problems, "fail2ban is not answering after the rollback")
+			case slices.Contains(before, j) && !slices.Contains(now, j):
+				problems = append(problems, "the jail "+j+" is not running after the rollback")
+			}
+		}
+	}
+	res.RollbackFailure = strings.Join(slices.Compact(problems), "; ")
+	res.RolledBack = res.RollbackFailure == ""
+	c.refresh(ctx)
+}
+
+func (c *Configuration) refresh(ctx context.Context) {
+	if c.probe != nil {
+		c.probe.Refresh(ctx)
+	}
+}
+
+var (
+	logPrefixRE = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \S+\s+\[\d+\]:\s+(\w+)\s+(.*)$`)
+	compileRE   = regexp.MustCompile(`(?s)Unable to compile regular expression '.*?':\s*\n?\s*(.+)`)
+)
+
+// failureReason extracts what fail2ban said from a failed run, without
+// its log prefixes, warnings and the long expanded patterns.
+func failureReason(err error) string {
+	var re *fail2ban.RunError
+	if !errors.As(err, &re) {
+		var rx *fail2ban.RegexError
+		if errors.As(err, &rx) {
+			return rx.Message
+		}
+		return err.Error()
+	}
+	if re.TimedOut {
+		return "fail2ban-client did not finish in time"
+	}
+	var plain, logged []string
+	for _, l := range strings.Split(re.Output, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if m := logPrefixRE.FindStringSubmatch(l); m != nil {
+			if m[1] == "ERROR" || m[1] == "CRITICAL" {
+				msg := strings.TrimSpace(m[2])
+				if msg != "ERROR: test configuration failed" {
+					logged = append(logged, msg)
+				}
+			}
+			continue
+		}
+		plain = append(plain, l)
+	}
+	text := strings.Join(plain, "\n")
+	if text == "" {
+		text = strings.Join(logged, "\n")
+	}
+	if text == "" {
+		text = re.Err.Error()
+	}
+	if m := compileRE.FindStringSubmatch(text); m != nil {
+		first, _, _ := strings.Cut(m[1], "\n")
+		text = "Unable to compile regular expression: " + strings.TrimRight(strings.TrimSpace(first), `"')`)
+	}
+	text = strings.ReplaceAll(text, "\n", " ")
+	if r := []rune(text); len(r) > 400 {
+		text = string(r[:400]) + "…"
+	}
+	return text
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// itemNameRE is the name of a filter or action (a file name without .conf).
+var itemNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
+
+func validItemName(name string) bool {
+	return itemNameRE.MatchString(name) && !strings.Contains(name, "..") &&
+		!strings.HasSuffix(name, ".conf") && !strings.HasSuffix(name, ".local")
+}
+
+// rel returns p relative to dir with slashes (for messages).
+func rel(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}

@@ -1,0 +1,474 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
+	"bangui/models"
+)
+
+// Field names of the jail forms; they are the option names fail2ban uses.
+const (
+	FieldBanTime        = "bantime"
+	FieldFindTime       = "findtime"
+	FieldMaxRetry       = "maxretry"
+	FieldFailRegex      = "failregex"
+	FieldIgnoreRegex    = "ignoreregex"
+	FieldDatePattern    = "datepattern"
+	FieldLogEncoding    = "logencoding"
+	FieldLogPath        = "logpath"
+	FieldAction         = "action"
+	FieldIncEnabled     = "bantime.increment"
+	FieldIncFactor      = "bantime.factor"
+	FieldIncFormula     = "bantime.formula"
+	FieldIncMultipliers = "bantime.multipliers"
+	FieldIncMaxTime     = "bantime.maxtime"
+	FieldIncRndTime     = "bantime.rndtime"
+	FieldIncOverall     = "bantime.overalljails"
+	FieldJailName       = "name"
+	FieldFilter         = "filter"
+)
+
+// SplitLines turns a textarea into its non-empty, trimmed lines.
+func SplitLines(v string) []string {
+	var out []string
+	for _, l := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// formatSpec writes a duration in fail2ban's notation from whole seconds:
+// 600 → 10m, 5400 → 1h30m, -1s → -1. Only digits and unit letters, so
+// nothing fail2ban could evaluate as an expression.
+func formatSpec(d time.Duration) string {
+	if d < 0 {
+		return "-1"
+	}
+	secs := int64(d / time.Second)
+	if secs == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		n    int64
+		unit string
+	}{{7 * 86400, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}} {
+		if q := secs / u.n; q > 0 {
+			b.WriteString(strconv.FormatInt(q, 10) + u.unit)
+			secs -= q * u.n
+		}
+	}
+	return b.String()
+}
+
+var (
+	encodingRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$`)
+	factorRE      = regexp.MustCompile(`^\d{1,6}(\.\d{1,6})?$`)
+	multipliersRE = regexp.MustCompile(`^\d{1,9}( \d{1,9}){0,49}$`)
+	formulaRE     = regexp.MustCompile(`^[A-Za-z0-9_.+\-*/%<>=!() ]{1,300}$`)
+	identRE       = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_.]*`)
+	actionLineRE  = regexp.MustCompile(`^(%\([^)]+\)s|[A-Za-z0-9_][A-Za-z0-9_.\-]*)`)
+	logPathRE     = regexp.MustCompile(`^(/\S+)(\s+(tail|head))?$`)
+)
+
+// formulaNames are the names fail2ban's ban time formula may use; anything
+// else is refused, because fail2ban evaluates the formula as Python.
+var formulaNames = []string{"ban.Time", "ban.Count", "ban.Factor", "banFactor", "banCount", "banTime",
+	"if", "else", "and", "or", "not", "min", "max", "abs", "int", "float", "round"}
+
+// jailField describes how one form field is checked and written.
+type jailField struct {
+	key  string
+	get  func(*models.JailForm) string
+	kind string // time, time+ (positive), time-1 (may be -1), int, list, regexes, line, encoding, paths, actions, factor, formula, multipliers, bool
+}
+
+var jailFields = []jailField{
+	{FieldBanTime, func(f *models.JailForm) string { return f.BanTime }, "time-1"},
+	{FieldFindTime, func(f *models.JailForm) string { return f.FindTime }, "time+"},
+	{FieldMaxRetry, func(f *models.JailForm) string { return f.MaxRetry }, "int"},
+	{FieldFailRegex, func(f *models.JailForm) string { return f.FailRegex }, "regexes"},
+	{FieldIgnoreRegex, func(f *models.JailForm) string { return f.IgnoreRegex }, "regexes"},
+	{FieldDatePattern, func(f *models.JailForm) string { return f.DatePattern }, "line"},
+	{FieldLogEncoding, func(f *models.JailForm) string { return f.LogEncoding }, "encoding"},
+	{FieldLogPath, func(f *models.JailForm) string { return f.LogPath }, "paths"},
+	{FieldAction, func(f *models.JailForm) string { return f.Actions }, "actions"},
+	{FieldIncEnabled, func(f *models.JailForm) string { return strconv.FormatBool(f.IncEnabled) }, "bool"},
+	{FieldIncFactor, func(f *models.JailForm) string { return f.IncFactor }, "factor"},
+	{FieldIncFormula, func(f *models.JailForm) string { return f.IncFormula }, "formula"},
+	{FieldIncMultipliers, func(f *models.JailForm) string { return f.IncMultipliers }, "multipliers"},
+	{FieldIncMaxTime, func(f *models.JailForm) string { return f.IncMaxTime }, "time"},
+	{FieldIncRndTime, func(f *models.JailForm) string { return f.IncRndTime }, "time"},
+	{FieldIncOverall, func(f *models.JailForm) string { return strconv.FormatBool(f.IncOverall) }, "bool"},
+}
+
+// normalizedField is a changed field's value as it will be written.
+type normalizedField struct {
+	key   string
+	lines []string // nil: remove the option from BanGUI's file
+	secs  int64    // for time fields, to verify
+	isInt bool
+	n     int64
+}
+
+// checkField validates and normalises one submitted value. It returns the
+// lines to write (empty value: []string{""}).
+func checkField(kind, v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	lines := SplitLines(v)
+	switch kind {
+	case "time", "time+", "time-1":
+		d, err := fail2ban.ParseTimeSpec(v)
+		if err != nil {
+			return nil, err
+		}
+		if d < 0 && kind != "time-1" {
+			return nil, errors.New("This time cannot be negative.")
+		}
+		if d == 0 && kind == "time+" {
+			return nil, errors.New("This time must be longer than 0.")
+		}
+		return []string{formatSpec(d)}, nil
+	case "int":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return nil, errors.New("Enter a whole number from 1 to 1000000.")
+		}
+		return []string{strconv.FormatInt(n, 10)}, nil
+	case "bool":
+		return []string{v}, nil
+	case "encoding":
+		if !encodingRE.MatchString(v) {
+			return nil, errors.New("Enter auto or an encoding name such as UTF-8 or latin-1.")
+		}
+		return []string{v}, nil
+	case "factor":
+		if !factorRE.MatchString(v) {
+			return nil, errors.New("Enter a number such as 1 or 2.5.")
+		}
+		return []string{v}, nil
+	case "multipliers":
+		m := strings.Join(strings.Fields(v), " ")
+		if !multipliersRE.MatchString(m) {
+			return nil, errors.New("Enter whole numbers separated by spaces, such as 1 2 4 8 16 32 64.")
+		}
+		return []string{m}, nil
+	case "formula":
+		if !formulaRE.MatchString(v) || strings.Contains(v, "__") {
+			return nil, errors.New("The formula may use numbers, + - * / % < > = ( ) and the names ban.Time, ban.Count and banFactor.")
+		}
+		for _, id := range identRE.FindAllString(v, -1) {
+			if !slices.Contains(formulaNames, id) {
+				return nil, fmt.Errorf("The formula may not use %q; allowed names are ban.Time, ban.Count, banFactor, if, else, min and max.", id)
+			}
+		}
+		return []string{v}, nil
+	case "line":
+		if len(lines) > 1 {
+			return nil, errors.New("Enter a single line.")
+		}
+	case "paths":
+		for _, l := range lines {
+			if !logPathRE.MatchString(l) {
+				return nil, fmt.Errorf("%q is not an absolute file path (optionally followed by tail or head).", l)
+			}
+		}
+	case "actions":
+		for _, l := range lines {
+			if !actionLineRE.MatchString(l) || strings.Count(l, "[") != strings.Count(l, "]") {
+				return nil, fmt.Errorf("%q is not an action such as iptables-multiport[name=ssh, port=ssh].", l)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	for _, l := range lines {
+		if len(l) > 4096 {
+			return nil, errors.New("A line is longer than 4096 characters.")
+		}
+	}
+	if err := f2bconf.CheckValue(lines); err != nil {
+		return nil, err
+	}
+	return lines, nil
+}
+
+// sameValue compares a raw merged value with submitted text, line by line.
+func sameValue(kind, orig, submitted string) bool {
+	if kind == "bool" {
+		return f2bconf.AsBool(orig) == (submitted == "true")
+	}
+	return strings.Join(SplitLines(orig), "\n") == strings.Join(SplitLines(submitted), "\n")
+}
+
+// jailChanges compares the submitted form with the merged values and
+// returns the changes to write to the jail's .local file.
+func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.Change, []normalizedField, error) {
+	orig := jailForm(s, name)
+	verr := &ValidationError{}
+	var changes []f2bconf.Change
+	var fields []normalizedField
+	for _, f := range jailFields {
+		before, after := f.get(&orig), f.get(&form)
+		if f.kind == "bool" {
+			before = raw(s, name, f.key)
+		}
+		if sameValue(f.kind, before, after) {
+			continue
+		}
+		nf := normalizedField{key: f.key}
+		if strings.TrimSpace(after) == "" && f.kind != "bool" {
+			// Cleared: drop BanGUI's own setting, or override with an
+			// empty value what another file set.
+			v, _, _ := s.Lookup(name, f.key)
+			if v.Source.File == jailLocal(name) {
+				changes = append(changes, f2bconf.Change{Section: name, Option: f.key, Remove: true})
+				fields = append(fields, nf)
+				continue
+			}
+			if f.kind != "regexes" && f.kind != "actions" && f.kind != "line" {
+				verr.add(f.key, "Enter a value.")
+				continue
+			}
+		}
+		lines, err := checkField(f.kind, after)
+		if err != nil {
+			verr.add(f.key, err.Error())
+			continue
+		}
+		nf.lines = lines
+		switch f.kind {
+		case "time", "time+", "time-1":
+			d, _ := fail2ban.ParseTimeSpec(lines[0])
+			nf.secs = int64(d / time.Second)
+		case "int":
+			nf.n, _ = strconv.ParseInt(lines[0], 10, 64)
+			nf.isInt = true
+		}
+		changes = append(changes, f2bconf.Change{Section: name, Option: f.key, Lines: lines})
+		fields = append(fields, nf)
+	}
+	if !verr.empty() {
+		return nil, nil, verr
+	}
+	return changes, fields, nil
+}
+
+// mergedPrecheck checks the merged result of a change before it is
+// written: every changed option must now come from the file BanGUI writes
+// (not be set again by a later file) and must interpolate.
+func mergedPrecheck(section, file string, keys []string, removed map[string]bool) func(s *f2bconf.Set) error {
+	return func(s *f2bconf.Set) error {
+		verr := &ValidationError{}
+		for _, k := range keys {
+			v, _, ok := s.Lookup(section, k)
+			if removed[k] {
+				continue
+			}
+			if !ok || v.Source.File != file {
+				where := "another file"
+				if ok {
+					where = v.Source.File
+				}
+				verr.add(k, fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file))
+				continue
+			}
+			if _, err := s.Get(section, k); err != nil {
+				var ie *f2bconf.InterpolationError
+				if errors.As(err, &ie) && ie.Kind == f2bconf.ErrMissingOption && strings.HasPrefix(ie.Detail, "known/") {
+					continue // fail2ban fills known/ values of jails from their filter
+				}
+				verr.add(k, err.Error())
+			}
+		}
+		if !verr.empty() {
+			return verr
+		}
+		return nil
+	}
+}
+
+// SaveJail writes the changed settings of a jail to jail.d/<name>.local,
+// tests the configuration, reloads the jail and checks that it runs with
+// the new values; on any failure the previous file comes back.
+func (c *Configuration) SaveJail(ctx context.Context, name string, form models.JailForm) (models.ApplyResult, error) {
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return models.ApplyResult{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+	}
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	if !s.HasSection(name) {
+		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
+	}
+	changes, fields, err := jailChanges(s, name, form)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	file := jailLocal(name)
+	if len(changes) == 0 {
+		return models.ApplyResult{File: file}, nil
+	}
+	var keys []string
+	removed := map[string]bool{}
+	for _, ch := range changes {
+		keys = append(keys, ch.Option)
+		removed[ch.Option] = ch.Remove
+	}
+	return c.apply(ctx, change{
+		file:     file,
+		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
+		stack:    "jail",
+		precheck: mergedPrecheck(name, file, keys, removed),
+		reload:   []string{name},
+		expect:   func(s *f2bconf.Set) map[string]bool { return map[string]bool{name: boolOf(s, name, "enabled")} },
+		verify:   c.verifyJail(name, fields),
+	})
+}
+
+// verifyJail checks the values fail2ban reports for a reloaded jail.
+func (c *Configuration) verifyJail(name string, fields []normalizedField) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		client := c.f2b.Client()
+		st, err := client.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("fail2ban did not answer after the reload: %w", err)
+		}
+		if !slices.Contains(st.Jails, name) {
+			return nil // a disabled jail: nothing runs to compare with
+		}
+		for _, f := range fields {
+			if f.lines == nil {
+				continue
+			}
+			switch f.key {
+			case FieldMaxRetry:
+				got, err := client.MaxRetry(ctx, name)
+				if err != nil {
+					return err
+				}
+				if got != f.n {
+					return fmt.Errorf("fail2ban runs %s with maxretry %d instead of %d", name, got, f.n)
+				}
+			case FieldBanTime, FieldFindTime:
+				var got time.Duration
+				if f.key == FieldBanTime {
+					got, err = client.BanTime(ctx, name)
+				} else {
+					got, err = client.FindTime(ctx, name)
+				}
+				if err != nil {
+					return err
+				}
+				if int64(got/time.Second) != f.secs {
+					return fmt.Errorf("fail2ban runs %s with %s %d s instead of %d s", name, f.key, int64(got/time.Second), f.secs)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// SetJailEnabled activates or deactivates a jail through enabled = true or
+// false in jail.d/<name>.local, then reloads it: an activated jail must
+// run afterwards, a deactivated one must not.
+func (c *Configuration) SetJailEnabled(ctx context.Context, name string, on bool) (models.ApplyResult, error) {
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return models.ApplyResult{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+	}
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	if !s.HasSection(name) {
+		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
+	}
+	file := jailLocal(name)
+	changes := []f2bconf.Change{{Section: name, Option: "enabled", Lines: []string{strconv.FormatBool(on)}}}
+	return c.apply(ctx, change{
+		file:     file,
+		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
+		stack:    "jail",
+		precheck: mergedPrecheck(name, file, []string{"enabled"}, nil),
+		reload:   []string{name},
+		expect:   func(*f2bconf.Set) map[string]bool { return map[string]bool{name: on} },
+	})
+}
+
+// CreateJail writes a new jail to jail.d/<name>.local. An enabled jail is
+// loaded and must run afterwards.
+func (c *Configuration) CreateJail(ctx context.Context, f models.NewJailForm) (models.ApplyResult, error) {
+	verr := &ValidationError{}
+	name := strings.TrimSpace(f.Name)
+	s, err := c.load("jail", nil)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	if err := fail2ban.ValidJailName(name); err != nil {
+		verr.add(FieldJailName, err.Error())
+	} else if s.HasSection(name) || name == "INCLUDES" {
+		verr.add(FieldJailName, "A jail called "+name+" already exists; edit it instead.")
+	}
+	filters, err := c.Filters()
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	filter := strings.TrimSpace(f.Filter)
+	if !slices.Contains(filters, filter) {
+		verr.add(FieldFilter, "Choose one of the filters in filter.d.")
+	}
+	var changes []f2bconf.Change
+	add := func(key, kind, v string, required bool) {
+		if strings.TrimSpace(v) == "" {
+			if required {
+				verr.add(key, "Enter a value.")
+			}
+			return
+		}
+		lines, err := checkField(kind, v)
+		if err != nil {
+			verr.add(key, err.Error())
+			return
+		}
+		changes = append(changes, f2bconf.Change{Section: name, Option: key, Lines: lines})
+	}
+	changes = append(changes, f2bconf.Change{Section: name, Option: "enabled", Lines: []string{strconv.FormatBool(f.Enabled)}},
+		f2bconf.Change{Section: name, Option: "filter", Lines: []string{filter}})
+	add(FieldLogPath, "paths", f.LogPath, true)
+	add(FieldMaxRetry, "int", f.MaxRetry, false)
+	add(FieldFindTime, "time+", f.FindTime, false)
+	add(FieldBanTime, "time-1", f.BanTime, false)
+	if !verr.empty() {
+		return models.ApplyResult{}, verr
+	}
+	file := jailLocal(name)
+	ch := change{
+		file: file,
+		edit: func(old []byte) ([]byte, error) {
+			if old != nil {
+				return nil, &ValidationError{Fields: map[string][]string{FieldJailName: {file + " already exists; edit it on the Raw files tab."}}}
+			}
+			return f2bconf.Edit(file, nil, changes)
+		},
+		stack:    "jail",
+		precheck: mergedPrecheck(name, file, []string{"enabled", "filter"}, nil),
+		expect:   func(*f2bconf.Set) map[string]bool { return map[string]bool{name: f.Enabled} },
+	}
+	if f.Enabled {
+		ch.reload = []string{name}
+	}
+	return c.apply(ctx, ch)
+}

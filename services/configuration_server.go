@@ -1,0 +1,266 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
+	"bangui/models"
+)
+
+// Field names of the server form.
+const (
+	FieldLogLevel     = "loglevel"
+	FieldLogTarget    = "logtarget"
+	FieldDBPurgeAge   = "dbpurgeage"
+	FieldDBMaxMatches = "dbmaxmatches"
+)
+
+// LogLevels are the log levels the server form offers.
+var LogLevels = []string{"CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"}
+
+// ErrRestartNoAnswer means fail2ban did not answer in time after a restart.
+var ErrRestartNoAnswer = errors.New("fail2ban did not answer after the restart")
+
+// Server returns fail2ban's own settings as the running server reports them.
+func (c *Configuration) Server(ctx context.Context) (models.ServerSettings, error) {
+	cl := c.f2b.Client()
+	var s models.ServerSettings
+	var err error
+	if s.Version, err = cl.Version(ctx); err != nil {
+		if c.probe != nil {
+			c.probe.Observe(err)
+		}
+		return s, err
+	}
+	if s.LogLevel, err = cl.LogLevel(ctx); err != nil {
+		return s, err
+	}
+	if s.LogTarget, err = cl.LogTarget(ctx); err != nil {
+		return s, err
+	}
+	if s.DBFile, err = cl.DBFile(ctx); err != nil {
+		return s, err
+	}
+	if s.DBPurgeAge, err = cl.DBPurgeAge(ctx); err != nil {
+		return s, err
+	}
+	if s.DBMaxMatches, err = cl.DBMaxMatches(ctx); err != nil {
+		return s, err
+	}
+	if v, err := cl.Call(ctx, "get", "syslogsocket"); err == nil {
+		if str, ok := v.(string); ok {
+			s.SyslogSocket = str
+		}
+	}
+	return s, nil
+}
+
+// ServerFormOf fills the server form from the current settings.
+func ServerFormOf(s models.ServerSettings) models.ServerForm {
+	return models.ServerForm{LogLevel: s.LogLevel, LogTarget: s.LogTarget,
+		DBPurgeAge: formatSpec(s.DBPurgeAge), DBMaxMatches: strconv.FormatInt(s.DBMaxMatches, 10)}
+}
+
+// checkLogTarget accepts STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an
+// absolute file path without white space.
+func checkLogTarget(v string) (string, error) {
+	switch u := strings.ToUpper(v); u {
+	case "STDOUT", "STDERR", "SYSLOG", "SYSTEMD-JOURNAL":
+		return u, nil
+	}
+	if !filepath.IsAbs(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) || len(v) > 1024 {
+		return "", errors.New("Use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.")
+	}
+	return filepath.Clean(v), nil
+}
+
+// SaveServer writes changed server settings to fail2ban.local, tests the
+// configuration and sets them on the running server, checking each; on
+// failure the file and the old values come back.
+func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (models.ApplyResult, error) {
+	cur, err := c.Server(ctx)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	old := ServerFormOf(cur)
+	verr := &ValidationError{}
+	var changes []f2bconf.Change
+	var set, undo []func(context.Context) error
+	cl := c.f2b.Client()
+	if lv := strings.ToUpper(strings.TrimSpace(f.LogLevel)); lv != strings.ToUpper(old.LogLevel) {
+		valid := false
+		for _, l := range LogLevels {
+			valid = valid || l == lv
+		}
+		if !valid {
+			verr.add(FieldLogLevel, "Choose one of "+strings.Join(LogLevels, ", ")+".")
+		} else {
+			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogLevel, Lines: []string{lv}})
+			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogLevel(ctx, lv); return err })
+			undo = append(undo, func(ctx context.Context) error { _, err := cl.SetLogLevel(ctx, cur.LogLevel); return err })
+		}
+	}
+	if lt := strings.TrimSpace(f.LogTarget); lt != old.LogTarget {
+		t, err := checkLogTarget(lt)
+		if err != nil {
+			verr.add(FieldLogTarget, err.Error())
+		} else {
+			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogTarget, Lines: []string{strings.ReplaceAll(t, "%", "%%")}})
+			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, t); return err })
+			undo = append(undo, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, cur.LogTarget); return err })
+		}
+	}
+	if pa := strings.TrimSpace(f.DBPurgeAge); pa != old.DBPurgeAge {
+		lines, err := checkField("time", pa)
+		if err != nil {
+			verr.add(FieldDBPurgeAge, err.Error())
+		} else {
+			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBPurgeAge, Lines: lines})
+			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBPurgeAge(ctx, lines[0]); return err })
+			undo = append(undo, func(ctx context.Context) error {
+				_, err := cl.SetDBPurgeAge(ctx, formatSpec(cur.DBPurgeAge))
+				return err
+			})
+		}
+	}
+	if mm := strings.TrimSpace(f.DBMaxMatches); mm != old.DBMaxMatches {
+		n, err := strconv.ParseInt(mm, 10, 64)
+		if err != nil || n < 0 || n > 100000 {
+			verr.add(FieldDBMaxMatches, "Enter a whole number from 0 to 100000.")
+		} else {
+			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBMaxMatches, Lines: []string{strconv.FormatInt(n, 10)}})
+			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, n); return err })
+			undo = append(undo, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, cur.DBMaxMatches); return err })
+		}
+	}
+	if !verr.empty() {
+		return models.ApplyResult{}, verr
+	}
+	const file = "fail2ban.local"
+	if len(changes) == 0 {
+		return models.ApplyResult{File: file}, nil
+	}
+	return c.apply(ctx, change{
+		file:     file,
+		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
+		stack:    "fail2ban",
+		precheck: itemPrecheck(file, changes),
+		apply: func(ctx context.Context) error {
+			for _, fn := range set {
+				if err := fn(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		undo: func(ctx context.Context) error {
+			var errs []error
+			for _, fn := range undo {
+				errs = append(errs, fn(ctx))
+			}
+			return errors.Join(errs...)
+		},
+		verify: func(ctx context.Context) error {
+			now, err := c.Server(ctx)
+			if err != nil {
+				return err
+			}
+			want := ServerFormOf(now)
+			for _, ch := range changes {
+				got := map[string]string{FieldLogLevel: want.LogLevel, FieldLogTarget: want.LogTarget,
+					FieldDBPurgeAge: want.DBPurgeAge, FieldDBMaxMatches: want.DBMaxMatches}[ch.Option]
+				exp := strings.ReplaceAll(ch.Lines[0], "%%", "%")
+				if ch.Option == FieldDBPurgeAge {
+					d, _ := fail2ban.ParseTimeSpec(exp)
+					exp = formatSpec(d)
+				}
+				if !strings.EqualFold(got, exp) {
+					return fmt.Errorf("fail2ban reports %s = %s instead of %s", ch.Option, got, exp)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// FlushLogs makes fail2ban reopen its log file.
+func (c *Configuration) FlushLogs(ctx context.Context) (string, error) {
+	return c.f2b.Client().FlushLogs(ctx)
+}
+
+// ReloadAll reloads fail2ban's whole configuration, waiting for edits in
+// progress to finish first.
+func (c *Configuration) ReloadAll(ctx context.Context) error {
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := c.f2b.Runner().Reload(ctx, ""); err != nil {
+		return fmt.Errorf("fail2ban could not reload: %s: %w", failureReason(err), err)
+	}
+	c.refresh(ctx)
+	return nil
+}
+
+func (c *Configuration) lock(ctx context.Context) (func(), error) {
+	lockCtx, cancel := context.WithTimeout(ctx, c.opts.LockWait)
+	defer cancel()
+	return f2bconf.Lock(lockCtx, c.dir())
+}
+
+// Restart restarts fail2ban with the configured command (default
+// "fail2ban-client restart") and waits up to RestartWait for it to answer
+// ping. It returns how long fail2ban took to answer.
+func (c *Configuration) Restart(ctx context.Context) (time.Duration, error) {
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	start := c.now()
+	if len(c.opts.RestartCommand) == 0 {
+		if _, err := c.f2b.Runner().Restart(ctx); err != nil {
+			return 0, fmt.Errorf("the restart failed: %s: %w", failureReason(err), err)
+		}
+	} else {
+		cmdCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(cmdCtx, c.opts.RestartCommand[0], c.opts.RestartCommand[1:]...)
+		cmd.WaitDelay = 2 * time.Second
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("the restart command %s failed: %s: %w", strings.Join(c.opts.RestartCommand, " "),
+				strings.TrimSpace(string(out)), err)
+		}
+	}
+	deadline := time.NewTimer(c.opts.RestartWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := c.f2b.Client().Ping(pctx)
+		cancel()
+		if err == nil {
+			c.refresh(ctx)
+			return c.now().Sub(start), nil
+		}
+		select {
+		case <-deadline.C:
+			c.refresh(ctx)
+			return 0, fmt.Errorf("%w within %v", ErrRestartNoAnswer, c.opts.RestartWait)
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
