@@ -180,7 +180,7 @@ func TestHistoryFiltersPagesAndCSV(t *testing.T) {
 	seedArchive(t, a, events)
 
 	count := func(query string) (rows int, info string) {
-		doc := parse(t, b.get("/history?source=archive&" + query))
+		doc := parse(t, b.get("/history?source=archive&"+query))
 		return doc.Find("#history-bans tbody tr[data-ip]").Length(), doc.Find("#history-bans .pager__info").Text()
 	}
 	for _, tc := range []struct {
