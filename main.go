@@ -15,6 +15,7 @@ import (
 
 	"bangui/assets"
 	"bangui/config"
+	"bangui/demo"
 	"bangui/handlers"
 	"bangui/jobs"
 	"bangui/repo"
@@ -37,6 +38,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(ctx, args[1:])
+	}
 	cfg, err := config.LoadFromOS(args)
 	if err != nil {
 		return err
@@ -46,6 +50,21 @@ func run(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, log)
+}
+
+// runDemo is "bangui demo": a private fail2ban with synthetic attacks and
+// the panel, served by serve like the real thing (see package demo).
+func runDemo(ctx context.Context, args []string) error {
+	cfg, opts, err := demo.Load(args, os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts.Serve, opts.Logger, opts.Out = serve, log, os.Stdout
+	return demo.Run(ctx, cfg, opts)
 }
 
 // serve runs the panel until ctx ends, then shuts down gracefully.
@@ -89,9 +108,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		History:    services.NewHistory(sources, jails),
 		Blocklists: blocklists,
 		Geo:        geo,
-		Assets:     set,
-		Logger:     log,
-		Version:    Version,
+		Configuration: services.NewConfiguration(f2b, status, services.ConfigOptions{
+			RegexPath: cfg.RegexPath, LogDirs: cfg.LogDirs, RestartCommand: cfg.RestartCommand}),
+		Assets:  set,
+		Logger:  log,
+		Version: Version,
 	})
 	if err != nil {
 		return err

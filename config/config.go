@@ -33,6 +33,9 @@ type Config struct {
 	GeoOnline      string        // batch endpoint of the online resolver; "" = off
 	ArchiveEvery   time.Duration // how often fail2ban's bans are copied into the archive
 	Fail2banDB     string        // fail2ban's database as BanGUI sees it; "" asks fail2ban
+	RegexPath      string        // fail2ban-regex executable, for the regex tester
+	LogDirs        []string      // folders the log viewer and regex tester may read
+	RestartCommand []string      // program and arguments that restart fail2ban; empty: fail2ban-client restart
 }
 
 // setting describes one configuration value: its flag, environment name,
@@ -101,6 +104,30 @@ func settings() []setting {
 			c.ClientPath = v
 			return nil
 		}},
+		{"fail2ban-regex", "fail2ban-regex", "path of the fail2ban-regex program (used by the regex tester)", func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.RegexPath = v
+			return nil
+		}},
+		{"log-dirs", "/var/log", "comma-separated folders whose files the log viewer and the regex tester may read", func(c *Config, v string) error {
+			c.LogDirs = nil
+			for _, d := range strings.Split(v, ",") {
+				if d = strings.TrimSpace(d); d == "" {
+					continue
+				}
+				if err := requireAbsolute(d); err != nil {
+					return err
+				}
+				c.LogDirs = append(c.LogDirs, filepath.Clean(d))
+			}
+			return nil
+		}},
+		{"restart-command", "", "command that restarts fail2ban, split at spaces and run without a shell, e.g. \"systemctl restart fail2ban\"; empty: fail2ban-client restart", func(c *Config, v string) error {
+			c.RestartCommand = strings.Fields(v)
+			return nil
+		}},
 		{"trusted-proxies", "127.0.0.0/8,::1/128", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-* headers are trusted", func(c *Config, v string) error {
 			ps, err := ParsePrefixes(v)
 			c.TrustedProxies = ps
@@ -148,39 +175,7 @@ var ErrHelp = flag.ErrHelp
 // Load builds a Config from args (without the program name) and the
 // environment lookup function. Usage and errors go to out.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	var cfg Config
-	fs := flag.NewFlagSet("bangui", flag.ContinueOnError)
-	fs.SetOutput(out)
-	all := settings()
-	values := make(map[string]*string, len(all))
-	for _, s := range all {
-		values[s.name] = fs.String(s.name, s.def, fmt.Sprintf("%s (env %s)", s.usage, EnvName(s.name)))
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: bangui [flags]\n\nFlags override BANGUI_* environment variables, which override the defaults.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, s := range all {
-		v := *values[s.name]
-		source := "--" + s.name
-		if !set[s.name] {
-			if ev := getenv(EnvName(s.name)); ev != "" {
-				v, source = ev, EnvName(s.name)
-			}
-		}
-		if err := s.apply(&cfg, v); err != nil {
-			return cfg, fmt.Errorf("invalid %s %q: %w", source, v, err)
-		}
-	}
-	return cfg, nil
+	return LoadCommand(Command{}, args, getenv, out)
 }
 
 // LoadFromOS is Load with the process's own arguments and environment.

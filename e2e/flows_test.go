@@ -32,6 +32,10 @@ var deviceFlows = []flow{
 	{"dashboard", flowDashboard},
 	{"history", flowHistory},
 	{"blocklists", flowBlocklists},
+	{"config-jail", flowConfigJail},
+	{"config-activate", flowConfigActivate},
+	{"config-tabs", flowConfigTabs},
+	{"map", flowMap},
 }
 
 // screenshots are the pages every device must have photographed.
@@ -41,6 +45,10 @@ var screenshots = []string{
 	"e2e-swap", "logged-out", "jails-banned", "jail-detail", "jail-page-2",
 	"dashboard-charts", "dashboard-filtered", "history-filtered", "ip",
 	"blocklists-added", "blocklists-preview", "blocklists-progress", "blocklists-result", "blocklists-jail-bans",
+	"config-jails", "config-jail", "config-jail-saved", "config-rollback", "config-activated",
+	"config-filters", "config-filter", "config-actions", "config-action", "config-raw", "config-server",
+	"config-regex", "config-log",
+	"map-countries", "map-country",
 }
 
 // phoneScreenshots are taken on phones only.

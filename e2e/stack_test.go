@@ -117,7 +117,7 @@ func startStack(t *testing.T, devices []device) *stack {
 	bin := filepath.Join(tmp, "bangui")
 	built := make(chan error, 1)
 	go func() { built <- buildBangui(st.root, bin) }()
-	st.sandbox = sandboxtest.Start(t, sandbox.Jail{Name: "sshd"}, sandbox.Jail{Name: pagingJail, Filter: "sshd"})
+	st.sandbox = sandboxtest.Start(t, append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)...)
 	banMany(t, st.sandbox, pagingJail, pagingBans)
 	if err := <-built; err != nil {
 		t.Fatal(err)
@@ -141,6 +141,7 @@ func startStack(t *testing.T, devices []device) *stack {
 		a.base = a.origin + basePath
 		a.log = filepath.Join(st.artifacts, "bangui-"+d.name+".log")
 		dataDir := filepath.Join(tmp, "data-"+d.name)
+		seedGeo(t, dataDir) // country database and archived bans for the map flow
 		a.proc = startProc(t, "bangui-"+d.name, a.log, bin,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", a.port),
 			"--base-path", basePath+"/",
@@ -150,6 +151,7 @@ func startStack(t *testing.T, devices []device) *stack {
 			"--trusted-proxies", "127.0.0.0/8,::1/128",
 			"--shutdown-grace", "3s",
 			"--log-level", "debug",
+			"--log-dirs", st.sandbox.Dir,
 		)
 		st.apps[d.name] = a
 		t.Cleanup(func() { a.proc.stop(t, syscall.SIGTERM) })

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"bangui/models"
@@ -39,8 +38,8 @@ type Online struct {
 	interval time.Duration
 	now      func() time.Time
 
-	mu   sync.Mutex // serialises requests and guards next
-	next time.Time  // no request before this time
+	turn chan struct{} // a one-slot semaphore: serialises requests, guards next; waiting honours the context
+	next time.Time     // no request before this time
 }
 
 // NewOnline returns a resolver for the batch endpoint at url.
@@ -49,7 +48,7 @@ func NewOnline(url string, client *http.Client) *Online {
 		client = &http.Client{Timeout: 20 * time.Second}
 	}
 	return &Online{url: url, client: client, classify: NewClassifier(),
-		interval: time.Minute / OnlinePerMinute, now: time.Now}
+		interval: time.Minute / OnlinePerMinute, now: time.Now, turn: make(chan struct{}, 1)}
 }
 
 // Lookup resolves one address.
@@ -112,8 +111,12 @@ type ipAPIAnswer struct {
 
 // batch sends one request for at most OnlineBatchSize addresses.
 func (o *Online) batch(ctx context.Context, ips []string) ([]models.GeoInfo, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	select {
+	case o.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-o.turn }()
 	if err := o.waitTurn(ctx); err != nil {
 		return nil, err
 	}

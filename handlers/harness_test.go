@@ -107,8 +107,8 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
 		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
-		Blocklists: blocklists,
-		Assets:     set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Blocklists: blocklists, Configuration: services.NewConfiguration(f2b, status, ConfigurationOptions(cfg)),
+		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)

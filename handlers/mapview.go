@@ -37,10 +37,6 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 		Country: services.ParseCountry(c.QueryParam("country")),
 		Page:    parsePage(c, mapPageSizes),
 	}
-	d, err := s.geo.Map(ctx, q)
-	if err != nil {
-		return err
-	}
 	values := url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}, "country": {q.Country}}
 	empty := "No bans in this window."
 	switch q.Country {
@@ -50,12 +46,22 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 	default:
 		empty = "No bans from " + models.CountryName(q.Country) + " in this window."
 	}
-	table := views.MapTable{ID: "map-bans", Bans: d.Bans, Empty: empty,
-		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: d.BansTotal, Sizes: mapPageSizes,
+	table := views.MapTable{ID: "map-bans", Empty: empty,
+		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Sizes: mapPageSizes,
 			Path: "/map", Query: values, Target: "#map-bans"}}
 	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == table.ID {
+		bans, total, err := s.geo.MapTable(ctx, q)
+		if err != nil {
+			return err
+		}
+		table.Bans, table.Pager.Total, table.Geo = bans, total, s.geo.ForRecords(ctx, bans)
 		return s.renderComponent(c, http.StatusOK, views.MapBans(table))
 	}
+	d, err := s.geo.Map(ctx, q)
+	if err != nil {
+		return err
+	}
+	table.Bans, table.Pager.Total, table.Geo = d.Bans, d.BansTotal, d.Geo
 	shapes, err := assets.WorldMap()
 	if err != nil {
 		return err

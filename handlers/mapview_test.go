@@ -321,3 +321,28 @@ func TestActiveBansShowCountries(t *testing.T) {
 		t.Errorf("after the flush job: %d rows, want 3 (the private address is never stored)", n)
 	}
 }
+
+// TestMapPageSize checks the transfer budget of the map page in its worst
+// case: every country has bans, so every country is coloured and labelled.
+func TestMapPageSize(t *testing.T) {
+	a, b := loggedInMap(t, false)
+	var events []models.ArchivedBan
+	now := time.Now()
+	for i, code := range models.CountryCodes() {
+		c := code
+		events = append(events, models.ArchivedBan{Jail: "sshd", IP: fmt.Sprintf("100.%d.%d.1", 64+i/256, i%256), TimeOfBan: now.Add(-time.Duration(i+1) * time.Second).Unix(), BanCount: int64(i), CountryCode: &c})
+	}
+	if _, err := repo.NewHistoryArchiveStore(a.db).Archive(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.do("GET", "/map?size=100", nil, map[string]string{"Accept-Encoding": "gzip"})
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("status %d, encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+	}
+	const budget = 250 << 10
+	if n := rec.Body.Len(); n > budget {
+		t.Errorf("the map page is %d bytes gzipped, budget %d", n, budget)
+	} else {
+		t.Logf("map page with every country and 100 rows: %.1f KB gzipped", float64(n)/1024)
+	}
+}

@@ -65,6 +65,7 @@ func (s *Server) routes(e *echo.Echo) {
 	g.POST("/jails/:name/:action", s.jailAction, private...)
 	s.blocklistRoutes(g, private)
 	s.mapRoutes(g, private)
+	s.configRoutes(g, private)
 	for _, sec := range sections {
 		g.GET(sec.path, s.section(sec), private...)
 	}

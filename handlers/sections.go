@@ -14,10 +14,7 @@ type sectionInfo struct {
 	upcoming           []string
 }
 
-var sections = []sectionInfo{
-	{"/config", "Configuration", "fail2ban's jails, filters and actions, safely edited.", []string{
-		"Structured and raw editing of .local files, with validation and rollback.", "Server settings, a regex tester and the fail2ban log."}},
-}
+var sections = []sectionInfo{}
 
 func (s *Server) section(info sectionInfo) echo.HandlerFunc {
 	return func(c echo.Context) error {

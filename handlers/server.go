@@ -22,38 +22,40 @@ import (
 
 // Deps are what the HTTP layer needs; main.go builds them.
 type Deps struct {
-	Config     config.Config
-	DB         *bun.DB
-	Sessions   repo.Sessions
-	Fail2ban   *services.Fail2ban
-	Status     *services.StatusProbe
-	Jails      *services.Jails
-	History    *services.History
-	Blocklists *services.Blocklists // blocklist sources, imports and schedule
-	Geo        *services.Geo        // countries; nil shows every country as unknown
-	Assets     *assets.Set
-	Logger     *slog.Logger
-	Version    string
+	Config        config.Config
+	DB            *bun.DB
+	Sessions      repo.Sessions
+	Fail2ban      *services.Fail2ban
+	Status        *services.StatusProbe
+	Jails         *services.Jails
+	History       *services.History
+	Blocklists    *services.Blocklists    // blocklist sources, imports and schedule
+	Geo           *services.Geo           // countries; nil shows every country as unknown
+	Configuration *services.Configuration // the configuration pages (nil: built from Fail2ban with defaults)
+	Assets        *assets.Set
+	Logger        *slog.Logger
+	Version       string
 }
 
 // Server carries the handlers' dependencies and per-process state.
 type Server struct {
-	cfg        config.Config
-	db         *bun.DB
-	settings   *repo.SettingsStore
-	setup      *services.Setup
-	sm         *scs.SessionManager
-	f2b        *services.Fail2ban
-	status     *services.StatusProbe
-	jails      *services.Jails
-	history    *services.History
-	blocklists *services.Blocklists
-	geo        *services.Geo
-	assets     *assets.Set
-	log        *slog.Logger
-	version    string
-	throttle   *services.LoginThrottle
-	now        func() time.Time
+	cfg           config.Config
+	db            *bun.DB
+	settings      *repo.SettingsStore
+	setup         *services.Setup
+	sm            *scs.SessionManager
+	f2b           *services.Fail2ban
+	status        *services.StatusProbe
+	jails         *services.Jails
+	history       *services.History
+	blocklists    *services.Blocklists
+	geo           *services.Geo
+	configuration *services.Configuration
+	assets        *assets.Set
+	log           *slog.Logger
+	version       string
+	throttle      *services.LoginThrottle
+	now           func() time.Time
 
 	setupDone atomic.Bool                            // cached once true
 	panel     atomic.Pointer[services.PanelSettings] // settings chosen at setup
@@ -73,24 +75,28 @@ const anonymousLifetime = 12 * time.Hour
 // New builds the Echo instance with every route and middleware.
 func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 	s := &Server{
-		cfg:        d.Config,
-		db:         d.DB,
-		settings:   repo.NewSettingsStore(d.DB),
-		setup:      services.NewSetup(d.DB),
-		f2b:        d.Fail2ban,
-		status:     d.Status,
-		jails:      d.Jails,
-		history:    d.History,
-		blocklists: d.Blocklists,
-		geo:        d.Geo,
-		assets:     d.Assets,
-		log:        d.Logger,
-		version:    d.Version,
-		throttle:   services.NewLoginThrottle(),
-		now:        time.Now,
+		cfg:           d.Config,
+		db:            d.DB,
+		settings:      repo.NewSettingsStore(d.DB),
+		setup:         services.NewSetup(d.DB),
+		f2b:           d.Fail2ban,
+		status:        d.Status,
+		jails:         d.Jails,
+		history:       d.History,
+		blocklists:    d.Blocklists,
+		geo:           d.Geo,
+		configuration: d.Configuration,
+		assets:        d.Assets,
+		log:           d.Logger,
+		version:       d.Version,
+		throttle:      services.NewLoginThrottle(),
+		now:           time.Now,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.configuration == nil && d.Fail2ban != nil {
+		s.configuration = defaultConfiguration(d)
 	}
 	sm := scs.New()
 	sm.Store = d.Sessions.(scs.Store)

@@ -169,7 +169,9 @@ func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (i
 // has no statistics on BanGUI's database and would pick the index of any
 // equality, even on a column with three values, so the conditions choose
 // the index themselves: one kind of condition drives the query and the
-// others carry a unary + (checked on the index entry or the row):
+// others carry a unary + (checked on the index entry or the row). Counts
+// and pages of an action without jail or IP prefix (the dashboard's) take
+// keyedFilter instead.
 //
 //   - origin manual (rare): (origin, action, timeofban);
 //   - a jail: (jail, timeofban);
@@ -233,6 +235,41 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
 	return w, driver
 }
 
+// keyedFilter returns conditions that a single index answers from its keys
+// alone, for a filter on an action without jail or IP prefix (the
+// dashboard's); ok is false for any other filter. Counting from keys alone
+// matters at a million events: checking a column on each index entry
+// doubles the cost of every step.
+//
+//   - the ban action over every origin: the partial index
+//     history_archive_ban_time (timeofban) WHERE action = 'ban'. The action
+//     is written as a literal because SQLite only uses a partial index for
+//     a query whose WHERE repeats the index's condition, and a bound
+//     parameter does not count. A window runs to the end of that index, so
+//     its count does not even compare entries with an upper bound.
+//   - an action and one origin: (origin, action, timeofban).
+//
+// Both list the events in (timeofban, id) order, the page order. The
+// window's lower bound is left out when windowed.
+func keyedFilter(f models.HistoryFilter, windowed bool) (w where, ok bool) {
+	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" {
+		return where{}, false
+	}
+	switch {
+	case f.Origin != models.OriginAll:
+		w.add("origin = ?", string(f.Origin))
+		w.add("action = ?", f.Action)
+	case f.Action == ActionBan:
+		w.add("action = '" + ActionBan + "'")
+	default:
+		return where{}, false
+	}
+	if since := sinceUnix(f.Since); since > 0 && !windowed {
+		w.add("timeofban >= ?", since)
+	}
+	return w, true
+}
+
 const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures, action`
 
 func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ...any) (int64, error) {
@@ -247,7 +284,10 @@ func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ..
 // newest first, and how many match in all.
 func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error) {
 	limit, offset := normPage(page)
-	w := archiveWhere(f)
+	w, keyed := keyedFilter(f, false)
+	if !keyed {
+		w = archiveWhere(f)
+	}
 	total, err := s.count(ctx, "count", `SELECT count(*) FROM history_archive`+w.clause(), w.args...)
 	if err != nil || offset >= total {
 		return nil, total, err
@@ -299,10 +339,15 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 	if buckets == 0 {
 		return out, nil
 	}
-	cond, driver := archiveFilter(f, true)
+	cond, ranges := keyedFilter(f, true)
+	if !ranges {
+		var driver string
+		cond, driver = archiveFilter(f, true)
+		ranges = driver == "time" || driver == "jail"
+	}
 	bq := bucketQuery{table: "history_archive", cond: cond, start: start, width: width,
 		lower: max(start, sinceUnix(f.Since)), end: end, n: buckets,
-		ranges: (driver == "time" || driver == "jail") && buckets <= maxRangeBuckets}
+		ranges: ranges && buckets <= maxRangeBuckets}
 	q, args := bq.sql()
 	rows, err := s.sql.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -327,8 +372,15 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 // CountsByJail returns how many archived events match f in all and per
 // jail, the biggest jail first (ties by name).
 func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	w := archiveWhere(f)
-	rows, err := s.sql.QueryContext(ctx, `SELECT jail, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.args...)
+	var q string
+	var args []any
+	if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
+		q, args = banJailCounts(f)
+	} else {
+		w := archiveWhere(f)
+		q, args = `SELECT jail, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.args
+	}
+	rows, err := s.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
 	}
@@ -347,6 +399,40 @@ func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.History
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
 	}
 	return total, out, nil
+}
+
+// banJailCounts is CountsByJail's statement for ban events without jail or
+// IP prefix: one count per (origin, jail) pair, each a range of the partial
+// index history_archive_ban_origin_jail (origin, jail, timeofban) read from
+// its keys alone, summed per jail. The pairs are every jail with the
+// filter's origin, or with every origin the archive holds; both lists come
+// from skip scans (one index seek per distinct value), and pairs without
+// events cost one seek.
+func banJailCounts(f models.HistoryFilter) (string, []any) {
+	var args []any
+	origins := `o(name) AS (SELECT ?)`
+	if f.Origin == models.OriginAll {
+		origins = `o(name) AS (
+			SELECT min(origin) FROM history_archive WHERE action = 'ban'
+			UNION ALL
+			SELECT (SELECT min(origin) FROM history_archive WHERE action = 'ban' AND origin > o.name) FROM o WHERE o.name IS NOT NULL)`
+	} else {
+		args = append(args, string(f.Origin))
+	}
+	window := ""
+	if since := sinceUnix(f.Since); since > 0 {
+		window = ` AND timeofban >= ?`
+		args = append(args, since)
+	}
+	return `WITH RECURSIVE ` + origins + `,
+		j(name) AS (
+			SELECT min(jail) FROM history_archive
+			UNION ALL
+			SELECT (SELECT min(jail) FROM history_archive WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL)
+		SELECT j.name, sum((SELECT count(*) FROM history_archive
+			WHERE action = 'ban' AND origin = o.name AND jail = j.name` + window + `)) AS n
+		FROM o, j WHERE o.name IS NOT NULL AND j.name IS NOT NULL
+		GROUP BY j.name HAVING n > 0 ORDER BY n DESC, j.name`, args
 }
 
 // CountsByIP returns how many archived events match f per IP, the most

@@ -19,9 +19,16 @@ import (
 // rather than a time index that lacks the column (jail and IP prefix are
 // checked on the row).
 func countryWhere(f models.HistoryFilter) where {
+	return countryFilter(f, "+timeofban")
+}
+
+// countryFilter is countryWhere with the time column spelled as timeCol:
+// "timeofban" makes the window a range of the index after an equality on
+// the country.
+func countryFilter(f models.HistoryFilter, timeCol string) where {
 	var w where
 	if since := sinceUnix(f.Since); since > 0 {
-		w.add("+timeofban >= ?", since)
+		w.add(timeCol+" >= ?", since)
 	}
 	if f.Action != "" {
 		w.add("+action = ?", f.Action)
@@ -38,46 +45,90 @@ func countryWhere(f models.HistoryFilter) where {
 	return w
 }
 
+// smallWindow is how many events a time window may hold for
+// CountsByCountry to read it through history_archive_time_country (a range
+// of the window, then a sort of its rows) rather than walking the whole
+// history_archive_country index in country order.
+const smallWindow = 50_000
+
 // CountsByCountry counts the archived events matching f per country, the
 // biggest first (ties by code). Events without a known country (NULL or
-// "") are counted together under Code "". It is one GROUP BY over the
-// history_archive_country index.
+// "") are counted together under Code "", last. It is one GROUP BY: over
+// the window's range of history_archive_time_country when the window holds
+// at most smallWindow events (checked with a bounded count), otherwise over
+// the whole history_archive_country index, which streams the groups.
 func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
-	w := countryWhere(f)
-	w.add("country_code >= ?", "") // walk the index from its first non-NULL entry
-	rows, err := s.sql.QueryContext(ctx, `SELECT country_code, count(*) FROM history_archive`+w.clause()+` GROUP BY country_code`, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("repo: archive count by country: %w", err)
-	}
-	defer rows.Close()
-	var out []models.CountryCount
-	var unknown int64
-	for rows.Next() {
-		var c models.CountryCount
-		if err := rows.Scan(&c.Code, &c.Count); err != nil {
-			return nil, fmt.Errorf("repo: archive count by country: %w", err)
-		}
-		if c.Code == "" {
-			unknown += c.Count
-			continue
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by country: %w", err)
-	}
-	w = countryWhere(f)
-	w.add("country_code IS NULL")
-	n, err := s.count(ctx, "count without country", `SELECT count(*) FROM history_archive`+w.clause(), w.args...)
+	var queries []string
+	var args [][]any
+	small, err := s.smallWindow(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	unknown += n
+	if small {
+		var w where
+		w.add("timeofban >= ?", sinceUnix(f.Since))
+		if f.Action != "" {
+			w.add("action = ?", f.Action)
+		}
+		if f.Origin != models.OriginAll {
+			w.add("origin = ?", string(f.Origin))
+		}
+		queries = append(queries, `SELECT ifnull(country_code, ''), count(*) FROM history_archive INDEXED BY history_archive_time_country`+
+			w.clause()+` GROUP BY country_code`)
+		args = append(args, w.args)
+	} else {
+		w := countryWhere(f)
+		w.add("country_code >= ?", "") // walk the index from its first non-NULL entry
+		queries = append(queries, `SELECT country_code, count(*) FROM history_archive`+w.clause()+` GROUP BY country_code`)
+		args = append(args, w.args)
+		w = countryWhere(f)
+		w.add("country_code IS NULL")
+		queries = append(queries, `SELECT '', count(*) FROM history_archive`+w.clause())
+		args = append(args, w.args)
+	}
+	var out []models.CountryCount
+	var unknown int64
+	for i, q := range queries {
+		rows, err := s.sql.QueryContext(ctx, q, args[i]...)
+		if err != nil {
+			return nil, fmt.Errorf("repo: archive count by country: %w", err)
+		}
+		for rows.Next() {
+			var c models.CountryCount
+			if err := rows.Scan(&c.Code, &c.Count); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("repo: archive count by country: %w", err)
+			}
+			if c.Code == "" {
+				unknown += c.Count
+				continue
+			}
+			out = append(out, c)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("repo: archive count by country: %w", err)
+		}
+	}
 	sortCountryCounts(out)
 	if unknown > 0 {
 		out = append(out, models.CountryCount{Code: "", Count: unknown})
 	}
 	return out, nil
+}
+
+// smallWindow reports whether f is a time window on the columns of
+// history_archive_time_country that holds at most smallWindow events. The
+// count stops early, so asking costs at most smallWindow index steps.
+func (s *HistoryArchiveStore) smallWindow(ctx context.Context, f models.HistoryFilter) (bool, error) {
+	since := sinceUnix(f.Since)
+	if since == 0 || f.Jail != "" || f.IPPrefix != "" {
+		return false, nil
+	}
+	n, err := s.count(ctx, "window size", `SELECT count(*) FROM (SELECT 1 FROM history_archive
+		INDEXED BY history_archive_time_country WHERE timeofban >= ? LIMIT ?)`, since, smallWindow+1)
+	return n <= smallWindow, err
 }
 
 func sortCountryCounts(cs []models.CountryCount) {
@@ -89,56 +140,77 @@ func sortCountryCounts(cs []models.CountryCount) {
 	}
 }
 
+// AnyCountry asks PageOfCountry for the events of every country.
+const AnyCountry = "*"
+
 // BansOfCountry returns one page of the archived events matching f from one
 // country (an ISO code; "" for the events without a known country), newest
 // first, and how many match in all.
 func (s *HistoryArchiveStore) BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error) {
-	limit, offset := normPage(page)
-	var clauses []string
-	var args []any
-	if country == "" {
-		// Two index ranges: not looked up yet, and looked up without a country.
-		for _, cond := range []string{"country_code IS NULL", "country_code = ''"} {
-			w := countryWhere(f)
-			w.add(cond)
-			clauses, args = append(clauses, w.clause()), append(args, w.args...)
-		}
-	} else {
-		w := countryWhere(f)
-		w.add("country_code = ?", strings.ToUpper(country))
-		clauses, args = append(clauses, w.clause()), w.args
-	}
 	var total int64
-	ids := make([]string, len(clauses))
-	for i, c := range clauses {
-		var n int64
-		if err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM history_archive`+c, argsOf(clauses, args, i)...).Scan(&n); err != nil {
-			return nil, 0, fmt.Errorf("repo: archive bans of country: %w", err)
+	for _, c := range countryClauses(f, country) {
+		n, err := s.count(ctx, "bans of country", `SELECT count(*) FROM history_archive`+c.clause(), c.args...)
+		if err != nil {
+			return nil, 0, err
 		}
 		total += n
-		ids[i] = `SELECT id, timeofban FROM history_archive` + c
 	}
-	if offset >= total {
-		return nil, total, nil
-	}
-	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (
-		SELECT id FROM (` + strings.Join(ids, " UNION ALL ") + `) ORDER BY timeofban DESC, id DESC LIMIT ? OFFSET ?)
-		ORDER BY timeofban DESC, id DESC`
-	out, err := s.records(ctx, q, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("repo: archive bans of country: %w", err)
-	}
-	return out, total, nil
+	out, err := s.PageOfCountry(ctx, f, country, total, page)
+	return out, total, err
 }
 
-// argsOf returns the parameters of the i-th clause when args holds the
-// parameters of all clauses in order.
-func argsOf(clauses []string, args []any, i int) []any {
-	start := 0
-	for j := range i {
-		start += strings.Count(clauses[j], "?")
+// PageOfCountry returns one page of the archived events matching f from
+// one country (an ISO code, "" for the events without a known country, or
+// AnyCountry), newest first, when the caller already knows how many there
+// are in all (from CountsByCountry): it counts nothing itself. Pages past
+// the middle are read from the oldest end.
+func (s *HistoryArchiveStore) PageOfCountry(ctx context.Context, f models.HistoryFilter, country string, total int64, page models.Page) ([]models.BanRecord, error) {
+	limit, offset := normPage(page)
+	if offset >= total {
+		return nil, nil
 	}
-	return args[start : start+strings.Count(clauses[i], "?")]
+	ps := pageSlice(total, limit, offset)
+	var arms []string
+	var args []any
+	for _, c := range countryClauses(f, country) {
+		arms = append(arms, `SELECT id, timeofban FROM history_archive`+c.clause())
+		args = append(args, c.args...)
+	}
+	inner := arms[0] + ` ORDER BY ` + ps.order("timeofban", "id")
+	if len(arms) > 1 {
+		inner = `SELECT id FROM (` + strings.Join(arms, " UNION ALL ") + `) ORDER BY ` + ps.order("timeofban", "id")
+	} else {
+		inner = strings.Replace(inner, "SELECT id, timeofban", "SELECT id", 1)
+	}
+	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (` + inner + ` LIMIT ? OFFSET ?)
+		ORDER BY timeofban DESC, id DESC`
+	out, err := s.records(ctx, q, append(args, ps.limit, ps.offset)...)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive page of country: %w", err)
+	}
+	return out, nil
+}
+
+// countryClauses are the conditions of one country's events: one clause
+// for a country (walking history_archive_country in time order) or for
+// AnyCountry (the archive's own time filter), two for the unknown ones
+// (NULL and "", two ranges of the country index).
+func countryClauses(f models.HistoryFilter, country string) []where {
+	switch country {
+	case AnyCountry:
+		return []where{archiveWhere(f)}
+	case "":
+		var out []where
+		for _, cond := range []string{"country_code IS NULL", "country_code = ''"} {
+			w := countryFilter(f, "timeofban")
+			w.add(cond)
+			out = append(out, w)
+		}
+		return out
+	}
+	w := countryFilter(f, "timeofban")
+	w.add("country_code = ?", strings.ToUpper(country))
+	return []where{w}
 }
 
 // IPsWithoutCountry returns up to limit distinct addresses whose archived

@@ -37,16 +37,16 @@ func TestArchiveCountries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []models.CountryCount{{"DE", 2}, {"US", 2}, {"", 3}}
+	want := []models.CountryCount{{Code: "DE", Count: 2}, {Code: "US", Count: 2}, {Code: "", Count: 3}}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("24h counts = %v, want %v (unknown: NULL and \"\" together, last)", counts, want)
 	}
 	counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Since: fixedNow.Add(-day), Action: ActionBan, Origin: models.OriginBlocklist})
-	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{"US", 1}}) {
+	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "US", Count: 1}}) {
 		t.Errorf("blocklist counts = %v", counts)
 	}
 	counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Action: ActionBan})
-	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{"DE", 3}, {"US", 2}, {"", 3}}) {
+	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "DE", Count: 3}, {Code: "US", Count: 2}, {Code: "", Count: 3}}) {
 		t.Errorf("all-time counts = %v", counts)
 	}
 

@@ -18,6 +18,10 @@ import (
 // configuration does not define.
 var ErrConfigNotFound = errors.New("not defined in the configuration")
 
+// ErrConfigUnreadable means fail2ban's configuration directory could not
+// be read at all (missing, not a directory, no permission).
+var ErrConfigUnreadable = errors.New("fail2ban's configuration directory cannot be read")
+
 // ConfigOptions configure the Configuration use case.
 type ConfigOptions struct {
 	// RegexPath is the fail2ban-regex program; default fail2ban-regex.
@@ -82,7 +86,7 @@ func (c *Configuration) load(stack string, overlay map[string][]byte) (*f2bconf.
 		Defaults: map[string]string{"fail2ban_confpath": dir},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read fail2ban's configuration: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrConfigUnreadable, err)
 	}
 	return s, nil
 }
@@ -135,11 +139,11 @@ func jailLocal(name string) string { return "jail.d/" + name + ".local" }
 // Jails lists every jail of the configuration, enabled or not, with its
 // state from the socket.
 func (c *Configuration) Jails(ctx context.Context) (models.ConfigJails, error) {
+	run, offline := c.running(ctx)
 	s, err := c.load("jail", nil)
 	if err != nil {
-		return models.ConfigJails{}, err
+		return models.ConfigJails{Offline: offline, Problems: []string{err.Error()}}, nil
 	}
-	run, offline := c.running(ctx)
 	out := models.ConfigJails{Files: s.Files, Problems: problems(s), Offline: offline}
 	seen := map[string]bool{}
 	for _, j := range s.Jails() {
@@ -306,11 +310,11 @@ func (c *Configuration) usage(run []string) (filters, actions map[string][]strin
 // Items lists the filters (kind "filter") or actions ("action") of the
 // configuration directory with the running jails that use each.
 func (c *Configuration) Items(ctx context.Context, kind string) (models.ConfigItems, error) {
+	run, offline := c.running(ctx)
 	names, err := f2bconf.Names(c.dir(), itemDir(kind))
 	if err != nil {
-		return models.ConfigItems{}, fmt.Errorf("read fail2ban's configuration: %w", err)
+		return models.ConfigItems{Offline: offline, Problems: []string{"read fail2ban's configuration: " + err.Error()}}, nil
 	}
-	run, offline := c.running(ctx)
 	filters, actions := c.usage(run)
 	used := filters
 	if kind == "action" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	f2bconf "bangui/fail2ban/config"
@@ -73,6 +74,19 @@ func (c *Configuration) ReadRaw(name string) (models.RawFile, error) {
 	return f, nil
 }
 
+// normalizeBreaks gives text the line breaks of the file it replaces:
+// browsers send text areas with CRLF, which would otherwise turn every
+// saved file into a CRLF file.
+func normalizeBreaks(dir, name, text string) string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if p, err := f2bconf.ResolveEditable(dir, name); err == nil {
+		if old, err := os.ReadFile(p); err == nil && strings.Contains(string(old), "\r\n") {
+			return strings.ReplaceAll(text, "\n", "\r\n")
+		}
+	}
+	return text
+}
+
 // SaveRaw replaces an editable file with content after checking that it
 // parses, then runs fail2ban's configuration test; when the test fails the
 // previous file comes back. Nothing is reloaded: the result says so.
@@ -83,7 +97,7 @@ func (c *Configuration) SaveRaw(ctx context.Context, name, content string) (mode
 	if len(content) > MaxRawSize {
 		return models.ApplyResult{}, ErrRawTooLarge
 	}
-	data := []byte(content)
+	data := []byte(normalizeBreaks(c.dir(), name, content))
 	if !utf8.Valid(data) {
 		return models.ApplyResult{}, &ValidationError{Fields: map[string][]string{FieldRawContent: {"The text is not valid UTF-8."}}}
 	}

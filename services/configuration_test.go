@@ -20,9 +20,9 @@ import (
 // adminFiles are files an administrator wrote in the sandbox's
 // configuration directory before BanGUI touched it.
 var adminFiles = map[string]string{
-	"jail.local": "# The admin's own overrides. Hands off.\n[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\n# kept for later\nenabled = false\n",
-	"jail.d/admin.conf": "[alpha]\n# tuned by hand\nfindtime = 15m\n",
-	"jail.d/gamma.local": "# gamma: written by the admin\n[gamma]\nmaxretry = 4   ; four strikes\nbantime = 20m\n",
+	"jail.local":          "# The admin's own overrides. Hands off.\n[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\n# kept for later\nenabled = false\n",
+	"jail.d/admin.conf":   "[alpha]\n# tuned by hand\nfindtime = 15m\n",
+	"jail.d/gamma.local":  "# gamma: written by the admin\n[gamma]\nmaxretry = 4   ; four strikes\nbantime = 20m\n",
 	"filter.d/sshd.local": "# no changes yet\n[Definition]\n",
 }
 
@@ -130,10 +130,12 @@ func TestSaveJailMaxRetryAgainstRealFail2ban(t *testing.T) {
 	}
 	form.MaxRetry = "7"
 	form.BanTime = "2h"
+	start := time.Now()
 	res, err := c.SaveJail(ctx, "alpha", form)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("write, fail2ban-client -t, reload and verify took %v", time.Since(start).Round(time.Millisecond))
 	if !res.OK || !res.Changed || res.File != "jail.d/alpha.local" {
 		t.Fatalf("result %+v", res)
 	}
@@ -180,10 +182,12 @@ func TestBrokenRegexIsRolledBack(t *testing.T) {
 	form := jailFormOf(t, c, "gamma")
 	form.MaxRetry = "9"
 	form.FailRegex = "Failed (password for .* from <HOST>"
+	start := time.Now()
 	res, err := c.SaveJail(ctx, "gamma", form)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("write, test, failed reload and rollback took %v", time.Since(start).Round(time.Millisecond))
 	if res.OK || !res.RolledBack || res.RollbackFailure != "" {
 		t.Fatalf("result %+v", res)
 	}

@@ -20,8 +20,8 @@ import (
 // CountryArchive is the part of the history archive that the geo use cases
 // need; *repo.HistoryArchiveStore has it.
 type CountryArchive interface {
-	Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error)
 	CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error)
+	PageOfCountry(ctx context.Context, f models.HistoryFilter, country string, total int64, page models.Page) ([]models.BanRecord, error)
 	BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error)
 	IPsWithoutCountry(ctx context.Context, limit int) ([]string, error)
 	SetCountries(ctx context.Context, countries map[string]string) (int64, error)
@@ -29,7 +29,7 @@ type CountryArchive interface {
 }
 
 // fillBatch addresses are looked up and written per round of FillArchiveCountries.
-const fillBatch = 2000
+const fillBatch = 1000
 
 // FillArchiveCountries stores the country of every archived event that has
 // none yet (country_code NULL), a batch of fillBatch addresses at a time,
@@ -89,6 +89,9 @@ const (
 	FieldMapHigh   = "high"
 )
 
+// lookupBudget is how long a page waits for its addresses' countries.
+const lookupBudget = 1500 * time.Millisecond
+
 // CountryUnknown filters the map's table to the bans without a known country.
 const CountryUnknown = "unknown"
 
@@ -132,11 +135,39 @@ func (g *Geo) Lookup(ctx context.Context, ips []string) map[string]models.GeoInf
 	if g == nil || len(ips) == 0 {
 		return nil
 	}
+	// The local database answers in microseconds; only an online resolver
+	// (opt-in, rate-limited) can be slow, and a page does not wait for it
+	// long: what it could not answer shows as unknown and is not cached.
+	ctx, cancel := context.WithTimeout(ctx, lookupBudget)
+	defer cancel()
 	got, err := g.cache.LookupMany(ctx, ips)
-	if err != nil && !errors.Is(err, geo.ErrNoDatabase) && !errors.Is(err, geo.ErrInvalidIP) && ctx.Err() == nil {
+	if err != nil && !errors.Is(err, geo.ErrNoDatabase) && !errors.Is(err, geo.ErrInvalidIP) {
 		g.log.Warn("geo lookup failed", "err", err, "addresses", len(ips))
 	}
+	if got == nil {
+		got = map[string]models.GeoInfo{}
+	}
 	return got
+}
+
+// ForRecords says where the addresses of ban records are: the archive's
+// stored country when the record has one, else the cache's answer (which
+// also names private and reserved ranges). Like Lookup it never writes.
+func (g *Geo) ForRecords(ctx context.Context, recs []models.BanRecord) map[string]models.GeoInfo {
+	out := make(map[string]models.GeoInfo, len(recs))
+	var ask []string
+	for _, r := range recs {
+		if r.Country != "" {
+			out[r.IP] = models.GeoInfo{IP: r.IP, CountryCode: r.Country, CountryName: models.CountryName(r.Country)}
+		} else if _, seen := out[r.IP]; !seen {
+			out[r.IP] = models.GeoInfo{IP: r.IP}
+			ask = append(ask, r.IP)
+		}
+	}
+	for ip, gi := range g.Lookup(ctx, ask) {
+		out[ip] = gi
+	}
+	return out
 }
 
 // Flush writes the cache's new answers to the database (flush job).
@@ -282,11 +313,12 @@ type MapQuery struct {
 
 // MapData is everything the map page shows.
 type MapData struct {
-	Counts     []models.CountryCount // known countries, most bans first
-	Total      int64                 // bans in the window
-	Unknown    int64                 // of those, without a known country
-	Bans       []models.BanRecord    // the page of the table
-	BansTotal  int64                 // rows of the table in all
+	Counts     []models.CountryCount     // known countries, most bans first
+	Total      int64                     // bans in the window
+	Unknown    int64                     // of those, without a known country
+	Bans       []models.BanRecord        // the page of the table
+	BansTotal  int64                     // rows of the table in all
+	Geo        map[string]models.GeoInfo // where the table's addresses are
 	Thresholds models.MapThresholds
 }
 
@@ -307,7 +339,8 @@ func ParseCountry(v string) string {
 // Map returns the ban counts per country in the query's window and origin,
 // and one page of the bans of the chosen country (all bans when none).
 // Only ban events count; the archive supplies both (it stores each event's
-// country, so nothing is looked up here).
+// country, so nothing is looked up here). It is one aggregation and one
+// page read: the table's size comes from the counts.
 func (g *Geo) Map(ctx context.Context, q MapQuery) (MapData, error) {
 	var d MapData
 	var err error
@@ -327,14 +360,22 @@ func (g *Geo) Map(ctx context.Context, q MapQuery) (MapData, error) {
 		}
 		d.Counts = append(d.Counts, c)
 	}
-	switch q.Country {
+	// The counts say how many rows the table has: the page query counts nothing.
+	country := q.Country
+	switch country {
 	case "":
-		d.Bans, d.BansTotal, err = g.archive.Bans(ctx, f, q.Page)
+		country, d.BansTotal = repo.AnyCountry, d.Total
 	case CountryUnknown:
-		d.Bans, d.BansTotal, err = g.archive.BansOfCountry(ctx, f, "", q.Page)
+		country, d.BansTotal = "", d.Unknown
 	default:
-		d.Bans, d.BansTotal, err = g.archive.BansOfCountry(ctx, f, q.Country, q.Page)
+		for _, c := range d.Counts {
+			if c.Code == country {
+				d.BansTotal = c.Count
+			}
+		}
 	}
+	d.Bans, err = g.archive.PageOfCountry(ctx, f, country, d.BansTotal, q.Page)
+	d.Geo = g.ForRecords(ctx, d.Bans)
 	return d, err
 }
 
@@ -380,4 +421,20 @@ func (g *Geo) Close() error {
 		err = errors.Join(err, g.closer.Close())
 	}
 	return err
+}
+
+// MapTable returns only the table of the map page (for its pager): one page
+// of the chosen country's bans and how many there are. With a country it
+// counts that country's bans alone instead of every country's.
+func (g *Geo) MapTable(ctx context.Context, q MapQuery) ([]models.BanRecord, int64, error) {
+	if q.Country == "" {
+		d, err := g.Map(ctx, q)
+		return d.Bans, d.BansTotal, err
+	}
+	f := models.HistoryFilter{Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
+	country := q.Country
+	if country == CountryUnknown {
+		country = ""
+	}
+	return g.archive.BansOfCountry(ctx, f, country, q.Page)
 }

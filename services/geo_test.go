@@ -101,7 +101,7 @@ func TestFillArchiveCountries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []models.CountryCount{{"DE", 2}, {"IE", 1}, {"US", 1}, {"", 2}}
+	want := []models.CountryCount{{Code: "DE", Count: 2}, {Code: "IE", Count: 1}, {Code: "US", Count: 1}, {Code: "", Count: 2}}
 	if len(counts) != len(want) {
 		t.Fatalf("counts = %v, want %v", counts, want)
 	}

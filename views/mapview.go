@@ -3,7 +3,9 @@ package views
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"bangui/models"
 )
@@ -28,8 +30,18 @@ type MapPage struct {
 type MapTable struct {
 	ID    string
 	Bans  []models.BanRecord
+	Geo   map[string]models.GeoInfo // where the addresses are; else the record's country
 	Pager Pager
 	Empty string
+}
+
+// recordGeo is where a record's address is: from the lookup map, else the
+// country the record carries.
+func recordGeo(m map[string]models.GeoInfo, b models.BanRecord) models.GeoInfo {
+	if g, ok := m[b.IP]; ok {
+		return g
+	}
+	return GeoOf(b.Country)
 }
 
 // ThresholdsForm is the map colour form, re-shown with errors after a refused submit.
@@ -88,7 +100,8 @@ func rangeLabel(v string) string {
 	return "the last 24 hours"
 }
 
-// mapSummary is the line under the title: bans, countries, unknown.
+// summary is the line above the map: bans and countries, ending with ";"
+// when the link to the unknown ones follows.
 func (p MapPage) summary() string {
 	bans := "bans"
 	if p.Total == 1 {
@@ -98,8 +111,12 @@ func (p MapPage) summary() string {
 	if len(p.Ranked) == 1 {
 		countries = "country"
 	}
-	return fmt.Sprintf("%s %s from %s %s in %s", fmtCount(p.Total), bans, fmtCount(len(p.Ranked)), countries,
-		rangeLabel(p.Filters.Values.Get("range")))
+	end := "."
+	if p.Unknown > 0 {
+		end = ";" // the link to the unknown ones follows
+	}
+	return fmt.Sprintf("%s %s from %s %s in %s%s", fmtCount(p.Total), bans, fmtCount(len(p.Ranked)), countries,
+		rangeLabel(p.Filters.Values.Get("range")), end)
 }
 
 // RGB anchors of the colour scale: one ban, low, medium and high.
@@ -147,11 +164,11 @@ type legendStep struct{ Label, Fill string }
 func labelSize(n int64) string {
 	switch {
 	case n >= 10000:
-		return "13"
+		return "18"
 	case n >= 100:
-		return "15"
+		return "21"
 	}
-	return "17"
+	return "24"
 }
 
 func fmtCoord(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
@@ -168,4 +185,12 @@ func tabIndex(n int64, selected bool) string {
 		return "0"
 	}
 	return "-1"
+}
+
+// geoCredit is the attribution of a known country database, by file name.
+func geoCredit(path string) string {
+	if strings.Contains(filepath.Base(path), "geo-whois-asn-country") {
+		return "Country data: ip-location-db (geo-whois-asn-country), from RIR data by the NRO (nro.net), CC BY 4.0."
+	}
+	return ""
 }

@@ -123,9 +123,9 @@ func Edit(name string, data []byte, changes []Change) ([]byte, error) {
 	}
 	text := string(data)
 	n := len(p.lines)
-	repl := make([]*string, n)     // replacement of line i (with its break)
-	after := make([]string, n+1)   // text inserted after line i (index n: at the end)
-	var tail []string              // new sections, appended at the end
+	repl := make([]*string, n)      // replacement of line i (with its break)
+	after := make([]string, n+1)    // text inserted after line i (index n: at the end)
+	var tail []string               // new sections, appended at the end
 	newSections := map[string]int{} // section → index in tail
 	for _, ch := range changes {
 		if !ValidSectionName(ch.Section) {

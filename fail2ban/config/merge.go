@@ -457,6 +457,12 @@ func (l *loader) includesOf(path string, ancestors []string) []string {
 // "action.d"): every X with an X.conf or X.local, sorted.
 func Names(dir, sub string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, sub))
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		return nil, nil // a directory without that folder has none
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

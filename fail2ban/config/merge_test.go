@@ -207,3 +207,22 @@ func TestMergeMatchesFail2banOnStockConfig(t *testing.T) {
 	}
 	t.Logf("compared %d stacks of %s with fail2ban's reader", len(stacks), dir)
 }
+
+// BenchmarkLoadStockJails measures reading the host's stock jail
+// configuration (jail.conf with its includes) and interpolating the enabled
+// and filter options of every jail, as the Jails tab does.
+func BenchmarkLoadStockJails(b *testing.B) {
+	const dir = "/etc/fail2ban"
+	if _, err := os.Stat(filepath.Join(dir, "jail.conf")); err != nil {
+		b.Skip("no /etc/fail2ban/jail.conf")
+	}
+	for b.Loop() {
+		s, err := Load(dir, "jail", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Jails()) < 50 {
+			b.Fatal("too few jails")
+		}
+	}
+}

@@ -30,19 +30,30 @@ func normalizeJails(dir string, in []Jail) ([]Jail, error) {
 			return nil, fmt.Errorf("sandbox: duplicate jail %q", j.Name)
 		}
 		seen[j.Name] = true
-		if j.Filter == "" {
-			j.Filter = j.Name
+		switch {
+		case j.Manual && (j.Filter != "" || j.LogPath != "" || j.ServerLog):
+			return nil, fmt.Errorf("sandbox: jail %s: a manual jail has no filter and no log", j.Name)
+		case j.ServerLog && j.LogPath != "":
+			return nil, fmt.Errorf("sandbox: jail %s: ServerLog and LogPath exclude each other", j.Name)
 		}
-		if !filterRE.MatchString(j.Filter) {
-			return nil, fmt.Errorf("sandbox: jail %s: invalid filter %q", j.Name, j.Filter)
-		}
-		if j.LogPath == "" {
-			j.LogPath = filepath.Join(dir, "log", j.Name+".log")
-		} else if !filepath.IsAbs(j.LogPath) {
-			j.LogPath = filepath.Join(dir, j.LogPath)
-		}
-		if strings.ContainsAny(j.LogPath, " \t\r\n") {
-			return nil, fmt.Errorf("sandbox: jail %s: log path %q contains whitespace", j.Name, j.LogPath)
+		if !j.Manual {
+			if j.Filter == "" {
+				j.Filter = j.Name
+			}
+			if !filterRE.MatchString(j.Filter) {
+				return nil, fmt.Errorf("sandbox: jail %s: invalid filter %q", j.Name, j.Filter)
+			}
+			switch {
+			case j.ServerLog:
+				j.LogPath = filepath.Join(dir, LogFileName)
+			case j.LogPath == "":
+				j.LogPath = filepath.Join(dir, "log", j.Name+".log")
+			case !filepath.IsAbs(j.LogPath):
+				j.LogPath = filepath.Join(dir, j.LogPath)
+			}
+			if strings.ContainsAny(j.LogPath, " \t\r\n") {
+				return nil, fmt.Errorf("sandbox: jail %s: log path %q contains whitespace", j.Name, j.LogPath)
+			}
 		}
 		if j.MaxRetry <= 0 {
 			j.MaxRetry = 5
@@ -83,7 +94,7 @@ func writeServerConf(path string, s *Sandbox) error {
 	fmt.Fprintf(&b, "socket = %s\n", esc(s.SocketPath))
 	fmt.Fprintf(&b, "pidfile = %s\n", esc(s.pidFile))
 	fmt.Fprintf(&b, "dbfile = %s\n", esc(s.DBFile))
-	fmt.Fprintf(&b, "dbpurgeage = 1d\n")
+	fmt.Fprintf(&b, "dbpurgeage = %s\n", esc(s.purgeAge))
 	fmt.Fprintf(&b, "dbmaxmatches = 10\n")
 	fmt.Fprintf(&b, "allowipv6 = auto\n")
 	return os.WriteFile(path, []byte(b.String()), 0o644)
@@ -106,8 +117,13 @@ func writeJailConf(path, include, runDir string, jails []Jail) error {
 	for _, j := range jails {
 		fmt.Fprintf(&b, "\n[%s]\n", j.Name)
 		fmt.Fprintf(&b, "enabled = %t\n", !j.Disabled)
-		fmt.Fprintf(&b, "filter = %s\n", j.Filter)
-		fmt.Fprintf(&b, "logpath = %s\n", esc(j.LogPath))
+		if j.Manual {
+			// No filter and no log file: addresses come only through the socket.
+			b.WriteString("filter =\n")
+		} else {
+			fmt.Fprintf(&b, "filter = %s\n", j.Filter)
+			fmt.Fprintf(&b, "logpath = %s\n", esc(j.LogPath))
+		}
 		fmt.Fprintf(&b, "maxretry = %d\n", j.MaxRetry)
 		fmt.Fprintf(&b, "findtime = %s\n", esc(j.FindTime))
 		fmt.Fprintf(&b, "bantime = %s\n", esc(j.BanTime))

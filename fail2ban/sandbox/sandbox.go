@@ -30,7 +30,19 @@ var ErrNotInstalled = errors.New("sandbox: fail2ban-server not found (install th
 const (
 	DefaultStartTimeout = 20 * time.Second
 	DefaultConfigSource = "/etc/fail2ban"
+	DefaultDBPurgeAge   = "1d"
 )
+
+// Names of the files Start keeps directly in Options.Dir.
+const (
+	DBFileName  = "fail2ban.sqlite3" // fail2ban's database
+	LogFileName = "fail2ban.log"     // fail2ban's own log
+)
+
+// DBPath is where Start puts fail2ban's database for the directory dir. A
+// database already there is kept and used, so a caller may write one (for
+// example a ban history) before the first Start.
+func DBPath(dir string) string { return filepath.Join(dir, DBFileName) }
 
 const (
 	maxSocketPath = 100 // stay below the unix socket path limit (108 on Linux)
@@ -54,6 +66,9 @@ type Options struct {
 	// ConfigSource is the fail2ban configuration directory whose filter.d,
 	// action.d and paths-*.conf are copied; default DefaultConfigSource.
 	ConfigSource string
+	// DBPurgeAge is fail2ban's dbpurgeage: bans older than this are
+	// deleted from the database; default DefaultDBPurgeAge.
+	DBPurgeAge string
 }
 
 // Jail describes one jail of the sandbox. Zero values get defaults.
@@ -65,6 +80,13 @@ type Jail struct {
 	FindTime string // default "10m"
 	BanTime  string // default "10m"
 	Disabled bool   // write the jail with enabled = false
+	// ServerLog makes the jail watch fail2ban's own log (as recidive
+	// does) instead of LogPath, which must then be empty.
+	ServerLog bool
+	// Manual writes the jail without filter and log file: it bans only
+	// what is banned through the socket (as BanGUI's blocklist-import
+	// jail). Filter and LogPath must be empty.
+	Manual bool
 }
 
 // Sandbox is a running private fail2ban-server.
@@ -75,6 +97,7 @@ type Sandbox struct {
 	DBFile     string // fail2ban SQLite database
 	LogFile    string // fail2ban's own log
 
+	purgeAge string
 	pidFile  string
 	outFile  string        // server stdout/stderr
 	server   string        // fail2ban-server executable
@@ -103,18 +126,9 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	server, err := findServer(opts.ServerPath)
+	server, src, err := check(opts)
 	if err != nil {
 		return nil, err
-	}
-	src := opts.ConfigSource
-	if src == "" {
-		src = DefaultConfigSource
-	}
-	for _, sub := range []string{"filter.d", "action.d"} {
-		if fi, err := os.Stat(filepath.Join(src, sub)); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("%w: no %s in %s", ErrNotInstalled, sub, src)
-		}
 	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
@@ -124,12 +138,20 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	purgeAge := opts.DBPurgeAge
+	if purgeAge == "" {
+		purgeAge = DefaultDBPurgeAge
+	}
+	if strings.ContainsAny(purgeAge, "\r\n") {
+		return nil, fmt.Errorf("sandbox: invalid DBPurgeAge %q", purgeAge)
+	}
 
 	s := &Sandbox{
 		Dir:       dir,
 		ConfigDir: filepath.Join(dir, "conf"),
-		DBFile:    filepath.Join(dir, "fail2ban.sqlite3"),
-		LogFile:   filepath.Join(dir, "fail2ban.log"),
+		DBFile:    DBPath(dir),
+		LogFile:   filepath.Join(dir, LogFileName),
+		purgeAge:  purgeAge,
 		pidFile:   filepath.Join(dir, "fail2ban.pid"),
 		outFile:   filepath.Join(dir, "server.out"),
 		jails:     jails,
@@ -141,6 +163,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s.client = fail2ban.NewClient(s.SocketPath, fail2ban.WithTimeout(2*time.Second))
+	if err := s.checkNotRunning(ctx); err != nil {
+		s.removeSockDir()
+		return nil, err
+	}
 	if err := s.launch(); err != nil {
 		s.removeSockDir()
 		return nil, err
@@ -152,6 +178,32 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Check reports whether Start would find fail2ban-server and the stock
+// configuration to copy, without starting anything: nil, or an error that
+// matches ErrNotInstalled.
+func Check(opts Options) error {
+	_, _, err := check(opts)
+	return err
+}
+
+// check resolves the server executable and the configuration source.
+func check(opts Options) (server, src string, err error) {
+	server, err = findServer(opts.ServerPath)
+	if err != nil {
+		return "", "", err
+	}
+	src = opts.ConfigSource
+	if src == "" {
+		src = DefaultConfigSource
+	}
+	for _, sub := range []string{"filter.d", "action.d"} {
+		if fi, err := os.Stat(filepath.Join(src, sub)); err != nil || !fi.IsDir() {
+			return "", "", fmt.Errorf("%w: no %s in %s", ErrNotInstalled, sub, src)
+		}
+	}
+	return server, src, nil
 }
 
 // findServer resolves the fail2ban-server executable.
@@ -205,6 +257,9 @@ func (s *Sandbox) prepare(src string) error {
 	}
 
 	for _, j := range s.jails {
+		if j.Manual {
+			continue
+		}
 		base := filterBase(j.Filter)
 		if !exists(filepath.Join(s.ConfigDir, "filter.d", base+".conf")) &&
 			!exists(filepath.Join(s.ConfigDir, "filter.d", base+".local")) {
@@ -230,6 +285,21 @@ func (s *Sandbox) prepare(src string) error {
 	}
 	if err := writeJailConf(filepath.Join(s.ConfigDir, "jail.conf"), include, runDir, s.jails); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
+}
+
+// checkNotRunning refuses to start over a server that still answers on
+// the socket (another user of a reused Dir): the -x option would take its
+// socket away.
+func (s *Sandbox) checkNotRunning(ctx context.Context) error {
+	if _, err := os.Stat(s.SocketPath); err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := s.client.Ping(ctx); err == nil {
+		return fmt.Errorf("sandbox: a fail2ban-server already answers on %s (another process uses %s)", s.SocketPath, s.Dir)
 	}
 	return nil
 }

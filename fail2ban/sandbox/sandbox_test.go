@@ -308,6 +308,10 @@ func TestInvalidOptions(t *testing.T) {
 		"bad filter":     {Jails: []sandbox.Jail{{Name: "sshd", Filter: "sshd\nfoo = bar"}}},
 		"newline value":  {Jails: []sandbox.Jail{{Name: "sshd", BanTime: "1h\nfoo = bar"}}},
 		"space log path": {Jails: []sandbox.Jail{{Name: "sshd", LogPath: "/tmp/a b.log"}}},
+		"manual filter":  {Jails: []sandbox.Jail{{Name: "x", Manual: true, Filter: "sshd"}}},
+		"manual log":     {Jails: []sandbox.Jail{{Name: "x", Manual: true, LogPath: "x.log"}}},
+		"server log+log": {Jails: []sandbox.Jail{{Name: "recidive", ServerLog: true, LogPath: "x.log"}}},
+		"purge newline":  {DBPurgeAge: "1d\nfoo = bar"},
 	} {
 		if name != "no dir" {
 			opts.Dir = t.TempDir()
@@ -399,5 +403,99 @@ func TestRestart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoJails covers the jail kinds of the demo: a manual jail without
+// filter and log (as BanGUI's blocklist-import jail), a recidive jail that
+// watches fail2ban's own log, and a long dbpurgeage.
+func TestDemoJails(t *testing.T) {
+	t.Parallel()
+	sb := sandboxtest.StartOptions(t, sandbox.Options{
+		DBPurgeAge: "60d",
+		Jails: []sandbox.Jail{
+			{Name: "sshd"},
+			{Name: "recidive", ServerLog: true, MaxRetry: 2, FindTime: "1d", BanTime: "1w"},
+			{Name: "blocklist-import", Manual: true, BanTime: "24h"},
+		},
+	})
+	if v := call(t, sb, "get", "dbpurgeage"); v != int64(60*24*3600) {
+		t.Errorf("dbpurgeage = %#v, want 60 days", v)
+	}
+	if p := sb.LogPath("recidive"); p != sb.LogFile {
+		t.Errorf("LogPath(recidive) = %q, want fail2ban's log %q", p, sb.LogFile)
+	}
+	if v := call(t, sb, "get", "recidive", "logpath"); !reflect.DeepEqual(v, []any{sb.LogFile}) {
+		t.Errorf("recidive logpath = %#v", v)
+	}
+	if v := call(t, sb, "get", "blocklist-import", "logpath"); !reflect.DeepEqual(v, []any{}) {
+		t.Errorf("blocklist-import logpath = %#v, want none", v)
+	}
+	if p := sb.LogPath("blocklist-import"); p != "" {
+		t.Errorf("LogPath(blocklist-import) = %q, want empty", p)
+	}
+	if v := call(t, sb, "get", "blocklist-import", "bantime"); v != int64(86400) {
+		t.Errorf("blocklist-import bantime = %#v", v)
+	}
+	call(t, sb, "set", "blocklist-import", "banip", "192.0.2.60")
+
+	// Two sshd bans of one address in fail2ban's log make recidive ban it.
+	const ip = "192.0.2.61"
+	call(t, sb, "set", "sshd", "banip", ip)
+	call(t, sb, "set", "sshd", "unbanip", ip)
+	call(t, sb, "set", "sshd", "banip", ip)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		v := call(t, sb, "get", "recidive", "banned")
+		if reflect.DeepEqual(v, []any{ip}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recidive banned = %#v, want [%s]", v, ip)
+		}
+		<-tick.C
+	}
+	if v := call(t, sb, "get", "blocklist-import", "banned"); !reflect.DeepEqual(v, []any{"192.0.2.60"}) {
+		t.Errorf("blocklist-import banned = %#v", v)
+	}
+}
+
+// TestReuseDir starts a second sandbox on the directory of a stopped one:
+// the database (and so the bans) is kept. A sandbox cannot start on a
+// directory whose server still runs.
+func TestReuseDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := sandboxtest.StartOptions(t, sandbox.Options{Dir: dir})
+	if sandbox.DBPath(dir) != first.DBFile {
+		t.Errorf("DBPath = %q, DBFile = %q", sandbox.DBPath(dir), first.DBFile)
+	}
+	call(t, first, "set", "sshd", "banip", "192.0.2.70")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := sandbox.Start(ctx, sandbox.Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "already answers") {
+		t.Fatalf("second Start on a running dir: err = %v", err)
+	}
+	if err := first.Client().Ping(ctx); err != nil {
+		t.Fatalf("the running sandbox was disturbed: %v", err)
+	}
+	if err := first.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	second := sandboxtest.StartOptions(t, sandbox.Options{Dir: dir})
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		v := call(t, second, "get", "sshd", "banned")
+		if reflect.DeepEqual(v, []any{"192.0.2.70"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("banned after reuse = %#v, want the ban restored", v)
+		}
+		<-tick.C
 	}
 }

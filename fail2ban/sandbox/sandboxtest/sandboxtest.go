@@ -17,9 +17,19 @@ import (
 // environment variable CI is "true".
 func Start(t testing.TB, jails ...sandbox.Jail) *sandbox.Sandbox {
 	t.Helper()
+	return StartOptions(t, sandbox.Options{Jails: jails})
+}
+
+// StartOptions is Start with all of sandbox.Options; an empty Dir is
+// t.TempDir().
+func StartOptions(t testing.TB, opts sandbox.Options) *sandbox.Sandbox {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), sandbox.DefaultStartTimeout+5*time.Second)
 	defer cancel()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Dir: t.TempDir(), Jails: jails})
+	sb, err := sandbox.Start(ctx, opts)
 	if errors.Is(err, sandbox.ErrNotInstalled) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("fail2ban sandbox: %v (CI=true, so this is not skipped; install the Debian package fail2ban)", err)
