@@ -2,12 +2,18 @@
 GO ?= go
 BIN ?= bangui
 
-.PHONY: run test build generate check fmt vet unit e2e fuzz
+.PHONY: run demo test build generate check fmt vet unit e2e fuzz
 
 ## run: start the panel on http://127.0.0.1:8080/ with data in ./data (fetches the country database first when npm is there)
 run:
 	./scripts/fetch-geo.sh
 	$(GO) run .
+
+## demo: a live panel in seconds: a private fail2ban with synthetic attacks and weeks of history, setup done,
+## the password printed (data in ./data/demo; needs the Debian package fail2ban; Ctrl-C stops all of it)
+demo:
+	./scripts/fetch-geo.sh ./data/demo
+	$(GO) run . demo
 
 ## test: install the test packages when root, then run every test (unit, fail2ban, browser)
 test:

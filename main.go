@@ -98,6 +98,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	archiveSync := services.NewArchiveSync(sources, repo.NewSettingsStore(db))
 	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, db, archive, log)
 	defer geo.Close() // after the jobs stop: writes the cache's last answers
+	archiveSync.AfterSync = func(ctx context.Context) { geo.FillArchive(ctx) }
 	e, _, err := handlers.New(ctx, handlers.Deps{
 		Config:     cfg,
 		DB:         db,

@@ -499,9 +499,14 @@ func TestRunWiring(t *testing.T) {
 		t.Errorf("fail2ban-server left running: %v", left)
 	}
 
+	// A panel's data dir: setup completed, no demo marker.
 	panel := t.TempDir()
 	db, err := repo.OpenApp(context.Background(), panel)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := services.NewSetup(db).Complete(context.Background(), services.SetupInput{Password: "Panel-Pass-1", Confirm: "Panel-Pass-1",
+		Socket: "/run/fail2ban/fail2ban.sock", ConfigDir: "/etc/fail2ban", Timezone: "UTC", SessionMinutes: "60"}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

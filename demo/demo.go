@@ -11,6 +11,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -176,7 +177,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		return fmt.Errorf("demo: %w", err)
 	}
 	cfg.DataDir = dataDir
-	if exists(filepath.Join(dataDir, repo.DBFileName)) && !exists(filepath.Join(dataDir, lockFile)) {
+	if !exists(filepath.Join(dataDir, lockFile)) && setupDone(ctx, filepath.Join(dataDir, repo.DBFileName)) {
 		return fmt.Errorf("%s holds a BanGUI panel that is not a demo, and the demo would change its settings: "+
 			"choose another --data-dir (the demo's default is %s)", dataDir, DefaultDataDir)
 	}
@@ -189,7 +190,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}
 	defer unlock()
 
-	f2bDir := filepath.Join(dataDir, fail2banDir)
+	f2bDir := Fail2banDir(dataDir)
 	if err := os.MkdirAll(f2bDir, 0o700); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -386,6 +387,26 @@ func banner(out io.Writer, cfg config.Config, sb *sandbox.Sandbox, pw passwordNo
 	b.WriteString("\nBans use fail2ban's dummy action: the firewall is not touched. Press Ctrl-C to stop.\n\n")
 	fmt.Fprint(out, b.String())
 }
+
+// setupDone reports whether the BanGUI database at path exists and has
+// completed setup. It only reads: the file may belong to a running panel.
+func setupDone(ctx context.Context, path string) bool {
+	if !exists(path) {
+		return false
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return true // cannot tell: be safe
+	}
+	defer db.Close()
+	var v string
+	err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, models.SettingSetupCompleted).Scan(&v)
+	return err == nil || !errors.Is(err, sql.ErrNoRows) && !strings.Contains(err.Error(), "no such table")
+}
+
+// Fail2banDir is the directory of the demo's private fail2ban (the
+// sandbox: configuration, socket, database and logs) below its data dir.
+func Fail2banDir(dataDir string) string { return filepath.Join(dataDir, fail2banDir) }
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

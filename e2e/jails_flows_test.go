@@ -6,12 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"bangui/fail2ban"
 	"bangui/fail2ban/sandbox"
 )
 
@@ -28,7 +26,7 @@ func banMany(t *testing.T, sb *sandbox.Sandbox, jail string, n int) {
 	for i := range n {
 		args = append(args, fmt.Sprintf("198.18.%d.%d", i/250, i%250+1))
 	}
-	if _, err := fail2ban.NewClient(sb.SocketPath, fail2ban.WithTimeout(time.Minute)).Call(context.Background(), args...); err != nil {
+	if _, err := sb.Client().Call(context.Background(), args...); err != nil {
 		t.Fatalf("ban %d addresses in %s: %v", n, jail, err)
 	}
 }

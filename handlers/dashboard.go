@@ -65,18 +65,23 @@ func (s *Server) dashboard(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.renderComponent(c, http.StatusOK, views.BanEvents(s.dashboardTable(d, q, filters.Values)))
+		t := s.dashboardTable(d, q, filters.Values)
+		t.Geo = s.geo.ForRecords(ctx, d.Bans)
+		return s.renderComponent(c, http.StatusOK, views.BanEvents(t))
 	}
 	d, err := s.history.Dashboard(ctx, q)
 	if err != nil {
 		return err
 	}
+	table := s.dashboardTable(d, q, filters.Values)
+	table.Geo = s.geo.ForRecords(ctx, d.Bans)
 	page := views.DashboardPage{
 		Filters:    linkFilters,
 		SourceNote: d.Note,
-		Table:      s.dashboardTable(d, q, filters.Values),
+		Table:      table,
 		Trend:      trendChart(d, s.panelSettings().Location),
 		PerJail:    perJailChart(d),
+		Countries:  topCountries(d.Countries),
 	}
 	return s.render(c, http.StatusOK, views.DashboardView(page), nil)
 }
@@ -126,4 +131,30 @@ func unknownIP(err error) error {
 		return echo.NewHTTPError(http.StatusNotFound, "Neither fail2ban nor BanGUI's archive has any record of this address.")
 	}
 	return err
+}
+
+// topCountries keeps the first four countries by name, sums the rest, and
+// charts the top 20.
+func topCountries(counts []models.CountryCount) views.TopCountries {
+	tc := views.TopCountries{Chart: views.Chart{ID: "countries", Title: "Top 20 countries"}}
+	known := 0
+	var total int64
+	for _, c := range counts {
+		if c.Code == "" {
+			tc.Unknown += c.Count
+			continue
+		}
+		total += c.Count
+		if known < 4 {
+			tc.Top = append(tc.Top, c)
+		} else {
+			tc.Other += c.Count
+		}
+		if known < 20 {
+			tc.Chart.Bars = append(tc.Chart.Bars, views.Bar{Label: models.CountryName(c.Code), Value: c.Count})
+		}
+		known++
+	}
+	tc.Chart.Summary = fmt.Sprintf("%d bans from %d countries; %d from unknown places.", total, known, tc.Unknown)
+	return tc
 }

@@ -58,6 +58,7 @@ func (s *Server) historyPage(c echo.Context) error {
 			Path: "/history", Query: values, Target: "#history-bans"},
 		Empty: "No ban matches these filters.",
 	}
+	table.Geo = s.geo.ForRecords(ctx, p.Bans)
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
 	}
@@ -139,10 +140,14 @@ func (s *Server) ipPage(c echo.Context) error {
 	if err != nil {
 		return unknownIP(err)
 	}
-	return s.render(c, http.StatusOK, views.IPView(views.IPPage{
+	page := views.IPPage{
 		IP: rep.IP, Events: rep.Events, Bans: rep.Bans, Failures: rep.Failures, First: rep.First, Last: rep.Last,
-		Current: rep.Current, Jails: rep.Jails, Offline: rep.Offline,
-	}), nil)
+		Current: rep.Current, Jails: rep.Jails, Offline: rep.Offline, Geo: models.GeoInfo{IP: rep.IP},
+	}
+	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
+		page.Geo = g
+	}
+	return s.render(c, http.StatusOK, views.IPView(page), nil)
 }
 
 // ignoreFromIPPage adds an address to a jail's ignore list and goes back.

@@ -169,7 +169,8 @@ func TestHistoryFiltersPagesAndCSV(t *testing.T) {
 	// 120 sshd bans of 203.0.113.x in the last day, 30 blocklist bans of
 	// 198.51.100.x ten days ago, 5 manual bans 400 days ago.
 	for i := range 120 {
-		events = append(events, models.ArchivedBan{Jail: "sshd", IP: fmt.Sprintf("203.0.113.%d", i), TimeOfBan: now - int64(i*60), BanCount: int64(1 + i%4), Data: `{"matches":["x"],"failures":3}`, Action: "ban"})
+		country := []string{"DE", "FR", "US", "US", "BR", "CN"}[i%6]
+		events = append(events, models.ArchivedBan{Jail: "sshd", IP: fmt.Sprintf("203.0.113.%d", i), TimeOfBan: now - int64(i*60), BanCount: int64(1 + i%4), Data: `{"matches":["x"],"failures":3}`, Action: "ban", CountryCode: &country})
 	}
 	for i := range 30 {
 		events = append(events, models.ArchivedBan{Jail: models.BlocklistJail, IP: fmt.Sprintf("198.51.100.%d", i), TimeOfBan: now - 10*86400 - int64(i), Data: "{}", Action: "ban"})
@@ -207,6 +208,21 @@ func TestHistoryFiltersPagesAndCSV(t *testing.T) {
 			t.Errorf("%s: %d rows, %q; want %d rows, %q", tc.query, rows, info, tc.rows, tc.infoPart)
 		}
 	}
+	// The dashboard's top countries: 24 hours hold the 120 sshd bans, US
+	// first (40), then four countries of 20 each: four named, one in "other".
+	dash := parse(t, b.get("/"))
+	top := dash.Find("[data-testid=top-countries] li")
+	if top.Length() != 5 || !strings.Contains(top.First().Text(), "United States") || !strings.Contains(top.First().Text(), "40") ||
+		!strings.Contains(top.Last().Text(), "Other countries 20") {
+		t.Errorf("top countries = %q", dash.Find("[data-testid=top-countries]").Text())
+	}
+	if got := dash.Find("#countries desc").Text(); got != "120 bans from 5 countries; 0 from unknown places." {
+		t.Errorf("countries chart summary = %q", got)
+	}
+	if cell := dash.Find(`#dash-bans tr[data-ip="203.0.113.0"] [data-country]`).AttrOr("data-country", ""); cell != "DE" {
+		t.Errorf("country cell of 203.0.113.0 = %q", cell)
+	}
+
 	// Repeat offenders (ban count ≥ 3) are highlighted.
 	doc := parse(t, b.get("/history?source=archive&range=24h&size=200"))
 	if n := doc.Find("#history-bans tr.row--repeat").Length(); n != 60 {

@@ -24,11 +24,27 @@ type HistoryArchiveStore struct {
 	db  *bun.DB
 	sql *sql.DB
 	now func() time.Time
+	// trace, when set (tests), sees every read statement before it runs.
+	trace func(query string, args []any)
 }
 
 // NewHistoryArchiveStore returns a store on BanGUI's own database.
 func NewHistoryArchiveStore(db *bun.DB) *HistoryArchiveStore {
 	return &HistoryArchiveStore{db: db, sql: db.DB, now: time.Now}
+}
+
+func (s *HistoryArchiveStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.trace != nil {
+		s.trace(q, args)
+	}
+	return s.sql.QueryContext(ctx, q, args...)
+}
+
+func (s *HistoryArchiveStore) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s.trace != nil {
+		s.trace(q, args)
+	}
+	return s.sql.QueryRowContext(ctx, q, args...)
 }
 
 // Archive actions.
@@ -133,7 +149,7 @@ func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.Archi
 // archive is empty.
 func (s *HistoryArchiveStore) MaxTimeOfBan(ctx context.Context) (time.Time, bool, error) {
 	var t sql.NullInt64
-	if err := s.sql.QueryRowContext(ctx, `SELECT max(timeofban) FROM history_archive`).Scan(&t); err != nil {
+	if err := s.queryRow(ctx, `SELECT max(timeofban) FROM history_archive`).Scan(&t); err != nil {
 		return time.Time{}, false, fmt.Errorf("repo: archive max time: %w", err)
 	}
 	if !t.Valid {
@@ -274,7 +290,7 @@ const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, co
 
 func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ...any) (int64, error) {
 	var n int64
-	if err := s.sql.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("repo: archive %s: %w", what, err)
 	}
 	return n, nil
@@ -304,7 +320,7 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 }
 
 func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
-	rows, err := s.sql.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +365,7 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 		lower: max(start, sinceUnix(f.Since)), end: end, n: buckets,
 		ranges: ranges && buckets <= maxRangeBuckets}
 	q, args := bq.sql()
-	rows, err := s.sql.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
 	}
@@ -380,7 +396,7 @@ func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.History
 		w := archiveWhere(f)
 		q, args = `SELECT jail, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.args
 	}
-	rows, err := s.sql.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
 	}
@@ -407,7 +423,9 @@ func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.History
 // its keys alone, summed per jail. The pairs are every jail with the
 // filter's origin, or with every origin the archive holds; both lists come
 // from skip scans (one index seek per distinct value), and pairs without
-// events cost one seek.
+// events cost one seek. The counts are MATERIALIZED first: summed straight
+// in the GROUP BY, SQLite would run each count once for the sum, once for
+// HAVING and once for ORDER BY.
 func banJailCounts(f models.HistoryFilter) (string, []any) {
 	var args []any
 	origins := `o(name) AS (SELECT ?)`
@@ -428,18 +446,19 @@ func banJailCounts(f models.HistoryFilter) (string, []any) {
 		j(name) AS (
 			SELECT min(jail) FROM history_archive
 			UNION ALL
-			SELECT (SELECT min(jail) FROM history_archive WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL)
-		SELECT j.name, sum((SELECT count(*) FROM history_archive
-			WHERE action = 'ban' AND origin = o.name AND jail = j.name` + window + `)) AS n
-		FROM o, j WHERE o.name IS NOT NULL AND j.name IS NOT NULL
-		GROUP BY j.name HAVING n > 0 ORDER BY n DESC, j.name`, args
+			SELECT (SELECT min(jail) FROM history_archive WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL),
+		c(jail, n) AS MATERIALIZED (
+			SELECT j.name, (SELECT count(*) FROM history_archive
+				WHERE action = 'ban' AND origin = o.name AND jail = j.name` + window + `)
+			FROM o, j WHERE o.name IS NOT NULL AND j.name IS NOT NULL)
+		SELECT jail, sum(n) AS total FROM c GROUP BY jail HAVING total > 0 ORDER BY total DESC, jail`, args
 }
 
 // CountsByIP returns how many archived events match f per IP, the most
 // frequent IP first (ties by IP).
 func (s *HistoryArchiveStore) CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error) {
 	w := archiveWhere(f)
-	rows, err := s.sql.QueryContext(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.args...)
+	rows, err := s.query(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by IP: %w", err)
 	}
@@ -471,7 +490,7 @@ func (s *HistoryArchiveStore) HistoryOfIP(ctx context.Context, ip string) ([]mod
 func (s *HistoryArchiveStore) Summary(ctx context.Context) (models.BansSummary, error) {
 	var sum models.BansSummary
 	var lo, hi sql.NullInt64
-	err := s.sql.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM history_archive),
+	err := s.queryRow(ctx, `SELECT (SELECT count(*) FROM history_archive),
 		(SELECT min(timeofban) FROM history_archive), (SELECT max(timeofban) FROM history_archive)`).Scan(&sum.Rows, &lo, &hi)
 	if err != nil {
 		return sum, fmt.Errorf("repo: archive summary: %w", err)

@@ -42,15 +42,34 @@ func scanTotals(row *sql.Row) (IPTotals, error) {
 	return t, nil
 }
 
-// IPTotals counts ip's bans stamped after after (zero: all), in one query
-// over the ip index. Failures come from each row's data where it is valid JSON.
+// IPTotals counts ip's bans stamped after after (zero: all). Failures come
+// from each row's data where it is valid JSON, so every counted row is read;
+// when after leaves a window that is small next to ip's rows (the per-IP
+// page asks only for what the archive has not synced yet), the window is
+// walked instead of ip's rows (see ipWindow).
 func (r *Fail2BanDBReader) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
+	var w where
+	w.add("ip = ?", ip)
+	w.add("timeofban > ?", afterUnix(after))
+	if !after.IsZero() {
+		n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
+		if err != nil {
+			return IPTotals{}, fmt.Errorf("repo: %w", err)
+		}
+		window, err := r.ipWindow(ctx, ip, n, ">", after.Unix())
+		if err != nil {
+			return IPTotals{}, fmt.Errorf("repo: %w", err)
+		}
+		if window != nil {
+			w = *window
+		}
+	}
 	var t IPTotals
 	err := r.read(ctx, "totals of IP", func(ctx context.Context) error {
 		var err error
 		t, err = scanTotals(r.queryRow(ctx, `SELECT count(*),
 			sum(CASE WHEN json_valid(data) THEN json_extract(data, '$.failures') END), min(timeofban), max(timeofban)
-			FROM bans WHERE ip = ? AND timeofban > ?`, ip, afterUnix(after)))
+			FROM bans`+w.clause(), w.args...))
 		return err
 	})
 	if err != nil {
@@ -59,28 +78,111 @@ func (r *Fail2BanDBReader) IPTotals(ctx context.Context, ip string, after time.T
 	return t, nil
 }
 
-// RecentOfIP returns ip's newest limit events, newest first.
-func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	var out []models.BanRecord
-	err := r.read(ctx, "recent events of IP", func(ctx context.Context) error {
-		var err error
-		out, err = r.records(ctx, `SELECT `+banColumns+` FROM bans WHERE ip = ? ORDER BY timeofban DESC, rowid DESC LIMIT ?`, ip, limit)
-		return err
-	})
-	return out, err
+// ipWalkRatio is how many entries of an index the reader would rather walk
+// than read one row of the bans table: a row read costs about that many
+// index steps.
+const ipWalkRatio = 8
+
+// ipWindow returns the conditions that find ip's rows stamped op t (">" or
+// ">=") by walking that time window on the (jail, timeofban) ranges and
+// keeping the rowids of ip's rows (checked against the covering (ip) index,
+// so only the rows kept are read), or nil when the window holds so many
+// rows that reading ip's n rows through the (ip) index is cheaper. fail2ban
+// has no index on (ip, timeofban); the window's size is counted on the
+// covering index, up to the point where it stops paying.
+func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op string, t int64) (*where, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	jails, err := r.Jails(ctx)
+	if err != nil || len(jails) == 0 {
+		return nil, err
+	}
+	var w where
+	w.in("jail", jails)
+	w.add("timeofban "+op+" ?", t)
+	limit := n * ipWalkRatio
+	size, err := r.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM bans`+w.clause()+` LIMIT ?)`,
+		append(w.args[:len(w.args):len(w.args)], limit)...)
+	if err != nil || size >= limit {
+		return nil, err
+	}
+	w.add("+rowid IN (SELECT rowid FROM bans WHERE ip = ?)", ip)
+	return &w, nil
 }
 
-// IPTotals counts ip's archived bans (not unbans) stamped after after.
+// RecentOfIP returns ip's newest limit events, newest first. Only their
+// rowids are sorted, so the data of the others is never read. An address
+// with many rows is answered from a time window: its limit rows with the
+// highest rowids (the last written, found on the (ip) index) are stamped at
+// or after some t0, so its newest limit events all are too, and walking
+// [t0, now] finds them with ipWindow. That holds whatever order fail2ban
+// wrote the rows in; the order only decides how wide the window is.
+func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
+	byIP := `SELECT rowid FROM bans WHERE ip = ? ORDER BY timeofban DESC, rowid DESC LIMIT ?`
+	rowids, args := byIP, []any{ip, limit}
+	if limit > 0 {
+		n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
+		if err != nil {
+			return nil, fmt.Errorf("repo: %w", err)
+		}
+		if n > 2*int64(limit) {
+			var t0 sql.NullInt64
+			err := r.read(ctx, "recent events of IP", func(ctx context.Context) error {
+				return r.queryRow(ctx, `SELECT min(timeofban) FROM bans WHERE rowid IN (
+					SELECT rowid FROM bans WHERE ip = ? ORDER BY rowid DESC LIMIT ?)`, ip, limit).Scan(&t0)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("repo: %w", err)
+			}
+			if t0.Valid {
+				window, err := r.ipWindow(ctx, ip, n, ">=", t0.Int64)
+				if err != nil {
+					return nil, fmt.Errorf("repo: %w", err)
+				}
+				if window != nil {
+					rowids = `SELECT rowid FROM bans` + window.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ?`
+					args = append(window.args, limit)
+				}
+			}
+		}
+	}
+	var out []models.BanRecord
+	run := func(rowids string, args []any) error {
+		return r.read(ctx, "recent events of IP", func(ctx context.Context) error {
+			var err error
+			out, err = r.records(ctx, `SELECT `+banColumns+` FROM bans WHERE rowid IN (`+rowids+`)
+				ORDER BY timeofban DESC, rowid DESC`, args...)
+			return err
+		})
+	}
+	if err := run(rowids, args); err != nil {
+		return nil, err
+	}
+	if rowids != byIP && len(out) < limit {
+		// fail2ban deleted rows between the statements: read ip's rows.
+		if err := run(byIP, []any{ip, limit}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// IPTotals counts ip's archived bans (not unbans) stamped after after, from
+// the entries of history_archive_ip_time (ip, timeofban, action, failures)
+// alone. The action carries a unary + so that SQLite does not take the
+// partial index of all bans for it.
 func (s *HistoryArchiveStore) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
-	t, err := scanTotals(s.sql.QueryRowContext(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
-		FROM history_archive WHERE ip = ? AND action = 'ban' AND timeofban > ?`, ip, afterUnix(after)))
+	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
+		FROM history_archive WHERE ip = ? AND timeofban > ? AND +action = 'ban'`, ip, afterUnix(after)))
 	if err != nil {
 		return t, fmt.Errorf("repo: archive totals of IP: %w", err)
 	}
 	return t, nil
 }
 
-// RecentOfIP returns ip's newest limit archived events (bans and unbans).
+// RecentOfIP returns ip's newest limit archived events (bans and unbans):
+// the first limit entries of history_archive_ip_time walked backwards.
 func (s *HistoryArchiveStore) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
 	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, ip, limit)
 	if err != nil {

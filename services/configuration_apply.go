@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -291,12 +290,4 @@ var itemNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
 func validItemName(name string) bool {
 	return itemNameRE.MatchString(name) && !strings.Contains(name, "..") &&
 		!strings.HasSuffix(name, ".conf") && !strings.HasSuffix(name, ".local")
-}
-
-// rel returns p relative to dir with slashes (for messages).
-func rel(dir, p string) string {
-	if r, err := filepath.Rel(dir, p); err == nil {
-		return filepath.ToSlash(r)
-	}
-	return p
 }

@@ -49,6 +49,14 @@ func configSandbox(t *testing.T) (*Configuration, *sandbox.Sandbox) {
 	return c, sb
 }
 
+// rel returns p relative to dir with slashes.
+func rel(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
 // snapshot hashes every file below dir (backups included).
 func snapshot(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()

@@ -198,6 +198,7 @@ type Dashboard struct {
 	TrendEnd  time.Time
 	PerJail   []models.JailCount
 	JailTotal int64
+	Countries []models.CountryCount // from the archive, biggest first; "" is unknown
 }
 
 // History is the use case behind the dashboard, history and per-IP pages.
@@ -237,7 +238,11 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 	if d.Trend, err = d.src.CountsByBucket(ctx, f, bucket, n); err != nil {
 		return d, err
 	}
-	d.JailTotal, d.PerJail, err = d.src.CountsByJail(ctx, f)
+	if d.JailTotal, d.PerJail, err = d.src.CountsByJail(ctx, f); err != nil {
+		return d, err
+	}
+	// Only the archive stores countries.
+	d.Countries, err = h.sources.archive.CountsByCountry(ctx, f)
 	return d, err
 }
 

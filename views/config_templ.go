@@ -3262,10 +3262,6 @@ func ConfigServerView(p ConfigServerPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = field(Input{ID: "f-logtarget", Name: "logtarget", Label: "Log target", Type: "text", Value: p.Form.LogTarget, Hint: "STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file path.", Autocomplete: "off", Errors: p.Errors["logtarget"]}).Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
 				templ_7745c5c3_Err = field(Input{ID: "f-dbpurgeage", Name: "dbpurgeage", Label: "Database purge age", Type: "text", Value: p.Form.DBPurgeAge, Hint: "How long fail2ban keeps old bans, e.g. 1d or 7d; keep it at one day or more.", Autocomplete: "off", Errors: p.Errors["dbpurgeage"]}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -3275,6 +3271,10 @@ func ConfigServerView(p ConfigServerPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 272, "</div>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = field(Input{ID: "f-logtarget", Name: "logtarget", Label: "Log target", Type: "text", Value: p.Form.LogTarget, Hint: "STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file path.", Autocomplete: "off", Errors: p.Errors["logtarget"]}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -51,6 +51,7 @@ type BanTable struct {
 	Pager     Pager
 	RepeatMin int64 // highlight rows whose ban count reaches this; 0: never
 	Empty     string
+	Geo       map[string]models.GeoInfo // where each address is; missing: unknown
 }
 
 // DashboardPage is the dashboard's data.
@@ -60,6 +61,16 @@ type DashboardPage struct {
 	Table      BanTable
 	Trend      Chart
 	PerJail    Chart
+	Countries  TopCountries
+}
+
+// TopCountries is the dashboard's country summary: the first few by name,
+// the rest summed, and a bar chart of the top 20.
+type TopCountries struct {
+	Top     []models.CountryCount
+	Other   int64
+	Unknown int64
+	Chart   Chart
 }
 
 // HistoryPage is the history page's data.
@@ -83,6 +94,7 @@ type IPPage struct {
 	Current  []models.ActiveBan
 	Jails    []string
 	Offline  string
+	Geo      models.GeoInfo
 }
 
 // originLabel names an origin for people.

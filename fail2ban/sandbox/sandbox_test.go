@@ -499,3 +499,35 @@ func TestReuseDir(t *testing.T) {
 		<-tick.C
 	}
 }
+
+// TestWriteJailFile adds a jail through jail.d before the sandbox starts
+// (as the e2e suite does for "bangui demo"): fail2ban runs it too.
+func TestWriteJailFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := sandbox.WriteJailFile(dir, "../x.conf", nil); err == nil {
+		t.Error("WriteJailFile accepted a path outside jail.d")
+	}
+	if err := sandbox.WriteJailFile(dir, "extra.conf", []sandbox.Jail{{Name: "extra", Filter: "sshd", MaxRetry: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "log", "extra.log")); err != nil {
+		t.Errorf("log file not created: %v", err)
+	}
+	sb := sandboxtest.StartOptions(t, sandbox.Options{Dir: dir})
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		v, err := sb.Client().Call(context.Background(), "get", "extra", "maxretry")
+		if err == nil {
+			if v != int64(3) {
+				t.Errorf("extra maxretry = %#v", v)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jail extra not running: %v", err)
+		}
+		<-tick.C
+	}
+}

@@ -1,0 +1,409 @@
+package repo
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"bangui/models"
+	"bangui/repo/f2bgen"
+)
+
+// The archive's dashboard and per-IP statements (keyedFilter,
+// banJailCounts, the history_archive_ip_time lookups) and fail2ban's per-IP
+// statements (ipWindow) checked against brute force and EXPLAIN QUERY PLAN.
+
+// archRef is one archived event as the table holds it.
+type archRef struct {
+	id       int64
+	jail, ip string
+	t        int64
+	action   string
+	origin   string
+	failures int64
+	bancount int64
+}
+
+// perfArchive fills an archive with generated bans plus unbans, manual bans
+// and events that share a second, and returns the table's rows.
+func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
+	t.Helper()
+	ctx := context.Background()
+	_, s := openTestArchive(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var events []models.ArchivedBan
+	for b := range f2bgen.Rows(f2bgen.Options{Rows: 4000, End: fixedNow, Seed: 5, IPs: 300}) {
+		e := models.ArchivedBan{Jail: b.Jail, IP: b.IP, TimeOfBan: b.TimeOfBan, BanTime: b.BanTime, BanCount: b.BanCount,
+			Data: b.Data, Failures: failuresOf(b.Data)}
+		events = append(events, e)
+		switch rng.IntN(10) {
+		case 0: // unbanned later, from the panel or by fail2ban
+			u := e
+			u.Action, u.TimeOfBan = ActionUnban, e.TimeOfBan+int64(rng.IntN(3600))
+			if rng.IntN(2) == 0 {
+				u.Origin = string(models.OriginManual)
+			}
+			events = append(events, u)
+		case 1: // banned from the panel
+			m := e
+			m.Origin, m.TimeOfBan = string(models.OriginManual), e.TimeOfBan+1
+			events = append(events, m)
+		case 2: // another address banned in the same second
+			d := e
+			d.IP = fmt.Sprintf("198.51.100.%d", rng.IntN(256))
+			events = append(events, d)
+		}
+	}
+	if _, err := s.Archive(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.sql.QueryContext(ctx, `SELECT id, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ref []archRef
+	for rows.Next() {
+		var r archRef
+		if err := rows.Scan(&r.id, &r.jail, &r.ip, &r.t, &r.action, &r.origin, &r.failures, &r.bancount); err != nil {
+			t.Fatal(err)
+		}
+		ref = append(ref, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(ref, func(a, b archRef) int { return cmp.Or(cmp.Compare(b.t, a.t), cmp.Compare(b.id, a.id)) })
+	return s, ref
+}
+
+func (r archRef) matches(f models.HistoryFilter) bool {
+	return (f.Since.IsZero() || r.t >= f.Since.Unix()) &&
+		(f.Jail == "" || r.jail == f.Jail) &&
+		(f.Origin == models.OriginAll || r.origin == string(f.Origin)) &&
+		(f.Action == "" || r.action == f.Action) &&
+		strings.HasPrefix(r.ip, f.IPPrefix)
+}
+
+func sameEvent(rec models.BanRecord, r archRef) bool {
+	return rec.Jail == r.jail && rec.IP == r.ip && rec.TimeOfBan.Unix() == r.t && rec.Action == r.action &&
+		string(rec.Origin) == r.origin && rec.Failures == r.failures && rec.BanCount == r.bancount
+}
+
+func TestArchiveMatchesBruteForce(t *testing.T) {
+	ctx := context.Background()
+	s, ref := perfArchive(t)
+	day := 24 * time.Hour
+	for _, since := range []time.Time{{}, fixedNow.Add(-day), fixedNow.Add(-30 * day), fixedNow.Add(-365 * day)} {
+		for _, action := range []string{"", ActionBan, ActionUnban} {
+			for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
+				for _, jail := range []string{"", "sshd"} {
+					for _, prefix := range []string{"", "1"} {
+						f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
+						checkArchiveFilter(t, ctx, s, ref, f)
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkArchiveFilter(t *testing.T, ctx context.Context, s *HistoryArchiveStore, ref []archRef, f models.HistoryFilter) {
+	t.Helper()
+	name := fmt.Sprintf("since=%d action=%q origin=%q jail=%q prefix=%q", f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
+	var want []archRef
+	for _, r := range ref {
+		if r.matches(f) {
+			want = append(want, r)
+		}
+	}
+	size := 41
+	for _, p := range []int{1, len(want)/size/2 + 1, (len(want) + size - 1) / size, len(want)/size + 2} {
+		if p < 1 {
+			continue
+		}
+		recs, total, err := s.Bans(ctx, f, models.Page{Number: p, Size: size})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if total != int64(len(want)) {
+			t.Fatalf("%s page %d: total %d, want %d", name, p, total, len(want))
+		}
+		exp := want[min((p-1)*size, len(want)):min(p*size, len(want))]
+		if len(recs) != len(exp) {
+			t.Fatalf("%s page %d: %d rows, want %d", name, p, len(recs), len(exp))
+		}
+		for i, rec := range recs {
+			if !sameEvent(rec, exp[i]) {
+				t.Fatalf("%s page %d row %d: %+v, want %+v", name, p, i, rec, exp[i])
+			}
+		}
+	}
+
+	perJail := map[string]int64{}
+	for _, r := range want {
+		perJail[r.jail]++
+	}
+	var wantJails []models.JailCount
+	for j, n := range perJail {
+		wantJails = append(wantJails, models.JailCount{Jail: j, Count: n})
+	}
+	slices.SortFunc(wantJails, func(a, b models.JailCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Jail, b.Jail))
+	})
+	total, jails, err := s.CountsByJail(ctx, f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if total != int64(len(want)) || !slices.Equal(jails, wantJails) {
+		t.Fatalf("%s: CountsByJail %d %v, want %d %v", name, total, jails, len(want), wantJails)
+	}
+
+	for _, shape := range []struct {
+		bucket time.Duration
+		n      int
+	}{{24 * time.Hour, 30}, {7 * 24 * time.Hour, 53}, {time.Hour, 1500}} {
+		width, start, end, err := bucketWindow(fixedNow, shape.bucket, shape.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := make([]int64, shape.n)
+		for _, r := range want {
+			if r.t >= start && r.t < end {
+				exp[(r.t-start)/width]++
+			}
+		}
+		got, err := s.CountsByBucket(ctx, f, shape.bucket, shape.n)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !slices.Equal(got, exp) {
+			t.Fatalf("%s: CountsByBucket(%s×%d) = %v, want %v", name, shape.bucket, shape.n, got, exp)
+		}
+	}
+}
+
+func TestArchiveIPMatchesBruteForce(t *testing.T) {
+	ctx := context.Background()
+	s, ref := perfArchive(t)
+	perIP := map[string][]archRef{} // newest first
+	for _, r := range ref {
+		perIP[r.ip] = append(perIP[r.ip], r)
+	}
+	ips := []string{"203.0.113.9"} // unknown
+	for ip := range perIP {
+		ips = append(ips, ip)
+	}
+	slices.Sort(ips)
+	for _, ip := range ips {
+		evs := perIP[ip]
+		for _, after := range []time.Time{{}, fixedNow.Add(-100 * 24 * time.Hour), fixedNow.Add(-time.Hour)} {
+			var want IPTotals
+			for _, r := range evs {
+				if r.action != ActionBan || (!after.IsZero() && r.t <= after.Unix()) {
+					continue
+				}
+				want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
+			}
+			got, err := s.IPTotals(ctx, ip, after)
+			if err != nil || got != want {
+				t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
+			}
+		}
+		for _, limit := range []int{1, 7, 50} {
+			recs, err := s.RecentOfIP(ctx, ip, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := evs[:min(limit, len(evs))]
+			if len(recs) != len(exp) {
+				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
+			}
+			for i := range recs {
+				if !sameEvent(recs[i], exp[i]) {
+					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, recs[i], exp[i])
+				}
+			}
+		}
+		hist, err := s.HistoryOfIP(ctx, ip)
+		if err != nil || len(hist) != len(evs) {
+			t.Fatalf("HistoryOfIP(%s): %d events %v, want %d", ip, len(hist), err, len(evs))
+		}
+		for i := range hist {
+			if !sameEvent(hist[i], evs[i]) {
+				t.Fatalf("HistoryOfIP(%s) event %d: %+v, want %+v", ip, i, hist[i], evs[i])
+			}
+		}
+	}
+}
+
+// TestArchiveQueryPlans runs EXPLAIN QUERY PLAN on the statements behind the
+// dashboard (every range and origin) and the per-IP page, checks that each
+// reads the index meant for it, counting from its keys alone, and logs the
+// plans (go test -v).
+func TestArchiveQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	s, ref := perfArchive(t)
+	type stmt struct {
+		q    string
+		args []any
+	}
+	var seen []stmt
+	s.trace = func(q string, args []any) { seen = append(seen, stmt{q, args}) }
+	day := 24 * time.Hour
+	for _, since := range []time.Duration{day, 7 * day, 30 * day, 365 * day} {
+		for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
+			f := models.HistoryFilter{Since: fixedNow.Add(-since), Origin: origin, Action: ActionBan}
+			if _, _, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 100}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.CountsByBucket(ctx, f, 7*day, 53); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.CountsByJail(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ip := ref[0].ip
+	if _, err := s.IPTotals(ctx, ip, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecentOfIP(ctx, ip, 50); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HistoryOfIP(ctx, ip); err != nil {
+		t.Fatal(err)
+	}
+	s.trace = nil
+	logged := map[string]bool{}
+	for _, st := range seen {
+		rows, err := s.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.q, st.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, detail)
+		}
+		rows.Close()
+		plan := strings.Join(lines, "; ")
+		q := strings.Join(strings.Fields(st.q), " ")
+		if !logged[q+plan] {
+			logged[q+plan] = true
+			t.Logf("%s\n    => %s", q, plan)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l, "SCAN history_archive") {
+				t.Errorf("scan of history_archive in %s: %s", q, plan)
+			}
+			if strings.Contains(l, "history_archive USING INDEX") && !strings.HasPrefix(q, "SELECT "+archiveColumns) {
+				t.Errorf("table rows read in %s: %s", q, plan)
+			}
+		}
+		var want string
+		switch {
+		case strings.Contains(q, "action = 'ban' AND origin = o.name"):
+			want = "USING COVERING INDEX history_archive_ban_origin_jail (origin=? AND jail=?"
+		case strings.Contains(q, "action = 'ban'") && !strings.Contains(q, "WHERE ip = ?"):
+			want = "USING COVERING INDEX history_archive_ban_time (timeofban>"
+		case strings.Contains(q, "origin = ? AND action = ?"):
+			want = "USING COVERING INDEX history_archive_origin_action_time (origin=? AND action=? AND timeofban>"
+		case strings.Contains(q, "WHERE ip = ?"):
+			want = "INDEX history_archive_ip_time (ip=?"
+		}
+		if want == "" || !strings.Contains(plan, want) {
+			t.Errorf("%s\n    => %s\n    want %q", q, plan, want)
+		}
+	}
+}
+
+// TestFail2BanIPMatchesBruteForce checks the per-IP statements of the
+// fail2ban reader, on a table where one address holds a third of the rows
+// and rowids do not follow time everywhere, and that the busy address is
+// read through the time window.
+func TestFail2BanIPMatchesBruteForce(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	jails := []string{"sshd", "postfix", "recidive", models.BlocklistJail}
+	var bans []f2bgen.Ban
+	for i := range 3000 {
+		ip := fmt.Sprintf("192.0.2.%d", rng.IntN(200))
+		if i%3 == 0 {
+			ip = "203.0.113.7"
+		}
+		at := ago(time.Duration(3000-i) * time.Hour)
+		if rng.IntN(20) == 0 { // written late, stamped long before
+			at -= int64(rng.IntN(200*3600)) + 1
+		}
+		if i%97 == 0 {
+			at = ago(1000 * time.Hour) // many in one second
+		}
+		data := fmt.Sprintf(`{"matches": [], "failures": %d}`, rng.IntN(9))
+		if rng.IntN(15) == 0 {
+			data = `not json`
+		}
+		bans = append(bans, f2bgen.Ban{Jail: jails[rng.IntN(len(jails))], IP: ip, TimeOfBan: at, BanTime: 600, BanCount: 1, Data: data})
+	}
+	r := openTestReader(t, writeF2B(t, bans), defaultReaderConfig())
+	type row struct {
+		rowid int64
+		f2bgen.Ban
+	}
+	perIP := map[string][]row{}
+	for i, b := range bans {
+		perIP[b.IP] = append(perIP[b.IP], row{int64(i + 1), b})
+	}
+	var walked []string
+	r.trace = func(q string, _ []any) {
+		if strings.Contains(q, "+rowid IN") {
+			walked = append(walked, q)
+		}
+	}
+	for ip, rows := range perIP {
+		slices.SortFunc(rows, func(a, b row) int {
+			return cmp.Or(cmp.Compare(b.TimeOfBan, a.TimeOfBan), cmp.Compare(b.rowid, a.rowid))
+		})
+		for _, after := range []time.Time{{}, fixedNow.Add(-2000 * time.Hour), fixedNow.Add(-30 * time.Hour), fixedNow.Add(-time.Hour), fixedNow} {
+			var want IPTotals
+			for _, b := range rows {
+				if !after.IsZero() && b.TimeOfBan <= after.Unix() {
+					continue
+				}
+				want = want.Add(IPTotals{Bans: 1, Failures: failuresOf(b.Data), First: time.Unix(b.TimeOfBan, 0), Last: time.Unix(b.TimeOfBan, 0)})
+			}
+			got, err := r.IPTotals(ctx, ip, after)
+			if err != nil || got != want {
+				t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
+			}
+		}
+		for _, limit := range []int{1, 5, 50, 2000} {
+			recs, err := r.RecentOfIP(ctx, ip, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := rows[:min(limit, len(rows))]
+			if len(recs) != len(exp) {
+				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
+			}
+			for i, rec := range recs {
+				if rec.Jail != exp[i].Jail || rec.TimeOfBan.Unix() != exp[i].TimeOfBan || rec.Failures != failuresOf(exp[i].Data) {
+					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, rec, exp[i])
+				}
+			}
+		}
+	}
+	if len(walked) == 0 {
+		t.Error("the busy address was never read through a time window")
+	}
+}
