@@ -11,9 +11,10 @@ run:
 
 ## demo: a live panel in seconds: a private fail2ban with synthetic attacks and weeks of history, setup done,
 ## the password printed (data in ./data/demo; needs the Debian package fail2ban; Ctrl-C stops all of it)
+## (built, then run directly: "go run" would turn Ctrl-C into an error exit)
 demo:
 	./scripts/fetch-geo.sh ./data/demo
-	$(GO) run . demo
+	$(GO) build -o $(BIN) . && exec ./$(BIN) demo
 
 ## test: install the test packages when root, then run every test (unit, fail2ban, browser)
 test:

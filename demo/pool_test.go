@@ -12,6 +12,7 @@ import (
 
 	"bangui/demo"
 	"bangui/geo"
+	"bangui/geo/geotest"
 )
 
 // TestPool checks the attacker pool: the same on every call, distinct
@@ -92,6 +93,20 @@ func TestNetworksKnownToGeoDB(t *testing.T) {
 		}
 		if rec.Country != n.Country || res.Prefix().Bits() > n.Prefix.Bits() {
 			t.Errorf("%s: the database says %q for %s, want %s for the whole network", n.Prefix, rec.Country, res.Prefix(), n.Country)
+		}
+	}
+}
+
+// TestNetworksOutsideTestFixture: the e2e suite runs the demo with the
+// small test country database of geo/geotest; the attackers must stay
+// outside its networks, or the map flow's exact counts would change.
+func TestNetworksOutsideTestFixture(t *testing.T) {
+	for c, cc := range geotest.Countries {
+		p := netip.MustParsePrefix(c)
+		for _, n := range demo.Networks {
+			if p.Overlaps(n.Prefix) {
+				t.Errorf("network %s (%s) overlaps the test database's %s (%s)", n.Prefix, n.Country, p, cc)
+			}
 		}
 	}
 }

@@ -93,7 +93,7 @@ func flowBlocklists(t *testing.T, b *browser) {
 	if h1 := b.text(t, "h1#page-title"); h1 != name {
 		t.Errorf("%s: source page title %q", b.dev.name, h1)
 	}
-	b.do(t, b.press(`//a[normalize-space()="Load preview"]`), chromedp.WaitVisible(chromedp.CSS("[data-testid=preview-counts]")))
+	b.do(t, b.press(`[data-testid="load-preview"]`), chromedp.WaitVisible(chromedp.CSS("[data-testid=preview-counts]")))
 	counts := strings.Join(strings.Fields(b.text(t, "[data-testid=preview-counts]")), " ")
 	for _, want := range []string{"IPv4 addresses 12", "CIDR ranges 1", "Comments 1", "Invalid lines 1"} {
 		if !strings.Contains(counts, want) {
@@ -122,8 +122,9 @@ func flowBlocklists(t *testing.T, b *browser) {
 	if got := b.text(t, result+" [data-testid=result-skipped]"); got != "1" {
 		t.Errorf("%s: skipped %s, want 1", b.dev.name, got)
 	}
-	// The log reloads itself when the import ends.
-	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#import-log tbody tr:not(.empty-row)`)))
+	// The log and the jail card reload themselves when the import ends.
+	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#import-log tbody tr:not(.empty-row)`)),
+		chromedp.WaitVisible(chromedp.CSS(`#blocklist-jail .badge--ok`)))
 	b.check(t, "blocklists-result")
 
 	// The bans are in the blocklist jail (the dashboard shows them as

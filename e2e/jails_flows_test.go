@@ -6,11 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"bangui/fail2ban/sandbox"
+	"bangui/fail2ban"
 )
 
 // pagingJail holds pagingBans bans from the start, for the pagination flow.
@@ -20,13 +21,16 @@ const (
 )
 
 // banMany bans n documentation-range addresses in jail with one command.
-func banMany(t *testing.T, sb *sandbox.Sandbox, jail string, n int) {
+func banMany(t *testing.T, c *fail2ban.Client, jail string, n int) {
 	t.Helper()
 	args := []string{"set", jail, "banip"}
 	for i := range n {
 		args = append(args, fmt.Sprintf("198.18.%d.%d", i/250, i%250+1))
 	}
-	if _, err := sb.Client().Call(context.Background(), args...); err != nil {
+	// fail2ban runs the dummy action once per address: on a loaded machine
+	// this takes longer than a normal call may.
+	slow := fail2ban.NewClient(c.SocketPath(), fail2ban.WithTimeout(2*time.Minute))
+	if _, err := slow.Call(context.Background(), args...); err != nil {
 		t.Fatalf("ban %d addresses in %s: %v", n, jail, err)
 	}
 }

@@ -48,9 +48,10 @@ type stack struct {
 	chromium  string // browser executable
 	spki      string // base64 SHA-256 of the certificate's public key, trusted by Chromium
 	client    *http.Client
-	sandbox   *sandbox.Sandbox
-	apps      map[string]*app // by device name
-	nginxLogs string          // directory of nginx's access and error logs
+	sandbox   *sandbox.Sandbox // nil on the demo
+	apps      map[string]*app  // by device name
+	nginxLogs string           // directory of nginx's access and error logs
+	demo      bool             // E2E_DEMO=1: every app is "bangui demo" (see demo_test.go)
 }
 
 // app is one bangui instance and the nginx server in front of it.
@@ -61,6 +62,7 @@ type app struct {
 	base      string // origin + basePath
 	proc      *proc
 	log       string
+	demo      bool // a "bangui demo" with its own private fail2ban
 }
 
 // requireTools skips the test (or fails it when CI=true) unless the
@@ -99,11 +101,14 @@ func requireTools(t *testing.T) (chromium, nginx string) {
 func startStack(t *testing.T, devices []device) *stack {
 	t.Helper()
 	chromium, nginx := requireTools(t)
-	st := &stack{started: time.Now(), chromium: chromium, apps: map[string]*app{}}
+	st := &stack{started: time.Now(), chromium: chromium, apps: map[string]*app{}, demo: demoMode()}
 	st.root = moduleRoot(t)
 	st.artifacts = os.Getenv("E2E_ARTIFACTS") // relative to the module root
 	if st.artifacts == "" {
 		st.artifacts = filepath.Join("e2e", "artifacts")
+		if st.demo {
+			st.artifacts = filepath.Join(st.artifacts, "demo")
+		}
 	}
 	if !filepath.IsAbs(st.artifacts) {
 		st.artifacts = filepath.Join(st.root, st.artifacts)
@@ -117,8 +122,10 @@ func startStack(t *testing.T, devices []device) *stack {
 	bin := filepath.Join(tmp, "bangui")
 	built := make(chan error, 1)
 	go func() { built <- buildBangui(st.root, bin) }()
-	st.sandbox = sandboxtest.Start(t, append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)...)
-	banMany(t, st.sandbox, pagingJail, pagingBans)
+	if !st.demo {
+		st.sandbox = sandboxtest.Start(t, append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)...)
+		banMany(t, st.sandbox.Client(), pagingJail, pagingBans)
+	}
 	if err := <-built; err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +149,12 @@ func startStack(t *testing.T, devices []device) *stack {
 		a.log = filepath.Join(st.artifacts, "bangui-"+d.name+".log")
 		dataDir := filepath.Join(tmp, "data-"+d.name)
 		seedGeo(t, dataDir) // country database and archived bans for the map flow
+		if st.demo {
+			startDemoApp(t, a, d, bin, dataDir)
+			st.apps[d.name] = a
+			t.Cleanup(func() { stopDemo(t, a, dataDir) })
+			continue
+		}
 		a.proc = startProc(t, "bangui-"+d.name, a.log, bin,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", a.port),
 			"--base-path", basePath+"/",
@@ -159,6 +172,9 @@ func startStack(t *testing.T, devices []device) *stack {
 	for name, a := range st.apps {
 		waitHTTP(t, "bangui-"+name, a.proc, http.DefaultClient,
 			fmt.Sprintf("http://127.0.0.1:%d%s/healthz", a.port, basePath))
+		if a.demo {
+			fillDemo(t, a)
+		}
 	}
 	st.startNginx(t, nginx, tmp, certFile, keyFile)
 	t.Logf("stack up in %v; artifacts in %s", time.Since(st.started).Round(time.Millisecond), st.artifacts)
@@ -387,6 +403,12 @@ type proc struct {
 // every other child, such as fail2ban-server, that was forked from it.
 func startProc(t *testing.T, name, logFile, path string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, name, logFile, nil, path, args...)
+}
+
+// startProcEnv is startProc with extra environment variables ("K=V").
+func startProcEnv(t *testing.T, name, logFile string, env []string, path string, args ...string) *proc {
+	t.Helper()
 	out, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)
@@ -394,6 +416,9 @@ func startProc(t *testing.T, name, logFile, path string, args ...string) *proc {
 	defer out.Close() // the child has its own descriptor
 	p := &proc{name: name, log: logFile, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	p.cmd.SysProcAttr = childAttr()
 	started := make(chan error, 1)

@@ -40,6 +40,7 @@ const (
 	endMarker    = "<F2B_END_COMMAND>"
 	closeCommand = "<F2B_CLOSE_COMMAND>" + endMarker
 	retryWait    = 200 * time.Millisecond
+	busyWait     = 10 * time.Millisecond // first pause when fail2ban's accept queue is full
 	readChunk    = 4096
 )
 
@@ -283,19 +284,28 @@ func encodeRequest(args []string) ([]byte, error) {
 }
 
 // dial connects to the socket, retrying once after a short pause when the
-// socket is missing or refuses connections (fail2ban restarting).
+// socket is missing or refuses connections (fail2ban restarting), and
+// again and again, until the deadline, while fail2ban is too busy to
+// accept: it listens with a backlog of one, so a connection that arrives
+// while another waits fails at once with EAGAIN.
 func (c *Client) dial(ctx context.Context, deadline time.Time) (net.Conn, error) {
 	d := net.Dialer{Deadline: deadline}
+	busy := 0
 	for attempt := 0; ; attempt++ {
 		conn, err := d.DialContext(ctx, "unix", c.path)
 		if err == nil {
 			return conn, nil
 		}
-		retryable := errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
-		if attempt > 0 || !retryable || ctx.Err() != nil || time.Until(deadline) <= c.retryWait {
+		wait := c.retryWait
+		retryable := attempt == 0 && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED))
+		if errors.Is(err, syscall.EAGAIN) {
+			retryable, wait = true, min(busyWait<<min(busy, 4), c.retryWait)
+			busy++
+		}
+		if !retryable || ctx.Err() != nil || time.Until(deadline) <= wait {
 			return nil, c.opErr(ctx, "dial", err, dialKind(err))
 		}
-		t := time.NewTimer(c.retryWait)
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():

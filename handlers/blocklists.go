@@ -28,6 +28,7 @@ func (s *Server) blocklistRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/blocklists", s.blocklistsPage, mw...)
 	g.GET("/blocklists/progress", s.blocklistProgress, mw...)
 	g.POST("/blocklists/import", s.blocklistImport, mw...)
+	g.GET("/blocklists/jail", s.blocklistJailCard, mw...)
 	g.POST("/blocklists/jail", s.blocklistJail, mw...)
 	g.POST("/blocklists/schedule", s.blocklistSchedule, mw...)
 	g.POST("/blocklists/sources", s.blocklistCreate, mw...)
@@ -70,19 +71,35 @@ func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceFo
 		return err
 	}
 	p := views.BlocklistsPage{Progress: s.blocklists.Progress(), Sources: sources, AddForm: add, Info: info, Log: log}
-	p.Jail, err = s.blocklists.JailState(ctx)
-	switch {
-	case fail2ban.IsUnreachable(err):
-		p.JailOffline = "fail2ban is not answering, so BanGUI cannot tell whether the jail " + models.BlocklistJail + " runs. Imports wait for it."
-	case err != nil:
-		p.JailOffline = "fail2ban did not say whether the jail " + models.BlocklistJail + " runs: " + err.Error()
-	}
+	p.Jail, p.JailOffline = s.blocklistJailState(ctx)
 	if sched != nil {
 		p.Schedule = *sched
 	} else {
 		p.Schedule = views.ScheduleFormOf(info.Schedule)
 	}
 	return s.render(c, status, views.BlocklistsPageView(p), nil)
+}
+
+// blocklistJailState asks whether the blocklist jail runs; the string says
+// why fail2ban could not tell.
+func (s *Server) blocklistJailState(ctx context.Context) (models.BlocklistJailState, string) {
+	st, err := s.blocklists.JailState(ctx)
+	switch {
+	case fail2ban.IsUnreachable(err):
+		return st, "fail2ban is not answering, so BanGUI cannot tell whether the jail " + models.BlocklistJail + " runs. Imports wait for it."
+	case err != nil:
+		return st, "fail2ban did not say whether the jail " + models.BlocklistJail + " runs: " + err.Error()
+	}
+	return st, ""
+}
+
+// blocklistJailCard is the jail card alone, which reloads after imports.
+func (s *Server) blocklistJailCard(c echo.Context) error {
+	if !isHTMX(c.Request()) {
+		return c.Redirect(http.StatusSeeOther, s.url("/blocklists"))
+	}
+	st, offline := s.blocklistJailState(c.Request().Context())
+	return s.renderComponent(c, http.StatusOK, views.BlocklistJailCard(st, offline))
 }
 
 // importLogTable reads one page of the import log of a source (0: all).

@@ -171,6 +171,12 @@ func TestBlocklistsPageAgainstRealFail2ban(t *testing.T) {
 		}
 	}
 
+	// The jail card, which reloads after an import, says the jail runs.
+	rec = b.do("GET", "/blocklists/jail", nil, htmxHeaders)
+	if card := parse(t, rec).Find("#blocklist-jail").Text(); !strings.Contains(card, "Running") || !strings.Contains(card, "bans 4 addresses") {
+		t.Errorf("jail card = %q", card)
+	}
+
 	// Import the same list again: unchanged, nothing banned again.
 	assertRedirect(t, b.postForm("/blocklists/import", "/blocklists", url.Values{"source": {id}}), "/blocklists")
 	doc = waitImport(t, b)

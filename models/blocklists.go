@@ -168,5 +168,5 @@ type ScheduleInfo struct {
 type BlocklistJailState struct {
 	Running bool
 	Banned  int64  // addresses banned in it now
-	Problem string // why it is missing or was refused, for the page
+	Problem string // when not running: why adding it failed; "" before the first try
 }

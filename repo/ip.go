@@ -54,11 +54,11 @@ func (r *Fail2BanDBReader) IPTotals(ctx context.Context, ip string, after time.T
 	if !after.IsZero() {
 		n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
 		if err != nil {
-			return IPTotals{}, fmt.Errorf("repo: %w", err)
+			return IPTotals{}, err
 		}
 		window, err := r.ipWindow(ctx, ip, n, ">", after.Unix())
 		if err != nil {
-			return IPTotals{}, fmt.Errorf("repo: %w", err)
+			return IPTotals{}, err
 		}
 		if window != nil {
 			w = *window
@@ -119,36 +119,8 @@ func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op 
 // [t0, now] finds them with ipWindow. That holds whatever order fail2ban
 // wrote the rows in; the order only decides how wide the window is.
 func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	byIP := `SELECT rowid FROM bans WHERE ip = ? ORDER BY timeofban DESC, rowid DESC LIMIT ?`
-	rowids, args := byIP, []any{ip, limit}
-	if limit > 0 {
-		n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
-		if err != nil {
-			return nil, fmt.Errorf("repo: %w", err)
-		}
-		if n > 2*int64(limit) {
-			var t0 sql.NullInt64
-			err := r.read(ctx, "recent events of IP", func(ctx context.Context) error {
-				return r.queryRow(ctx, `SELECT min(timeofban) FROM bans WHERE rowid IN (
-					SELECT rowid FROM bans WHERE ip = ? ORDER BY rowid DESC LIMIT ?)`, ip, limit).Scan(&t0)
-			})
-			if err != nil {
-				return nil, fmt.Errorf("repo: %w", err)
-			}
-			if t0.Valid {
-				window, err := r.ipWindow(ctx, ip, n, ">=", t0.Int64)
-				if err != nil {
-					return nil, fmt.Errorf("repo: %w", err)
-				}
-				if window != nil {
-					rowids = `SELECT rowid FROM bans` + window.clause() + ` ORDER BY timeofban DESC, rowid DESC LIMIT ?`
-					args = append(window.args, limit)
-				}
-			}
-		}
-	}
 	var out []models.BanRecord
-	run := func(rowids string, args []any) error {
+	run := func(rowids string, args ...any) error {
 		return r.read(ctx, "recent events of IP", func(ctx context.Context) error {
 			var err error
 			out, err = r.records(ctx, `SELECT `+banColumns+` FROM bans WHERE rowid IN (`+rowids+`)
@@ -156,16 +128,42 @@ func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int)
 			return err
 		})
 	}
-	if err := run(rowids, args); err != nil {
+	window, err := r.recentWindow(ctx, ip, limit)
+	if err != nil {
 		return nil, err
 	}
-	if rowids != byIP && len(out) < limit {
-		// fail2ban deleted rows between the statements: read ip's rows.
-		if err := run(byIP, []any{ip, limit}); err != nil {
-			return nil, err
+	if window != nil {
+		err := run(`SELECT rowid FROM bans`+window.clause()+` ORDER BY timeofban DESC, rowid DESC LIMIT ?`, append(window.args, limit)...)
+		if err != nil || len(out) == limit {
+			return out, err
 		}
+		// fail2ban deleted some of ip's rows between the statements: read them all.
+	}
+	if err := run(`SELECT rowid FROM bans WHERE ip = ? ORDER BY timeofban DESC, rowid DESC LIMIT ?`, ip, limit); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// recentWindow returns RecentOfIP's time window for ip (see ipWindow), or
+// nil when ip has few rows or the window would hold too many.
+func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit int) (*where, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
+	if err != nil || n <= 2*int64(limit) { // reading them all costs about what finding t0 does
+		return nil, err
+	}
+	var t0 sql.NullInt64
+	err = r.read(ctx, "recent events of IP", func(ctx context.Context) error {
+		return r.queryRow(ctx, `SELECT min(timeofban) FROM bans WHERE rowid IN (
+			SELECT rowid FROM bans WHERE ip = ? ORDER BY rowid DESC LIMIT ?)`, ip, limit).Scan(&t0)
+	})
+	if err != nil || !t0.Valid {
+		return nil, err
+	}
+	return r.ipWindow(ctx, ip, n, ">=", t0.Int64)
 }
 
 // IPTotals counts ip's archived bans (not unbans) stamped after after, from

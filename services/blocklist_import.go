@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"time"
 
 	"bangui/fail2ban"
@@ -161,6 +160,9 @@ func (b *Blocklists) importSources(ctx context.Context, sourceID int64, by model
 		return
 	}
 	env, err := b.prepare(ctx, by)
+	if err != nil && ctx.Err() != nil {
+		return // stopped, not failed
+	}
 	if err != nil {
 		msg := describeImportError(err)
 		b.update(func(p *models.ImportProgress) { p.Error = msg })
@@ -444,36 +446,19 @@ func (b *Blocklists) ResumePending(ctx context.Context) ([]models.ImportSourceRe
 	return out, nil
 }
 
-// blocklistCountingReader reports how many bytes went through it, every 64 KiB.
+// blocklistCountingReader reports how many bytes went through it after
+// every read.
 type blocklistCountingReader struct {
 	r      io.Reader
 	n      int64
-	last   int64
 	report func(int64)
 }
 
 func (c *blocklistCountingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n-c.last >= 64<<10 || (err != nil && c.n != c.last) {
-		c.last = c.n
+	if n > 0 {
+		c.n += int64(n)
 		c.report(c.n)
 	}
 	return n, err
-}
-
-// ImportSummary writes a result as one sentence for flashes and logs.
-func ImportSummary(r models.ImportSourceResult) string {
-	if r.Error != "" {
-		return r.Name + ": " + r.Error
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d imported, %d already banned, %d skipped", r.Name, r.Imported, r.AlreadyBanned, r.Skipped)
-	if r.Unchanged {
-		b.WriteString(" (unchanged since the last import)")
-	}
-	if r.Resumed {
-		b.WriteString(" (an interrupted import was finished)")
-	}
-	return b.String()
 }

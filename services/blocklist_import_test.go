@@ -338,9 +338,12 @@ func TestImportInterruptedResumesWithoutDuplicatesOrLoss(t *testing.T) {
 	// downloading the list again.
 	e.lists.set("forty", "192.0.2.99\n") // the list changed meanwhile; the old run still completes
 	b2 := e.service(4, nil)
-	res, err := b2.ResumePending(context.Background())
-	if err != nil || len(res) != 1 {
-		t.Fatalf("resume: %+v, %v", res, err)
+	b2.Start(context.Background(), true) // what main does at start
+	b2.Wait()
+	p = b2.Progress()
+	res := p.Results
+	if p.StartedBy != models.TriggerResume || p.Running || p.Error != "" || len(res) != 1 {
+		t.Fatalf("resume at start: %+v", p)
 	}
 	if r := res[0]; !r.Resumed || r.Imported != 36 || r.AlreadyBanned != 4 || r.Error != "" {
 		t.Errorf("resumed result: %+v", r)

@@ -151,16 +151,13 @@ func writeFileIfAbsent(path string, data []byte) (bool, error) {
 }
 
 // JailState says whether fail2ban runs the blocklist jail and how many
-// addresses it bans, with the last problem EnsureJail met. fail2ban being
+// addresses it bans; when it does not, Problem is why the last EnsureJail
+// failed ("" when BanGUI has not tried to add the jail yet). fail2ban being
 // unreachable is returned as an error.
 func (b *Blocklists) JailState(ctx context.Context) (models.BlocklistJailState, error) {
 	st, err := b.f2b.Client().JailStatusShort(ctx, models.BlocklistJail)
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
-		problem := b.jailProblem()
-		if problem == "" {
-			problem = "fail2ban does not run the jail " + models.BlocklistJail + " yet. BanGUI adds it before the next import, or now with the button."
-		}
-		return models.BlocklistJailState{Problem: problem}, nil
+		return models.BlocklistJailState{Problem: b.jailProblem()}, nil
 	}
 	if err != nil {
 		return models.BlocklistJailState{}, b.observe(err)

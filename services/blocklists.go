@@ -68,7 +68,6 @@ type BlocklistOptions struct {
 // with progress, idempotent re-runs and resumption, the managed jail, the
 // schedule and the import log.
 type Blocklists struct {
-	db       *bun.DB
 	sources  repo.Blocklists
 	logs     repo.ImportLogs
 	runs     repo.ImportRuns
@@ -108,7 +107,7 @@ func NewBlocklists(db *bun.DB, f2b *Fail2ban, probe *StatusProbe, opts Blocklist
 		log = slog.Default()
 	}
 	return &Blocklists{
-		db: db, sources: repo.NewBlocklistStore(db), logs: repo.NewImportLogStore(db),
+		sources: repo.NewBlocklistStore(db), logs: repo.NewImportLogStore(db),
 		runs: repo.NewImportRunStore(db), settings: repo.NewSettingsStore(db),
 		f2b: f2b, probe: probe, opts: opts, log: log, now: time.Now,
 		running: make(chan struct{}, 1), bg: context.Background(),

@@ -402,9 +402,6 @@ func (c *Configuration) Item(ctx context.Context, kind, name string) (models.Con
 	return d, nil
 }
 
-// actionKeys are the commands of an action, in form order.
-var actionKeys = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionunban"}
-
 func actionForm(s *f2bconf.Set) models.ActionForm {
 	f := models.ActionForm{
 		ActionStart: raw(s, "Definition", "actionstart"), ActionStop: raw(s, "Definition", "actionstop"),

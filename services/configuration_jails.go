@@ -122,6 +122,16 @@ type normalizedField struct {
 	n     int64
 }
 
+// fieldProblem is a message for the user about one form field.
+type fieldProblem struct{ msg string }
+
+func (p *fieldProblem) Error() string { return p.msg }
+
+// problem formats a fieldProblem.
+func problem(format string, args ...any) error {
+	return &fieldProblem{msg: fmt.Sprintf(format, args...)}
+}
+
 // checkField validates and normalises one submitted value. It returns the
 // lines to write (empty value: []string{""}).
 func checkField(kind, v string) ([]string, error) {
@@ -134,60 +144,60 @@ func checkField(kind, v string) ([]string, error) {
 			return nil, err
 		}
 		if d < 0 && kind != "time-1" {
-			return nil, errors.New("This time cannot be negative.")
+			return nil, problem("This time cannot be negative.")
 		}
 		if d == 0 && kind == "time+" {
-			return nil, errors.New("This time must be longer than 0.")
+			return nil, problem("This time must be longer than 0.")
 		}
 		return []string{formatSpec(d)}, nil
 	case "int":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, errors.New("Enter a whole number from 1 to 1000000.")
+			return nil, problem("Enter a whole number from 1 to 1000000.")
 		}
 		return []string{strconv.FormatInt(n, 10)}, nil
 	case "bool":
 		return []string{v}, nil
 	case "encoding":
 		if !encodingRE.MatchString(v) {
-			return nil, errors.New("Enter auto or an encoding name such as UTF-8 or latin-1.")
+			return nil, problem("Enter auto or an encoding name such as UTF-8 or latin-1.")
 		}
 		return []string{v}, nil
 	case "factor":
 		if !factorRE.MatchString(v) {
-			return nil, errors.New("Enter a number such as 1 or 2.5.")
+			return nil, problem("Enter a number such as 1 or 2.5.")
 		}
 		return []string{v}, nil
 	case "multipliers":
 		m := strings.Join(strings.Fields(v), " ")
 		if !multipliersRE.MatchString(m) {
-			return nil, errors.New("Enter whole numbers separated by spaces, such as 1 2 4 8 16 32 64.")
+			return nil, problem("Enter whole numbers separated by spaces, such as 1 2 4 8 16 32 64.")
 		}
 		return []string{m}, nil
 	case "formula":
 		if !formulaRE.MatchString(v) || strings.Contains(v, "__") {
-			return nil, errors.New("The formula may use numbers, + - * / % < > = ( ) and the names ban.Time, ban.Count and banFactor.")
+			return nil, problem("The formula may use numbers, + - * / %% < > = ( ) and the names ban.Time, ban.Count and banFactor.")
 		}
 		for _, id := range identRE.FindAllString(v, -1) {
 			if !slices.Contains(formulaNames, id) {
-				return nil, fmt.Errorf("The formula may not use %q; allowed names are ban.Time, ban.Count, banFactor, if, else, min and max.", id)
+				return nil, problem("The formula may not use %q; allowed names are ban.Time, ban.Count, banFactor, if, else, min and max.", id)
 			}
 		}
 		return []string{v}, nil
 	case "line":
 		if len(lines) > 1 {
-			return nil, errors.New("Enter a single line.")
+			return nil, problem("Enter a single line.")
 		}
 	case "paths":
 		for _, l := range lines {
 			if !logPathRE.MatchString(l) {
-				return nil, fmt.Errorf("%q is not an absolute file path (optionally followed by tail or head).", l)
+				return nil, problem("%q is not an absolute file path (optionally followed by tail or head).", l)
 			}
 		}
 	case "actions":
 		for _, l := range lines {
 			if !actionLineRE.MatchString(l) || strings.Count(l, "[") != strings.Count(l, "]") {
-				return nil, fmt.Errorf("%q is not an action such as iptables-multiport[name=ssh, port=ssh].", l)
+				return nil, problem("%q is not an action such as iptables-multiport[name=ssh, port=ssh].", l)
 			}
 		}
 	}
@@ -196,7 +206,7 @@ func checkField(kind, v string) ([]string, error) {
 	}
 	for _, l := range lines {
 		if len(l) > 4096 {
-			return nil, errors.New("A line is longer than 4096 characters.")
+			return nil, problem("A line is longer than 4096 characters.")
 		}
 	}
 	if err := f2bconf.CheckValue(lines); err != nil {

@@ -78,7 +78,7 @@ func checkLogTarget(v string) (string, error) {
 		return u, nil
 	}
 	if !filepath.IsAbs(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) || len(v) > 1024 {
-		return "", errors.New("Use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.")
+		return "", problem("Use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.")
 	}
 	return filepath.Clean(v), nil
 }

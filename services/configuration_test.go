@@ -269,6 +269,9 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 			t.Errorf("%s: %v, want a message for %s", field, err, field)
 		}
 	}
+	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
+		t.Fatalf("files changed by refused input: %q", got)
+	}
 	// A value set again by a later file cannot be changed in BanGUI's file.
 	if err := os.WriteFile(filepath.Join(sb.ConfigDir, "jail.d", "zz-admin.local"), []byte("[alpha]\nmaxretry = 6\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -403,6 +406,26 @@ func TestSaveActionInit(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(sb.ConfigDir, "action.d", "dummy.local"))
 	if string(b) != "[Init]\nnote = set by BanGUI\n" {
 		t.Fatalf("action.d/dummy.local = %q", b)
+	}
+	// A new action needs its ban command; commands with a comment-like
+	// "; " are refused because fail2ban would cut them there.
+	_, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{}, models.ActionForm{ActionStart: "touch /tmp/x"})
+	var verr *ValidationError
+	if !errors.As(err, &verr) || len(verr.Fields["actionban"]) == 0 {
+		t.Fatalf("action without actionban: %v", err)
+	}
+	_, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{}, models.ActionForm{ActionBan: "logger banned <ip> ; true"})
+	if !errors.As(err, &verr) || !strings.Contains(verr.Fields["actionban"][0], "comment") {
+		t.Fatalf("command with an inline comment: %v", err)
+	}
+	res, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{},
+		models.ActionForm{ActionBan: "logger -t bangui banned <ip>", ActionUnban: "logger -t bangui unbanned <ip>"})
+	if err != nil || !res.OK {
+		t.Fatalf("create action: %+v, %v", res, err)
+	}
+	b, _ = os.ReadFile(filepath.Join(sb.ConfigDir, "action.d", "notify.local"))
+	if string(b) != "[Definition]\nactionban = logger -t bangui banned <ip>\nactionunban = logger -t bangui unbanned <ip>\n" {
+		t.Fatalf("action.d/notify.local = %q", b)
 	}
 }
 

@@ -154,7 +154,7 @@ func previewCounts(c models.BlocklistCounts) [][2]string {
 		{"Blank lines", fmtCount(c.Blank)},
 		{"Invalid lines", fmtCount(c.Invalid)},
 		{"Duplicates", fmtCount(c.Duplicates)},
-		{"Reserved (loopback, multicast, …)", fmtCount(c.Reserved)},
+		{"Reserved addresses", fmtCount(c.Reserved)},
 	}
 }
 

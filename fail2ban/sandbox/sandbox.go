@@ -544,8 +544,13 @@ func (s *Sandbox) stop(ctx context.Context) error {
 			}
 		}
 	}
-	// Clean up anything left in the process group (e.g. action commands).
+	// Clean up anything left in the process group (e.g. action commands)
+	// and wait until the kernel has removed it.
 	killGroup(pid)
+	for deadline := time.Now().Add(stopWait); !groupGone(pid) && time.Now().Before(deadline); {
+		t := time.NewTimer(10 * time.Millisecond)
+		<-t.C
+	}
 	return err
 }
 
