@@ -258,11 +258,12 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
 // doubles the cost of every step.
 //
 //   - the ban action over every origin: the partial index
-//     history_archive_ban_time (timeofban) WHERE action = 'ban'. The action
-//     is written as a literal because SQLite only uses a partial index for
-//     a query whose WHERE repeats the index's condition, and a bound
-//     parameter does not count. A window runs to the end of that index, so
-//     its count does not even compare entries with an upper bound.
+//     history_archive_ban_time (timeofban) WHERE action = 'ban'. SQLite
+//     uses a partial index only for a query whose WHERE repeats the index's
+//     condition; the action is written as a literal (a parameter bound to
+//     'ban' would match too, at the cost of preparing the statement again
+//     once bound). A window runs to the end of that index, so its count
+//     does not even compare entries with an upper bound.
 //   - an action and one origin: (origin, action, timeofban).
 //
 // Both list the events in (timeofban, id) order, the page order. The

@@ -1,5 +1,7 @@
 -- Indexes that answer the dashboard and the per-IP page from their keys
--- alone at a million archived events (see HistoryArchiveStore).
+-- alone at a million archived events (keyedFilter and banJailCounts in
+-- repo/archive.go, the archive's IPTotals and RecentOfIP in repo/ip.go).
+-- Building them on an archive of a million events takes a few seconds.
 --
 -- Counting a time window over an index costs one step per entry, and the
 -- step is two to three times dearer when SQLite must also compare each
@@ -10,8 +12,9 @@
 -- Ban events by time, for the total (the window runs to the end of the
 -- index: no end to compare), the trend's bucket ranges and the newest-first
 -- page (its order is timeofban, id). Partial, so unbans are not in the way
--- and no action is checked; SQLite uses it only where a query says
--- action = 'ban' in so many words (a bound parameter does not match).
+-- and no action is checked; SQLite uses it only for a query that says
+-- action = 'ban' (a literal, or a parameter bound to 'ban'), and never for
+-- +action = ?.
 CREATE INDEX history_archive_ban_time ON history_archive (timeofban) WHERE action = 'ban';
 --bun:split
 -- Ban events per origin and jail by time, for the per-jail counts: one
@@ -20,6 +23,6 @@ CREATE INDEX history_archive_ban_origin_jail ON history_archive (origin, jail, t
 --bun:split
 -- One address's events newest first, with what its totals need (action,
 -- failures): the per-IP page reads a few thousand index entries instead of
--- as many rows. It also serves exact-IP and IP-prefix lookups, which the
--- unique (ip, jail, action, timeofban) key keeps doing for the sync.
+-- as many rows. The unique (ip, jail, action, timeofban) key stays: the
+-- sync's INSERT OR IGNORE relies on it.
 CREATE INDEX history_archive_ip_time ON history_archive (ip, timeofban, action, failures);
