@@ -50,16 +50,10 @@ func (s *Server) dashboard(c echo.Context) error {
 		Source: parseSource(c.QueryParam("source")),
 		Page:   parsePage(c, dashboardPageSizes),
 	}
-	filters := views.Filters{Path: "/", Values: url.Values{}}
-	filters.Values.Set("range", string(q.Range))
-	if q.Origin != "" {
-		filters.Values.Set("origin", string(q.Origin))
-	}
-	if q.Source != "" {
-		filters.Values.Set("source", string(q.Source))
-	}
-	// Show the filter as the link for "All" expects: no origin parameter.
-	linkFilters := views.Filters{Path: "/", Values: url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}}}
+	// The current filters: links change one of them and start again at page 1.
+	filters := views.Filters{Path: "/", Values: url.Values{
+		"range": {string(q.Range)}, "origin": {string(q.Origin)}, "source": {string(q.Source)},
+	}}
 	if wantsFragment(c.Request()) {
 		d, err := s.history.BansTable(ctx, q)
 		if err != nil {
@@ -76,7 +70,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	table := s.dashboardTable(d, q, filters.Values)
 	table.Geo = s.geo.ForRecords(ctx, d.Bans)
 	page := views.DashboardPage{
-		Filters:    linkFilters,
+		Filters:    filters,
 		SourceNote: d.Note,
 		Table:      table,
 		Trend:      trendChart(d, s.panelSettings().Location),
