@@ -51,18 +51,31 @@ func BenchmarkJailPage20k(b *testing.B) {
 	if rec := br.get("/jails/sshd"); rec.Code != http.StatusOK {
 		b.Fatalf("status %d", rec.Code)
 	}
+	benchGET(b, br, "/jails/sshd", nil)
+}
+
+// benchGET requests path as br for every benchmark iteration, fails on any
+// status but 200, and reports the median request time.
+func benchGET(b *testing.B, br *browser, path string, hdr map[string]string) {
+	b.Helper()
 	var times []time.Duration
-	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		rec := br.get("/jails/sshd")
+		rec := br.do("GET", path, nil, hdr)
 		times = append(times, time.Since(start))
 		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
+			b.Fatalf("%s: status %d", path, rec.Code)
 		}
 	}
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms/median")
+}
+
+// skipUnless1M skips benchmarks over 100,000 rows unless BANGUI_BENCH_1M=1.
+func skipUnless1M(b *testing.B, rows int) {
+	if rows > 100_000 && os.Getenv("BANGUI_BENCH_1M") != "1" {
+		b.Skip("set BANGUI_BENCH_1M=1 for the 1,000,000-row benchmarks")
+	}
 }
 
 // benchF2BDB returns a generated fail2ban database of rows bans ending
@@ -96,9 +109,7 @@ func BenchmarkHistoryPages(b *testing.B) {
 		rows int
 	}{{"100k", 100_000}, {"1M", 1_000_000}} {
 		b.Run(size.name, func(b *testing.B) {
-			if size.rows > 100_000 && os.Getenv("BANGUI_BENCH_1M") != "1" {
-				b.Skip("set BANGUI_BENCH_1M=1 for the 1,000,000-row benchmarks")
-			}
+			skipUnless1M(b, size.rows)
 			dbPath := benchF2BDB(b, size.rows)
 			sb := sandboxtest.Start(b)
 			a := newTestApp(b, b.TempDir(), withSocket(sb.SocketPath), withConfigDir(sb.ConfigDir),
@@ -139,19 +150,7 @@ func BenchmarkHistoryPages(b *testing.B) {
 				{"ip-typical", "/history/" + typical.IP, nil},
 				{"ip-top", "/history/" + top.IP, nil},
 			} {
-				b.Run(c.name, func(b *testing.B) {
-					var times []time.Duration
-					for b.Loop() {
-						start := time.Now()
-						rec := br.do("GET", c.path, nil, c.hdr)
-						times = append(times, time.Since(start))
-						if rec.Code != http.StatusOK {
-							b.Fatalf("%s: %d", c.path, rec.Code)
-						}
-					}
-					slices.Sort(times)
-					b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms/median")
-				})
+				b.Run(c.name, func(b *testing.B) { benchGET(b, br, c.path, c.hdr) })
 			}
 			b.Logf("peak RSS of the benchmark process: %.0f MB", float64(peakRSS())/(1<<20))
 		})

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -118,9 +117,7 @@ func BenchmarkMapPage(b *testing.B) {
 		rows int
 	}{{"100k", 100_000}, {"1M", 1_000_000}} {
 		b.Run(size.name, func(b *testing.B) {
-			if size.rows > 100_000 && os.Getenv("BANGUI_BENCH_1M") != "1" {
-				b.Skip("set BANGUI_BENCH_1M=1 for the 1,000,000-row benchmarks")
-			}
+			skipUnless1M(b, size.rows)
 			a := newTestApp(b, mapBenchDataDir(b, size.rows))
 			br := a.browser()
 			br.completeSetup()
@@ -147,19 +144,7 @@ func BenchmarkMapPage(b *testing.B) {
 				{"country-click-365d", "/map?range=365d&country=DE", map[string]string{"HX-Request": "true", "HX-Target": "map-view"}},
 				{"table-page-365d", "/map?range=365d&country=CN&page=40", map[string]string{"HX-Request": "true", "HX-Target": "map-bans"}},
 			} {
-				b.Run(c.name, func(b *testing.B) {
-					var times []time.Duration
-					for b.Loop() {
-						t0 := time.Now()
-						rec := br.do("GET", c.path, nil, c.hdr)
-						times = append(times, time.Since(t0))
-						if rec.Code != http.StatusOK {
-							b.Fatalf("%s: %d", c.path, rec.Code)
-						}
-					}
-					slices.Sort(times)
-					b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms/median")
-				})
+				b.Run(c.name, func(b *testing.B) { benchGET(b, br, c.path, c.hdr) })
 			}
 		})
 	}
