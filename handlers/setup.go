@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/models"
 	"errors"
 	"net/http"
 	"time"
@@ -25,12 +26,12 @@ func (s *Server) setupForm(c echo.Context) error {
 
 func (s *Server) setupSubmit(c echo.Context) error {
 	in := services.SetupInput{
-		Password:       c.FormValue(views.FieldPassword),
-		Confirm:        c.FormValue(views.FieldConfirm),
-		Socket:         c.FormValue(views.FieldSocket),
-		ConfigDir:      c.FormValue(views.FieldConfigDir),
-		Timezone:       c.FormValue(views.FieldTimezone),
-		SessionMinutes: c.FormValue(views.FieldSessionMinutes),
+		Password:       c.FormValue(models.SetupFieldPassword),
+		Confirm:        c.FormValue(models.SetupFieldConfirm),
+		Socket:         c.FormValue(models.SetupFieldSocket),
+		ConfigDir:      c.FormValue(models.SetupFieldConfigDir),
+		Timezone:       c.FormValue(models.SetupFieldTimezone),
+		SessionMinutes: c.FormValue(models.SetupFieldSessionMinutes),
 	}
 	ps, err := s.setup.Complete(c.Request().Context(), in)
 	var verr *services.ValidationError
@@ -54,15 +55,15 @@ func (s *Server) setupSubmit(c echo.Context) error {
 
 // setupProbe checks the socket path from the form and explains what it found.
 func (s *Server) setupProbe(c echo.Context) error {
-	path := c.FormValue(views.FieldSocket)
+	path := c.FormValue(models.SetupFieldSocket)
 	view := probeView(fail2ban.Probe(c.Request().Context(), path), path)
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ProbeResult(view))
 	}
 	// Without JavaScript the Test button posts the whole form: show it again
 	// with the result and the values typed so far (but never the passwords).
-	f := views.SetupForm{Socket: path, ConfigDir: c.FormValue(views.FieldConfigDir),
-		Timezone: c.FormValue(views.FieldTimezone), SessionMinutes: c.FormValue(views.FieldSessionMinutes), Probe: view}
+	f := views.SetupForm{Socket: path, ConfigDir: c.FormValue(models.SetupFieldConfigDir),
+		Timezone: c.FormValue(models.SetupFieldTimezone), SessionMinutes: c.FormValue(models.SetupFieldSessionMinutes), Probe: view}
 	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
 }
 

@@ -18,16 +18,6 @@ import (
 	"bangui/repo"
 )
 
-// Field names used in setup validation errors; they match the form's inputs.
-const (
-	FieldPassword       = "password"
-	FieldConfirm        = "password_confirm"
-	FieldSocket         = "socket"
-	FieldConfigDir      = "config_dir"
-	FieldTimezone       = "timezone"
-	FieldSessionMinutes = "session_minutes"
-)
-
 // Session length bounds, in minutes.
 const (
 	MinSessionMinutes = 5
@@ -117,41 +107,41 @@ func ValidateSetup(in SetupInput) (PanelSettings, *ValidationError) {
 	verr := &ValidationError{}
 	var ps PanelSettings
 	for _, msg := range PasswordProblems(in.Password) {
-		verr.add(FieldPassword, msg)
+		verr.add(models.SetupFieldPassword, msg)
 	}
 	if in.Confirm != in.Password {
-		verr.add(FieldConfirm, "The two passwords differ.")
+		verr.add(models.SetupFieldConfirm, "The two passwords differ.")
 	}
 	ps.Socket = strings.TrimSpace(in.Socket)
 	switch {
 	case ps.Socket == "":
-		verr.add(FieldSocket, "Enter the path of the fail2ban socket.")
+		verr.add(models.SetupFieldSocket, "Enter the path of the fail2ban socket.")
 	case !filepath.IsAbs(ps.Socket):
-		verr.add(FieldSocket, "Use an absolute path, starting with /.")
+		verr.add(models.SetupFieldSocket, "Use an absolute path, starting with /.")
 	}
 	ps.ConfigDir = strings.TrimSpace(in.ConfigDir)
 	switch {
 	case ps.ConfigDir == "":
-		verr.add(FieldConfigDir, "Enter fail2ban's configuration directory.")
+		verr.add(models.SetupFieldConfigDir, "Enter fail2ban's configuration directory.")
 	case !filepath.IsAbs(ps.ConfigDir):
-		verr.add(FieldConfigDir, "Use an absolute path, starting with /.")
+		verr.add(models.SetupFieldConfigDir, "Use an absolute path, starting with /.")
 	default:
 		ps.ConfigDir = filepath.Clean(ps.ConfigDir)
 		if fi, err := os.Stat(ps.ConfigDir); err == nil && !fi.IsDir() {
-			verr.add(FieldConfigDir, "This path is a file, not a directory.")
+			verr.add(models.SetupFieldConfigDir, "This path is a file, not a directory.")
 		}
 	}
 	loc, msg := ParseTimezone(in.Timezone)
 	if msg != "" {
-		verr.add(FieldTimezone, msg)
+		verr.add(models.SetupFieldTimezone, msg)
 	}
 	ps.Location = loc
 	minutes, err := strconv.Atoi(strings.TrimSpace(in.SessionMinutes))
 	switch {
 	case err != nil:
-		verr.add(FieldSessionMinutes, "Enter a whole number of minutes.")
+		verr.add(models.SetupFieldSessionMinutes, "Enter a whole number of minutes.")
 	case minutes < MinSessionMinutes || minutes > MaxSessionMinutes:
-		verr.add(FieldSessionMinutes, fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes))
+		verr.add(models.SetupFieldSessionMinutes, fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes))
 	default:
 		ps.SessionDuration = time.Duration(minutes) * time.Minute
 	}

@@ -19,16 +19,6 @@ type ProbeView struct {
 	Fix    []string
 }
 
-// Field names of the setup form, shared by the view and the handler.
-const (
-	FieldPassword       = "password"
-	FieldConfirm        = "password_confirm"
-	FieldSocket         = "socket"
-	FieldConfigDir      = "config_dir"
-	FieldTimezone       = "timezone"
-	FieldSessionMinutes = "session_minutes"
-)
-
 func (f SetupForm) errs(field string) []string { return f.Errors[field] }
 
 func errID(field string) string { return field + "-error" }
