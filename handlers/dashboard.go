@@ -119,7 +119,7 @@ func perJailChart(d services.Dashboard) views.Chart {
 	return c
 }
 
-// errUnknownIP maps the service's error to a 404 page that says so.
+// unknownIP maps the service's ErrUnknownIP to a 404 page that says so.
 func unknownIP(err error) error {
 	if errors.Is(err, services.ErrUnknownIP) {
 		return echo.NewHTTPError(http.StatusNotFound, "Neither fail2ban nor BanGUI's archive has any record of this address.")

@@ -66,9 +66,6 @@ func (s *Server) routes(e *echo.Echo) {
 	s.blocklistRoutes(g, private)
 	s.mapRoutes(g, private)
 	s.configRoutes(g, private)
-	for _, sec := range sections {
-		g.GET(sec.path, s.section(sec), private...)
-	}
 	if buildTestRoutes != nil {
 		buildTestRoutes(s, g)
 	}

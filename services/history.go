@@ -92,11 +92,11 @@ func (b *BanSources) Close() error {
 // PurgeAge is how long fail2ban keeps bans in its database (cached for a minute).
 func (b *BanSources) PurgeAge(ctx context.Context) time.Duration {
 	b.mu.Lock()
-	if b.now().Sub(b.purgeAt) < time.Minute && b.purgeAge > 0 {
-		defer b.mu.Unlock()
-		return b.purgeAge
-	}
+	age, fresh := b.purgeAge, b.purgeAge > 0 && b.now().Sub(b.purgeAt) < time.Minute
 	b.mu.Unlock()
+	if fresh {
+		return age
+	}
 	age, err := b.f2b.Client().DBPurgeAge(ctx)
 	if err != nil || age <= 0 {
 		age = 24 * time.Hour // fail2ban's default
