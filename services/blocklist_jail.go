@@ -9,14 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
 	"bangui/models"
 )
 
 // BlocklistJailFile is the file, below fail2ban's configuration directory,
 // that BanGUI writes when fail2ban lacks the blocklist jail.
 const BlocklistJailFile = "jail.d/" + models.BlocklistJail + ".local"
+
+// jailLockWait bounds the wait for a configuration edit in progress before
+// EnsureJail writes the jail file.
+const jailLockWait = 60 * time.Second
 
 // blocklistJailConfig is the jail BanGUI writes: enabled, no log file and
 // no filter (addresses come only through "set blocklist-import banip"),
@@ -79,6 +85,15 @@ func (b *Blocklists) ensureJail(ctx context.Context) error {
 	if runner.ConfigDir == "" {
 		return &JailProblem{Message: "fail2ban has no jail " + models.BlocklistJail + " and BanGUI does not know fail2ban's configuration directory to add it."}
 	}
+	// The same lock as the configuration editor's, so this write and reload
+	// never land in the middle of an edit's write, test, reload and rollback.
+	lockCtx, cancel := context.WithTimeout(ctx, jailLockWait)
+	unlock, lerr := f2bconf.Lock(lockCtx, runner.ConfigDir)
+	cancel()
+	if lerr != nil {
+		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not add it now: %v", models.BlocklistJail, lerr)}
+	}
+	defer unlock()
 	path := filepath.Join(runner.ConfigDir, filepath.FromSlash(BlocklistJailFile))
 	wrote, werr := writeFileIfAbsent(path, []byte(blocklistJailConfig))
 	if werr != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -424,5 +425,27 @@ func TestNamesAndLocalFiles(t *testing.T) {
 	want := []string{"jail.local", "fail2ban.local", "jail.d/a.local", "jail.d/z.local", "filter.d/common.local", "filter.d/test.local", "action.d/act.local"}
 	if !reflect.DeepEqual(files, want) {
 		t.Fatalf("local files\n got %q\nwant %q", files, want)
+	}
+}
+
+// TestInterpolationCannotExplode checks that options referring to each
+// other many times ("billion laughs") give an error instead of gigabytes.
+func TestInterpolationCannotExplode(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[x]\na0 = " + strings.Repeat("x", 10) + "\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "a%d = %s\n", i, strings.Repeat(fmt.Sprintf("%%(a%d)s", i-1), 10))
+	}
+	s, err := Load(t.TempDir(), "jail", Options{Overlay: map[string][]byte{"jail.local": []byte(b.String())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get("x", "a4"); err != nil || len(v) != 100_000 {
+		t.Fatalf("a4: %d bytes, %v", len(v), err)
+	}
+	_, err = s.Get("x", "a9")
+	var ie *InterpolationError
+	if !errors.As(err, &ie) || ie.Kind != ErrTooLong || !strings.Contains(err.Error(), "grows past") {
+		t.Fatalf("a9 (10^10 bytes): %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -60,6 +61,43 @@ func FuzzParseINI(f *testing.F) {
 		for k := range before {
 			if k != [2]string{"fuzzed", "maxretry"} {
 				t.Fatalf("[%s] %s lost by the edit\nin %q\nout %q", k[0], k[1], text, out)
+			}
+		}
+	})
+}
+
+// FuzzMerge feeds arbitrary text to the merge reader as jail.local over a
+// small jail.conf, then asks for every merged value: nothing may panic, and
+// a value either comes out (bounded in size) or is an InterpolationError.
+func FuzzMerge(f *testing.F) {
+	base := "[INCLUDES]\nbefore = paths.conf\n[DEFAULT]\nbantime = 10m\nport = ssh\naction = %(banaction)s[port=\"%(port)s\"]\n" +
+		"banaction = iptables\n[sshd]\nenabled = false\nlogpath = %(sshd_log)s\n"
+	for _, s := range []string{
+		"[sshd]\nenabled = true\nport = 2222\n",
+		"[DEFAULT]\nsshd_log = /var/log/auth.log\n[sshd]\nbantime = %(known/bantime)s\n",
+		"[x]\na = %(b)s\nb = %(a)s\n",
+		"[x]\nfilter = sshd[mode=aggressive]\nv = %(default/port)s %(sshd/enabled)s %(__name__)s\n",
+		"[INCLUDES]\nafter = jail.local\n[x]\na = 50%\n",
+		"[x]\na0 = xx\na1 = %(a0)s%(a0)s%(a0)s\na2 = %(a1)s%(a1)s%(a1)s\n",
+	} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, text string) {
+		s, err := Load(dir, "jail", Options{Overlay: map[string][]byte{"jail.conf": []byte(base), "jail.local": []byte(text)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range append([]string{DefaultSection}, s.Sections()...) {
+			for _, v := range s.Own(sec) {
+				got, err := s.Get(sec, v.Name)
+				var ie *InterpolationError
+				if err != nil && !errors.As(err, &ie) {
+					t.Fatalf("Get(%q, %q): %v", sec, v.Name, err)
+				}
+				if len(got) > 2*maxValueLen {
+					t.Fatalf("Get(%q, %q) is %d bytes", sec, v.Name, len(got))
+				}
 			}
 		}
 	})

@@ -13,6 +13,10 @@ const (
 	ErrMissingOption = "InterpolationMissingOptionError" // %(name)s names no option
 	ErrSyntax        = "InterpolationSyntaxError"        // a % that is neither %% nor %(name)s
 	ErrDepth         = "InterpolationDepthError"         // references nest deeper than 10
+	// ErrTooLong is BanGUI's own: the value grows past maxValueLen, as a
+	// few options referring to each other several times can make it do
+	// (ten levels of ten references are 10^10 bytes).
+	ErrTooLong = "InterpolationTooLongError"
 )
 
 // ErrNoOption is returned by Get for an option that is not set.
@@ -37,12 +41,17 @@ func (e *InterpolationError) Error() string {
 		return fmt.Sprintf("[%s] %s refers to %%(%s)s, which is not set", e.Section, e.Option, e.Detail)
 	case ErrDepth:
 		return fmt.Sprintf("[%s] %s: references nest too deep (more than %d levels)", e.Section, e.Option, maxDepth)
+	case ErrTooLong:
+		return fmt.Sprintf("[%s] %s: the value grows past %d bytes when its references are filled in", e.Section, e.Option, maxValueLen)
 	}
 	return fmt.Sprintf("[%s] %s: %s", e.Section, e.Option, e.Detail)
 }
 
 // maxDepth is configparser's MAX_INTERPOLATION_DEPTH.
 const maxDepth = 10
+
+// maxValueLen bounds an interpolated value; real ones are a few kilobytes.
+const maxValueLen = 1 << 20
 
 var (
 	keyRE        = regexp.MustCompile(`^%\(([^)]+)\)s`)
@@ -83,6 +92,9 @@ func (s *Set) interpolate(section, option, rest string, parent map[string]string
 	vars["__name__"] = section
 	s.mapSectionOptions(section, rest, vars)
 	for rest != "" {
+		if b.Len() > maxValueLen {
+			return &InterpolationError{Kind: ErrTooLong, Section: section, Option: option}
+		}
 		p := strings.IndexByte(rest, '%')
 		if p < 0 {
 			b.WriteString(rest)

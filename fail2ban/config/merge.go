@@ -411,6 +411,13 @@ func (l *loader) isFile(abs string) bool {
 }
 
 func (l *loader) includesOf(path string, ancestors []string) []string {
+	if slices.Contains(ancestors, path) {
+		// A file that includes itself through its .local counterpart
+		// (jail.local: after = jail.x pulls in jail.x and jail.local again):
+		// fail2ban recurses until Python gives up; we stop here.
+		l.problems = append(l.problems, fmt.Errorf("%s: [INCLUDES] loop: the file includes itself", l.rel(path)))
+		return nil
+	}
 	f := l.parse(path)
 	if f == nil {
 		return nil
