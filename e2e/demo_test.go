@@ -35,7 +35,8 @@ const demoJailFile = "e2e.conf"
 // with the device's password.
 func startDemoApp(t *testing.T, a *app, d device, bin, dataDir string) {
 	t.Helper()
-	extra := append([]sandbox.Jail{{Name: pagingJail, Filter: "sshd"}}, configJails...)
+	extra := append(append([]sandbox.Jail{{Name: pagingJail, Filter: "sshd"}}, configJails...), xssJails...)
+	plantXSS(t, demo.Fail2banDir(dataDir))
 	if err := sandbox.WriteJailFile(demo.Fail2banDir(dataDir), demoJailFile, extra); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,8 @@ var deviceFlows = []flow{
 	{"config-activate", flowConfigActivate},
 	{"config-tabs", flowConfigTabs},
 	{"map", flowMap},
+	{"xss", flowXSS},
+	{"xss-checks-can-fail", flowXSSChecksCanFail},
 }
 
 // screenshots are the pages every device must have photographed.
@@ -49,6 +51,7 @@ var screenshots = []string{
 	"config-filters", "config-filter", "config-actions", "config-action", "config-raw", "config-server",
 	"config-regex", "config-log",
 	"map-countries", "map-country",
+	"xss-config-jails", "xss-blocklists",
 }
 
 // phoneScreenshots are taken on phones only.

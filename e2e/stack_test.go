@@ -123,7 +123,10 @@ func startStack(t *testing.T, devices []device) *stack {
 	built := make(chan error, 1)
 	go func() { built <- buildBangui(st.root, bin) }()
 	if !st.demo {
-		st.sandbox = sandboxtest.Start(t, append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)...)
+		dir := t.TempDir()
+		plantXSS(t, dir) // payloads in fail2ban's configuration and logs
+		jails := append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)
+		st.sandbox = sandboxtest.StartOptions(t, sandbox.Options{Dir: dir, Jails: append(jails, xssJails...)})
 		banMany(t, st.sandbox.Client(), pagingJail, pagingBans)
 	}
 	if err := <-built; err != nil {

@@ -26,7 +26,7 @@ func (c *Client) call(ctx context.Context, args ...string) (any, error) {
 
 // jailCall validates jail and sends "verb jail rest...".
 func (c *Client) jailCall(ctx context.Context, verb, jail string, rest ...string) (any, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	return c.call(ctx, append([]string{verb, jail}, rest...)...)
@@ -390,7 +390,7 @@ func (c *Client) Unban(ctx context.Context, jail string, ips ...string) (int, er
 }
 
 func (c *Client) countCall(ctx context.Context, jail string, prefix, ips []string) (int, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return 0, err
 	}
 	args, err := targetArgs(prefix, ips)
@@ -467,7 +467,7 @@ func (c *Client) SetFindTime(ctx context.Context, jail, value string) (time.Dura
 }
 
 func (c *Client) setSeconds(ctx context.Context, jail, key, value string, allowNegative bool) (time.Duration, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return 0, err
 	}
 	d, err := ParseTimeSpec(value)
@@ -488,7 +488,7 @@ func (c *Client) setSeconds(ctx context.Context, jail, key, value string, allowN
 // SetMaxRetry changes a jail's retry limit until the next reload and
 // returns the effective value. n must be at least 1.
 func (c *Client) SetMaxRetry(ctx context.Context, jail string, n int64) (int64, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return 0, err
 	}
 	if n < 1 {
@@ -511,7 +511,7 @@ func (c *Client) stringsCall(ctx context.Context, args ...string) ([]string, err
 }
 
 func (c *Client) jailStrings(ctx context.Context, jail string, rest ...string) ([]string, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	return c.stringsCall(ctx, append([]string{"get", jail}, rest...)...)
@@ -526,7 +526,7 @@ func (c *Client) IgnoreIPs(ctx context.Context, jail string) ([]string, error) {
 // AddIgnoreIP adds addresses or ranges to the jail's ignore list until the
 // next reload and returns the new list.
 func (c *Client) AddIgnoreIP(ctx context.Context, jail string, ips ...string) ([]string, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	args, err := targetArgs([]string{"set", jail, "addignoreip"}, ips)
@@ -540,7 +540,7 @@ func (c *Client) AddIgnoreIP(ctx context.Context, jail string, ips ...string) ([
 // from the jail's ignore list and returns the new list. Removing an entry
 // that is not in the list is an error from fail2ban.
 func (c *Client) DelIgnoreIP(ctx context.Context, jail, ip string) ([]string, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	entry := strings.TrimSpace(ip)
@@ -589,7 +589,7 @@ func (c *Client) SetIdle(ctx context.Context, jail string, on bool) error {
 // has no way to read this flag (the command is unknown to it); then Idle
 // reports false for any running jail, and the server is not asked again.
 func (c *Client) Idle(ctx context.Context, jail string) (bool, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return false, err
 	}
 	if !c.getIdle.unsupported() {
@@ -638,7 +638,7 @@ func (c *Client) LogPaths(ctx context.Context, jail string) ([]string, error) {
 // next reload, from its end when tail is set, otherwise from the start. It
 // returns the new list.
 func (c *Client) AddLogPath(ctx context.Context, jail, path string, tail bool) ([]string, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	if err := validPath(path); err != nil {
@@ -650,7 +650,7 @@ func (c *Client) AddLogPath(ctx context.Context, jail, path string, tail bool) (
 // DelLogPath stops watching a file and returns the new list; removing a
 // path that is not watched changes nothing.
 func (c *Client) DelLogPath(ctx context.Context, jail, path string) ([]string, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return nil, err
 	}
 	if err := validPath(path); err != nil {
@@ -687,7 +687,7 @@ func parseIncrement(vals []any) BanTimeIncrement {
 
 // BanTimeIncrement returns the jail's ban time escalation settings.
 func (c *Client) BanTimeIncrement(ctx context.Context, jail string) (BanTimeIncrement, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return BanTimeIncrement{}, err
 	}
 	cmds := incrementCmds(jail)
@@ -734,7 +734,7 @@ func (c *Client) Actions(ctx context.Context, jail string) ([]string, error) {
 // JailBasics returns ban time, find time, retry limit and idle mode in one
 // round trip (see Idle for servers that cannot report idle mode).
 func (c *Client) JailBasics(ctx context.Context, jail string) (JailBasics, error) {
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return JailBasics{}, err
 	}
 	cmds := basicsCmds(jail, !c.getIdle.unsupported())
@@ -794,7 +794,7 @@ func (c *Client) parseBasics(cmds [][]string, res []Result) (JailBasics, error) 
 // for journal-based (systemd) jails; otherwise it is empty.
 func (c *Client) JailSettings(ctx context.Context, jail string) (JailSettings, error) {
 	var set JailSettings
-	if err := ValidJailName(jail); err != nil {
+	if err := checkJailArg(jail); err != nil {
 		return set, err
 	}
 	withIdle := !c.getIdle.unsupported()

@@ -350,7 +350,7 @@ func TestValidationSendsNothing(t *testing.T) {
 	calls := map[string]func() error{
 		"JailStatus":        func() error { _, err := c.JailStatus(ctx, badJail); return err },
 		"JailStatusShort":   func() error { _, err := c.JailStatusShort(ctx, "-x"); return err },
-		"BannedWithTime":    func() error { _, err := c.BannedWithTime(ctx, "a b", time.UTC); return err },
+		"BannedWithTime":    func() error { _, err := c.BannedWithTime(ctx, "-a", time.UTC); return err },
 		"JailsOf":           func() error { _, err := c.JailsOf(ctx, "192.0.2.1", badIP); return err },
 		"Ban bad jail":      func() error { _, err := c.Ban(ctx, badJail, "192.0.2.1"); return err },
 		"Ban bad ip":        func() error { _, err := c.Ban(ctx, jail, "192.0.2.1", badIP); return err },

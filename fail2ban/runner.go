@@ -66,7 +66,7 @@ func (e *RunError) Unwrap() []error {
 func (r Runner) Reload(ctx context.Context, jail string) (string, error) {
 	args := []string{"reload"}
 	if jail != "" {
-		if err := ValidJailName(jail); err != nil {
+		if err := checkJailArg(jail); err != nil {
 			return "", err
 		}
 		args = append(args, "--if-exists", jail)

@@ -44,7 +44,7 @@ func TestRunnerArgs(t *testing.T) {
 		{"reload all", func() (string, error) { return full.Reload(ctx, "") }, []string{"-c", "/etc/f2b", "-s", "/run/f2b.sock", "reload"}},
 		{"restart", func() (string, error) { return full.Restart(ctx) }, []string{"-c", "/etc/f2b", "-s", "/run/f2b.sock", "restart"}},
 		{"test config", func() (string, error) { return full.TestConfig(ctx) }, []string{"-c", "/etc/f2b", "-t"}},
-		{"defaults", func() (string, error) { return bare.Reload(ctx, "a b") }, nil},
+		{"defaults", func() (string, error) { return bare.Reload(ctx, "-a b") }, nil},
 		{"defaults reload", func() (string, error) { return bare.Reload(ctx, "nginx-http-auth") }, []string{"reload", "--if-exists", "nginx-http-auth"}},
 		{"defaults test", func() (string, error) { return bare.TestConfig(ctx) }, []string{"-t"}},
 	}

@@ -154,11 +154,35 @@ func ValidJailName(name string) error {
 	return nil
 }
 
-// RequireJail checks the name with ValidJailName and then that fail2ban
+// maxJailArgLen bounds a jail name sent to fail2ban; configuration section
+// names are never near it.
+const maxJailArgLen = 1024
+
+// checkJailArg checks a jail name that goes to fail2ban as a command
+// argument. ValidJailName is for names BanGUI creates; fail2ban runs jails
+// named by any configuration section ("my jail", "<x>"), and those must stay
+// reachable. So only what would change a command's meaning is refused: an
+// empty name, a leading - (an option to fail2ban-client), control
+// characters, server setting names and absurd lengths. Errors are
+// *ValidationError.
+func checkJailArg(name string) error {
+	if name == "" {
+		return invalid(FieldJail, "Enter a jail name.")
+	}
+	if len(name) > maxJailArgLen || name[0] == '-' || strings.ContainsFunc(name, unicode.IsControl) || !utf8.ValidString(name) {
+		return invalid(FieldJail, "%s is not a jail name fail2ban could have.", quoteInput(name))
+	}
+	if reservedJailName(name) {
+		return invalid(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
+	}
+	return nil
+}
+
+// RequireJail checks the name with checkJailArg and then that fail2ban
 // runs a jail of that name. A valid name that is not running yields an error
 // matching ErrUnknownJail.
 func (c *Client) RequireJail(ctx context.Context, name string) error {
-	if err := ValidJailName(name); err != nil {
+	if err := checkJailArg(name); err != nil {
 		return err
 	}
 	st, err := c.Status(ctx)

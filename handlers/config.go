@@ -79,6 +79,8 @@ func (s *Server) configFail(c echo.Context, err error, back string) error {
 	switch {
 	case errors.Is(err, services.ErrConfigNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "The configuration does not define that.")
+	case errors.Is(err, services.ErrConfigNameUnsupported):
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, services.ErrConfigUnreadable):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, err.Error()+". Check the directory chosen at setup.")
 	case errors.Is(err, services.ErrConfigOffline):

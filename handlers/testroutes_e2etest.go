@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,7 @@ func init() {
 	buildTestRoutes = func(s *Server, g *echo.Group) {
 		g.GET("/__e2e/inline-script", s.e2eInlineScript)
 		g.GET("/__e2e/swap", s.e2eSwap)
+		g.GET("/__e2e/xss", s.e2eXSS)
 	}
 }
 
@@ -33,6 +35,30 @@ func (s *Server) e2eInlineScript(c echo.Context) error {
 		`<script>document.body.setAttribute("data-inline-ran", "yes");</script>` +
 		`</section>`)
 	return s.render(c, http.StatusOK, inLayout("Inline script", body), nil)
+}
+
+// e2eXSS renders the query parameter html UNESCAPED inside a real layout
+// page, the mistake the e2e suite's XSS checks look for: the suite uses it
+// to prove that those checks catch an injected element and a payload that
+// is missing as text. With csp=off the page is sent with inline scripts
+// allowed, so that a payload's script runs and the check that no injected
+// script ran can be seen failing too.
+func (s *Server) e2eXSS(c echo.Context) error {
+	if c.QueryParam("csp") == "off" {
+		c.Response().Header().Set("Content-Security-Policy",
+			strings.Replace(ContentSecurityPolicy, "script-src 'self'", "script-src 'self' 'unsafe-inline'", 1))
+	}
+	body := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		if _, err := io.WriteString(w, `<section class="page" aria-labelledby="page-title"><h1 id="page-title">XSS</h1><p id="xss-unescaped">`); err != nil {
+			return err
+		}
+		if err := templ.Raw(c.QueryParam("html")).Render(ctx, w); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, `</p></section>`)
+		return err
+	})
+	return s.render(c, http.StatusOK, inLayout("XSS", body), nil)
 }
 
 // e2eSwap is a paged list for the htmx helper of the e2e suite: the full

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,32 @@ import (
 // ErrConfigNotFound is returned for a jail, filter or action that the
 // configuration does not define.
 var ErrConfigNotFound = errors.New("not defined in the configuration")
+
+// ErrConfigNameUnsupported matches a *JailNameError.
+var ErrConfigNameUnsupported = errors.New("cannot be edited by form")
+
+// JailNameError is returned for a jail the configuration defines under a
+// name BanGUI does not put in a file name (it writes a jail's changes to
+// jail.d/<name>.local), so the forms cannot edit it. Its message is meant
+// for the page.
+type JailNameError struct{ Name string }
+
+func (e *JailNameError) Error() string {
+	return "BanGUI cannot edit the jail " + strconv.Quote(e.Name) + " with its forms: it writes a jail's changes to " +
+		"jail.d/<name>.local and does not put such a name in a file name. Change it in the raw editor."
+}
+
+// Is makes errors.Is(err, ErrConfigNameUnsupported) true.
+func (e *JailNameError) Is(target error) bool { return target == ErrConfigNameUnsupported }
+
+// jailNameError explains why BanGUI does not edit the jail name: unknown,
+// or defined under a name it does not write (err is ValidJailName's).
+func (c *Configuration) jailNameError(name string, err error) error {
+	if s, lerr := c.load("jail", nil); lerr == nil && s.HasSection(name) {
+		return &JailNameError{Name: name}
+	}
+	return fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+}
 
 // ErrConfigUnreadable means fail2ban's configuration directory could not
 // be read at all (missing, not a directory, no permission).
@@ -185,7 +212,7 @@ var shownInherited = []string{"enabled", "filter", "port", "protocol", "backend"
 // and its form values.
 func (c *Configuration) Jail(ctx context.Context, name string) (models.ConfigJailDetail, error) {
 	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ConfigJailDetail{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+		return models.ConfigJailDetail{}, c.jailNameError(name, err)
 	}
 	s, err := c.load("jail", nil)
 	if err != nil {

@@ -315,7 +315,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 // the new values; on any failure the previous file comes back.
 func (c *Configuration) SaveJail(ctx context.Context, name string, form models.JailForm) (models.ApplyResult, error) {
 	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+		return models.ApplyResult{}, c.jailNameError(name, err)
 	}
 	s, err := c.load("jail", nil)
 	if err != nil {
@@ -397,7 +397,7 @@ func (c *Configuration) verifyJail(name string, fields []normalizedField) func(c
 // run afterwards, a deactivated one must not.
 func (c *Configuration) SetJailEnabled(ctx context.Context, name string, on bool) (models.ApplyResult, error) {
 	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, fmt.Errorf("%w: %v", ErrConfigNotFound, err)
+		return models.ApplyResult{}, c.jailNameError(name, err)
 	}
 	s, err := c.load("jail", nil)
 	if err != nil {
