@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -24,8 +25,9 @@ func (s *Server) loginForm(c echo.Context) error {
 func (s *Server) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	ip := c.RealIP()
+	key := throttleKey(ip)
 	next := c.FormValue("next")
-	if wait := s.throttle.Wait(ip, s.now()); wait > 0 {
+	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
 		msg := fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
 		return s.render(c, http.StatusTooManyRequests, views.LoginPage(msg, next), nil)
 	}
@@ -34,7 +36,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		delay := s.throttle.Fail(ip, s.now())
+		delay := s.throttle.Fail(key, s.now())
 		s.log.Info("failed login", "ip", ip, "request_id", requestID(c))
 		// Answer only after the delay, so one client cannot guess quickly.
 		select {
@@ -48,7 +50,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		}
 		return s.render(c, http.StatusUnauthorized, views.LoginPage(msg, next), nil)
 	}
-	s.throttle.Reset(ip)
+	s.throttle.Reset(key)
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -68,6 +70,26 @@ func (s *Server) logout(c echo.Context) error {
 	s.rotateCSRF(ctx)
 	s.flash(c, "info", "You have been logged out.")
 	return s.redirect(c, s.url("/login"))
+}
+
+// throttleKey is the client the login throttle counts failures for: the
+// IPv4 address, or the /64 network of an IPv6 address, since one host
+// usually owns a whole /64 and could otherwise start afresh from each of its
+// addresses.
+func throttleKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // safeNext returns next when it is a relative path inside the panel, else

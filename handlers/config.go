@@ -241,7 +241,7 @@ func (s *Server) renderConfigItems(c echo.Context, kind string, status int, p vi
 	if err != nil {
 		return err
 	}
-	p.Kind, p.Items, p.Query = kind, items, strings.TrimSpace(c.QueryParam("q"))
+	p.Kind, p.Items, p.Query = kind, items, queryText(c, "q", maxSearchLen)
 	return s.render(c, status, views.ConfigItemsView(p), nil)
 }
 
@@ -483,10 +483,7 @@ func (s *Server) configRegexRun(c echo.Context) error {
 // logParams reads the log viewer's query: lines, filter and auto refresh.
 func logParams(c echo.Context) (int, string, bool) {
 	n := services.ParseLineCount(c.QueryParam("n"), services.DefaultLogLines)
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if len(q) > 200 {
-		q = q[:200]
-	}
+	q := queryText(c, "q", 200)
 	auto := c.QueryParam("auto") == "1" || c.QueryParam("auto") == "true"
 	return n, q, auto
 }

@@ -27,7 +27,7 @@ func (s *Server) historyQuery(c echo.Context) (services.HistoryQuery, url.Values
 		Origin:   parseOrigin(c.QueryParam("origin")),
 		Source:   parseSource(c.QueryParam("source")),
 		Jail:     strings.TrimSpace(c.QueryParam("jail")),
-		IPPrefix: strings.TrimSpace(c.QueryParam("ip")),
+		IPPrefix: queryText(c, "ip", 45), // the longest IPv6 text
 		Page:     parsePage(c, historyPageSizes),
 	}
 	rng := c.QueryParam("range")
@@ -37,9 +37,6 @@ func (s *Server) historyQuery(c echo.Context) (services.HistoryQuery, url.Values
 	}
 	if fail2ban.ValidJailName(q.Jail) != nil {
 		q.Jail = ""
-	}
-	if len(q.IPPrefix) > 45 {
-		q.IPPrefix = q.IPPrefix[:45]
 	}
 	v := url.Values{"range": {rng}, "origin": {string(q.Origin)}, "source": {string(q.Source)}, "jail": {q.Jail}, "ip": {q.IPPrefix}}
 	return q, v
@@ -103,7 +100,9 @@ func (s *Server) historyCSV(c echo.Context) error {
 		if len(b.Matches) > 0 {
 			line = b.Matches[0]
 		}
-		cw.Write([]string{b.TimeOfBan.UTC().Format(time.RFC3339), b.IP, b.Jail, action, string(b.Origin),
+		// The address and the jail come from fail2ban's database and may be
+		// anything, like the log line.
+		cw.Write([]string{b.TimeOfBan.UTC().Format(time.RFC3339), csvSafe(b.IP), csvSafe(b.Jail), action, string(b.Origin),
 			strconv.FormatInt(b.BanTime, 10), strconv.FormatInt(b.BanCount, 10), strconv.FormatInt(b.Failures, 10),
 			b.Country, csvSafe(line)})
 		cw.Flush()
@@ -119,8 +118,12 @@ func (s *Server) historyCSV(c echo.Context) error {
 	return nil
 }
 
-// csvSafe keeps spreadsheet programs from running a log line as a formula.
+// csvSafe keeps spreadsheet programs from running a text cell (a log line,
+// a jail name) as a formula: a cell that starts with = + - @ tab or CR gets
+// a leading apostrophe. Bytes that are not UTF-8 become U+FFFD, as the file
+// says it is UTF-8.
 func csvSafe(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,6 +36,30 @@ func parsePage(c echo.Context, sizes []int) models.Page {
 	return p
 }
 
+// maxSearchLen bounds the search boxes' text: longer input cannot match an
+// address (at most 49 characters with a prefix length) or a file name, and
+// would only be echoed back into every pager link.
+const maxSearchLen = 100
+
+// queryText is a query parameter without surrounding space, cut to at most
+// max bytes on a character boundary and with invalid UTF-8 replaced.
+func queryText(c echo.Context, name string, max int) string {
+	return clipText(strings.TrimSpace(c.QueryParam(name)), max)
+}
+
+// clipText cuts v to at most max bytes without splitting a character and
+// replaces bytes that are not UTF-8.
+func clipText(v string, max int) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	if len(v) <= max {
+		return v
+	}
+	for max > 0 && !utf8.RuneStart(v[max]) {
+		max--
+	}
+	return v[:max]
+}
+
 // splitTargets splits a form value of addresses on commas and white space.
 func splitTargets(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\t' || r == '\r' })
@@ -48,7 +73,7 @@ func (s *Server) jailsPage(c echo.Context) error {
 func (s *Server) renderJails(c echo.Context, status int, ban, unban views.TargetForm) error {
 	ctx := c.Request().Context()
 	page := parsePage(c, banPageSizes)
-	search := strings.TrimSpace(c.QueryParam("q"))
+	search := queryText(c, "q", maxSearchLen)
 	bans, total, err := s.jails.ActiveBans(ctx, search, page)
 	table := views.ActiveBansTable{
 		ID: "active-bans", Bans: bans, Search: search,
@@ -78,7 +103,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	for _, j := range jails {
 		p.JailNames = append(p.JailNames, j.Name)
 	}
-	if q := strings.TrimSpace(c.QueryParam("lookup")); q != "" {
+	if q := queryText(c, "lookup", maxSearchLen); q != "" {
 		p.Lookup.Query = q
 		res, err := s.jails.Lookup(ctx, q)
 		var verr *fail2ban.ValidationError
@@ -200,7 +225,7 @@ func (s *Server) jailPage(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no jail by that name.")
 	}
 	page := parsePage(c, banPageSizes)
-	search := strings.TrimSpace(c.QueryParam("q"))
+	search := queryText(c, "q", maxSearchLen)
 	bans, total, err := s.jails.Banned(ctx, name, search, page)
 	if err != nil {
 		return err
@@ -238,7 +263,17 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 func (s *Server) ignoreRemove(c echo.Context) error {
 	name := c.Param("name")
 	entry := c.FormValue("entry")
-	if _, err := s.jails.RemoveIgnore(c.Request().Context(), name, entry); err != nil {
+	_, err := s.jails.RemoveIgnore(c.Request().Context(), name, entry)
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+	}
+	// fail2ban refuses to remove what is not on the list.
+	var ce *fail2ban.CommandError
+	if errors.As(err, &ce) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity,
+			fmt.Sprintf("fail2ban did not remove %s from the ignore list of %s: %s", clipText(entry, 80), name, clipText(ce.Message, 200)))
+	}
+	if err != nil {
 		return err
 	}
 	s.flash(c, "success", "Removed "+entry+" from the ignore list of "+name+".")
@@ -248,7 +283,11 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	name := c.Param("name")
 	on := c.FormValue("ignoreself") == "on"
-	if err := s.jails.SetIgnoreSelf(c.Request().Context(), name, on); err != nil {
+	err := s.jails.SetIgnoreSelf(c.Request().Context(), name, on)
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+	}
+	if err != nil {
 		return err
 	}
 	state := "no longer ignores"

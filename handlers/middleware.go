@@ -2,12 +2,16 @@ package handlers
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -29,6 +33,34 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		return next(c)
+	}
+}
+
+// readForm reads a POST's form before any handler looks at it, so a body
+// over the limit is answered 413 (and a garbled one 400) even when the
+// client did not announce its length: FormValue would drop the error and
+// the request would fail later with a misleading message (the CSRF check's
+// "the form has expired").
+func (s *Server) readForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.Method != http.MethodPost || req.Body == nil || req.Body == http.NoBody {
+			return next(c)
+		}
+		var err error
+		if strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			err = req.ParseMultipartForm(1 << 20)
+		} else {
+			err = req.ParseForm()
+		}
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+			return he
+		case err != nil:
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		}
 		return next(c)
 	}
 }
@@ -71,6 +103,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		ctx = context.WithValue(ctx, sessionLoadedKey{}, true)
+		ctx = context.WithValue(ctx, visitorKey{}, &visitor{id: visitorID(token)})
 		c.SetRequest(req.WithContext(ctx))
 		saved := false
 		save := func() {
@@ -95,8 +128,14 @@ func (s *Server) saveSession(c echo.Context) {
 	ctx := c.Request().Context()
 	secure := c.Scheme() == "https"
 	path := s.cfg.BasePath + "/"
+	v, _ := ctx.Value(visitorKey{}).(*visitor)
 	switch s.sm.Status(ctx) {
 	case scs.Modified:
+		if v != nil && v.id != "" && s.sm.GetString(ctx, sessCSRF) == "" && !s.sm.GetBool(ctx, sessAuth) {
+			// The session is stored from now on: keep the token of the
+			// forms already shown to this visitor valid.
+			s.sm.Put(ctx, sessCSRF, s.visitorCSRF(v.id))
+		}
 		token, expiry, err := s.sm.Commit(ctx)
 		if err != nil {
 			s.log.Error("saving session failed", "err", err, "request_id", requestID(c))
@@ -112,7 +151,51 @@ func (s *Server) saveSession(c echo.Context) {
 			Name: cookieName, Value: "", Path: path, HttpOnly: true, Secure: secure,
 			SameSite: http.SameSiteLaxMode, Expires: time.Unix(1, 0), MaxAge: -1,
 		})
+	default:
+		if v != nil && v.issued {
+			// A visitor's first form: the cookie carries the id its CSRF
+			// token is derived from; nothing is stored.
+			http.SetCookie(c.Response(), &http.Cookie{
+				Name: cookieName, Value: v.id, Path: path, HttpOnly: true, Secure: secure,
+				SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(anonymousLifetime).Truncate(time.Second),
+				MaxAge: int(anonymousLifetime.Seconds()),
+			})
+		}
 	}
+}
+
+// visitorKey holds the *visitor of a request in its context.
+type visitorKey struct{}
+
+// visitor is the client of a request that has no stored session. Such a
+// client gets no row in the sessions table (anyone can make as many as they
+// like): its CSRF token is an HMAC of the random id in its session cookie,
+// under a key that lives as long as the process, and a session is stored
+// only once something is put into it (a login, a flash message).
+type visitor struct {
+	id     string // from the cookie, or issued in this request
+	issued bool   // id is new and must be sent as the cookie
+}
+
+// visitorID returns the cookie value when it can be a token BanGUI issued,
+// else "".
+func visitorID(cookie string) string {
+	if len(cookie) < 32 || len(cookie) > 64 {
+		return ""
+	}
+	for _, r := range cookie {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return cookie
+}
+
+// visitorCSRF is the CSRF token of a visitor without a stored session.
+func (s *Server) visitorCSRF(id string) string {
+	m := hmac.New(sha256.New, s.visitorKey)
+	m.Write([]byte("bangui csrf\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // setupGuard sends every page to /setup until setup is complete, and keeps
@@ -191,6 +274,10 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		want := s.sm.GetString(req.Context(), sessCSRF)
+		if v, ok := req.Context().Value(visitorKey{}).(*visitor); ok && want == "" && v.id != "" && !v.issued &&
+			!s.sm.GetBool(req.Context(), sessAuth) {
+			want = s.visitorCSRF(v.id)
+		}
 		if req.Header.Get("Sec-Fetch-Site") == "cross-site" {
 			return echo.NewHTTPError(http.StatusForbidden, "Cross-site request refused.")
 		}
@@ -213,7 +300,21 @@ func (s *Server) csrfToken(ctx context.Context) string {
 	if tok := s.sm.GetString(ctx, sessCSRF); tok != "" {
 		return tok
 	}
-	return s.rotateCSRF(ctx)
+	v, ok := ctx.Value(visitorKey{}).(*visitor)
+	if !ok || s.sm.GetBool(ctx, sessAuth) || s.sm.Status(ctx) != scs.Unmodified {
+		return s.rotateCSRF(ctx)
+	}
+	if v.id == "" {
+		v.id, v.issued = randomToken(), true
+	}
+	return s.visitorCSRF(v.id)
+}
+
+// randomToken returns 32 random bytes, base64url-encoded (43 characters).
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func (s *Server) rotateCSRF(ctx context.Context) string {

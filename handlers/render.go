@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -39,7 +41,18 @@ func (s *Server) renderComponent(c echo.Context, status int, comp templ.Componen
 	if err := comp.Render(ctx, buf); err != nil {
 		return err
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, validUTF8(buf.Bytes()))
+}
+
+// validUTF8 returns b with every byte sequence that is not UTF-8 replaced
+// by U+FFFD. Jail names, addresses and log lines come from fail2ban's
+// database and log files, which may hold any bytes; the page says it is
+// UTF-8, so it must be.
+func validUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 }
 
 // viewRequest gathers the per-request values the components read.

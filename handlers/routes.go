@@ -22,6 +22,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(s.requestLogger())
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.readForm)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
 
 	g := e.Group(base)

@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,6 +57,7 @@ type Server struct {
 	version       string
 	throttle      *services.LoginThrottle
 	now           func() time.Time
+	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 
 	setupDone atomic.Bool                            // cached once true
 	panel     atomic.Pointer[services.PanelSettings] // settings chosen at setup
@@ -68,6 +70,11 @@ const (
 	sessFlash  = "flash"
 	cookieName = "bangui_session"
 )
+
+// MaxHeaderBytes is the most request-line and header bytes the HTTP server
+// reads (main.go sets it); a larger request is refused with 431 before any
+// handler runs.
+const MaxHeaderBytes = 64 << 10
 
 // anonymousLifetime bounds sessions that never logged in (they only carry a CSRF token).
 const anonymousLifetime = 12 * time.Hour
@@ -91,7 +98,9 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 		version:       d.Version,
 		throttle:      services.NewLoginThrottle(),
 		now:           time.Now,
+		visitorKey:    make([]byte, 32),
 	}
+	rand.Read(s.visitorKey)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

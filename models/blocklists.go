@@ -1,6 +1,8 @@
 package models
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -79,6 +81,29 @@ func (c BlocklistCounts) Valid() int64 { return c.IPv4 + c.IPv6 + c.CIDR }
 // ignored or reserved. Comments and blank lines are not entries.
 func (c BlocklistCounts) Skipped() int64 {
 	return c.Invalid + c.Duplicates + c.Ignored + c.Reserved
+}
+
+// SkipReasons says why entries were skipped, e.g. "6 invalid, 1 duplicate";
+// "" when none were.
+func (c BlocklistCounts) SkipReasons() string {
+	var parts []string
+	for _, r := range []struct {
+		n          int64
+		one, other string
+	}{
+		{c.Invalid, "invalid", "invalid"},
+		{c.Duplicates, "duplicate", "duplicates"},
+		{c.Ignored, "on an ignore list", "on an ignore list"},
+		{c.Reserved, "reserved address", "reserved addresses"},
+	} {
+		switch {
+		case r.n == 1:
+			parts = append(parts, "1 "+r.one)
+		case r.n > 1:
+			parts = append(parts, strconv.FormatInt(r.n, 10)+" "+r.other)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // BlocklistPreview is the first part of a list, with counts of what it holds.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"bangui/fail2ban"
 	"bangui/models"
@@ -166,7 +167,11 @@ func (p *blocklistParser) sample(line []byte) {
 	}
 	s := strings.TrimRight(string(bytes.ToValidUTF8(line, []byte("\uFFFD"))), "\r\n")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character: the sample is shown as UTF-8
+		}
+		s = s[:cut] + "…"
 	}
 	p.out.Sample = append(p.out.Sample, s)
 }

@@ -185,6 +185,11 @@ func (c *Configuration) TestRegex(ctx context.Context, f models.RegexForm) (mode
 		if err != nil {
 			return rep, &ValidationError{Fields: map[string][]string{FieldRegexLogFile: {"The file cannot be read: " + err.Error()}}}
 		}
+		// A log file may hold NUL bytes (a crash, a binary write); fail2ban
+		// reads past them, so the tester shows them instead of refusing.
+		for i, l := range lines {
+			lines[i] = strings.ReplaceAll(l, "\x00", "\uFFFD")
+		}
 		rep.Source = fmt.Sprintf("the last %d lines of %s", len(lines), p)
 		if len(lines) == 0 {
 			return rep, &ValidationError{Fields: map[string][]string{FieldRegexLogFile: {"The file is empty."}}}

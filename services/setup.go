@@ -102,6 +102,10 @@ func (s *Setup) Complete(ctx context.Context, in SetupInput) (PanelSettings, err
 	return ps, nil
 }
 
+// maxSocketPath is the longest path a Unix socket can have on Linux
+// (sun_path holds 108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
 // ValidateSetup checks every field and returns one message per unmet rule.
 func ValidateSetup(in SetupInput) (PanelSettings, *ValidationError) {
 	verr := &ValidationError{}
@@ -118,6 +122,8 @@ func ValidateSetup(in SetupInput) (PanelSettings, *ValidationError) {
 		verr.add(models.SetupFieldSocket, "Enter the path of the fail2ban socket.")
 	case !filepath.IsAbs(ps.Socket):
 		verr.add(models.SetupFieldSocket, "Use an absolute path, starting with /.")
+	case len(ps.Socket) > maxSocketPath:
+		verr.add(models.SetupFieldSocket, fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket)))
 	}
 	ps.ConfigDir = strings.TrimSpace(in.ConfigDir)
 	switch {

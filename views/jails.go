@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"bangui/models"
 )
@@ -61,7 +62,9 @@ func timeLeft(ctx context.Context, b models.ActiveBan) string {
 	return fmtDuration(left)
 }
 
-func jailURL(name string) string { return "/jails/" + name }
+// jailURL is the page of a jail. Valid jail names need no escaping; names
+// read from fail2ban's database may hold anything, even "/" or "?".
+func jailURL(name string) string { return "/jails/" + url.PathEscape(name) }
 
 func confirmUnban(b models.ActiveBan) string {
 	return fmt.Sprintf("Unban %s from %s?", b.IP, b.Jail)

@@ -1,0 +1,73 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSessionStoreSecretsAndExpiry: the store keeps no token in any file of
+// the data dir (database or -wal); the stored hash does not work as a token;
+// a session is found until its expiry by the store's clock and not after,
+// and deleting it forgets it at once.
+func TestSessionStoreSecretsAndExpiry(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := OpenApp(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := NewSessionStore(db)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	st.now = func() time.Time { return now }
+
+	const token = "tok-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+	if err := st.CommitCtx(ctx, token, []byte("session-data"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	var all []byte
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			all = append(all, b...)
+			files = append(files, filepath.Base(p))
+		}
+		return nil
+	})
+	if !bytes.Contains(all, []byte("session-data")) {
+		t.Fatalf("the session data is not in %v: the test is not reading where the store writes", files)
+	}
+	if bytes.Contains(all, []byte(token)) {
+		t.Fatalf("the token is stored in the clear in %v", files)
+	}
+	if _, found, err := st.FindCtx(ctx, hashToken(token)); err != nil || found {
+		t.Fatalf("the stored hash works as a token: found %v, err %v", found, err)
+	}
+
+	if b, found, err := st.FindCtx(ctx, token); err != nil || !found || string(b) != "session-data" {
+		t.Fatalf("live session: %q %v %v", b, found, err)
+	}
+	now = now.Add(time.Hour - time.Second)
+	if _, found, _ := st.FindCtx(ctx, token); !found {
+		t.Fatal("session lost a second before its expiry")
+	}
+	now = now.Add(time.Second)
+	if _, found, _ := st.FindCtx(ctx, token); found {
+		t.Fatal("session found at its expiry")
+	}
+
+	if err := st.CommitCtx(ctx, token, []byte("again"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteCtx(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := st.FindCtx(ctx, token); found {
+		t.Fatal("deleted session found")
+	}
+}
