@@ -3,10 +3,13 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
+	"modernc.org/sqlite"
 
 	"bangui/fail2ban"
+	"bangui/repo"
 	"bangui/views"
 )
 
@@ -68,6 +71,22 @@ func (s *Server) classify(err error) (int, string, string) {
 	case fail2ban.IsUnreachable(err):
 		return http.StatusBadGateway, "fail2ban is not answering",
 			"fail2ban did not answer on its socket. Check that it is running and that BanGUI may use the socket."
+	case errors.Is(err, repo.ErrBusy):
+		return http.StatusServiceUnavailable, "fail2ban's database is busy",
+			"fail2ban's database stayed locked while fail2ban was writing to it. Nothing was changed; try again in a moment."
+	case isDiskFull(err):
+		return http.StatusInsufficientStorage, "Could not save: the disk is full",
+			"BanGUI could not save this because the disk that holds its database is full. Everything saved before is kept; free some space and try again."
 	}
 	return http.StatusInternalServerError, "Something went wrong", "The panel hit an unexpected error. It has been logged."
+}
+
+// isDiskFull reports whether err says the disk under a database is full:
+// SQLite's SQLITE_FULL (extended codes included) or the OS's ENOSPC/EDQUOT.
+func isDiskFull(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == 13 { // SQLITE_FULL
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
