@@ -57,6 +57,11 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	s.sm.Put(ctx, sessAuth, true)
 	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
 	s.rotateCSRF(ctx)
+	// Store the session now, so a failure (a full disk) is the answer
+	// instead of a redirect to a page that would ask for the password again.
+	if _, _, err := s.sm.Commit(ctx); err != nil {
+		return fmt.Errorf("store the session: %w", err)
+	}
 	return s.redirect(c, s.safeNext(next))
 }
 

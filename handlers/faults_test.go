@@ -386,13 +386,12 @@ func TestOwnDatabaseOnFullDisk(t *testing.T) {
 	// A ban reaches fail2ban even when the panel cannot record it (the
 	// archive sync copies fail2ban's row later); it must not fail with a 500.
 	check("banning an address", b.do("POST", "/jails/ban", url.Values{"_csrf": {csrf}, "target": {"198.51.100.2"}, "jail": {"sshd"}}, nil))
-	// A new login cannot store its session. The login form's CSRF token
-	// lives in that session, so the user gets "Forbidden" rather than a
-	// word about the disk (see the report of issue 9); it must not be a 500.
+	// A new login cannot store its session: the answer says why instead of
+	// sending the user back to the login form.
 	other := a.browser()
 	other.peer = "192.0.2.11:40000"
-	if rec := other.login(goodPassword); rec.Code >= 500 && rec.Code != http.StatusInsufficientStorage {
-		t.Errorf("logging in on a full disk: status %d", rec.Code)
+	if rec := other.login(goodPassword); rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), "disk is full") {
+		t.Errorf("logging in on a full disk: status %d\n%s", rec.Code, rec.Body.String())
 	} else {
 		checkBodyClean(t, "logging in", rec)
 	}

@@ -135,7 +135,12 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if res.NewBans == 0 {
 		msg = fmt.Sprintf("%s was already banned in %s.", strings.Join(res.Targets, ", "), res.Jail)
 	}
-	s.flash(c, "success", msg)
+	kind := "success"
+	if !res.Recorded {
+		kind = "warning"
+		msg += " BanGUI could not note it as a manual ban in its own history (the log says why); its history takes fail2ban's record of it later."
+	}
+	s.flash(c, kind, msg)
 	return s.redirect(c, s.url(s.backPath(c, "/jails")))
 }
 
