@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,11 +27,14 @@ type HistoryArchiveStore struct {
 	now func() time.Time
 	// trace, when set (tests), sees every read statement before it runs.
 	trace func(query string, args []any)
+	// cache shares the results of the counts between requests while the
+	// database is unchanged (see resultCache).
+	cache *resultCache
 }
 
 // NewHistoryArchiveStore returns a store on BanGUI's own database.
 func NewHistoryArchiveStore(db *bun.DB) *HistoryArchiveStore {
-	return &HistoryArchiveStore{db: db, sql: db.DB, now: time.Now}
+	return &HistoryArchiveStore{db: db, sql: db.DB, now: time.Now, cache: newResultCache(db.DB)}
 }
 
 func (s *HistoryArchiveStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -305,19 +309,126 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 	if !keyed {
 		w = archiveWhere(f)
 	}
-	total, err := s.count(ctx, "count", `SELECT count(*) FROM history_archive`+w.clause(), w.args...)
+	if f.IPPrefix != "" {
+		// Few events of the prefix: find them on the IP index (and sort
+		// them), rather than walk the whole window in time order for them.
+		lo, hi := prefixRange(f.IPPrefix)
+		if hi == "" {
+			hi = "\U0010ffff"
+		}
+		n, err := s.count(ctx, "prefix size", `SELECT count(*) FROM (SELECT 1 FROM history_archive
+			WHERE ip >= ? AND ip < ? LIMIT ?)`, lo, hi, ipPageMax+1)
+		if err != nil {
+			return nil, 0, err
+		}
+		if n <= ipPageMax {
+			w = prefixWhere(f)
+		}
+	}
+	cq, cargs := countStatement(f, w)
+	total, err := s.cachedCount(ctx, "count", f, cq, cargs...)
 	if err != nil || offset >= total {
 		return nil, total, err
 	}
 	ps := pageSlice(total, limit, offset)
-	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (
-		SELECT id FROM history_archive` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?)
+	inner := `SELECT id FROM history_archive` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?`
+	args := append(w.args, ps.limit, ps.offset)
+	if f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "" && sinceUnix(f.Since) == 0 {
+		// One origin's events of all time (history's origin filter): the
+		// driving (origin, action, timeofban) index orders them by time per
+		// action only. Merge its two ordered ranges instead of sorting every
+		// event of the origin for each page.
+		inner = `SELECT id FROM (
+			SELECT id, timeofban FROM history_archive WHERE origin = ? AND action = '` + ActionBan + `'
+			UNION ALL
+			SELECT id, timeofban FROM history_archive WHERE origin = ? AND action = '` + ActionUnban + `'
+			ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?)`
+		args = []any{string(f.Origin), string(f.Origin), ps.limit, ps.offset}
+	}
+	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (` + inner + `)
 		ORDER BY timeofban DESC, id DESC`
-	out, err := s.records(ctx, q, append(w.args, ps.limit, ps.offset)...)
+	out, err := s.records(ctx, q, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("repo: archive page: %w", err)
 	}
 	return out, total, nil
+}
+
+// ipPageMax is how many archived events (of every kind) an IP prefix may
+// match for Bans to read them through the IP index and sort them, instead
+// of walking the time window in order.
+const ipPageMax = 20_000
+
+// prefixWhere is the filter f driven by its IP prefix: a range of an index
+// that starts with ip, everything else checked on its entries (or on the
+// row, for the origin).
+func prefixWhere(f models.HistoryFilter) where {
+	var c where
+	c.ipPrefix("ip", f.IPPrefix)
+	if f.Jail != "" {
+		c.add("+jail = ?", f.Jail)
+	}
+	if f.Action != "" {
+		c.add("+action = ?", f.Action)
+	}
+	if f.Origin != models.OriginAll {
+		c.add("+origin = ?", string(f.Origin))
+	}
+	if since := sinceUnix(f.Since); since > 0 {
+		c.add("+timeofban >= ?", since)
+	}
+	return c
+}
+
+// countStatement returns the statement Bans counts with, given w, the
+// conditions of its page. Counting has no order to keep, so it takes the
+// narrowest ranges there are (the archive holds only bans and unbans):
+//
+//   - one origin over both actions (history's default): two ranges of
+//     (origin, action, timeofban) instead of the time window with the
+//     origin checked on each entry;
+//   - one origin and one jail: the bans as one key range of the partial
+//     history_archive_ban_origin_jail, the few unbans on (origin, action,
+//     timeofban) with the jail checked on the row — instead of the jail's
+//     range with the origin read from every row.
+func countStatement(f models.HistoryFilter, w where) (string, []any) {
+	since := sinceUnix(f.Since)
+	window := func(c *where) {
+		if since > 0 {
+			c.add("timeofban >= ?", since)
+		}
+	}
+	switch {
+	case f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "":
+		var c where
+		c.add("origin = ?", string(f.Origin))
+		c.add("action IN (?, ?)", ActionBan, ActionUnban)
+		window(&c)
+		return `SELECT count(*) FROM history_archive` + c.clause(), c.args
+	case f.Origin != models.OriginAll && f.Jail != "" && f.IPPrefix == "" && (f.Action == "" || f.Action == ActionBan || f.Action == ActionUnban):
+		var parts []string
+		var args []any
+		if f.Action != ActionUnban {
+			var c where
+			c.add("action = '" + ActionBan + "'")
+			c.add("origin = ?", string(f.Origin))
+			c.add("jail = ?", f.Jail)
+			window(&c)
+			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.clause()+`)`)
+			args = append(args, c.args...)
+		}
+		if f.Action != ActionBan {
+			var c where
+			c.add("origin = ?", string(f.Origin))
+			c.add("action = ?", ActionUnban)
+			c.add("+jail = ?", f.Jail)
+			window(&c)
+			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.clause()+`)`)
+			args = append(args, c.args...)
+		}
+		return `SELECT ` + strings.Join(parts, " + "), args
+	}
+	return `SELECT count(*) FROM history_archive` + w.clause(), w.args
 }
 
 func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
@@ -348,6 +459,21 @@ func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any
 // windows of length bucket ending now, oldest first (see
 // Fail2BanDBReader.CountsByBucket for the exact bounds).
 func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+	// The buckets end now: key the result by where they start.
+	_, start, _, err := bucketWindow(s.now(), bucket, buckets)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.cache.get(ctx, cacheKey("bucket", f, (sinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
+		return s.countsByBucket(ctx, f, bucket, buckets)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]int64)), nil
+}
+
+func (s *HistoryArchiveStore) countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	width, start, end, err := bucketWindow(s.now(), bucket, buckets)
 	if err != nil {
 		return nil, err
@@ -389,6 +515,23 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 // CountsByJail returns how many archived events match f in all and per
 // jail, the biggest jail first (ties by name).
 func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+	v, err := s.cache.get(ctx, cacheKey("jail", f), sinceUnix(f.Since), func() (any, error) {
+		total, counts, err := s.countsByJail(ctx, f)
+		return jailCounts{total, counts}, err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	jc := v.(jailCounts)
+	return jc.total, slices.Clone(jc.counts), nil
+}
+
+type jailCounts struct {
+	total  int64
+	counts []models.JailCount
+}
+
+func (s *HistoryArchiveStore) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
 	var q string
 	var args []any
 	if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
@@ -453,6 +596,86 @@ func banJailCounts(f models.HistoryFilter) (string, []any) {
 				WHERE action = 'ban' AND origin = o.name AND jail = j.name` + window + `)
 			FROM o, j WHERE o.name IS NOT NULL AND j.name IS NOT NULL)
 		SELECT jail, sum(n) AS total FROM c GROUP BY jail HAVING total > 0 ORDER BY total DESC, jail`, args
+}
+
+// CountsByCountry counts the archived events matching f per country, the
+// biggest first (ties by code). Events without a known country (NULL or
+// "") are counted together under Code "", last. Results are shared between
+// requests while the database is unchanged (see resultCache).
+func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
+	v, err := s.cache.get(ctx, cacheKey("country", f), sinceUnix(f.Since), func() (any, error) {
+		return s.countsByCountry(ctx, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]models.CountryCount)), nil
+}
+
+// cachedCount is count through the result cache; q and args must follow
+// from what and f alone.
+func (s *HistoryArchiveStore) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
+	v, err := s.cache.get(ctx, cacheKey(what, f), sinceUnix(f.Since), func() (any, error) {
+		return s.count(ctx, what, q, args...)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+// cacheKey names a cached result: the kind of statement, the filter
+// without its window start (the cache compares that itself) and any
+// further parameters.
+func cacheKey(kind string, f models.HistoryFilter, more ...any) string {
+	return fmt.Sprintf("%s|%t|%q|%q|%q|%q|%v", kind, f.Since.IsZero(), f.Jail, f.IPPrefix, f.Origin, f.Action, more)
+}
+
+// banCountryCounts is CountsByCountry's statement for ban events without
+// jail or IP prefix over a window too large for history_archive_time_country:
+// one count per (origin, country) pair, each a range of the partial index
+// history_archive_ban_origin_country (origin, country_code, timeofban) read
+// from its keys alone, summed per country; the events without a country
+// yet (NULL) are one more range per origin. The countries come from a skip
+// scan of history_archive_country (one seek per distinct code), the origins
+// as in banJailCounts. INDEXED BY keeps SQLite from walking
+// history_archive_country instead, which it prefers once ANALYZE has run.
+// It answers (code, count) rows with NULL as "".
+func banCountryCounts(f models.HistoryFilter) (string, []any) {
+	var args []any
+	origins := `o(name) AS (SELECT ?)`
+	if f.Origin == models.OriginAll {
+		origins = `o(name) AS (
+			SELECT min(origin) FROM history_archive WHERE action = 'ban'
+			UNION ALL
+			SELECT (SELECT min(origin) FROM history_archive WHERE action = 'ban' AND origin > o.name) FROM o WHERE o.name IS NOT NULL)`
+	} else {
+		args = append(args, string(f.Origin))
+	}
+	window := ""
+	since := sinceUnix(f.Since)
+	if since > 0 {
+		window = ` AND timeofban >= ?`
+		args = append(args, since)
+	}
+	q := `WITH RECURSIVE ` + origins + `,
+		k(code) AS (
+			SELECT min(country_code) FROM history_archive WHERE country_code >= ''
+			UNION ALL
+			SELECT (SELECT min(country_code) FROM history_archive WHERE country_code > k.code) FROM k WHERE k.code IS NOT NULL),
+		c(code, n) AS MATERIALIZED (
+			SELECT k.code, (SELECT count(*) FROM history_archive INDEXED BY history_archive_ban_origin_country
+				WHERE action = 'ban' AND origin = o.name AND country_code = k.code` + window + `)
+			FROM o, k WHERE o.name IS NOT NULL AND k.code IS NOT NULL
+			UNION ALL
+			SELECT '', (SELECT count(*) FROM history_archive INDEXED BY history_archive_ban_origin_country
+				WHERE action = 'ban' AND origin = o.name AND country_code IS NULL` + window + `)
+			FROM o WHERE o.name IS NOT NULL)
+		SELECT code, sum(n) AS total FROM c GROUP BY code HAVING total > 0`
+	if since > 0 {
+		args = append(args, since)
+	}
+	return q, args
 }
 
 // CountsByIP returns how many archived events match f per IP, the most

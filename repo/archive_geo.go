@@ -51,13 +51,12 @@ func countryFilter(f models.HistoryFilter, timeCol string) where {
 // history_archive_country index in country order.
 const smallWindow = 50_000
 
-// CountsByCountry counts the archived events matching f per country, the
-// biggest first (ties by code). Events without a known country (NULL or
-// "") are counted together under Code "", last. It is one GROUP BY: over
+// countsByCountry is CountsByCountry without the cache. It is one GROUP BY: over
 // the window's range of history_archive_time_country when the window holds
 // at most smallWindow events (checked with a bounded count), otherwise over
-// the whole history_archive_country index, which streams the groups.
-func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
+// the whole history_archive_country index, which streams the groups; ban
+// events without jail or IP prefix take banCountryCounts' key ranges instead.
+func (s *HistoryArchiveStore) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
 	var queries []string
 	var args [][]any
 	small, err := s.smallWindow(ctx, f)
@@ -76,6 +75,9 @@ func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.Hist
 		queries = append(queries, `SELECT ifnull(country_code, ''), count(*) FROM history_archive INDEXED BY history_archive_time_country`+
 			w.clause()+` GROUP BY country_code`)
 		args = append(args, w.args)
+	} else if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
+		q, a := banCountryCounts(f)
+		queries, args = append(queries, q), append(args, a)
 	} else {
 		w := countryWhere(f)
 		w.add("country_code >= ?", "") // walk the index from its first non-NULL entry

@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,7 +106,7 @@ func TestArchiveMatchesBruteForce(t *testing.T) {
 		for _, action := range []string{"", ActionBan, ActionUnban} {
 			for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
 				for _, jail := range []string{"", "sshd"} {
-					for _, prefix := range []string{"", "1"} {
+					for _, prefix := range []string{"", "1", "198.51."} {
 						f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
 						checkArchiveFilter(t, ctx, s, ref, f)
 					}
@@ -405,5 +408,197 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 	}
 	if len(walked) == 0 {
 		t.Error("the busy address was never read through a time window")
+	}
+}
+
+// TestCountryCountPlans checks that the dashboard's and the map's counts per
+// country over long windows read one key range of
+// history_archive_ban_origin_country per (origin, country) pair, from the
+// index alone, for every origin and for one, and that they match a plain
+// scan of the table (with countries known, unknown and not looked up yet).
+func TestCountryCountPlans(t *testing.T) {
+	ctx := context.Background()
+	s, ref := perfArchive(t)
+	countries := map[string]string{}
+	for i, r := range ref {
+		switch i % 3 {
+		case 0:
+			countries[r.ip] = []string{"DE", "CN", "US", "BR", ""}[len(r.ip)%5]
+		}
+	}
+	if _, err := s.SetCountries(ctx, countries); err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock} {
+		for _, since := range []time.Time{{}, fixedNow.Add(-365 * day), fixedNow.Add(-30 * day)} {
+			f := models.HistoryFilter{Since: since, Origin: origin, Action: ActionBan}
+			q, args := banCountryCounts(f)
+			rows, err := s.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				lines = append(lines, detail)
+			}
+			rows.Close()
+			plan := strings.Join(lines, "; ")
+			want := "USING COVERING INDEX history_archive_ban_origin_country (origin=? AND country_code=?"
+			if strings.Count(plan, want) != 2 || strings.Contains(plan, "SCAN history_archive") ||
+				strings.Contains(plan, "history_archive USING INDEX") {
+				t.Errorf("origin %q since %v: plan %s\n    want two ranges %q and no table or scan", origin, since, plan, want)
+			}
+			rows, err = s.sql.QueryContext(ctx, `SELECT ifnull(country_code, ''), count(*) FROM history_archive NOT INDEXED
+				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sinceUnix(since))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want2 := map[string]int64{}
+			for rows.Next() {
+				var code string
+				var n int64
+				if err := rows.Scan(&code, &n); err != nil {
+					t.Fatal(err)
+				}
+				want2[code] += n
+			}
+			rows.Close()
+			got, err := s.countsByCountry(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotMap := map[string]int64{}
+			for _, c := range got {
+				gotMap[c.Code] += c.Count
+			}
+			if len(want2) < 3 || !maps.Equal(gotMap, want2) {
+				t.Errorf("origin %q since %v: counts %v, want %v", origin, since, gotMap, want2)
+			}
+		}
+	}
+}
+
+// TestResultCache checks that the archive's counts are shared while the
+// database is unchanged and recomputed after any write: through another
+// store, a raw statement, or a country fill, and once the window or the
+// clock moved on.
+func TestResultCache(t *testing.T) {
+	ctx := context.Background()
+	db, s := openTestArchive(t)
+	ban := func(ip string, at time.Time) models.ArchivedBan {
+		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: at.Unix(), BanTime: 600, BanCount: 1}
+	}
+	if _, err := s.Archive(ctx, []models.ArchivedBan{ban("192.0.2.1", fixedNow.Add(-time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	f := models.HistoryFilter{Since: fixedNow.Add(-365 * 24 * time.Hour), Action: ActionBan}
+	total := func() int64 {
+		t.Helper()
+		counts, err := s.CountsByCountry(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, c := range counts {
+			n += c.Count
+		}
+		_, page, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 10})
+		if err != nil || page != n {
+			t.Fatalf("page total %d, country total %d (%v)", page, n, err)
+		}
+		return n
+	}
+	if n := total(); n != 1 {
+		t.Fatalf("total %d, want 1", n)
+	}
+	// Another store on the same database (the sync job's, a test's) writes.
+	if _, err := NewHistoryArchiveStore(db).Archive(ctx, []models.ArchivedBan{ban("192.0.2.2", fixedNow.Add(-time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 2 {
+		t.Fatalf("after a write through another store: total %d, want 2", n)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM history_archive WHERE ip = '192.0.2.1'`); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 1 {
+		t.Fatalf("after a raw delete: total %d, want 1", n)
+	}
+	if _, err := s.SetCountries(ctx, map[string]string{"192.0.2.2": "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.CountsByCountry(ctx, f)
+	if err != nil || len(counts) != 1 || counts[0].Code != "DE" {
+		t.Fatalf("after the country fill: %v, %v; want one ban from DE", counts, err)
+	}
+
+	// Unchanged database: one computation per key, window and minute.
+	c := s.cache
+	var runs int
+	var mu sync.Mutex
+	compute := func() (any, error) {
+		mu.Lock()
+		runs++
+		mu.Unlock()
+		return int64(7), nil
+	}
+	clock := time.Now()
+	c.now = func() time.Time { return clock }
+	get := func(key string, since int64) {
+		t.Helper()
+		if v, err := c.get(ctx, key, since, compute); err != nil || v.(int64) != 7 {
+			t.Fatalf("get = %v, %v", v, err)
+		}
+	}
+	get("k", 1000)
+	get("k", 1000)
+	get("k", 1030) // the window moved on by 30 s: same result
+	if runs != 1 {
+		t.Fatalf("%d computations for one unchanged result, want 1", runs)
+	}
+	get("other", 1000)
+	get("k", 1100) // a different window
+	get("k", 1000) // the first window is still there
+	clock = clock.Add(61 * time.Second)
+	get("other", 1000) // too old
+	if runs != 4 {
+		t.Fatalf("%d computations, want 4 (new key, new window, expired)", runs)
+	}
+	// Concurrent misses share one computation.
+	release := make(chan struct{})
+	slow := func() (any, error) {
+		<-release
+		return compute()
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.get(ctx, "slow", 0, slow); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	// Wait until the first caller has registered the computation.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c.mu.Lock()
+		started := len(c.entries["slow"]) > 0
+		c.mu.Unlock()
+		if started || time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if runs != 5 {
+		t.Fatalf("%d computations after 8 concurrent misses, want 5", runs)
 	}
 }

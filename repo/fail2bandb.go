@@ -32,6 +32,9 @@ const (
 	MaxPageSize     = 500
 )
 
+// f2bMaxConns bounds the read-only connections to fail2ban's database.
+const f2bMaxConns = 4
+
 // maxBuckets bounds CountsByBucket so a bad request cannot allocate without limit.
 const maxBuckets = 100000
 
@@ -83,7 +86,7 @@ type Fail2BanDBReader struct {
 
 // OpenFail2BanDB opens fail2ban's database at path read-only: SQLite opens
 // it with mode=ro (it never creates a missing file and every write fails),
-// query_only on top, a 5 s busy timeout and at most two connections. It
+// query_only on top, a 5 s busy timeout and at most four connections. It
 // fails when the file is missing, unreadable or holds no bans table.
 func OpenFail2BanDB(ctx context.Context, path string) (*Fail2BanDBReader, error) {
 	return openFail2BanDB(ctx, path, defaultReaderConfig())
@@ -115,8 +118,10 @@ func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2B
 	if err != nil {
 		return nil, fmt.Errorf("repo: open fail2ban database %s: %w", abs, err)
 	}
-	sqldb.SetMaxOpenConns(2)
-	sqldb.SetMaxIdleConns(2)
+	// Four readers: a long count (a year of bans) then holds up fewer of
+	// the short page reads queued behind it; SQLite reads in parallel.
+	sqldb.SetMaxOpenConns(f2bMaxConns)
+	sqldb.SetMaxIdleConns(f2bMaxConns)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	// An open connection keeps reading the file it opened: recycle them so a
 	// database fail2ban deleted and recreated is picked up.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -381,21 +382,32 @@ func (j *Jails) SetIgnoreSelf(ctx context.Context, jail string, on bool) error {
 // and the names of all running jails.
 func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBan, []string, error) {
 	c := j.f2b.Client()
-	statuses, err := c.AllJailStatus(ctx)
-	if err != nil {
-		return nil, nil, j.observe(err)
-	}
 	where, err := c.JailsOf(ctx, ip)
 	if err != nil {
 		return nil, nil, j.observe(err)
 	}
-	names := make([]string, 0, len(statuses))
 	banned := map[string]bool{}
 	if len(where) > 0 {
 		for _, jl := range where[0] {
 			banned[jl] = true
 		}
 	}
+	if len(banned) == 0 {
+		// Banned nowhere (most addresses): the jail names are all the page
+		// needs, one command instead of a status per jail.
+		st, err := c.Status(ctx)
+		if err != nil {
+			return nil, nil, j.observe(err)
+		}
+		names := slices.Clone(st.Jails)
+		slices.Sort(names)
+		return nil, names, nil
+	}
+	statuses, err := c.AllJailStatus(ctx)
+	if err != nil {
+		return nil, nil, j.observe(err)
+	}
+	names := make([]string, 0, len(statuses))
 	var out []models.ActiveBan
 	for _, st := range statuses {
 		names = append(names, st.Name)
