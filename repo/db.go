@@ -39,6 +39,9 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repo: data dir: %w", err)
 	}
+	if err := restrictDBFile(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "5000")
@@ -65,6 +68,28 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// restrictDBFile creates the database file readable by its owner only, or
+// takes group and other access from an existing one: it holds the password
+// hash and the session hashes, and the data dir may be shared. SQLite gives
+// the -wal and -shm files the database file's mode.
+func restrictDBFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("repo: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("repo: open %s: %w", path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
+			return fmt.Errorf("repo: restrict %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // Migrate applies every migration not yet applied. Running it again is a no-op.

@@ -71,3 +71,36 @@ func TestSessionStoreSecretsAndExpiry(t *testing.T) {
 		t.Fatal("deleted session found")
 	}
 }
+
+// TestDatabaseFilesOwnerOnly: the database and its WAL files are readable
+// by their owner only, also when an older file was world-readable.
+func TestDatabaseFilesOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, DBFileName)
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	db, err := OpenApp(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), "INSERT INTO settings (key, value) VALUES ('x', 'y')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{DBFileName, DBFileName + "-wal", DBFileName + "-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no group or other access", name, fi.Mode().Perm())
+		}
+	}
+}
