@@ -389,7 +389,7 @@ func (s *Server) renderConfigServer(c echo.Context, status int, form *models.Ser
 		if !fail2ban.IsUnreachable(err) {
 			return err
 		}
-		p.Offline = "fail2ban is not answering, so its settings cannot be shown or changed. BanGUI checks again every 30 seconds."
+		p.Offline = "fail2ban is not answering, so its settings cannot be shown or changed. The status bar checks again every few seconds."
 	}
 	if form != nil {
 		p.Form = *form

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -119,7 +120,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	return s.render(c, status, views.JailsPageView(p), nil)
 }
 
-const offlineMessage = "fail2ban is not answering, so the live jail list is not available. BanGUI checks again every 30 seconds."
+const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
 
 func (s *Server) banSubmit(c echo.Context) error {
 	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
@@ -304,7 +305,8 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 }
 
 func (s *Server) statusBar(c echo.Context) error {
-	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Current()))
+	// While offline the bar polls more often, and each poll asks fail2ban.
+	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Recheck(c.Request().Context(), 3*time.Second)))
 }
 
 // backPath returns the form's "back" field when it is an in-app path, else def.

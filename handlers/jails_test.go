@@ -177,7 +177,7 @@ func TestJailBansPaginateAsFragments(t *testing.T) {
 }
 
 func TestFail2banStoppedThenBack(t *testing.T) {
-	a, b, sb := loggedInWithFail2ban(t)
+	_, b, sb := loggedInWithFail2ban(t)
 	if err := sb.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -193,10 +193,16 @@ func TestFail2banStoppedThenBack(t *testing.T) {
 	if bar := doc.Find("[data-testid=status-bar]").Text(); !strings.Contains(bar, "Offline") || !strings.Contains(bar, "fail2ban is offline") {
 		t.Fatalf("status bar while down = %q", bar)
 	}
+	if bar := doc.Find("[data-testid=status-bar]"); bar.AttrOr("hx-trigger", "") != "every 5s" {
+		t.Errorf("status bar polls %q while fail2ban is down, want every 5s", bar.AttrOr("hx-trigger", ""))
+	}
 	if err := sb.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a.s.status.Refresh(context.Background())
+	// The bar's own poll notices, without waiting for the 30 s probe job.
+	waitFor(t, "the status bar to say Online", func() bool {
+		return strings.Contains(parse(t, b.do("GET", "/status", nil, map[string]string{"HX-Request": "true"})).Find("[data-testid=status-bar]").Text(), "Online")
+	})
 	doc = parse(t, b.get("/jails"))
 	if doc.Find(`tr[data-jail="sshd"]`).Length() != 1 || !strings.Contains(doc.Find("[data-testid=status-bar]").Text(), "Online") {
 		t.Fatal("the panel did not recover when fail2ban came back")

@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 // A job refreshes it; commands that find fail2ban unreachable mark it offline
 // at once, and the next successful refresh brings it back.
 type StatusProbe struct {
-	f2b *Fail2ban
-	cur atomic.Pointer[models.ServerStatus]
-	now func() time.Time
+	f2b     *Fail2ban
+	cur     atomic.Pointer[models.ServerStatus]
+	now     func() time.Time
+	checkMu sync.Mutex // one Recheck at a time
 }
 
 // NewStatusProbe returns a probe that reads through f2b. It starts offline
@@ -53,6 +55,19 @@ func (p *StatusProbe) Refresh(ctx context.Context) models.ServerStatus {
 	}
 	p.cur.Store(&st)
 	return st
+}
+
+// Recheck refreshes the status when it says offline and was checked at
+// least minAge ago, so a polling status bar notices at once that fail2ban is
+// back; otherwise, or while another Recheck runs, it returns the current
+// status.
+func (p *StatusProbe) Recheck(ctx context.Context, minAge time.Duration) models.ServerStatus {
+	cur := p.Current()
+	if cur.Online || p.now().Sub(cur.CheckedAt) < minAge || !p.checkMu.TryLock() {
+		return cur
+	}
+	defer p.checkMu.Unlock()
+	return p.Refresh(ctx)
 }
 
 // Observe marks fail2ban offline when err says it cannot be reached.
