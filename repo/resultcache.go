@@ -1,0 +1,127 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"sync"
+	"time"
+)
+
+// resultCache keeps the results of expensive read-only statements (counts
+// over a million archived events) for as long as the archive is unchanged
+// and at most resultTTL, so that the many requests of a busy panel share one
+// computation instead of each walking the same index. Whether the archive
+// changed comes from history_archive_version, a counter that triggers raise
+// on every insert, update and delete of history_archive, whoever makes it
+// (this pool, another store, another process); writes to other tables do
+// not count. A window that moves with the clock ("the last 365 days") is
+// matched within resultTTL: a result computed for a window starting up to
+// resultTTL earlier is reused. Concurrent misses of one key wait for a
+// single computation.
+type resultCache struct {
+	db *sql.DB
+
+	mu       sync.Mutex
+	disabled bool                     // benchmarks measure the statements themselves
+	entries  map[string][]*cacheEntry // by key: one per window start
+	size     int
+	now      func() time.Time
+}
+
+// resultTTL bounds how old a cached result may be, and how far the start of
+// its window may differ from the one asked for.
+const resultTTL = time.Minute
+
+// maxCacheEntries bounds the cache; it is emptied when full.
+const maxCacheEntries = 512
+
+type cacheEntry struct {
+	version int64
+	at      time.Time
+	since   int64         // window start in unix seconds, 0 for none
+	done    chan struct{} // closed when val and err are set
+	val     any
+	err     error
+}
+
+func newResultCache(db *sql.DB) *resultCache {
+	return &resultCache{db: db, entries: map[string][]*cacheEntry{}, now: time.Now}
+}
+
+// version returns the archive's change counter.
+func (c *resultCache) version(ctx context.Context) (int64, error) {
+	var v int64
+	err := c.db.QueryRowContext(ctx, `SELECT n FROM history_archive_version`).Scan(&v)
+	return v, err
+}
+
+// get returns the cached result of key for a window starting at since, or
+// runs compute and caches what it returns. Errors are not cached.
+func (c *resultCache) get(ctx context.Context, key string, since int64, compute func() (any, error)) (any, error) {
+	c.mu.Lock()
+	disabled := c.disabled
+	c.mu.Unlock()
+	if disabled {
+		return compute()
+	}
+	v, err := c.version(ctx)
+	if err != nil {
+		return compute()
+	}
+	c.mu.Lock()
+	now := c.now()
+	var fresh []*cacheEntry
+	var hit *cacheEntry
+	for _, e := range c.entries[key] {
+		if e.version != v || now.Sub(e.at) > resultTTL {
+			c.size--
+			continue // outdated: drop it
+		}
+		fresh = append(fresh, e)
+		if hit == nil && absDiff(e.since, since) <= int64(resultTTL/time.Second) {
+			hit = e
+		}
+	}
+	c.entries[key] = fresh
+	if hit != nil {
+		c.mu.Unlock()
+		select {
+		case <-hit.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if hit.err == nil {
+			return hit.val, nil
+		}
+		return compute() // the shared computation failed (perhaps its caller left): try on our own
+	}
+	if c.size >= maxCacheEntries {
+		clear(c.entries)
+		c.size = 0
+	}
+	e := &cacheEntry{version: v, at: now, since: since, done: make(chan struct{})}
+	c.entries[key] = append(c.entries[key], e)
+	c.size++
+	c.mu.Unlock()
+	e.val, e.err = compute()
+	if e.err != nil {
+		c.mu.Lock()
+		if list := c.entries[key]; len(list) > 0 {
+			if k := slices.Index(list, e); k >= 0 {
+				c.entries[key] = slices.Delete(list, k, k+1)
+				c.size--
+			}
+		}
+		c.mu.Unlock()
+	}
+	close(e.done)
+	return e.val, e.err
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
