@@ -26,6 +26,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/repo/f2bgen"
+	"bangui/services"
 )
 
 // The SIGTERM test runs the real binary, as systemd would, against a real
@@ -262,7 +263,7 @@ func TestSIGTERMDuringArchiveSyncAndImportLosesAndDuplicatesNothing(t *testing.T
 
 	// 2. SIGTERM while an import bans the list.
 	c := newPanelClient(t, base)
-	c.setup(sb)
+	c.setup(sb, dataDir)
 	c.post("/blocklists/sources", "/blocklists", url.Values{"name": {"Big"}, "url": {lists.URL + "/big.txt"}, "enabled": {"on"}})
 	c.post("/blocklists/import", "/blocklists", url.Values{})
 	poll(t, 60*time.Second, "the import to record its first batch", logFile, func() bool {
@@ -390,10 +391,14 @@ func (c *panelClient) post(path, from string, form url.Values) {
 }
 
 // setup completes setup against sb and logs in.
-func (c *panelClient) setup(sb *sandbox.Sandbox) {
+func (c *panelClient) setup(sb *sandbox.Sandbox, dataDir string) {
 	c.t.Helper()
 	const pw = "Sturdy-Passw0rd"
-	c.post("/setup", "/setup", url.Values{"password": {pw}, "password_confirm": {pw}, "socket": {sb.SocketPath},
+	code, err := services.LoadSetupCode(dataDir)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.post("/setup", "/setup", url.Values{"setup_code": {code.String()}, "password": {pw}, "password_confirm": {pw}, "socket": {sb.SocketPath},
 		"config_dir": {sb.ConfigDir}, "timezone": {"UTC"}, "session_minutes": {"60"}})
 	c.post("/login", "/login", url.Values{"password": {pw}})
 }

@@ -81,7 +81,7 @@ func TestE2E(t *testing.T) {
 func runDevice(t *testing.T, st *stack, d device) {
 	b := st.newBrowser(t, d)
 	password := devicePassword(d)
-	setup := flow{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, password) }}
+	setup := flow{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, st.apps[d.name], password) }}
 	if st.demo {
 		setup = flow{"demo-ready", flowDemoReady}
 	}
@@ -105,10 +105,20 @@ func button(text string) string {
 }
 
 // flowSetup completes first-run setup in the browser and lands on login.
-func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, password string) {
+func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, a *app, password string) {
 	b.visit(t, "/")
 	b.wantPath(t, basePath+"/setup")
 	b.check(t, "setup")
+
+	// The setup code is in the data dir and in the log, as the page says.
+	code, err := os.ReadFile(filepath.Join(a.dataDir, "setup-code"))
+	if err != nil {
+		t.Fatalf("%s: %v", b.dev.name, err)
+	}
+	if logged, _ := os.ReadFile(a.log); !strings.Contains(string(logged), strings.TrimSpace(string(code))) {
+		t.Errorf("%s: the log does not print the setup code %s", b.dev.name, code)
+	}
+	b.typeInto(t, "#setup_code", strings.TrimSpace(string(code)))
 
 	b.typeInto(t, "#password", password)
 	b.typeInto(t, "#password_confirm", password)

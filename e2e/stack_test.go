@@ -56,6 +56,7 @@ type stack struct {
 
 // app is one bangui instance and the nginx server in front of it.
 type app struct {
+	dataDir   string // bangui's --data-dir
 	port      int    // bangui's own loopback port
 	proxyPort int    // nginx's TLS port for it
 	origin    string // https://127.0.0.1:proxyPort
@@ -151,6 +152,7 @@ func startStack(t *testing.T, devices []device) *stack {
 		a.base = a.origin + basePath
 		a.log = filepath.Join(st.artifacts, "bangui-"+d.name+".log")
 		dataDir := filepath.Join(tmp, "data-"+d.name)
+		a.dataDir = dataDir
 		seedGeo(t, dataDir) // country database and archived bans for the map flow
 		if st.demo {
 			startDemoApp(t, a, d, bin, dataDir)

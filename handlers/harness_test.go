@@ -197,7 +197,12 @@ func parse(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 const goodPassword = "Sturdy-Passw0rd"
 
 func validSetupForm(a *testApp) url.Values {
+	code, err := services.LoadSetupCode(a.dataDir)
+	if err != nil {
+		a.t.Fatal(err)
+	}
 	return url.Values{
+		"setup_code":       {code.String()},
 		"password":         {goodPassword},
 		"password_confirm": {goodPassword},
 		"socket":           {a.cfg.Socket},

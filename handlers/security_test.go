@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -730,4 +731,49 @@ func TestVisitorsStoreNoSessions(t *testing.T) {
 	if n := count(); n != before+1 {
 		t.Fatalf("a login stored %d sessions, want 1", n-before)
 	}
+}
+
+// TestSetupNeedsTheCode: until setup is done, whoever reaches the panel must
+// also know the setup code from the log or the data dir; a wrong or missing
+// code stores nothing. The code survives a restart, any case and dashes are
+// accepted, and its file is gone once setup is done.
+func TestSetupNeedsTheCode(t *testing.T) {
+	dir := t.TempDir()
+	a := newTestApp(t, dir)
+	codeFile := filepath.Join(dir, services.SetupCodeFile)
+	first, err := os.ReadFile(codeFile)
+	if err != nil {
+		t.Fatalf("no setup code written at start: %v", err)
+	}
+	if fi, _ := os.Stat(codeFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("setup code file mode %v, want 0600", fi.Mode().Perm())
+	}
+	b := a.browser()
+	for _, code := range []string{"", "AAAAA-AAAAA", strings.TrimSpace(string(first)) + "X"} {
+		form := validSetupForm(a)
+		form.Set(models.SetupFieldCode, code)
+		rec := b.postForm("/setup", "/setup", form)
+		msg := parse(t, rec).Find("#" + models.SetupFieldCode + "-error").Text()
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(msg, "setup code") {
+			t.Fatalf("setup with code %q: %d, message %q", code, rec.Code, msg)
+		}
+	}
+	if done, err := services.NewSetup(a.db).Done(context.Background()); err != nil || done {
+		t.Fatalf("setup done without the code: %v %v", done, err)
+	}
+
+	// A restart keeps the code; a person may type it in lower case.
+	a = newTestApp(t, dir)
+	again, _ := os.ReadFile(codeFile)
+	if string(again) != string(first) {
+		t.Fatalf("the setup code changed across a restart: %q then %q", first, again)
+	}
+	b = a.browser()
+	form := validSetupForm(a)
+	form.Set(models.SetupFieldCode, strings.ToLower(strings.TrimSpace(string(first))))
+	assertRedirect(t, b.postForm("/setup", "/setup", form), "/login")
+	if _, err := os.Stat(codeFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the setup code file is still there after setup: %v", err)
+	}
+	assertRedirect(t, b.login(goodPassword), "/")
 }

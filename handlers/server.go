@@ -124,6 +124,13 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 			return nil, nil, err
 		}
 		s.panel.Store(&ps)
+	} else {
+		code, err := services.LoadSetupCode(s.cfg.DataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.setup.RequireCode(code)
+		s.log.Warn("setup is not done: open the panel and enter this setup code", "code", code.String(), "file", code.Path())
 	}
 	e := echo.New()
 	e.HideBanner = true

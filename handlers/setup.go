@@ -32,6 +32,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 		ConfigDir:      c.FormValue(models.SetupFieldConfigDir),
 		Timezone:       c.FormValue(models.SetupFieldTimezone),
 		SessionMinutes: c.FormValue(models.SetupFieldSessionMinutes),
+		Code:           c.FormValue(models.SetupFieldCode),
 	}
 	ps, err := s.setup.Complete(c.Request().Context(), in)
 	var verr *services.ValidationError

@@ -9,4 +9,5 @@ const (
 	SetupFieldConfigDir      = "config_dir"
 	SetupFieldTimezone       = "timezone"
 	SetupFieldSessionMinutes = "session_minutes"
+	SetupFieldCode           = "setup_code"
 )

@@ -38,6 +38,7 @@ type SetupInput struct {
 	ConfigDir      string
 	Timezone       string
 	SessionMinutes string
+	Code           string // the setup code, when one is required
 }
 
 // PanelSettings are the settings chosen at setup.
@@ -50,11 +51,16 @@ type PanelSettings struct {
 
 // Setup completes first-run configuration.
 type Setup struct {
-	db *bun.DB
+	db   *bun.DB
+	code *SetupCode // nil: no code asked (the demo sets itself up)
 }
 
 // NewSetup returns the setup use case on BanGUI's database.
 func NewSetup(db *bun.DB) *Setup { return &Setup{db: db} }
+
+// RequireCode makes Complete refuse input without the setup code, and
+// delete the code's file once setup is done.
+func (s *Setup) RequireCode(c *SetupCode) { s.code = c }
 
 // Done reports whether setup has been completed.
 func (s *Setup) Done(ctx context.Context) (bool, error) {
@@ -70,6 +76,14 @@ func (s *Setup) Done(ctx context.Context) (bool, error) {
 // was already completed (also by a concurrent request).
 func (s *Setup) Complete(ctx context.Context, in SetupInput) (PanelSettings, error) {
 	ps, verr := ValidateSetup(in)
+	if s.code != nil && !s.code.Matches(in.Code) {
+		msg := "Enter the setup code: BanGUI printed it in its log when it started, and keeps it in the file " +
+			SetupCodeFile + " in its data directory."
+		if strings.TrimSpace(in.Code) != "" {
+			msg = "This is not the setup code. " + msg
+		}
+		verr.add(models.SetupFieldCode, msg)
+	}
 	if !verr.empty() {
 		return ps, verr
 	}
@@ -98,6 +112,10 @@ func (s *Setup) Complete(ctx context.Context, in SetupInput) (PanelSettings, err
 			return ps, ErrSetupDone
 		}
 		return ps, fmt.Errorf("services: save setup: %w", err)
+	}
+	if s.code != nil {
+		// Setup is stored: a code left behind would only mislead.
+		_ = s.code.Remove()
 	}
 	return ps, nil
 }

@@ -158,7 +158,7 @@ func run() error {
 		return err
 	}
 	if !fromTemplate {
-		if err := completeSetup(setupCtx, base, sb); err != nil {
+		if err := completeSetup(setupCtx, base, dataDir, sb); err != nil {
 			return err
 		}
 		log.Printf("setup complete")

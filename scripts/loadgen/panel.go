@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 
 	"bangui/fail2ban/sandbox"
 	"bangui/models"
+	"bangui/services"
 )
 
 // loadPassword is the master password the load test sets up.
@@ -183,14 +185,19 @@ func postForm(ctx context.Context, c *http.Client, base, path string, form url.V
 }
 
 // completeSetup fills in the setup form as a browser would.
-func completeSetup(ctx context.Context, base string, sb *sandbox.Sandbox) error {
+func completeSetup(ctx context.Context, base, dataDir string, sb *sandbox.Sandbox) error {
 	c := newClient(1)
+	code, err := os.ReadFile(filepath.Join(dataDir, services.SetupCodeFile))
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
 	tok, err := csrfOf(ctx, c, base, "/setup")
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
 	form := url.Values{
 		"_csrf":                         {tok},
+		models.SetupFieldCode:           {strings.TrimSpace(string(code))},
 		models.SetupFieldPassword:       {loadPassword},
 		models.SetupFieldConfirm:        {loadPassword},
 		models.SetupFieldSocket:         {sb.SocketPath},
