@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"bangui/models"
 	"bangui/repo"
@@ -100,7 +101,7 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 	if err != nil || run.Done != 40 || run.ImportedCount != 40 {
 		t.Fatalf("run after the second import: %+v %v", run, err)
 	}
-	if got := e.banned(); !slices.Equal(got, slices.Sorted(slices.Values(all))) {
+	if got := e.bannedEventually(all); !slices.Equal(got, slices.Sorted(slices.Values(all))) {
 		t.Fatalf("fail2ban bans %d addresses after the second import, want all 40: %v", len(got), got)
 	}
 	rows := e.fail2banDBBans()
@@ -167,7 +168,7 @@ func TestImportFail2banTerminatedMidBatch(t *testing.T) {
 	if states := e.runStates(src.ID); !slices.Equal(states, []models.ImportRunState{models.ImportCompleted}) {
 		t.Fatalf("runs after the second import: %v, want one completed run", states)
 	}
-	if got := e.banned(); !slices.Equal(got, slices.Sorted(slices.Values(all))) {
+	if got := e.bannedEventually(all); !slices.Equal(got, slices.Sorted(slices.Values(all))) {
 		t.Fatalf("fail2ban bans %d addresses after the second import, want all %d", len(got), len(all))
 	}
 	rows := e.fail2banDBBans()
@@ -175,5 +176,23 @@ func TestImportFail2banTerminatedMidBatch(t *testing.T) {
 		if rows[ip] != 1 {
 			t.Errorf("fail2ban's database has %d bans of %s, want 1", rows[ip], ip)
 		}
+	}
+}
+
+// bannedEventually returns the blocklist jail's bans once they are want, or
+// what they are after 20 s: a restarted fail2ban restores the bans in its
+// database in the jail's own thread, a moment after it answers.
+func (e *importEnvT) bannedEventually(want []string) []string {
+	e.t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := e.banned()
+		if slices.Equal(got, want) || time.Now().After(deadline) {
+			return got
+		}
+		<-tick.C
 	}
 }
