@@ -571,21 +571,7 @@ func (s *HistoryArchiveStore) countsByJail(ctx context.Context, f models.History
 // in the GROUP BY, SQLite would run each count once for the sum, once for
 // HAVING and once for ORDER BY.
 func banJailCounts(f models.HistoryFilter) (string, []any) {
-	var args []any
-	origins := `o(name) AS (SELECT ?)`
-	if f.Origin == models.OriginAll {
-		origins = `o(name) AS (
-			SELECT min(origin) FROM history_archive WHERE action = 'ban'
-			UNION ALL
-			SELECT (SELECT min(origin) FROM history_archive WHERE action = 'ban' AND origin > o.name) FROM o WHERE o.name IS NOT NULL)`
-	} else {
-		args = append(args, string(f.Origin))
-	}
-	window := ""
-	if since := sinceUnix(f.Since); since > 0 {
-		window = ` AND timeofban >= ?`
-		args = append(args, since)
-	}
+	origins, window, args := banOriginsAndWindow(f)
 	return `WITH RECURSIVE ` + origins + `,
 		j(name) AS (
 			SELECT min(jail) FROM history_archive
@@ -642,22 +628,7 @@ func cacheKey(kind string, f models.HistoryFilter, more ...any) string {
 // history_archive_country instead, which it prefers once ANALYZE has run.
 // It answers (code, count) rows with NULL as "".
 func banCountryCounts(f models.HistoryFilter) (string, []any) {
-	var args []any
-	origins := `o(name) AS (SELECT ?)`
-	if f.Origin == models.OriginAll {
-		origins = `o(name) AS (
-			SELECT min(origin) FROM history_archive WHERE action = 'ban'
-			UNION ALL
-			SELECT (SELECT min(origin) FROM history_archive WHERE action = 'ban' AND origin > o.name) FROM o WHERE o.name IS NOT NULL)`
-	} else {
-		args = append(args, string(f.Origin))
-	}
-	window := ""
-	since := sinceUnix(f.Since)
-	if since > 0 {
-		window = ` AND timeofban >= ?`
-		args = append(args, since)
-	}
+	origins, window, args := banOriginsAndWindow(f)
 	q := `WITH RECURSIVE ` + origins + `,
 		k(code) AS (
 			SELECT min(country_code) FROM history_archive WHERE country_code >= ''
@@ -672,10 +643,31 @@ func banCountryCounts(f models.HistoryFilter) (string, []any) {
 				WHERE action = 'ban' AND origin = o.name AND country_code IS NULL` + window + `)
 			FROM o WHERE o.name IS NOT NULL)
 		SELECT code, sum(n) AS total FROM c GROUP BY code HAVING total > 0`
-	if since > 0 {
-		args = append(args, since)
+	if since := sinceUnix(f.Since); since > 0 {
+		args = append(args, since) // window appears twice
 	}
 	return q, args
+}
+
+// banOriginsAndWindow returns what the per-origin counts of banJailCounts
+// and banCountryCounts share: the CTE o(name) of the filter's origin, or of
+// every origin the archive holds (a skip scan), the time-window condition
+// for one count, and the arguments of both, in that order.
+func banOriginsAndWindow(f models.HistoryFilter) (origins, window string, args []any) {
+	origins = `o(name) AS (SELECT ?)`
+	if f.Origin == models.OriginAll {
+		origins = `o(name) AS (
+			SELECT min(origin) FROM history_archive WHERE action = 'ban'
+			UNION ALL
+			SELECT (SELECT min(origin) FROM history_archive WHERE action = 'ban' AND origin > o.name) FROM o WHERE o.name IS NOT NULL)`
+	} else {
+		args = append(args, string(f.Origin))
+	}
+	if since := sinceUnix(f.Since); since > 0 {
+		window = ` AND timeofban >= ?`
+		args = append(args, since)
+	}
+	return origins, window, args
 }
 
 // CountsByIP returns how many archived events match f per IP, the most
