@@ -66,8 +66,18 @@ func assertGone(t *testing.T, pid int, dir string) {
 	if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("kill(-%d, 0) = %v, want ESRCH", pid, err)
 	}
-	if pids := serverProcesses(t, dir); len(pids) > 0 {
-		t.Errorf("processes still running for %s: %v", dir, pids)
+	// A process the kernel is still tearing down may linger in /proc for a
+	// moment after its group is gone.
+	deadline := time.Now().Add(5 * time.Second)
+	pids := serverProcesses(t, dir)
+	for len(pids) > 0 && time.Now().Before(deadline) {
+		<-time.After(20 * time.Millisecond)
+		pids = serverProcesses(t, dir)
+	}
+	for _, p := range pids {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "cmdline"))
+		status, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "stat"))
+		t.Errorf("process %d still running for %s: %q (stat %q)", p, dir, cmdline, status)
 	}
 }
 
