@@ -286,20 +286,7 @@ func TestArchiveQueryPlans(t *testing.T) {
 	s.trace = nil
 	logged := map[string]bool{}
 	for _, st := range seen {
-		rows, err := s.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.q, st.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lines []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, detail)
-		}
-		rows.Close()
+		lines := queryPlan(t, s.sql, st.q, st.args...)
 		plan := strings.Join(lines, "; ")
 		q := strings.Join(strings.Fields(st.q), " ")
 		if !logged[q+plan] {
@@ -434,27 +421,13 @@ func TestCountryCountPlans(t *testing.T) {
 		for _, since := range []time.Time{{}, fixedNow.Add(-365 * day), fixedNow.Add(-30 * day)} {
 			f := models.HistoryFilter{Since: since, Origin: origin, Action: ActionBan}
 			q, args := banCountryCounts(f)
-			rows, err := s.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				lines = append(lines, detail)
-			}
-			rows.Close()
-			plan := strings.Join(lines, "; ")
+			plan := strings.Join(queryPlan(t, s.sql, q, args...), "; ")
 			want := "USING COVERING INDEX history_archive_ban_origin_country (origin=? AND country_code=?"
 			if strings.Count(plan, want) != 2 || strings.Contains(plan, "SCAN history_archive") ||
 				strings.Contains(plan, "history_archive USING INDEX") {
 				t.Errorf("origin %q since %v: plan %s\n    want two ranges %q and no table or scan", origin, since, plan, want)
 			}
-			rows, err = s.sql.QueryContext(ctx, `SELECT ifnull(country_code, ''), count(*) FROM history_archive NOT INDEXED
+			rows, err := s.sql.QueryContext(ctx, `SELECT ifnull(country_code, ''), count(*) FROM history_archive NOT INDEXED
 				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sinceUnix(since))
 			if err != nil {
 				t.Fatal(err)

@@ -754,18 +754,7 @@ func TestFail2BanDBQueryPlans(t *testing.T) {
 	r.trace = nil
 	plans := map[string]bool{}
 	for _, s := range seen {
-		rows, err := r.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.q, s.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lines []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			rows.Scan(&id, &parent, &unused, &detail)
-			lines = append(lines, detail)
-		}
-		rows.Close()
+		lines := queryPlan(t, r.sql, s.q, s.args...)
 		plan := strings.Join(lines, "; ")
 		if plans[s.q+plan] {
 			continue
