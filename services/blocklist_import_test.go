@@ -71,6 +71,16 @@ func (e *importEnvT) banned() []string {
 	return st.Banned
 }
 
+// testAddresses returns n documentation-range addresses from 198.18.third.1
+// on, 250 to a /24.
+func testAddresses(third, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("198.18.%d.%d", third+i/250, i%250+1)
+	}
+	return out
+}
+
 // actionBans counts how often the jail's (dummy) ban action ran per address.
 func (e *importEnvT) actionBans() map[string]int {
 	e.t.Helper()
@@ -296,14 +306,9 @@ func TestImportFailuresMarkNothingCompleted(t *testing.T) {
 
 func TestImportInterruptedResumesWithoutDuplicatesOrLoss(t *testing.T) {
 	e := newImportEnv(t)
-	var list strings.Builder
-	var all []string
-	for i := range 40 {
-		ip := fmt.Sprintf("198.18.7.%d", i+1)
-		all = append(all, ip)
-		list.WriteString(ip + "\n")
-	}
-	url := e.lists.set("forty", list.String())
+	all := testAddresses(7, 40)
+	list := strings.Join(all, "\n") + "\n"
+	url := e.lists.set("forty", list)
 
 	// Kill 1: the context ends after three batches of four.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -364,13 +369,8 @@ func TestImportInterruptedResumesWithoutDuplicatesOrLoss(t *testing.T) {
 
 func TestImportAgainFinishesAnInterruptedRun(t *testing.T) {
 	e := newImportEnv(t)
-	var list strings.Builder
-	var all []string
-	for i := range 30 {
-		ip := fmt.Sprintf("198.18.8.%d", i+1)
-		all = append(all, ip)
-		list.WriteString(ip + "\n")
-	}
+	all := testAddresses(8, 30)
+	list := strings.Join(all, "\n") + "\n"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b := e.service(5, func(_, done, _ int64) {
@@ -378,7 +378,7 @@ func TestImportAgainFinishesAnInterruptedRun(t *testing.T) {
 			cancel()
 		}
 	})
-	e.addSource(b, "Thirty", e.lists.set("thirty", list.String()))
+	e.addSource(b, "Thirty", e.lists.set("thirty", list))
 	if _, err := b.Import(ctx, 0, models.TriggerManual); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -51,13 +50,8 @@ func (e *importEnvT) fail2banDBBans() map[string]int {
 func TestImportFail2banStopsMidImport(t *testing.T) {
 	e := newImportEnv(t)
 	ctx := context.Background()
-	var list strings.Builder
-	var all []string
-	for i := range 40 {
-		ip := fmt.Sprintf("198.18.9.%d", i+1)
-		all = append(all, ip)
-		list.WriteString(ip + "\n")
-	}
+	all := testAddresses(9, 40)
+	list := strings.Join(all, "\n") + "\n"
 	b := e.service(4, func(_, done, _ int64) {
 		if done == 12 {
 			if err := e.sb.Stop(ctx); err != nil {
@@ -65,7 +59,7 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 			}
 		}
 	})
-	src := e.addSource(b, "Forty", e.lists.set("forty-stop", list.String()))
+	src := e.addSource(b, "Forty", e.lists.set("forty-stop", list))
 	p, err := b.Import(ctx, 0, models.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
@@ -123,20 +117,15 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 func TestImportFail2banTerminatedMidBatch(t *testing.T) {
 	e := newImportEnv(t)
 	ctx := context.Background()
-	var list strings.Builder
-	var all []string
-	for i := range 300 {
-		ip := fmt.Sprintf("198.18.%d.%d", 10+i/250, i%250+1)
-		all = append(all, ip)
-		list.WriteString(ip + "\n")
-	}
+	all := testAddresses(10, 300)
+	list := strings.Join(all, "\n") + "\n"
 	b := e.service(100, func(_, done, _ int64) {
 		if done == 100 {
 			// The next banip call goes out while the signal is delivered.
 			go func() { _ = syscall.Kill(e.sb.Pid(), syscall.SIGTERM) }()
 		}
 	})
-	src := e.addSource(b, "Three hundred", e.lists.set("three-hundred", list.String()))
+	src := e.addSource(b, "Three hundred", e.lists.set("three-hundred", list))
 	p, err := b.Import(ctx, 0, models.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
