@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
 	"bangui/models"
+	"bangui/services"
 	"bangui/views"
 )
 
@@ -51,14 +51,7 @@ func queryText(c echo.Context, name string, max int) string {
 // clipText cuts v to at most max bytes without splitting a character and
 // replaces bytes that are not UTF-8.
 func clipText(v string, max int) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	if len(v) <= max {
-		return v
-	}
-	for max > 0 && !utf8.RuneStart(v[max]) {
-		max--
-	}
-	return v[:max]
+	return services.ClipUTF8(strings.ToValidUTF8(v, "\uFFFD"), max)
 }
 
 // splitTargets splits a form value of addresses on commas and white space.

@@ -161,17 +161,25 @@ func (p *blocklistParser) read(r io.Reader) error {
 	}
 }
 
+// ClipUTF8 cuts s to at most max bytes without splitting a character, so
+// that valid UTF-8 stays valid.
+func ClipUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
+}
+
 func (p *blocklistParser) sample(line []byte) {
 	if len(p.out.Sample) >= p.samples {
 		return
 	}
 	s := strings.TrimRight(string(bytes.ToValidUTF8(line, []byte("\uFFFD"))), "\r\n")
 	if len(s) > 200 {
-		cut := 200
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut-- // never split a character: the sample is shown as UTF-8
-		}
-		s = s[:cut] + "…"
+		s = ClipUTF8(s, 200) + "…"
 	}
 	p.out.Sample = append(p.out.Sample, s)
 }
