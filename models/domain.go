@@ -36,8 +36,14 @@ type Page struct {
 // Offset is the number of rows before this page.
 func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 
+// LocalHost is the id of the fail2ban host on the panel's own machine.
+// Every installation has it; archived events from before hosts existed
+// belong to it.
+const LocalHost = "local"
+
 // BanRecord is one ban event as read from fail2ban's bans table or our archive.
 type BanRecord struct {
+	Host      string // id of the fail2ban host the event happened on
 	Jail      string
 	IP        string
 	TimeOfBan time.Time
@@ -71,6 +77,7 @@ type BansSummary struct {
 
 // HistoryFilter narrows a history query. Zero values mean "any".
 type HistoryFilter struct {
+	Host     string    // a host id; empty: every host
 	Since    time.Time // zero: all time
 	Jail     string
 	IPPrefix string

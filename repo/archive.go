@@ -834,7 +834,7 @@ func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
 // jail, action, timeofban) makes INSERT OR IGNORE drop what it already has,
 // so rows are never lost nor duplicated, and rows fail2ban deletes stay in
 // the archive.
-func SyncArchive(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchiveStore, settings Settings) (int64, error) {
+func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, settings Settings) (int64, error) {
 	cur, err := loadCursor(ctx, settings)
 	if err != nil {
 		return 0, fmt.Errorf("repo: sync archive: %w", err)
@@ -844,7 +844,7 @@ func SyncArchive(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchive
 	}
 	var inserted int64
 	if cur.RowID > 0 {
-		row, found, err := src.rowByID(ctx, cur.RowID)
+		row, found, err := src.RowByID(ctx, cur.RowID)
 		if err != nil {
 			return 0, fmt.Errorf("repo: sync archive: %w", err)
 		}
@@ -887,14 +887,14 @@ func SyncArchive(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchive
 // resync copies every row stamped at or after since (in rowid order, up to
 // the rowid that was the highest when it started) and returns the cursor
 // to continue from: the highest row at or below that rowid.
-func resync(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchiveStore, since int64) (int64, syncCursor, error) {
-	maxID, err := src.maxRowID(ctx)
+func resync(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, since int64) (int64, syncCursor, error) {
+	maxID, err := src.MaxRowID(ctx)
 	if err != nil {
 		return 0, syncCursor{}, err
 	}
 	var inserted, after int64
 	for {
-		rows, err := src.rowsAtOrAfter(ctx, since, after, maxID, SyncBatch)
+		rows, err := src.RowsAtOrAfter(ctx, since, after, maxID, SyncBatch)
 		if err != nil {
 			return inserted, syncCursor{}, err
 		}
@@ -911,9 +911,9 @@ func resync(ctx context.Context, src *Fail2BanDBReader, dst *HistoryArchiveStore
 			break
 		}
 	}
-	rows, err := src.rows(ctx, "last row", `SELECT `+banColumns+` FROM bans WHERE rowid <= ? ORDER BY rowid DESC LIMIT 1`, maxID)
-	if err != nil || len(rows) == 0 {
+	last, found, err := src.LastRowAtOrBelow(ctx, maxID)
+	if err != nil || !found {
 		return inserted, syncCursor{}, err
 	}
-	return inserted, syncCursor{RowID: rows[0].RowID, Row: anchorOf(rows[0])}, nil
+	return inserted, syncCursor{RowID: last.RowID, Row: anchorOf(last)}, nil
 }

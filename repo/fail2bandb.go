@@ -1012,9 +1012,9 @@ func (r *Fail2BanDBReader) NewRowsSince(ctx context.Context, afterRowID int64, l
 	return r.rows(ctx, "new rows", `SELECT `+banColumns+` FROM bans WHERE rowid > ? ORDER BY rowid LIMIT ?`, afterRowID, limit)
 }
 
-// rowsAtOrAfter returns up to limit rows with timeofban >= since and a
+// RowsAtOrAfter returns up to limit rows with timeofban >= since and a
 // rowid in (afterRowID, maxRowID], in rowid order.
-func (r *Fail2BanDBReader) rowsAtOrAfter(ctx context.Context, since, afterRowID, maxRowID int64, limit int) ([]F2BRow, error) {
+func (r *Fail2BanDBReader) RowsAtOrAfter(ctx context.Context, since, afterRowID, maxRowID int64, limit int) ([]F2BRow, error) {
 	jails, err := r.Jails(ctx)
 	if err != nil || len(jails) == 0 {
 		return nil, err
@@ -1027,17 +1027,26 @@ func (r *Fail2BanDBReader) rowsAtOrAfter(ctx context.Context, since, afterRowID,
 	return r.rows(ctx, "rows since", `SELECT `+banColumns+` FROM bans`+w.clause()+` ORDER BY rowid LIMIT ?`, append(w.args, limit)...)
 }
 
-// rowByID returns the row with the given rowid; found is false when there is none.
-func (r *Fail2BanDBReader) rowByID(ctx context.Context, rowid int64) (F2BRow, bool, error) {
-	rows, err := r.rows(ctx, "row", `SELECT `+banColumns+` FROM bans WHERE rowid = ?`, rowid)
+// RowByID returns the row with the given rowid; found is false when there is none.
+func (r *Fail2BanDBReader) RowByID(ctx context.Context, rowid int64) (F2BRow, bool, error) {
+	return r.oneRow(ctx, "row", `SELECT `+banColumns+` FROM bans WHERE rowid = ?`, rowid)
+}
+
+// LastRowAtOrBelow returns the row with the highest rowid <= rowid; found is false when there is none.
+func (r *Fail2BanDBReader) LastRowAtOrBelow(ctx context.Context, rowid int64) (F2BRow, bool, error) {
+	return r.oneRow(ctx, "last row", `SELECT `+banColumns+` FROM bans WHERE rowid <= ? ORDER BY rowid DESC LIMIT 1`, rowid)
+}
+
+func (r *Fail2BanDBReader) oneRow(ctx context.Context, what, q string, args ...any) (F2BRow, bool, error) {
+	rows, err := r.rows(ctx, what, q, args...)
 	if err != nil || len(rows) == 0 {
 		return F2BRow{}, false, err
 	}
 	return rows[0], true, nil
 }
 
-// maxRowID is the highest rowid in bans, 0 when it is empty.
-func (r *Fail2BanDBReader) maxRowID(ctx context.Context) (int64, error) {
+// MaxRowID is the highest rowid in bans, 0 when it is empty.
+func (r *Fail2BanDBReader) MaxRowID(ctx context.Context) (int64, error) {
 	return r.count(ctx, `SELECT coalesce(max(rowid), 0) FROM bans`)
 }
 

@@ -750,7 +750,7 @@ func TestFail2BanDBQueryPlans(t *testing.T) {
 	r.Summary(ctx)
 	r.HistoryOfIP(ctx, "1.2.3.4")
 	r.NewRowsSince(ctx, 10, 100)
-	r.rowsAtOrAfter(ctx, fixedNow.Add(-day).Unix(), 0, 1000, 100)
+	r.RowsAtOrAfter(ctx, fixedNow.Add(-day).Unix(), 0, 1000, 100)
 	r.trace = nil
 	plans := map[string]bool{}
 	for _, s := range seen {

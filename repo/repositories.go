@@ -101,11 +101,27 @@ type HistoryArchive interface {
 	Purge(ctx context.Context, olderThan time.Time) (int64, error)
 }
 
+// BanRowSource is what the archive sync reads of one host's fail2ban
+// database: raw rows of its bans table by rowid. The local host reads the
+// file (Fail2BanDBReader); a remote host will answer the same over its agent.
+type BanRowSource interface {
+	// NewRowsSince returns up to limit rows with a rowid above afterRowID, in rowid order.
+	NewRowsSince(ctx context.Context, afterRowID int64, limit int) ([]F2BRow, error)
+	// RowsAtOrAfter returns up to limit rows with timeofban >= since and a
+	// rowid in (afterRowID, maxRowID], in rowid order.
+	RowsAtOrAfter(ctx context.Context, since, afterRowID, maxRowID int64, limit int) ([]F2BRow, error)
+	// RowByID returns the row with the given rowid; found is false when there is none.
+	RowByID(ctx context.Context, rowid int64) (row F2BRow, found bool, err error)
+	// LastRowAtOrBelow returns the row with the highest rowid <= rowid; found is false when there is none.
+	LastRowAtOrBelow(ctx context.Context, rowid int64) (row F2BRow, found bool, err error)
+	// MaxRowID is the highest rowid in bans, 0 when it is empty.
+	MaxRowID(ctx context.Context) (int64, error)
+}
+
 // Fail2BanDB reads fail2ban's own database, read-only.
 type Fail2BanDB interface {
 	BanSource
-	// NewRowsSince returns raw rows above a rowid, in rowid order, for the archive sync.
-	NewRowsSince(ctx context.Context, afterRowID int64, limit int) ([]F2BRow, error)
+	BanRowSource
 	Close() error
 }
 
