@@ -65,10 +65,10 @@ type Server struct {
 
 // Session keys.
 const (
-	sessAuth   = "auth"
-	sessCSRF   = "csrf"
-	sessFlash  = "flash"
-	cookieName = "bangui_session"
+	sessLegacyAuth = "auth" // a session logged in before identities existed
+	sessCSRF       = "csrf"
+	sessFlash      = "flash"
+	cookieName     = "bangui_session"
 )
 
 // MaxHeaderBytes is the most request-line and header bytes the HTTP server
