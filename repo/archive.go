@@ -97,7 +97,7 @@ func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.Archi
 	}
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("repo: archive: begin: %w", err)
+		return 0, fmt.Errorf("repo: archive: begin: %w", dbError(err))
 	}
 	defer tx.Rollback()
 	var full *sql.Stmt
@@ -126,7 +126,7 @@ func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.Archi
 		if len(chunk) == archiveChunk {
 			if full == nil {
 				if full, err = tx.PrepareContext(ctx, archiveInsertSQL(archiveChunk)); err != nil {
-					return 0, fmt.Errorf("repo: archive: prepare: %w", err)
+					return 0, fmt.Errorf("repo: archive: prepare: %w", dbError(err))
 				}
 				defer full.Close()
 			}
@@ -135,16 +135,16 @@ func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.Archi
 			res, err = tx.ExecContext(ctx, archiveInsertSQL(len(chunk)), args...)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("repo: archive: insert: %w", err)
+			return 0, fmt.Errorf("repo: archive: insert: %w", dbError(err))
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return 0, fmt.Errorf("repo: archive: %w", err)
+			return 0, fmt.Errorf("repo: archive: %w", dbError(err))
 		}
 		inserted += n
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("repo: archive: commit: %w", err)
+		return 0, fmt.Errorf("repo: archive: commit: %w", dbError(err))
 	}
 	return inserted, nil
 }
@@ -154,7 +154,7 @@ func (s *HistoryArchiveStore) Archive(ctx context.Context, events []models.Archi
 func (s *HistoryArchiveStore) MaxTimeOfBan(ctx context.Context) (time.Time, bool, error) {
 	var t sql.NullInt64
 	if err := s.queryRow(ctx, `SELECT max(timeofban) FROM history_archive`).Scan(&t); err != nil {
-		return time.Time{}, false, fmt.Errorf("repo: archive max time: %w", err)
+		return time.Time{}, false, fmt.Errorf("repo: archive max time: %w", dbError(err))
 	}
 	if !t.Valid {
 		return time.Time{}, false, nil
@@ -172,11 +172,11 @@ func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (i
 		res, err := s.sql.ExecContext(ctx, `DELETE FROM history_archive WHERE id IN (
 			SELECT id FROM history_archive WHERE timeofban < ? LIMIT ?)`, olderThan.Unix(), purgeBatch)
 		if err != nil {
-			return total, fmt.Errorf("repo: archive purge: %w", err)
+			return total, fmt.Errorf("repo: archive purge: %w", dbError(err))
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, fmt.Errorf("repo: archive purge: %w", err)
+			return total, fmt.Errorf("repo: archive purge: %w", dbError(err))
 		}
 		total += n
 		if n < purgeBatch {
@@ -296,7 +296,7 @@ const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, co
 func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ...any) (int64, error) {
 	var n int64
 	if err := s.queryRow(ctx, q, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("repo: archive %s: %w", what, err)
+		return 0, fmt.Errorf("repo: archive %s: %w", what, dbError(err))
 	}
 	return n, nil
 }
@@ -349,7 +349,7 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 		ORDER BY timeofban DESC, id DESC`
 	out, err := s.records(ctx, q, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("repo: archive page: %w", err)
+		return nil, 0, fmt.Errorf("repo: archive page: %w", dbError(err))
 	}
 	return out, total, nil
 }
@@ -494,20 +494,20 @@ func (s *HistoryArchiveStore) countsByBucket(ctx context.Context, f models.Histo
 	q, args := bq.sql()
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var b, n int64
 		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+			return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
 		}
 		if b >= 0 && b < int64(buckets) {
 			out[b] = n
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by bucket: %w", err)
+		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -542,7 +542,7 @@ func (s *HistoryArchiveStore) countsByJail(ctx context.Context, f models.History
 	}
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 	}
 	defer rows.Close()
 	var total int64
@@ -550,13 +550,13 @@ func (s *HistoryArchiveStore) countsByJail(ctx context.Context, f models.History
 	for rows.Next() {
 		var c models.JailCount
 		if err := rows.Scan(&c.Jail, &c.Count); err != nil {
-			return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+			return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 		}
 		total += c.Count
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", err)
+		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 	}
 	return total, out, nil
 }
@@ -676,19 +676,19 @@ func (s *HistoryArchiveStore) CountsByIP(ctx context.Context, f models.HistoryFi
 	w := archiveWhere(f)
 	rows, err := s.query(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.args...)
 	if err != nil {
-		return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 	}
 	defer rows.Close()
 	var out []models.IPCount
 	for rows.Next() {
 		var c models.IPCount
 		if err := rows.Scan(&c.IP, &c.Count); err != nil {
-			return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+			return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by IP: %w", err)
+		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -697,7 +697,7 @@ func (s *HistoryArchiveStore) CountsByIP(ctx context.Context, f models.HistoryFi
 func (s *HistoryArchiveStore) HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error) {
 	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC`, ip)
 	if err != nil {
-		return nil, fmt.Errorf("repo: archive history of IP: %w", err)
+		return nil, fmt.Errorf("repo: archive history of IP: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -709,7 +709,7 @@ func (s *HistoryArchiveStore) Summary(ctx context.Context) (models.BansSummary, 
 	err := s.queryRow(ctx, `SELECT (SELECT count(*) FROM history_archive),
 		(SELECT min(timeofban) FROM history_archive), (SELECT max(timeofban) FROM history_archive)`).Scan(&sum.Rows, &lo, &hi)
 	if err != nil {
-		return sum, fmt.Errorf("repo: archive summary: %w", err)
+		return sum, fmt.Errorf("repo: archive summary: %w", dbError(err))
 	}
 	if lo.Valid {
 		sum.Oldest = time.Unix(lo.Int64, 0)
@@ -783,7 +783,7 @@ func saveCursor(ctx context.Context, settings Settings, c syncCursor) error {
 	if c.Row != nil {
 		b, err := json.Marshal(c.Row)
 		if err != nil {
-			return fmt.Errorf("repo: sync cursor: %w", err)
+			return fmt.Errorf("repo: sync cursor: %w", dbError(err))
 		}
 		row = string(b)
 	}
@@ -837,7 +837,7 @@ func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
 func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, settings Settings) (int64, error) {
 	cur, err := loadCursor(ctx, settings)
 	if err != nil {
-		return 0, fmt.Errorf("repo: sync archive: %w", err)
+		return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
 	}
 	if cur.RowID > 0 && cur.Row == nil {
 		cur.RowID = 0 // no identity to check: read everything again
@@ -846,24 +846,24 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore
 	if cur.RowID > 0 {
 		row, found, err := src.RowByID(ctx, cur.RowID)
 		if err != nil {
-			return 0, fmt.Errorf("repo: sync archive: %w", err)
+			return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if !found || *anchorOf(row) != *cur.Row {
 			n, next, err := resync(ctx, src, dst, cur.Row.TimeOfBan-int64(SyncOverlap/time.Second))
 			inserted += n
 			if err != nil {
-				return inserted, fmt.Errorf("repo: sync archive: %w", err)
+				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 			cur = next
 			if err := saveCursor(ctx, settings, cur); err != nil {
-				return inserted, fmt.Errorf("repo: sync archive: %w", err)
+				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 		}
 	}
 	for {
 		rows, err := src.NewRowsSince(ctx, cur.RowID, SyncBatch)
 		if err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if len(rows) == 0 {
 			return inserted, nil
@@ -871,12 +871,12 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore
 		n, err := dst.Archive(ctx, archivedFromF2B(rows))
 		inserted += n
 		if err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		last := rows[len(rows)-1]
 		cur = syncCursor{RowID: last.RowID, Row: anchorOf(last)}
 		if err := saveCursor(ctx, settings, cur); err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", err)
+			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if len(rows) < SyncBatch {
 			return inserted, nil

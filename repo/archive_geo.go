@@ -93,13 +93,13 @@ func (s *HistoryArchiveStore) countsByCountry(ctx context.Context, f models.Hist
 	for i, q := range queries {
 		rows, err := s.sql.QueryContext(ctx, q, args[i]...)
 		if err != nil {
-			return nil, fmt.Errorf("repo: archive count by country: %w", err)
+			return nil, fmt.Errorf("repo: archive count by country: %w", dbError(err))
 		}
 		for rows.Next() {
 			var c models.CountryCount
 			if err := rows.Scan(&c.Code, &c.Count); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("repo: archive count by country: %w", err)
+				return nil, fmt.Errorf("repo: archive count by country: %w", dbError(err))
 			}
 			if c.Code == "" {
 				unknown += c.Count
@@ -110,7 +110,7 @@ func (s *HistoryArchiveStore) countsByCountry(ctx context.Context, f models.Hist
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("repo: archive count by country: %w", err)
+			return nil, fmt.Errorf("repo: archive count by country: %w", dbError(err))
 		}
 	}
 	sortCountryCounts(out)
@@ -188,7 +188,7 @@ func (s *HistoryArchiveStore) PageOfCountry(ctx context.Context, f models.Histor
 		ORDER BY timeofban DESC, id DESC`
 	out, err := s.records(ctx, q, append(args, ps.limit, ps.offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("repo: archive page of country: %w", err)
+		return nil, fmt.Errorf("repo: archive page of country: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -221,21 +221,24 @@ func (s *HistoryArchiveStore) IPsWithoutCountry(ctx context.Context, limit int) 
 	rows, err := s.sql.QueryContext(ctx, `SELECT DISTINCT ip FROM (
 		SELECT ip FROM history_archive WHERE country_code IS NULL LIMIT ?) ORDER BY ip`, limit*8)
 	if err != nil {
-		return nil, fmt.Errorf("repo: archive IPs without country: %w", err)
+		return nil, fmt.Errorf("repo: archive IPs without country: %w", dbError(err))
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var ip string
 		if err := rows.Scan(&ip); err != nil {
-			return nil, fmt.Errorf("repo: archive IPs without country: %w", err)
+			return nil, fmt.Errorf("repo: archive IPs without country: %w", dbError(err))
 		}
 		out = append(out, ip)
 		if len(out) == limit {
 			break
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo: archive IPs without country: %w", dbError(err))
+	}
+	return out, nil
 }
 
 // SetCountries stores the country of each address ("" for looked up
@@ -247,28 +250,28 @@ func (s *HistoryArchiveStore) SetCountries(ctx context.Context, countries map[st
 	}
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("repo: archive set countries: %w", err)
+		return 0, fmt.Errorf("repo: archive set countries: %w", dbError(err))
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `UPDATE history_archive SET country_code = ? WHERE ip = ? AND country_code IS NULL`)
 	if err != nil {
-		return 0, fmt.Errorf("repo: archive set countries: %w", err)
+		return 0, fmt.Errorf("repo: archive set countries: %w", dbError(err))
 	}
 	defer stmt.Close()
 	var total int64
 	for ip, code := range countries {
 		res, err := stmt.ExecContext(ctx, strings.ToUpper(code), ip)
 		if err != nil {
-			return 0, fmt.Errorf("repo: archive set countries: %w", err)
+			return 0, fmt.Errorf("repo: archive set countries: %w", dbError(err))
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return 0, fmt.Errorf("repo: archive set countries: %w", err)
+			return 0, fmt.Errorf("repo: archive set countries: %w", dbError(err))
 		}
 		total += n
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("repo: archive set countries: %w", err)
+		return 0, fmt.Errorf("repo: archive set countries: %w", dbError(err))
 	}
 	return total, nil
 }
@@ -279,11 +282,11 @@ func (s *HistoryArchiveStore) SetCountries(ctx context.Context, countries map[st
 func (s *HistoryArchiveStore) ResetUnknownCountries(ctx context.Context) (int64, error) {
 	res, err := s.sql.ExecContext(ctx, `UPDATE history_archive SET country_code = NULL WHERE country_code = ''`)
 	if err != nil {
-		return 0, fmt.Errorf("repo: archive reset unknown countries: %w", err)
+		return 0, fmt.Errorf("repo: archive reset unknown countries: %w", dbError(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("repo: archive reset unknown countries: %w", err)
+		return 0, fmt.Errorf("repo: archive reset unknown countries: %w", dbError(err))
 	}
 	return n, nil
 }
@@ -292,7 +295,7 @@ func (s *HistoryArchiveStore) ResetUnknownCountries(ctx context.Context) (int64,
 func (s *HistoryArchiveStore) CountWithoutCountry(ctx context.Context) (int64, error) {
 	var n sql.NullInt64
 	if err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM history_archive WHERE country_code IS NULL`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("repo: archive count without country: %w", err)
+		return 0, fmt.Errorf("repo: archive count without country: %w", dbError(err))
 	}
 	return n.Int64, nil
 }

@@ -46,7 +46,7 @@ func (s *HistoryArchiveStore) MergeManualBans(ctx context.Context, since time.Ti
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("repo: merge manual bans: %w", err)
+		return 0, fmt.Errorf("repo: merge manual bans: %w", dbError(err))
 	}
 	return merged, nil
 }

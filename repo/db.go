@@ -6,7 +6,6 @@ package repo
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -31,11 +30,11 @@ const appMaxConns = 8
 // applies every pending migration.
 func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("repo: create data dir: %w", err)
+		return nil, fmt.Errorf("repo: create data dir: %w", dbError(err))
 	}
 	path, err := filepath.Abs(filepath.Join(dataDir, DBFileName))
 	if err != nil {
-		return nil, fmt.Errorf("repo: data dir: %w", err)
+		return nil, fmt.Errorf("repo: data dir: %w", dbError(err))
 	}
 	if err := restrictDBFile(path); err != nil {
 		return nil, err
@@ -48,7 +47,7 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 	q.Set("_txlock", "immediate")
 	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+		return nil, fmt.Errorf("repo: open %s: %w", path, dbError(err))
 	}
 	// Readers run in parallel under WAL (writers queue on the write lock):
 	// enough connections that a few long counts do not hold up the short
@@ -59,7 +58,7 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 	db := bun.NewDB(sqldb, sqlitedialect.New())
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+		return nil, fmt.Errorf("repo: open %s: %w", path, dbError(err))
 	}
 	if err := Migrate(ctx, db); err != nil {
 		db.Close()
@@ -75,16 +74,16 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 func restrictDBFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("repo: open %s: %w", path, err)
+		return fmt.Errorf("repo: open %s: %w", path, dbError(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("repo: open %s: %w", path, err)
+		return fmt.Errorf("repo: open %s: %w", path, dbError(err))
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
-			return fmt.Errorf("repo: restrict %s: %w", path, err)
+			return fmt.Errorf("repo: restrict %s: %w", path, dbError(err))
 		}
 	}
 	return nil
@@ -94,24 +93,14 @@ func restrictDBFile(path string) error {
 func Migrate(ctx context.Context, db *bun.DB) error {
 	ms, err := migrations.New()
 	if err != nil {
-		return fmt.Errorf("repo: load migrations: %w", err)
+		return fmt.Errorf("repo: load migrations: %w", dbError(err))
 	}
 	m := migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))
 	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("repo: init migrations: %w", err)
+		return fmt.Errorf("repo: init migrations: %w", dbError(err))
 	}
 	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("repo: migrate: %w", err)
+		return fmt.Errorf("repo: migrate: %w", dbError(err))
 	}
 	return nil
-}
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -17,14 +16,9 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"modernc.org/sqlite"
 
 	"bangui/models"
 )
-
-// ErrBusy says a database stayed locked by another process (fail2ban
-// writing) through the busy timeout and every retry.
-var ErrBusy = errors.New("database is busy")
 
 // Page sizes used when a models.Page asks for none or too many rows.
 const (
@@ -181,20 +175,6 @@ func (r *Fail2BanDBReader) Close() error {
 // ---------------------------------------------------------------------------
 // Retries
 
-// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
-// (extended codes included).
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff {
-	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
-		return true
-	}
-	return false
-}
-
 // read runs fn, running it again with a doubling backoff while it fails
 // with SQLITE_BUSY or SQLITE_LOCKED, up to cfg.retries more times. fn must
 // start from scratch on each call (reset what it fills).
@@ -206,7 +186,7 @@ func (r *Fail2BanDBReader) read(ctx context.Context, what string, fn func(ctx co
 			return nil
 		}
 		if !isBusy(err) {
-			return fmt.Errorf("repo: fail2ban database %s: %w", what, err)
+			return fmt.Errorf("repo: fail2ban database %s: %w", what, dbError(err))
 		}
 		if attempt > r.cfg.retries {
 			return fmt.Errorf("repo: fail2ban database %s: %w (gave up after %d attempts): %w", what, ErrBusy, attempt, err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"bangui/models"
 	"bangui/repo/migrations"
 )
@@ -146,4 +148,15 @@ func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return lines
+}
+
+// openTestDB opens BanGUI's own database in a temporary data dir.
+func openTestDB(t testing.TB) *bun.DB {
+	t.Helper()
+	db, err := OpenApp(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
