@@ -34,7 +34,7 @@ func seedGeo(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, dataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := testConfig(t, dataDir, opts...)
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, dataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func mapBenchDataDir(b *testing.B, rows int) string {
 	if _, err := os.Stat(filepath.Join(tmpl, "complete")); err != nil {
 		os.RemoveAll(tmpl)
 		ctx := context.Background()
-		db, err := repo.OpenApp(ctx, tmpl)
+		db, err := repo.Open(ctx, repo.Options{DataDir: tmpl})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 // cleanup job removes addresses unseen for 90 days.
 func TestGeoJobs(t *testing.T) {
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, t.TempDir())
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

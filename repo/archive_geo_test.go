@@ -113,7 +113,7 @@ func benchGeoArchive(b *testing.B, rows int) *HistoryArchiveStore {
 	if statErr != nil {
 		os.RemoveAll(dir)
 	}
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}

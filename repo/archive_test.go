@@ -16,7 +16,7 @@ import (
 
 func openTestArchive(t testing.TB) (*bun.DB, *HistoryArchiveStore) {
 	t.Helper()
-	db, err := OpenApp(context.Background(), t.TempDir())
+	db, err := Open(context.Background(), Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
 	ctx := context.Background()
 	dir := filepath.Join(benchDir(b), fmt.Sprintf("archive-%d-%s", rows, benchGenVersion))
 	_, statErr := os.Stat(filepath.Join(dir, "complete"))
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func BenchmarkArchiveSync(b *testing.B) {
 	r := openTestReader(b, benchF2B(b, 100_000), defaultReaderConfig())
 	for b.Loop() {
 		b.StopTimer()
-		db, err := OpenApp(ctx, b.TempDir())
+		db, err := Open(ctx, Options{DataDir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}

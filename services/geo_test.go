@@ -34,7 +34,7 @@ func archiveCountries(t *testing.T, a *repo.HistoryArchiveStore) map[string]*str
 func geoRig(t *testing.T) (*repo.HistoryArchiveStore, string, *Geo) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, t.TempDir())
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
