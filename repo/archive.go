@@ -3,17 +3,16 @@ package repo
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"bangui/models"
+	"bangui/repo/bandata"
+	"bangui/repo/sqlkit"
 )
 
 // HistoryArchiveStore keeps every ban and unban event BanGUI has seen in
@@ -201,15 +200,15 @@ func (s *HistoryArchiveStore) Purge(ctx context.Context, olderThan time.Time) (i
 //   - origin blocklist or selfblock: (origin, action, timeofban);
 //   - otherwise the planner picks (an action alone is answered from a
 //     covering index).
-func archiveWhere(f models.HistoryFilter) where {
+func archiveWhere(f models.HistoryFilter) sqlkit.Where {
 	w, _ := archiveFilter(f, false)
 	return w
 }
 
 // archiveFilter is archiveWhere for a caller that bounds timeofban itself
 // when windowed is true; it also returns the driving condition.
-func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
-	since := sinceUnix(f.Since)
+func archiveFilter(f models.HistoryFilter, windowed bool) (sqlkit.Where, string) {
+	since := sqlkit.SinceUnix(f.Since)
 	if windowed {
 		since = 0
 	}
@@ -232,25 +231,25 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
 		}
 		return "+" + col
 	}
-	var w where
+	var w sqlkit.Where
 	if f.Jail != "" {
-		w.add(hint("jail", "jail")+" = ?", f.Jail)
+		w.Add(hint("jail", "jail")+" = ?", f.Jail)
 	}
 	if f.Origin != models.OriginAll {
-		w.add(hint("origin", "origin")+" = ?", string(f.Origin))
+		w.Add(hint("origin", "origin")+" = ?", string(f.Origin))
 	}
 	if f.Action != "" {
-		w.add(hint("action", "origin")+" = ?", f.Action)
+		w.Add(hint("action", "origin")+" = ?", f.Action)
 	}
 	if since > 0 {
 		col := "+timeofban"
 		if driver == "time" || driver == "jail" || driver == "origin" {
 			col = "timeofban"
 		}
-		w.add(col+" >= ?", since)
+		w.Add(col+" >= ?", since)
 	}
 	if f.IPPrefix != "" {
-		w.ipPrefix(hint("ip", "ip"), f.IPPrefix)
+		w.Prefix(hint("ip", "ip"), f.IPPrefix)
 	}
 	return w, driver
 }
@@ -272,21 +271,21 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (where, string) {
 //
 // Both list the events in (timeofban, id) order, the page order. The
 // window's lower bound is left out when windowed.
-func keyedFilter(f models.HistoryFilter, windowed bool) (w where, ok bool) {
+func keyedFilter(f models.HistoryFilter, windowed bool) (w sqlkit.Where, ok bool) {
 	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" {
-		return where{}, false
+		return sqlkit.Where{}, false
 	}
 	switch {
 	case f.Origin != models.OriginAll:
-		w.add("origin = ?", string(f.Origin))
-		w.add("action = ?", f.Action)
+		w.Add("origin = ?", string(f.Origin))
+		w.Add("action = ?", f.Action)
 	case f.Action == ActionBan:
-		w.add("action = '" + ActionBan + "'")
+		w.Add("action = '" + ActionBan + "'")
 	default:
-		return where{}, false
+		return sqlkit.Where{}, false
 	}
-	if since := sinceUnix(f.Since); since > 0 && !windowed {
-		w.add("timeofban >= ?", since)
+	if since := sqlkit.SinceUnix(f.Since); since > 0 && !windowed {
+		w.Add("timeofban >= ?", since)
 	}
 	return w, true
 }
@@ -304,7 +303,7 @@ func (s *HistoryArchiveStore) count(ctx context.Context, what, q string, args ..
 // Bans returns one page of archived events matching f (Action included),
 // newest first, and how many match in all.
 func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error) {
-	limit, offset := normPage(page)
+	limit, offset := sqlkit.NormPage(page)
 	w, keyed := keyedFilter(f, false)
 	if !keyed {
 		w = archiveWhere(f)
@@ -312,7 +311,7 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 	if f.IPPrefix != "" {
 		// Few events of the prefix: find them on the IP index (and sort
 		// them), rather than walk the whole window in time order for them.
-		lo, hi := prefixRange(f.IPPrefix)
+		lo, hi := sqlkit.PrefixRange(f.IPPrefix)
 		if hi == "" {
 			hi = "\U0010ffff"
 		}
@@ -330,10 +329,10 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 	if err != nil || offset >= total {
 		return nil, total, err
 	}
-	ps := pageSlice(total, limit, offset)
-	inner := `SELECT id FROM history_archive` + w.clause() + ` ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?`
-	args := append(w.args, ps.limit, ps.offset)
-	if f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "" && sinceUnix(f.Since) == 0 {
+	ps := sqlkit.SpanOf(total, limit, offset)
+	inner := `SELECT id FROM history_archive` + w.Clause() + ` ORDER BY ` + ps.Order("timeofban", "id") + ` LIMIT ? OFFSET ?`
+	args := append(w.Args(), ps.Limit, ps.Offset)
+	if f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "" && sqlkit.SinceUnix(f.Since) == 0 {
 		// One origin's events of all time (history's origin filter): the
 		// driving (origin, action, timeofban) index orders them by time per
 		// action only. Merge its two ordered ranges instead of sorting every
@@ -342,8 +341,8 @@ func (s *HistoryArchiveStore) Bans(ctx context.Context, f models.HistoryFilter, 
 			SELECT id, timeofban FROM history_archive WHERE origin = ? AND action = '` + ActionBan + `'
 			UNION ALL
 			SELECT id, timeofban FROM history_archive WHERE origin = ? AND action = '` + ActionUnban + `'
-			ORDER BY ` + ps.order("timeofban", "id") + ` LIMIT ? OFFSET ?)`
-		args = []any{string(f.Origin), string(f.Origin), ps.limit, ps.offset}
+			ORDER BY ` + ps.Order("timeofban", "id") + ` LIMIT ? OFFSET ?)`
+		args = []any{string(f.Origin), string(f.Origin), ps.Limit, ps.Offset}
 	}
 	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (` + inner + `)
 		ORDER BY timeofban DESC, id DESC`
@@ -362,20 +361,20 @@ const ipPageMax = 20_000
 // prefixWhere is the filter f driven by its IP prefix: a range of an index
 // that starts with ip, everything else checked on its entries (or on the
 // row, for the origin).
-func prefixWhere(f models.HistoryFilter) where {
-	var c where
-	c.ipPrefix("ip", f.IPPrefix)
+func prefixWhere(f models.HistoryFilter) sqlkit.Where {
+	var c sqlkit.Where
+	c.Prefix("ip", f.IPPrefix)
 	if f.Jail != "" {
-		c.add("+jail = ?", f.Jail)
+		c.Add("+jail = ?", f.Jail)
 	}
 	if f.Action != "" {
-		c.add("+action = ?", f.Action)
+		c.Add("+action = ?", f.Action)
 	}
 	if f.Origin != models.OriginAll {
-		c.add("+origin = ?", string(f.Origin))
+		c.Add("+origin = ?", string(f.Origin))
 	}
-	if since := sinceUnix(f.Since); since > 0 {
-		c.add("+timeofban >= ?", since)
+	if since := sqlkit.SinceUnix(f.Since); since > 0 {
+		c.Add("+timeofban >= ?", since)
 	}
 	return c
 }
@@ -391,44 +390,44 @@ func prefixWhere(f models.HistoryFilter) where {
 //     history_archive_ban_origin_jail, the few unbans on (origin, action,
 //     timeofban) with the jail checked on the row — instead of the jail's
 //     range with the origin read from every row.
-func countStatement(f models.HistoryFilter, w where) (string, []any) {
-	since := sinceUnix(f.Since)
-	window := func(c *where) {
+func countStatement(f models.HistoryFilter, w sqlkit.Where) (string, []any) {
+	since := sqlkit.SinceUnix(f.Since)
+	window := func(c *sqlkit.Where) {
 		if since > 0 {
-			c.add("timeofban >= ?", since)
+			c.Add("timeofban >= ?", since)
 		}
 	}
 	switch {
 	case f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "":
-		var c where
-		c.add("origin = ?", string(f.Origin))
-		c.add("action IN (?, ?)", ActionBan, ActionUnban)
+		var c sqlkit.Where
+		c.Add("origin = ?", string(f.Origin))
+		c.Add("action IN (?, ?)", ActionBan, ActionUnban)
 		window(&c)
-		return `SELECT count(*) FROM history_archive` + c.clause(), c.args
+		return `SELECT count(*) FROM history_archive` + c.Clause(), c.Args()
 	case f.Origin != models.OriginAll && f.Jail != "" && f.IPPrefix == "" && (f.Action == "" || f.Action == ActionBan || f.Action == ActionUnban):
 		var parts []string
 		var args []any
 		if f.Action != ActionUnban {
-			var c where
-			c.add("action = '" + ActionBan + "'")
-			c.add("origin = ?", string(f.Origin))
-			c.add("jail = ?", f.Jail)
+			var c sqlkit.Where
+			c.Add("action = '" + ActionBan + "'")
+			c.Add("origin = ?", string(f.Origin))
+			c.Add("jail = ?", f.Jail)
 			window(&c)
-			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.clause()+`)`)
-			args = append(args, c.args...)
+			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.Clause()+`)`)
+			args = append(args, c.Args()...)
 		}
 		if f.Action != ActionBan {
-			var c where
-			c.add("origin = ?", string(f.Origin))
-			c.add("action = ?", ActionUnban)
-			c.add("+jail = ?", f.Jail)
+			var c sqlkit.Where
+			c.Add("origin = ?", string(f.Origin))
+			c.Add("action = ?", ActionUnban)
+			c.Add("+jail = ?", f.Jail)
 			window(&c)
-			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.clause()+`)`)
-			args = append(args, c.args...)
+			parts = append(parts, `(SELECT count(*) FROM history_archive`+c.Clause()+`)`)
+			args = append(args, c.Args()...)
 		}
 		return `SELECT ` + strings.Join(parts, " + "), args
 	}
-	return `SELECT count(*) FROM history_archive` + w.clause(), w.args
+	return `SELECT count(*) FROM history_archive` + w.Clause(), w.Args()
 }
 
 func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
@@ -447,7 +446,7 @@ func (s *HistoryArchiveStore) records(ctx context.Context, q string, args ...any
 			return nil, err
 		}
 		rec.TimeOfBan = time.Unix(t, 0)
-		_, rec.Matches = decodeBanData(data)
+		_, rec.Matches = bandata.Decode(data)
 		rec.Origin = models.Origin(origin)
 		rec.Country = country.String
 		out = append(out, rec)
@@ -464,7 +463,7 @@ func (s *HistoryArchiveStore) CountsByBucket(ctx context.Context, f models.Histo
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.cache.get(ctx, cacheKey("bucket", f, (sinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
+	v, err := s.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
 		return s.countsByBucket(ctx, f, bucket, buckets)
 	})
 	if err != nil {
@@ -489,7 +488,7 @@ func (s *HistoryArchiveStore) countsByBucket(ctx context.Context, f models.Histo
 		ranges = driver == "time" || driver == "jail"
 	}
 	bq := bucketQuery{table: "history_archive", cond: cond, start: start, width: width,
-		lower: max(start, sinceUnix(f.Since)), end: end, n: buckets,
+		lower: max(start, sqlkit.SinceUnix(f.Since)), end: end, n: buckets,
 		ranges: ranges && buckets <= maxRangeBuckets}
 	q, args := bq.sql()
 	rows, err := s.query(ctx, q, args...)
@@ -515,7 +514,7 @@ func (s *HistoryArchiveStore) countsByBucket(ctx context.Context, f models.Histo
 // CountsByJail returns how many archived events match f in all and per
 // jail, the biggest jail first (ties by name).
 func (s *HistoryArchiveStore) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("jail", f), sinceUnix(f.Since), func() (any, error) {
+	v, err := s.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
 		total, counts, err := s.countsByJail(ctx, f)
 		return jailCounts{total, counts}, err
 	})
@@ -538,7 +537,7 @@ func (s *HistoryArchiveStore) countsByJail(ctx context.Context, f models.History
 		q, args = banJailCounts(f)
 	} else {
 		w := archiveWhere(f)
-		q, args = `SELECT jail, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.args
+		q, args = `SELECT jail, count(*) AS n FROM history_archive`+w.Clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.Args()
 	}
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
@@ -589,7 +588,7 @@ func banJailCounts(f models.HistoryFilter) (string, []any) {
 // "") are counted together under Code "", last. Results are shared between
 // requests while the database is unchanged (see resultCache).
 func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("country", f), sinceUnix(f.Since), func() (any, error) {
+	v, err := s.cache.get(ctx, cacheKey("country", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
 		return s.countsByCountry(ctx, f)
 	})
 	if err != nil {
@@ -601,7 +600,7 @@ func (s *HistoryArchiveStore) CountsByCountry(ctx context.Context, f models.Hist
 // cachedCount is count through the result cache; q and args must follow
 // from what and f alone.
 func (s *HistoryArchiveStore) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
-	v, err := s.cache.get(ctx, cacheKey(what, f), sinceUnix(f.Since), func() (any, error) {
+	v, err := s.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
 		return s.count(ctx, what, q, args...)
 	})
 	if err != nil {
@@ -643,7 +642,7 @@ func banCountryCounts(f models.HistoryFilter) (string, []any) {
 				WHERE action = 'ban' AND origin = o.name AND country_code IS NULL` + window + `)
 			FROM o WHERE o.name IS NOT NULL)
 		SELECT code, sum(n) AS total FROM c GROUP BY code HAVING total > 0`
-	if since := sinceUnix(f.Since); since > 0 {
+	if since := sqlkit.SinceUnix(f.Since); since > 0 {
 		args = append(args, since) // window appears twice
 	}
 	return q, args
@@ -663,7 +662,7 @@ func banOriginsAndWindow(f models.HistoryFilter) (origins, window string, args [
 	} else {
 		args = append(args, string(f.Origin))
 	}
-	if since := sinceUnix(f.Since); since > 0 {
+	if since := sqlkit.SinceUnix(f.Since); since > 0 {
 		window = ` AND timeofban >= ?`
 		args = append(args, since)
 	}
@@ -674,7 +673,7 @@ func banOriginsAndWindow(f models.HistoryFilter) (origins, window string, args [
 // frequent IP first (ties by IP).
 func (s *HistoryArchiveStore) CountsByIP(ctx context.Context, f models.HistoryFilter) ([]models.IPCount, error) {
 	w := archiveWhere(f)
-	rows, err := s.query(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.args...)
+	rows, err := s.query(ctx, `SELECT ip, count(*) AS n FROM history_archive`+w.Clause()+` GROUP BY ip ORDER BY n DESC, ip`, w.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 	}
@@ -718,202 +717,4 @@ func (s *HistoryArchiveStore) Summary(ctx context.Context) (models.BansSummary, 
 		sum.Newest = time.Unix(hi.Int64, 0)
 	}
 	return sum, nil
-}
-
-// ---------------------------------------------------------------------------
-// Sync from fail2ban
-
-// Settings keys holding the archive sync cursor.
-const (
-	SettingArchiveLastRowID = "archive_last_rowid" // rowid of the last fail2ban row synced
-	SettingArchiveLastRow   = "archive_last_row"   // that row's identity, JSON
-)
-
-// SyncBatch is how many fail2ban rows SyncArchive copies per transaction.
-const SyncBatch = 5000
-
-// SyncOverlap is how far before the last synced ban SyncArchive looks again
-// when it finds that fail2ban's rowids were reused. fail2ban stamps a ban
-// with the time of the failure that triggered it, at most findtime before
-// the row is written (recidive's default findtime is one day).
-const SyncOverlap = 48 * time.Hour
-
-// syncCursor is where the last sync stopped: a rowid and the identity of
-// the row that had it.
-type syncCursor struct {
-	RowID int64
-	Row   *syncAnchor // nil when unknown
-}
-
-type syncAnchor struct {
-	Jail      string `json:"jail"`
-	IP        string `json:"ip"`
-	TimeOfBan int64  `json:"timeofban"`
-}
-
-func anchorOf(row F2BRow) *syncAnchor {
-	return &syncAnchor{Jail: row.Jail, IP: row.IP, TimeOfBan: row.TimeOfBan}
-}
-
-func loadCursor(ctx context.Context, settings Settings) (syncCursor, error) {
-	var c syncCursor
-	v, err := settings.Get(ctx, SettingArchiveLastRowID)
-	if errors.Is(err, ErrNotFound) {
-		return c, nil
-	}
-	if err != nil {
-		return c, err
-	}
-	if c.RowID, err = strconv.ParseInt(v, 10, 64); err != nil || c.RowID < 0 {
-		return syncCursor{}, nil // unreadable: start over, the unique key drops duplicates
-	}
-	v, err = settings.Get(ctx, SettingArchiveLastRow)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return c, err
-	}
-	var a syncAnchor
-	if err == nil && json.Unmarshal([]byte(v), &a) == nil {
-		c.Row = &a
-	}
-	return c, nil
-}
-
-func saveCursor(ctx context.Context, settings Settings, c syncCursor) error {
-	row := ""
-	if c.Row != nil {
-		b, err := json.Marshal(c.Row)
-		if err != nil {
-			return fmt.Errorf("repo: sync cursor: %w", dbError(err))
-		}
-		row = string(b)
-	}
-	return settings.SetMany(ctx, map[string]string{
-		SettingArchiveLastRowID: strconv.FormatInt(c.RowID, 10),
-		SettingArchiveLastRow:   row,
-	})
-}
-
-// archivedFromF2B converts fail2ban rows to archive events: action ban,
-// origin from the jail, failures from the data, country unknown.
-func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
-	out := make([]models.ArchivedBan, len(rows))
-	for i, r := range rows {
-		out[i] = models.ArchivedBan{
-			Jail:      r.Jail,
-			IP:        r.IP,
-			TimeOfBan: r.TimeOfBan,
-			BanTime:   r.BanTime,
-			BanCount:  r.BanCount,
-			Data:      r.Data,
-			Action:    ActionBan,
-			Origin:    string(originOfJail(r.Jail)),
-			Failures:  failuresOf(r.Data),
-		}
-	}
-	return out
-}
-
-// SyncArchive copies the ban events fail2ban added since the last run from
-// src into dst and returns how many were new. The first run backfills every
-// row. It copies SyncBatch rows per transaction and saves its cursor in
-// settings after each batch, so an interrupted run resumes where it stopped.
-//
-// The cursor is the rowid of the last row copied (archive_last_rowid) plus
-// that row's identity (jail, ip, timeofban; archive_last_row). New fail2ban
-// rows get rowid max(rowid)+1, so normally every new row lies above the
-// cursor and one indexed range read finds them. But rowids are not stable:
-// when the newest rows are deleted (a manual unban, a purge that empties the
-// table, fail2ban recreating its file) the next inserts reuse their rowids,
-// and VACUUM may renumber the whole table. Any of these changes or removes
-// the row at the cursor, because a rowid at or below the cursor can only be
-// handed out again after the cursor's row is gone. So each run first checks
-// that the row at the cursor is still the one it remembers; if not, it
-// re-reads every row stamped within SyncOverlap before the remembered ban
-// (new bans cannot be older than that) and then continues from the current
-// end of the table. Re-reading is harmless: the archive's unique key (ip,
-// jail, action, timeofban) makes INSERT OR IGNORE drop what it already has,
-// so rows are never lost nor duplicated, and rows fail2ban deletes stay in
-// the archive.
-func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, settings Settings) (int64, error) {
-	cur, err := loadCursor(ctx, settings)
-	if err != nil {
-		return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
-	}
-	if cur.RowID > 0 && cur.Row == nil {
-		cur.RowID = 0 // no identity to check: read everything again
-	}
-	var inserted int64
-	if cur.RowID > 0 {
-		row, found, err := src.RowByID(ctx, cur.RowID)
-		if err != nil {
-			return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
-		}
-		if !found || *anchorOf(row) != *cur.Row {
-			n, next, err := resync(ctx, src, dst, cur.Row.TimeOfBan-int64(SyncOverlap/time.Second))
-			inserted += n
-			if err != nil {
-				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
-			}
-			cur = next
-			if err := saveCursor(ctx, settings, cur); err != nil {
-				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
-			}
-		}
-	}
-	for {
-		rows, err := src.NewRowsSince(ctx, cur.RowID, SyncBatch)
-		if err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
-		}
-		if len(rows) == 0 {
-			return inserted, nil
-		}
-		n, err := dst.Archive(ctx, archivedFromF2B(rows))
-		inserted += n
-		if err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
-		}
-		last := rows[len(rows)-1]
-		cur = syncCursor{RowID: last.RowID, Row: anchorOf(last)}
-		if err := saveCursor(ctx, settings, cur); err != nil {
-			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
-		}
-		if len(rows) < SyncBatch {
-			return inserted, nil
-		}
-	}
-}
-
-// resync copies every row stamped at or after since (in rowid order, up to
-// the rowid that was the highest when it started) and returns the cursor
-// to continue from: the highest row at or below that rowid.
-func resync(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, since int64) (int64, syncCursor, error) {
-	maxID, err := src.MaxRowID(ctx)
-	if err != nil {
-		return 0, syncCursor{}, err
-	}
-	var inserted, after int64
-	for {
-		rows, err := src.RowsAtOrAfter(ctx, since, after, maxID, SyncBatch)
-		if err != nil {
-			return inserted, syncCursor{}, err
-		}
-		if len(rows) == 0 {
-			break
-		}
-		n, err := dst.Archive(ctx, archivedFromF2B(rows))
-		inserted += n
-		if err != nil {
-			return inserted, syncCursor{}, err
-		}
-		after = rows[len(rows)-1].RowID
-		if len(rows) < SyncBatch {
-			break
-		}
-	}
-	last, found, err := src.LastRowAtOrBelow(ctx, maxID)
-	if err != nil || !found {
-		return inserted, syncCursor{}, err
-	}
-	return inserted, syncCursor{RowID: last.RowID, Row: anchorOf(last)}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"bangui/models"
+	"bangui/repo/sqlkit"
 )
 
 // The archive's country column: NULL means not looked up yet, "" means
@@ -18,29 +19,29 @@ import (
 // carries a unary + except the country itself, so SQLite walks that index
 // rather than a time index that lacks the column (jail and IP prefix are
 // checked on the row).
-func countryWhere(f models.HistoryFilter) where {
+func countryWhere(f models.HistoryFilter) sqlkit.Where {
 	return countryFilter(f, "+timeofban")
 }
 
 // countryFilter is countryWhere with the time column spelled as timeCol:
 // "timeofban" makes the window a range of the index after an equality on
 // the country.
-func countryFilter(f models.HistoryFilter, timeCol string) where {
-	var w where
-	if since := sinceUnix(f.Since); since > 0 {
-		w.add(timeCol+" >= ?", since)
+func countryFilter(f models.HistoryFilter, timeCol string) sqlkit.Where {
+	var w sqlkit.Where
+	if since := sqlkit.SinceUnix(f.Since); since > 0 {
+		w.Add(timeCol+" >= ?", since)
 	}
 	if f.Action != "" {
-		w.add("+action = ?", f.Action)
+		w.Add("+action = ?", f.Action)
 	}
 	if f.Origin != models.OriginAll {
-		w.add("+origin = ?", string(f.Origin))
+		w.Add("+origin = ?", string(f.Origin))
 	}
 	if f.Jail != "" {
-		w.add("+jail = ?", f.Jail)
+		w.Add("+jail = ?", f.Jail)
 	}
 	if f.IPPrefix != "" {
-		w.ipPrefix("+ip", f.IPPrefix)
+		w.Prefix("+ip", f.IPPrefix)
 	}
 	return w
 }
@@ -64,29 +65,29 @@ func (s *HistoryArchiveStore) countsByCountry(ctx context.Context, f models.Hist
 		return nil, err
 	}
 	if small {
-		var w where
-		w.add("timeofban >= ?", sinceUnix(f.Since))
+		var w sqlkit.Where
+		w.Add("timeofban >= ?", sqlkit.SinceUnix(f.Since))
 		if f.Action != "" {
-			w.add("action = ?", f.Action)
+			w.Add("action = ?", f.Action)
 		}
 		if f.Origin != models.OriginAll {
-			w.add("origin = ?", string(f.Origin))
+			w.Add("origin = ?", string(f.Origin))
 		}
 		queries = append(queries, `SELECT ifnull(country_code, ''), count(*) FROM history_archive INDEXED BY history_archive_time_country`+
-			w.clause()+` GROUP BY country_code`)
-		args = append(args, w.args)
+			w.Clause()+` GROUP BY country_code`)
+		args = append(args, w.Args())
 	} else if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
 		q, a := banCountryCounts(f)
 		queries, args = append(queries, q), append(args, a)
 	} else {
 		w := countryWhere(f)
-		w.add("country_code >= ?", "") // walk the index from its first non-NULL entry
-		queries = append(queries, `SELECT country_code, count(*) FROM history_archive`+w.clause()+` GROUP BY country_code`)
-		args = append(args, w.args)
+		w.Add("country_code >= ?", "") // walk the index from its first non-NULL entry
+		queries = append(queries, `SELECT country_code, count(*) FROM history_archive`+w.Clause()+` GROUP BY country_code`)
+		args = append(args, w.Args())
 		w = countryWhere(f)
-		w.add("country_code IS NULL")
-		queries = append(queries, `SELECT '', count(*) FROM history_archive`+w.clause())
-		args = append(args, w.args)
+		w.Add("country_code IS NULL")
+		queries = append(queries, `SELECT '', count(*) FROM history_archive`+w.Clause())
+		args = append(args, w.Args())
 	}
 	var out []models.CountryCount
 	var unknown int64
@@ -124,7 +125,7 @@ func (s *HistoryArchiveStore) countsByCountry(ctx context.Context, f models.Hist
 // history_archive_time_country that holds at most smallWindow events. The
 // count stops early, so asking costs at most smallWindow index steps.
 func (s *HistoryArchiveStore) smallWindow(ctx context.Context, f models.HistoryFilter) (bool, error) {
-	since := sinceUnix(f.Since)
+	since := sqlkit.SinceUnix(f.Since)
 	if since == 0 || f.Jail != "" || f.IPPrefix != "" {
 		return false, nil
 	}
@@ -151,7 +152,7 @@ const AnyCountry = "*"
 func (s *HistoryArchiveStore) BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error) {
 	var total int64
 	for _, c := range countryClauses(f, country) {
-		n, err := s.count(ctx, "bans of country", `SELECT count(*) FROM history_archive`+c.clause(), c.args...)
+		n, err := s.count(ctx, "bans of country", `SELECT count(*) FROM history_archive`+c.Clause(), c.Args()...)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -167,26 +168,26 @@ func (s *HistoryArchiveStore) BansOfCountry(ctx context.Context, f models.Histor
 // are in all (from CountsByCountry): it counts nothing itself. Pages past
 // the middle are read from the oldest end.
 func (s *HistoryArchiveStore) PageOfCountry(ctx context.Context, f models.HistoryFilter, country string, total int64, page models.Page) ([]models.BanRecord, error) {
-	limit, offset := normPage(page)
+	limit, offset := sqlkit.NormPage(page)
 	if offset >= total {
 		return nil, nil
 	}
-	ps := pageSlice(total, limit, offset)
+	ps := sqlkit.SpanOf(total, limit, offset)
 	var arms []string
 	var args []any
 	for _, c := range countryClauses(f, country) {
-		arms = append(arms, `SELECT id, timeofban FROM history_archive`+c.clause())
-		args = append(args, c.args...)
+		arms = append(arms, `SELECT id, timeofban FROM history_archive`+c.Clause())
+		args = append(args, c.Args()...)
 	}
-	inner := arms[0] + ` ORDER BY ` + ps.order("timeofban", "id")
+	inner := arms[0] + ` ORDER BY ` + ps.Order("timeofban", "id")
 	if len(arms) > 1 {
-		inner = `SELECT id FROM (` + strings.Join(arms, " UNION ALL ") + `) ORDER BY ` + ps.order("timeofban", "id")
+		inner = `SELECT id FROM (` + strings.Join(arms, " UNION ALL ") + `) ORDER BY ` + ps.Order("timeofban", "id")
 	} else {
 		inner = strings.Replace(inner, "SELECT id, timeofban", "SELECT id", 1)
 	}
 	q := `SELECT ` + archiveColumns + ` FROM history_archive WHERE id IN (` + inner + ` LIMIT ? OFFSET ?)
 		ORDER BY timeofban DESC, id DESC`
-	out, err := s.records(ctx, q, append(args, ps.limit, ps.offset)...)
+	out, err := s.records(ctx, q, append(args, ps.Limit, ps.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive page of country: %w", dbError(err))
 	}
@@ -197,22 +198,22 @@ func (s *HistoryArchiveStore) PageOfCountry(ctx context.Context, f models.Histor
 // for a country (walking history_archive_country in time order) or for
 // AnyCountry (the archive's own time filter), two for the unknown ones
 // (NULL and "", two ranges of the country index).
-func countryClauses(f models.HistoryFilter, country string) []where {
+func countryClauses(f models.HistoryFilter, country string) []sqlkit.Where {
 	switch country {
 	case AnyCountry:
-		return []where{archiveWhere(f)}
+		return []sqlkit.Where{archiveWhere(f)}
 	case "":
-		var out []where
+		var out []sqlkit.Where
 		for _, cond := range []string{"country_code IS NULL", "country_code = ''"} {
 			w := countryFilter(f, "timeofban")
-			w.add(cond)
+			w.Add(cond)
 			out = append(out, w)
 		}
 		return out
 	}
 	w := countryFilter(f, "timeofban")
-	w.add("country_code = ?", strings.ToUpper(country))
-	return []where{w}
+	w.Add("country_code = ?", strings.ToUpper(country))
+	return []sqlkit.Where{w}
 }
 
 // IPsWithoutCountry returns up to limit distinct addresses whose archived

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/repo/bandata"
 	"bangui/repo/f2bgen"
+	"bangui/repo/sqlkit"
 )
 
 // The archive's dashboard and per-IP statements (keyedFilter,
@@ -42,7 +44,7 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 	var events []models.ArchivedBan
 	for b := range f2bgen.Rows(f2bgen.Options{Rows: 4000, End: fixedNow, Seed: 5, IPs: 300}) {
 		e := models.ArchivedBan{Jail: b.Jail, IP: b.IP, TimeOfBan: b.TimeOfBan, BanTime: b.BanTime, BanCount: b.BanCount,
-			Data: b.Data, Failures: failuresOf(b.Data)}
+			Data: b.Data, Failures: bandata.Failures(b.Data)}
 		events = append(events, e)
 		switch rng.IntN(10) {
 		case 0: // unbanned later, from the panel or by fail2ban
@@ -370,7 +372,7 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 				if !after.IsZero() && b.TimeOfBan <= after.Unix() {
 					continue
 				}
-				want = want.Add(IPTotals{Bans: 1, Failures: failuresOf(b.Data), First: time.Unix(b.TimeOfBan, 0), Last: time.Unix(b.TimeOfBan, 0)})
+				want = want.Add(IPTotals{Bans: 1, Failures: bandata.Failures(b.Data), First: time.Unix(b.TimeOfBan, 0), Last: time.Unix(b.TimeOfBan, 0)})
 			}
 			got, err := r.IPTotals(ctx, ip, after)
 			if err != nil || got != want {
@@ -387,7 +389,7 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
 			}
 			for i, rec := range recs {
-				if rec.Jail != exp[i].Jail || rec.TimeOfBan.Unix() != exp[i].TimeOfBan || rec.Failures != failuresOf(exp[i].Data) {
+				if rec.Jail != exp[i].Jail || rec.TimeOfBan.Unix() != exp[i].TimeOfBan || rec.Failures != bandata.Failures(exp[i].Data) {
 					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, rec, exp[i])
 				}
 			}
@@ -428,7 +430,7 @@ func TestCountryCountPlans(t *testing.T) {
 				t.Errorf("origin %q since %v: plan %s\n    want two ranges %q and no table or scan", origin, since, plan, want)
 			}
 			rows, err := s.sql.QueryContext(ctx, `SELECT ifnull(country_code, ''), count(*) FROM history_archive NOT INDEXED
-				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sinceUnix(since))
+				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sqlkit.SinceUnix(since))
 			if err != nil {
 				t.Fatal(err)
 			}

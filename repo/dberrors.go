@@ -7,7 +7,6 @@ import (
 	"syscall"
 
 	"github.com/uptrace/bun"
-
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
