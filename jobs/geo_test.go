@@ -23,7 +23,7 @@ func TestGeoJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	archive := repo.NewHistoryArchiveStore(db)
+	archive := repo.NewHistoryArchive(db)
 	if _, err := archive.Archive(ctx, []models.ArchivedBan{{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: time.Now().Unix()}}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"bangui/models"
 	"bangui/repo/bandata"
 	"bangui/repo/f2bgen"
@@ -34,12 +36,11 @@ type archRef struct {
 	bancount int64
 }
 
-// perfArchive fills an archive with generated bans plus unbans, manual bans
-// and events that share a second, and returns the table's rows.
-func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
+// perfArchive fills an empty archive with generated bans plus unbans,
+// manual bans and events that share a second, and returns the table's rows.
+func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 	t.Helper()
 	ctx := context.Background()
-	_, s := openTestArchive(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	var events []models.ArchivedBan
 	for b := range f2bgen.Rows(f2bgen.Options{Rows: 4000, End: fixedNow, Seed: 5, IPs: 300}) {
@@ -67,7 +68,7 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 	if _, err := s.Archive(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.sql.QueryContext(ctx, `SELECT id, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
+	rows, err := db.QueryContext(ctx, `SELECT id, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(ref, func(a, b archRef) int { return cmp.Or(cmp.Compare(b.t, a.t), cmp.Compare(b.id, a.id)) })
-	return s, ref
+	return ref
 }
 
 func (r archRef) matches(f models.HistoryFilter) bool {
@@ -101,24 +102,26 @@ func sameEvent(rec models.BanRecord, r archRef) bool {
 }
 
 func TestArchiveMatchesBruteForce(t *testing.T) {
-	ctx := context.Background()
-	s, ref := perfArchive(t)
-	day := 24 * time.Hour
-	for _, since := range []time.Time{{}, fixedNow.Add(-day), fixedNow.Add(-30 * day), fixedNow.Add(-365 * day)} {
-		for _, action := range []string{"", ActionBan, ActionUnban} {
-			for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
-				for _, jail := range []string{"", "sshd"} {
-					for _, prefix := range []string{"", "1", "198.51."} {
-						f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
-						checkArchiveFilter(t, ctx, s, ref, f)
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ref := perfArchive(t, db, s)
+		day := 24 * time.Hour
+		for _, since := range []time.Time{{}, fixedNow.Add(-day), fixedNow.Add(-30 * day), fixedNow.Add(-365 * day)} {
+			for _, action := range []string{"", ActionBan, ActionUnban} {
+				for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
+					for _, jail := range []string{"", "sshd"} {
+						for _, prefix := range []string{"", "1", "198.51."} {
+							f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
+							checkArchiveFilter(t, ctx, s, ref, f)
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
-func checkArchiveFilter(t *testing.T, ctx context.Context, s *HistoryArchiveStore, ref []archRef, f models.HistoryFilter) {
+func checkArchiveFilter(t *testing.T, ctx context.Context, s HistoryArchive, ref []archRef, f models.HistoryFilter) {
 	t.Helper()
 	name := fmt.Sprintf("since=%d action=%q origin=%q jail=%q prefix=%q", f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
 	var want []archRef
@@ -194,57 +197,59 @@ func checkArchiveFilter(t *testing.T, ctx context.Context, s *HistoryArchiveStor
 }
 
 func TestArchiveIPMatchesBruteForce(t *testing.T) {
-	ctx := context.Background()
-	s, ref := perfArchive(t)
-	perIP := map[string][]archRef{} // newest first
-	for _, r := range ref {
-		perIP[r.ip] = append(perIP[r.ip], r)
-	}
-	ips := []string{"203.0.113.9"} // unknown
-	for ip := range perIP {
-		ips = append(ips, ip)
-	}
-	slices.Sort(ips)
-	for _, ip := range ips {
-		evs := perIP[ip]
-		for _, after := range []time.Time{{}, fixedNow.Add(-100 * 24 * time.Hour), fixedNow.Add(-time.Hour)} {
-			var want IPTotals
-			for _, r := range evs {
-				if r.action != ActionBan || (!after.IsZero() && r.t <= after.Unix()) {
-					continue
-				}
-				want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
-			}
-			got, err := s.IPTotals(ctx, ip, after)
-			if err != nil || got != want {
-				t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
-			}
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ref := perfArchive(t, db, s)
+		perIP := map[string][]archRef{} // newest first
+		for _, r := range ref {
+			perIP[r.ip] = append(perIP[r.ip], r)
 		}
-		for _, limit := range []int{1, 7, 50} {
-			recs, err := s.RecentOfIP(ctx, ip, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			exp := evs[:min(limit, len(evs))]
-			if len(recs) != len(exp) {
-				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
-			}
-			for i := range recs {
-				if !sameEvent(recs[i], exp[i]) {
-					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, recs[i], exp[i])
+		ips := []string{"203.0.113.9"} // unknown
+		for ip := range perIP {
+			ips = append(ips, ip)
+		}
+		slices.Sort(ips)
+		for _, ip := range ips {
+			evs := perIP[ip]
+			for _, after := range []time.Time{{}, fixedNow.Add(-100 * 24 * time.Hour), fixedNow.Add(-time.Hour)} {
+				var want IPTotals
+				for _, r := range evs {
+					if r.action != ActionBan || (!after.IsZero() && r.t <= after.Unix()) {
+						continue
+					}
+					want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
+				}
+				got, err := s.IPTotals(ctx, ip, after)
+				if err != nil || got != want {
+					t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
 				}
 			}
-		}
-		hist, err := s.HistoryOfIP(ctx, ip)
-		if err != nil || len(hist) != len(evs) {
-			t.Fatalf("HistoryOfIP(%s): %d events %v, want %d", ip, len(hist), err, len(evs))
-		}
-		for i := range hist {
-			if !sameEvent(hist[i], evs[i]) {
-				t.Fatalf("HistoryOfIP(%s) event %d: %+v, want %+v", ip, i, hist[i], evs[i])
+			for _, limit := range []int{1, 7, 50} {
+				recs, err := s.RecentOfIP(ctx, ip, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				exp := evs[:min(limit, len(evs))]
+				if len(recs) != len(exp) {
+					t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
+				}
+				for i := range recs {
+					if !sameEvent(recs[i], exp[i]) {
+						t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, recs[i], exp[i])
+					}
+				}
+			}
+			hist, err := s.HistoryOfIP(ctx, ip)
+			if err != nil || len(hist) != len(evs) {
+				t.Fatalf("HistoryOfIP(%s): %d events %v, want %d", ip, len(hist), err, len(evs))
+			}
+			for i := range hist {
+				if !sameEvent(hist[i], evs[i]) {
+					t.Fatalf("HistoryOfIP(%s) event %d: %+v, want %+v", ip, i, hist[i], evs[i])
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestArchiveQueryPlans runs EXPLAIN QUERY PLAN on the statements behind the
@@ -253,7 +258,8 @@ func TestArchiveIPMatchesBruteForce(t *testing.T) {
 // plans (go test -v).
 func TestArchiveQueryPlans(t *testing.T) {
 	ctx := context.Background()
-	s, ref := perfArchive(t)
+	db, s := openTestArchive(t)
+	ref := perfArchive(t, db, s)
 	type stmt struct {
 		q    string
 		args []any
@@ -407,7 +413,8 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 // scan of the table (with countries known, unknown and not looked up yet).
 func TestCountryCountPlans(t *testing.T) {
 	ctx := context.Background()
-	s, ref := perfArchive(t)
+	db, s := openTestArchive(t)
+	ref := perfArchive(t, db, s)
 	countries := map[string]string{}
 	for i, r := range ref {
 		switch i % 3 {
@@ -461,60 +468,65 @@ func TestCountryCountPlans(t *testing.T) {
 
 // TestResultCache checks that the archive's counts are shared while the
 // database is unchanged and recomputed after any write: through another
-// store, a raw statement, or a country fill, and once the window or the
-// clock moved on.
+// store, a raw statement, or a country fill.
 func TestResultCache(t *testing.T) {
-	ctx := context.Background()
-	db, s := openTestArchive(t)
-	ban := func(ip string, at time.Time) models.ArchivedBan {
-		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: at.Unix(), BanTime: 600, BanCount: 1}
-	}
-	if _, err := s.Archive(ctx, []models.ArchivedBan{ban("192.0.2.1", fixedNow.Add(-time.Hour))}); err != nil {
-		t.Fatal(err)
-	}
-	f := models.HistoryFilter{Since: fixedNow.Add(-365 * 24 * time.Hour), Action: ActionBan}
-	total := func() int64 {
-		t.Helper()
-		counts, err := s.CountsByCountry(ctx, f)
-		if err != nil {
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ban := func(ip string, at time.Time) models.ArchivedBan {
+			return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: at.Unix(), BanTime: 600, BanCount: 1}
+		}
+		if _, err := s.Archive(ctx, []models.ArchivedBan{ban("192.0.2.1", fixedNow.Add(-time.Hour))}); err != nil {
 			t.Fatal(err)
 		}
-		var n int64
-		for _, c := range counts {
-			n += c.Count
+		f := models.HistoryFilter{Since: fixedNow.Add(-365 * 24 * time.Hour), Action: ActionBan}
+		total := func() int64 {
+			t.Helper()
+			counts, err := s.CountsByCountry(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for _, c := range counts {
+				n += c.Count
+			}
+			_, page, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 10})
+			if err != nil || page != n {
+				t.Fatalf("page total %d, country total %d (%v)", page, n, err)
+			}
+			return n
 		}
-		_, page, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 10})
-		if err != nil || page != n {
-			t.Fatalf("page total %d, country total %d (%v)", page, n, err)
+		if n := total(); n != 1 {
+			t.Fatalf("total %d, want 1", n)
 		}
-		return n
-	}
-	if n := total(); n != 1 {
-		t.Fatalf("total %d, want 1", n)
-	}
-	// Another store on the same database (the sync job's, a test's) writes.
-	if _, err := NewHistoryArchiveStore(db).Archive(ctx, []models.ArchivedBan{ban("192.0.2.2", fixedNow.Add(-time.Minute))}); err != nil {
-		t.Fatal(err)
-	}
-	if n := total(); n != 2 {
-		t.Fatalf("after a write through another store: total %d, want 2", n)
-	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM history_archive WHERE ip = '192.0.2.1'`); err != nil {
-		t.Fatal(err)
-	}
-	if n := total(); n != 1 {
-		t.Fatalf("after a raw delete: total %d, want 1", n)
-	}
-	if _, err := s.SetCountries(ctx, map[string]string{"192.0.2.2": "DE"}); err != nil {
-		t.Fatal(err)
-	}
-	counts, err := s.CountsByCountry(ctx, f)
-	if err != nil || len(counts) != 1 || counts[0].Code != "DE" {
-		t.Fatalf("after the country fill: %v, %v; want one ban from DE", counts, err)
-	}
+		// Another store on the same database (the sync job's, a test's) writes.
+		if _, err := NewHistoryArchive(db).Archive(ctx, []models.ArchivedBan{ban("192.0.2.2", fixedNow.Add(-time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+		if n := total(); n != 2 {
+			t.Fatalf("after a write through another store: total %d, want 2", n)
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM history_archive WHERE ip = '192.0.2.1'`); err != nil {
+			t.Fatal(err)
+		}
+		if n := total(); n != 1 {
+			t.Fatalf("after a raw delete: total %d, want 1", n)
+		}
+		if _, err := s.SetCountries(ctx, map[string]string{"192.0.2.2": "DE"}); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := s.CountsByCountry(ctx, f)
+		if err != nil || len(counts) != 1 || counts[0].Code != "DE" {
+			t.Fatalf("after the country fill: %v, %v; want one ban from DE", counts, err)
+		}
+	})
+}
 
-	// Unchanged database: one computation per key, window and minute.
-	c := s.cache
+// TestResultCacheSharing checks that an unchanged archive's results are
+// computed once per key, window and minute, and that concurrent misses
+// share one computation.
+func TestResultCacheSharing(t *testing.T) {
+	ctx := context.Background()
+	c := newResultCache(func(context.Context) (int64, error) { return 1, nil })
 	var runs int
 	var mu sync.Mutex
 	compute := func() (any, error) {

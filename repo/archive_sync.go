@@ -123,7 +123,7 @@ func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
 // jail, action, timeofban) makes INSERT OR IGNORE drop what it already has,
 // so rows are never lost nor duplicated, and rows fail2ban deletes stay in
 // the archive.
-func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, settings Settings) (int64, error) {
+func SyncArchive(ctx context.Context, src BanRowSource, dst HistoryArchive, settings Settings) (int64, error) {
 	cur, err := loadCursor(ctx, settings)
 	if err != nil {
 		return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
@@ -176,7 +176,7 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore
 // resync copies every row stamped at or after since (in rowid order, up to
 // the rowid that was the highest when it started) and returns the cursor
 // to continue from: the highest row at or below that rowid.
-func resync(ctx context.Context, src BanRowSource, dst *HistoryArchiveStore, since int64) (int64, syncCursor, error) {
+func resync(ctx context.Context, src BanRowSource, dst HistoryArchive, since int64) (int64, syncCursor, error) {
 	maxID, err := src.MaxRowID(ctx)
 	if err != nil {
 		return 0, syncCursor{}, err

@@ -73,7 +73,7 @@ func benchF2B(b *testing.B, rows int) string {
 
 // benchArchive returns an archive holding every row of the fail2ban
 // database with rows bans, syncing it on first use.
-func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
+func benchArchive(b *testing.B, rows int) *sqliteArchive {
 	b.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(benchDir(b), fmt.Sprintf("archive-%d-%s", rows, benchGenVersion))
@@ -83,7 +83,7 @@ func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	s := NewHistoryArchiveStore(db)
+	s := newSQLiteArchive(db)
 	s.now = func() time.Time { return fixedNow }
 	s.cache.disabled = true // measure the statements, not the result cache
 	if statErr == nil {
@@ -412,7 +412,7 @@ func BenchmarkArchiveSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		s := NewHistoryArchiveStore(db)
+		s := newSQLiteArchive(db)
 		b.StartTimer()
 		n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
 		if err != nil || n < 99_000 {

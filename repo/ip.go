@@ -166,26 +166,3 @@ func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit in
 	}
 	return r.ipWindow(ctx, ip, n, ">=", t0.Int64)
 }
-
-// IPTotals counts ip's archived bans (not unbans) stamped after after, from
-// the entries of history_archive_ip_time (ip, timeofban, action, failures)
-// alone. The action carries a unary + so that SQLite does not take the
-// partial index of all bans for it.
-func (s *HistoryArchiveStore) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
-	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
-		FROM history_archive WHERE ip = ? AND timeofban > ? AND +action = 'ban'`, ip, sqlkit.AfterUnix(after)))
-	if err != nil {
-		return t, fmt.Errorf("repo: archive totals of IP: %w", err)
-	}
-	return t, nil
-}
-
-// RecentOfIP returns ip's newest limit archived events (bans and unbans):
-// the first limit entries of history_archive_ip_time walked backwards.
-func (s *HistoryArchiveStore) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, ip, limit)
-	if err != nil {
-		return nil, fmt.Errorf("repo: archive recent events of IP: %w", err)
-	}
-	return out, nil
-}
