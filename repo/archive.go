@@ -37,8 +37,9 @@ func NewHistoryArchive(db *bun.DB) HistoryArchive {
 }
 
 // normalizeEvents checks events before anything is written and returns
-// them as they are stored: an empty Action is a ban, an empty Origin is
-// derived from the jail, empty Data is {}.
+// them as they are stored: an empty Host is models.LocalHost (the panel's
+// own bans and unbans are recorded without one), an empty Action is a ban,
+// an empty Origin is derived from the jail, empty Data is {}.
 func normalizeEvents(events []models.ArchivedBan) ([]models.ArchivedBan, error) {
 	out := make([]models.ArchivedBan, len(events))
 	for i, e := range events {
@@ -59,6 +60,9 @@ func normalizeEvents(events []models.ArchivedBan) ([]models.ArchivedBan, error) 
 		if e.Data == "" {
 			e.Data = "{}"
 		}
+		if e.Host == "" {
+			e.Host = models.LocalHost
+		}
 		out[i] = e
 	}
 	return out, nil
@@ -74,7 +78,7 @@ type jailCounts struct {
 // without its window start (the cache compares that itself) and any
 // further parameters.
 func cacheKey(kind string, f models.HistoryFilter, more ...any) string {
-	return fmt.Sprintf("%s|%t|%q|%q|%q|%q|%v", kind, f.Since.IsZero(), f.Jail, f.IPPrefix, f.Origin, f.Action, more)
+	return fmt.Sprintf("%s|%t|%q|%q|%q|%q|%q|%v", kind, f.Since.IsZero(), f.Host, f.Jail, f.IPPrefix, f.Origin, f.Action, more)
 }
 
 // sortCountryCounts orders counts per country biggest first, ties by code.

@@ -28,6 +28,7 @@ import (
 // archRef is one archived event as the table holds it.
 type archRef struct {
 	id       int64
+	host     string
 	jail, ip string
 	t        int64
 	action   string
@@ -37,7 +38,8 @@ type archRef struct {
 }
 
 // perfArchive fills an empty archive with generated bans plus unbans,
-// manual bans and events that share a second, and returns the table's rows.
+// manual bans, events that share a second and the same bans on a second
+// host, and returns the table's rows.
 func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 	t.Helper()
 	ctx := context.Background()
@@ -63,12 +65,16 @@ func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 			d := e
 			d.IP = fmt.Sprintf("198.51.100.%d", rng.IntN(256))
 			events = append(events, d)
+		case 3: // the same ban on another host
+			h := e
+			h.Host = "web1"
+			events = append(events, h)
 		}
 	}
 	if _, err := s.Archive(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
+	rows, err := db.QueryContext(ctx, `SELECT id, host, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +82,7 @@ func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 	var ref []archRef
 	for rows.Next() {
 		var r archRef
-		if err := rows.Scan(&r.id, &r.jail, &r.ip, &r.t, &r.action, &r.origin, &r.failures, &r.bancount); err != nil {
+		if err := rows.Scan(&r.id, &r.host, &r.jail, &r.ip, &r.t, &r.action, &r.origin, &r.failures, &r.bancount); err != nil {
 			t.Fatal(err)
 		}
 		ref = append(ref, r)
@@ -89,7 +95,8 @@ func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 }
 
 func (r archRef) matches(f models.HistoryFilter) bool {
-	return (f.Since.IsZero() || r.t >= f.Since.Unix()) &&
+	return (f.Host == "" || r.host == f.Host) &&
+		(f.Since.IsZero() || r.t >= f.Since.Unix()) &&
 		(f.Jail == "" || r.jail == f.Jail) &&
 		(f.Origin == models.OriginAll || r.origin == string(f.Origin)) &&
 		(f.Action == "" || r.action == f.Action) &&
@@ -97,7 +104,7 @@ func (r archRef) matches(f models.HistoryFilter) bool {
 }
 
 func sameEvent(rec models.BanRecord, r archRef) bool {
-	return rec.Jail == r.jail && rec.IP == r.ip && rec.TimeOfBan.Unix() == r.t && rec.Action == r.action &&
+	return rec.Host == r.host && rec.Jail == r.jail && rec.IP == r.ip && rec.TimeOfBan.Unix() == r.t && rec.Action == r.action &&
 		string(rec.Origin) == r.origin && rec.Failures == r.failures && rec.BanCount == r.bancount
 }
 
@@ -111,8 +118,13 @@ func TestArchiveMatchesBruteForce(t *testing.T) {
 				for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
 					for _, jail := range []string{"", "sshd"} {
 						for _, prefix := range []string{"", "1", "198.51."} {
-							f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
-							checkArchiveFilter(t, ctx, s, ref, f)
+							for _, host := range []string{"", "web1", models.LocalHost} {
+								if host == models.LocalHost && (jail != "" || prefix != "") {
+									continue // the local host is most events: its bigger combinations add little
+								}
+								f := models.HistoryFilter{Host: host, Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
+								checkArchiveFilter(t, ctx, s, ref, f)
+							}
 						}
 					}
 				}
@@ -123,7 +135,7 @@ func TestArchiveMatchesBruteForce(t *testing.T) {
 
 func checkArchiveFilter(t *testing.T, ctx context.Context, s HistoryArchive, ref []archRef, f models.HistoryFilter) {
 	t.Helper()
-	name := fmt.Sprintf("since=%d action=%q origin=%q jail=%q prefix=%q", f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
+	name := fmt.Sprintf("host=%q since=%d action=%q origin=%q jail=%q prefix=%q", f.Host, f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
 	var want []archRef
 	for _, r := range ref {
 		if r.matches(f) {

@@ -66,7 +66,7 @@ func (s *sqliteArchive) queryRow(ctx context.Context, q string, args ...any) *sq
 // SQLite's 32766).
 const archiveChunk = 500
 
-const archiveInsertColumns = `jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures`
+const archiveInsertColumns = `host, jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures`
 
 func archiveInsertSQL(rows int) string {
 	var sb strings.Builder
@@ -75,14 +75,14 @@ func archiveInsertSQL(rows int) string {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
+		sb.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
 	}
 	return sb.String()
 }
 
 // Archive stores events in one transaction with multi-row INSERT OR IGNORE
 // statements and returns how many were new: an event already archived (same
-// ip, jail, action and timeofban) is skipped, so archiving twice is
+// host, ip, jail, action and timeofban) is skipped, so archiving twice is
 // harmless. Events are checked and completed by normalizeEvents; ID is
 // ignored.
 func (s *sqliteArchive) Archive(ctx context.Context, events []models.ArchivedBan) (int64, error) {
@@ -93,7 +93,7 @@ func (s *sqliteArchive) Archive(ctx context.Context, events []models.ArchivedBan
 	if err != nil {
 		return 0, err
 	}
-	args := make([]any, 0, 10*min(len(events), archiveChunk))
+	args := make([]any, 0, 11*min(len(events), archiveChunk))
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("repo: archive: begin: %w", dbError(err))
@@ -109,7 +109,7 @@ func (s *sqliteArchive) Archive(ctx context.Context, events []models.ArchivedBan
 			if e.CountryCode != nil {
 				country = *e.CountryCode
 			}
-			args = append(args, e.Jail, e.IP, e.TimeOfBan, e.BanTime, e.BanCount, e.Data, e.Action, e.Origin, country, e.Failures)
+			args = append(args, e.Host, e.Jail, e.IP, e.TimeOfBan, e.BanTime, e.BanCount, e.Data, e.Action, e.Origin, country, e.Failures)
 		}
 		var res sql.Result
 		if len(chunk) == archiveChunk {
@@ -174,7 +174,7 @@ func (s *sqliteArchive) Purge(ctx context.Context, olderThan time.Time) (int64, 
 	}
 }
 
-const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures, action`
+const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures, action, host`
 
 func (s *sqliteArchive) count(ctx context.Context, what, q string, args ...any) (int64, error) {
 	var n int64
@@ -196,7 +196,7 @@ func (s *sqliteArchive) records(ctx context.Context, q string, args ...any) ([]m
 		var t int64
 		var data, origin string
 		var country sql.NullString
-		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures, &rec.Action); err != nil {
+		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures, &rec.Action, &rec.Host); err != nil {
 			return nil, err
 		}
 		rec.TimeOfBan = time.Unix(t, 0)
@@ -242,15 +242,15 @@ const manualTwinWindow = 5
 // MergeManualBans folds together the two archive rows a ban made from the
 // panel leaves: the panel's own record (origin manual, stamped with our
 // clock) and fail2ban's row copied by the sync (origin derived from the
-// jail, stamped with fail2ban's clock). fail2ban's row is kept, marked
-// manual, and the panel's record is deleted. Only rows since since are
+// jail, stamped with fail2ban's clock), both of one host. fail2ban's row
+// is kept, marked manual, and the panel's record is deleted. Only rows since since are
 // examined. It returns how many pairs were merged.
 func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (int64, error) {
 	var merged int64
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		const twin = `SELECT 1 FROM history_archive m
 			WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
-			AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ?`
+			AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host`
 		res, err := tx.ExecContext(ctx, `UPDATE history_archive AS a SET origin = 'manual'
 			WHERE a.action = 'ban' AND a.origin != 'manual' AND a.timeofban >= ? AND EXISTS (`+twin+`)`,
 			since.Unix(), manualTwinWindow, manualTwinWindow)
@@ -267,7 +267,7 @@ func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (i
 			WHERE a.action = 'ban' AND a.origin = 'manual' AND a.timeofban >= ? - ? AND EXISTS (
 				SELECT 1 FROM history_archive m
 				WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
-				AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ?
+				AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host
 				AND (length(m.data) > length(a.data) OR (length(m.data) = length(a.data) AND m.id < a.id)))`,
 			since.Unix(), manualTwinWindow, manualTwinWindow, manualTwinWindow)
 		return err

@@ -45,7 +45,7 @@ func (s *sqliteArchive) Bans(ctx context.Context, f models.HistoryFilter, page m
 	ps := sqlkit.SpanOf(total, limit, offset)
 	inner := `SELECT id FROM history_archive` + w.Clause() + ` ORDER BY ` + ps.Order("timeofban", "id") + ` LIMIT ? OFFSET ?`
 	args := append(w.Args(), ps.Limit, ps.Offset)
-	if f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "" && sqlkit.SinceUnix(f.Since) == 0 {
+	if f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "" && f.Host == "" && sqlkit.SinceUnix(f.Since) == 0 {
 		// One origin's events of all time (history's origin filter): the
 		// driving (origin, action, timeofban) index orders them by time per
 		// action only. Merge its two ordered ranges instead of sorting every
@@ -140,7 +140,7 @@ func (s *sqliteArchive) CountsByJail(ctx context.Context, f models.HistoryFilter
 func (s *sqliteArchive) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
 	var q string
 	var args []any
-	if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
+	if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" && f.Host == "" {
 		q, args = banJailCounts(f)
 	} else {
 		w := archiveWhere(f)
@@ -226,7 +226,8 @@ const smallWindow = 50_000
 // the window's range of history_archive_time_country when the window holds
 // at most smallWindow events (checked with a bounded count), otherwise over
 // the whole history_archive_country index, which streams the groups; ban
-// events without jail or IP prefix take banCountryCounts' key ranges instead.
+// events of every host without jail or IP prefix take banCountryCounts' key
+// ranges instead.
 func (s *sqliteArchive) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
 	var queries []string
 	var args [][]any
@@ -243,10 +244,11 @@ func (s *sqliteArchive) countsByCountry(ctx context.Context, f models.HistoryFil
 		if f.Origin != models.OriginAll {
 			w.Add("origin = ?", string(f.Origin))
 		}
+		hostWhere(&w, f)
 		queries = append(queries, `SELECT ifnull(country_code, ''), count(*) FROM history_archive INDEXED BY history_archive_time_country`+
 			w.Clause()+` GROUP BY country_code`)
 		args = append(args, w.Args())
-	} else if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" {
+	} else if f.Action == ActionBan && f.Jail == "" && f.IPPrefix == "" && f.Host == "" {
 		q, a := banCountryCounts(f)
 		queries, args = append(queries, q), append(args, a)
 	} else {

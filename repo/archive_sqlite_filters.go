@@ -10,6 +10,17 @@ import (
 // The conditions and statements the SQLite archive builds from a filter,
 // each shaped so that SQLite's planner takes the index meant for it.
 
+// hostWhere adds the filter's host, if any, to w. No index leads with the
+// host, so it is checked on the row (+host) and never drives a query; the
+// shapes that count from index keys alone (keyedFilter, countStatement's
+// ranges, banJailCounts, banCountryCounts) serve filters of every host
+// only, and a filter on one host takes the general conditions instead.
+func hostWhere(w *sqlkit.Where, f models.HistoryFilter) {
+	if f.Host != "" {
+		w.Add("+host = ?", f.Host)
+	}
+}
+
 // archiveWhere turns a filter into conditions on history_archive. SQLite
 // has no statistics on BanGUI's database and would pick the index of any
 // equality, even on a column with three values, so the conditions choose
@@ -77,11 +88,12 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (sqlkit.Where, string)
 	if f.IPPrefix != "" {
 		w.Prefix(hint("ip", "ip"), f.IPPrefix)
 	}
+	hostWhere(&w, f)
 	return w, driver
 }
 
 // keyedFilter returns conditions that a single index answers from its keys
-// alone, for a filter on an action without jail or IP prefix (the
+// alone, for a filter on an action without jail, IP prefix or host (the
 // dashboard's); ok is false for any other filter. Counting from keys alone
 // matters at a million events: checking a column on each index entry
 // doubles the cost of every step.
@@ -98,7 +110,7 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (sqlkit.Where, string)
 // Both list the events in (timeofban, id) order, the page order. The
 // window's lower bound is left out when windowed.
 func keyedFilter(f models.HistoryFilter, windowed bool) (w sqlkit.Where, ok bool) {
-	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" {
+	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" || f.Host != "" {
 		return sqlkit.Where{}, false
 	}
 	switch {
@@ -139,6 +151,7 @@ func prefixWhere(f models.HistoryFilter) sqlkit.Where {
 	if since := sqlkit.SinceUnix(f.Since); since > 0 {
 		c.Add("+timeofban >= ?", since)
 	}
+	hostWhere(&c, f)
 	return c
 }
 
@@ -153,6 +166,8 @@ func prefixWhere(f models.HistoryFilter) sqlkit.Where {
 //     history_archive_ban_origin_jail, the few unbans on (origin, action,
 //     timeofban) with the jail checked on the row — instead of the jail's
 //     range with the origin read from every row.
+//
+// A filter on one host counts with w.
 func countStatement(f models.HistoryFilter, w sqlkit.Where) (string, []any) {
 	since := sqlkit.SinceUnix(f.Since)
 	window := func(c *sqlkit.Where) {
@@ -161,6 +176,7 @@ func countStatement(f models.HistoryFilter, w sqlkit.Where) (string, []any) {
 		}
 	}
 	switch {
+	case f.Host != "":
 	case f.Origin != models.OriginAll && f.Action == "" && f.Jail == "" && f.IPPrefix == "":
 		var c sqlkit.Where
 		c.Add("origin = ?", string(f.Origin))
@@ -193,8 +209,8 @@ func countStatement(f models.HistoryFilter, w sqlkit.Where) (string, []any) {
 	return `SELECT count(*) FROM history_archive` + w.Clause(), w.Args()
 }
 
-// banJailCounts is CountsByJail's statement for ban events without jail or
-// IP prefix: one count per (origin, jail) pair, each a range of the partial
+// banJailCounts is CountsByJail's statement for ban events of every host
+// without jail or IP prefix: one count per (origin, jail) pair, each a range of the partial
 // index history_archive_ban_origin_jail (origin, jail, timeofban) read from
 // its keys alone, summed per jail. The pairs are every jail with the
 // filter's origin, or with every origin the archive holds; both lists come
@@ -216,8 +232,8 @@ func banJailCounts(f models.HistoryFilter) (string, []any) {
 		SELECT jail, sum(n) AS total FROM c GROUP BY jail HAVING total > 0 ORDER BY total DESC, jail`, args
 }
 
-// banCountryCounts is CountsByCountry's statement for ban events without
-// jail or IP prefix over a window too large for history_archive_time_country:
+// banCountryCounts is CountsByCountry's statement for ban events of every
+// host without jail or IP prefix over a window too large for history_archive_time_country:
 // one count per (origin, country) pair, each a range of the partial index
 // history_archive_ban_origin_country (origin, country_code, timeofban) read
 // from its keys alone, summed per country; the events without a country
@@ -298,6 +314,7 @@ func countryFilter(f models.HistoryFilter, timeCol string) sqlkit.Where {
 	if f.IPPrefix != "" {
 		w.Prefix("+ip", f.IPPrefix)
 	}
+	hostWhere(&w, f)
 	return w
 }
 

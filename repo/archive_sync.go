@@ -12,11 +12,26 @@ import (
 	"bangui/repo/bandata"
 )
 
-// Settings keys holding the archive sync cursor.
+// Settings keys holding the archive sync cursor of the local host; other
+// hosts' keys carry ":<host id>" at the end (see cursorKeys).
 const (
 	SettingArchiveLastRowID = "archive_last_rowid" // rowid of the last fail2ban row synced
 	SettingArchiveLastRow   = "archive_last_row"   // that row's identity, JSON
 )
+
+// cursorKeys are the settings keys of one host's sync cursor: the local
+// host keeps the keys it had before hosts existed, so an installation
+// resumes where it stopped; any other host's carry its id.
+type cursorKeys struct {
+	rowID, row string
+}
+
+func cursorKeysOf(host string) cursorKeys {
+	if host == models.LocalHost {
+		return cursorKeys{SettingArchiveLastRowID, SettingArchiveLastRow}
+	}
+	return cursorKeys{SettingArchiveLastRowID + ":" + host, SettingArchiveLastRow + ":" + host}
+}
 
 // SyncBatch is how many fail2ban rows SyncArchive copies per transaction.
 const SyncBatch = 5000
@@ -44,9 +59,9 @@ func anchorOf(row F2BRow) *syncAnchor {
 	return &syncAnchor{Jail: row.Jail, IP: row.IP, TimeOfBan: row.TimeOfBan}
 }
 
-func loadCursor(ctx context.Context, settings Settings) (syncCursor, error) {
+func loadCursor(ctx context.Context, settings Settings, keys cursorKeys) (syncCursor, error) {
 	var c syncCursor
-	v, err := settings.Get(ctx, SettingArchiveLastRowID)
+	v, err := settings.Get(ctx, keys.rowID)
 	if errors.Is(err, ErrNotFound) {
 		return c, nil
 	}
@@ -56,7 +71,7 @@ func loadCursor(ctx context.Context, settings Settings) (syncCursor, error) {
 	if c.RowID, err = strconv.ParseInt(v, 10, 64); err != nil || c.RowID < 0 {
 		return syncCursor{}, nil // unreadable: start over, the unique key drops duplicates
 	}
-	v, err = settings.Get(ctx, SettingArchiveLastRow)
+	v, err = settings.Get(ctx, keys.row)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return c, err
 	}
@@ -67,7 +82,7 @@ func loadCursor(ctx context.Context, settings Settings) (syncCursor, error) {
 	return c, nil
 }
 
-func saveCursor(ctx context.Context, settings Settings, c syncCursor) error {
+func saveCursor(ctx context.Context, settings Settings, keys cursorKeys, c syncCursor) error {
 	row := ""
 	if c.Row != nil {
 		b, err := json.Marshal(c.Row)
@@ -77,17 +92,18 @@ func saveCursor(ctx context.Context, settings Settings, c syncCursor) error {
 		row = string(b)
 	}
 	return settings.SetMany(ctx, map[string]string{
-		SettingArchiveLastRowID: strconv.FormatInt(c.RowID, 10),
-		SettingArchiveLastRow:   row,
+		keys.rowID: strconv.FormatInt(c.RowID, 10),
+		keys.row:   row,
 	})
 }
 
-// archivedFromF2B converts fail2ban rows to archive events: action ban,
-// origin from the jail, failures from the data, country unknown.
-func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
+// archivedFromF2B converts one host's fail2ban rows to archive events:
+// action ban, origin from the jail, failures from the data, country unknown.
+func archivedFromF2B(host string, rows []F2BRow) []models.ArchivedBan {
 	out := make([]models.ArchivedBan, len(rows))
 	for i, r := range rows {
 		out[i] = models.ArchivedBan{
+			Host:      host,
 			Jail:      r.Jail,
 			IP:        r.IP,
 			TimeOfBan: r.TimeOfBan,
@@ -102,10 +118,12 @@ func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
 	return out
 }
 
-// SyncArchive copies the ban events fail2ban added since the last run from
-// src into dst and returns how many were new. The first run backfills every
-// row. It copies SyncBatch rows per transaction and saves its cursor in
-// settings after each batch, so an interrupted run resumes where it stopped.
+// SyncArchive copies the ban events that host's fail2ban added since the
+// last run from src (that host's database) into dst, stamped with host, and
+// returns how many were new. The first run backfills every row. It copies
+// SyncBatch rows per transaction and saves the host's cursor in settings
+// after each batch, so an interrupted run resumes where it stopped. Each
+// host has its own cursor (see cursorKeysOf).
 //
 // The cursor is the rowid of the last row copied (archive_last_rowid) plus
 // that row's identity (jail, ip, timeofban; archive_last_row). New fail2ban
@@ -119,12 +137,16 @@ func archivedFromF2B(rows []F2BRow) []models.ArchivedBan {
 // that the row at the cursor is still the one it remembers; if not, it
 // re-reads every row stamped within SyncOverlap before the remembered ban
 // (new bans cannot be older than that) and then continues from the current
-// end of the table. Re-reading is harmless: the archive's unique key (ip,
-// jail, action, timeofban) makes INSERT OR IGNORE drop what it already has,
-// so rows are never lost nor duplicated, and rows fail2ban deletes stay in
-// the archive.
-func SyncArchive(ctx context.Context, src BanRowSource, dst HistoryArchive, settings Settings) (int64, error) {
-	cur, err := loadCursor(ctx, settings)
+// end of the table. Re-reading is harmless: the archive's unique key (host,
+// ip, jail, action, timeofban) makes it drop what it already has, so rows
+// are never lost nor duplicated, and rows fail2ban deletes stay in the
+// archive.
+func SyncArchive(ctx context.Context, host string, src BanRowSource, dst HistoryArchive, settings Settings) (int64, error) {
+	if host == "" {
+		return 0, errors.New("repo: sync archive: no host")
+	}
+	keys := cursorKeysOf(host)
+	cur, err := loadCursor(ctx, settings, keys)
 	if err != nil {
 		return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
 	}
@@ -138,13 +160,13 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst HistoryArchive, sett
 			return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if !found || *anchorOf(row) != *cur.Row {
-			n, next, err := resync(ctx, src, dst, cur.Row.TimeOfBan-int64(SyncOverlap/time.Second))
+			n, next, err := resync(ctx, host, src, dst, cur.Row.TimeOfBan-int64(SyncOverlap/time.Second))
 			inserted += n
 			if err != nil {
 				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 			cur = next
-			if err := saveCursor(ctx, settings, cur); err != nil {
+			if err := saveCursor(ctx, settings, keys, cur); err != nil {
 				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 		}
@@ -157,14 +179,14 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst HistoryArchive, sett
 		if len(rows) == 0 {
 			return inserted, nil
 		}
-		n, err := dst.Archive(ctx, archivedFromF2B(rows))
+		n, err := dst.Archive(ctx, archivedFromF2B(host, rows))
 		inserted += n
 		if err != nil {
 			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		last := rows[len(rows)-1]
 		cur = syncCursor{RowID: last.RowID, Row: anchorOf(last)}
-		if err := saveCursor(ctx, settings, cur); err != nil {
+		if err := saveCursor(ctx, settings, keys, cur); err != nil {
 			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if len(rows) < SyncBatch {
@@ -176,7 +198,7 @@ func SyncArchive(ctx context.Context, src BanRowSource, dst HistoryArchive, sett
 // resync copies every row stamped at or after since (in rowid order, up to
 // the rowid that was the highest when it started) and returns the cursor
 // to continue from: the highest row at or below that rowid.
-func resync(ctx context.Context, src BanRowSource, dst HistoryArchive, since int64) (int64, syncCursor, error) {
+func resync(ctx context.Context, host string, src BanRowSource, dst HistoryArchive, since int64) (int64, syncCursor, error) {
 	maxID, err := src.MaxRowID(ctx)
 	if err != nil {
 		return 0, syncCursor{}, err
@@ -190,7 +212,7 @@ func resync(ctx context.Context, src BanRowSource, dst HistoryArchive, since int
 		if len(rows) == 0 {
 			break
 		}
-		n, err := dst.Archive(ctx, archivedFromF2B(rows))
+		n, err := dst.Archive(ctx, archivedFromF2B(host, rows))
 		inserted += n
 		if err != nil {
 			return inserted, syncCursor{}, err

@@ -295,7 +295,7 @@ func newSyncEnv(t *testing.T, db *bun.DB, archive HistoryArchive, bans []f2bgen.
 
 func (e *syncEnv) sync(t *testing.T) int64 {
 	t.Helper()
-	n, err := SyncArchive(context.Background(), e.f2b, e.archive, e.settings)
+	n, err := SyncArchive(context.Background(), models.LocalHost, e.f2b, e.archive, e.settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +562,7 @@ func TestSyncArchiveStopsOnCancel(t *testing.T) {
 		e := newSyncEnv(t, db, a, steady(10))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := SyncArchive(ctx, e.f2b, e.archive, e.settings); !errors.Is(err, context.Canceled) {
+		if _, err := SyncArchive(ctx, models.LocalHost, e.f2b, e.archive, e.settings); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
 		}
 		if _, err := e.settings.Get(context.Background(), SettingArchiveLastRowID); !errors.Is(err, ErrNotFound) {

@@ -91,7 +91,7 @@ func benchArchive(b *testing.B, rows int) *sqliteArchive {
 	}
 	r := openTestReader(b, benchF2B(b, rows), defaultReaderConfig())
 	start := time.Now()
-	n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
+	n, err := SyncArchive(ctx, models.LocalHost, r, s, NewSettingsStore(db))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func BenchmarkArchiveSync(b *testing.B) {
 		}
 		s := newSQLiteArchive(db)
 		b.StartTimer()
-		n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
+		n, err := SyncArchive(ctx, models.LocalHost, r, s, NewSettingsStore(db))
 		if err != nil || n < 99_000 {
 			b.Fatalf("synced %d: %v", n, err)
 		}

@@ -38,7 +38,8 @@ func defaultReaderConfig() readerConfig {
 // executes as a merge, with no sort of the whole window); counts read
 // covering indexes only; and a filter on an IP prefix picks between the IP
 // indexes and the time index from cheap covering counts. It implements
-// Fail2BanDB.
+// Fail2BanDB for one host's database: it ignores HistoryFilter.Host and
+// leaves BanRecord.Host empty.
 type Fail2BanDBReader struct {
 	db   *bun.DB
 	sql  *sql.DB

@@ -78,7 +78,11 @@ type GeoCache interface {
 // BanSource is a read-only view of ban events that the dashboard, map and
 // history pages query without caring where the events live: fail2ban's own
 // database (Fail2BanDBReader) or BanGUI's archive (HistoryArchive).
-// Filter fields left zero match everything.
+// Filter fields left zero match everything. The archive holds the events of
+// every fail2ban host: it filters by f.Host (empty: every host) and names
+// each event's host in BanRecord.Host. fail2ban's reader is one host's
+// database: it ignores f.Host and leaves BanRecord.Host empty for the
+// caller, who knows the host, to fill in.
 type BanSource interface {
 	// Summary describes the source as a whole: events, oldest and newest.
 	Summary(ctx context.Context) (models.BansSummary, error)
