@@ -219,6 +219,12 @@ func TestSyncArchiveKeepsHostsApart(t *testing.T) {
 				}
 			}
 		}
+		// fail2ban's reader is one host's database: it ignores the host
+		// filter and leaves the host to its caller.
+		recs, total, err := web1.f2b.Bans(ctx, models.HistoryFilter{Host: "elsewhere"}, models.Page{Number: 1, Size: 5})
+		if err != nil || total != 32 || len(recs) == 0 || recs[0].Host != "" {
+			t.Errorf("fail2ban reader with a host filter: %d events, first %+v, %v; want all 32 without a host", total, recs, err)
+		}
 		if _, err := SyncArchive(ctx, "", local.f2b, a, local.settings); err == nil {
 			t.Error("a sync without a host ran")
 		}
