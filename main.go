@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, args []string) error {
 
 // serve runs the panel until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	db, err := repo.OpenApp(ctx, cfg.DataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: cfg.DataDir})
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
-	archive := repo.NewHistoryArchiveStore(db)
+	archive := repo.NewHistoryArchive(db)
 	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
 	defer sources.Close()
 	jails := services.NewJails(f2b, status, archive)

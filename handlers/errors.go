@@ -6,7 +6,6 @@ import (
 	"syscall"
 
 	"github.com/labstack/echo/v4"
-	"modernc.org/sqlite"
 
 	"bangui/fail2ban"
 	"bangui/repo"
@@ -82,11 +81,7 @@ func (s *Server) classify(err error) (int, string, string) {
 }
 
 // isDiskFull reports whether err says the disk under a database is full:
-// SQLite's SQLITE_FULL (extended codes included) or the OS's ENOSPC/EDQUOT.
+// the storage layer's repo.ErrDiskFull or the OS's ENOSPC/EDQUOT.
 func isDiskFull(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == 13 { // SQLITE_FULL
-		return true
-	}
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	return errors.Is(err, repo.ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

@@ -67,7 +67,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := testConfig(t, dataDir, opts...)
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, dataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	}
 	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
 	status := services.NewStatusProbe(f2b)
-	archive := repo.NewHistoryArchiveStore(db)
+	archive := repo.NewHistoryArchive(db)
 	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
 	t.Cleanup(func() { sources.Close() })
 	jails := services.NewJails(f2b, status, archive)

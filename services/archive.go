@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"bangui/models"
 	"bangui/repo"
 )
 
@@ -45,7 +46,7 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("archive sync: fail2ban's database: %w", err)
 	}
-	if res.Inserted, err = repo.SyncArchive(ctx, reader, a.sources.archive, a.settings); err != nil {
+	if res.Inserted, err = repo.SyncArchive(ctx, models.LocalHost, reader, a.sources.archive, a.settings); err != nil {
 		return res, fmt.Errorf("archive sync: %w", err)
 	}
 	// A ban made from the panel is archived twice: by the panel at once and

@@ -33,7 +33,7 @@ type importEnvT struct {
 func newImportEnv(t *testing.T) *importEnvT {
 	t.Helper()
 	sb := sandboxtest.Start(t)
-	db, err := repo.OpenApp(context.Background(), t.TempDir())
+	db, err := repo.Open(context.Background(), repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +461,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 }
 
 func TestSourceValidation(t *testing.T) {
-	db, err := repo.OpenApp(context.Background(), t.TempDir())
+	db, err := repo.Open(context.Background(), repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

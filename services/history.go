@@ -28,7 +28,7 @@ const (
 // unban; the archive keeps everything the sync has copied.
 type BanSources struct {
 	f2b     *Fail2ban
-	archive *repo.HistoryArchiveStore
+	archive repo.HistoryArchive
 	dbPath  string // fail2ban's database path when set by the admin
 	now     func() time.Time
 
@@ -41,12 +41,12 @@ type BanSources struct {
 
 // NewBanSources returns the source picker. dbPath, when not empty, is where
 // BanGUI finds fail2ban's database, instead of the path fail2ban reports.
-func NewBanSources(f2b *Fail2ban, archive *repo.HistoryArchiveStore, dbPath string) *BanSources {
+func NewBanSources(f2b *Fail2ban, archive repo.HistoryArchive, dbPath string) *BanSources {
 	return &BanSources{f2b: f2b, archive: archive, dbPath: dbPath, now: time.Now}
 }
 
 // Archive returns BanGUI's own archive.
-func (b *BanSources) Archive() *repo.HistoryArchiveStore { return b.archive }
+func (b *BanSources) Archive() repo.HistoryArchive { return b.archive }
 
 // Fail2banDB opens fail2ban's database read-only, at the path fail2ban
 // reports, and keeps it open until the path changes.
