@@ -39,6 +39,17 @@ func (c *Client) SetLogTarget(ctx context.Context, target string) (string, error
 	return c.stringGet(ctx, "set", "logtarget", t)
 }
 
+// SyslogSocket returns the socket fail2ban logs to when its log target is
+// SYSLOG ("auto" by default), or "" when it names none.
+func (c *Client) SyslogSocket(ctx context.Context) (string, error) {
+	args := []string{"get", "syslogsocket"}
+	v, err := c.call(ctx, args...)
+	if err != nil || v == nil {
+		return "", err
+	}
+	return toString(args, v)
+}
+
 // DBFile returns the path of fail2ban's database, or "" when it runs
 // without one.
 func (c *Client) DBFile(ctx context.Context) (string, error) {
