@@ -70,7 +70,7 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Authenticated = s.sm.GetBool(ctx, sessAuth)
 		if r.Authenticated && s.status != nil {
-			st := s.status.Current()
+			st := s.status.Current(s.hostID(c))
 			r.Status = &st
 		}
 		if r.Authenticated {
