@@ -42,18 +42,18 @@ func (c *Client) SetLogTarget(ctx context.Context, target string) (string, error
 // SyslogSocket returns the socket fail2ban logs to when its log target is
 // SYSLOG ("auto" by default), or "" when it names none.
 func (c *Client) SyslogSocket(ctx context.Context) (string, error) {
-	args := []string{"get", "syslogsocket"}
-	v, err := c.call(ctx, args...)
-	if err != nil || v == nil {
-		return "", err
-	}
-	return toString(args, v)
+	return c.optionalString(ctx, "get", "syslogsocket")
 }
 
 // DBFile returns the path of fail2ban's database, or "" when it runs
 // without one.
 func (c *Client) DBFile(ctx context.Context) (string, error) {
-	args := []string{"get", "dbfile"}
+	return c.optionalString(ctx, "get", "dbfile")
+}
+
+// optionalString is stringGet for settings fail2ban answers with None
+// when it has none: then it returns "".
+func (c *Client) optionalString(ctx context.Context, args ...string) (string, error) {
 	v, err := c.call(ctx, args...)
 	if err != nil || v == nil {
 		return "", err
