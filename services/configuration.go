@@ -199,19 +199,9 @@ var shownInherited = []string{"enabled", "filter", "port", "protocol", "backend"
 // Jail returns one jail's merged settings, with the file each came from,
 // and its form values.
 func (c *Configuration) Jail(ctx context.Context, host, name string) (models.ConfigJailDetail, error) {
-	h, err := c.hosts.Get(host)
+	h, s, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ConfigJailDetail{}, err
-	}
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ConfigJailDetail{}, c.jailNameError(ctx, h, name, err)
-	}
-	s, err := c.load(ctx, h, "jail", nil)
-	if err != nil {
-		return models.ConfigJailDetail{}, err
-	}
-	if !s.HasSection(name) || name == "INCLUDES" {
-		return models.ConfigJailDetail{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
 	}
 	run, _ := c.running(ctx, h)
 	d := models.ConfigJailDetail{Files: s.Files, Problems: problems(s)}
@@ -240,6 +230,26 @@ func (c *Configuration) Jail(ctx context.Context, host, name string) (models.Con
 		}
 	}
 	return d, nil
+}
+
+// configuredJail returns a host and its merged jail configuration, which
+// defines the jail name under a name BanGUI edits.
+func (c *Configuration) configuredJail(ctx context.Context, host, name string) (hosts.Host, *f2bconf.Set, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return nil, nil, c.jailNameError(ctx, h, name, err)
+	}
+	s, err := c.load(ctx, h, "jail", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.HasSection(name) || name == "INCLUDES" {
+		return nil, nil, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
+	}
+	return h, s, nil
 }
 
 // raw returns an option's raw merged value ("" when unset).

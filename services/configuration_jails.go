@@ -315,19 +315,9 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 // tests the configuration, reloads the jail and checks that it runs with
 // the new values; on any failure the previous file comes back.
 func (c *Configuration) SaveJail(ctx context.Context, host, name string, form models.JailForm) (models.ApplyResult, error) {
-	h, err := c.hosts.Get(host)
+	h, s, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
-	}
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, c.jailNameError(ctx, h, name, err)
-	}
-	s, err := c.load(ctx, h, "jail", nil)
-	if err != nil {
-		return models.ApplyResult{}, err
-	}
-	if !s.HasSection(name) {
-		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
 	}
 	changes, fields, err := jailChanges(s, name, form)
 	if err != nil {
@@ -401,19 +391,9 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 // false in jail.d/<name>.local, then reloads it: an activated jail must
 // run afterwards, a deactivated one must not.
 func (c *Configuration) SetJailEnabled(ctx context.Context, host, name string, on bool) (models.ApplyResult, error) {
-	h, err := c.hosts.Get(host)
+	h, _, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
-	}
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, c.jailNameError(ctx, h, name, err)
-	}
-	s, err := c.load(ctx, h, "jail", nil)
-	if err != nil {
-		return models.ApplyResult{}, err
-	}
-	if !s.HasSection(name) {
-		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
 	}
 	file := jailLocal(name)
 	changes := []f2bconf.Change{{Section: name, Option: "enabled", Lines: []string{strconv.FormatBool(on)}}}
