@@ -17,6 +17,7 @@ import (
 	"bangui/config"
 	"bangui/demo"
 	"bangui/handlers"
+	"bangui/hosts"
 	"bangui/jobs"
 	"bangui/repo"
 	"bangui/services"
@@ -84,36 +85,35 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if ps.Socket != "" {
 		socket, confDir = ps.Socket, ps.ConfigDir
 	}
-	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
-	status := services.NewStatusProbe(f2b)
+	registry := hosts.NewRegistry(hosts.NewLocal(handlers.LocalHostOptions(cfg, socket, confDir)))
+	defer registry.Close()
+	status := services.NewStatusProbe(registry)
 	set, err := assets.New()
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
 	archive := repo.NewHistoryArchive(db)
-	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
-	defer sources.Close()
-	jails := services.NewJails(f2b, status, archive)
-	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: log})
+	sources := services.NewBanSources(registry, archive)
+	jails := services.NewJails(registry, status, archive)
+	blocklists := services.NewBlocklists(db, registry, status, services.BlocklistOptions{Logger: log})
 	archiveSync := services.NewArchiveSync(sources, repo.NewSettingsStore(db))
 	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, db, archive, log)
 	defer geo.Close() // after the jobs stop: writes the cache's last answers
 	archiveSync.AfterSync = func(ctx context.Context) { geo.FillArchive(ctx) }
 	e, _, err := handlers.New(ctx, handlers.Deps{
-		Config:     cfg,
-		DB:         db,
-		Sessions:   sessions,
-		Fail2ban:   f2b,
-		Status:     status,
-		Jails:      jails,
-		History:    services.NewHistory(sources, jails),
-		Blocklists: blocklists,
-		Geo:        geo,
-		Configuration: services.NewConfiguration(f2b, status, services.ConfigOptions{
-			RegexPath: cfg.RegexPath, LogDirs: cfg.LogDirs, RestartCommand: cfg.RestartCommand}),
-		Assets:  set,
-		Logger:  log,
-		Version: Version,
+		Config:        cfg,
+		DB:            db,
+		Sessions:      sessions,
+		Hosts:         registry,
+		Status:        status,
+		Jails:         jails,
+		History:       services.NewHistory(sources, jails),
+		Blocklists:    blocklists,
+		Geo:           geo,
+		Configuration: services.NewConfiguration(registry, status, services.ConfigOptions{}),
+		Assets:        set,
+		Logger:        log,
+		Version:       Version,
 	})
 	if err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"bangui/config"
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/models"
@@ -118,11 +117,11 @@ func (s *Server) configJails(c echo.Context) error {
 
 func (s *Server) renderConfigJails(c echo.Context, status int, form models.NewJailForm, errs map[string][]string) error {
 	ctx := c.Request().Context()
-	jails, err := s.configuration.Jails(ctx)
+	jails, err := s.configuration.Jails(ctx, s.hostID(c))
 	if err != nil {
 		return err
 	}
-	filters, err := s.configuration.Filters()
+	filters, err := s.configuration.Filters(ctx, s.hostID(c))
 	if err != nil {
 		jails.Problems = append(jails.Problems, err.Error())
 	}
@@ -135,7 +134,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 		MaxRetry: c.FormValue("maxretry"), FindTime: c.FormValue("findtime"), BanTime: c.FormValue("bantime"),
 		Enabled: c.FormValue("enabled") == "true",
 	}
-	res, err := s.configuration.CreateJail(c.Request().Context(), form)
+	res, err := s.configuration.CreateJail(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigJails(c, http.StatusUnprocessableEntity, form, fe)
 	}
@@ -156,7 +155,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 }
 
 func (s *Server) configJail(c echo.Context) error {
-	d, err := s.configuration.Jail(c.Request().Context(), c.Param("name"))
+	d, err := s.configuration.Jail(c.Request().Context(), s.hostID(c), c.Param("name"))
 	if err != nil {
 		return s.configFail(c, err, "/config")
 	}
@@ -185,9 +184,9 @@ func (s *Server) configJailSave(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := c.Param("name")
 	form := jailFormFrom(c)
-	res, err := s.configuration.SaveJail(ctx, name, form)
+	res, err := s.configuration.SaveJail(ctx, s.hostID(c), name, form)
 	if fe := configErrors(err); fe != nil {
-		d, derr := s.configuration.Jail(ctx, name)
+		d, derr := s.configuration.Jail(ctx, s.hostID(c), name)
 		if derr != nil {
 			return s.configFail(c, derr, "/config")
 		}
@@ -212,7 +211,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		if c.FormValue("from") == "detail" {
 			back = "/config/jails/" + url.PathEscape(name)
 		}
-		res, err := s.configuration.SetJailEnabled(c.Request().Context(), name, on)
+		res, err := s.configuration.SetJailEnabled(c.Request().Context(), s.hostID(c), name, on)
 		if fe := configErrors(err); fe != nil {
 			s.flash(c, "error", "Not changed: "+firstMessage(fe))
 			return s.redirect(c, s.url(back))
@@ -237,7 +236,7 @@ func (s *Server) configItems(kind string) echo.HandlerFunc {
 }
 
 func (s *Server) renderConfigItems(c echo.Context, kind string, status int, p views.ConfigItemsPage) error {
-	items, err := s.configuration.Items(c.Request().Context(), kind)
+	items, err := s.configuration.Items(c.Request().Context(), s.hostID(c), kind)
 	if err != nil {
 		return err
 	}
@@ -267,7 +266,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ff, af := itemFormsFrom(c, nil)
 		name := c.FormValue("name")
-		res, err := s.configuration.CreateItem(c.Request().Context(), kind, name, ff, af)
+		res, err := s.configuration.CreateItem(c.Request().Context(), s.hostID(c), kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.renderConfigItems(c, kind, http.StatusUnprocessableEntity,
 				views.ConfigItemsPage{NewName: name, NewFilter: ff, NewAction: af, Errors: fe})
@@ -288,7 +287,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 
 func (s *Server) configItem(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		d, err := s.configuration.Item(c.Request().Context(), kind, c.Param("name"))
+		d, err := s.configuration.Item(c.Request().Context(), s.hostID(c), kind, c.Param("name"))
 		if err != nil {
 			return s.configFail(c, err, "/config/"+kind+"s")
 		}
@@ -300,12 +299,12 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		name := c.Param("name")
-		d, err := s.configuration.Item(ctx, kind, name)
+		d, err := s.configuration.Item(ctx, s.hostID(c), kind, name)
 		if err != nil {
 			return s.configFail(c, err, "/config/"+kind+"s")
 		}
 		ff, af := itemFormsFrom(c, d.Action.Init)
-		res, err := s.configuration.SaveItem(ctx, kind, name, ff, af)
+		res, err := s.configuration.SaveItem(ctx, s.hostID(c), kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.render(c, http.StatusUnprocessableEntity, views.ConfigItemView(views.ConfigItemPage{Item: d, Filter: ff, Action: af, Errors: fe}), nil)
 		}
@@ -327,7 +326,7 @@ func (s *Server) configRaw(c echo.Context) error {
 	name := c.QueryParam("file")
 	p := views.ConfigRawPage{Name: name, MaxKB: services.MaxRawSize >> 10}
 	if name != "" {
-		f, err := s.configuration.ReadRaw(name)
+		f, err := s.configuration.ReadRaw(c.Request().Context(), s.hostID(c), name)
 		if fe := configErrors(err); fe != nil {
 			p.Errors = fe
 			return s.renderConfigRaw(c, http.StatusBadRequest, p)
@@ -341,7 +340,7 @@ func (s *Server) configRaw(c echo.Context) error {
 }
 
 func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPage) error {
-	files, err := s.configuration.RawFiles()
+	files, err := s.configuration.RawFiles(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		s.log.Warn("listing .local files failed", "err", err)
 	}
@@ -352,7 +351,7 @@ func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPa
 func (s *Server) configRawSave(c echo.Context) error {
 	name, content := c.FormValue("file"), c.FormValue("content")
 	p := views.ConfigRawPage{Name: name, Content: content}
-	res, err := s.configuration.SaveRaw(c.Request().Context(), name, content)
+	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
 	switch fe := configErrors(err); {
 	case errors.Is(err, services.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
@@ -383,7 +382,7 @@ func (s *Server) configServer(c echo.Context) error {
 }
 
 func (s *Server) renderConfigServer(c echo.Context, status int, form *models.ServerForm, errs map[string][]string) error {
-	set, err := s.configuration.Server(c.Request().Context())
+	set, err := s.configuration.Server(c.Request().Context(), s.hostID(c))
 	p := views.ConfigServerPage{Settings: set, Levels: services.LogLevels, Errors: errs}
 	if err != nil {
 		if !fail2ban.IsUnreachable(err) {
@@ -407,7 +406,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 		LogLevel: c.FormValue(services.FieldLogLevel), LogTarget: c.FormValue(services.FieldLogTarget),
 		DBPurgeAge: c.FormValue(services.FieldDBPurgeAge), DBMaxMatches: c.FormValue(services.FieldDBMaxMatches),
 	}
-	res, err := s.configuration.SaveServer(c.Request().Context(), form)
+	res, err := s.configuration.SaveServer(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)
 	}
@@ -427,7 +426,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 }
 
 func (s *Server) configFlush(c echo.Context) error {
-	out, err := s.configuration.FlushLogs(c.Request().Context())
+	out, err := s.configuration.FlushLogs(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		return err
 	}
@@ -436,7 +435,7 @@ func (s *Server) configFlush(c echo.Context) error {
 }
 
 func (s *Server) configReload(c echo.Context) error {
-	if err := s.configuration.ReloadAll(c.Request().Context()); err != nil {
+	if err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c)); err != nil {
 		if fail2ban.IsUnreachable(err) {
 			return err
 		}
@@ -448,7 +447,7 @@ func (s *Server) configReload(c echo.Context) error {
 }
 
 func (s *Server) configRestart(c echo.Context) error {
-	took, err := s.configuration.Restart(c.Request().Context())
+	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		s.flash(c, "error", "Restart: "+err.Error()+".")
 		return s.redirect(c, s.url("/config/server"))
@@ -458,7 +457,11 @@ func (s *Server) configRestart(c echo.Context) error {
 }
 
 func (s *Server) configRegex(c echo.Context) error {
-	return s.render(c, http.StatusOK, views.ConfigRegexView(views.ConfigRegexPage{LogDirs: s.configuration.LogDirs()}), nil)
+	dirs, err := s.configuration.LogDirs(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ConfigRegexView(views.ConfigRegexPage{LogDirs: dirs}), nil)
 }
 
 func (s *Server) configRegexRun(c echo.Context) error {
@@ -467,8 +470,12 @@ func (s *Server) configRegexRun(c echo.Context) error {
 		DatePattern: c.FormValue(services.FieldDatePattern), Lines: c.FormValue(services.FieldRegexLines),
 		LogFile: c.FormValue(services.FieldRegexLogFile), LogLines: c.FormValue(services.FieldRegexLogN),
 	}
-	p := views.ConfigRegexPage{Form: form, LogDirs: s.configuration.LogDirs()}
-	rep, err := s.configuration.TestRegex(c.Request().Context(), form)
+	dirs, err := s.configuration.LogDirs(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		return err
+	}
+	p := views.ConfigRegexPage{Form: form, LogDirs: dirs}
+	rep, err := s.configuration.TestRegex(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		p.Errors = fe
 		return s.render(c, http.StatusUnprocessableEntity, views.ConfigRegexView(p), nil)
@@ -490,24 +497,24 @@ func logParams(c echo.Context) (int, string, bool) {
 
 func (s *Server) configLog(c echo.Context) error {
 	n, q, auto := logParams(c)
-	v := s.configuration.Log(c.Request().Context(), n, q)
+	v, err := s.configuration.Log(c.Request().Context(), s.hostID(c), n, q)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.ConfigLogView(views.ConfigLogPage{View: v, Auto: auto, Sizes: logSizes}), nil)
 }
 
 func (s *Server) configLogLines(c echo.Context) error {
 	n, q, auto := logParams(c)
-	v := s.configuration.Log(c.Request().Context(), n, q)
+	v, err := s.configuration.Log(c.Request().Context(), s.hostID(c), n, q)
+	if err != nil {
+		return err
+	}
 	return s.renderComponent(c, http.StatusOK, views.LogLines(v, auto))
 }
 
-// defaultConfiguration builds the configuration use case from the
-// command-line settings when main.go did not pass one.
+// defaultConfiguration builds the configuration use case with the default
+// options when main.go did not pass one.
 func defaultConfiguration(d Deps) *services.Configuration {
-	return services.NewConfiguration(d.Fail2ban, d.Status, ConfigurationOptions(d.Config))
-}
-
-// ConfigurationOptions are the configuration pages' options from the
-// command-line settings.
-func ConfigurationOptions(cfg config.Config) services.ConfigOptions {
-	return services.ConfigOptions{RegexPath: cfg.RegexPath, LogDirs: cfg.LogDirs, RestartCommand: cfg.RestartCommand}
+	return services.NewConfiguration(d.Hosts, d.Status, services.ConfigOptions{})
 }

@@ -19,6 +19,7 @@ import (
 
 	"bangui/assets"
 	"bangui/config"
+	"bangui/hosts"
 	"bangui/jobs"
 	"bangui/repo"
 	"bangui/services"
@@ -84,13 +85,13 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	if ps.Socket != "" {
 		socket, confDir = ps.Socket, ps.ConfigDir
 	}
-	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
-	status := services.NewStatusProbe(f2b)
+	registry := hosts.NewRegistry(hosts.NewLocal(LocalHostOptions(cfg, socket, confDir)))
+	t.Cleanup(func() { registry.Close() })
+	status := services.NewStatusProbe(registry)
 	archive := repo.NewHistoryArchive(db)
-	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
-	t.Cleanup(func() { sources.Close() })
-	jails := services.NewJails(f2b, status, archive)
-	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sources := services.NewBanSources(registry, archive)
+	jails := services.NewJails(registry, status, archive)
+	blocklists := services.NewBlocklists(db, registry, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(blocklists.Wait) // before the database closes
 	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), blocklists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -106,8 +107,8 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Cleanup(func() { geo.Close() })
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
-		Blocklists: blocklists, Configuration: services.NewConfiguration(f2b, status, ConfigurationOptions(cfg)),
+		Hosts: registry, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
+		Blocklists: blocklists, Configuration: services.NewConfiguration(registry, status, services.ConfigOptions{}),
 		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {

@@ -32,7 +32,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		r.Status, r.Database, r.Reason = "unavailable", "error", "own database: "+err.Error()
 	}
-	if err := s.f2b.Client().Ping(ctx); err != nil {
+	if err := s.hosts.Local().Ping(ctx); err != nil {
 		r.Fail2ban = "error"
 		if r.Reason == "" {
 			r.Status, r.Reason = "unavailable", "fail2ban: "+err.Error()

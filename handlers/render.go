@@ -70,7 +70,7 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Identity = identityOf(ctx)
 		if r.Identity.LoggedIn() && s.status != nil {
-			st := s.status.Current()
+			st := s.status.Current(s.hostID(c))
 			r.Status = &st
 		}
 		if r.Identity.LoggedIn() {

@@ -17,6 +17,7 @@ import (
 
 	"bangui/assets"
 	"bangui/config"
+	"bangui/hosts"
 	"bangui/repo"
 	"bangui/services"
 )
@@ -26,13 +27,13 @@ type Deps struct {
 	Config        config.Config
 	DB            *bun.DB
 	Sessions      repo.Sessions
-	Fail2ban      *services.Fail2ban
+	Hosts         *hosts.Registry // the fail2ban hosts
 	Status        *services.StatusProbe
 	Jails         *services.Jails
 	History       *services.History
 	Blocklists    *services.Blocklists    // blocklist sources, imports and schedule
 	Geo           *services.Geo           // countries; nil shows every country as unknown
-	Configuration *services.Configuration // the configuration pages (nil: built from Fail2ban with defaults)
+	Configuration *services.Configuration // the configuration pages (nil: built from Hosts with defaults)
 	Assets        *assets.Set
 	Logger        *slog.Logger
 	Version       string
@@ -45,7 +46,7 @@ type Server struct {
 	settings      *repo.SettingsStore
 	setup         *services.Setup
 	sm            *scs.SessionManager
-	f2b           *services.Fail2ban
+	hosts         *hosts.Registry
 	status        *services.StatusProbe
 	jails         *services.Jails
 	history       *services.History
@@ -86,7 +87,7 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 		db:            d.DB,
 		settings:      repo.NewSettingsStore(d.DB),
 		setup:         services.NewSetup(d.DB),
-		f2b:           d.Fail2ban,
+		hosts:         d.Hosts,
 		status:        d.Status,
 		jails:         d.Jails,
 		history:       d.History,
@@ -104,7 +105,7 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.configuration == nil && d.Fail2ban != nil {
+	if s.configuration == nil && d.Hosts != nil {
 		s.configuration = defaultConfiguration(d)
 	}
 	sm := scs.New()
