@@ -21,6 +21,9 @@ import (
 	"bangui/jobs"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/blocklists"
+	"bangui/services/configuration"
+	"bangui/services/setup"
 )
 
 //go:generate go tool templ generate -path views
@@ -77,7 +80,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer db.Close()
 
 	sessions := repo.NewSessionStore(db)
-	ps, err := services.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
+	settings := repo.NewSettingsStore(db)
+	ps, err := setup.LoadPanelSettings(ctx, settings)
 	if err != nil {
 		return err
 	}
@@ -95,8 +99,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	archive := repo.NewHistoryArchive(db)
 	sources := services.NewBanSources(registry, archive)
 	jails := services.NewJails(registry, status, archive)
-	blocklists := services.NewBlocklists(db, registry, status, services.BlocklistOptions{Logger: log})
-	archiveSync := services.NewArchiveSync(sources, repo.NewSettingsStore(db))
+	lists := blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(db), Logs: repo.NewImportLogStore(db),
+		Runs: repo.NewImportRunStore(db), Settings: settings}, registry, status, blocklists.Options{Logger: log})
+	archiveSync := services.NewArchiveSync(sources, settings)
 	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, db, archive, log)
 	defer geo.Close() // after the jobs stop: writes the cache's last answers
 	archiveSync.AfterSync = func(ctx context.Context) { geo.FillArchive(ctx) }
@@ -108,9 +113,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Status:        status,
 		Jails:         jails,
 		History:       services.NewHistory(sources, jails),
-		Blocklists:    blocklists,
+		Blocklists:    lists,
 		Geo:           geo,
-		Configuration: services.NewConfiguration(registry, status, services.ConfigOptions{}),
+		Configuration: configuration.New(registry, status, configuration.Options{}),
 		Assets:        set,
 		Logger:        log,
 		Version:       Version,
@@ -130,18 +135,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	var background jobs.Group
-	blocklistJobs, err := jobs.NewBlocklistScheduler(jobCtx, blocklists.RunScheduled, log)
+	blocklistJobs, err := jobs.NewBlocklistScheduler(jobCtx, lists.RunScheduled, log)
 	if err != nil {
 		stopJobs()
 		return err
 	}
-	defer blocklists.Wait() // runs after stopJobs: imports stop and resume at the next start
+	defer lists.Wait() // runs after stopJobs: imports stop and resume at the next start
 	defer func() { _ = blocklistJobs.Shutdown() }()
-	blocklists.UseScheduler(blocklistJobs)
-	if err := blocklists.ApplySchedule(ctx); err != nil {
+	lists.UseScheduler(blocklistJobs)
+	if err := lists.ApplySchedule(ctx); err != nil {
 		log.Warn("blocklist schedule", "err", err)
 	}
-	blocklists.Start(jobCtx, ps.Socket != "") // after setup: ensure the jail, finish interrupted imports
+	lists.Start(jobCtx, ps.Socket != "") // after setup: ensure the jail, finish interrupted imports
 	background.Every(jobCtx, 10*time.Minute, jobs.CleanupSessions(sessions, log))
 	background.Every(jobCtx, 30*time.Second, func(ctx context.Context) { status.Refresh(ctx) })
 	background.Every(jobCtx, cfg.ArchiveEvery, jobs.SyncArchive(archiveSync, log))

@@ -26,7 +26,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/repo/f2bgen"
-	"bangui/services"
+	"bangui/services/setup"
 )
 
 // The SIGTERM test runs the real binary, as systemd would, against a real
@@ -394,7 +394,7 @@ func (c *panelClient) post(path, from string, form url.Values) {
 func (c *panelClient) setup(sb *sandbox.Sandbox, dataDir string) {
 	c.t.Helper()
 	const pw = "Sturdy-Passw0rd"
-	code, err := services.LoadSetupCode(dataDir)
+	code, err := setup.LoadCode(dataDir)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/setup"
 )
 
 // requireFail2ban skips the test without fail2ban-server, or fails it when
@@ -473,7 +474,7 @@ func TestRunWiring(t *testing.T) {
 			return err
 		}
 		defer db.Close()
-		ps, err := services.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
+		ps, err := setup.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
 		if err != nil {
 			return err
 		}
@@ -520,7 +521,7 @@ func TestRunWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := services.NewSetup(db).Complete(context.Background(), services.SetupInput{Password: "Panel-Pass-1", Confirm: "Panel-Pass-1",
+	if _, err := setup.New(repo.NewSettingsStore(db)).Complete(context.Background(), setup.Input{Password: "Panel-Pass-1", Confirm: "Panel-Pass-1",
 		Socket: "/run/fail2ban/fail2ban.sock", ConfigDir: "/etc/fail2ban", Timezone: "UTC", SessionMinutes: "60"}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/models"
 	"bangui/repo"
-	"bangui/services"
+	"bangui/services/setup"
 )
 
 // Defaults of the demo.
@@ -117,7 +117,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (config.Conf
 		return cfg, opts, fmt.Errorf("invalid --history-days %q: want a whole number of days from 0 to 60", *days)
 	}
 	if opts.Password != "" {
-		if p := services.PasswordProblems(opts.Password); len(p) > 0 {
+		if p := setup.PasswordProblems(opts.Password); len(p) > 0 {
 			return cfg, opts, fmt.Errorf("invalid %s: %s", PasswordEnv, strings.Join(p, " "))
 		}
 	}
@@ -276,8 +276,9 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 		return note, err
 	}
 	defer db.Close()
-	setup := services.NewSetup(db)
-	done, err := setup.Done(ctx)
+	settings := repo.NewSettingsStore(db)
+	firstRun := setup.New(settings)
+	done, err := firstRun.Done(ctx)
 	if err != nil {
 		return note, err
 	}
@@ -288,7 +289,7 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 			}
 			note.generated = password
 		}
-		_, err := setup.Complete(ctx, services.SetupInput{
+		_, err := firstRun.Complete(ctx, setup.Input{
 			Password: password, Confirm: password,
 			Socket: sb.SocketPath, ConfigDir: sb.ConfigDir,
 			Timezone: localZone(), SessionMinutes: "720",
@@ -303,13 +304,13 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 		models.SettingFail2banConfDir: sb.ConfigDir,
 	}
 	if password != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(password), services.BcryptCost)
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), setup.BcryptCost)
 		if err != nil {
 			return note, fmt.Errorf("demo: hash password: %w", err)
 		}
 		values[models.SettingPasswordHash] = string(hash)
 	}
-	if err := repo.NewSettingsStore(db).SetMany(ctx, values); err != nil {
+	if err := settings.SetMany(ctx, values); err != nil {
 		return note, fmt.Errorf("demo: settings: %w", err)
 	}
 	return note, nil
@@ -331,7 +332,7 @@ func newPassword() (string, error) {
 			}
 			b.WriteByte(alphabet[n.Int64()])
 		}
-		if pw := b.String(); len(services.PasswordProblems(pw)) == 0 {
+		if pw := b.String(); len(setup.PasswordProblems(pw)) == 0 {
 			return pw, nil
 		}
 	}
@@ -352,7 +353,7 @@ func localZone() string {
 		}
 	}
 	for _, c := range cands {
-		if _, msg := services.ParseTimezone(c); msg == "" {
+		if _, msg := setup.ParseTimezone(c); msg == "" {
 			return c
 		}
 	}

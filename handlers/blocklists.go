@@ -14,6 +14,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/blocklists"
 	"bangui/views"
 )
 
@@ -137,7 +138,7 @@ func (s *Server) blocklistImport(c echo.Context) error {
 	}
 	err := s.blocklists.StartImport(id, models.TriggerManual)
 	switch {
-	case errors.Is(err, services.ErrImportRunning):
+	case errors.Is(err, blocklists.ErrImportRunning):
 		s.flash(c, "info", "An import is running already; its progress is shown below. Try again when it is done.")
 	case err != nil:
 		return err
@@ -149,7 +150,7 @@ func (s *Server) blocklistImport(c echo.Context) error {
 
 func (s *Server) blocklistJail(c echo.Context) error {
 	err := s.blocklists.EnsureJail(c.Request().Context(), s.hostID(c))
-	var jp *services.JailProblem
+	var jp *blocklists.JailProblem
 	switch {
 	case errors.As(err, &jp):
 		s.flash(c, "error", jp.Message)
@@ -163,7 +164,7 @@ func (s *Server) blocklistJail(c echo.Context) error {
 
 func (s *Server) blocklistSchedule(c echo.Context) error {
 	form := views.ScheduleForm{Frequency: c.FormValue("frequency"), Time: c.FormValue("time"), Weekday: c.FormValue("weekday")}
-	sched, err := s.blocklists.SaveSchedule(c.Request().Context(), services.ScheduleInput{
+	sched, err := s.blocklists.SaveSchedule(c.Request().Context(), blocklists.ScheduleInput{
 		Frequency: form.Frequency, Time: form.Time, Weekday: form.Weekday})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
@@ -192,9 +193,9 @@ func scheduleWords(sc models.BlocklistSchedule) string {
 	return fmt.Sprintf("daily at %02d:%02d", sc.Hour, sc.Minute)
 }
 
-func sourceInput(c echo.Context) (views.SourceForm, services.SourceInput) {
+func sourceInput(c echo.Context) (views.SourceForm, blocklists.SourceInput) {
 	f := views.SourceForm{Name: c.FormValue("name"), URL: c.FormValue("url"), Enabled: c.FormValue("enabled") == "on"}
-	return f, services.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}
+	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}
 }
 
 func (s *Server) blocklistCreate(c echo.Context) error {
@@ -274,7 +275,7 @@ func (s *Server) blocklistPreview(c echo.Context) error {
 	defer cancel()
 	pv, err := s.blocklists.Preview(ctx, src.URL)
 	var pvErr string
-	var de *services.DownloadError
+	var de *blocklists.DownloadError
 	switch {
 	case errors.As(err, &de):
 		pvErr = "Could not read the list: " + de.Error()
@@ -321,7 +322,7 @@ func (s *Server) blocklistDelete(c echo.Context) error {
 	}
 	_, err = s.blocklists.DeleteSource(c.Request().Context(), src.ID)
 	switch {
-	case errors.Is(err, services.ErrImportRunning):
+	case errors.Is(err, blocklists.ErrImportRunning):
 		s.flash(c, "error", "An import is running; delete the list when it is done.")
 	case err != nil:
 		return err

@@ -14,7 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"bangui/models"
-	"bangui/services"
+	"bangui/services/blocklists"
 )
 
 // blocklistServer serves lists at /<name>; unknown names answer 500.
@@ -253,7 +253,7 @@ func TestBlocklistScheduledErrorsShowBadgeAndWarning(t *testing.T) {
 	b.completeSetup()
 	assertRedirect(t, b.login(goodPassword), "/")
 	lists := newBlocklistServer(t)
-	if _, err := a.s.blocklists.CreateSource(context.Background(), services.SourceInput{Name: "Broken", URL: lists.URL + "/missing.txt", Enabled: true}); err != nil {
+	if _, err := a.s.blocklists.CreateSource(context.Background(), blocklists.SourceInput{Name: "Broken", URL: lists.URL + "/missing.txt", Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	doc := parse(t, b.get("/blocklists"))

@@ -16,12 +16,13 @@ import (
 	f2bconf "bangui/fail2ban/config"
 	"bangui/models"
 	"bangui/services"
+	"bangui/services/configuration"
 	"bangui/views"
 )
 
 // logSizes are the line counts offered by the log viewer; the second is the
 // default.
-var logSizes = []int{100, services.DefaultLogLines, 500, 1000}
+var logSizes = []int{100, configuration.DefaultLogLines, 500, 1000}
 
 // configRoutes registers the configuration pages.
 func (s *Server) configRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
@@ -59,7 +60,7 @@ func configErrors(err error) map[string][]string {
 	}
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
-		return map[string][]string{services.FieldRawFile: {pe.Message}}
+		return map[string][]string{configuration.FieldRawFile: {pe.Message}}
 	}
 	var val *f2bconf.ValueError
 	if errors.As(err, &val) {
@@ -76,13 +77,13 @@ func configErrors(err error) map[string][]string {
 // 404, an offline fail2ban and a busy directory are flashed.
 func (s *Server) configFail(c echo.Context, err error, back string) error {
 	switch {
-	case errors.Is(err, services.ErrConfigNotFound):
+	case errors.Is(err, configuration.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "The configuration does not define that.")
-	case errors.Is(err, services.ErrConfigNameUnsupported):
+	case errors.Is(err, configuration.ErrNameUnsupported):
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
-	case errors.Is(err, services.ErrConfigUnreadable):
+	case errors.Is(err, configuration.ErrUnreadable):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, err.Error()+". Check the directory chosen at setup.")
-	case errors.Is(err, services.ErrConfigOffline):
+	case errors.Is(err, configuration.ErrOffline):
 		s.flash(c, "error", "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.")
 		return s.redirect(c, s.url(back))
 	case errors.Is(err, context.DeadlineExceeded) && strings.Contains(err.Error(), "another edit"):
@@ -165,18 +166,18 @@ func (s *Server) configJail(c echo.Context) error {
 // jailFormFrom reads the jail settings form.
 func jailFormFrom(c echo.Context) models.JailForm {
 	return models.JailForm{
-		BanTime: c.FormValue(services.FieldBanTime), FindTime: c.FormValue(services.FieldFindTime),
-		MaxRetry: c.FormValue(services.FieldMaxRetry), FailRegex: c.FormValue(services.FieldFailRegex),
-		IgnoreRegex: c.FormValue(services.FieldIgnoreRegex), DatePattern: c.FormValue(services.FieldDatePattern),
-		LogEncoding: c.FormValue(services.FieldLogEncoding), LogPath: c.FormValue(services.FieldLogPath),
-		Actions:        c.FormValue(services.FieldAction),
-		IncEnabled:     c.FormValue(services.FieldIncEnabled) == "true",
-		IncFactor:      c.FormValue(services.FieldIncFactor),
-		IncFormula:     c.FormValue(services.FieldIncFormula),
-		IncMultipliers: c.FormValue(services.FieldIncMultipliers),
-		IncMaxTime:     c.FormValue(services.FieldIncMaxTime),
-		IncRndTime:     c.FormValue(services.FieldIncRndTime),
-		IncOverall:     c.FormValue(services.FieldIncOverall) == "true",
+		BanTime: c.FormValue(configuration.FieldBanTime), FindTime: c.FormValue(configuration.FieldFindTime),
+		MaxRetry: c.FormValue(configuration.FieldMaxRetry), FailRegex: c.FormValue(configuration.FieldFailRegex),
+		IgnoreRegex: c.FormValue(configuration.FieldIgnoreRegex), DatePattern: c.FormValue(configuration.FieldDatePattern),
+		LogEncoding: c.FormValue(configuration.FieldLogEncoding), LogPath: c.FormValue(configuration.FieldLogPath),
+		Actions:        c.FormValue(configuration.FieldAction),
+		IncEnabled:     c.FormValue(configuration.FieldIncEnabled) == "true",
+		IncFactor:      c.FormValue(configuration.FieldIncFactor),
+		IncFormula:     c.FormValue(configuration.FieldIncFormula),
+		IncMultipliers: c.FormValue(configuration.FieldIncMultipliers),
+		IncMaxTime:     c.FormValue(configuration.FieldIncMaxTime),
+		IncRndTime:     c.FormValue(configuration.FieldIncRndTime),
+		IncOverall:     c.FormValue(configuration.FieldIncOverall) == "true",
 	}
 }
 
@@ -247,14 +248,14 @@ func (s *Server) renderConfigItems(c echo.Context, kind string, status int, p vi
 // itemFormsFrom reads the filter or action form.
 func itemFormsFrom(c echo.Context, init []models.KeyValue) (models.FilterForm, models.ActionForm) {
 	ff := models.FilterForm{
-		FailRegex: c.FormValue(services.FieldFailRegex), IgnoreRegex: c.FormValue(services.FieldIgnoreRegex),
-		DatePattern: c.FormValue(services.FieldDatePattern), PrefRegex: c.FormValue(services.FieldPrefRegex),
+		FailRegex: c.FormValue(configuration.FieldFailRegex), IgnoreRegex: c.FormValue(configuration.FieldIgnoreRegex),
+		DatePattern: c.FormValue(configuration.FieldDatePattern), PrefRegex: c.FormValue(configuration.FieldPrefRegex),
 	}
 	af := models.ActionForm{
 		ActionStart: c.FormValue("actionstart"), ActionStop: c.FormValue("actionstop"),
 		ActionCheck: c.FormValue("actioncheck"), ActionBan: c.FormValue("actionban"),
 		ActionUnban: c.FormValue("actionunban"),
-		NewKey:      c.FormValue(services.FieldNewKey), NewValue: c.FormValue(services.FieldNewValue),
+		NewKey:      c.FormValue(configuration.FieldNewKey), NewValue: c.FormValue(configuration.FieldNewValue),
 	}
 	for _, kv := range init {
 		af.Init = append(af.Init, models.KeyValue{Key: kv.Key, Value: c.FormValue("init_" + kv.Key)})
@@ -324,7 +325,7 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 
 func (s *Server) configRaw(c echo.Context) error {
 	name := c.QueryParam("file")
-	p := views.ConfigRawPage{Name: name, MaxKB: services.MaxRawSize >> 10}
+	p := views.ConfigRawPage{Name: name, MaxKB: configuration.MaxRawSize >> 10}
 	if name != "" {
 		f, err := s.configuration.ReadRaw(c.Request().Context(), s.hostID(c), name)
 		if fe := configErrors(err); fe != nil {
@@ -344,7 +345,7 @@ func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPa
 	if err != nil {
 		s.log.Warn("listing .local files failed", "err", err)
 	}
-	p.Files, p.MaxKB = files, services.MaxRawSize>>10
+	p.Files, p.MaxKB = files, configuration.MaxRawSize>>10
 	return s.render(c, status, views.ConfigRawView(p), nil)
 }
 
@@ -353,14 +354,14 @@ func (s *Server) configRawSave(c echo.Context) error {
 	p := views.ConfigRawPage{Name: name, Content: content}
 	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
 	switch fe := configErrors(err); {
-	case errors.Is(err, services.ErrRawTooLarge):
+	case errors.Is(err, configuration.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
-		p.Errors = map[string][]string{services.FieldRawContent: {
-			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", fmtKB(len(content)), services.MaxRawSize>>10)}}
+		p.Errors = map[string][]string{configuration.FieldRawContent: {
+			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", fmtKB(len(content)), configuration.MaxRawSize>>10)}}
 		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
 	case fe != nil:
 		status := http.StatusUnprocessableEntity
-		if _, bad := fe[services.FieldRawFile]; bad {
+		if _, bad := fe[configuration.FieldRawFile]; bad {
 			status = http.StatusBadRequest
 		} else {
 			p.Open = &models.RawFile{Name: name}
@@ -383,7 +384,7 @@ func (s *Server) configServer(c echo.Context) error {
 
 func (s *Server) renderConfigServer(c echo.Context, status int, form *models.ServerForm, errs map[string][]string) error {
 	set, err := s.configuration.Server(c.Request().Context(), s.hostID(c))
-	p := views.ConfigServerPage{Settings: set, Levels: services.LogLevels, Errors: errs}
+	p := views.ConfigServerPage{Settings: set, Levels: configuration.LogLevels, Errors: errs}
 	if err != nil {
 		if !fail2ban.IsUnreachable(err) {
 			return err
@@ -393,7 +394,7 @@ func (s *Server) renderConfigServer(c echo.Context, status int, form *models.Ser
 	if form != nil {
 		p.Form = *form
 	} else {
-		p.Form = services.ServerFormOf(set)
+		p.Form = configuration.ServerFormOf(set)
 	}
 	if d, err := fail2ban.ParseTimeSpec(p.Form.DBPurgeAge); err == nil && d >= 0 && d < 24*time.Hour && p.Offline == "" {
 		p.PurgeShort = true
@@ -403,8 +404,8 @@ func (s *Server) renderConfigServer(c echo.Context, status int, form *models.Ser
 
 func (s *Server) configServerSave(c echo.Context) error {
 	form := models.ServerForm{
-		LogLevel: c.FormValue(services.FieldLogLevel), LogTarget: c.FormValue(services.FieldLogTarget),
-		DBPurgeAge: c.FormValue(services.FieldDBPurgeAge), DBMaxMatches: c.FormValue(services.FieldDBMaxMatches),
+		LogLevel: c.FormValue(configuration.FieldLogLevel), LogTarget: c.FormValue(configuration.FieldLogTarget),
+		DBPurgeAge: c.FormValue(configuration.FieldDBPurgeAge), DBMaxMatches: c.FormValue(configuration.FieldDBMaxMatches),
 	}
 	res, err := s.configuration.SaveServer(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
@@ -412,7 +413,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 	}
 	if err != nil {
 		if fail2ban.IsUnreachable(err) {
-			return s.configFail(c, services.ErrConfigOffline, "/config/server")
+			return s.configFail(c, configuration.ErrOffline, "/config/server")
 		}
 		return s.configFail(c, err, "/config/server")
 	}
@@ -466,9 +467,9 @@ func (s *Server) configRegex(c echo.Context) error {
 
 func (s *Server) configRegexRun(c echo.Context) error {
 	form := models.RegexForm{
-		FailRegex: c.FormValue(services.FieldFailRegex), IgnoreRegex: c.FormValue(services.FieldIgnoreRegex),
-		DatePattern: c.FormValue(services.FieldDatePattern), Lines: c.FormValue(services.FieldRegexLines),
-		LogFile: c.FormValue(services.FieldRegexLogFile), LogLines: c.FormValue(services.FieldRegexLogN),
+		FailRegex: c.FormValue(configuration.FieldFailRegex), IgnoreRegex: c.FormValue(configuration.FieldIgnoreRegex),
+		DatePattern: c.FormValue(configuration.FieldDatePattern), Lines: c.FormValue(configuration.FieldRegexLines),
+		LogFile: c.FormValue(configuration.FieldRegexLogFile), LogLines: c.FormValue(configuration.FieldRegexLogN),
 	}
 	dirs, err := s.configuration.LogDirs(c.Request().Context(), s.hostID(c))
 	if err != nil {
@@ -489,7 +490,7 @@ func (s *Server) configRegexRun(c echo.Context) error {
 
 // logParams reads the log viewer's query: lines, filter and auto refresh.
 func logParams(c echo.Context) (int, string, bool) {
-	n := services.ParseLineCount(c.QueryParam("n"), services.DefaultLogLines)
+	n := configuration.ParseLineCount(c.QueryParam("n"), configuration.DefaultLogLines)
 	q := queryText(c, "q", 200)
 	auto := c.QueryParam("auto") == "1" || c.QueryParam("auto") == "true"
 	return n, q, auto
@@ -515,6 +516,6 @@ func (s *Server) configLogLines(c echo.Context) error {
 
 // defaultConfiguration builds the configuration use case with the default
 // options when main.go did not pass one.
-func defaultConfiguration(d Deps) *services.Configuration {
-	return services.NewConfiguration(d.Hosts, d.Status, services.ConfigOptions{})
+func defaultConfiguration(d Deps) *configuration.Service {
+	return configuration.New(d.Hosts, d.Status, configuration.Options{})
 }

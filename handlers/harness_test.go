@@ -23,6 +23,9 @@ import (
 	"bangui/jobs"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/blocklists"
+	"bangui/services/configuration"
+	"bangui/services/setup"
 )
 
 // testApp is a complete panel on a temp data dir, driven in-process.
@@ -77,7 +80,8 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := services.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
+	settings := repo.NewSettingsStore(db)
+	ps, err := setup.LoadPanelSettings(ctx, settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,15 +95,16 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	archive := repo.NewHistoryArchive(db)
 	sources := services.NewBanSources(registry, archive)
 	jails := services.NewJails(registry, status, archive)
-	blocklists := services.NewBlocklists(db, registry, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(blocklists.Wait) // before the database closes
-	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), blocklists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	lists := blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(db), Logs: repo.NewImportLogStore(db),
+		Runs: repo.NewImportRunStore(db), Settings: settings}, registry, status, blocklists.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(lists.Wait) // before the database closes
+	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), lists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blocklistJobs.Shutdown() })
-	blocklists.UseScheduler(blocklistJobs)
-	if err := blocklists.ApplySchedule(ctx); err != nil {
+	lists.UseScheduler(blocklistJobs)
+	if err := lists.ApplySchedule(ctx); err != nil {
 		t.Fatal(err)
 	}
 	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
@@ -108,14 +113,14 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
 		Hosts: registry, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
-		Blocklists: blocklists, Configuration: services.NewConfiguration(registry, status, services.ConfigOptions{}),
+		Blocklists: lists, Configuration: configuration.New(registry, status, configuration.Options{}),
 		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &testApp{t: t, e: e, s: s, db: db, dataDir: dataDir, cfg: cfg,
-		sync: services.NewArchiveSync(sources, repo.NewSettingsStore(db))}
+		sync: services.NewArchiveSync(sources, settings)}
 }
 
 // browser keeps cookies like a browser and sends requests from a chosen peer.
@@ -198,7 +203,7 @@ func parse(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 const goodPassword = "Sturdy-Passw0rd"
 
 func validSetupForm(a *testApp) url.Values {
-	code, err := services.LoadSetupCode(a.dataDir)
+	code, err := setup.LoadCode(a.dataDir)
 	if err != nil {
 		a.t.Fatal(err)
 	}

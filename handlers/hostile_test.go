@@ -28,7 +28,7 @@ import (
 	"bangui/fail2ban"
 	"bangui/models"
 	"bangui/repo"
-	"bangui/services"
+	"bangui/services/blocklists"
 )
 
 // Script payloads, each distinctive so a failure names its source. They
@@ -806,7 +806,7 @@ func TestHostilePageNumbersAndSizes(t *testing.T) {
 	if _, err := sb.Client().Call(ctx, append([]string{"set", "sshd", "banip"}, ips...)...); err != nil {
 		t.Fatal(err)
 	}
-	src, err := a.s.blocklists.CreateSource(ctx, services.SourceInput{Name: "L", URL: "http://192.0.2.1/l.txt", Enabled: true})
+	src, err := a.s.blocklists.CreateSource(ctx, blocklists.SourceInput{Name: "L", URL: "http://192.0.2.1/l.txt", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
 	}

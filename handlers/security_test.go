@@ -22,7 +22,7 @@ import (
 
 	"bangui/models"
 	"bangui/repo"
-	"bangui/services"
+	"bangui/services/setup"
 )
 
 // The tests in this file guard the security controls listed in SECURITY.md.
@@ -428,8 +428,8 @@ func TestSecretsAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil || cost < services.BcryptCost {
-		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", services.BcryptCost, cost, err)
+	if err != nil || cost < setup.BcryptCost {
+		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", setup.BcryptCost, cost, err)
 	}
 
 	// Someone who copied the sessions table gets hashes, which are no cookies.
@@ -740,7 +740,7 @@ func TestVisitorsStoreNoSessions(t *testing.T) {
 func TestSetupNeedsTheCode(t *testing.T) {
 	dir := t.TempDir()
 	a := newTestApp(t, dir)
-	codeFile := filepath.Join(dir, services.SetupCodeFile)
+	codeFile := filepath.Join(dir, setup.CodeFile)
 	first, err := os.ReadFile(codeFile)
 	if err != nil {
 		t.Fatalf("no setup code written at start: %v", err)
@@ -758,7 +758,7 @@ func TestSetupNeedsTheCode(t *testing.T) {
 			t.Fatalf("setup with code %q: %d, message %q", code, rec.Code, msg)
 		}
 	}
-	if done, err := services.NewSetup(a.db).Done(context.Background()); err != nil || done {
+	if done, err := setup.New(repo.NewSettingsStore(a.db)).Done(context.Background()); err != nil || done {
 		t.Fatalf("setup done without the code: %v %v", done, err)
 	}
 

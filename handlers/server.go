@@ -20,6 +20,9 @@ import (
 	"bangui/hosts"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/blocklists"
+	"bangui/services/configuration"
+	"bangui/services/setup"
 )
 
 // Deps are what the HTTP layer needs; main.go builds them.
@@ -31,9 +34,9 @@ type Deps struct {
 	Status        *services.StatusProbe
 	Jails         *services.Jails
 	History       *services.History
-	Blocklists    *services.Blocklists    // blocklist sources, imports and schedule
-	Geo           *services.Geo           // countries; nil shows every country as unknown
-	Configuration *services.Configuration // the configuration pages (nil: built from Hosts with defaults)
+	Blocklists    *blocklists.Service    // blocklist sources, imports and schedule
+	Geo           *services.Geo          // countries; nil shows every country as unknown
+	Configuration *configuration.Service // the configuration pages (nil: built from Hosts with defaults)
 	Assets        *assets.Set
 	Logger        *slog.Logger
 	Version       string
@@ -44,15 +47,15 @@ type Server struct {
 	cfg           config.Config
 	db            *bun.DB
 	settings      *repo.SettingsStore
-	setup         *services.Setup
+	setup         *setup.Service
 	sm            *scs.SessionManager
 	hosts         *hosts.Registry
 	status        *services.StatusProbe
 	jails         *services.Jails
 	history       *services.History
-	blocklists    *services.Blocklists
+	blocklists    *blocklists.Service
 	geo           *services.Geo
-	configuration *services.Configuration
+	configuration *configuration.Service
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -60,8 +63,8 @@ type Server struct {
 	now           func() time.Time
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 
-	setupDone atomic.Bool                            // cached once true
-	panel     atomic.Pointer[services.PanelSettings] // settings chosen at setup
+	setupDone atomic.Bool                         // cached once true
+	panel     atomic.Pointer[setup.PanelSettings] // settings chosen at setup
 }
 
 // Session keys.
@@ -82,11 +85,12 @@ const anonymousLifetime = 12 * time.Hour
 
 // New builds the Echo instance with every route and middleware.
 func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
+	settings := repo.NewSettingsStore(d.DB)
 	s := &Server{
 		cfg:           d.Config,
 		db:            d.DB,
-		settings:      repo.NewSettingsStore(d.DB),
-		setup:         services.NewSetup(d.DB),
+		settings:      settings,
+		setup:         setup.New(settings),
 		hosts:         d.Hosts,
 		status:        d.Status,
 		jails:         d.Jails,
@@ -120,13 +124,13 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 	}
 	if done {
 		s.setupDone.Store(true)
-		ps, err := services.LoadPanelSettings(ctx, s.settings)
+		ps, err := setup.LoadPanelSettings(ctx, s.settings)
 		if err != nil {
 			return nil, nil, err
 		}
 		s.panel.Store(&ps)
 	} else {
-		code, err := services.LoadSetupCode(s.cfg.DataDir)
+		code, err := setup.LoadCode(s.cfg.DataDir)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -155,11 +159,11 @@ func (s *Server) configureProxyTrust(e *echo.Echo) {
 }
 
 // panelSettings returns the settings chosen at setup (defaults before setup).
-func (s *Server) panelSettings() services.PanelSettings {
+func (s *Server) panelSettings() setup.PanelSettings {
 	if p := s.panel.Load(); p != nil {
 		return *p
 	}
-	return services.PanelSettings{Socket: s.cfg.Socket, ConfigDir: s.cfg.ConfigDir, Location: time.UTC, SessionDuration: time.Hour}
+	return setup.PanelSettings{Socket: s.cfg.Socket, ConfigDir: s.cfg.ConfigDir, Location: time.UTC, SessionDuration: time.Hour}
 }
 
 // isHTMX reports whether the request came from htmx (boosted or not).

@@ -1,10 +1,12 @@
 package handlers
 
 import (
-	"bangui/models"
 	"errors"
 	"net/http"
 	"time"
+
+	"bangui/models"
+	"bangui/services/setup"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,7 +27,7 @@ func (s *Server) setupForm(c echo.Context) error {
 }
 
 func (s *Server) setupSubmit(c echo.Context) error {
-	in := services.SetupInput{
+	in := setup.Input{
 		Password:       c.FormValue(models.SetupFieldPassword),
 		Confirm:        c.FormValue(models.SetupFieldConfirm),
 		Socket:         c.FormValue(models.SetupFieldSocket),
@@ -41,7 +43,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 		f := views.SetupForm{Socket: in.Socket, ConfigDir: in.ConfigDir, Timezone: in.Timezone,
 			SessionMinutes: in.SessionMinutes, Errors: verr.Fields}
 		return s.render(c, http.StatusUnprocessableEntity, views.SetupPage(f), nil)
-	case errors.Is(err, services.ErrSetupDone):
+	case errors.Is(err, setup.ErrDone):
 		s.setupDone.Store(true)
 		return echo.NewHTTPError(http.StatusConflict, "Setup has already been completed; it cannot be run again.")
 	case err != nil:

@@ -14,7 +14,7 @@ import (
 
 // BlocklistScheduler runs blocklist imports on the schedule the admin
 // chose, in the panel's time zone, with gocron. Runs never overlap. It
-// implements services.ImportScheduler.
+// implements blocklists.Scheduler.
 type BlocklistScheduler struct {
 	ctx context.Context
 	s   gocron.Scheduler

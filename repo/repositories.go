@@ -27,6 +27,9 @@ type Settings interface {
 	Delete(ctx context.Context, key string) error
 	All(ctx context.Context) (map[string]string, error)
 	SetMany(ctx context.Context, values map[string]string) error
+	// SetManyOnce stores values in one transaction unless guard is set
+	// already, and says whether it stored them.
+	SetManyOnce(ctx context.Context, guard string, values map[string]string) (stored bool, err error)
 }
 
 // Blocklists persists blocklist sources.

@@ -14,14 +14,16 @@ type ValidationError struct {
 	Fields map[string][]string
 }
 
-func (e *ValidationError) add(field, msg string) {
+// Add records msg as a problem of the form field field.
+func (e *ValidationError) Add(field, msg string) {
 	if e.Fields == nil {
 		e.Fields = map[string][]string{}
 	}
 	e.Fields[field] = append(e.Fields[field], msg)
 }
 
-func (e *ValidationError) empty() bool { return len(e.Fields) == 0 }
+// Empty reports whether no field has a problem.
+func (e *ValidationError) Empty() bool { return len(e.Fields) == 0 }
 
 func (e *ValidationError) Error() string {
 	keys := make([]string, 0, len(e.Fields))

@@ -275,7 +275,7 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse := func(field, v string, dst *int64) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || n < 1 || n > 1_000_000_000 {
-			verr.add(field, "Enter a whole number of bans from 1 to 1,000,000,000.")
+			verr.Add(field, "Enter a whole number of bans from 1 to 1,000,000,000.")
 			return
 		}
 		*dst = n
@@ -283,15 +283,15 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse(FieldMapLow, in.Low, &t.Low)
 	parse(FieldMapMedium, in.Medium, &t.Medium)
 	parse(FieldMapHigh, in.High, &t.High)
-	if verr.empty() {
+	if verr.Empty() {
 		if t.Medium <= t.Low {
-			verr.add(FieldMapMedium, "Medium must be more than low.")
+			verr.Add(FieldMapMedium, "Medium must be more than low.")
 		}
 		if t.High <= t.Medium {
-			verr.add(FieldMapHigh, "High must be more than medium.")
+			verr.Add(FieldMapHigh, "High must be more than medium.")
 		}
 	}
-	if !verr.empty() {
+	if !verr.Empty() {
 		return t, verr
 	}
 	err := g.settings.SetMany(ctx, map[string]string{

@@ -1,4 +1,4 @@
-package services
+package services_test
 
 import (
 	"context"
@@ -17,16 +17,10 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
+	"bangui/services/configuration"
+	"bangui/services/internal/servicetest"
 )
-
-// localHosts returns a registry holding only a local host described by
-// opts, with fail2ban-client from PATH.
-func localHosts(opts hosts.LocalOptions) *hosts.Registry {
-	if opts.ClientPath == "" {
-		opts.ClientPath = "fail2ban-client"
-	}
-	return hosts.NewRegistry(hosts.NewLocal(opts))
-}
 
 // errNotInThisTest answers what the two-host test never asks.
 var errNotInThisTest = errors.New("the recording host does not do this")
@@ -353,7 +347,7 @@ func jailsOf(t *testing.T, sb *sandbox.Sandbox, ip string) []string {
 func TestSecondHostDrivesTheSameServices(t *testing.T) {
 	first := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5})
 	second := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5}, sandbox.Jail{Name: "web", Filter: "sshd", MaxRetry: 7})
-	reg := localHosts(hosts.LocalOptions{Socket: first.SocketPath, ConfigDir: first.ConfigDir, LogDirs: []string{first.Dir}})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: first.SocketPath, ConfigDir: first.ConfigDir, LogDirs: []string{first.Dir}})
 	edge := newRecordingHost("edge", second)
 	if err := reg.Add(edge); err != nil {
 		t.Fatal(err)
@@ -361,9 +355,9 @@ func TestSecondHostDrivesTheSameServices(t *testing.T) {
 	if err := reg.Add(newRecordingHost("edge", second)); err == nil {
 		t.Fatal("a second host with the same id was registered")
 	}
-	probe := NewStatusProbe(reg)
-	jails := NewJails(reg, probe, nil)
-	conf := NewConfiguration(reg, probe, ConfigOptions{})
+	probe := services.NewStatusProbe(reg)
+	jails := services.NewJails(reg, probe, nil)
+	conf := configuration.New(reg, probe, configuration.Options{})
 	ctx := context.Background()
 	page := models.Page{Number: 1, Size: 50}
 	const local = models.LocalHost
@@ -433,8 +427,8 @@ func TestSecondHostDrivesTheSameServices(t *testing.T) {
 	if err != nil || jc.Form.MaxRetry != "7" || !jc.Running {
 		t.Fatalf("configuration of web on edge: %+v, %v", jc, err)
 	}
-	if _, err := conf.Jail(ctx, local, "web"); !errors.Is(err, ErrConfigNotFound) {
-		t.Fatalf("configuration of web on the local host: %v, want ErrConfigNotFound", err)
+	if _, err := conf.Jail(ctx, local, "web"); !errors.Is(err, configuration.ErrNotFound) {
+		t.Fatalf("configuration of web on the local host: %v, want configuration.ErrNotFound", err)
 	}
 	form := jc.Form
 	form.MaxRetry = "9"

@@ -91,7 +91,7 @@ func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerSt
 		}
 	}
 	if err != nil {
-		st.Error = describeFail2banError(err)
+		st.Error = DescribeFail2banError(err)
 	}
 	p.store(h.ID(), st)
 	return st
@@ -136,14 +136,15 @@ func (p *StatusProbe) Observe(host string, err error) error {
 	defer p.mu.Unlock()
 	old := p.cur[host]
 	old.Online = false
-	old.Error = describeFail2banError(err)
+	old.Error = DescribeFail2banError(err)
 	old.CheckedAt = p.now()
 	p.cur[host] = old
 	return err
 }
 
-// describeFail2banError turns a client error into a sentence for the banner.
-func describeFail2banError(err error) string {
+// DescribeFail2banError turns a fail2ban client error into a sentence for
+// the status banner and the pages.
+func DescribeFail2banError(err error) string {
 	switch {
 	case errors.Is(err, fail2ban.ErrPermission):
 		return "BanGUI may not use fail2ban's socket (permission denied)."

@@ -21,7 +21,7 @@ import (
 
 	"bangui/fail2ban/sandbox"
 	"bangui/models"
-	"bangui/services"
+	"bangui/services/setup"
 )
 
 // loadPassword is the master password the load test sets up.
@@ -187,7 +187,7 @@ func postForm(ctx context.Context, c *http.Client, base, path string, form url.V
 // completeSetup fills in the setup form as a browser would.
 func completeSetup(ctx context.Context, base, dataDir string, sb *sandbox.Sandbox) error {
 	c := newClient(1)
-	code, err := os.ReadFile(filepath.Join(dataDir, services.SetupCodeFile))
+	code, err := os.ReadFile(filepath.Join(dataDir, setup.CodeFile))
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}

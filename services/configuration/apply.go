@@ -1,4 +1,4 @@
-package services
+package configuration
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ import (
 	"bangui/models"
 )
 
-// ErrConfigOffline means a change was refused because fail2ban did not
+// ErrOffline means a change was refused because fail2ban did not
 // answer: BanGUI only changes the configuration when it can check the
 // result.
-var ErrConfigOffline = errors.New("fail2ban is not answering; BanGUI changes its configuration only while it can test and reload it")
+var ErrOffline = errors.New("fail2ban is not answering; BanGUI changes its configuration only while it can test and reload it")
 
 // change is one edit of one .local file and what applying it involves.
 type change struct {
@@ -46,14 +46,14 @@ const applyTimeout = 3 * time.Minute
 // them. When a step fails the previous file is restored, the jails are
 // reloaded again and the result says what failed and whether the rollback
 // worked. Input problems are returned as errors before anything is written.
-func (c *Configuration) apply(ctx context.Context, h hosts.Host, ch change) (models.ApplyResult, error) {
+func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.ApplyResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
 	res := models.ApplyResult{File: ch.file}
 	if !ch.offlineOK {
 		if err := h.Ping(ctx); err != nil {
 			c.probe.Observe(h.ID(), err)
-			return res, fmt.Errorf("%w (%v)", ErrConfigOffline, err)
+			return res, fmt.Errorf("%w (%v)", ErrOffline, err)
 		}
 	}
 	unlock, err := c.lock(ctx, h)
@@ -161,7 +161,7 @@ func (c *Configuration) apply(ctx context.Context, h hosts.Host, ch change) (mod
 }
 
 // lock takes a host's configuration edit lock, waiting at most LockWait.
-func (c *Configuration) lock(ctx context.Context, h hosts.Host) (func(), error) {
+func (c *Service) lock(ctx context.Context, h hosts.Host) (func(), error) {
 	lockCtx, cancel := context.WithTimeout(ctx, c.opts.LockWait)
 	defer cancel()
 	return h.LockConfig(lockCtx)
@@ -170,7 +170,7 @@ func (c *Configuration) lock(ctx context.Context, h hosts.Host) (func(), error) 
 // rollback restores the previous file, undoes runtime changes and reloads
 // the jails that were touched, then checks that the jails that ran before
 // run again.
-func (c *Configuration) rollback(ctx context.Context, h hosts.Host, res *models.ApplyResult, prev hosts.Replaced, ch change,
+func (c *Service) rollback(ctx context.Context, h hosts.Host, res *models.ApplyResult, prev hosts.Replaced, ch change,
 	attempted, before []string, reason string) {
 	res.Failure = reason
 	var problems []string

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 )
 
 // fetchParsed downloads and parses a list as an import does.
-func fetchParsed(t *testing.T, d Downloader, url string) (ParsedBlocklist, error) {
+func fetchParsed(t *testing.T, d Downloader, url string) (ParsedList, error) {
 	t.Helper()
-	var parsed ParsedBlocklist
+	var parsed ParsedList
 	err := d.Fetch(context.Background(), url, func(r io.Reader) error {
 		var err error
-		parsed, err = ParseBlocklist(r, nil, 0)
+		parsed, err = Parse(r, nil, 0)
 		return err
 	})
 	return parsed, err

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"net/netip"
@@ -13,7 +13,7 @@ func TestParseBlocklistLine(t *testing.T) {
 	cases := []struct {
 		line string
 		want string // canonical target, "" when none
-		kind BlocklistLine
+		kind LineKind
 	}{
 		{"", "", LineBlank},
 		{"   \t\r\n", "", LineBlank},
@@ -40,13 +40,13 @@ func TestParseBlocklistLine(t *testing.T) {
 		{"192.0.2.0/33", "", LineInvalid},
 	}
 	for _, c := range cases {
-		p, kind := ParseBlocklistLine(c.line)
+		p, kind := ParseLine(c.line)
 		got := ""
 		if p.IsValid() {
 			got = TargetString(p)
 		}
 		if kind != c.kind || got != c.want {
-			t.Errorf("ParseBlocklistLine(%q) = %q, %d; want %q, %d", c.line, got, kind, c.want, c.kind)
+			t.Errorf("ParseLine(%q) = %q, %d; want %q, %d", c.line, got, kind, c.want, c.kind)
 		}
 	}
 }
@@ -57,20 +57,20 @@ func TestParseBlocklistCountsEverySkip(t *testing.T) {
 		"; another header",
 		"",
 		"192.0.2.1",
-		"192.0.2.1",                              // duplicate
-		"192.0.2.1/32",                           // the same address written differently
-		"2001:db8::1 # v6",                       // IPv6
-		"198.51.100.0/24",                        // CIDR
-		"10.0.0.5",                               // inside an ignore list
-		"10.0.0.0/8",                             // overlaps an ignore list
-		"127.0.0.1",                              // loopback: reserved
-		"0.0.0.0/0",                              // everything: reserved
-		"224.0.0.1",                              // multicast: reserved
-		"not an address",                         // invalid
-		strings.Repeat("x", maxBlocklistLine+10), // far too long
-		"203.0.113.9",                            // last line without newline
+		"192.0.2.1",                        // duplicate
+		"192.0.2.1/32",                     // the same address written differently
+		"2001:db8::1 # v6",                 // IPv6
+		"198.51.100.0/24",                  // CIDR
+		"10.0.0.5",                         // inside an ignore list
+		"10.0.0.0/8",                       // overlaps an ignore list
+		"127.0.0.1",                        // loopback: reserved
+		"0.0.0.0/0",                        // everything: reserved
+		"224.0.0.1",                        // multicast: reserved
+		"not an address",                   // invalid
+		strings.Repeat("x", maxLineLen+10), // far too long
+		"203.0.113.9",                      // last line without newline
 	}, "\n")
-	got, err := ParseBlocklist(strings.NewReader(list), []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}, 3)
+	got, err := Parse(strings.NewReader(list), []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestParseBlocklistCountsEverySkip(t *testing.T) {
 
 func TestParseBlocklistVeryLongLine(t *testing.T) {
 	list := "192.0.2.1\n" + strings.Repeat("9", 200<<10) + "\n192.0.2.2\n"
-	got, err := ParseBlocklist(strings.NewReader(list), nil, 0)
+	got, err := Parse(strings.NewReader(list), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +114,14 @@ func FuzzParseBlocklistLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		p, kind := ParseBlocklistLine(line)
+		p, kind := ParseLine(line)
 		switch kind {
 		case LineIPv4, LineIPv6, LineCIDR:
 			if !p.IsValid() {
 				t.Fatalf("%q: kind %d without a prefix", line, kind)
 			}
 			s := TargetString(p)
-			again, kind2 := ParseBlocklistLine(s)
+			again, kind2 := ParseLine(s)
 			if again != p || kind2 != kind {
 				t.Fatalf("%q → %q → %v (%d), not stable", line, s, again, kind2)
 			}
@@ -133,7 +133,7 @@ func FuzzParseBlocklistLine(f *testing.F) {
 				t.Fatalf("%q: kind %d with prefix %v", line, kind, p)
 			}
 		}
-		got, err := ParseBlocklist(strings.NewReader(line+"\n"+line), nil, 1)
+		got, err := Parse(strings.NewReader(line+"\n"+line), nil, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

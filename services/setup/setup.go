@@ -1,4 +1,4 @@
-package services
+package setup
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/uptrace/bun"
 	"golang.org/x/crypto/bcrypt"
 
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 )
 
 // Session length bounds, in minutes.
@@ -27,11 +27,11 @@ const (
 // BcryptCost is the work factor for the master password hash.
 const BcryptCost = 12
 
-// ErrSetupDone is returned when setup is attempted a second time.
-var ErrSetupDone = errors.New("setup has already been completed")
+// ErrDone is returned when setup is attempted a second time.
+var ErrDone = errors.New("setup has already been completed")
 
-// SetupInput is what the setup form submits.
-type SetupInput struct {
+// Input is what the setup form submits.
+type Input struct {
 	Password       string
 	Confirm        string
 	Socket         string
@@ -49,22 +49,22 @@ type PanelSettings struct {
 	SessionDuration time.Duration
 }
 
-// Setup completes first-run configuration.
-type Setup struct {
-	db   *bun.DB
-	code *SetupCode // nil: no code asked (the demo sets itself up)
+// Service completes first-run configuration.
+type Service struct {
+	settings repo.Settings
+	code     *Code // nil: no code asked (the demo sets itself up)
 }
 
-// NewSetup returns the setup use case on BanGUI's database.
-func NewSetup(db *bun.DB) *Setup { return &Setup{db: db} }
+// New returns the setup use case on the panel's settings.
+func New(settings repo.Settings) *Service { return &Service{settings: settings} }
 
 // RequireCode makes Complete refuse input without the setup code, and
 // delete the code's file once setup is done.
-func (s *Setup) RequireCode(c *SetupCode) { s.code = c }
+func (s *Service) RequireCode(c *Code) { s.code = c }
 
 // Done reports whether setup has been completed.
-func (s *Setup) Done(ctx context.Context) (bool, error) {
-	_, err := repo.NewSettingsStore(s.db).Get(ctx, models.SettingSetupCompleted)
+func (s *Service) Done(ctx context.Context) (bool, error) {
+	_, err := s.settings.Get(ctx, models.SettingSetupCompleted)
 	if errors.Is(err, repo.ErrNotFound) {
 		return false, nil
 	}
@@ -72,46 +72,38 @@ func (s *Setup) Done(ctx context.Context) (bool, error) {
 }
 
 // Complete validates in and, when valid, stores it in one transaction.
-// It returns a *ValidationError for bad input and ErrSetupDone when setup
+// It returns a *services.ValidationError for bad input and ErrDone when setup
 // was already completed (also by a concurrent request).
-func (s *Setup) Complete(ctx context.Context, in SetupInput) (PanelSettings, error) {
-	ps, verr := ValidateSetup(in)
+func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error) {
+	ps, verr := Validate(in)
 	if s.code != nil && !s.code.Matches(in.Code) {
 		msg := "Enter the setup code: BanGUI printed it in its log when it started, and keeps it in the file " +
-			SetupCodeFile + " in its data directory."
+			CodeFile + " in its data directory."
 		if strings.TrimSpace(in.Code) != "" {
 			msg = "This is not the setup code. " + msg
 		}
-		verr.add(models.SetupFieldCode, msg)
+		verr.Add(models.SetupFieldCode, msg)
 	}
-	if !verr.empty() {
+	if !verr.Empty() {
 		return ps, verr
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), BcryptCost)
 	if err != nil {
-		return ps, fmt.Errorf("services: hash password: %w", err)
+		return ps, fmt.Errorf("setup: hash password: %w", err)
 	}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		st := repo.NewSettingsStore(tx)
-		if _, err := st.Get(ctx, models.SettingSetupCompleted); err == nil {
-			return ErrSetupDone
-		} else if !errors.Is(err, repo.ErrNotFound) {
-			return err
-		}
-		return st.SetMany(ctx, map[string]string{
-			models.SettingPasswordHash:    string(hash),
-			models.SettingFail2banSocket:  ps.Socket,
-			models.SettingFail2banConfDir: ps.ConfigDir,
-			models.SettingTimezone:        ps.Location.String(),
-			models.SettingSessionMinutes:  strconv.Itoa(int(ps.SessionDuration / time.Minute)),
-			models.SettingSetupCompleted:  "1",
-		})
+	stored, err := s.settings.SetManyOnce(ctx, models.SettingSetupCompleted, map[string]string{
+		models.SettingPasswordHash:    string(hash),
+		models.SettingFail2banSocket:  ps.Socket,
+		models.SettingFail2banConfDir: ps.ConfigDir,
+		models.SettingTimezone:        ps.Location.String(),
+		models.SettingSessionMinutes:  strconv.Itoa(int(ps.SessionDuration / time.Minute)),
+		models.SettingSetupCompleted:  "1",
 	})
 	if err != nil {
-		if errors.Is(err, ErrSetupDone) {
-			return ps, ErrSetupDone
-		}
-		return ps, fmt.Errorf("services: save setup: %w", err)
+		return ps, fmt.Errorf("setup: save: %w", err)
+	}
+	if !stored {
+		return ps, ErrDone
 	}
 	if s.code != nil {
 		// Setup is stored: a code left behind would only mislead.
@@ -124,48 +116,48 @@ func (s *Setup) Complete(ctx context.Context, in SetupInput) (PanelSettings, err
 // (sun_path holds 108 bytes with the terminating NUL).
 const maxSocketPath = 107
 
-// ValidateSetup checks every field and returns one message per unmet rule.
-func ValidateSetup(in SetupInput) (PanelSettings, *ValidationError) {
-	verr := &ValidationError{}
+// Validate checks every field and returns one message per unmet rule.
+func Validate(in Input) (PanelSettings, *services.ValidationError) {
+	verr := &services.ValidationError{}
 	var ps PanelSettings
 	for _, msg := range PasswordProblems(in.Password) {
-		verr.add(models.SetupFieldPassword, msg)
+		verr.Add(models.SetupFieldPassword, msg)
 	}
 	if in.Confirm != in.Password {
-		verr.add(models.SetupFieldConfirm, "The two passwords differ.")
+		verr.Add(models.SetupFieldConfirm, "The two passwords differ.")
 	}
 	ps.Socket = strings.TrimSpace(in.Socket)
 	switch {
 	case ps.Socket == "":
-		verr.add(models.SetupFieldSocket, "Enter the path of the fail2ban socket.")
+		verr.Add(models.SetupFieldSocket, "Enter the path of the fail2ban socket.")
 	case !filepath.IsAbs(ps.Socket):
-		verr.add(models.SetupFieldSocket, "Use an absolute path, starting with /.")
+		verr.Add(models.SetupFieldSocket, "Use an absolute path, starting with /.")
 	case len(ps.Socket) > maxSocketPath:
-		verr.add(models.SetupFieldSocket, fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket)))
+		verr.Add(models.SetupFieldSocket, fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket)))
 	}
 	ps.ConfigDir = strings.TrimSpace(in.ConfigDir)
 	switch {
 	case ps.ConfigDir == "":
-		verr.add(models.SetupFieldConfigDir, "Enter fail2ban's configuration directory.")
+		verr.Add(models.SetupFieldConfigDir, "Enter fail2ban's configuration directory.")
 	case !filepath.IsAbs(ps.ConfigDir):
-		verr.add(models.SetupFieldConfigDir, "Use an absolute path, starting with /.")
+		verr.Add(models.SetupFieldConfigDir, "Use an absolute path, starting with /.")
 	default:
 		ps.ConfigDir = filepath.Clean(ps.ConfigDir)
 		if fi, err := os.Stat(ps.ConfigDir); err == nil && !fi.IsDir() {
-			verr.add(models.SetupFieldConfigDir, "This path is a file, not a directory.")
+			verr.Add(models.SetupFieldConfigDir, "This path is a file, not a directory.")
 		}
 	}
 	loc, msg := ParseTimezone(in.Timezone)
 	if msg != "" {
-		verr.add(models.SetupFieldTimezone, msg)
+		verr.Add(models.SetupFieldTimezone, msg)
 	}
 	ps.Location = loc
 	minutes, err := strconv.Atoi(strings.TrimSpace(in.SessionMinutes))
 	switch {
 	case err != nil:
-		verr.add(models.SetupFieldSessionMinutes, "Enter a whole number of minutes.")
+		verr.Add(models.SetupFieldSessionMinutes, "Enter a whole number of minutes.")
 	case minutes < MinSessionMinutes || minutes > MaxSessionMinutes:
-		verr.add(models.SetupFieldSessionMinutes, fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes))
+		verr.Add(models.SetupFieldSessionMinutes, fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes))
 	default:
 		ps.SessionDuration = time.Duration(minutes) * time.Minute
 	}

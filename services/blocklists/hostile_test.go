@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"slices"
@@ -27,7 +27,7 @@ const hostileList = "\xef\xbb\xbf192.0.2.1\r\n" + // BOM, CRLF: valid
 func TestHostileBlocklistBytesAreSkippedAndCounted(t *testing.T) {
 	// A final comment of 300 two-byte characters, cut in the preview.
 	list := hostileList + "#" + strings.Repeat("\u00e9", 300) + "\n192.0.2.4"
-	got, err := ParseBlocklist(strings.NewReader(list), nil, 20)
+	got, err := Parse(strings.NewReader(list), nil, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestHostileBlocklistBytesAreSkippedAndCounted(t *testing.T) {
 	if s := got.Sample[11]; !strings.HasSuffix(s, "\u00e9…") || len(s) > 210 {
 		t.Errorf("the long line is not cut on a character: %q", s)
 	}
-	if d := describeBlocklistCounts(got.Counts); !strings.Contains(d, "8 invalid") {
+	if d := describeCounts(got.Counts); !strings.Contains(d, "8 invalid") {
 		t.Errorf("description %q", d)
 	}
 	// The import result says why entries were skipped.

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 func TestEnsureJailWaitsForAConfigurationEdit(t *testing.T) {
 	e := newImportEnv(t)
 	b := e.service(10, nil)
-	path := filepath.Join(e.sb.ConfigDir, BlocklistJailFile)
+	path := filepath.Join(e.sb.ConfigDir, JailFile)
 
 	unlock, err := f2bconf.Lock(context.Background(), e.sb.ConfigDir)
 	if err != nil {

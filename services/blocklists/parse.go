@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"bufio"
@@ -14,23 +14,23 @@ import (
 	"bangui/models"
 )
 
-// BlocklistLine says what one line of a blocklist holds.
-type BlocklistLine int
+// LineKind says what one line of a blocklist holds.
+type LineKind int
 
 // Kinds of blocklist lines.
 const (
-	LineBlank   BlocklistLine = iota // nothing but white space
-	LineComment                      // starts with # or ;
-	LineIPv4                         // one IPv4 address
-	LineIPv6                         // one IPv6 address
-	LineCIDR                         // one range of either family
-	LineInvalid                      // anything else
+	LineBlank   LineKind = iota // nothing but white space
+	LineComment                 // starts with # or ;
+	LineIPv4                    // one IPv4 address
+	LineIPv6                    // one IPv6 address
+	LineCIDR                    // one range of either family
+	LineInvalid                 // anything else
 )
 
-// maxBlocklistLine is the longest line looked at; longer lines are invalid.
-const maxBlocklistLine = 4096
+// maxLineLen is the longest line looked at; longer lines are invalid.
+const maxLineLen = 4096
 
-// ParseBlocklistLine parses one line of a blocklist: one address or CIDR
+// ParseLine parses one line of a blocklist: one address or CIDR
 // range, optionally followed by a comment that starts with # or ;. Blank
 // lines and comment lines hold nothing. Surrounding white space, a carriage
 // return and a byte order mark are ignored; anything else next to the entry
@@ -38,7 +38,7 @@ const maxBlocklistLine = 4096
 // address covers just that address; a range is reduced to its network
 // (192.0.2.7/24 → 192.0.2.0/24) and an IPv4-mapped IPv6 address becomes
 // the IPv4 address, as fail2ban does.
-func ParseBlocklistLine(line string) (netip.Prefix, BlocklistLine) {
+func ParseLine(line string) (netip.Prefix, LineKind) {
 	s := strings.TrimPrefix(line, "\ufeff")
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -100,39 +100,39 @@ func overlapsAnyPrefix(p netip.Prefix, list []netip.Prefix) bool {
 	return false
 }
 
-// ParsedBlocklist is a parsed list: what to ban, in list order, and counts.
-type ParsedBlocklist struct {
+// ParsedList is a parsed list: what to ban, in list order, and counts.
+type ParsedList struct {
 	Targets []string
 	Counts  models.BlocklistCounts
 	Sample  []string // the first lines as they are, when asked for
 	Bytes   int64    // bytes read
 }
 
-// blocklistParser parses a list line by line.
-type blocklistParser struct {
+// parser parses a list line by line.
+type parser struct {
 	ignore  []netip.Prefix
 	samples int
 	seen    map[netip.Prefix]struct{}
-	out     ParsedBlocklist
+	out     ParsedList
 }
 
-// ParseBlocklist reads a whole list from r and returns the entries to ban:
+// Parse reads a whole list from r and returns the entries to ban:
 // valid, not reserved, not listed before and not overlapping ignore (the
 // ignore lists of fail2ban's jails). Every skipped line is counted by its
 // reason. samples is the number of raw lines to keep for a preview. The only
 // errors are r's.
-func ParseBlocklist(r io.Reader, ignore []netip.Prefix, samples int) (ParsedBlocklist, error) {
-	p := &blocklistParser{ignore: ignore, samples: samples, seen: map[netip.Prefix]struct{}{}}
+func Parse(r io.Reader, ignore []netip.Prefix, samples int) (ParsedList, error) {
+	p := &parser{ignore: ignore, samples: samples, seen: map[netip.Prefix]struct{}{}}
 	err := p.read(r)
 	return p.out, err
 }
 
-func (p *blocklistParser) read(r io.Reader) error {
+func (p *parser) read(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		p.out.Bytes += int64(len(line))
-		if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxBlocklistLine {
+		if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxLineLen {
 			// A line longer than anything valid: count it once, skip the rest.
 			p.sample(line)
 			p.out.Counts.Lines++
@@ -173,7 +173,7 @@ func ClipUTF8(s string, max int) string {
 	return s[:max]
 }
 
-func (p *blocklistParser) sample(line []byte) {
+func (p *parser) sample(line []byte) {
 	if len(p.out.Sample) >= p.samples {
 		return
 	}
@@ -184,11 +184,11 @@ func (p *blocklistParser) sample(line []byte) {
 	p.out.Sample = append(p.out.Sample, s)
 }
 
-func (p *blocklistParser) line(raw []byte) {
+func (p *parser) line(raw []byte) {
 	p.sample(raw)
 	c := &p.out.Counts
 	c.Lines++
-	prefix, kind := ParseBlocklistLine(string(raw))
+	prefix, kind := ParseLine(string(raw))
 	switch kind {
 	case LineBlank:
 		c.Blank++
@@ -234,8 +234,8 @@ func IgnorePrefixes(entries []string) []netip.Prefix {
 	return out
 }
 
-// describeBlocklistCounts writes counts as one sentence for logs and messages.
-func describeBlocklistCounts(c models.BlocklistCounts) string {
+// describeCounts writes counts as one sentence for logs and messages.
+func describeCounts(c models.BlocklistCounts) string {
 	return fmt.Sprintf("%d IPv4, %d IPv6, %d CIDR, %d comments, %d invalid, %d duplicates, %d ignored, %d reserved",
 		c.IPv4, c.IPv6, c.CIDR, c.Comments, c.Invalid, c.Duplicates, c.Ignored, c.Reserved)
 }

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"bangui/fail2ban"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 )
 
 // TestMeasureBlocklistImport times an import of 20,000 addresses against
@@ -32,7 +33,7 @@ func TestMeasureBlocklistImport(t *testing.T) {
 	const n = 20000
 	e := newImportEnv(t)
 	ctx := context.Background()
-	b := NewBlocklists(e.db, e.hosts, NewStatusProbe(e.hosts), BlocklistOptions{})
+	b := New(storesOn(e.db), e.hosts, services.NewStatusProbe(e.hosts), Options{})
 	if err := b.EnsureJail(ctx, models.LocalHost); err != nil {
 		t.Fatal(err)
 	}

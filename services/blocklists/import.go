@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 )
 
 // Start runs the start-up work in the background — make sure the jail
@@ -22,7 +23,7 @@ import (
 // ends they stop, leave their run pending and are finished at the next
 // start. Pass resume false before setup is complete (fail2ban's location
 // is not known yet). Wait waits for the background work.
-func (b *Blocklists) Start(ctx context.Context, resume bool) {
+func (b *Service) Start(ctx context.Context, resume bool) {
 	b.mu.Lock()
 	b.bg = ctx
 	b.mu.Unlock()
@@ -42,12 +43,12 @@ func (b *Blocklists) Start(ctx context.Context, resume bool) {
 }
 
 // Wait blocks until background imports have returned.
-func (b *Blocklists) Wait() { b.wg.Wait() }
+func (b *Service) Wait() { b.wg.Wait() }
 
 // StartImport starts an import of one source (sourceID > 0) or of every
 // enabled source in the background and returns at once; Progress follows
 // it. It returns ErrImportRunning when an import runs already.
-func (b *Blocklists) StartImport(sourceID int64, by models.ImportTrigger) error {
+func (b *Service) StartImport(sourceID int64, by models.ImportTrigger) error {
 	if !b.acquire() {
 		return ErrImportRunning
 	}
@@ -67,7 +68,7 @@ func (b *Blocklists) StartImport(sourceID int64, by models.ImportTrigger) error 
 // Import runs an import of one source (sourceID > 0) or of every enabled
 // source and returns when it is done. It returns ErrImportRunning when an
 // import runs already; problems of single sources are in the results.
-func (b *Blocklists) Import(ctx context.Context, sourceID int64, by models.ImportTrigger) (models.ImportProgress, error) {
+func (b *Service) Import(ctx context.Context, sourceID int64, by models.ImportTrigger) (models.ImportProgress, error) {
 	if !b.acquire() {
 		return b.Progress(), ErrImportRunning
 	}
@@ -78,7 +79,7 @@ func (b *Blocklists) Import(ctx context.Context, sourceID int64, by models.Impor
 }
 
 // RunScheduled is what the scheduler calls: import every enabled source.
-func (b *Blocklists) RunScheduled(ctx context.Context) {
+func (b *Service) RunScheduled(ctx context.Context) {
 	p, err := b.Import(ctx, 0, models.TriggerSchedule)
 	switch {
 	case errors.Is(err, ErrImportRunning):
@@ -90,7 +91,7 @@ func (b *Blocklists) RunScheduled(ctx context.Context) {
 	}
 }
 
-func (b *Blocklists) acquire() bool {
+func (b *Service) acquire() bool {
 	select {
 	case b.running <- struct{}{}:
 		return true
@@ -99,24 +100,24 @@ func (b *Blocklists) acquire() bool {
 	}
 }
 
-func (b *Blocklists) release() { <-b.running }
+func (b *Service) release() { <-b.running }
 
 // begin resets the progress for a new run.
-func (b *Blocklists) begin(by models.ImportTrigger) {
+func (b *Service) begin(by models.ImportTrigger) {
 	b.mu.Lock()
 	b.progress = models.ImportProgress{Running: true, StartedBy: by, StartedAt: b.now()}
 	b.mu.Unlock()
 }
 
 // update changes the progress under the lock.
-func (b *Blocklists) update(fn func(p *models.ImportProgress)) {
+func (b *Service) update(fn func(p *models.ImportProgress)) {
 	b.mu.Lock()
 	fn(&b.progress)
 	b.mu.Unlock()
 }
 
 // finish ends the run and refreshes what the page and badge show.
-func (b *Blocklists) finish(ctx context.Context, by models.ImportTrigger) {
+func (b *Service) finish(ctx context.Context, by models.ImportTrigger) {
 	b.update(func(p *models.ImportProgress) {
 		p.Running, p.FinishedAt, p.Current, p.Phase = false, b.now(), "", ""
 	})
@@ -138,7 +139,7 @@ type importEnv struct {
 	banTime time.Duration   // the jail's ban time; negative: permanent
 }
 
-func (b *Blocklists) importSources(ctx context.Context, sourceID int64, by models.ImportTrigger) {
+func (b *Service) importSources(ctx context.Context, sourceID int64, by models.ImportTrigger) {
 	defer b.finish(ctx, by)
 	var srcs []models.BlocklistSource
 	var err error
@@ -183,7 +184,7 @@ func (b *Blocklists) importSources(ctx context.Context, sourceID int64, by model
 }
 
 // prepare makes sure the jail runs and reads what every source needs.
-func (b *Blocklists) prepare(ctx context.Context, by models.ImportTrigger) (*importEnv, error) {
+func (b *Service) prepare(ctx context.Context, by models.ImportTrigger) (*importEnv, error) {
 	env := &importEnv{by: by, batch: b.now().UnixNano()}
 	b.mu.Lock()
 	if !b.progress.StartedAt.IsZero() {
@@ -234,26 +235,26 @@ func describeImportError(err error) string {
 	case errors.As(err, &jp):
 		return jp.Error()
 	case fail2ban.IsUnreachable(err):
-		return describeFail2banError(err)
+		return services.DescribeFail2banError(err)
 	}
 	return err.Error()
 }
 
 // importSource downloads, parses and bans one source.
-func (b *Blocklists) importSource(ctx context.Context, env *importEnv, src models.BlocklistSource) models.ImportSourceResult {
+func (b *Service) importSource(ctx context.Context, env *importEnv, src models.BlocklistSource) models.ImportSourceResult {
 	res := models.ImportSourceResult{SourceID: src.ID, Name: src.Name, URL: src.URL}
 	b.update(func(p *models.ImportProgress) {
 		p.Current, p.Phase, p.Done, p.Total, p.Bytes = src.Name, "downloading", 0, 0, 0
 	})
-	var parsed ParsedBlocklist
+	var parsed ParsedList
 	var hash string
 	err := b.opts.Downloader.Fetch(ctx, src.URL, func(r io.Reader) error {
 		h := sha256.New()
-		cr := &blocklistCountingReader{r: io.TeeReader(r, h), report: func(n int64) {
+		cr := &countingReader{r: io.TeeReader(r, h), report: func(n int64) {
 			b.update(func(p *models.ImportProgress) { p.Bytes = n })
 		}}
 		var err error
-		parsed, err = ParseBlocklist(cr, env.ignore, 0)
+		parsed, err = Parse(cr, env.ignore, 0)
 		hash = hex.EncodeToString(h.Sum(nil))
 		return err
 	})
@@ -265,7 +266,7 @@ func (b *Blocklists) importSource(ctx context.Context, env *importEnv, src model
 	}
 	res.Counts, res.Skipped = parsed.Counts, parsed.Counts.Skipped()
 	if parsed.Counts.Valid() == 0 {
-		res.Error = "The list holds no IP addresses or CIDR ranges (" + describeBlocklistCounts(parsed.Counts) + ")."
+		res.Error = "The list holds no IP addresses or CIDR ranges (" + describeCounts(parsed.Counts) + ")."
 		return res
 	}
 
@@ -315,7 +316,7 @@ func (b *Blocklists) importSource(ctx context.Context, env *importEnv, src model
 
 // stale reports whether a completed run's bans have run out: it completed
 // longer ago than the jail bans.
-func (b *Blocklists) stale(run models.ImportRun, env *importEnv) bool {
+func (b *Service) stale(run models.ImportRun, env *importEnv) bool {
 	if env.banTime <= 0 {
 		return false
 	}
@@ -328,7 +329,7 @@ func (b *Blocklists) stale(run models.ImportRun, env *importEnv) bool {
 // fails it is marked failed. Either way the next run of the same content
 // goes on from the last recorded batch, and fail2ban ignores addresses it
 // bans already, so nothing is banned twice and nothing is lost.
-func (b *Blocklists) banRun(ctx context.Context, env *importEnv, run models.ImportRun, targets []string, res models.ImportSourceResult) models.ImportSourceResult {
+func (b *Service) banRun(ctx context.Context, env *importEnv, run models.ImportRun, targets []string, res models.ImportSourceResult) models.ImportSourceResult {
 	done, imported, already := min(run.Done, int64(len(targets))), run.ImportedCount, run.AlreadyBanned
 	total := int64(len(targets))
 	b.update(func(p *models.ImportProgress) { p.Phase, p.Done, p.Total = "banning", done, total })
@@ -352,7 +353,7 @@ func (b *Blocklists) banRun(ctx context.Context, env *importEnv, run models.Impo
 				b.probe.Observe(env.host.ID(), err)
 				msg := "fail2ban refused a batch: " + err.Error()
 				if fail2ban.IsUnreachable(err) {
-					msg = describeFail2banError(err)
+					msg = services.DescribeFail2banError(err)
 				}
 				_ = b.runs.MarkFailed(context.WithoutCancel(ctx), run.ID, msg)
 				res.Imported, res.AlreadyBanned = imported, already
@@ -384,7 +385,7 @@ func (b *Blocklists) banRun(ctx context.Context, env *importEnv, run models.Impo
 }
 
 // record writes a source's result to the import log and the progress.
-func (b *Blocklists) record(ctx context.Context, env *importEnv, src models.BlocklistSource, res models.ImportSourceResult) {
+func (b *Service) record(ctx context.Context, env *importEnv, src models.BlocklistSource, res models.ImportSourceResult) {
 	b.update(func(p *models.ImportProgress) { p.Results = append(p.Results, res) })
 	entry := models.ImportLog{
 		SourceID: &src.ID, SourceURL: src.URL, SourceName: src.Name, Timestamp: b.now().Unix(),
@@ -408,7 +409,7 @@ func (b *Blocklists) record(ctx context.Context, env *importEnv, src models.Bloc
 // ResumePending finishes the runs an earlier process left pending (it was
 // stopped or killed while banning), from their last recorded batch, without
 // downloading the lists again. It returns the results, one per run.
-func (b *Blocklists) ResumePending(ctx context.Context) ([]models.ImportSourceResult, error) {
+func (b *Service) ResumePending(ctx context.Context) ([]models.ImportSourceResult, error) {
 	if !b.acquire() {
 		return nil, ErrImportRunning
 	}
@@ -449,15 +450,15 @@ func (b *Blocklists) ResumePending(ctx context.Context) ([]models.ImportSourceRe
 	return out, nil
 }
 
-// blocklistCountingReader reports how many bytes went through it after
+// countingReader reports how many bytes went through it after
 // every read.
-type blocklistCountingReader struct {
+type countingReader struct {
 	r      io.Reader
 	n      int64
 	report func(int64)
 }
 
-func (c *blocklistCountingReader) Read(p []byte) (int, error) {
+func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n += int64(n)

@@ -1,4 +1,4 @@
-package services
+package configuration
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
 	"bangui/models"
+	"bangui/services"
 )
 
 // Field names of the jail forms; they are the option names fail2ban uses.
@@ -228,7 +229,7 @@ func sameValue(kind, orig, submitted string) bool {
 // returns the changes to write to the jail's .local file.
 func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.Change, []normalizedField, error) {
 	orig := jailForm(s, name)
-	verr := &ValidationError{}
+	verr := &services.ValidationError{}
 	var changes []f2bconf.Change
 	var fields []normalizedField
 	for _, f := range jailFields {
@@ -250,13 +251,13 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 				continue
 			}
 			if f.kind != "regexes" && f.kind != "actions" && f.kind != "line" {
-				verr.add(f.key, "Enter a value.")
+				verr.Add(f.key, "Enter a value.")
 				continue
 			}
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.add(f.key, err.Error())
+			verr.Add(f.key, err.Error())
 			continue
 		}
 		nf.lines = lines
@@ -271,7 +272,7 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 		changes = append(changes, f2bconf.Change{Section: name, Option: f.key, Lines: lines})
 		fields = append(fields, nf)
 	}
-	if !verr.empty() {
+	if !verr.Empty() {
 		return nil, nil, verr
 	}
 	return changes, fields, nil
@@ -282,7 +283,7 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 // (not be set again by a later file) and must interpolate.
 func mergedPrecheck(section, file string, keys []string, removed map[string]bool) func(s *f2bconf.Set) error {
 	return func(s *f2bconf.Set) error {
-		verr := &ValidationError{}
+		verr := &services.ValidationError{}
 		for _, k := range keys {
 			v, _, ok := s.Lookup(section, k)
 			if removed[k] {
@@ -293,7 +294,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if ok {
 					where = v.Source.File
 				}
-				verr.add(k, fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file))
+				verr.Add(k, fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file))
 				continue
 			}
 			if _, err := s.Get(section, k); err != nil {
@@ -301,10 +302,10 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if errors.As(err, &ie) && ie.Kind == f2bconf.ErrMissingOption && strings.HasPrefix(ie.Detail, "known/") {
 					continue // fail2ban fills known/ values of jails from their filter
 				}
-				verr.add(k, err.Error())
+				verr.Add(k, err.Error())
 			}
 		}
-		if !verr.empty() {
+		if !verr.Empty() {
 			return verr
 		}
 		return nil
@@ -314,7 +315,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 // SaveJail writes the changed settings of a jail to jail.d/<name>.local,
 // tests the configuration, reloads the jail and checks that it runs with
 // the new values; on any failure the previous file comes back.
-func (c *Configuration) SaveJail(ctx context.Context, host, name string, form models.JailForm) (models.ApplyResult, error) {
+func (c *Service) SaveJail(ctx context.Context, host, name string, form models.JailForm) (models.ApplyResult, error) {
 	h, s, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
@@ -390,7 +391,7 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 // SetJailEnabled activates or deactivates a jail through enabled = true or
 // false in jail.d/<name>.local, then reloads it: an activated jail must
 // run afterwards, a deactivated one must not.
-func (c *Configuration) SetJailEnabled(ctx context.Context, host, name string, on bool) (models.ApplyResult, error) {
+func (c *Service) SetJailEnabled(ctx context.Context, host, name string, on bool) (models.ApplyResult, error) {
 	h, _, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
@@ -409,21 +410,21 @@ func (c *Configuration) SetJailEnabled(ctx context.Context, host, name string, o
 
 // CreateJail writes a new jail to jail.d/<name>.local. An enabled jail is
 // loaded and must run afterwards.
-func (c *Configuration) CreateJail(ctx context.Context, host string, f models.NewJailForm) (models.ApplyResult, error) {
+func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailForm) (models.ApplyResult, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
-	verr := &ValidationError{}
+	verr := &services.ValidationError{}
 	name := strings.TrimSpace(f.Name)
 	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
 	if err := fail2ban.ValidJailName(name); err != nil {
-		verr.add(FieldJailName, err.Error())
+		verr.Add(FieldJailName, err.Error())
 	} else if s.HasSection(name) || name == "INCLUDES" {
-		verr.add(FieldJailName, "A jail called "+name+" already exists; edit it instead.")
+		verr.Add(FieldJailName, "A jail called "+name+" already exists; edit it instead.")
 	}
 	filters, err := c.itemNames(ctx, h, "filter")
 	if err != nil {
@@ -431,19 +432,19 @@ func (c *Configuration) CreateJail(ctx context.Context, host string, f models.Ne
 	}
 	filter := strings.TrimSpace(f.Filter)
 	if !slices.Contains(filters, filter) {
-		verr.add(FieldFilter, "Choose one of the filters in filter.d.")
+		verr.Add(FieldFilter, "Choose one of the filters in filter.d.")
 	}
 	var changes []f2bconf.Change
 	add := func(key, kind, v string, required bool) {
 		if strings.TrimSpace(v) == "" {
 			if required {
-				verr.add(key, "Enter a value.")
+				verr.Add(key, "Enter a value.")
 			}
 			return
 		}
 		lines, err := checkField(kind, v)
 		if err != nil {
-			verr.add(key, err.Error())
+			verr.Add(key, err.Error())
 			return
 		}
 		changes = append(changes, f2bconf.Change{Section: name, Option: key, Lines: lines})
@@ -454,7 +455,7 @@ func (c *Configuration) CreateJail(ctx context.Context, host string, f models.Ne
 	add(FieldMaxRetry, "int", f.MaxRetry, false)
 	add(FieldFindTime, "time+", f.FindTime, false)
 	add(FieldBanTime, "time-1", f.BanTime, false)
-	if !verr.empty() {
+	if !verr.Empty() {
 		return models.ApplyResult{}, verr
 	}
 	file := jailLocal(name)
@@ -462,7 +463,7 @@ func (c *Configuration) CreateJail(ctx context.Context, host string, f models.Ne
 		file: file,
 		edit: func(old []byte) ([]byte, error) {
 			if old != nil {
-				return nil, &ValidationError{Fields: map[string][]string{FieldJailName: {file + " already exists; edit it on the Raw files tab."}}}
+				return nil, &services.ValidationError{Fields: map[string][]string{FieldJailName: {file + " already exists; edit it on the Raw files tab."}}}
 			}
 			return f2bconf.Edit(file, nil, changes)
 		},
@@ -474,4 +475,126 @@ func (c *Configuration) CreateJail(ctx context.Context, host string, f models.Ne
 		ch.reload = []string{name}
 	}
 	return c.apply(ctx, h, ch)
+}
+
+// jailLocal is the file BanGUI writes for a jail.
+func jailLocal(name string) string { return "jail.d/" + name + ".local" }
+
+// Jails lists every jail of the configuration, enabled or not, with its
+// state from the socket.
+func (c *Service) Jails(ctx context.Context, host string) (models.ConfigJails, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ConfigJails{}, err
+	}
+	run, offline := c.running(ctx, h)
+	s, err := c.load(ctx, h, "jail", nil)
+	if err != nil {
+		return models.ConfigJails{Offline: offline, Problems: []string{err.Error()}}, nil
+	}
+	out := models.ConfigJails{Files: s.Files, Problems: problems(s), Offline: offline}
+	seen := map[string]bool{}
+	for _, j := range s.Jails() {
+		seen[j.Name] = true
+		cj := models.ConfigJail{Name: j.Name, Enabled: j.Enabled, Running: slices.Contains(run, j.Name),
+			Filter: j.Filter, Source: source(j.Source), Local: jailLocal(j.Name)}
+		if j.Err != nil {
+			cj.Error = j.Err.Error()
+		}
+		out.Jails = append(out.Jails, cj)
+	}
+	for _, name := range run {
+		if !seen[name] {
+			out.Jails = append(out.Jails, models.ConfigJail{Name: name, Running: true,
+				Error: "fail2ban runs this jail, but the configuration files no longer define it."})
+		}
+	}
+	slices.SortStableFunc(out.Jails, func(a, b models.ConfigJail) int {
+		if a.Running != b.Running {
+			if a.Running {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// jailKeys are the options the jail form edits, in form order.
+var jailKeys = []string{"bantime", "findtime", "maxretry", "failregex", "ignoreregex", "datepattern", "logencoding",
+	"logpath", "action", "bantime.increment", "bantime.factor", "bantime.formula", "bantime.multipliers",
+	"bantime.maxtime", "bantime.rndtime", "bantime.overalljails"}
+
+// shownInherited are DEFAULT options worth showing in a jail's merged view.
+var shownInherited = []string{"enabled", "filter", "port", "protocol", "backend", "banaction", "usedns", "ignoreip", "ignoreself"}
+
+// Jail returns one jail's merged settings, with the file each came from,
+// and its form values.
+func (c *Service) Jail(ctx context.Context, host, name string) (models.ConfigJailDetail, error) {
+	h, s, err := c.configuredJail(ctx, host, name)
+	if err != nil {
+		return models.ConfigJailDetail{}, err
+	}
+	run, _ := c.running(ctx, h)
+	d := models.ConfigJailDetail{Files: s.Files, Problems: problems(s)}
+	for _, j := range s.Jails() {
+		if j.Name == name {
+			d.ConfigJail = models.ConfigJail{Name: name, Enabled: j.Enabled, Running: slices.Contains(run, name),
+				Filter: j.Filter, Source: source(j.Source), Local: jailLocal(name)}
+			if j.Err != nil {
+				d.Error = j.Err.Error()
+			}
+		}
+	}
+	d.Form = jailForm(s, name)
+	own := map[string]bool{}
+	for _, v := range s.Own(name) {
+		own[v.Name] = true
+		d.Settings = append(d.Settings, setting(s, name, v, false))
+	}
+	for _, k := range append(slices.Clone(shownInherited), jailKeys...) {
+		if own[k] {
+			continue
+		}
+		if v, inh, ok := s.Lookup(name, k); ok && inh {
+			own[k] = true
+			d.Settings = append(d.Settings, setting(s, name, v, true))
+		}
+	}
+	return d, nil
+}
+
+// configuredJail returns a host and its merged jail configuration, which
+// defines the jail name under a name BanGUI edits.
+func (c *Service) configuredJail(ctx context.Context, host, name string) (hosts.Host, *f2bconf.Set, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return nil, nil, c.jailNameError(ctx, h, name, err)
+	}
+	s, err := c.load(ctx, h, "jail", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.HasSection(name) || name == "INCLUDES" {
+		return nil, nil, fmt.Errorf("%w: jail %s", ErrNotFound, name)
+	}
+	return h, s, nil
+}
+
+// jailForm fills the form from the merged values.
+func jailForm(s *f2bconf.Set, name string) models.JailForm {
+	return models.JailForm{
+		BanTime: raw(s, name, "bantime"), FindTime: raw(s, name, "findtime"), MaxRetry: raw(s, name, "maxretry"),
+		FailRegex: raw(s, name, "failregex"), IgnoreRegex: raw(s, name, "ignoreregex"),
+		DatePattern: raw(s, name, "datepattern"), LogEncoding: raw(s, name, "logencoding"),
+		LogPath: raw(s, name, "logpath"), Actions: raw(s, name, "action"),
+		IncEnabled: boolOf(s, name, "bantime.increment"), IncFactor: raw(s, name, "bantime.factor"),
+		IncFormula: raw(s, name, "bantime.formula"), IncMultipliers: raw(s, name, "bantime.multipliers"),
+		IncMaxTime: raw(s, name, "bantime.maxtime"), IncRndTime: raw(s, name, "bantime.rndtime"),
+		IncOverall: boolOf(s, name, "bantime.overalljails"),
+	}
 }

@@ -1,4 +1,4 @@
-package services
+package configuration
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
 	"bangui/models"
+	"bangui/services"
 )
 
 // Field names of the server form.
@@ -32,7 +33,7 @@ var ErrRestartNoAnswer = errors.New("fail2ban did not answer after the restart")
 
 // Server returns a host's fail2ban settings as the running server reports
 // them.
-func (c *Configuration) Server(ctx context.Context, host string) (models.ServerSettings, error) {
+func (c *Service) Server(ctx context.Context, host string) (models.ServerSettings, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return models.ServerSettings{}, err
@@ -40,7 +41,7 @@ func (c *Configuration) Server(ctx context.Context, host string) (models.ServerS
 	return c.server(ctx, h)
 }
 
-func (c *Configuration) server(ctx context.Context, cl hosts.Host) (models.ServerSettings, error) {
+func (c *Service) server(ctx context.Context, cl hosts.Host) (models.ServerSettings, error) {
 	var s models.ServerSettings
 	var err error
 	if s.Version, err = cl.Version(ctx); err != nil {
@@ -89,7 +90,7 @@ func checkLogTarget(v string) (string, error) {
 // SaveServer writes changed server settings to fail2ban.local, tests the
 // configuration and sets them on the running server, checking each; on
 // failure the file and the old values come back.
-func (c *Configuration) SaveServer(ctx context.Context, host string, f models.ServerForm) (models.ApplyResult, error) {
+func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerForm) (models.ApplyResult, error) {
 	cl, err := c.hosts.Get(host)
 	if err != nil {
 		return models.ApplyResult{}, err
@@ -99,7 +100,7 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 		return models.ApplyResult{}, err
 	}
 	old := ServerFormOf(cur)
-	verr := &ValidationError{}
+	verr := &services.ValidationError{}
 	var changes []f2bconf.Change
 	var set, undo []func(context.Context) error
 	if lv := strings.ToUpper(strings.TrimSpace(f.LogLevel)); lv != strings.ToUpper(old.LogLevel) {
@@ -108,7 +109,7 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 			valid = valid || l == lv
 		}
 		if !valid {
-			verr.add(FieldLogLevel, "Choose one of "+strings.Join(LogLevels, ", ")+".")
+			verr.Add(FieldLogLevel, "Choose one of "+strings.Join(LogLevels, ", ")+".")
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogLevel, Lines: []string{lv}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogLevel(ctx, lv); return err })
@@ -118,7 +119,7 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 	if lt := strings.TrimSpace(f.LogTarget); lt != old.LogTarget {
 		t, err := checkLogTarget(lt)
 		if err != nil {
-			verr.add(FieldLogTarget, err.Error())
+			verr.Add(FieldLogTarget, err.Error())
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogTarget, Lines: []string{strings.ReplaceAll(t, "%", "%%")}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, t); return err })
@@ -128,7 +129,7 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 	if pa := strings.TrimSpace(f.DBPurgeAge); pa != old.DBPurgeAge {
 		lines, err := checkField("time", pa)
 		if err != nil {
-			verr.add(FieldDBPurgeAge, err.Error())
+			verr.Add(FieldDBPurgeAge, err.Error())
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBPurgeAge, Lines: lines})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBPurgeAge(ctx, lines[0]); return err })
@@ -141,14 +142,14 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 	if mm := strings.TrimSpace(f.DBMaxMatches); mm != old.DBMaxMatches {
 		n, err := strconv.ParseInt(mm, 10, 64)
 		if err != nil || n < 0 || n > 100000 {
-			verr.add(FieldDBMaxMatches, "Enter a whole number from 0 to 100000.")
+			verr.Add(FieldDBMaxMatches, "Enter a whole number from 0 to 100000.")
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBMaxMatches, Lines: []string{strconv.FormatInt(n, 10)}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, n); return err })
 			undo = append(undo, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, cur.DBMaxMatches); return err })
 		}
 	}
-	if !verr.empty() {
+	if !verr.Empty() {
 		return models.ApplyResult{}, verr
 	}
 	const file = "fail2ban.local"
@@ -199,7 +200,7 @@ func (c *Configuration) SaveServer(ctx context.Context, host string, f models.Se
 }
 
 // FlushLogs makes a host's fail2ban reopen its log file.
-func (c *Configuration) FlushLogs(ctx context.Context, host string) (string, error) {
+func (c *Service) FlushLogs(ctx context.Context, host string) (string, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return "", err
@@ -209,7 +210,7 @@ func (c *Configuration) FlushLogs(ctx context.Context, host string) (string, err
 
 // ReloadAll reloads a host's whole fail2ban configuration, waiting for edits
 // in progress to finish first.
-func (c *Configuration) ReloadAll(ctx context.Context, host string) error {
+func (c *Service) ReloadAll(ctx context.Context, host string) error {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return err
@@ -229,7 +230,7 @@ func (c *Configuration) ReloadAll(ctx context.Context, host string) error {
 // Restart restarts a host's fail2ban with its restart command (see
 // hosts.Control) and waits up to RestartWait for it to answer ping. It
 // returns how long fail2ban took to answer.
-func (c *Configuration) Restart(ctx context.Context, host string) (time.Duration, error) {
+func (c *Service) Restart(ctx context.Context, host string) (time.Duration, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return 0, err

@@ -1,4 +1,4 @@
-package services
+package configuration
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
 	"bangui/models"
+	"bangui/services"
 )
 
 // MaxRawSize is the largest file the raw editor saves.
@@ -26,7 +27,7 @@ const (
 var ErrRawTooLarge = fmt.Errorf("the file is larger than %d KB, the most the editor saves", MaxRawSize>>10)
 
 // RawFiles lists the files of a host the raw editor may open that exist.
-func (c *Configuration) RawFiles(ctx context.Context, host string) ([]models.RawFile, error) {
+func (c *Service) RawFiles(ctx context.Context, host string) ([]models.RawFile, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return nil, err
@@ -46,14 +47,14 @@ func (c *Configuration) RawFiles(ctx context.Context, host string) ([]models.Raw
 func rawError(err error) error {
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
-		return &ValidationError{Fields: map[string][]string{FieldRawFile: {pe.Message}}}
+		return &services.ValidationError{Fields: map[string][]string{FieldRawFile: {pe.Message}}}
 	}
 	return err
 }
 
 // ReadRaw returns the text of a host's editable file; a file that does not
 // exist yet comes back empty with Exists false.
-func (c *Configuration) ReadRaw(ctx context.Context, host, name string) (models.RawFile, error) {
+func (c *Service) ReadRaw(ctx context.Context, host, name string) (models.RawFile, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return models.RawFile{Name: name}, err
@@ -79,7 +80,7 @@ func normalizeBreaks(ctx context.Context, h hosts.Host, name, text string) strin
 // SaveRaw replaces a host's editable file with content after checking that
 // it parses, then runs fail2ban's configuration test; when the test fails
 // the previous file comes back. Nothing is reloaded: the result says so.
-func (c *Configuration) SaveRaw(ctx context.Context, host, name, content string) (models.ApplyResult, error) {
+func (c *Service) SaveRaw(ctx context.Context, host, name, content string) (models.ApplyResult, error) {
 	h, err := c.hosts.Get(host)
 	if err != nil {
 		return models.ApplyResult{}, err
@@ -92,15 +93,15 @@ func (c *Configuration) SaveRaw(ctx context.Context, host, name, content string)
 	}
 	data := []byte(normalizeBreaks(ctx, h, name, content))
 	if !utf8.Valid(data) {
-		return models.ApplyResult{}, &ValidationError{Fields: map[string][]string{FieldRawContent: {"The text is not valid UTF-8."}}}
+		return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {"The text is not valid UTF-8."}}}
 	}
 	for i, b := range data {
 		if b == 0 {
-			return models.ApplyResult{}, &ValidationError{Fields: map[string][]string{FieldRawContent: {fmt.Sprintf("The text contains a NUL byte (at byte %d).", i)}}}
+			return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {fmt.Sprintf("The text contains a NUL byte (at byte %d).", i)}}}
 		}
 	}
 	if _, err := f2bconf.Parse(name, data); err != nil {
-		return models.ApplyResult{}, &ValidationError{Fields: map[string][]string{FieldRawContent: {"fail2ban could not read this: " + err.Error()}}}
+		return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {"fail2ban could not read this: " + err.Error()}}}
 	}
 	res, err := c.apply(ctx, h, change{
 		file:      name,

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"bangui/models"
 )
 
-// BlocklistJailFile is the file, below fail2ban's configuration directory,
+// JailFile is the file, below fail2ban's configuration directory,
 // that BanGUI writes when fail2ban lacks the blocklist jail.
-const BlocklistJailFile = "jail.d/" + models.BlocklistJail + ".local"
+const JailFile = "jail.d/" + models.BlocklistJail + ".local"
 
 // jailLockWait bounds the wait for a configuration edit in progress before
 // EnsureJail writes the jail file.
@@ -57,7 +57,7 @@ func (e *JailProblem) Error() string {
 // through fail2ban-client. It returns a *JailProblem when fail2ban still
 // does not run the jail, and fail2ban's own error when it cannot be
 // reached. The outcome is remembered for the page (see JailState).
-func (b *Blocklists) EnsureJail(ctx context.Context, host string) error {
+func (b *Service) EnsureJail(ctx context.Context, host string) error {
 	h, err := b.hosts.Get(host)
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func (b *Blocklists) EnsureJail(ctx context.Context, host string) error {
 	return err
 }
 
-func (b *Blocklists) ensureJail(ctx context.Context, h hosts.Host) error {
+func (b *Service) ensureJail(ctx context.Context, h hosts.Host) error {
 	err := h.RequireJail(ctx, models.BlocklistJail)
 	if err == nil {
 		return nil
@@ -94,8 +94,8 @@ func (b *Blocklists) ensureJail(ctx context.Context, h hosts.Host) error {
 		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not add it now: %v", models.BlocklistJail, lerr)}
 	}
 	defer unlock()
-	path := filepath.Join(dir, filepath.FromSlash(BlocklistJailFile))
-	wrote, werr := h.CreateConfigFile(ctx, BlocklistJailFile, []byte(blocklistJailConfig))
+	path := filepath.Join(dir, filepath.FromSlash(JailFile))
+	wrote, werr := h.CreateConfigFile(ctx, JailFile, []byte(blocklistJailConfig))
 	if werr != nil {
 		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not write %s: %v", models.BlocklistJail, path, werr)}
 	}
@@ -128,7 +128,7 @@ func (b *Blocklists) ensureJail(ctx context.Context, h hosts.Host) error {
 // many addresses it bans; when it does not, Problem is why the last
 // EnsureJail failed ("" when BanGUI has not tried to add the jail yet).
 // fail2ban being unreachable is returned as an error.
-func (b *Blocklists) JailState(ctx context.Context, host string) (models.BlocklistJailState, error) {
+func (b *Service) JailState(ctx context.Context, host string) (models.BlocklistJailState, error) {
 	h, err := b.hosts.Get(host)
 	if err != nil {
 		return models.BlocklistJailState{}, err
@@ -143,13 +143,13 @@ func (b *Blocklists) JailState(ctx context.Context, host string) (models.Blockli
 	return models.BlocklistJailState{Running: true, Banned: st.CurrentlyBanned}, nil
 }
 
-func (b *Blocklists) setJailProblem(host, msg string) {
+func (b *Service) setJailProblem(host, msg string) {
 	b.mu.Lock()
 	b.jailMsg[host] = msg
 	b.mu.Unlock()
 }
 
-func (b *Blocklists) jailProblem(host string) string {
+func (b *Service) jailProblem(host string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.jailMsg[host]

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"context"
@@ -20,6 +20,8 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
+	"bangui/services/internal/servicetest"
 )
 
 // importEnvT is a panel database, a real fail2ban and a list server.
@@ -40,19 +42,25 @@ func newImportEnv(t *testing.T) *importEnvT {
 	}
 	t.Cleanup(func() { db.Close() })
 	return &importEnvT{t: t, db: db, sb: sb, lists: newListServer(t),
-		hosts: localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})}
+		hosts: servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})}
 }
 
-// service returns a Blocklists on the environment, as a fresh process
+// storesOn returns the blocklist stores on a panel database.
+func storesOn(db *bun.DB) Stores {
+	return Stores{Sources: repo.NewBlocklistStore(db), Logs: repo.NewImportLogStore(db),
+		Runs: repo.NewImportRunStore(db), Settings: repo.NewSettingsStore(db)}
+}
+
+// service returns a Service on the environment, as a fresh process
 // would create it; batch is the number of addresses per banip call.
-func (e *importEnvT) service(batch int, onBatch func(runID, done, total int64)) *Blocklists {
-	return NewBlocklists(e.db, e.hosts, NewStatusProbe(e.hosts), BlocklistOptions{
+func (e *importEnvT) service(batch int, onBatch func(runID, done, total int64)) *Service {
+	return New(storesOn(e.db), e.hosts, services.NewStatusProbe(e.hosts), Options{
 		Downloader: testDownloader(), BatchSize: batch, OnBatch: onBatch,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 }
 
-func (e *importEnvT) addSource(b *Blocklists, name, url string) models.BlocklistSource {
+func (e *importEnvT) addSource(b *Service, name, url string) models.BlocklistSource {
 	e.t.Helper()
 	src, err := b.CreateSource(context.Background(), SourceInput{Name: name, URL: url, Enabled: true})
 	if err != nil {
@@ -160,7 +168,7 @@ func TestImportBansOnceAndOnlyWhatIsNew(t *testing.T) {
 	}
 	all := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "2001:db8::1", "2001:db8::/48", "198.51.100.0/24", "192.0.2.10"}
 	e.assertBannedOnce(all)
-	if conf, err := os.ReadFile(filepath.Join(e.sb.ConfigDir, BlocklistJailFile)); err != nil || !strings.Contains(string(conf), "bantime = 24h") {
+	if conf, err := os.ReadFile(filepath.Join(e.sb.ConfigDir, JailFile)); err != nil || !strings.Contains(string(conf), "bantime = 24h") {
 		t.Fatalf("jail file: %v\n%s", err, conf)
 	}
 	if bt, err := e.sb.Client().BanTime(ctx, models.BlocklistJail); err != nil || bt != 24*time.Hour {
@@ -402,7 +410,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	e := newImportEnv(t)
 	ctx := context.Background()
 	b := e.service(10, nil)
-	path := filepath.Join(e.sb.ConfigDir, BlocklistJailFile)
+	path := filepath.Join(e.sb.ConfigDir, JailFile)
 
 	// An admin's file that fail2ban refuses.
 	broken := "[blocklist-import]\nenabled = true\nfilter = no-such-filter\n"
@@ -467,7 +475,7 @@ func TestSourceValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b := NewBlocklists(db, localHosts(hosts.LocalOptions{Socket: filepath.Join(t.TempDir(), "none.sock"), ConfigDir: t.TempDir()}), nil, BlocklistOptions{})
+	b := New(storesOn(db), servicetest.LocalHosts(hosts.LocalOptions{Socket: filepath.Join(t.TempDir(), "none.sock"), ConfigDir: t.TempDir()}), nil, Options{})
 	ctx := context.Background()
 	if _, err := b.CreateSource(ctx, SourceInput{Name: "Spamhaus DROP", URL: " https://www.spamhaus.org/drop/drop.txt ", Enabled: true}); err != nil {
 		t.Fatal(err)
@@ -486,7 +494,7 @@ func TestSourceValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := b.CreateSource(ctx, c.in)
-		var verr *ValidationError
+		var verr *services.ValidationError
 		if !errors.As(err, &verr) || fmt.Sprint(verr.Fields) != fmt.Sprint(c.want) {
 			t.Errorf("%+v: %v, want %v", c.in, err, c.want)
 		}
@@ -525,7 +533,7 @@ func TestScheduleValidation(t *testing.T) {
 			}
 			continue
 		}
-		if !verr.empty() || got != c.want {
+		if !verr.Empty() || got != c.want {
 			t.Errorf("%+v: %+v %v, want %+v", c.in, got, verr.Fields, c.want)
 		}
 	}

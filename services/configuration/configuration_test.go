@@ -1,4 +1,4 @@
-package services
+package configuration
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
 	"bangui/models"
+	"bangui/services"
+	"bangui/services/internal/servicetest"
 )
 
 // adminFiles are files an administrator wrote in the sandbox's
@@ -29,7 +31,7 @@ var adminFiles = map[string]string{
 
 // configSandbox starts fail2ban with three jails (alpha and gamma
 // running, beta disabled), adds the admin's files and returns the use case.
-func configSandbox(t *testing.T) (*Configuration, *sandbox.Sandbox) {
+func configSandbox(t *testing.T) (*Service, *sandbox.Sandbox) {
 	t.Helper()
 	sb := sandboxtest.Start(t,
 		sandbox.Jail{Name: "alpha", Filter: "sshd", MaxRetry: 5},
@@ -41,8 +43,8 @@ func configSandbox(t *testing.T) (*Configuration, *sandbox.Sandbox) {
 			t.Fatal(err)
 		}
 	}
-	reg := localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, LogDirs: []string{sb.Dir}})
-	c := NewConfiguration(reg, NewStatusProbe(reg), ConfigOptions{})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, LogDirs: []string{sb.Dir}})
+	c := New(reg, services.NewStatusProbe(reg), Options{})
 	// The admin's files only take effect with a reload.
 	if err := c.ReloadAll(context.Background(), models.LocalHost); err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func running(t *testing.T, sb *sandbox.Sandbox) []string {
 	return st.Jails
 }
 
-func jailFormOf(t *testing.T, c *Configuration, name string) models.JailForm {
+func jailFormOf(t *testing.T, c *Service, name string) models.JailForm {
 	t.Helper()
 	d, err := c.Jail(context.Background(), models.LocalHost, name)
 	if err != nil {
@@ -265,7 +267,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 		form := jailFormOf(t, c, "alpha")
 		mutate(&form)
 		_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
-		var verr *ValidationError
+		var verr *services.ValidationError
 		if !errors.As(err, &verr) || len(verr.Fields[field]) == 0 {
 			t.Errorf("%s: %v, want a message for %s", field, err, field)
 		}
@@ -281,7 +283,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 	form := jailFormOf(t, c, "alpha")
 	form.MaxRetry = "2"
 	_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.Fields[FieldMaxRetry], " "), "jail.d/zz-admin.local sets maxretry again") {
 		t.Fatalf("overridden value: %v", err)
 	}
@@ -335,7 +337,7 @@ func TestCreateJail(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.CreateJail(ctx, models.LocalHost, models.NewJailForm{Name: "alpha", Filter: "nope", LogPath: ""})
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldJailName]) == 0 || len(verr.Fields[FieldFilter]) == 0 || len(verr.Fields[FieldLogPath]) == 0 {
 		t.Fatalf("bad form: %v", err)
 	}
@@ -411,7 +413,7 @@ func TestSaveActionInit(t *testing.T) {
 	// A new action needs its ban command; commands with a comment-like
 	// "; " are refused because fail2ban would cut them there.
 	_, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{}, models.ActionForm{ActionStart: "touch /tmp/x"})
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields["actionban"]) == 0 {
 		t.Fatalf("action without actionban: %v", err)
 	}
@@ -450,7 +452,7 @@ func TestRawEditorRefusesPathTricks(t *testing.T) {
 	}
 	for _, n := range names {
 		_, err := c.SaveRaw(ctx, models.LocalHost, n, "[x]\na = 1\n")
-		var verr *ValidationError
+		var verr *services.ValidationError
 		if !errors.As(err, &verr) || len(verr.Fields[FieldRawFile]) == 0 || verr.Fields[FieldRawFile][0] == "" {
 			t.Errorf("%q: %v, want a message about the file", n, err)
 		}
@@ -483,7 +485,7 @@ func TestRawEditorSavesTestsAndRollsBack(t *testing.T) {
 		t.Fatalf("files differ after the rollback: %q", got)
 	}
 	_, err = c.SaveRaw(ctx, models.LocalHost, "jail.d/gamma.local", "maxretry = 3\n")
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || !strings.Contains(verr.Fields[FieldRawContent][0], "section header") {
 		t.Fatalf("unparsable text: %v", err)
 	}
@@ -533,7 +535,7 @@ func TestServerSettings(t *testing.T) {
 	}
 	form.DBPurgeAge = "1d + 1"
 	_, err = c.SaveServer(ctx, models.LocalHost, form)
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldDBPurgeAge]) == 0 {
 		t.Fatalf("arithmetic purge age: %v", err)
 	}
@@ -555,7 +557,7 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 			t.Fatalf("line %+v", l)
 		}
 	}
-	strict := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}), nil, ConfigOptions{})
+	strict := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}), nil, Options{})
 	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error == "" || !strings.Contains(v.Error, "--log-dirs") || len(v.Lines) != 0 {
 		t.Fatalf("log outside /var/log: %+v", v)
 	}
@@ -580,7 +582,7 @@ func TestRegexTesterOnPastedLinesAndLogFiles(t *testing.T) {
 		t.Fatalf("log file: %+v, %v", rep, err)
 	}
 	_, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `<HOST>`, LogFile: "/etc/passwd"})
-	var verr *ValidationError
+	var verr *services.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldRegexLogFile]) == 0 {
 		t.Fatalf("/etc/passwd: %v", err)
 	}
@@ -592,17 +594,17 @@ func TestRegexTesterOnPastedLinesAndLogFiles(t *testing.T) {
 
 func TestRestartWithConfiguredCommand(t *testing.T) {
 	_, sb := configSandbox(t)
-	ok := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
-		nil, ConfigOptions{RestartWait: 2 * time.Second})
+	ok := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
+		nil, Options{RestartWait: 2 * time.Second})
 	if took, err := ok.Restart(context.Background(), models.LocalHost); err != nil || took > 2*time.Second {
 		t.Fatalf("restart: %v, %v", took, err)
 	}
-	bad := NewConfiguration(localHosts(hosts.LocalOptions{Socket: filepath.Join(sb.Dir, "gone.sock"), ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
-		nil, ConfigOptions{RestartWait: 500 * time.Millisecond})
+	bad := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: filepath.Join(sb.Dir, "gone.sock"), ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
+		nil, Options{RestartWait: 500 * time.Millisecond})
 	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) {
 		t.Fatalf("no answer: %v", err)
 	}
-	failing := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"false"}}), nil, ConfigOptions{})
+	failing := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"false"}}), nil, Options{})
 	if _, err := failing.Restart(context.Background(), models.LocalHost); err == nil || !strings.Contains(err.Error(), "restart command false failed") {
 		t.Fatalf("failing command: %v", err)
 	}

@@ -1,4 +1,4 @@
-package services
+package blocklists
 
 import (
 	"bufio"
@@ -237,7 +237,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 	if !gz && resp.ContentLength > limit {
 		return fail(false, resp.StatusCode, ErrListTooLarge, d.tooLargeMessage())
 	}
-	body := &blocklistIOTracker{r: resp.Body}
+	body := &ioTracker{r: resp.Body}
 	var r io.Reader = bufio.NewReaderSize(body, 32<<10)
 	if !gz { // a .gz file served as it is
 		if head, _ := r.(*bufio.Reader).Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
@@ -255,7 +255,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 		defer zr.Close()
 		r = zr
 	}
-	capped := &blocklistCapReader{r: r, left: limit}
+	capped := &capReader{r: r, left: limit}
 	err = read(capped)
 	switch {
 	case err == nil:
@@ -285,13 +285,13 @@ func (d Downloader) transportFailure(ctx context.Context, u *url.URL, err error)
 		de.msg = "The server redirected to an address that is not allowed: " + errors.Unwrap(err).Error() + "."
 		return false, de
 	default:
-		de.msg = "Could not connect to " + u.Host + ": " + blocklistNetError(err) + "."
+		de.msg = "Could not connect to " + u.Host + ": " + netError(err) + "."
 	}
 	return true, de
 }
 
-// blocklistNetError strips the request from a transport error.
-func blocklistNetError(err error) string {
+// netError strips the request from a transport error.
+func netError(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -303,13 +303,13 @@ func blocklistNetError(err error) string {
 	return err.Error()
 }
 
-// blocklistIOTracker remembers the first error its reader returned other than EOF.
-type blocklistIOTracker struct {
+// ioTracker remembers the first error its reader returned other than EOF.
+type ioTracker struct {
 	r   io.Reader
 	err error
 }
 
-func (t *blocklistIOTracker) Read(p []byte) (int, error) {
+func (t *ioTracker) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if err != nil && err != io.EOF && t.err == nil {
 		t.err = err
@@ -317,14 +317,14 @@ func (t *blocklistIOTracker) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// blocklistCapReader fails once more than left bytes are read.
-type blocklistCapReader struct {
+// capReader fails once more than left bytes are read.
+type capReader struct {
 	r    io.Reader
 	left int64
 	over bool
 }
 
-func (c *blocklistCapReader) Read(p []byte) (int, error) {
+func (c *capReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
 		// One more byte tells "exactly at the cap" from "over it".
 		var one [1]byte
