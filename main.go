@@ -102,7 +102,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	lists := blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(db), Logs: repo.NewImportLogStore(db),
 		Runs: repo.NewImportRunStore(db), Settings: settings}, registry, status, blocklists.Options{Logger: log})
 	archiveSync := services.NewArchiveSync(sources, settings)
-	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, db, archive, log)
+	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
+		repo.NewGeoCacheStore(db), settings, archive, log)
 	defer geo.Close() // after the jobs stop: writes the cache's last answers
 	archiveSync.AfterSync = func(ctx context.Context) { geo.FillArchive(ctx) }
 	e, _, err := handlers.New(ctx, handlers.Deps{

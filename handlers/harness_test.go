@@ -108,7 +108,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 		t.Fatal(err)
 	}
 	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
-		db, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		repo.NewGeoCacheStore(db), settings, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() { geo.Close() })
 	e, s, err := New(ctx, Deps{
 		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),

@@ -28,9 +28,9 @@ func TestGeoJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(t.TempDir(), "country.mmdb")
-	g := services.OpenGeo(services.GeoConfig{CountryDB: dbPath}, db, archive, quietLog())
-	defer g.Close()
 	store := repo.NewGeoCacheStore(db)
+	g := services.OpenGeo(services.GeoConfig{CountryDB: dbPath}, store, repo.NewSettingsStore(db), archive, quietLog())
+	defer g.Close()
 	rows := func() map[string]models.GeoCacheEntry {
 		got, err := store.Get(ctx, []string{"8.8.8.8", "193.99.144.80", "old.example"})
 		if err != nil {

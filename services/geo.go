@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"bangui/geo"
 	"bangui/models"
 	"bangui/repo"
@@ -388,9 +386,10 @@ type GeoConfig struct {
 
 // OpenGeo builds the geo use case: the local databases (a missing or broken
 // file is logged, not fatal: countries show as unknown until a database is
-// there), the online resolver when configured, and the cache on BanGUI's
-// database. Close flushes the cache and closes the files.
-func OpenGeo(cfg GeoConfig, db bun.IDB, archive CountryArchive, log *slog.Logger) *Geo {
+// there), the online resolver when configured, and the cache persisted in
+// store; settings hold the map's thresholds. Close flushes the cache and
+// closes the files.
+func OpenGeo(cfg GeoConfig, store repo.GeoCache, settings repo.Settings, archive CountryArchive, log *slog.Logger) *Geo {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -406,8 +405,8 @@ func OpenGeo(cfg GeoConfig, db bun.IDB, archive CountryArchive, log *slog.Logger
 		base = geo.Chain{local, geo.NewOnline(cfg.OnlineURL, nil)}
 		log.Info("online geo resolver on: addresses unknown locally are sent to it", "url", cfg.OnlineURL)
 	}
-	cache := geo.NewCache(base, repo.NewGeoCacheStore(db), 0)
-	g := NewGeo(cache, base, local, archive, repo.NewSettingsStore(db), cfg.OnlineURL != "", log)
+	cache := geo.NewCache(base, store, 0)
+	g := NewGeo(cache, base, local, archive, settings, cfg.OnlineURL != "", log)
 	g.closer = local
 	return g
 }

@@ -49,7 +49,7 @@ func geoRig(t *testing.T) (repo.HistoryArchive, string, *Geo) {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(t.TempDir(), "country.mmdb")
-	g := OpenGeo(GeoConfig{CountryDB: dbPath}, db, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g := OpenGeo(GeoConfig{CountryDB: dbPath}, repo.NewGeoCacheStore(db), repo.NewSettingsStore(db), archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() { g.Close() })
 	return archive, dbPath, g
 }
