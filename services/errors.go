@@ -1,6 +1,10 @@
-// Package services holds BanGUI's use cases. They combine the repositories,
+// Package services holds BanGUI's use cases: they combine the repositories,
 // the fail2ban hosts (package hosts) and the geo resolver; handlers and jobs
-// both call them.
+// both call them. This package has what every use case shares — the
+// ValidationError of refused input and the StatusProbe of every host — and
+// the use cases on bans: jails, history and the archive sync, countries
+// (Geo) and the login check. The larger capabilities have their own
+// packages below it: configuration, blocklists and setup.
 package services
 
 import (

@@ -1,3 +1,7 @@
+// Package blocklists is the use case behind the blocklist page: list
+// sources, their download and parsing, imports that ban the listed
+// addresses in the managed jail (idempotent, resumable, with progress), the
+// jail itself, the import schedule and the import log.
 package blocklists
 
 import (

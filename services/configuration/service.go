@@ -1,3 +1,8 @@
+// Package configuration is the use case behind the configuration pages: a
+// host's fail2ban configuration read with fail2ban's merge rules, edited
+// through .local files only (jails, filters and actions, raw files, server
+// settings) and applied with a test, a reload and a rollback, plus the log
+// viewer and the regex tester.
 package configuration
 
 import (

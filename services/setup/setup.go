@@ -1,3 +1,5 @@
+// Package setup is first-run configuration: the setup form's rules, the
+// one-time setup code, and the panel settings chosen at setup.
 package setup
 
 import (
