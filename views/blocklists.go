@@ -72,8 +72,8 @@ type ImportStatusView struct {
 
 func sourceURL(id int64) string { return "/blocklists/sources/" + strconv.FormatInt(id, 10) }
 
-func frequencyOptions() [][2]string {
-	return [][2]string{
+func frequencyOptions() []Option {
+	return []Option{
 		{string(models.ScheduleOff), "Off"},
 		{string(models.ScheduleHourly), "Hourly"},
 		{string(models.ScheduleDaily), "Daily"},
@@ -81,10 +81,10 @@ func frequencyOptions() [][2]string {
 	}
 }
 
-func weekdayOptions() [][2]string {
-	var out [][2]string
+func weekdayOptions() []Option {
+	var out []Option
 	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
-		out = append(out, [2]string{strconv.Itoa(int(d)), d.String()})
+		out = append(out, Option{strconv.Itoa(int(d)), d.String()})
 	}
 	return out
 }

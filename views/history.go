@@ -8,11 +8,6 @@ import (
 	"bangui/models"
 )
 
-// Option is one choice of a filter, shown as a link.
-type Option struct {
-	Value, Label string
-}
-
 // RangeOptions are the dashboard's time windows.
 var RangeOptions = []Option{{"24h", "24 hours"}, {"7d", "7 days"}, {"30d", "30 days"}, {"365d", "365 days"}}
 

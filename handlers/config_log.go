@@ -1,0 +1,36 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/services"
+	"bangui/views"
+)
+
+// logSizes are the line counts offered by the log viewer; the second is the
+// default.
+var logSizes = []int{100, services.DefaultLogLines, 500, 1000}
+
+// logParams reads the log viewer's query: lines, filter and auto refresh.
+func logParams(c echo.Context) (int, string, bool) {
+	n := services.ParseLineCount(c.QueryParam("n"), services.DefaultLogLines)
+	q := queryText(c, "q", 200)
+	auto := c.QueryParam("auto") == "1" || c.QueryParam("auto") == "true"
+	return n, q, auto
+}
+
+// configLog is the log viewer.
+func (s *Server) configLog(c echo.Context) error {
+	n, q, auto := logParams(c)
+	v := s.configuration.Log(c.Request().Context(), n, q)
+	return s.render(c, http.StatusOK, views.ConfigLogView(views.ConfigLogPage{View: v, Auto: auto, Sizes: logSizes}), nil)
+}
+
+// configLogLines is the log block alone, which polls itself.
+func (s *Server) configLogLines(c echo.Context) error {
+	n, q, auto := logParams(c)
+	v := s.configuration.Log(c.Request().Context(), n, q)
+	return s.renderComponent(c, http.StatusOK, views.LogLines(v, auto))
+}

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/services"
+	"bangui/views"
+)
+
+// configRaw is the raw editor, with the file named in the query open.
+func (s *Server) configRaw(c echo.Context) error {
+	name := c.QueryParam("file")
+	p := views.ConfigRawPage{Name: name, MaxKB: services.MaxRawSize >> 10}
+	if name != "" {
+		f, err := s.configuration.ReadRaw(name)
+		if fe := configErrors(err); fe != nil {
+			p.Errors = fe
+			return s.renderConfigRaw(c, http.StatusBadRequest, p)
+		}
+		if err != nil {
+			return err
+		}
+		p.Open, p.Content = &f, f.Content
+	}
+	return s.renderConfigRaw(c, http.StatusOK, p)
+}
+
+// renderConfigRaw renders the raw editor with the list of .local files.
+func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPage) error {
+	files, err := s.configuration.RawFiles()
+	if err != nil {
+		s.log.Warn("listing .local files failed", "err", err)
+	}
+	p.Files, p.MaxKB = files, services.MaxRawSize>>10
+	return s.render(c, status, views.ConfigRawView(p), nil)
+}
+
+// configRawSave saves a .local file and runs fail2ban's configuration test.
+func (s *Server) configRawSave(c echo.Context) error {
+	name, content := c.FormValue("file"), c.FormValue("content")
+	p := views.ConfigRawPage{Name: name, Content: content}
+	res, err := s.configuration.SaveRaw(c.Request().Context(), name, content)
+	switch fe := configErrors(err); {
+	case errors.Is(err, services.ErrRawTooLarge):
+		p.Open = &models.RawFile{Name: name}
+		p.Errors = map[string][]string{services.FieldRawContent: {
+			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", fmtKB(len(content)), services.MaxRawSize>>10)}}
+		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
+	case fe != nil:
+		status := http.StatusUnprocessableEntity
+		if _, bad := fe[services.FieldRawFile]; bad {
+			status = http.StatusBadRequest
+		} else {
+			p.Open = &models.RawFile{Name: name}
+		}
+		p.Errors = fe
+		return s.renderConfigRaw(c, status, p)
+	case err != nil:
+		return err
+	}
+	kind, msg := applyFlash(res, "Saved "+res.File+"; fail2ban's configuration test passed. Reload the jail or fail2ban (Server tab) to use it.")
+	s.flash(c, kind, msg)
+	return s.redirect(c, s.url("/config/raw?file="+url.QueryEscape(name)))
+}
+
+// fmtKB writes n bytes as whole KB, rounded up.
+func fmtKB(n int) string { return strconv.Itoa((n+1023)>>10) + " KB" }
