@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
 	"bangui/services"
+	"bangui/textfmt"
 	"bangui/views"
 )
 
@@ -51,7 +51,7 @@ func (s *Server) configRawSave(c echo.Context) error {
 	case errors.Is(err, services.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
 		p.Errors = map[string][]string{services.FieldRawContent: {
-			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", fmtKB(len(content)), services.MaxRawSize>>10)}}
+			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", textfmt.Bytes(int64(len(content))), services.MaxRawSize>>10)}}
 		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
 	case fe != nil:
 		status := http.StatusUnprocessableEntity
@@ -69,6 +69,3 @@ func (s *Server) configRawSave(c echo.Context) error {
 	s.flash(c, kind, msg)
 	return s.redirect(c, s.url("/config/raw?file="+url.QueryEscape(name)))
 }
-
-// fmtKB writes n bytes as whole KB, rounded up.
-func fmtKB(n int) string { return strconv.Itoa((n+1023)>>10) + " KB" }

@@ -13,7 +13,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/models"
-	"bangui/services"
+	"bangui/textfmt"
 	"bangui/views"
 )
 
@@ -51,7 +51,7 @@ func queryText(c echo.Context, name string, max int) string {
 // clipText cuts v to at most max bytes without splitting a character and
 // replaces bytes that are not UTF-8.
 func clipText(v string, max int) string {
-	return services.ClipUTF8(strings.ToValidUTF8(v, "\uFFFD"), max)
+	return textfmt.ClipUTF8(strings.ToValidUTF8(v, "\uFFFD"), max)
 }
 
 // splitTargets splits a form value of addresses on commas and white space.

@@ -11,6 +11,7 @@ import (
 	"bangui/fail2ban"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/textfmt"
 )
 
 // Source names where ban history is read from.
@@ -128,7 +129,7 @@ func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, ori
 	}
 	age := b.PurgeAge(ctx)
 	if want == SourceAuto && (since.IsZero() || b.now().Sub(since) > age+time.Minute) {
-		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", humanDuration(age))
+		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", textfmt.DurationInWords(age))
 		return archive
 	}
 	r, err := b.Fail2banDB(ctx)
@@ -136,9 +137,9 @@ func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, ori
 		archive.Note = "BanGUI's archive: fail2ban's database cannot be read (" + describeDBError(err) + ")."
 		return archive
 	}
-	note := "fail2ban's database, which holds the last " + humanDuration(age) + "."
+	note := "fail2ban's database, which holds the last " + textfmt.DurationInWords(age) + "."
 	if want == SourceFail2ban {
-		note = "fail2ban's database, as you chose; it holds only the last " + humanDuration(age) + "."
+		note = "fail2ban's database, as you chose; it holds only the last " + textfmt.DurationInWords(age) + "."
 	}
 	return Chosen{Source: SourceFail2ban, Note: note, src: r}
 }
@@ -151,18 +152,6 @@ func describeDBError(err error) string {
 		return "fail2ban is not answering"
 	}
 	return err.Error()
-}
-
-// humanDuration writes d in days or hours.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= 24*time.Hour:
-		return "1 day"
-	default:
-		return fmt.Sprintf("%d hours", max(int(d.Hours()), 1))
-	}
 }
 
 // TrendShape is how a window is cut into buckets for the trend chart.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // BlocklistsPage is /blocklists: the jail, import now with its progress,
@@ -129,7 +130,7 @@ func elapsedText(ctx context.Context, p models.ImportProgress) string {
 	if d < time.Minute {
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
-	return fmtDuration(d)
+	return textfmt.Duration(d)
 }
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0) }
@@ -159,14 +160,3 @@ func previewCounts(c models.BlocklistCounts) [][2]string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
-
-// listBytes writes a size the way people read it: 1.5 MB, 512 KB.
-func listBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}

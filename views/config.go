@@ -54,14 +54,4 @@ func joinNames(list []string, empty string) string {
 	return strings.Join(list, ", ")
 }
 
-func fmtBytes(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-}
-
 func nString(n int) string { return strconv.Itoa(n) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // RangeOptions are the dashboard's time windows.
@@ -109,7 +110,7 @@ func firstMatch(b models.BanRecord) string {
 	if len(b.Matches) == 0 {
 		return ""
 	}
-	return shorten(strings.TrimSpace(b.Matches[0]), 120)
+	return textfmt.Shorten(strings.TrimSpace(b.Matches[0]), 120)
 }
 
 // banDuration describes a ban's length.
@@ -120,7 +121,7 @@ func banDuration(b models.BanRecord) string {
 	if b.BanTime == 0 {
 		return "—"
 	}
-	return fmtDuration(time.Duration(b.BanTime) * time.Second)
+	return textfmt.Duration(time.Duration(b.BanTime) * time.Second)
 }
 
 func banEnd(b models.BanRecord) time.Time {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // JailsPage is the jails overview with the ban tools and the active bans.
@@ -59,7 +60,7 @@ func timeLeft(ctx context.Context, b models.ActiveBan) string {
 	if left <= 0 {
 		return "ending"
 	}
-	return fmtDuration(left)
+	return textfmt.Duration(left)
 }
 
 // jailURL is the page of a jail. Valid jail names need no escaping; names
