@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
-	"bangui/services"
 	"bangui/views"
 )
 
@@ -30,29 +29,57 @@ func (s *Server) renderConfigItems(c echo.Context, kind string, status int, p vi
 	return s.render(c, status, views.ConfigItemsView(p), nil)
 }
 
-// itemFormsFrom reads the filter or action form.
-func itemFormsFrom(c echo.Context, init []models.KeyValue) (models.FilterForm, models.ActionForm) {
-	ff := models.FilterForm{
-		FailRegex: c.FormValue(services.FieldFailRegex), IgnoreRegex: c.FormValue(services.FieldIgnoreRegex),
-		DatePattern: c.FormValue(services.FieldDatePattern), PrefRegex: c.FormValue(services.FieldPrefRegex),
+// itemInput is the form of a filter or an action (only the part of its
+// kind is shown); Name is a new item's name.
+type itemInput struct {
+	Name   string `form:"name"`
+	Filter filterInput
+	Action actionInput
+}
+
+// filterInput is a filter's [Definition] values, as models.FilterForm.
+type filterInput struct {
+	FailRegex   string `form:"failregex"`
+	IgnoreRegex string `form:"ignoreregex"`
+	DatePattern string `form:"datepattern"`
+	PrefRegex   string `form:"prefregex"`
+}
+
+// actionInput is an action's commands and a new [Init] value. Its existing
+// [Init] values are fields named init_<key>.
+type actionInput struct {
+	ActionStart string `form:"actionstart"`
+	ActionStop  string `form:"actionstop"`
+	ActionCheck string `form:"actioncheck"`
+	ActionBan   string `form:"actionban"`
+	ActionUnban string `form:"actionunban"`
+	NewKey      string `form:"new_key"`
+	NewValue    string `form:"new_value"`
+}
+
+// readItemForm binds the filter or action form; init are the action's
+// [Init] values, whose edited values the form carries as init_<key>.
+func readItemForm(c echo.Context, init []models.KeyValue) (string, models.FilterForm, models.ActionForm, error) {
+	var in itemInput
+	if err := bindForm(c, &in); err != nil {
+		return "", models.FilterForm{}, models.ActionForm{}, err
 	}
-	af := models.ActionForm{
-		ActionStart: c.FormValue("actionstart"), ActionStop: c.FormValue("actionstop"),
-		ActionCheck: c.FormValue("actioncheck"), ActionBan: c.FormValue("actionban"),
-		ActionUnban: c.FormValue("actionunban"),
-		NewKey:      c.FormValue(services.FieldNewKey), NewValue: c.FormValue(services.FieldNewValue),
-	}
+	a := in.Action
+	af := models.ActionForm{ActionStart: a.ActionStart, ActionStop: a.ActionStop, ActionCheck: a.ActionCheck,
+		ActionBan: a.ActionBan, ActionUnban: a.ActionUnban, NewKey: a.NewKey, NewValue: a.NewValue}
 	for _, kv := range init {
 		af.Init = append(af.Init, models.KeyValue{Key: kv.Key, Value: c.FormValue("init_" + kv.Key)})
 	}
-	return ff, af
+	return in.Name, models.FilterForm(in.Filter), af, nil
 }
 
 // configItemCreate creates a filter or an action.
 func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ff, af := itemFormsFrom(c, nil)
-		name := c.FormValue("name")
+		name, ff, af, err := readItemForm(c, nil)
+		if err != nil {
+			return err
+		}
 		res, err := s.configuration.CreateItem(c.Request().Context(), kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.renderConfigItems(c, kind, http.StatusUnprocessableEntity,
@@ -92,7 +119,10 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		if err != nil {
 			return s.configFail(c, err, "/config/"+kind+"s")
 		}
-		ff, af := itemFormsFrom(c, d.Action.Init)
+		_, ff, af, err := readItemForm(c, d.Action.Init)
+		if err != nil {
+			return err
+		}
 		res, err := s.configuration.SaveItem(ctx, kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.render(c, http.StatusUnprocessableEntity, views.ConfigItemView(views.ConfigItemPage{Item: d, Filter: ff, Action: af, Errors: fe}), nil)

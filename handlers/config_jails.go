@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
-	"bangui/services"
 	"bangui/views"
 )
 
@@ -33,11 +32,11 @@ func (s *Server) renderConfigJails(c echo.Context, status int, form models.NewJa
 
 // configJailCreate creates a jail from the new-jail form.
 func (s *Server) configJailCreate(c echo.Context) error {
-	form := models.NewJailForm{
-		Name: c.FormValue("name"), Filter: c.FormValue("filter"), LogPath: c.FormValue("logpath"),
-		MaxRetry: c.FormValue("maxretry"), FindTime: c.FormValue("findtime"), BanTime: c.FormValue("bantime"),
-		Enabled: c.FormValue("enabled") == "true",
+	var in newJailInput
+	if err := bindForm(c, &in); err != nil {
+		return err
 	}
+	form := in.form()
 	res, err := s.configuration.CreateJail(c.Request().Context(), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigJails(c, http.StatusUnprocessableEntity, form, fe)
@@ -67,21 +66,49 @@ func (s *Server) configJail(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.ConfigJailView(views.ConfigJailPage{Jail: d, Form: d.Form}), nil)
 }
 
-// jailFormFrom reads the jail settings form.
-func jailFormFrom(c echo.Context) models.JailForm {
+// newJailInput is the form that creates a jail.
+type newJailInput struct {
+	Name     string   `form:"name"`
+	Filter   string   `form:"filter"`
+	LogPath  string   `form:"logpath"`
+	MaxRetry string   `form:"maxretry"`
+	BanTime  string   `form:"bantime"`
+	FindTime string   `form:"findtime"`
+	Enabled  checkbox `form:"enabled"`
+}
+
+func (in newJailInput) form() models.NewJailForm {
+	return models.NewJailForm{Name: in.Name, Filter: in.Filter, LogPath: in.LogPath, MaxRetry: in.MaxRetry,
+		BanTime: in.BanTime, FindTime: in.FindTime, Enabled: bool(in.Enabled)}
+}
+
+// jailInput is a jail's settings form; the names are the services.Field*
+// option names.
+type jailInput struct {
+	BanTime        string   `form:"bantime"`
+	FindTime       string   `form:"findtime"`
+	MaxRetry       string   `form:"maxretry"`
+	FailRegex      string   `form:"failregex"`
+	IgnoreRegex    string   `form:"ignoreregex"`
+	DatePattern    string   `form:"datepattern"`
+	LogEncoding    string   `form:"logencoding"`
+	LogPath        string   `form:"logpath"`
+	Actions        string   `form:"action"`
+	IncEnabled     checkbox `form:"bantime.increment"`
+	IncFactor      string   `form:"bantime.factor"`
+	IncFormula     string   `form:"bantime.formula"`
+	IncMultipliers string   `form:"bantime.multipliers"`
+	IncMaxTime     string   `form:"bantime.maxtime"`
+	IncRndTime     string   `form:"bantime.rndtime"`
+	IncOverall     checkbox `form:"bantime.overalljails"`
+}
+
+func (in jailInput) form() models.JailForm {
 	return models.JailForm{
-		BanTime: c.FormValue(services.FieldBanTime), FindTime: c.FormValue(services.FieldFindTime),
-		MaxRetry: c.FormValue(services.FieldMaxRetry), FailRegex: c.FormValue(services.FieldFailRegex),
-		IgnoreRegex: c.FormValue(services.FieldIgnoreRegex), DatePattern: c.FormValue(services.FieldDatePattern),
-		LogEncoding: c.FormValue(services.FieldLogEncoding), LogPath: c.FormValue(services.FieldLogPath),
-		Actions:        c.FormValue(services.FieldAction),
-		IncEnabled:     c.FormValue(services.FieldIncEnabled) == "true",
-		IncFactor:      c.FormValue(services.FieldIncFactor),
-		IncFormula:     c.FormValue(services.FieldIncFormula),
-		IncMultipliers: c.FormValue(services.FieldIncMultipliers),
-		IncMaxTime:     c.FormValue(services.FieldIncMaxTime),
-		IncRndTime:     c.FormValue(services.FieldIncRndTime),
-		IncOverall:     c.FormValue(services.FieldIncOverall) == "true",
+		BanTime: in.BanTime, FindTime: in.FindTime, MaxRetry: in.MaxRetry, FailRegex: in.FailRegex,
+		IgnoreRegex: in.IgnoreRegex, DatePattern: in.DatePattern, LogEncoding: in.LogEncoding, LogPath: in.LogPath,
+		Actions: in.Actions, IncEnabled: bool(in.IncEnabled), IncFactor: in.IncFactor, IncFormula: in.IncFormula,
+		IncMultipliers: in.IncMultipliers, IncMaxTime: in.IncMaxTime, IncRndTime: in.IncRndTime, IncOverall: bool(in.IncOverall),
 	}
 }
 
@@ -89,7 +116,11 @@ func jailFormFrom(c echo.Context) models.JailForm {
 func (s *Server) configJailSave(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := c.Param("name")
-	form := jailFormFrom(c)
+	var in jailInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	form := in.form()
 	res, err := s.configuration.SaveJail(ctx, name, form)
 	if fe := configErrors(err); fe != nil {
 		d, derr := s.configuration.Jail(ctx, name)

@@ -17,7 +17,7 @@ var logSizes = []int{100, services.DefaultLogLines, 500, 1000}
 func logParams(c echo.Context) (int, string, bool) {
 	n := services.ParseLineCount(c.QueryParam("n"), services.DefaultLogLines)
 	q := queryText(c, "q", 200)
-	auto := c.QueryParam("auto") == "1" || c.QueryParam("auto") == "true"
+	auto := ticked(c.QueryParam("auto"))
 	return n, q, auto
 }
 

@@ -42,16 +42,27 @@ func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPa
 	return s.render(c, status, views.ConfigRawView(p), nil)
 }
 
+// rawInput is the raw editor's form.
+type rawInput struct {
+	File    string `form:"file"`
+	Content string `form:"content"`
+}
+
 // configRawSave saves a .local file and runs fail2ban's configuration test.
 func (s *Server) configRawSave(c echo.Context) error {
-	name, content := c.FormValue("file"), c.FormValue("content")
+	var in rawInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	name, content := in.File, in.Content
 	p := views.ConfigRawPage{Name: name, Content: content}
 	res, err := s.configuration.SaveRaw(c.Request().Context(), name, content)
 	switch fe := configErrors(err); {
 	case errors.Is(err, services.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
 		p.Errors = map[string][]string{services.FieldRawContent: {
-			fmt.Sprintf("Not saved: the text is %s, more than the %d KB the editor accepts. Nothing was written.", textfmt.Bytes(int64(len(content))), services.MaxRawSize>>10)}}
+			fmt.Sprintf("Not saved: the text is %s, more than the %s the editor accepts. Nothing was written.",
+				textfmt.Bytes(int64(len(content))), textfmt.Bytes(services.MaxRawSize))}}
 		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
 	case fe != nil:
 		status := http.StatusUnprocessableEntity

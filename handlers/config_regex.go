@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
-	"bangui/services"
 	"bangui/views"
 )
 
@@ -15,13 +14,23 @@ func (s *Server) configRegex(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.ConfigRegexView(views.ConfigRegexPage{LogDirs: s.configuration.LogDirs()}), nil)
 }
 
+// regexInput is the regex tester's form, as models.RegexForm.
+type regexInput struct {
+	FailRegex   string `form:"failregex"`
+	IgnoreRegex string `form:"ignoreregex"`
+	DatePattern string `form:"datepattern"`
+	Lines       string `form:"lines"`
+	LogFile     string `form:"logfile"`
+	LogLines    string `form:"loglines"`
+}
+
 // configRegexRun runs fail2ban-regex on the form's patterns and lines.
 func (s *Server) configRegexRun(c echo.Context) error {
-	form := models.RegexForm{
-		FailRegex: c.FormValue(services.FieldFailRegex), IgnoreRegex: c.FormValue(services.FieldIgnoreRegex),
-		DatePattern: c.FormValue(services.FieldDatePattern), Lines: c.FormValue(services.FieldRegexLines),
-		LogFile: c.FormValue(services.FieldRegexLogFile), LogLines: c.FormValue(services.FieldRegexLogN),
+	var in regexInput
+	if err := bindForm(c, &in); err != nil {
+		return err
 	}
+	form := models.RegexForm(in)
 	p := views.ConfigRegexPage{Form: form, LogDirs: s.configuration.LogDirs()}
 	rep, err := s.configuration.TestRegex(c.Request().Context(), form)
 	if fe := configErrors(err); fe != nil {

@@ -39,12 +39,21 @@ func (s *Server) renderConfigServer(c echo.Context, status int, form *models.Ser
 	return s.render(c, status, views.ConfigServerView(p), nil)
 }
 
+// serverInput is the form of fail2ban's own settings, as models.ServerForm.
+type serverInput struct {
+	LogLevel     string `form:"loglevel"`
+	LogTarget    string `form:"logtarget"`
+	DBPurgeAge   string `form:"dbpurgeage"`
+	DBMaxMatches string `form:"dbmaxmatches"`
+}
+
 // configServerSave saves and applies fail2ban's own settings.
 func (s *Server) configServerSave(c echo.Context) error {
-	form := models.ServerForm{
-		LogLevel: c.FormValue(services.FieldLogLevel), LogTarget: c.FormValue(services.FieldLogTarget),
-		DBPurgeAge: c.FormValue(services.FieldDBPurgeAge), DBMaxMatches: c.FormValue(services.FieldDBMaxMatches),
+	var in serverInput
+	if err := bindForm(c, &in); err != nil {
+		return err
 	}
+	form := models.ServerForm(in)
 	res, err := s.configuration.SaveServer(c.Request().Context(), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)

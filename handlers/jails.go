@@ -116,7 +116,10 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
 
 func (s *Server) banSubmit(c echo.Context) error {
-	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	var form views.TargetForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
 	res, err := s.jails.Ban(c.Request().Context(), form.Jail, splitTargets(form.Target))
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
@@ -139,7 +142,10 @@ func (s *Server) banSubmit(c echo.Context) error {
 }
 
 func (s *Server) unbanSubmit(c echo.Context) error {
-	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	var form views.TargetForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
 	targets := splitTargets(form.Target)
 	n, err := s.jails.Unban(c.Request().Context(), form.Jail, targets)
 	if fe := formError(err); fe != nil {
@@ -194,7 +200,7 @@ func (s *Server) jailAction(c echo.Context) error {
 		_, err = s.jails.Reload(ctx, name)
 		msg = "Reloaded the jail " + name + " from its configuration."
 	case "idle":
-		on := c.FormValue("idle") == "on"
+		on := ticked(c.FormValue("idle"))
 		err = s.jails.SetIdle(ctx, name, on)
 		msg = "The jail " + name + " is running again."
 		if on {
@@ -281,7 +287,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	name := c.Param("name")
-	on := c.FormValue("ignoreself") == "on"
+	on := ticked(c.FormValue("ignoreself"))
 	err := s.jails.SetIgnoreSelf(c.Request().Context(), name, on)
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))

@@ -34,9 +34,9 @@ type SourceForm struct {
 
 // ScheduleForm is the schedule form; Time is "hh:mm", Weekday 0-6.
 type ScheduleForm struct {
-	Frequency string
-	Time      string
-	Weekday   string
+	Frequency string `form:"frequency"`
+	Time      string `form:"time"`
+	Weekday   string `form:"weekday"`
 	Errors    map[string][]string
 }
 

@@ -378,7 +378,7 @@ func logQuery(v models.LogView, auto bool) string {
 		q.Set("q", v.Filter)
 	}
 	if auto {
-		q.Set("auto", "1")
+		q.Set("auto", CheckboxOn)
 	}
 	return q.Encode()
 }

@@ -22,8 +22,8 @@ type JailsPage struct {
 
 // TargetForm is a ban or unban form: addresses and a jail.
 type TargetForm struct {
-	Target string
-	Jail   string
+	Target string `form:"target"`
+	Jail   string `form:"jail"`
 	Errors map[string][]string
 }
 
