@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -64,20 +62,16 @@ func configErrors(err error) map[string][]string {
 	return nil
 }
 
-// configFail handles errors that are not form errors: unknown items are
-// 404, an offline fail2ban and a busy directory are flashed.
+// configFail handles errors that are not form errors. A change refused
+// because fail2ban is offline or another edit holds the configuration is
+// flashed on the page at back, so the user can try again; every other
+// error (an unknown item, an unreadable directory) goes to handleError.
 func (s *Server) configFail(c echo.Context, err error, back string) error {
 	switch {
-	case errors.Is(err, services.ErrConfigNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, "The configuration does not define that.")
-	case errors.Is(err, services.ErrConfigNameUnsupported):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
-	case errors.Is(err, services.ErrConfigUnreadable):
-		return echo.NewHTTPError(http.StatusServiceUnavailable, err.Error()+". Check the directory chosen at setup.")
 	case errors.Is(err, services.ErrConfigOffline):
 		s.flash(c, "error", "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.")
 		return s.redirect(c, s.url(back))
-	case errors.Is(err, context.DeadlineExceeded) && strings.Contains(err.Error(), "another edit"):
+	case errors.Is(err, f2bconf.ErrEditRunning):
 		s.flash(c, "error", "Not saved: another change of fail2ban's configuration is still being applied. Try again in a moment.")
 		return s.redirect(c, s.url(back))
 	}
