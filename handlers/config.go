@@ -512,9 +512,3 @@ func (s *Server) configLogLines(c echo.Context) error {
 	}
 	return s.renderComponent(c, http.StatusOK, views.LogLines(v, auto))
 }
-
-// defaultConfiguration builds the configuration use case with the default
-// options when main.go did not pass one.
-func defaultConfiguration(d Deps) *services.Configuration {
-	return services.NewConfiguration(d.Hosts, d.Status, services.ConfigOptions{})
-}
