@@ -468,7 +468,7 @@ func TestRunWiring(t *testing.T) {
 	serve := func(ctx context.Context, got config.Config, _ *slog.Logger) error {
 		served = true
 		defer cancel()
-		db, err := repo.OpenApp(ctx, got.DataDir)
+		db, err := repo.Open(ctx, repo.Options{DataDir: got.DataDir})
 		if err != nil {
 			return err
 		}
@@ -516,7 +516,7 @@ func TestRunWiring(t *testing.T) {
 
 	// A panel's data dir: setup completed, no demo marker.
 	panel := t.TempDir()
-	db, err := repo.OpenApp(context.Background(), panel)
+	db, err := repo.Open(context.Background(), repo.Options{DataDir: panel})
 	if err != nil {
 		t.Fatal(err)
 	}

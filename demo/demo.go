@@ -271,7 +271,7 @@ type passwordNote struct {
 // given password replaces the stored one.
 func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, password string) (passwordNote, error) {
 	note := passwordNote{fromEnv: password != ""}
-	db, err := repo.OpenApp(ctx, dataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
 	if err != nil {
 		return note, err
 	}

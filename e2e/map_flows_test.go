@@ -34,7 +34,7 @@ func seedGeo(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, dataDir)
+	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func seedGeo(t *testing.T, dataDir string) {
 			events = append(events, models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now.Add(-time.Duration(i) * 7 * time.Minute).Unix()})
 		}
 	}
-	if _, err := repo.NewHistoryArchiveStore(db).Archive(ctx, events); err != nil {
+	if _, err := repo.NewHistoryArchive(db).Archive(ctx, events); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -225,10 +225,29 @@ func (c *Client) exchange(ctx context.Context, reqs [][]byte, got func(n int, re
 	return nil
 }
 
-// deadline is now plus the per-call timeout, or the context deadline when
-// that comes first.
+// callTimeoutKey is the context key of WithCallTimeout.
+type callTimeoutKey struct{}
+
+// WithCallTimeout returns a context under which each call may take up to d
+// (dial, request and reply) instead of the client's own limit (see
+// WithTimeout), for commands that take long, such as banning thousands of
+// addresses at once. The context's deadline still wins. Non-positive values
+// are ignored.
+func WithCallTimeout(ctx context.Context, d time.Duration) context.Context {
+	if d <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, callTimeoutKey{}, d)
+}
+
+// deadline is now plus the per-call timeout (see WithCallTimeout), or the
+// context deadline when that comes first.
 func (c *Client) deadline(ctx context.Context) time.Time {
-	deadline := time.Now().Add(c.timeout)
+	timeout := c.timeout
+	if d, ok := ctx.Value(callTimeoutKey{}).(time.Duration); ok {
+		timeout = d
+	}
+	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

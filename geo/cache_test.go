@@ -46,7 +46,7 @@ type cacheRig struct {
 func newCacheRig(t *testing.T, installed bool) *cacheRig {
 	t.Helper()
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, t.TempDir())
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/models"
 	"bangui/services"
 	"bangui/views"
 )
 
 func (s *Server) loginForm(c echo.Context) error {
-	if s.sm.GetBool(c.Request().Context(), sessAuth) {
+	if identityOf(c.Request().Context()).LoggedIn() {
 		return c.Redirect(http.StatusSeeOther, s.safeNext(c.QueryParam("next")))
 	}
 	return s.render(c, http.StatusOK, views.LoginPage("", c.QueryParam("next")), nil)
@@ -64,7 +65,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.sm.Put(ctx, sessAuth, true)
+	s.logIn(ctx, models.MasterAdmin)
 	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
 	s.rotateCSRF(ctx)
 	// Store the session now, so a failure (a full disk) is the answer
@@ -80,7 +81,7 @@ func (s *Server) logout(c echo.Context) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.sm.Remove(ctx, sessAuth)
+	s.logOut(ctx)
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
 	s.rotateCSRF(ctx)
 	s.flash(c, "info", "You have been logged out.")

@@ -71,7 +71,7 @@ func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceFo
 		return err
 	}
 	p := views.BlocklistsPage{Progress: s.blocklists.Progress(), Sources: sources, AddForm: add, Info: info, Log: log}
-	p.Jail, p.JailOffline = s.blocklistJailState(ctx)
+	p.Jail, p.JailOffline = s.blocklistJailState(ctx, s.hostID(c))
 	if sched != nil {
 		p.Schedule = *sched
 	} else {
@@ -82,8 +82,8 @@ func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceFo
 
 // blocklistJailState asks whether the blocklist jail runs; the string says
 // why fail2ban could not tell.
-func (s *Server) blocklistJailState(ctx context.Context) (models.BlocklistJailState, string) {
-	st, err := s.blocklists.JailState(ctx)
+func (s *Server) blocklistJailState(ctx context.Context, host string) (models.BlocklistJailState, string) {
+	st, err := s.blocklists.JailState(ctx, host)
 	switch {
 	case fail2ban.IsUnreachable(err):
 		return st, "fail2ban is not answering, so BanGUI cannot tell whether the jail " + models.BlocklistJail + " runs. Imports wait for it."
@@ -98,7 +98,7 @@ func (s *Server) blocklistJailCard(c echo.Context) error {
 	if !isHTMX(c.Request()) {
 		return c.Redirect(http.StatusSeeOther, s.url("/blocklists"))
 	}
-	st, offline := s.blocklistJailState(c.Request().Context())
+	st, offline := s.blocklistJailState(c.Request().Context(), s.hostID(c))
 	return s.renderComponent(c, http.StatusOK, views.BlocklistJailCard(st, offline))
 }
 
@@ -148,7 +148,7 @@ func (s *Server) blocklistImport(c echo.Context) error {
 }
 
 func (s *Server) blocklistJail(c echo.Context) error {
-	err := s.blocklists.EnsureJail(c.Request().Context())
+	err := s.blocklists.EnsureJail(c.Request().Context(), s.hostID(c))
 	var jp *services.JailProblem
 	switch {
 	case errors.As(err, &jp):

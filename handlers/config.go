@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"bangui/config"
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/models"
@@ -95,16 +94,4 @@ func applyFlash(res models.ApplyResult, ok string) (string, string) {
 		return "error", "Not applied: " + res.Failure + ". The rollback failed too: " + res.RollbackFailure +
 			". Check " + res.File + " and fail2ban now."
 	}
-}
-
-// defaultConfiguration builds the configuration use case from the
-// command-line settings when main.go did not pass one.
-func defaultConfiguration(d Deps) *services.Configuration {
-	return services.NewConfiguration(d.Fail2ban, d.Status, ConfigurationOptions(d.Config))
-}
-
-// ConfigurationOptions are the configuration pages' options from the
-// command-line settings.
-func ConfigurationOptions(cfg config.Config) services.ConfigOptions {
-	return services.ConfigOptions{RegexPath: cfg.RegexPath, LogDirs: cfg.LogDirs, RestartCommand: cfg.RestartCommand}
 }

@@ -21,7 +21,7 @@ func (s *Server) configItems(kind string) echo.HandlerFunc {
 
 // renderConfigItems renders the Filters or Actions tab with p's forms.
 func (s *Server) renderConfigItems(c echo.Context, kind string, status int, p views.ConfigItemsPage) error {
-	items, err := s.configuration.Items(c.Request().Context(), kind)
+	items, err := s.configuration.Items(c.Request().Context(), s.hostID(c), kind)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := s.configuration.CreateItem(c.Request().Context(), kind, name, ff, af)
+		res, err := s.configuration.CreateItem(c.Request().Context(), s.hostID(c), kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.renderConfigItems(c, kind, http.StatusUnprocessableEntity,
 				views.ConfigItemsPage{NewName: name, NewFilter: ff, NewAction: af, Errors: fe})
@@ -102,7 +102,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 // configItem is one filter's or action's page.
 func (s *Server) configItem(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		d, err := s.configuration.Item(c.Request().Context(), kind, c.Param("name"))
+		d, err := s.configuration.Item(c.Request().Context(), s.hostID(c), kind, c.Param("name"))
 		if err != nil {
 			return s.configFail(c, err, "/config/"+kind+"s")
 		}
@@ -115,7 +115,7 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		name := c.Param("name")
-		d, err := s.configuration.Item(ctx, kind, name)
+		d, err := s.configuration.Item(ctx, s.hostID(c), kind, name)
 		if err != nil {
 			return s.configFail(c, err, "/config/"+kind+"s")
 		}
@@ -123,7 +123,7 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := s.configuration.SaveItem(ctx, kind, name, ff, af)
+		res, err := s.configuration.SaveItem(ctx, s.hostID(c), kind, name, ff, af)
 		if fe := configErrors(err); fe != nil {
 			return s.render(c, http.StatusUnprocessableEntity, views.ConfigItemView(views.ConfigItemPage{Item: d, Filter: ff, Action: af, Errors: fe}), nil)
 		}

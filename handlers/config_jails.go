@@ -19,11 +19,11 @@ func (s *Server) configJails(c echo.Context) error {
 // renderConfigJails renders the Jails tab with the new-jail form as given.
 func (s *Server) renderConfigJails(c echo.Context, status int, form models.NewJailForm, errs map[string][]string) error {
 	ctx := c.Request().Context()
-	jails, err := s.configuration.Jails(ctx)
+	jails, err := s.configuration.Jails(ctx, s.hostID(c))
 	if err != nil {
 		return err
 	}
-	filters, err := s.configuration.Filters()
+	filters, err := s.configuration.Filters(ctx, s.hostID(c))
 	if err != nil {
 		jails.Problems = append(jails.Problems, err.Error())
 	}
@@ -37,7 +37,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 		return err
 	}
 	form := in.form()
-	res, err := s.configuration.CreateJail(c.Request().Context(), form)
+	res, err := s.configuration.CreateJail(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigJails(c, http.StatusUnprocessableEntity, form, fe)
 	}
@@ -59,7 +59,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 
 // configJail is one jail's settings page.
 func (s *Server) configJail(c echo.Context) error {
-	d, err := s.configuration.Jail(c.Request().Context(), c.Param("name"))
+	d, err := s.configuration.Jail(c.Request().Context(), s.hostID(c), c.Param("name"))
 	if err != nil {
 		return s.configFail(c, err, "/config")
 	}
@@ -121,9 +121,9 @@ func (s *Server) configJailSave(c echo.Context) error {
 		return err
 	}
 	form := in.form()
-	res, err := s.configuration.SaveJail(ctx, name, form)
+	res, err := s.configuration.SaveJail(ctx, s.hostID(c), name, form)
 	if fe := configErrors(err); fe != nil {
-		d, derr := s.configuration.Jail(ctx, name)
+		d, derr := s.configuration.Jail(ctx, s.hostID(c), name)
 		if derr != nil {
 			return s.configFail(c, derr, "/config")
 		}
@@ -149,7 +149,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		if c.FormValue("from") == "detail" {
 			back = "/config/jails/" + url.PathEscape(name)
 		}
-		res, err := s.configuration.SetJailEnabled(c.Request().Context(), name, on)
+		res, err := s.configuration.SetJailEnabled(c.Request().Context(), s.hostID(c), name, on)
 		if fe := configErrors(err); fe != nil {
 			s.flash(c, "error", "Not changed: "+firstMessage(fe))
 			return s.redirect(c, s.url(back))

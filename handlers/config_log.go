@@ -24,13 +24,19 @@ func logParams(c echo.Context) (int, string, bool) {
 // configLog is the log viewer.
 func (s *Server) configLog(c echo.Context) error {
 	n, q, auto := logParams(c)
-	v := s.configuration.Log(c.Request().Context(), n, q)
+	v, err := s.configuration.Log(c.Request().Context(), s.hostID(c), n, q)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.ConfigLogView(views.ConfigLogPage{View: v, Auto: auto, Sizes: logSizes}), nil)
 }
 
 // configLogLines is the log block alone, which polls itself.
 func (s *Server) configLogLines(c echo.Context) error {
 	n, q, auto := logParams(c)
-	v := s.configuration.Log(c.Request().Context(), n, q)
+	v, err := s.configuration.Log(c.Request().Context(), s.hostID(c), n, q)
+	if err != nil {
+		return err
+	}
 	return s.renderComponent(c, http.StatusOK, views.LogLines(v, auto))
 }

@@ -19,7 +19,7 @@ func (s *Server) configRaw(c echo.Context) error {
 	name := c.QueryParam("file")
 	p := views.ConfigRawPage{Name: name, MaxKB: services.MaxRawSize >> 10}
 	if name != "" {
-		f, err := s.configuration.ReadRaw(name)
+		f, err := s.configuration.ReadRaw(c.Request().Context(), s.hostID(c), name)
 		if fe := configErrors(err); fe != nil {
 			p.Errors = fe
 			return s.renderConfigRaw(c, http.StatusBadRequest, p)
@@ -34,7 +34,7 @@ func (s *Server) configRaw(c echo.Context) error {
 
 // renderConfigRaw renders the raw editor with the list of .local files.
 func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPage) error {
-	files, err := s.configuration.RawFiles()
+	files, err := s.configuration.RawFiles(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		s.log.Warn("listing .local files failed", "err", err)
 	}
@@ -56,7 +56,7 @@ func (s *Server) configRawSave(c echo.Context) error {
 	}
 	name, content := in.File, in.Content
 	p := views.ConfigRawPage{Name: name, Content: content}
-	res, err := s.configuration.SaveRaw(c.Request().Context(), name, content)
+	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
 	switch fe := configErrors(err); {
 	case errors.Is(err, services.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}

@@ -11,7 +11,11 @@ import (
 
 // configRegex is the regex tester.
 func (s *Server) configRegex(c echo.Context) error {
-	return s.render(c, http.StatusOK, views.ConfigRegexView(views.ConfigRegexPage{LogDirs: s.configuration.LogDirs()}), nil)
+	dirs, err := s.configuration.LogDirs(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ConfigRegexView(views.ConfigRegexPage{LogDirs: dirs}), nil)
 }
 
 // regexInput is the regex tester's form, as models.RegexForm.
@@ -31,8 +35,12 @@ func (s *Server) configRegexRun(c echo.Context) error {
 		return err
 	}
 	form := models.RegexForm(in)
-	p := views.ConfigRegexPage{Form: form, LogDirs: s.configuration.LogDirs()}
-	rep, err := s.configuration.TestRegex(c.Request().Context(), form)
+	dirs, err := s.configuration.LogDirs(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		return err
+	}
+	p := views.ConfigRegexPage{Form: form, LogDirs: dirs}
+	rep, err := s.configuration.TestRegex(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		p.Errors = fe
 		return s.render(c, http.StatusUnprocessableEntity, views.ConfigRegexView(p), nil)

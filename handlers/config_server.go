@@ -20,7 +20,7 @@ func (s *Server) configServer(c echo.Context) error {
 
 // renderConfigServer renders the Server tab; form nil shows the saved settings.
 func (s *Server) renderConfigServer(c echo.Context, status int, form *models.ServerForm, errs map[string][]string) error {
-	set, err := s.configuration.Server(c.Request().Context())
+	set, err := s.configuration.Server(c.Request().Context(), s.hostID(c))
 	p := views.ConfigServerPage{Settings: set, Levels: services.LogLevels, Errors: errs}
 	if err != nil {
 		if !fail2ban.IsUnreachable(err) {
@@ -54,7 +54,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 		return err
 	}
 	form := models.ServerForm(in)
-	res, err := s.configuration.SaveServer(c.Request().Context(), form)
+	res, err := s.configuration.SaveServer(c.Request().Context(), s.hostID(c), form)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)
 	}
@@ -75,7 +75,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 
 // configFlush makes fail2ban reopen its log.
 func (s *Server) configFlush(c echo.Context) error {
-	out, err := s.configuration.FlushLogs(c.Request().Context())
+	out, err := s.configuration.FlushLogs(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Server) configFlush(c echo.Context) error {
 
 // configReload reloads fail2ban's whole configuration.
 func (s *Server) configReload(c echo.Context) error {
-	if err := s.configuration.ReloadAll(c.Request().Context()); err != nil {
+	if err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c)); err != nil {
 		if fail2ban.IsUnreachable(err) {
 			return err
 		}
@@ -98,7 +98,7 @@ func (s *Server) configReload(c echo.Context) error {
 
 // configRestart restarts fail2ban and waits for it.
 func (s *Server) configRestart(c echo.Context) error {
-	took, err := s.configuration.Restart(c.Request().Context())
+	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		s.flash(c, "error", "Restart: "+err.Error()+".")
 		return s.redirect(c, s.url("/config/server"))

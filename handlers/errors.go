@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/labstack/echo/v4"
-	"modernc.org/sqlite"
 
 	"bangui/fail2ban"
 	"bangui/repo"
@@ -178,11 +177,7 @@ func (s *Server) wantsJSON(r *http.Request) bool {
 }
 
 // isDiskFull reports whether err says the disk under a database is full:
-// SQLite's SQLITE_FULL (extended codes included) or the OS's ENOSPC/EDQUOT.
+// the storage layer's repo.ErrDiskFull or the OS's ENOSPC/EDQUOT.
 func isDiskFull(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code()&0xff == 13 { // SQLITE_FULL
-		return true
-	}
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	return errors.Is(err, repo.ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

@@ -69,9 +69,7 @@ func TestErrorAnswersAsPageFlashOrJSON(t *testing.T) {
 // form's page, not answered as an error, and nothing is written.
 func TestConfigEditWhileAnotherRuns(t *testing.T) {
 	a, b, sb := configApp(t)
-	opts := ConfigurationOptions(a.cfg)
-	opts.LockWait = 200 * time.Millisecond
-	a.s.configuration = services.NewConfiguration(a.s.f2b, a.s.status, opts)
+	a.s.configuration = services.NewConfiguration(a.s.hosts, a.s.status, services.ConfigOptions{LockWait: 200 * time.Millisecond})
 
 	unlock, err := f2bconf.Lock(context.Background(), sb.ConfigDir)
 	if err != nil {

@@ -17,10 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
-	"bangui/assets"
+	"bangui/app"
 	"bangui/config"
-	"bangui/jobs"
-	"bangui/repo"
 	"bangui/services"
 )
 
@@ -66,57 +64,17 @@ func testConfig(t testing.TB, dataDir string, opts ...appOption) config.Config {
 func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := testConfig(t, dataDir, opts...)
-	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, dataDir)
+	a, err := app.Build(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	set, err := assets.New()
+	t.Cleanup(func() { a.Close() })
+	e, s, err := New(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := services.LoadPanelSettings(ctx, repo.NewSettingsStore(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	socket, confDir := cfg.Socket, cfg.ConfigDir
-	if ps.Socket != "" {
-		socket, confDir = ps.Socket, ps.ConfigDir
-	}
-	f2b := services.NewFail2ban(socket, confDir, cfg.ClientPath)
-	status := services.NewStatusProbe(f2b)
-	archive := repo.NewHistoryArchiveStore(db)
-	sources := services.NewBanSources(f2b, archive, cfg.Fail2banDB)
-	t.Cleanup(func() { sources.Close() })
-	jails := services.NewJails(f2b, status, archive)
-	blocklists := services.NewBlocklists(db, f2b, status, services.BlocklistOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(blocklists.Wait) // before the database closes
-	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), blocklists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blocklistJobs.Shutdown() })
-	blocklists.UseScheduler(blocklistJobs)
-	if err := blocklists.ApplySchedule(ctx); err != nil {
-		t.Fatal(err)
-	}
-	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
-		db, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	t.Cleanup(func() { geo.Close() })
-	e, s, err := New(ctx, Deps{
-		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Fail2ban: f2b, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
-		Blocklists: blocklists, Configuration: services.NewConfiguration(f2b, status, ConfigurationOptions(cfg)),
-		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testApp{t: t, e: e, s: s, db: db, dataDir: dataDir, cfg: cfg,
-		sync: services.NewArchiveSync(sources, repo.NewSettingsStore(db))}
+	return &testApp{t: t, e: e, s: s, db: a.DB, dataDir: dataDir, cfg: cfg, sync: a.ArchiveSync}
 }
-
 // browser keeps cookies like a browser and sends requests from a chosen peer.
 type browser struct {
 	app     *testApp

@@ -60,7 +60,7 @@ func (s *Server) historyPage(c echo.Context) error {
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
 	}
 	var jails []string
-	if list, err := s.jails.List(ctx); err == nil {
+	if list, err := s.jails.List(ctx, s.hostID(c)); err == nil {
 		for _, j := range list {
 			jails = append(jails, j.Name)
 		}
@@ -135,7 +135,7 @@ func (s *Server) ipPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "This is not an IP address.")
 	}
-	rep, err := s.history.IP(c.Request().Context(), raw)
+	rep, err := s.history.IP(c.Request().Context(), s.hostID(c), raw)
 	var verr *fail2ban.ValidationError
 	if errors.As(err, &verr) {
 		return echo.NewHTTPError(http.StatusNotFound, verr.Message)
@@ -160,7 +160,7 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 		return err
 	}
 	jail, target := form.Jail, form.Target
-	_, err := s.jails.AddIgnore(c.Request().Context(), jail, []string{target})
+	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), jail, []string{target})
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}

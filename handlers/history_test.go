@@ -154,7 +154,7 @@ func purgeFail2banDB(t testing.TB, sb *sandbox.Sandbox) {
 // seedArchive writes known events into the archive.
 func seedArchive(t testing.TB, a *testApp, events []models.ArchivedBan) {
 	t.Helper()
-	if _, err := repo.NewHistoryArchiveStore(a.db).Archive(context.Background(), events); err != nil {
+	if _, err := repo.NewHistoryArchive(a.db).Archive(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
 }

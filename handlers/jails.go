@@ -68,7 +68,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	ctx := c.Request().Context()
 	page := parsePage(c, banPageSizes)
 	search := queryText(c, "q", maxSearchLen)
-	bans, total, err := s.jails.ActiveBans(ctx, search, page)
+	bans, total, err := s.jails.ActiveBans(ctx, s.hostID(c), search, page)
 	table := views.ActiveBansTable{
 		ID: "active-bans", Bans: bans, Search: search,
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
@@ -84,12 +84,12 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}
-	jails, err := s.jails.List(ctx)
+	jails, err := s.jails.List(ctx, s.hostID(c))
 	if err != nil {
 		return err
 	}
 	if search != "" {
-		_, table.Total, _ = s.jails.ActiveBans(ctx, "", models.Page{Number: 1, Size: 1})
+		_, table.Total, _ = s.jails.ActiveBans(ctx, s.hostID(c), "", models.Page{Number: 1, Size: 1})
 	} else {
 		table.Total = total
 	}
@@ -99,7 +99,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	}
 	if q := queryText(c, "lookup", maxSearchLen); q != "" {
 		p.Lookup.Query = q
-		res, err := s.jails.Lookup(ctx, q)
+		res, err := s.jails.Lookup(ctx, s.hostID(c), q)
 		var verr *fail2ban.ValidationError
 		switch {
 		case errors.As(err, &verr):
@@ -120,7 +120,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	res, err := s.jails.Ban(c.Request().Context(), form.Jail, splitTargets(form.Target))
+	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
@@ -147,7 +147,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		return err
 	}
 	targets := splitTargets(form.Target)
-	n, err := s.jails.Unban(c.Request().Context(), form.Jail, targets)
+	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
@@ -168,7 +168,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 }
 
 func (s *Server) unbanAllSubmit(c echo.Context) error {
-	n, err := s.jails.UnbanAll(c.Request().Context())
+	n, err := s.jails.UnbanAll(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Server) unbanAllSubmit(c echo.Context) error {
 }
 
 func (s *Server) reloadAllSubmit(c echo.Context) error {
-	if _, err := s.jails.Reload(c.Request().Context(), ""); err != nil {
+	if _, err := s.jails.Reload(c.Request().Context(), s.hostID(c), ""); err != nil {
 		return err
 	}
 	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
@@ -192,16 +192,16 @@ func (s *Server) jailAction(c echo.Context) error {
 	var err error
 	switch c.Param("action") {
 	case "stop":
-		err, msg = s.jails.Stop(ctx, name), "Stopped the jail "+name+"."
+		err, msg = s.jails.Stop(ctx, s.hostID(c), name), "Stopped the jail "+name+"."
 	case "start":
-		_, err = s.jails.Start(ctx, name)
+		_, err = s.jails.Start(ctx, s.hostID(c), name)
 		msg = "Started the jail " + name + "."
 	case "reload":
-		_, err = s.jails.Reload(ctx, name)
+		_, err = s.jails.Reload(ctx, s.hostID(c), name)
 		msg = "Reloaded the jail " + name + " from its configuration."
 	case "idle":
 		on := ticked(c.FormValue("idle"))
-		err = s.jails.SetIdle(ctx, name, on)
+		err = s.jails.SetIdle(ctx, s.hostID(c), name, on)
 		msg = "The jail " + name + " is running again."
 		if on {
 			msg = "The jail " + name + " is now idle: it keeps its bans but does not ban anew."
@@ -231,7 +231,7 @@ func (s *Server) jailPage(c echo.Context) error {
 	}
 	page := parsePage(c, banPageSizes)
 	search := queryText(c, "q", maxSearchLen)
-	bans, total, err := s.jails.Banned(ctx, name, search, page)
+	bans, total, err := s.jails.Banned(ctx, s.hostID(c), name, search, page)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (s *Server) jailPage(c echo.Context) error {
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}
-	detail, err := s.jails.Detail(ctx, name)
+	detail, err := s.jails.Detail(ctx, s.hostID(c), name)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *Server) jailPage(c echo.Context) error {
 
 func (s *Server) ignoreAdd(c echo.Context) error {
 	name := c.Param("name")
-	_, err := s.jails.AddIgnore(c.Request().Context(), name, splitTargets(c.FormValue("target")))
+	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), name, splitTargets(c.FormValue("target")))
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
@@ -268,7 +268,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 func (s *Server) ignoreRemove(c echo.Context) error {
 	name := c.Param("name")
 	entry := c.FormValue("entry")
-	_, err := s.jails.RemoveIgnore(c.Request().Context(), name, entry)
+	_, err := s.jails.RemoveIgnore(c.Request().Context(), s.hostID(c), name, entry)
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
@@ -288,7 +288,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	name := c.Param("name")
 	on := ticked(c.FormValue("ignoreself"))
-	err := s.jails.SetIgnoreSelf(c.Request().Context(), name, on)
+	err := s.jails.SetIgnoreSelf(c.Request().Context(), s.hostID(c), name, on)
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
@@ -305,7 +305,7 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 
 func (s *Server) statusBar(c echo.Context) error {
 	// While offline the bar polls more often, and each poll asks fail2ban.
-	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Recheck(c.Request().Context(), 3*time.Second)))
+	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Recheck(c.Request().Context(), s.hostID(c), 3*time.Second)))
 }
 
 // backPath returns the form's "back" field when it is an in-app path, else def.

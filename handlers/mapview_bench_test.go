@@ -51,11 +51,11 @@ func mapBenchDataDir(b *testing.B, rows int) string {
 	if _, err := os.Stat(filepath.Join(tmpl, "complete")); err != nil {
 		os.RemoveAll(tmpl)
 		ctx := context.Background()
-		db, err := repo.OpenApp(ctx, tmpl)
+		db, err := repo.Open(ctx, repo.Options{DataDir: tmpl})
 		if err != nil {
 			b.Fatal(err)
 		}
-		s := repo.NewHistoryArchiveStore(db)
+		s := repo.NewHistoryArchive(db)
 		batch := make([]models.ArchivedBan, 0, 5000)
 		for r := range f2bgen.Rows(f2bgen.Options{Rows: rows, End: end, Seed: 7}) {
 			batch = append(batch, models.ArchivedBan{Jail: r.Jail, IP: r.IP, TimeOfBan: r.TimeOfBan, BanTime: r.BanTime,

@@ -54,7 +54,7 @@ func loggedInMap(t *testing.T, withDB bool) (*testApp, *browser) {
 		installGeoDB(t, dir)
 	}
 	a := newTestApp(t, dir)
-	if _, err := repo.NewHistoryArchiveStore(a.db).Archive(context.Background(), mapEvents(time.Now())); err != nil {
+	if _, err := repo.NewHistoryArchive(a.db).Archive(context.Background(), mapEvents(time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	b := a.browser()
@@ -195,7 +195,7 @@ func TestMapTablePages(t *testing.T) {
 	for i := range 60 {
 		many = append(many, models.ArchivedBan{Jail: "sshd", IP: fmt.Sprintf("94.100.180.%d", i+1), TimeOfBan: now.Add(-time.Duration(i+1) * time.Minute).Unix(), CountryCode: &nl})
 	}
-	if _, err := repo.NewHistoryArchiveStore(a.db).Archive(context.Background(), many); err != nil {
+	if _, err := repo.NewHistoryArchive(a.db).Archive(context.Background(), many); err != nil {
 		t.Fatal(err)
 	}
 	rec := b.do("GET", "/map?country=NL&page=3", nil, map[string]string{"HX-Request": "true", "HX-Target": "map-bans"})
@@ -269,7 +269,7 @@ func TestMapReResolve(t *testing.T) {
 	if doc.Find("[data-testid=geo-missing]").Length() != 0 {
 		t.Error("the page still says there is no database")
 	}
-	n, err := repo.NewHistoryArchiveStore(a.db).CountWithoutCountry(ctx)
+	n, err := repo.NewHistoryArchive(a.db).CountWithoutCountry(ctx)
 	if err != nil || n != 0 {
 		t.Errorf("%d archived events without a country, %v", n, err)
 	}
@@ -332,7 +332,7 @@ func TestMapPageSize(t *testing.T) {
 		c := code
 		events = append(events, models.ArchivedBan{Jail: "sshd", IP: fmt.Sprintf("100.%d.%d.1", 64+i/256, i%256), TimeOfBan: now.Add(-time.Duration(i+1) * time.Second).Unix(), BanCount: int64(i), CountryCode: &c})
 	}
-	if _, err := repo.NewHistoryArchiveStore(a.db).Archive(context.Background(), events); err != nil {
+	if _, err := repo.NewHistoryArchive(a.db).Archive(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
 	rec := b.do("GET", "/map?size=100", nil, map[string]string{"Accept-Encoding": "gzip"})

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -103,6 +102,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		ctx = context.WithValue(ctx, sessionLoadedKey{}, true)
+		ctx = withIdentity(ctx, s.sessionIdentity(ctx))
 		ctx = context.WithValue(ctx, visitorKey{}, &visitor{id: visitorID(token)})
 		c.SetRequest(req.WithContext(ctx))
 		saved := false
@@ -131,7 +131,7 @@ func (s *Server) saveSession(c echo.Context) {
 	v, _ := ctx.Value(visitorKey{}).(*visitor)
 	switch s.sm.Status(ctx) {
 	case scs.Modified:
-		if v != nil && v.id != "" && s.sm.GetString(ctx, sessCSRF) == "" && !s.sm.GetBool(ctx, sessAuth) {
+		if v != nil && v.id != "" && s.sm.GetString(ctx, sessCSRF) == "" && !s.sessionIdentity(ctx).LoggedIn() {
 			// The session is stored from now on: keep the token of the
 			// forms already shown to this visitor valid.
 			s.sm.Put(ctx, sessCSRF, s.visitorCSRF(v.id))
@@ -235,22 +235,6 @@ func (s *Server) isSetupDone(ctx context.Context) bool {
 	return done
 }
 
-// requireAuth lets only logged-in sessions through.
-func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if s.sm.GetBool(c.Request().Context(), sessAuth) {
-			return next(c)
-		}
-		target := c.Request().URL.RequestURI()
-		if isHTMX(c.Request()) {
-			if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && cur.Path != "" {
-				target = cur.RequestURI()
-			}
-		}
-		return s.redirect(c, s.url("/login")+"?next="+url.QueryEscape(target))
-	}
-}
-
 // redirect sends the browser to target. An htmx request that swaps a
 // fragment gets HX-Redirect (a 303 would be followed by the XHR and the
 // target page swapped into the fragment); boosted requests and plain
@@ -275,7 +259,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := s.sm.GetString(req.Context(), sessCSRF)
 		if v, ok := req.Context().Value(visitorKey{}).(*visitor); ok && want == "" && v.id != "" && !v.issued &&
-			!s.sm.GetBool(req.Context(), sessAuth) {
+			!identityOf(req.Context()).LoggedIn() {
 			want = s.visitorCSRF(v.id)
 		}
 		if req.Header.Get("Sec-Fetch-Site") == "cross-site" {
@@ -301,7 +285,7 @@ func (s *Server) csrfToken(ctx context.Context) string {
 		return tok
 	}
 	v, ok := ctx.Value(visitorKey{}).(*visitor)
-	if !ok || s.sm.GetBool(ctx, sessAuth) || s.sm.Status(ctx) != scs.Unmodified {
+	if !ok || s.sessionIdentity(ctx).LoggedIn() || s.sm.Status(ctx) != scs.Unmodified {
 		return s.rotateCSRF(ctx)
 	}
 	if v.id == "" {

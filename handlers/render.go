@@ -68,12 +68,12 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
-		r.Authenticated = s.sm.GetBool(ctx, sessAuth)
-		if r.Authenticated && s.status != nil {
-			st := s.status.Current()
+		r.Identity = identityOf(ctx)
+		if r.Identity.LoggedIn() && s.status != nil {
+			st := s.status.Current(s.hostID(c))
 			r.Status = &st
 		}
-		if r.Authenticated {
+		if r.Identity.LoggedIn() {
 			r.NavAlerts = s.navAlerts(ctx)
 		}
 		if raw := s.sm.PopString(ctx, sessFlash); raw != "" {

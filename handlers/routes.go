@@ -6,6 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"bangui/models"
 )
 
 // routes registers every route. This function is the table of contents of
@@ -25,7 +27,9 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(s.readForm)
 	// Level 1 (fastest): at the default level gzip took 12–17% of the CPU
 	// under the load script; HTML tables compress well either way.
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024}))
+	// Event streams are not compressed: gzip would hold their events back.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024,
+		Skipper: func(c echo.Context) bool { return wantsStream(c.Request()) }}))
 
 	g := e.Group(base)
 	// Public: no session, no setup guard.
@@ -41,7 +45,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Pages: session → setup guard → auth → CSRF.
 	open := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.csrf}
-	private := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.requireAuth, s.csrf}
+	private := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleAdmin), s.csrf}
 
 	g.GET("/setup", s.setupForm, open...)
 	g.POST("/setup", s.setupSubmit, open...)

@@ -55,7 +55,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 		return err
 	}
 	s.panel.Store(&ps)
-	s.f2b.Connect(ps.Socket, ps.ConfigDir)
+	s.hosts.ConnectLocal(ps.Socket, ps.ConfigDir)
 	s.setupDone.Store(true)
 	s.flash(c, "success", "Setup is complete. Log in with your new master password.")
 	return s.redirect(c, s.url("/login"))

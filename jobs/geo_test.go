@@ -18,12 +18,12 @@ import (
 // cleanup job removes addresses unseen for 90 days.
 func TestGeoJobs(t *testing.T) {
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, t.TempDir())
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	archive := repo.NewHistoryArchiveStore(db)
+	archive := repo.NewHistoryArchive(db)
 	if _, err := archive.Archive(ctx, []models.ArchivedBan{{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: time.Now().Unix()}}); err != nil {
 		t.Fatal(err)
 	}

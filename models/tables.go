@@ -93,6 +93,7 @@ type GeoCacheEntry struct {
 type ArchivedBan struct {
 	bun.BaseModel `bun:"table:history_archive"`
 	ID            int64   `bun:"id,pk,autoincrement"`
+	Host          string  `bun:"host,notnull"` // the fail2ban host's id; empty when archiving means LocalHost
 	Jail          string  `bun:"jail,notnull"`
 	IP            string  `bun:"ip,notnull"`
 	TimeOfBan     int64   `bun:"timeofban,notnull"`

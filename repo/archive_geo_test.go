@@ -9,77 +9,80 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"bangui/models"
 	"bangui/repo/f2bgen"
 )
 
 func TestArchiveCountries(t *testing.T) {
-	ctx := context.Background()
-	_, s := openTestArchive(t)
-	code := func(c string) *string { return &c }
-	at := func(d time.Duration) int64 { return fixedNow.Add(-d).Unix() }
-	events := []models.ArchivedBan{
-		{Jail: "sshd", IP: "193.99.144.80", TimeOfBan: at(time.Hour), CountryCode: code("DE")},
-		{Jail: "sshd", IP: "193.99.144.81", TimeOfBan: at(2 * time.Hour), CountryCode: code("DE")},
-		{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: at(3 * time.Hour), CountryCode: code("US")},
-		{Jail: models.BlocklistJail, IP: "8.8.4.4", TimeOfBan: at(4 * time.Hour), CountryCode: code("US"), Origin: "blocklist"},
-		{Jail: "sshd", IP: "10.0.0.1", TimeOfBan: at(5 * time.Hour), CountryCode: code("")},
-		{Jail: "sshd", IP: "1.1.1.1", TimeOfBan: at(6 * time.Hour)},
-		{Jail: "sshd", IP: "1.1.1.1", TimeOfBan: at(7 * time.Hour)},
-		{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: at(30 * time.Minute), Action: ActionUnban, CountryCode: code("US")},
-		{Jail: "sshd", IP: "193.99.144.82", TimeOfBan: at(3 * day), CountryCode: code("DE")},
-	}
-	if _, err := s.Archive(ctx, events); err != nil {
-		t.Fatal(err)
-	}
-	day1 := models.HistoryFilter{Since: fixedNow.Add(-day), Action: ActionBan}
-	counts, err := s.CountsByCountry(ctx, day1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []models.CountryCount{{Code: "DE", Count: 2}, {Code: "US", Count: 2}, {Code: "", Count: 3}}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Errorf("24h counts = %v, want %v (unknown: NULL and \"\" together, last)", counts, want)
-	}
-	counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Since: fixedNow.Add(-day), Action: ActionBan, Origin: models.OriginBlocklist})
-	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "US", Count: 1}}) {
-		t.Errorf("blocklist counts = %v", counts)
-	}
-	counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Action: ActionBan})
-	if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "DE", Count: 3}, {Code: "US", Count: 2}, {Code: "", Count: 3}}) {
-		t.Errorf("all-time counts = %v", counts)
-	}
+	forEachArchive(t, func(t *testing.T, _ *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		code := func(c string) *string { return &c }
+		at := func(d time.Duration) int64 { return fixedNow.Add(-d).Unix() }
+		events := []models.ArchivedBan{
+			{Jail: "sshd", IP: "193.99.144.80", TimeOfBan: at(time.Hour), CountryCode: code("DE")},
+			{Jail: "sshd", IP: "193.99.144.81", TimeOfBan: at(2 * time.Hour), CountryCode: code("DE")},
+			{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: at(3 * time.Hour), CountryCode: code("US")},
+			{Jail: models.BlocklistJail, IP: "8.8.4.4", TimeOfBan: at(4 * time.Hour), CountryCode: code("US"), Origin: "blocklist"},
+			{Jail: "sshd", IP: "10.0.0.1", TimeOfBan: at(5 * time.Hour), CountryCode: code("")},
+			{Jail: "sshd", IP: "1.1.1.1", TimeOfBan: at(6 * time.Hour)},
+			{Jail: "sshd", IP: "1.1.1.1", TimeOfBan: at(7 * time.Hour)},
+			{Jail: "sshd", IP: "8.8.8.8", TimeOfBan: at(30 * time.Minute), Action: ActionUnban, CountryCode: code("US")},
+			{Jail: "sshd", IP: "193.99.144.82", TimeOfBan: at(3 * day), CountryCode: code("DE")},
+		}
+		if _, err := s.Archive(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		day1 := models.HistoryFilter{Since: fixedNow.Add(-day), Action: ActionBan}
+		counts, err := s.CountsByCountry(ctx, day1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []models.CountryCount{{Code: "DE", Count: 2}, {Code: "US", Count: 2}, {Code: "", Count: 3}}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Errorf("24h counts = %v, want %v (unknown: NULL and \"\" together, last)", counts, want)
+		}
+		counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Since: fixedNow.Add(-day), Action: ActionBan, Origin: models.OriginBlocklist})
+		if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "US", Count: 1}}) {
+			t.Errorf("blocklist counts = %v", counts)
+		}
+		counts, _ = s.CountsByCountry(ctx, models.HistoryFilter{Action: ActionBan})
+		if fmt.Sprint(counts) != fmt.Sprint([]models.CountryCount{{Code: "DE", Count: 3}, {Code: "US", Count: 2}, {Code: "", Count: 3}}) {
+			t.Errorf("all-time counts = %v", counts)
+		}
 
-	recs, total, err := s.BansOfCountry(ctx, day1, "de", models.Page{Number: 1, Size: 1})
-	if err != nil || total != 2 || len(recs) != 1 || recs[0].IP != "193.99.144.80" || recs[0].Country != "DE" {
-		t.Errorf("DE page 1 = %+v, %d, %v", recs, total, err)
-	}
-	recs, _, _ = s.BansOfCountry(ctx, day1, "DE", models.Page{Number: 2, Size: 1})
-	if len(recs) != 1 || recs[0].IP != "193.99.144.81" {
-		t.Errorf("DE page 2 = %+v", recs)
-	}
-	recs, total, err = s.BansOfCountry(ctx, day1, "", models.Page{Number: 1, Size: 10})
-	if err != nil || total != 3 || len(recs) != 3 || recs[0].IP != "10.0.0.1" || recs[2].IP != "1.1.1.1" {
-		t.Errorf("unknown = %+v, %d, %v (newest first across NULL and \"\")", recs, total, err)
-	}
+		recs, total, err := s.BansOfCountry(ctx, day1, "de", models.Page{Number: 1, Size: 1})
+		if err != nil || total != 2 || len(recs) != 1 || recs[0].IP != "193.99.144.80" || recs[0].Country != "DE" {
+			t.Errorf("DE page 1 = %+v, %d, %v", recs, total, err)
+		}
+		recs, _, _ = s.BansOfCountry(ctx, day1, "DE", models.Page{Number: 2, Size: 1})
+		if len(recs) != 1 || recs[0].IP != "193.99.144.81" {
+			t.Errorf("DE page 2 = %+v", recs)
+		}
+		recs, total, err = s.BansOfCountry(ctx, day1, "", models.Page{Number: 1, Size: 10})
+		if err != nil || total != 3 || len(recs) != 3 || recs[0].IP != "10.0.0.1" || recs[2].IP != "1.1.1.1" {
+			t.Errorf("unknown = %+v, %d, %v (newest first across NULL and \"\")", recs, total, err)
+		}
 
-	ips, err := s.IPsWithoutCountry(ctx, 10)
-	if err != nil || fmt.Sprint(ips) != "[1.1.1.1]" {
-		t.Errorf("without country = %v, %v", ips, err)
-	}
-	n, err := s.SetCountries(ctx, map[string]string{"1.1.1.1": "au", "8.8.8.8": "XX"})
-	if err != nil || n != 2 {
-		t.Errorf("set countries = %d, %v; want 2 (8.8.8.8 already has one)", n, err)
-	}
-	if c, _ := s.CountWithoutCountry(ctx); c != 0 {
-		t.Errorf("%d without country", c)
-	}
-	if n, err := s.ResetUnknownCountries(ctx); err != nil || n != 1 {
-		t.Errorf("reset = %d, %v; want the one \"\" row", n, err)
-	}
-	if ips, _ := s.IPsWithoutCountry(ctx, 10); fmt.Sprint(ips) != "[10.0.0.1]" {
-		t.Errorf("after reset = %v", ips)
-	}
+		ips, err := s.IPsWithoutCountry(ctx, 10)
+		if err != nil || fmt.Sprint(ips) != "[1.1.1.1]" {
+			t.Errorf("without country = %v, %v", ips, err)
+		}
+		n, err := s.SetCountries(ctx, map[string]string{"1.1.1.1": "au", "8.8.8.8": "XX"})
+		if err != nil || n != 2 {
+			t.Errorf("set countries = %d, %v; want 2 (8.8.8.8 already has one)", n, err)
+		}
+		if c, _ := s.CountWithoutCountry(ctx); c != 0 {
+			t.Errorf("%d without country", c)
+		}
+		if n, err := s.ResetUnknownCountries(ctx); err != nil || n != 1 {
+			t.Errorf("reset = %d, %v; want the one \"\" row", n, err)
+		}
+		if ips, _ := s.IPsWithoutCountry(ctx, 10); fmt.Sprint(ips) != "[10.0.0.1]" {
+			t.Errorf("after reset = %v", ips)
+		}
+	})
 }
 
 // ---------------------------------------------------------------------------
@@ -105,7 +108,7 @@ func benchCountry(ip string) string {
 // benchGeoArchive returns an archive of the generated fail2ban bans with
 // every event's country filled in, building it on first use and logging how
 // long the country fill (IPsWithoutCountry + SetCountries) took.
-func benchGeoArchive(b *testing.B, rows int) *HistoryArchiveStore {
+func benchGeoArchive(b *testing.B, rows int) *sqliteArchive {
 	b.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(benchDir(b), fmt.Sprintf("archive-geo-%d-%s", rows, benchGenVersion))
@@ -113,12 +116,12 @@ func benchGeoArchive(b *testing.B, rows int) *HistoryArchiveStore {
 	if statErr != nil {
 		os.RemoveAll(dir)
 	}
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	s := NewHistoryArchiveStore(db)
+	s := newSQLiteArchive(db)
 	s.now = func() time.Time { return fixedNow }
 	s.cache.disabled = true // measure the statements, not the result cache
 	if statErr == nil {

@@ -13,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"bangui/models"
+	"bangui/repo/bandata"
 	"bangui/repo/f2bgen"
+	"bangui/repo/sqlkit"
 )
 
 // The archive's dashboard and per-IP statements (keyedFilter,
@@ -24,6 +28,7 @@ import (
 // archRef is one archived event as the table holds it.
 type archRef struct {
 	id       int64
+	host     string
 	jail, ip string
 	t        int64
 	action   string
@@ -32,17 +37,17 @@ type archRef struct {
 	bancount int64
 }
 
-// perfArchive fills an archive with generated bans plus unbans, manual bans
-// and events that share a second, and returns the table's rows.
-func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
+// perfArchive fills an empty archive with generated bans plus unbans,
+// manual bans, events that share a second and the same bans on a second
+// host, and returns the table's rows.
+func perfArchive(t *testing.T, db *bun.DB, s HistoryArchive) []archRef {
 	t.Helper()
 	ctx := context.Background()
-	_, s := openTestArchive(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	var events []models.ArchivedBan
 	for b := range f2bgen.Rows(f2bgen.Options{Rows: 4000, End: fixedNow, Seed: 5, IPs: 300}) {
 		e := models.ArchivedBan{Jail: b.Jail, IP: b.IP, TimeOfBan: b.TimeOfBan, BanTime: b.BanTime, BanCount: b.BanCount,
-			Data: b.Data, Failures: failuresOf(b.Data)}
+			Data: b.Data, Failures: bandata.Failures(b.Data)}
 		events = append(events, e)
 		switch rng.IntN(10) {
 		case 0: // unbanned later, from the panel or by fail2ban
@@ -60,12 +65,16 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 			d := e
 			d.IP = fmt.Sprintf("198.51.100.%d", rng.IntN(256))
 			events = append(events, d)
+		case 3: // the same ban on another host
+			h := e
+			h.Host = "web1"
+			events = append(events, h)
 		}
 	}
 	if _, err := s.Archive(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.sql.QueryContext(ctx, `SELECT id, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
+	rows, err := db.QueryContext(ctx, `SELECT id, host, jail, ip, timeofban, action, origin, failures, bancount FROM history_archive`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +82,7 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 	var ref []archRef
 	for rows.Next() {
 		var r archRef
-		if err := rows.Scan(&r.id, &r.jail, &r.ip, &r.t, &r.action, &r.origin, &r.failures, &r.bancount); err != nil {
+		if err := rows.Scan(&r.id, &r.host, &r.jail, &r.ip, &r.t, &r.action, &r.origin, &r.failures, &r.bancount); err != nil {
 			t.Fatal(err)
 		}
 		ref = append(ref, r)
@@ -82,11 +91,12 @@ func perfArchive(t *testing.T) (*HistoryArchiveStore, []archRef) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(ref, func(a, b archRef) int { return cmp.Or(cmp.Compare(b.t, a.t), cmp.Compare(b.id, a.id)) })
-	return s, ref
+	return ref
 }
 
 func (r archRef) matches(f models.HistoryFilter) bool {
-	return (f.Since.IsZero() || r.t >= f.Since.Unix()) &&
+	return (f.Host == "" || r.host == f.Host) &&
+		(f.Since.IsZero() || r.t >= f.Since.Unix()) &&
 		(f.Jail == "" || r.jail == f.Jail) &&
 		(f.Origin == models.OriginAll || r.origin == string(f.Origin)) &&
 		(f.Action == "" || r.action == f.Action) &&
@@ -94,31 +104,38 @@ func (r archRef) matches(f models.HistoryFilter) bool {
 }
 
 func sameEvent(rec models.BanRecord, r archRef) bool {
-	return rec.Jail == r.jail && rec.IP == r.ip && rec.TimeOfBan.Unix() == r.t && rec.Action == r.action &&
+	return rec.Host == r.host && rec.Jail == r.jail && rec.IP == r.ip && rec.TimeOfBan.Unix() == r.t && rec.Action == r.action &&
 		string(rec.Origin) == r.origin && rec.Failures == r.failures && rec.BanCount == r.bancount
 }
 
 func TestArchiveMatchesBruteForce(t *testing.T) {
-	ctx := context.Background()
-	s, ref := perfArchive(t)
-	day := 24 * time.Hour
-	for _, since := range []time.Time{{}, fixedNow.Add(-day), fixedNow.Add(-30 * day), fixedNow.Add(-365 * day)} {
-		for _, action := range []string{"", ActionBan, ActionUnban} {
-			for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
-				for _, jail := range []string{"", "sshd"} {
-					for _, prefix := range []string{"", "1", "198.51."} {
-						f := models.HistoryFilter{Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
-						checkArchiveFilter(t, ctx, s, ref, f)
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ref := perfArchive(t, db, s)
+		day := 24 * time.Hour
+		for _, since := range []time.Time{{}, fixedNow.Add(-day), fixedNow.Add(-30 * day), fixedNow.Add(-365 * day)} {
+			for _, action := range []string{"", ActionBan, ActionUnban} {
+				for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
+					for _, jail := range []string{"", "sshd"} {
+						for _, prefix := range []string{"", "1", "198.51."} {
+							for _, host := range []string{"", "web1", models.LocalHost} {
+								if host == models.LocalHost && (jail != "" || prefix != "") {
+									continue // the local host is most events: its bigger combinations add little
+								}
+								f := models.HistoryFilter{Host: host, Since: since, Action: action, Origin: origin, Jail: jail, IPPrefix: prefix}
+								checkArchiveFilter(t, ctx, s, ref, f)
+							}
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
-func checkArchiveFilter(t *testing.T, ctx context.Context, s *HistoryArchiveStore, ref []archRef, f models.HistoryFilter) {
+func checkArchiveFilter(t *testing.T, ctx context.Context, s HistoryArchive, ref []archRef, f models.HistoryFilter) {
 	t.Helper()
-	name := fmt.Sprintf("since=%d action=%q origin=%q jail=%q prefix=%q", f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
+	name := fmt.Sprintf("host=%q since=%d action=%q origin=%q jail=%q prefix=%q", f.Host, f.Since.Unix(), f.Action, f.Origin, f.Jail, f.IPPrefix)
 	var want []archRef
 	for _, r := range ref {
 		if r.matches(f) {
@@ -192,57 +209,59 @@ func checkArchiveFilter(t *testing.T, ctx context.Context, s *HistoryArchiveStor
 }
 
 func TestArchiveIPMatchesBruteForce(t *testing.T) {
-	ctx := context.Background()
-	s, ref := perfArchive(t)
-	perIP := map[string][]archRef{} // newest first
-	for _, r := range ref {
-		perIP[r.ip] = append(perIP[r.ip], r)
-	}
-	ips := []string{"203.0.113.9"} // unknown
-	for ip := range perIP {
-		ips = append(ips, ip)
-	}
-	slices.Sort(ips)
-	for _, ip := range ips {
-		evs := perIP[ip]
-		for _, after := range []time.Time{{}, fixedNow.Add(-100 * 24 * time.Hour), fixedNow.Add(-time.Hour)} {
-			var want IPTotals
-			for _, r := range evs {
-				if r.action != ActionBan || (!after.IsZero() && r.t <= after.Unix()) {
-					continue
-				}
-				want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
-			}
-			got, err := s.IPTotals(ctx, ip, after)
-			if err != nil || got != want {
-				t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
-			}
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ref := perfArchive(t, db, s)
+		perIP := map[string][]archRef{} // newest first
+		for _, r := range ref {
+			perIP[r.ip] = append(perIP[r.ip], r)
 		}
-		for _, limit := range []int{1, 7, 50} {
-			recs, err := s.RecentOfIP(ctx, ip, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			exp := evs[:min(limit, len(evs))]
-			if len(recs) != len(exp) {
-				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
-			}
-			for i := range recs {
-				if !sameEvent(recs[i], exp[i]) {
-					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, recs[i], exp[i])
+		ips := []string{"203.0.113.9"} // unknown
+		for ip := range perIP {
+			ips = append(ips, ip)
+		}
+		slices.Sort(ips)
+		for _, ip := range ips {
+			evs := perIP[ip]
+			for _, after := range []time.Time{{}, fixedNow.Add(-100 * 24 * time.Hour), fixedNow.Add(-time.Hour)} {
+				var want IPTotals
+				for _, r := range evs {
+					if r.action != ActionBan || (!after.IsZero() && r.t <= after.Unix()) {
+						continue
+					}
+					want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
+				}
+				got, err := s.IPTotals(ctx, ip, after)
+				if err != nil || got != want {
+					t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
 				}
 			}
-		}
-		hist, err := s.HistoryOfIP(ctx, ip)
-		if err != nil || len(hist) != len(evs) {
-			t.Fatalf("HistoryOfIP(%s): %d events %v, want %d", ip, len(hist), err, len(evs))
-		}
-		for i := range hist {
-			if !sameEvent(hist[i], evs[i]) {
-				t.Fatalf("HistoryOfIP(%s) event %d: %+v, want %+v", ip, i, hist[i], evs[i])
+			for _, limit := range []int{1, 7, 50} {
+				recs, err := s.RecentOfIP(ctx, ip, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				exp := evs[:min(limit, len(evs))]
+				if len(recs) != len(exp) {
+					t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
+				}
+				for i := range recs {
+					if !sameEvent(recs[i], exp[i]) {
+						t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, recs[i], exp[i])
+					}
+				}
+			}
+			hist, err := s.HistoryOfIP(ctx, ip)
+			if err != nil || len(hist) != len(evs) {
+				t.Fatalf("HistoryOfIP(%s): %d events %v, want %d", ip, len(hist), err, len(evs))
+			}
+			for i := range hist {
+				if !sameEvent(hist[i], evs[i]) {
+					t.Fatalf("HistoryOfIP(%s) event %d: %+v, want %+v", ip, i, hist[i], evs[i])
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestArchiveQueryPlans runs EXPLAIN QUERY PLAN on the statements behind the
@@ -251,7 +270,8 @@ func TestArchiveIPMatchesBruteForce(t *testing.T) {
 // plans (go test -v).
 func TestArchiveQueryPlans(t *testing.T) {
 	ctx := context.Background()
-	s, ref := perfArchive(t)
+	db, s := openTestArchive(t)
+	ref := perfArchive(t, db, s)
 	type stmt struct {
 		q    string
 		args []any
@@ -370,7 +390,7 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 				if !after.IsZero() && b.TimeOfBan <= after.Unix() {
 					continue
 				}
-				want = want.Add(IPTotals{Bans: 1, Failures: failuresOf(b.Data), First: time.Unix(b.TimeOfBan, 0), Last: time.Unix(b.TimeOfBan, 0)})
+				want = want.Add(IPTotals{Bans: 1, Failures: bandata.Failures(b.Data), First: time.Unix(b.TimeOfBan, 0), Last: time.Unix(b.TimeOfBan, 0)})
 			}
 			got, err := r.IPTotals(ctx, ip, after)
 			if err != nil || got != want {
@@ -387,7 +407,7 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 				t.Fatalf("RecentOfIP(%s, %d): %d events, want %d", ip, limit, len(recs), len(exp))
 			}
 			for i, rec := range recs {
-				if rec.Jail != exp[i].Jail || rec.TimeOfBan.Unix() != exp[i].TimeOfBan || rec.Failures != failuresOf(exp[i].Data) {
+				if rec.Jail != exp[i].Jail || rec.TimeOfBan.Unix() != exp[i].TimeOfBan || rec.Failures != bandata.Failures(exp[i].Data) {
 					t.Fatalf("RecentOfIP(%s, %d) event %d: %+v, want %+v", ip, limit, i, rec, exp[i])
 				}
 			}
@@ -405,7 +425,8 @@ func TestFail2BanIPMatchesBruteForce(t *testing.T) {
 // scan of the table (with countries known, unknown and not looked up yet).
 func TestCountryCountPlans(t *testing.T) {
 	ctx := context.Background()
-	s, ref := perfArchive(t)
+	db, s := openTestArchive(t)
+	ref := perfArchive(t, db, s)
 	countries := map[string]string{}
 	for i, r := range ref {
 		switch i % 3 {
@@ -428,7 +449,7 @@ func TestCountryCountPlans(t *testing.T) {
 				t.Errorf("origin %q since %v: plan %s\n    want two ranges %q and no table or scan", origin, since, plan, want)
 			}
 			rows, err := s.sql.QueryContext(ctx, `SELECT ifnull(country_code, ''), count(*) FROM history_archive NOT INDEXED
-				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sinceUnix(since))
+				WHERE action = 'ban' AND (? = '' OR origin = ?) AND timeofban >= ? GROUP BY 1`, string(origin), string(origin), sqlkit.SinceUnix(since))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -459,60 +480,65 @@ func TestCountryCountPlans(t *testing.T) {
 
 // TestResultCache checks that the archive's counts are shared while the
 // database is unchanged and recomputed after any write: through another
-// store, a raw statement, or a country fill, and once the window or the
-// clock moved on.
+// store, a raw statement, or a country fill.
 func TestResultCache(t *testing.T) {
-	ctx := context.Background()
-	db, s := openTestArchive(t)
-	ban := func(ip string, at time.Time) models.ArchivedBan {
-		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: at.Unix(), BanTime: 600, BanCount: 1}
-	}
-	if _, err := s.Archive(ctx, []models.ArchivedBan{ban("192.0.2.1", fixedNow.Add(-time.Hour))}); err != nil {
-		t.Fatal(err)
-	}
-	f := models.HistoryFilter{Since: fixedNow.Add(-365 * 24 * time.Hour), Action: ActionBan}
-	total := func() int64 {
-		t.Helper()
-		counts, err := s.CountsByCountry(ctx, f)
-		if err != nil {
+	forEachArchive(t, func(t *testing.T, db *bun.DB, s HistoryArchive) {
+		ctx := context.Background()
+		ban := func(ip string, at time.Time) models.ArchivedBan {
+			return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: at.Unix(), BanTime: 600, BanCount: 1}
+		}
+		if _, err := s.Archive(ctx, []models.ArchivedBan{ban("192.0.2.1", fixedNow.Add(-time.Hour))}); err != nil {
 			t.Fatal(err)
 		}
-		var n int64
-		for _, c := range counts {
-			n += c.Count
+		f := models.HistoryFilter{Since: fixedNow.Add(-365 * 24 * time.Hour), Action: ActionBan}
+		total := func() int64 {
+			t.Helper()
+			counts, err := s.CountsByCountry(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for _, c := range counts {
+				n += c.Count
+			}
+			_, page, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 10})
+			if err != nil || page != n {
+				t.Fatalf("page total %d, country total %d (%v)", page, n, err)
+			}
+			return n
 		}
-		_, page, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 10})
-		if err != nil || page != n {
-			t.Fatalf("page total %d, country total %d (%v)", page, n, err)
+		if n := total(); n != 1 {
+			t.Fatalf("total %d, want 1", n)
 		}
-		return n
-	}
-	if n := total(); n != 1 {
-		t.Fatalf("total %d, want 1", n)
-	}
-	// Another store on the same database (the sync job's, a test's) writes.
-	if _, err := NewHistoryArchiveStore(db).Archive(ctx, []models.ArchivedBan{ban("192.0.2.2", fixedNow.Add(-time.Minute))}); err != nil {
-		t.Fatal(err)
-	}
-	if n := total(); n != 2 {
-		t.Fatalf("after a write through another store: total %d, want 2", n)
-	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM history_archive WHERE ip = '192.0.2.1'`); err != nil {
-		t.Fatal(err)
-	}
-	if n := total(); n != 1 {
-		t.Fatalf("after a raw delete: total %d, want 1", n)
-	}
-	if _, err := s.SetCountries(ctx, map[string]string{"192.0.2.2": "DE"}); err != nil {
-		t.Fatal(err)
-	}
-	counts, err := s.CountsByCountry(ctx, f)
-	if err != nil || len(counts) != 1 || counts[0].Code != "DE" {
-		t.Fatalf("after the country fill: %v, %v; want one ban from DE", counts, err)
-	}
+		// Another store on the same database (the sync job's, a test's) writes.
+		if _, err := NewHistoryArchive(db).Archive(ctx, []models.ArchivedBan{ban("192.0.2.2", fixedNow.Add(-time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+		if n := total(); n != 2 {
+			t.Fatalf("after a write through another store: total %d, want 2", n)
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM history_archive WHERE ip = '192.0.2.1'`); err != nil {
+			t.Fatal(err)
+		}
+		if n := total(); n != 1 {
+			t.Fatalf("after a raw delete: total %d, want 1", n)
+		}
+		if _, err := s.SetCountries(ctx, map[string]string{"192.0.2.2": "DE"}); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := s.CountsByCountry(ctx, f)
+		if err != nil || len(counts) != 1 || counts[0].Code != "DE" {
+			t.Fatalf("after the country fill: %v, %v; want one ban from DE", counts, err)
+		}
+	})
+}
 
-	// Unchanged database: one computation per key, window and minute.
-	c := s.cache
+// TestResultCacheSharing checks that an unchanged archive's results are
+// computed once per key, window and minute, and that concurrent misses
+// share one computation.
+func TestResultCacheSharing(t *testing.T) {
+	ctx := context.Background()
+	c := newResultCache(func(context.Context) (int64, error) { return 1, nil })
 	var runs int
 	var mu sync.Mutex
 	compute := func() (any, error) {

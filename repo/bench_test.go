@@ -73,17 +73,17 @@ func benchF2B(b *testing.B, rows int) string {
 
 // benchArchive returns an archive holding every row of the fail2ban
 // database with rows bans, syncing it on first use.
-func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
+func benchArchive(b *testing.B, rows int) *sqliteArchive {
 	b.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(benchDir(b), fmt.Sprintf("archive-%d-%s", rows, benchGenVersion))
 	_, statErr := os.Stat(filepath.Join(dir, "complete"))
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	s := NewHistoryArchiveStore(db)
+	s := newSQLiteArchive(db)
 	s.now = func() time.Time { return fixedNow }
 	s.cache.disabled = true // measure the statements, not the result cache
 	if statErr == nil {
@@ -91,7 +91,7 @@ func benchArchive(b *testing.B, rows int) *HistoryArchiveStore {
 	}
 	r := openTestReader(b, benchF2B(b, rows), defaultReaderConfig())
 	start := time.Now()
-	n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
+	n, err := SyncArchive(ctx, models.LocalHost, r, s, NewSettingsStore(db))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -408,13 +408,13 @@ func BenchmarkArchiveSync(b *testing.B) {
 	r := openTestReader(b, benchF2B(b, 100_000), defaultReaderConfig())
 	for b.Loop() {
 		b.StopTimer()
-		db, err := OpenApp(ctx, b.TempDir())
+		db, err := Open(ctx, Options{DataDir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}
-		s := NewHistoryArchiveStore(db)
+		s := newSQLiteArchive(db)
 		b.StartTimer()
-		n, err := SyncArchive(ctx, r, s, NewSettingsStore(db))
+		n, err := SyncArchive(ctx, models.LocalHost, r, s, NewSettingsStore(db))
 		if err != nil || n < 99_000 {
 			b.Fatalf("synced %d: %v", n, err)
 		}

@@ -12,40 +12,6 @@ import (
 	"bangui/models"
 )
 
-// ErrDuplicate is matched (errors.Is) by a *DuplicateError.
-var ErrDuplicate = errors.New("already exists")
-
-// DuplicateError reports a row refused because a unique column already
-// holds the value.
-type DuplicateError struct {
-	Column string // "name" or "url"
-}
-
-func (e *DuplicateError) Error() string {
-	return "repo: a row with this " + e.Column + " already exists"
-}
-
-// Is makes errors.Is(err, ErrDuplicate) true.
-func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
-
-// duplicateOf turns SQLite's unique constraint errors on table.column into
-// a *DuplicateError and returns other errors unchanged.
-func duplicateOf(err error, table string, columns ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, "UNIQUE constraint failed") {
-		return err
-	}
-	for _, c := range columns {
-		if strings.Contains(msg, table+"."+c) {
-			return &DuplicateError{Column: c}
-		}
-	}
-	return err
-}
-
 // BlocklistStore keeps blocklist sources in blocklist_sources.
 type BlocklistStore struct {
 	db  bun.IDB
@@ -63,16 +29,37 @@ func (s *BlocklistStore) Create(ctx context.Context, name, url string, enabled b
 	now := s.now().Unix()
 	src := models.BlocklistSource{Name: name, URL: url, Enabled: enabled, CreatedAt: now, UpdatedAt: now}
 	if _, err := s.db.NewInsert().Model(&src).Exec(ctx); err != nil {
-		return 0, fmt.Errorf("repo: create blocklist source: %w", duplicateOf(err, "blocklist_sources", "name", "url"))
+		return 0, fmt.Errorf("repo: create blocklist source: %w", s.duplicate(ctx, err, 0, name))
 	}
 	return src.ID, nil
+}
+
+// duplicate maps err (from writing a source with this id and name, id 0
+// for a new one) through dbError and, when it is a duplicate, says which
+// column is taken: the name when another source has it (as SQLite, which
+// checks the name's constraint first, reported it), otherwise the URL.
+func (s *BlocklistStore) duplicate(ctx context.Context, err error, id int64, name string) error {
+	err = dbError(err)
+	if !errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	column := "url"
+	taken, lookErr := s.db.NewSelect().Model((*models.BlocklistSource)(nil)).
+		Where("name = ?", name).Where("id != ?", id).Exists(ctx)
+	if lookErr != nil {
+		return errors.Join(err, dbError(lookErr))
+	}
+	if taken {
+		column = "name"
+	}
+	return &DuplicateError{Column: column, Err: err}
 }
 
 // Get returns one source, or ErrNotFound.
 func (s *BlocklistStore) Get(ctx context.Context, id int64) (models.BlocklistSource, error) {
 	var src models.BlocklistSource
 	if err := s.db.NewSelect().Model(&src).Where("id = ?", id).Scan(ctx); err != nil {
-		return src, fmt.Errorf("repo: get blocklist source %d: %w", id, notFound(err))
+		return src, fmt.Errorf("repo: get blocklist source %d: %w", id, dbError(err))
 	}
 	return src, nil
 }
@@ -94,7 +81,7 @@ func (s *BlocklistStore) list(ctx context.Context, enabledOnly bool) ([]models.B
 		q = q.Where("enabled = 1")
 	}
 	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("repo: list blocklist sources: %w", err)
+		return nil, fmt.Errorf("repo: list blocklist sources: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -106,7 +93,7 @@ func (s *BlocklistStore) Update(ctx context.Context, src models.BlocklistSource)
 	src.UpdatedAt = s.now().Unix()
 	res, err := s.db.NewUpdate().Model(&src).Column("name", "url", "enabled", "updated_at").WherePK().Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: update blocklist source %d: %w", src.ID, duplicateOf(err, "blocklist_sources", "name", "url"))
+		return fmt.Errorf("repo: update blocklist source %d: %w", src.ID, s.duplicate(ctx, err, src.ID, src.Name))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("repo: update blocklist source %d: %w", src.ID, ErrNotFound)
@@ -117,13 +104,13 @@ func (s *BlocklistStore) Update(ctx context.Context, src models.BlocklistSource)
 // Delete removes a source and its import runs. Its import log rows stay,
 // with their source id cleared (ON DELETE SET NULL) but name and URL kept.
 func (s *BlocklistStore) Delete(ctx context.Context, id int64) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewDelete().Model((*models.ImportRun)(nil)).Where("source_id = ?", id).Exec(ctx); err != nil {
-			return fmt.Errorf("repo: delete import runs of source %d: %w", id, err)
+			return fmt.Errorf("repo: delete import runs of source %d: %w", id, dbError(err))
 		}
 		res, err := tx.NewDelete().Model((*models.BlocklistSource)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("repo: delete blocklist source %d: %w", id, err)
+			return fmt.Errorf("repo: delete blocklist source %d: %w", id, dbError(err))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("repo: delete blocklist source %d: %w", id, ErrNotFound)
@@ -147,7 +134,7 @@ func (s *ImportLogStore) Add(ctx context.Context, e models.ImportLog) (int64, er
 		e.StartedBy = models.TriggerManual
 	}
 	if _, err := s.db.NewInsert().Model(&e).Exec(ctx); err != nil {
-		return 0, fmt.Errorf("repo: add import log entry: %w", err)
+		return 0, fmt.Errorf("repo: add import log entry: %w", dbError(err))
 	}
 	return e.ID, nil
 }
@@ -162,7 +149,7 @@ func (s *ImportLogStore) List(ctx context.Context, sourceID *int64, page models.
 	}
 	total, err := q.ScanAndCount(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("repo: list import log: %w", err)
+		return nil, 0, fmt.Errorf("repo: list import log: %w", dbError(err))
 	}
 	return out, int64(total), nil
 }
@@ -171,7 +158,7 @@ func (s *ImportLogStore) List(ctx context.Context, sourceID *int64, page models.
 func (s *ImportLogStore) Last(ctx context.Context) (models.ImportLog, error) {
 	var e models.ImportLog
 	if err := s.db.NewSelect().Model(&e).OrderExpr("timestamp DESC, id DESC").Limit(1).Scan(ctx); err != nil {
-		return e, fmt.Errorf("repo: last import log entry: %w", notFound(err))
+		return e, fmt.Errorf("repo: last import log entry: %w", dbError(err))
 	}
 	return e, nil
 }
@@ -185,7 +172,7 @@ func (s *ImportLogStore) LastBatch(ctx context.Context, by models.ImportTrigger)
 		Where("batch = (SELECT max(batch) FROM import_log WHERE started_by = ?)", by).
 		OrderExpr("id").Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("repo: last %s import: %w", by, err)
+		return nil, fmt.Errorf("repo: last %s import: %w", by, dbError(err))
 	}
 	return out, nil
 }
@@ -206,7 +193,7 @@ func (s *ImportRunStore) BySourceAndHash(ctx context.Context, sourceID int64, co
 	var r models.ImportRun
 	err := s.db.NewSelect().Model(&r).Where("source_id = ?", sourceID).Where("content_hash = ?", contentHash).Scan(ctx)
 	if err != nil {
-		return r, fmt.Errorf("repo: import run of source %d: %w", sourceID, notFound(err))
+		return r, fmt.Errorf("repo: import run of source %d: %w", sourceID, dbError(err))
 	}
 	return r, nil
 }
@@ -215,7 +202,7 @@ func (s *ImportRunStore) BySourceAndHash(ctx context.Context, sourceID int64, co
 func (s *ImportRunStore) Get(ctx context.Context, runID int64) (models.ImportRun, error) {
 	var r models.ImportRun
 	if err := s.db.NewSelect().Model(&r).Where("id = ?", runID).Scan(ctx); err != nil {
-		return r, fmt.Errorf("repo: import run %d: %w", runID, notFound(err))
+		return r, fmt.Errorf("repo: import run %d: %w", runID, dbError(err))
 	}
 	return r, nil
 }
@@ -236,7 +223,7 @@ func (s *ImportRunStore) CreatePending(ctx context.Context, sourceID int64, cont
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("repo: create import run of source %d: %w", sourceID, err)
+		return 0, fmt.Errorf("repo: create import run of source %d: %w", sourceID, dbError(err))
 	}
 	return r.ID, nil
 }
@@ -244,21 +231,21 @@ func (s *ImportRunStore) CreatePending(ctx context.Context, sourceID int64, cont
 // Restart makes a finished run of the same content run again from the
 // start with a fresh list of addresses (state pending, progress zero).
 func (s *ImportRunStore) Restart(ctx context.Context, runID int64, targets []string, skipped int64) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*models.ImportRun)(nil)).
 			Set("state = ?", models.ImportPending).Set("error = NULL").
 			Set("total = ?", len(targets)).Set("done = 0").Set("imported_count = 0").Set("already_banned = 0").
 			Set("skipped_count = ?", skipped).Set("updated_at = ?", s.now().Unix()).
 			Where("id = ?", runID).Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("repo: restart import run %d: %w", runID, err)
+			return fmt.Errorf("repo: restart import run %d: %w", runID, dbError(err))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("repo: restart import run %d: %w", runID, ErrNotFound)
 		}
 		t := models.ImportRunTargets{RunID: runID, Targets: strings.Join(targets, "\n")}
 		if _, err := tx.NewInsert().Model(&t).On("CONFLICT (run_id) DO UPDATE").Set("targets = EXCLUDED.targets").Exec(ctx); err != nil {
-			return fmt.Errorf("repo: restart import run %d: %w", runID, err)
+			return fmt.Errorf("repo: restart import run %d: %w", runID, dbError(err))
 		}
 		return nil
 	})
@@ -271,7 +258,7 @@ func (s *ImportRunStore) Reopen(ctx context.Context, runID int64) error {
 		Set("state = ?", models.ImportPending).Set("error = NULL").Set("updated_at = ?", s.now().Unix()).
 		Where("id = ?", runID).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: reopen import run %d: %w", runID, err)
+		return fmt.Errorf("repo: reopen import run %d: %w", runID, dbError(err))
 	}
 	return nil
 }
@@ -282,7 +269,7 @@ func (s *ImportRunStore) Targets(ctx context.Context, runID int64) ([]string, er
 	var t models.ImportRunTargets
 	err := s.db.NewSelect().Model(&t).Where("run_id = ?", runID).Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("repo: targets of import run %d: %w", runID, notFound(err))
+		return nil, fmt.Errorf("repo: targets of import run %d: %w", runID, dbError(err))
 	}
 	if t.Targets == "" {
 		return nil, nil
@@ -299,7 +286,7 @@ func (s *ImportRunStore) Advance(ctx context.Context, runID, done, imported, alr
 		Set("updated_at = ?", s.now().Unix()).
 		Where("id = ?", runID).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: advance import run %d: %w", runID, err)
+		return fmt.Errorf("repo: advance import run %d: %w", runID, dbError(err))
 	}
 	return nil
 }
@@ -307,17 +294,17 @@ func (s *ImportRunStore) Advance(ctx context.Context, runID, done, imported, alr
 // MarkCompleted ends a run successfully with its final counts and drops its
 // list of addresses.
 func (s *ImportRunStore) MarkCompleted(ctx context.Context, runID, imported, skipped int64) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model((*models.ImportRun)(nil)).
 			Set("state = ?", models.ImportCompleted).Set("error = NULL").
 			Set("imported_count = ?", imported).Set("skipped_count = ?", skipped).
 			Set("done = total").Set("updated_at = ?", s.now().Unix()).
 			Where("id = ?", runID).Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("repo: complete import run %d: %w", runID, err)
+			return fmt.Errorf("repo: complete import run %d: %w", runID, dbError(err))
 		}
 		if _, err := tx.NewDelete().Model((*models.ImportRunTargets)(nil)).Where("run_id = ?", runID).Exec(ctx); err != nil {
-			return fmt.Errorf("repo: complete import run %d: %w", runID, err)
+			return fmt.Errorf("repo: complete import run %d: %w", runID, dbError(err))
 		}
 		return nil
 	})
@@ -330,7 +317,7 @@ func (s *ImportRunStore) MarkFailed(ctx context.Context, runID int64, message st
 		Set("state = ?", models.ImportFailed).Set("error = ?", message).Set("updated_at = ?", s.now().Unix()).
 		Where("id = ?", runID).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: fail import run %d: %w", runID, err)
+		return fmt.Errorf("repo: fail import run %d: %w", runID, dbError(err))
 	}
 	return nil
 }
@@ -340,7 +327,7 @@ func (s *ImportRunStore) MarkFailed(ctx context.Context, runID int64, message st
 func (s *ImportRunStore) Pending(ctx context.Context) ([]models.ImportRun, error) {
 	var out []models.ImportRun
 	if err := s.db.NewSelect().Model(&out).Where("state = ?", models.ImportPending).OrderExpr("id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("repo: pending import runs: %w", err)
+		return nil, fmt.Errorf("repo: pending import runs: %w", dbError(err))
 	}
 	return out, nil
 }
@@ -349,18 +336,18 @@ func (s *ImportRunStore) Pending(ctx context.Context) ([]models.ImportRun, error
 // failed with message (the source's content changed before they finished)
 // and drops the address lists of its other runs.
 func (s *ImportRunStore) SupersedeOthers(ctx context.Context, sourceID, keep int64, message string) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model((*models.ImportRun)(nil)).
 			Set("state = ?", models.ImportFailed).Set("error = ?", message).Set("updated_at = ?", s.now().Unix()).
 			Where("source_id = ?", sourceID).Where("id != ?", keep).Where("state != ?", models.ImportCompleted).
 			Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, err)
+			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, dbError(err))
 		}
 		_, err = tx.NewDelete().Model((*models.ImportRunTargets)(nil)).
 			Where("run_id IN (SELECT id FROM import_runs WHERE source_id = ? AND id != ?)", sourceID, keep).Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, err)
+			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, dbError(err))
 		}
 		return nil
 	})

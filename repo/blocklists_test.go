@@ -11,7 +11,7 @@ import (
 
 func TestBlocklistStores(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenApp(ctx, t.TempDir())
+	db, err := Open(ctx, Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

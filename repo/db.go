@@ -1,65 +1,48 @@
 // Package repo is BanGUI's storage layer: the repository interfaces the
-// services depend on, their bun implementations on SQLite, the migrations,
-// the scs session store and the read-only reader of fail2ban's database.
+// services depend on, their bun implementations, the migrations, the scs
+// session store and the read-only reader of fail2ban's database. Open picks
+// the database's dialect; the archive's hot queries live behind
+// HistoryArchive, one implementation per dialect.
 package repo
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"time"
+	"strings"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/migrate"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"bangui/repo/migrations"
 )
 
-// DBFileName is the name of BanGUI's own database inside the data dir.
-const DBFileName = "bangui.sqlite3"
+// Options say where BanGUI's own database lives.
+type Options struct {
+	// DataDir is the panel's data dir; the SQLite database is a file in it.
+	DataDir string
+	// URL picks the database: empty or "sqlite:" for SQLite in DataDir.
+	// postgres:// and postgresql:// are recognised but not supported yet.
+	URL string
+}
 
-// appMaxConns bounds the connections to BanGUI's own database.
-const appMaxConns = 8
-
-// OpenApp opens (creating if needed) BanGUI's own database in dataDir and
-// applies every pending migration.
-func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("repo: create data dir: %w", err)
-	}
-	path, err := filepath.Abs(filepath.Join(dataDir, DBFileName))
+// Open opens (creating if needed) BanGUI's own database as opts say and
+// applies every pending migration of its dialect.
+func Open(ctx context.Context, opts Options) (*bun.DB, error) {
+	d, err := dialectOf(opts.URL)
 	if err != nil {
-		return nil, fmt.Errorf("repo: data dir: %w", err)
-	}
-	if err := restrictDBFile(path); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_foreign_keys", "1")
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_txlock", "immediate")
-	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+	var db *bun.DB
+	switch d {
+	case dialect.SQLite:
+		db, err = openSQLite(ctx, opts.DataDir)
+	default:
+		err = fmt.Errorf("repo: database URL %s://…: PostgreSQL is not supported yet; leave the database URL empty for SQLite in the data dir", schemeOf(opts.URL))
 	}
-	// Readers run in parallel under WAL (writers queue on the write lock):
-	// enough connections that a few long counts do not hold up the short
-	// session reads of every other request.
-	sqldb.SetMaxOpenConns(appMaxConns)
-	sqldb.SetMaxIdleConns(appMaxConns)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	db := bun.NewDB(sqldb, sqlitedialect.New())
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("repo: open %s: %w", path, err)
+	if err != nil {
+		return nil, err
 	}
 	if err := Migrate(ctx, db); err != nil {
 		db.Close()
@@ -68,50 +51,46 @@ func OpenApp(ctx context.Context, dataDir string) (*bun.DB, error) {
 	return db, nil
 }
 
-// restrictDBFile creates the database file readable by its owner only, or
-// takes group and other access from an existing one: it holds the password
-// hash and the session hashes, and the data dir may be shared. SQLite gives
-// the -wal and -shm files the database file's mode.
-func restrictDBFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("repo: open %s: %w", path, err)
+// dialectOf returns the dialect a database URL names. Its errors never
+// repeat the URL, which may hold a password.
+func dialectOf(u string) (dialect.Name, error) {
+	if u == "" {
+		return dialect.SQLite, nil
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("repo: open %s: %w", path, err)
+	_, rest, found := strings.Cut(u, ":")
+	switch scheme := schemeOf(u); {
+	case !found || scheme == "":
+		return dialect.Invalid, errors.New("repo: database URL without a scheme (want sqlite: or postgres://)")
+	case scheme == "sqlite" && (rest == "" || rest == "//"):
+		return dialect.SQLite, nil
+	case scheme == "sqlite":
+		return dialect.Invalid, errors.New("repo: database URL sqlite:…: the SQLite database lives in the data dir; give sqlite: without a path")
+	case scheme == "postgres" || scheme == "postgresql":
+		return dialect.PG, nil
+	default:
+		return dialect.Invalid, fmt.Errorf("repo: database URL: unknown scheme %q (want sqlite: or postgres://)", scheme)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
-			return fmt.Errorf("repo: restrict %s: %w", path, err)
-		}
-	}
-	return nil
 }
 
-// Migrate applies every migration not yet applied. Running it again is a no-op.
+// schemeOf is the lower-case scheme of a URL.
+func schemeOf(u string) string {
+	scheme, _, _ := strings.Cut(u, ":")
+	return strings.ToLower(scheme)
+}
+
+// Migrate applies every migration of db's dialect not yet applied. Running
+// it again is a no-op.
 func Migrate(ctx context.Context, db *bun.DB) error {
-	ms, err := migrations.New()
+	ms, err := migrations.For(db.Dialect().Name())
 	if err != nil {
 		return fmt.Errorf("repo: load migrations: %w", err)
 	}
 	m := migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))
 	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("repo: init migrations: %w", err)
+		return fmt.Errorf("repo: init migrations: %w", dbError(err))
 	}
 	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("repo: migrate: %w", err)
+		return fmt.Errorf("repo: migrate: %w", dbError(err))
 	}
 	return nil
-}
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
 }

@@ -1,26 +1,23 @@
 package repo
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"bangui/models"
 	"bangui/repo/f2bgen"
+	"bangui/repo/sqlkit"
 )
 
 // fixedNow is "now" for every test that depends on it.
@@ -543,21 +540,6 @@ func TestFail2BanDBGivesUpWhenBusy(t *testing.T) {
 	}
 }
 
-func TestPrefixRange(t *testing.T) {
-	for _, tc := range []struct{ in, lo, hi string }{
-		{"1.2", "1.2", "1.3"},
-		{"10.0.0.%", "10.0.0.%", "10.0.0.&"},
-		{"a\xff", "a\xff", "b"},
-		{"\xff\xff", "\xff\xff", ""},
-		{"9", "9", ":"},
-	} {
-		lo, hi := prefixRange(tc.in)
-		if lo != tc.lo || hi != tc.hi {
-			t.Errorf("prefixRange(%q) = %q, %q; want %q, %q", tc.in, lo, hi, tc.lo, tc.hi)
-		}
-	}
-}
-
 // ---------------------------------------------------------------------------
 // A generated database checked against brute force
 
@@ -769,95 +751,6 @@ func TestFail2BanDBQueryPlans(t *testing.T) {
 	}
 }
 
-// refDecodeBanData is decodeBanData written with encoding/json, the
-// reference the fuzz test compares the scanner with.
-func refDecodeBanData(s string) (int64, []string) {
-	var top map[string]json.RawMessage
-	if json.Unmarshal([]byte(s), &top) != nil {
-		return 0, nil
-	}
-	var failures int64
-	if raw, ok := top["failures"]; ok {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) == nil {
-			switch x := v.(type) {
-			case json.Number:
-				if n, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
-					failures = n
-				} else if f, err := strconv.ParseFloat(x.String(), 64); err == nil && f >= math.MinInt64 && f < math.MaxInt64 {
-					failures = int64(f)
-				}
-			case string:
-				if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
-					failures = n
-				}
-			}
-		}
-	}
-	var raws []json.RawMessage
-	if json.Unmarshal(top["matches"], &raws) != nil {
-		return failures, nil
-	}
-	var matches []string
-	for _, raw := range raws {
-		switch raw[0] {
-		case 'n':
-		case '"':
-			var s string
-			json.Unmarshal(raw, &s)
-			matches = append(matches, s)
-		case '[':
-			var parts []json.RawMessage
-			json.Unmarshal(raw, &parts)
-			var sb strings.Builder
-			for _, part := range parts {
-				switch part[0] {
-				case 'n':
-				case '"':
-					var s string
-					json.Unmarshal(part, &s)
-					sb.WriteString(s)
-				default:
-					sb.Write(part)
-				}
-			}
-			matches = append(matches, sb.String())
-		default:
-			matches = append(matches, string(raw))
-		}
-	}
-	return failures, matches
-}
-
-func FuzzDecodeBanData(f *testing.F) {
-	for _, b := range fixture() {
-		f.Add(b.Data)
-	}
-	for _, s := range []string{
-		`{"matches": [["a", 1.50, null, {"x": [1, 2]}, true], "b\u00e9\ud83d\ude00\ud800x", null, 7, {"k": "v"}], "failures": 2.9}`,
-		`{"failures": "  12 ", "matches": []}`, `{"failures": -0.5}`, `{"failures": 1e400}`, `{"failures": 9223372036854775807}`,
-		`{"match\u0065s": ["escaped key"]}`, `{"matches": ["x"], "matches": ["y"]}`, `{"matches": ["\x01"]}`, "{\"matches\": [\"\xff\xfe\"]}",
-		`{"a":{"b":[{"c":"d"}]},"failures":1}`, `{"failures": 01}`, `{"failures": 1.}`, `{} x`, ` {"failures" : 3 } `, `{"matches": ["\uD800\u0041"]}`,
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if strings.Count(s, "[")+strings.Count(s, "{") > 5000 {
-			return
-		}
-		gotF, gotM := decodeBanData(s)
-		wantF, wantM := refDecodeBanData(s)
-		if gotF != wantF || len(gotM) != len(wantM) || (len(gotM) > 0 && !slices.Equal(gotM, wantM)) {
-			t.Fatalf("decodeBanData(%q) = %d %q, want %d %q", s, gotF, gotM, wantF, wantM)
-		}
-		if n := failuresOf(s); n != gotF {
-			t.Fatalf("failuresOf(%q) = %d, want %d", s, n, gotF)
-		}
-	})
-}
-
 // TestBucketShapesAgree checks that the two shapes of the bucket statement
 // count alike, on both sources.
 func TestBucketShapesAgree(t *testing.T) {
@@ -906,8 +799,8 @@ func TestBucketShapesAgree(t *testing.T) {
 		if tc.since > 0 {
 			lower = max(start, fixedNow.Add(-tc.since).Unix())
 		}
-		var w where
-		w.in("jail", jails)
+		var w sqlkit.Where
+		w.In("jail", jails)
 		bq := bucketQuery{table: "bans", cond: w, start: start, width: tc.width, lower: lower, end: end, n: tc.n}
 		grouped := run(r.sql, bq)
 		bq.ranges = true

@@ -34,7 +34,7 @@ func (s *GeoCacheStore) Get(ctx context.Context, ips []string) ([]models.GeoCach
 			Where("ip IN (?)", bun.List(ips[start:min(start+geoGetChunk, len(ips))])).
 			Scan(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("repo: geo cache get: %w", err)
+			return nil, fmt.Errorf("repo: geo cache get: %w", dbError(err))
 		}
 		out = append(out, rows...)
 	}
@@ -47,7 +47,7 @@ func (s *GeoCacheStore) Unresolved(ctx context.Context) ([]string, error) {
 	err := s.db.NewSelect().Model((*models.GeoCacheEntry)(nil)).Column("ip").
 		Where("country_code IS NULL").Order("ip").Scan(ctx, &ips)
 	if err != nil {
-		return nil, fmt.Errorf("repo: geo cache unresolved: %w", err)
+		return nil, fmt.Errorf("repo: geo cache unresolved: %w", dbError(err))
 	}
 	return ips, nil
 }
@@ -56,7 +56,7 @@ func (s *GeoCacheStore) Unresolved(ctx context.Context) ([]string, error) {
 func (s *GeoCacheStore) CountUnresolved(ctx context.Context) (int64, error) {
 	n, err := s.db.NewSelect().Model((*models.GeoCacheEntry)(nil)).Where("country_code IS NULL").Count(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("repo: geo cache count unresolved: %w", err)
+		return 0, fmt.Errorf("repo: geo cache count unresolved: %w", dbError(err))
 	}
 	return int64(n), nil
 }
@@ -78,11 +78,11 @@ func (s *GeoCacheStore) Upsert(ctx context.Context, entries []models.GeoCacheEnt
 		Set("last_seen = max(?TableAlias.last_seen, EXCLUDED.last_seen)").
 		Exec(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("repo: geo cache upsert: %w", err)
+		return 0, fmt.Errorf("repo: geo cache upsert: %w", dbError(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("repo: geo cache upsert: %w", err)
+		return 0, fmt.Errorf("repo: geo cache upsert: %w", dbError(err))
 	}
 	return n, nil
 }
@@ -91,11 +91,11 @@ func (s *GeoCacheStore) Upsert(ctx context.Context, entries []models.GeoCacheEnt
 func (s *GeoCacheStore) DeleteUnseenSince(ctx context.Context, cutoff time.Time) (int64, error) {
 	res, err := s.db.NewDelete().Model((*models.GeoCacheEntry)(nil)).Where("last_seen < ?", cutoff.Unix()).Exec(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("repo: geo cache cleanup: %w", err)
+		return 0, fmt.Errorf("repo: geo cache cleanup: %w", dbError(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("repo: geo cache cleanup: %w", err)
+		return 0, fmt.Errorf("repo: geo cache cleanup: %w", dbError(err))
 	}
 	return n, nil
 }

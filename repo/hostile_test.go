@@ -40,13 +40,14 @@ func TestHostilePrefixesMatchLiterally(t *testing.T) {
 		events = append(events, models.ArchivedBan{Jail: jail, IP: ip, TimeOfBan: at, BanTime: 600, BanCount: 1, Data: "{}", Action: "ban"})
 	}
 	f2b := openTestReader(t, writeF2B(t, bans), defaultReaderConfig())
-	_, archive := openTestArchive(t)
-	if _, err := archive.Archive(ctx, events); err != nil {
-		t.Fatal(err)
+	stores := map[string]BanSource{"fail2ban": f2b}
+	for _, d := range archiveDialects {
+		_, archive := d.open(t)
+		if _, err := archive.Archive(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		stores["archive "+d.name] = archive
 	}
-	stores := map[string]interface {
-		Bans(context.Context, models.HistoryFilter, models.Page) ([]models.BanRecord, int64, error)
-	}{"fail2ban": f2b, "archive": archive}
 
 	ipsOf := func(recs []models.BanRecord) []string {
 		var out []string

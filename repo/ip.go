@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/repo/sqlkit"
 )
 
 // IPTotals sums up one address's ban events.
@@ -48,9 +49,9 @@ func scanTotals(row *sql.Row) (IPTotals, error) {
 // page asks only for what the archive has not synced yet), the window is
 // walked instead of ip's rows (see ipWindow).
 func (r *Fail2BanDBReader) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
-	var w where
-	w.add("ip = ?", ip)
-	w.add("timeofban > ?", afterUnix(after))
+	var w sqlkit.Where
+	w.Add("ip = ?", ip)
+	w.Add("timeofban > ?", sqlkit.AfterUnix(after))
 	if !after.IsZero() {
 		n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
 		if err != nil {
@@ -69,7 +70,7 @@ func (r *Fail2BanDBReader) IPTotals(ctx context.Context, ip string, after time.T
 		var err error
 		t, err = scanTotals(r.queryRow(ctx, `SELECT count(*),
 			sum(CASE WHEN json_valid(data) THEN json_extract(data, '$.failures') END), min(timeofban), max(timeofban)
-			FROM bans`+w.clause(), w.args...))
+			FROM bans`+w.Clause(), w.Args()...))
 		return err
 	})
 	if err != nil {
@@ -90,7 +91,7 @@ const ipWalkRatio = 8
 // rows that reading ip's n rows through the (ip) index is cheaper. fail2ban
 // has no index on (ip, timeofban); the window's size is counted on the
 // covering index, up to the point where it stops paying.
-func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op string, t int64) (*where, error) {
+func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op string, t int64) (*sqlkit.Where, error) {
 	if n == 0 {
 		return nil, nil
 	}
@@ -98,16 +99,16 @@ func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op 
 	if err != nil || len(jails) == 0 {
 		return nil, err
 	}
-	var w where
-	w.in("jail", jails)
-	w.add("timeofban "+op+" ?", t)
+	var w sqlkit.Where
+	w.In("jail", jails)
+	w.Add("timeofban "+op+" ?", t)
 	limit := n * ipWalkRatio
-	size, err := r.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM bans`+w.clause()+` LIMIT ?)`,
-		append(w.args[:len(w.args):len(w.args)], limit)...)
+	size, err := r.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM bans`+w.Clause()+` LIMIT ?)`,
+		append(w.Args()[:len(w.Args()):len(w.Args())], limit)...)
 	if err != nil || size >= limit {
 		return nil, err
 	}
-	w.add("+rowid IN (SELECT rowid FROM bans WHERE ip = ?)", ip)
+	w.Add("+rowid IN (SELECT rowid FROM bans WHERE ip = ?)", ip)
 	return &w, nil
 }
 
@@ -133,7 +134,7 @@ func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int)
 		return nil, err
 	}
 	if window != nil {
-		err := run(`SELECT rowid FROM bans`+window.clause()+` ORDER BY timeofban DESC, rowid DESC LIMIT ?`, append(window.args, limit)...)
+		err := run(`SELECT rowid FROM bans`+window.Clause()+` ORDER BY timeofban DESC, rowid DESC LIMIT ?`, append(window.Args(), limit)...)
 		if err != nil || len(out) == limit {
 			return out, err
 		}
@@ -147,7 +148,7 @@ func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int)
 
 // recentWindow returns RecentOfIP's time window for ip (see ipWindow), or
 // nil when ip has few rows or the window would hold too many.
-func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit int) (*where, error) {
+func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit int) (*sqlkit.Where, error) {
 	if limit < 1 {
 		return nil, nil
 	}
@@ -164,34 +165,4 @@ func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit in
 		return nil, err
 	}
 	return r.ipWindow(ctx, ip, n, ">=", t0.Int64)
-}
-
-// IPTotals counts ip's archived bans (not unbans) stamped after after, from
-// the entries of history_archive_ip_time (ip, timeofban, action, failures)
-// alone. The action carries a unary + so that SQLite does not take the
-// partial index of all bans for it.
-func (s *HistoryArchiveStore) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
-	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
-		FROM history_archive WHERE ip = ? AND timeofban > ? AND +action = 'ban'`, ip, afterUnix(after)))
-	if err != nil {
-		return t, fmt.Errorf("repo: archive totals of IP: %w", err)
-	}
-	return t, nil
-}
-
-// RecentOfIP returns ip's newest limit archived events (bans and unbans):
-// the first limit entries of history_archive_ip_time walked backwards.
-func (s *HistoryArchiveStore) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, ip, limit)
-	if err != nil {
-		return nil, fmt.Errorf("repo: archive recent events of IP: %w", err)
-	}
-	return out, nil
-}
-
-func afterUnix(t time.Time) int64 {
-	if t.IsZero() {
-		return -1 << 62
-	}
-	return t.Unix()
 }

@@ -4,23 +4,28 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"bangui/models"
 	"bangui/repo/migrations"
 )
 
-func TestOpenAppMigratesIdempotentlyWithPragmas(t *testing.T) {
+func TestOpenMigratesIdempotentlyWithPragmas(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = OpenApp(ctx, dir) // second start: nothing to apply, no error
+	db, err = Open(ctx, Options{DataDir: dir}) // second start: nothing to apply, no error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +48,7 @@ func TestOpenAppMigratesIdempotentlyWithPragmas(t *testing.T) {
 	}
 	var applied int
 	db.QueryRowContext(ctx, "SELECT count(*) FROM bun_migrations").Scan(&applied)
-	ms, err := migrations.New()
+	ms, err := migrations.For(dialect.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +59,7 @@ func TestOpenAppMigratesIdempotentlyWithPragmas(t *testing.T) {
 
 func TestSessionStoreKeepsOnlyTokenHashes(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenApp(ctx, t.TempDir())
+	db, err := Open(ctx, Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +103,7 @@ func TestSessionStoreKeepsOnlyTokenHashes(t *testing.T) {
 
 func TestSettingsStore(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenApp(ctx, t.TempDir())
+	db, err := Open(ctx, Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,4 +151,57 @@ func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return lines
+}
+
+// openTestDB opens BanGUI's own database in a temporary data dir.
+func openTestDB(t testing.TB) *bun.DB {
+	t.Helper()
+	db, err := Open(context.Background(), Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestOpenPicksTheDialect checks the database URLs Open understands: SQLite
+// in the data dir by default, PostgreSQL refused until it is supported, and
+// anything else refused without echoing a password.
+func TestOpenPicksTheDialect(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"", "sqlite:", "SQLite:", "sqlite://"} {
+		dir := t.TempDir()
+		db, err := Open(ctx, Options{DataDir: dir, URL: u})
+		if err != nil {
+			t.Fatalf("URL %q: %v", u, err)
+		}
+		if name := db.Dialect().Name(); name != dialect.SQLite {
+			t.Errorf("URL %q: dialect %s", u, name)
+		}
+		db.Close()
+		if _, err := os.Stat(filepath.Join(dir, DBFileName)); err != nil {
+			t.Errorf("URL %q: no database file in the data dir: %v", u, err)
+		}
+	}
+	for u, want := range map[string]string{
+		"postgres://bangui:s3cret@db/bangui":   "PostgreSQL is not supported yet",
+		"postgresql://bangui:s3cret@db/bangui": "PostgreSQL is not supported yet",
+		"mysql://bangui:s3cret@db/bangui":      `unknown scheme "mysql"`,
+		"sqlite:/var/lib/other.db":             "lives in the data dir",
+		"bangui.db":                            "without a scheme",
+	} {
+		dir := t.TempDir()
+		db, err := Open(ctx, Options{DataDir: dir, URL: u})
+		if err == nil {
+			db.Close()
+			t.Errorf("URL %q opened", u)
+			continue
+		}
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("URL %q: %v, want %q and no password", u, err, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, DBFileName)); err == nil {
+			t.Errorf("URL %q: a SQLite file was created", u)
+		}
+	}
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // The interfaces below are the Go form of the original BanGUI's repository
-// protocols. Services depend on them; the structs in this package implement
-// them on bun and SQLite. Every method takes the request's context first.
+// protocols. Services depend on them; the types in this package implement
+// them on bun (the archive once per dialect). Every method takes the
+// request's context first.
 
 // Sessions persists web sessions (see SessionStore).
 type Sessions interface {
@@ -76,8 +77,12 @@ type GeoCache interface {
 
 // BanSource is a read-only view of ban events that the dashboard, map and
 // history pages query without caring where the events live: fail2ban's own
-// database (Fail2BanDBReader) or BanGUI's archive (HistoryArchiveStore).
-// Filter fields left zero match everything.
+// database (Fail2BanDBReader) or BanGUI's archive (HistoryArchive).
+// Filter fields left zero match everything. The archive holds the events of
+// every fail2ban host: it filters by f.Host (empty: every host) and names
+// each event's host in BanRecord.Host. fail2ban's reader is one host's
+// database: it ignores f.Host and leaves BanRecord.Host empty for the
+// caller, who knows the host, to fill in.
 type BanSource interface {
 	// Summary describes the source as a whole: events, oldest and newest.
 	Summary(ctx context.Context) (models.BansSummary, error)
@@ -93,12 +98,49 @@ type BanSource interface {
 	HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error)
 }
 
-// HistoryArchive keeps every ban event BanGUI has seen, beyond fail2ban's purge.
+// HistoryArchive keeps every ban event BanGUI has seen, beyond fail2ban's
+// purge and manual unbans. NewHistoryArchive returns the implementation for
+// a database's dialect; each answers the same tests.
 type HistoryArchive interface {
 	BanSource
+	// Archive stores events and returns how many were new: an event already
+	// archived is skipped. An empty Action is a ban, an empty Origin is
+	// derived from the jail, empty Data is {}.
 	Archive(ctx context.Context, events []models.ArchivedBan) (inserted int64, err error)
-	MaxTimeOfBan(ctx context.Context) (time.Time, bool, error)
+	// MaxTimeOfBan returns the newest event's time; ok is false when the archive is empty.
+	MaxTimeOfBan(ctx context.Context) (t time.Time, ok bool, err error)
+	// Purge deletes events older than olderThan and returns how many went.
 	Purge(ctx context.Context, olderThan time.Time) (int64, error)
+	// MergeManualBans folds the panel's record of a manual ban into
+	// fail2ban's row of it, for rows since since, and returns how many pairs it merged.
+	MergeManualBans(ctx context.Context, since time.Time) (int64, error)
+
+	// IPTotals counts ip's bans (not unbans) stamped after after (zero: all).
+	IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error)
+	// RecentOfIP returns ip's newest limit events, newest first.
+	RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error)
+
+	// CountsByCountry counts the events matching f per country, biggest
+	// first; events without a known country come last under Code "".
+	CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error)
+	// BansOfCountry returns one page of the events matching f from one
+	// country ("" for unknown), newest first, and how many match in all.
+	BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error)
+	// PageOfCountry is BansOfCountry for a caller that knows the total
+	// (country may also be AnyCountry); it counts nothing itself.
+	PageOfCountry(ctx context.Context, f models.HistoryFilter, country string, total int64, page models.Page) ([]models.BanRecord, error)
+
+	// IPsWithoutCountry returns up to limit distinct addresses whose events
+	// have no country yet, in address order.
+	IPsWithoutCountry(ctx context.Context, limit int) ([]string, error)
+	// SetCountries stores each address's country ("" for none found) on its
+	// events that have none yet and returns how many events it updated.
+	SetCountries(ctx context.Context, countries map[string]string) (int64, error)
+	// ResetUnknownCountries marks the events looked up without a country as
+	// not looked up, and returns how many.
+	ResetUnknownCountries(ctx context.Context) (int64, error)
+	// CountWithoutCountry counts the events not looked up yet.
+	CountWithoutCountry(ctx context.Context) (int64, error)
 }
 
 // BanRowSource is what the archive sync reads of one host's fail2ban
@@ -136,5 +178,5 @@ var (
 	_ ImportRuns = (*ImportRunStore)(nil)
 
 	_ Fail2BanDB     = (*Fail2BanDBReader)(nil)
-	_ HistoryArchive = (*HistoryArchiveStore)(nil)
+	_ HistoryArchive = (*sqliteArchive)(nil)
 )

@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"sync"
 	"time"
@@ -12,15 +11,15 @@ import (
 // over a million archived events) for as long as the archive is unchanged
 // and at most resultTTL, so that the many requests of a busy panel share one
 // computation instead of each walking the same index. Whether the archive
-// changed comes from history_archive_version, a counter that triggers raise
-// on every insert, update and delete of history_archive, whoever makes it
-// (this pool, another store, another process); writes to other tables do
-// not count. A window that moves with the clock ("the last 365 days") is
+// changed comes from the archive's change counter (version), which the
+// database itself raises on every insert, update and delete of the
+// archive, whoever makes it (this pool, another store, another process);
+// writes to other tables do not count. A window that moves with the clock ("the last 365 days") is
 // matched within resultTTL: a result computed for a window starting up to
 // resultTTL earlier is reused. Concurrent misses of one key wait for a
 // single computation.
 type resultCache struct {
-	db *sql.DB
+	version func(ctx context.Context) (int64, error) // the archive's change counter
 
 	mu       sync.Mutex
 	disabled bool                     // benchmarks measure the statements themselves
@@ -45,15 +44,8 @@ type cacheEntry struct {
 	err     error
 }
 
-func newResultCache(db *sql.DB) *resultCache {
-	return &resultCache{db: db, entries: map[string][]*cacheEntry{}, now: time.Now}
-}
-
-// version returns the archive's change counter.
-func (c *resultCache) version(ctx context.Context) (int64, error) {
-	var v int64
-	err := c.db.QueryRowContext(ctx, `SELECT n FROM history_archive_version`).Scan(&v)
-	return v, err
+func newResultCache(version func(ctx context.Context) (int64, error)) *resultCache {
+	return &resultCache{version: version, entries: map[string][]*cacheEntry{}, now: time.Now}
 }
 
 // get returns the cached result of key for a window starting at since, or

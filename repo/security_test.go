@@ -16,7 +16,7 @@ import (
 func TestSessionStoreSecretsAndExpiry(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := OpenApp(ctx, dir)
+	db, err := Open(ctx, Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestDatabaseFilesOwnerOnly(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
 		t.Fatal(err)
 	}
-	db, err := OpenApp(context.Background(), dir)
+	db, err := Open(context.Background(), Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("repo: find session: %w", err)
+		return nil, false, fmt.Errorf("repo: find session: %w", dbError(err))
 	}
 	return row.Data, true, nil
 }
@@ -56,7 +56,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 		Set("expiry = EXCLUDED.expiry").
 		Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: commit session: %w", err)
+		return fmt.Errorf("repo: commit session: %w", dbError(err))
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 	_, err := s.db.NewDelete().Model((*models.Session)(nil)).Where("token = ?", hashToken(token)).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: delete session: %w", err)
+		return fmt.Errorf("repo: delete session: %w", dbError(err))
 	}
 	return nil
 }
@@ -74,9 +74,13 @@ func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 func (s *SessionStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.NewDelete().Model((*models.Session)(nil)).Where("expiry <= ?", now.Unix()).Exec(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("repo: delete expired sessions: %w", err)
+		return 0, fmt.Errorf("repo: delete expired sessions: %w", dbError(err))
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("repo: delete expired sessions: %w", dbError(err))
+	}
+	return n, nil
 }
 
 // Find implements scs.Store.

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -23,7 +24,7 @@ func NewSettingsStore(db bun.IDB) *SettingsStore {
 func (s *SettingsStore) Get(ctx context.Context, key string) (string, error) {
 	var row models.Setting
 	if err := s.db.NewSelect().Model(&row).Where("key = ?", key).Scan(ctx); err != nil {
-		return "", fmt.Errorf("repo: get setting %s: %w", key, notFound(err))
+		return "", fmt.Errorf("repo: get setting %s: %w", key, dbError(err))
 	}
 	return row.Value, nil
 }
@@ -36,7 +37,7 @@ func (s *SettingsStore) Set(ctx context.Context, key, value string) error {
 // Delete removes a setting; removing an absent key is not an error.
 func (s *SettingsStore) Delete(ctx context.Context, key string) error {
 	if _, err := s.db.NewDelete().Model((*models.Setting)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
-		return fmt.Errorf("repo: delete setting %s: %w", key, err)
+		return fmt.Errorf("repo: delete setting %s: %w", key, dbError(err))
 	}
 	return nil
 }
@@ -45,7 +46,7 @@ func (s *SettingsStore) Delete(ctx context.Context, key string) error {
 func (s *SettingsStore) All(ctx context.Context) (map[string]string, error) {
 	var rows []models.Setting
 	if err := s.db.NewSelect().Model(&rows).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("repo: list settings: %w", err)
+		return nil, fmt.Errorf("repo: list settings: %w", dbError(err))
 	}
 	out := make(map[string]string, len(rows))
 	for _, r := range rows {
@@ -68,7 +69,27 @@ func (s *SettingsStore) SetMany(ctx context.Context, values map[string]string) e
 		Set("value = EXCLUDED.value").
 		Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("repo: save settings: %w", err)
+		return fmt.Errorf("repo: save settings: %w", dbError(err))
 	}
 	return nil
+}
+
+// SetManyOnce stores values in one transaction unless the guard key is
+// already set, and says whether it stored them: a first-run setup that two
+// requests complete at once is stored once.
+func (s *SettingsStore) SetManyOnce(ctx context.Context, guard string, values map[string]string) (stored bool, err error) {
+	err = inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		st := NewSettingsStore(tx)
+		if _, err := st.Get(ctx, guard); err == nil {
+			return nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		stored = true
+		return st.SetMany(ctx, values)
+	})
+	if err != nil {
+		return false, fmt.Errorf("repo: save settings: %w", err)
+	}
+	return stored, nil
 }

@@ -2,10 +2,12 @@ package services
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"bangui/hosts"
 	"bangui/repo"
 )
 
@@ -15,8 +17,9 @@ const SettingArchiveRetentionDays = "archive_retention_days"
 // DefaultArchiveRetention is the archive's retention when no setting exists.
 const DefaultArchiveRetention = 365 * 24 * time.Hour
 
-// ArchiveSync copies fail2ban's new ban rows into BanGUI's archive and
-// purges archived events older than the retention.
+// ArchiveSync copies the new ban rows of every host's fail2ban database
+// into BanGUI's archive and purges archived events older than the
+// retention.
 type ArchiveSync struct {
 	sources  *BanSources
 	settings repo.Settings
@@ -37,29 +40,49 @@ type SyncResult struct {
 	Purged   int64
 }
 
-// Run syncs once. It fails when fail2ban's database cannot be read; the
-// archive keeps what it has.
+// Run syncs every host once, one after the other. It fails when a host's
+// fail2ban database cannot be read, after syncing the others; the archive
+// keeps what it has.
 func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
-	reader, err := a.sources.Fail2banDB(ctx)
-	if err != nil {
-		return res, fmt.Errorf("archive sync: fail2ban's database: %w", err)
+	var errs []error
+	for _, h := range a.sources.hosts.All() {
+		n, err := a.syncHost(ctx, h)
+		res.Inserted += n
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if res.Inserted, err = repo.SyncArchive(ctx, reader, a.sources.archive, a.settings); err != nil {
-		return res, fmt.Errorf("archive sync: %w", err)
-	}
-	// A ban made from the panel is archived twice: by the panel at once and
-	// by this sync from fail2ban's row. Fold the pairs of recent days.
-	if _, err := a.sources.archive.MergeManualBans(ctx, a.now().Add(-repo.SyncOverlap)); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
-	if res.Purged, err = a.sources.archive.Purge(ctx, a.now().Add(-a.Retention(ctx))); err != nil {
+	archive := a.sources.archive
+	// A ban made from the panel is archived twice: by the panel at once and
+	// by this sync from fail2ban's row. Fold the pairs of recent days.
+	if _, err := archive.MergeManualBans(ctx, a.now().Add(-repo.SyncOverlap)); err != nil {
+		return res, err
+	}
+	var err error
+	if res.Purged, err = archive.Purge(ctx, a.now().Add(-a.Retention(ctx))); err != nil {
 		return res, fmt.Errorf("archive purge: %w", err)
 	}
 	if a.AfterSync != nil {
 		a.AfterSync(ctx)
 	}
 	return res, nil
+}
+
+// syncHost copies one host's new rows and returns how many were new.
+func (a *ArchiveSync) syncHost(ctx context.Context, h hosts.Host) (int64, error) {
+	rows, err := h.BanRows(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("archive sync: %s: fail2ban's database: %w", h.ID(), err)
+	}
+	n, err := repo.SyncArchive(ctx, h.ID(), rows, a.sources.archive, a.settings)
+	if err != nil {
+		return n, fmt.Errorf("archive sync: %s: %w", h.ID(), err)
+	}
+	return n, nil
 }
 
 // Retention is how long archived events are kept.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -18,10 +19,13 @@ import (
 // guards against the rare case of a restart that ends with equal counters.
 type banCache struct {
 	mu     sync.Mutex
-	jails  map[string]cachedBans
+	jails  map[jailKey]cachedBans
 	maxAge time.Duration
 	now    func() time.Time
 }
+
+// jailKey names a jail of a host.
+type jailKey struct{ host, jail string }
 
 type cachedBans struct {
 	current, total int64
@@ -30,39 +34,34 @@ type cachedBans struct {
 }
 
 func newBanCache() *banCache {
-	return &banCache{jails: map[string]cachedBans{}, maxAge: time.Minute, now: time.Now}
+	return &banCache{jails: map[jailKey]cachedBans{}, maxAge: time.Minute, now: time.Now}
 }
 
-// get returns the jail's bans if the cached list still matches the counters.
-func (c *banCache) get(st fail2ban.JailStatus) ([]models.ActiveBan, bool) {
+// get returns the bans of a host's jail if the cached list still matches
+// the counters.
+func (c *banCache) get(host string, st fail2ban.JailStatus) ([]models.ActiveBan, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.jails[st.Name]
+	e, ok := c.jails[jailKey{host, st.Name}]
 	if !ok || e.current != st.CurrentlyBanned || e.total != st.TotalBanned || c.now().Sub(e.at) > c.maxAge {
 		return nil, false
 	}
 	return e.bans, true
 }
 
-func (c *banCache) put(st fail2ban.JailStatus, bans []models.ActiveBan) {
+func (c *banCache) put(host string, st fail2ban.JailStatus, bans []models.ActiveBan) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.jails[st.Name] = cachedBans{current: st.CurrentlyBanned, total: st.TotalBanned, at: c.now(), bans: bans}
+	c.jails[jailKey{host, st.Name}] = cachedBans{current: st.CurrentlyBanned, total: st.TotalBanned, at: c.now(), bans: bans}
 }
 
-func (c *banCache) forget(jail string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.jails, jail)
-}
-
-// jailBans returns the current bans of one jail whose short status is st,
-// from the cache or from fail2ban.
-func (j *Jails) jailBans(ctx context.Context, st fail2ban.JailStatus) ([]models.ActiveBan, error) {
-	if bans, ok := j.cache.get(st); ok {
+// jailBans returns the current bans of one of h's jails whose short status
+// is st, from the cache or from fail2ban.
+func (j *Jails) jailBans(ctx context.Context, h hosts.Host, st fail2ban.JailStatus) ([]models.ActiveBan, error) {
+	if bans, ok := j.cache.get(h.ID(), st); ok {
 		return bans, nil
 	}
-	entries, err := j.f2b.Client().BannedWithTime(ctx, st.Name, j.loc())
+	entries, err := h.BannedWithTime(ctx, st.Name, j.loc())
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +70,7 @@ func (j *Jails) jailBans(ctx context.Context, st fail2ban.JailStatus) ([]models.
 		bans = append(bans, models.ActiveBan{IP: e.IP, Jail: st.Name, Start: e.Start, End: e.End, Permanent: e.Permanent})
 	}
 	sortBans(bans)
-	j.cache.put(st, bans)
+	j.cache.put(h.ID(), st, bans)
 	return bans, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -31,7 +32,7 @@ func (b *Blocklists) Start(ctx context.Context, resume bool) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		if err := b.EnsureJail(ctx); err != nil {
+		if err := b.EnsureJail(ctx, importHost); err != nil {
 			b.log.Warn("blocklist jail", "err", err)
 		}
 		if _, err := b.ResumePending(ctx); err != nil && !errors.Is(err, ErrImportRunning) && ctx.Err() == nil {
@@ -124,16 +125,14 @@ func (b *Blocklists) finish(ctx context.Context, by models.ImportTrigger) {
 		defer cancel()
 		_, _ = b.lastScheduled(ctx)
 	}
-	if b.probe != nil {
-		b.probe.Refresh(context.WithoutCancel(ctx))
-	}
+	b.probe.RefreshHost(context.WithoutCancel(ctx), importHost)
 }
 
 // importEnv is what every source of one run shares.
 type importEnv struct {
 	by      models.ImportTrigger
-	batch   int64 // run start, unix ns
-	client  *fail2ban.Client
+	batch   int64      // run start, unix ns
+	host    hosts.Host // where the addresses are banned
 	ignore  []netip.Prefix
 	banned  map[string]bool // banned in the jail now, kept up to date
 	banTime time.Duration   // the jail's ban time; negative: permanent
@@ -192,30 +191,34 @@ func (b *Blocklists) prepare(ctx context.Context, by models.ImportTrigger) (*imp
 	}
 	b.mu.Unlock()
 	b.update(func(p *models.ImportProgress) { p.Phase = "checking the jail" })
-	if err := b.EnsureJail(ctx); err != nil {
+	if err := b.EnsureJail(ctx, importHost); err != nil {
 		return env, err
 	}
-	env.client = fail2ban.NewClient(b.f2b.Client().SocketPath(), fail2ban.WithTimeout(b.opts.BanCallTimeout))
-	c := b.f2b.Client()
+	c, err := b.hosts.Get(importHost)
+	if err != nil {
+		return env, err
+	}
+	env.host = c
 	st, err := c.Status(ctx)
 	if err != nil {
-		return env, b.observe(err)
+		return env, b.probe.Observe(importHost, err)
 	}
 	var ignores []string
 	for _, jail := range st.Jails {
 		list, err := c.IgnoreIPs(ctx, jail)
 		if err != nil && !errors.Is(err, fail2ban.ErrUnknownJail) {
-			return env, b.observe(err)
+			return env, b.probe.Observe(importHost, err)
 		}
 		ignores = append(ignores, list...)
 	}
 	env.ignore = IgnorePrefixes(ignores)
 	if env.banTime, err = c.BanTime(ctx, models.BlocklistJail); err != nil {
-		return env, b.observe(err)
+		return env, b.probe.Observe(importHost, err)
 	}
-	js, err := env.client.JailStatus(ctx, models.BlocklistJail)
+	// The full list of a big jail takes long to send.
+	js, err := c.JailStatus(fail2ban.WithCallTimeout(ctx, b.opts.BanCallTimeout), models.BlocklistJail)
 	if err != nil {
-		return env, b.observe(err)
+		return env, b.probe.Observe(importHost, err)
 	}
 	env.banned = make(map[string]bool, len(js.Banned))
 	for _, ip := range js.Banned {
@@ -341,12 +344,12 @@ func (b *Blocklists) banRun(ctx context.Context, env *importEnv, run models.Impo
 			}
 		}
 		if len(send) > 0 {
-			n, err := env.client.Ban(ctx, models.BlocklistJail, send...)
+			n, err := env.host.Ban(fail2ban.WithCallTimeout(ctx, b.opts.BanCallTimeout), models.BlocklistJail, send...)
 			if err != nil {
 				if ctx.Err() != nil {
 					return res // interrupted: stays pending
 				}
-				b.observe(err)
+				b.probe.Observe(env.host.ID(), err)
 				msg := "fail2ban refused a batch: " + err.Error()
 				if fail2ban.IsUnreachable(err) {
 					msg = describeFail2banError(err)

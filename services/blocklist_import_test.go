@@ -17,6 +17,7 @@ import (
 
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
+	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -27,25 +28,25 @@ type importEnvT struct {
 	db    *bun.DB
 	sb    *sandbox.Sandbox
 	lists *listServer
-	f2b   *Fail2ban
+	hosts *hosts.Registry
 }
 
 func newImportEnv(t *testing.T) *importEnvT {
 	t.Helper()
 	sb := sandboxtest.Start(t)
-	db, err := repo.OpenApp(context.Background(), t.TempDir())
+	db, err := repo.Open(context.Background(), repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return &importEnvT{t: t, db: db, sb: sb, lists: newListServer(t),
-		f2b: NewFail2ban(sb.SocketPath, sb.ConfigDir, "fail2ban-client")}
+		hosts: localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})}
 }
 
 // service returns a Blocklists on the environment, as a fresh process
 // would create it; batch is the number of addresses per banip call.
 func (e *importEnvT) service(batch int, onBatch func(runID, done, total int64)) *Blocklists {
-	return NewBlocklists(e.db, e.f2b, NewStatusProbe(e.f2b), BlocklistOptions{
+	return NewBlocklists(e.db, e.hosts, NewStatusProbe(e.hosts), BlocklistOptions{
 		Downloader: testDownloader(), BatchSize: batch, OnBatch: onBatch,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -408,7 +409,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := b.EnsureJail(ctx)
+	err := b.EnsureJail(ctx, models.LocalHost)
 	var jp *JailProblem
 	if !errors.As(err, &jp) || !strings.Contains(jp.Message, "fail2ban refused the jail blocklist-import") ||
 		!strings.Contains(jp.Output, "no-such-filter") {
@@ -417,7 +418,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	if got, _ := os.ReadFile(path); string(got) != broken {
 		t.Fatalf("the admin's file was changed:\n%s", got)
 	}
-	st, err := b.JailState(ctx)
+	st, err := b.JailState(ctx, models.LocalHost)
 	if err != nil || st.Running || !strings.Contains(st.Problem, "no-such-filter") {
 		t.Fatalf("jail state: %+v, %v", st, err)
 	}
@@ -432,7 +433,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	if err := os.WriteFile(path, []byte(disabled), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.EnsureJail(ctx); !errors.As(err, &jp) || !strings.Contains(jp.Message, "check that it enables the jail") {
+	if err := b.EnsureJail(ctx, models.LocalHost); !errors.As(err, &jp) || !strings.Contains(jp.Message, "check that it enables the jail") {
 		t.Fatalf("EnsureJail with a disabled jail = %v", err)
 	}
 
@@ -440,10 +441,10 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.EnsureJail(ctx); err != nil {
+	if err := b.EnsureJail(ctx, models.LocalHost); err != nil {
 		t.Fatal(err)
 	}
-	st, err = b.JailState(ctx)
+	st, err = b.JailState(ctx, models.LocalHost)
 	if err != nil || !st.Running || st.Problem != "" {
 		t.Fatalf("jail state after writing the file: %+v, %v", st, err)
 	}
@@ -452,7 +453,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	}
 	// Present now: nothing is written or reloaded again.
 	before, _ := os.Stat(path)
-	if err := b.EnsureJail(ctx); err != nil {
+	if err := b.EnsureJail(ctx, models.LocalHost); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := os.Stat(path); !after.ModTime().Equal(before.ModTime()) {
@@ -461,12 +462,12 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 }
 
 func TestSourceValidation(t *testing.T) {
-	db, err := repo.OpenApp(context.Background(), t.TempDir())
+	db, err := repo.Open(context.Background(), repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b := NewBlocklists(db, NewFail2ban(filepath.Join(t.TempDir(), "none.sock"), t.TempDir(), "fail2ban-client"), nil, BlocklistOptions{})
+	b := NewBlocklists(db, localHosts(hosts.LocalOptions{Socket: filepath.Join(t.TempDir(), "none.sock"), ConfigDir: t.TempDir()}), nil, BlocklistOptions{})
 	ctx := context.Background()
 	if _, err := b.CreateSource(ctx, SourceInput{Name: "Spamhaus DROP", URL: " https://www.spamhaus.org/drop/drop.txt ", Enabled: true}); err != nil {
 		t.Fatal(err)

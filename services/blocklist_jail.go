@@ -2,17 +2,14 @@ package services
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"bangui/fail2ban"
-	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -54,60 +51,63 @@ func (e *JailProblem) Error() string {
 	return e.Message + "\n" + e.Output
 }
 
-// EnsureJail makes sure fail2ban runs the blocklist jail. When it does not,
-// EnsureJail writes jail.d/blocklist-import.local (unless that file exists:
-// a file there is never overwritten) and reloads the jail through
-// fail2ban-client. It returns a *JailProblem when fail2ban still does not
-// run the jail, and fail2ban's own error when it cannot be reached. The
-// outcome is remembered for the page (see JailState).
-func (b *Blocklists) EnsureJail(ctx context.Context) error {
-	err := b.ensureJail(ctx)
+// EnsureJail makes sure a host's fail2ban runs the blocklist jail. When it
+// does not, EnsureJail writes jail.d/blocklist-import.local (unless that
+// file exists: a file there is never overwritten) and reloads the jail
+// through fail2ban-client. It returns a *JailProblem when fail2ban still
+// does not run the jail, and fail2ban's own error when it cannot be
+// reached. The outcome is remembered for the page (see JailState).
+func (b *Blocklists) EnsureJail(ctx context.Context, host string) error {
+	h, err := b.hosts.Get(host)
+	if err != nil {
+		return err
+	}
+	err = b.ensureJail(ctx, h)
 	var jp *JailProblem
 	switch {
 	case err == nil:
-		b.setJailProblem("")
+		b.setJailProblem(host, "")
 	case errors.As(err, &jp):
-		b.setJailProblem(jp.Error())
+		b.setJailProblem(host, jp.Error())
 	}
 	return err
 }
 
-func (b *Blocklists) ensureJail(ctx context.Context) error {
-	c := b.f2b.Client()
-	err := c.RequireJail(ctx, models.BlocklistJail)
+func (b *Blocklists) ensureJail(ctx context.Context, h hosts.Host) error {
+	err := h.RequireJail(ctx, models.BlocklistJail)
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, fail2ban.ErrUnknownJail) {
-		return b.observe(err)
+		return b.probe.Observe(h.ID(), err)
 	}
-	runner := b.f2b.Runner()
-	if runner.ConfigDir == "" {
+	dir := h.ConfigDir()
+	if dir == "" {
 		return &JailProblem{Message: "fail2ban has no jail " + models.BlocklistJail + " and BanGUI does not know fail2ban's configuration directory to add it."}
 	}
 	// The same lock as the configuration editor's, so this write and reload
 	// never land in the middle of an edit's write, test, reload and rollback.
 	lockCtx, cancel := context.WithTimeout(ctx, jailLockWait)
-	unlock, lerr := f2bconf.Lock(lockCtx, runner.ConfigDir)
+	unlock, lerr := h.LockConfig(lockCtx)
 	cancel()
 	if lerr != nil {
 		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not add it now: %v", models.BlocklistJail, lerr)}
 	}
 	defer unlock()
-	path := filepath.Join(runner.ConfigDir, filepath.FromSlash(BlocklistJailFile))
-	wrote, werr := writeFileIfAbsent(path, []byte(blocklistJailConfig))
+	path := filepath.Join(dir, filepath.FromSlash(BlocklistJailFile))
+	wrote, werr := h.CreateConfigFile(ctx, BlocklistJailFile, []byte(blocklistJailConfig))
 	if werr != nil {
 		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not write %s: %v", models.BlocklistJail, path, werr)}
 	}
 	if wrote {
-		b.log.Info("wrote the blocklist jail", "file", path)
+		b.log.Info("wrote the blocklist jail", "host", h.ID(), "file", path)
 	}
-	out, rerr := runner.Reload(ctx, models.BlocklistJail)
+	out, rerr := h.Reload(ctx, models.BlocklistJail)
 	// Another process may have added the jail meanwhile; only the result counts.
-	if err := c.RequireJail(ctx, models.BlocklistJail); err == nil {
+	if err := h.RequireJail(ctx, models.BlocklistJail); err == nil {
 		return nil
 	} else if !errors.Is(err, fail2ban.ErrUnknownJail) {
-		return b.observe(err)
+		return b.probe.Observe(h.ID(), err)
 	}
 	p := &JailProblem{Output: strings.TrimSpace(out)}
 	switch {
@@ -124,70 +124,33 @@ func (b *Blocklists) ensureJail(ctx context.Context) error {
 	return p
 }
 
-// writeFileIfAbsent writes data to path only if path does not exist yet, so a
-// file that is there (maybe the admin's) is never overwritten. The content
-// appears at once: it is written to a temporary file that is then linked
-// into place, which fails if path exists. It reports whether it wrote.
-func writeFileIfAbsent(path string, data []byte) (bool, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, err
-	}
-	if _, err := os.Lstat(path); err == nil {
-		return false, nil
-	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	// fail2ban reads only *.conf and *.local, so it never sees the temporary file.
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// JailState says whether a host's fail2ban runs the blocklist jail and how
+// many addresses it bans; when it does not, Problem is why the last
+// EnsureJail failed ("" when BanGUI has not tried to add the jail yet).
+// fail2ban being unreachable is returned as an error.
+func (b *Blocklists) JailState(ctx context.Context, host string) (models.BlocklistJailState, error) {
+	h, err := b.hosts.Get(host)
 	if err != nil {
-		return false, err
+		return models.BlocklistJailState{}, err
 	}
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
-}
-
-// JailState says whether fail2ban runs the blocklist jail and how many
-// addresses it bans; when it does not, Problem is why the last EnsureJail
-// failed ("" when BanGUI has not tried to add the jail yet). fail2ban being
-// unreachable is returned as an error.
-func (b *Blocklists) JailState(ctx context.Context) (models.BlocklistJailState, error) {
-	st, err := b.f2b.Client().JailStatusShort(ctx, models.BlocklistJail)
+	st, err := h.JailStatusShort(ctx, models.BlocklistJail)
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
-		return models.BlocklistJailState{Problem: b.jailProblem()}, nil
+		return models.BlocklistJailState{Problem: b.jailProblem(host)}, nil
 	}
 	if err != nil {
-		return models.BlocklistJailState{}, b.observe(err)
+		return models.BlocklistJailState{}, b.probe.Observe(host, err)
 	}
 	return models.BlocklistJailState{Running: true, Banned: st.CurrentlyBanned}, nil
 }
 
-func (b *Blocklists) setJailProblem(msg string) {
+func (b *Blocklists) setJailProblem(host, msg string) {
 	b.mu.Lock()
-	b.jailMsg = msg
+	b.jailMsg[host] = msg
 	b.mu.Unlock()
 }
 
-func (b *Blocklists) jailProblem() string {
+func (b *Blocklists) jailProblem(host string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.jailMsg
+	return b.jailMsg[host]
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	f2bconf "bangui/fail2ban/config"
+	"bangui/models"
 )
 
 // TestEnsureJailWaitsForAConfigurationEdit checks that the blocklist jail
@@ -25,7 +26,7 @@ func TestEnsureJailWaitsForAConfigurationEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	err = b.EnsureJail(ctx)
+	err = b.EnsureJail(ctx, models.LocalHost)
 	cancel()
 	var jp *JailProblem
 	if !errors.As(err, &jp) || !strings.Contains(jp.Message, "could not add it now") ||
@@ -37,7 +38,7 @@ func TestEnsureJailWaitsForAConfigurationEdit(t *testing.T) {
 	}
 	unlock()
 
-	if err := b.EnsureJail(context.Background()); err != nil {
+	if err := b.EnsureJail(context.Background(), models.LocalHost); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {

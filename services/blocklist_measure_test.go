@@ -32,8 +32,8 @@ func TestMeasureBlocklistImport(t *testing.T) {
 	const n = 20000
 	e := newImportEnv(t)
 	ctx := context.Background()
-	b := NewBlocklists(e.db, e.f2b, NewStatusProbe(e.f2b), BlocklistOptions{})
-	if err := b.EnsureJail(ctx); err != nil {
+	b := NewBlocklists(e.db, e.hosts, NewStatusProbe(e.hosts), BlocklistOptions{})
+	if err := b.EnsureJail(ctx, models.LocalHost); err != nil {
 		t.Fatal(err)
 	}
 	f2bDB, err := repo.OpenFail2BanDB(ctx, e.sb.DBFile)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -72,7 +73,7 @@ type Blocklists struct {
 	logs     repo.ImportLogs
 	runs     repo.ImportRuns
 	settings repo.Settings
-	f2b      *Fail2ban
+	hosts    *hosts.Registry
 	probe    *StatusProbe
 	opts     BlocklistOptions
 	log      *slog.Logger
@@ -84,15 +85,16 @@ type Blocklists struct {
 	mu        sync.Mutex
 	bg        context.Context // lifetime of background imports
 	progress  models.ImportProgress
-	jailMsg   string
+	jailMsg   map[string]string // why the last EnsureJail failed, by host
 	sched     ImportScheduler
 	applied   string                     // schedule and zone last handed to sched
 	lastSched *models.ImportBatchSummary // cached for the navigation badge
 	lastKnown bool
 }
 
-// NewBlocklists wires the blocklist use case on BanGUI's database.
-func NewBlocklists(db *bun.DB, f2b *Fail2ban, probe *StatusProbe, opts BlocklistOptions) *Blocklists {
+// NewBlocklists wires the blocklist use case on BanGUI's database. Imports
+// ban in the blocklist jail of the local host of reg.
+func NewBlocklists(db *bun.DB, reg *hosts.Registry, probe *StatusProbe, opts BlocklistOptions) *Blocklists {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultImportBatch
 	}
@@ -109,18 +111,13 @@ func NewBlocklists(db *bun.DB, f2b *Fail2ban, probe *StatusProbe, opts Blocklist
 	return &Blocklists{
 		sources: repo.NewBlocklistStore(db), logs: repo.NewImportLogStore(db),
 		runs: repo.NewImportRunStore(db), settings: repo.NewSettingsStore(db),
-		f2b: f2b, probe: probe, opts: opts, log: log, now: time.Now,
-		running: make(chan struct{}, 1), bg: context.Background(),
+		hosts: reg, probe: probe, opts: opts, log: log, now: time.Now,
+		running: make(chan struct{}, 1), bg: context.Background(), jailMsg: map[string]string{},
 	}
 }
 
-// observe tells the status probe about unreachable errors and passes err on.
-func (b *Blocklists) observe(err error) error {
-	if b.probe != nil {
-		b.probe.Observe(err)
-	}
-	return err
-}
+// importHost is the host whose blocklist jail imports fill.
+const importHost = models.LocalHost
 
 // SourceInput is what the source form submits.
 type SourceInput struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -38,8 +38,8 @@ func (e *JailNameError) Is(target error) bool { return target == ErrConfigNameUn
 
 // jailNameError explains why BanGUI does not edit the jail name: unknown,
 // or defined under a name it does not write (err is ValidJailName's).
-func (c *Configuration) jailNameError(name string, err error) error {
-	if s, lerr := c.load("jail", nil); lerr == nil && s.HasSection(name) {
+func (c *Configuration) jailNameError(ctx context.Context, h hosts.Host, name string, err error) error {
+	if s, lerr := c.load(ctx, h, "jail", nil); lerr == nil && s.HasSection(name) {
 		return &JailNameError{Name: name}
 	}
 	return fmt.Errorf("%w: %v", ErrConfigNotFound, err)
@@ -49,16 +49,10 @@ func (c *Configuration) jailNameError(name string, err error) error {
 // be read at all (missing, not a directory, no permission).
 var ErrConfigUnreadable = errors.New("fail2ban's configuration directory cannot be read")
 
-// ConfigOptions configure the Configuration use case.
+// ConfigOptions configure the Configuration use case. What belongs to a
+// host (fail2ban-regex, the readable log folders, the restart command) is
+// set on the host (hosts.LocalOptions).
 type ConfigOptions struct {
-	// RegexPath is the fail2ban-regex program; default fail2ban-regex.
-	RegexPath string
-	// LogDirs are the folders whose files the log viewer and the regex
-	// tester may read; default /var/log.
-	LogDirs []string
-	// RestartCommand restarts fail2ban (program and arguments, run without
-	// a shell); empty means "fail2ban-client restart".
-	RestartCommand []string
 	// RestartWait bounds the wait for fail2ban to answer after a restart;
 	// default 10 s.
 	RestartWait time.Duration
@@ -67,64 +61,54 @@ type ConfigOptions struct {
 	LockWait time.Duration
 }
 
-// DefaultLogDirs are the folders readable by the log viewer by default.
-var DefaultLogDirs = []string{"/var/log"}
-
-// Configuration is the use case behind the configuration pages: it reads
-// fail2ban's configuration directory with fail2ban's merge rules, writes
-// .local files only, and applies every change by testing the whole
+// Configuration is the use case behind the configuration pages: it reads a
+// host's fail2ban configuration directory with fail2ban's merge rules,
+// writes .local files only, and applies every change by testing the whole
 // configuration, reloading what it affects and checking the result, with a
-// rollback when any step fails.
+// rollback when any step fails. Every method acts on the host with the
+// given id.
 type Configuration struct {
-	f2b   *Fail2ban
+	hosts *hosts.Registry
 	probe *StatusProbe
 	opts  ConfigOptions
 	now   func() time.Time
 }
 
 // NewConfiguration wires the configuration use case. probe may be nil.
-func NewConfiguration(f2b *Fail2ban, probe *StatusProbe, opts ConfigOptions) *Configuration {
-	if opts.RegexPath == "" {
-		opts.RegexPath = fail2ban.DefaultRegexPath
-	}
-	if len(opts.LogDirs) == 0 {
-		opts.LogDirs = DefaultLogDirs
-	}
+func NewConfiguration(reg *hosts.Registry, probe *StatusProbe, opts ConfigOptions) *Configuration {
 	if opts.RestartWait <= 0 {
 		opts.RestartWait = 10 * time.Second
 	}
 	if opts.LockWait <= 0 {
 		opts.LockWait = 60 * time.Second
 	}
-	return &Configuration{f2b: f2b, probe: probe, opts: opts, now: time.Now}
+	return &Configuration{hosts: reg, probe: probe, opts: opts, now: time.Now}
 }
 
-// LogDirs returns the folders the log viewer may read.
-func (c *Configuration) LogDirs() []string { return slices.Clone(c.opts.LogDirs) }
+// LogDirs returns the folders the log viewer and the regex tester may read
+// on a host.
+func (c *Configuration) LogDirs(_ context.Context, host string) ([]string, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
+	return h.LogDirs(), nil
+}
 
-// dir is the configuration directory in use.
-func (c *Configuration) dir() string { return c.f2b.Runner().ConfigDir }
-
-// load reads one stack of the configuration directory.
-func (c *Configuration) load(stack string, overlay map[string][]byte) (*f2bconf.Set, error) {
-	dir := c.dir()
-	s, err := f2bconf.Load(dir, stack, f2bconf.Options{
-		Overlay:  overlay,
-		Defaults: map[string]string{"fail2ban_confpath": dir},
-	})
+// load reads one stack of a host's configuration directory.
+func (c *Configuration) load(ctx context.Context, h hosts.Host, stack string, overlay map[string][]byte) (*f2bconf.Set, error) {
+	s, err := h.LoadConfig(ctx, stack, overlay)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfigUnreadable, err)
 	}
 	return s, nil
 }
 
-// running returns the jails fail2ban runs, or an offline message.
-func (c *Configuration) running(ctx context.Context) ([]string, string) {
-	st, err := c.f2b.Client().Status(ctx)
+// running returns the jails a host's fail2ban runs, or an offline message.
+func (c *Configuration) running(ctx context.Context, h hosts.Host) ([]string, string) {
+	st, err := h.Status(ctx)
 	if err != nil {
-		if c.probe != nil {
-			c.probe.Observe(err)
-		}
+		c.probe.Observe(h.ID(), err)
 		if fail2ban.IsUnreachable(err) {
 			return nil, "fail2ban is not answering, so whether a jail runs is unknown. Changes are saved only while fail2ban answers."
 		}
@@ -165,9 +149,13 @@ func jailLocal(name string) string { return "jail.d/" + name + ".local" }
 
 // Jails lists every jail of the configuration, enabled or not, with its
 // state from the socket.
-func (c *Configuration) Jails(ctx context.Context) (models.ConfigJails, error) {
-	run, offline := c.running(ctx)
-	s, err := c.load("jail", nil)
+func (c *Configuration) Jails(ctx context.Context, host string) (models.ConfigJails, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ConfigJails{}, err
+	}
+	run, offline := c.running(ctx, h)
+	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
 		return models.ConfigJails{Offline: offline, Problems: []string{err.Error()}}, nil
 	}
@@ -210,18 +198,12 @@ var shownInherited = []string{"enabled", "filter", "port", "protocol", "backend"
 
 // Jail returns one jail's merged settings, with the file each came from,
 // and its form values.
-func (c *Configuration) Jail(ctx context.Context, name string) (models.ConfigJailDetail, error) {
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ConfigJailDetail{}, c.jailNameError(name, err)
-	}
-	s, err := c.load("jail", nil)
+func (c *Configuration) Jail(ctx context.Context, host, name string) (models.ConfigJailDetail, error) {
+	h, s, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ConfigJailDetail{}, err
 	}
-	if !s.HasSection(name) || name == "INCLUDES" {
-		return models.ConfigJailDetail{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
-	}
-	run, _ := c.running(ctx)
+	run, _ := c.running(ctx, h)
 	d := models.ConfigJailDetail{Files: s.Files, Problems: problems(s)}
 	for _, j := range s.Jails() {
 		if j.Name == name {
@@ -248,6 +230,26 @@ func (c *Configuration) Jail(ctx context.Context, name string) (models.ConfigJai
 		}
 	}
 	return d, nil
+}
+
+// configuredJail returns a host and its merged jail configuration, which
+// defines the jail name under a name BanGUI edits.
+func (c *Configuration) configuredJail(ctx context.Context, host, name string) (hosts.Host, *f2bconf.Set, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fail2ban.ValidJailName(name); err != nil {
+		return nil, nil, c.jailNameError(ctx, h, name, err)
+	}
+	s, err := c.load(ctx, h, "jail", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.HasSection(name) || name == "INCLUDES" {
+		return nil, nil, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
+	}
+	return h, s, nil
 }
 
 // raw returns an option's raw merged value ("" when unset).
@@ -307,9 +309,9 @@ func itemFiles(s *f2bconf.Set, kind, name string) []string {
 }
 
 // usage maps each filter and action name to the running jails using it.
-func (c *Configuration) usage(run []string) (filters, actions map[string][]string) {
+func (c *Configuration) usage(ctx context.Context, h hosts.Host, run []string) (filters, actions map[string][]string) {
 	filters, actions = map[string][]string{}, map[string][]string{}
-	s, err := c.load("jail", nil)
+	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
 		return filters, actions
 	}
@@ -336,26 +338,24 @@ func (c *Configuration) usage(run []string) (filters, actions map[string][]strin
 
 // Items lists the filters (kind "filter") or actions ("action") of the
 // configuration directory with the running jails that use each.
-func (c *Configuration) Items(ctx context.Context, kind string) (models.ConfigItems, error) {
-	run, offline := c.running(ctx)
-	names, err := f2bconf.Names(c.dir(), itemDir(kind))
+func (c *Configuration) Items(ctx context.Context, host, kind string) (models.ConfigItems, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ConfigItems{}, err
+	}
+	run, offline := c.running(ctx, h)
+	items, err := h.ConfigItems(ctx, itemDir(kind))
 	if err != nil {
 		return models.ConfigItems{Offline: offline, Problems: []string{"read fail2ban's configuration: " + err.Error()}}, nil
 	}
-	filters, actions := c.usage(run)
+	filters, actions := c.usage(ctx, h, run)
 	used := filters
 	if kind == "action" {
 		used = actions
 	}
 	out := models.ConfigItems{Offline: offline}
-	for _, n := range names {
-		it := models.ConfigItem{Name: n, UsedBy: used[n]}
-		for _, ext := range []string{".conf", ".local"} {
-			if fileExists(filepath.Join(c.dir(), itemDir(kind), n+ext)) {
-				it.Files = append(it.Files, itemDir(kind)+"/"+n+ext)
-			}
-		}
-		out.Items = append(out.Items, it)
+	for _, it := range items {
+		out.Items = append(out.Items, models.ConfigItem{Name: it.Name, UsedBy: used[it.Name], Files: it.Files})
 	}
 	slices.SortStableFunc(out.Items, func(a, b models.ConfigItem) int {
 		if (len(a.UsedBy) > 0) != (len(b.UsedBy) > 0) {
@@ -367,34 +367,59 @@ func (c *Configuration) Items(ctx context.Context, kind string) (models.ConfigIt
 		return strings.Compare(a.Name, b.Name)
 	})
 	if kind == "filter" {
-		out.Filters = names
+		out.Filters = itemNames(items)
 	}
 	return out, nil
 }
 
-// Filters lists the filter names, for the new-jail form.
-func (c *Configuration) Filters() ([]string, error) {
-	names, err := f2bconf.Names(c.dir(), "filter.d")
+// itemNames returns the names of items.
+func itemNames(items []hosts.ConfigItem) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	names := make([]string, len(items))
+	for i, it := range items {
+		names[i] = it.Name
+	}
+	return names
+}
+
+// Filters lists a host's filter names, for the new-jail form.
+func (c *Configuration) Filters(ctx context.Context, host string) ([]string, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
+	return c.itemNames(ctx, h, "filter")
+}
+
+// itemNames lists the names of a host's filters or actions.
+func (c *Configuration) itemNames(ctx context.Context, h hosts.Host, kind string) ([]string, error) {
+	items, err := h.ConfigItems(ctx, itemDir(kind))
 	if err != nil {
 		return nil, fmt.Errorf("read fail2ban's configuration: %w", err)
 	}
-	return names, nil
+	return itemNames(items), nil
 }
 
 // Item returns one filter or action with its merged sections and form.
-func (c *Configuration) Item(ctx context.Context, kind, name string) (models.ConfigItemDetail, error) {
+func (c *Configuration) Item(ctx context.Context, host, kind, name string) (models.ConfigItemDetail, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ConfigItemDetail{}, err
+	}
 	if !validItemName(name) {
 		return models.ConfigItemDetail{}, fmt.Errorf("%w: %s %q", ErrConfigNotFound, kind, name)
 	}
-	s, err := c.load(itemStack(kind, name), nil)
+	s, err := c.load(ctx, h, itemStack(kind, name), nil)
 	if err != nil {
 		return models.ConfigItemDetail{}, err
 	}
 	if len(s.Files) == 0 {
 		return models.ConfigItemDetail{}, fmt.Errorf("%w: %s %s", ErrConfigNotFound, kind, name)
 	}
-	run, _ := c.running(ctx)
-	filters, actions := c.usage(run)
+	run, _ := c.running(ctx, h)
+	filters, actions := c.usage(ctx, h, run)
 	d := models.ConfigItemDetail{Kind: kind, Exists: true, Local: itemDir(kind) + "/" + name + ".local",
 		Files: s.Files, Problems: problems(s)}
 	d.Name = name

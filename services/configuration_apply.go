@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -47,46 +46,36 @@ const applyTimeout = 3 * time.Minute
 // them. When a step fails the previous file is restored, the jails are
 // reloaded again and the result says what failed and whether the rollback
 // worked. Input problems are returned as errors before anything is written.
-func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResult, error) {
+func (c *Configuration) apply(ctx context.Context, h hosts.Host, ch change) (models.ApplyResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
 	res := models.ApplyResult{File: ch.file}
-	client := c.f2b.Client()
 	if !ch.offlineOK {
-		if err := client.Ping(ctx); err != nil {
-			if c.probe != nil {
-				c.probe.Observe(err)
-			}
+		if err := h.Ping(ctx); err != nil {
+			c.probe.Observe(h.ID(), err)
 			return res, fmt.Errorf("%w (%v)", ErrConfigOffline, err)
 		}
 	}
-	dir := c.dir()
-	lockCtx, cancelLock := context.WithTimeout(ctx, c.opts.LockWait)
-	unlock, err := f2bconf.Lock(lockCtx, dir)
-	cancelLock()
+	unlock, err := c.lock(ctx, h)
 	if err != nil {
 		return res, err
 	}
 	defer unlock()
 
-	path, err := f2bconf.ResolveEditable(dir, ch.file)
+	cur, err := h.ReadConfigFile(ctx, ch.file)
 	if err != nil {
 		return res, err
 	}
-	old, err := os.ReadFile(path)
-	existed := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return res, fmt.Errorf("read %s: %w", ch.file, err)
-	}
+	old := cur.Data
 	data, err := ch.edit(old)
 	if err != nil {
 		return res, err
 	}
-	if existed && bytes.Equal(data, old) {
+	if cur.Exists && bytes.Equal(data, old) {
 		return res, nil
 	}
 	if ch.precheck != nil {
-		s, err := c.load(ch.stack, map[string][]byte{ch.file: data})
+		s, err := c.load(ctx, h, ch.stack, map[string][]byte{ch.file: data})
 		if err != nil {
 			return res, err
 		}
@@ -96,15 +85,15 @@ func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResul
 	}
 	var expect map[string]bool
 	if ch.expect != nil {
-		s, err := c.load("jail", map[string][]byte{ch.file: data})
+		s, err := c.load(ctx, h, "jail", map[string][]byte{ch.file: data})
 		if err != nil {
 			return res, err
 		}
 		expect = ch.expect(s)
 	}
-	before, _ := c.running(ctx)
+	before, _ := c.running(ctx, h)
 
-	prev, err := f2bconf.WriteAtomic(path, data, true)
+	prev, err := h.WriteConfigFile(ctx, ch.file, data)
 	if err != nil {
 		return res, fmt.Errorf("write %s: %w", ch.file, err)
 	}
@@ -114,19 +103,17 @@ func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResul
 	} else {
 		res.Steps = append(res.Steps, "Created "+ch.file+".")
 	}
-	runner := c.f2b.Runner()
 	var attempted []string
 	fail := func(reason string) (models.ApplyResult, error) {
-		c.rollback(ctx, &res, prev, ch, attempted, before, reason)
+		c.rollback(ctx, h, &res, prev, ch, attempted, before, reason)
 		return res, nil
 	}
-	if _, err := runner.TestConfig(ctx); err != nil {
+	if _, err := h.TestConfig(ctx); err != nil {
 		return fail("fail2ban's configuration test (fail2ban-client -t) failed: " + failureReason(err))
 	}
 	res.Steps = append(res.Steps, "fail2ban's configuration test passed.")
 	if ch.filterCheck != "" {
-		rr := fail2ban.RegexRunner{Path: c.opts.RegexPath}
-		if err := rr.CheckFilter(ctx, dir, ch.filterCheck); err != nil {
+		if err := h.CheckFilter(ctx, ch.filterCheck); err != nil {
 			return fail("fail2ban-regex could not load the filter " + ch.filterCheck + ": " + failureReason(err))
 		}
 		res.Steps = append(res.Steps, "fail2ban-regex loaded the filter "+ch.filterCheck+".")
@@ -138,14 +125,14 @@ func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResul
 	}
 	for _, j := range ch.reload {
 		attempted = append(attempted, j)
-		if _, err := runner.Reload(ctx, j); err != nil {
+		if _, err := h.Reload(ctx, j); err != nil {
 			return fail("fail2ban could not reload the jail " + j + ": " + failureReason(err))
 		}
 		res.Reloaded = append(res.Reloaded, j)
 	}
 	if len(ch.reload) > 0 {
 		res.Steps = append(res.Steps, "Reloaded "+strings.Join(ch.reload, ", ")+".")
-		now, off := c.running(ctx)
+		now, off := c.running(ctx, h)
 		if off != "" {
 			return fail("fail2ban stopped answering after the reload")
 		}
@@ -169,18 +156,25 @@ func (c *Configuration) apply(ctx context.Context, ch change) (models.ApplyResul
 		res.Steps = append(res.Steps, "fail2ban runs with the new values.")
 	}
 	res.OK = true
-	c.refresh(ctx)
+	c.probe.RefreshHost(ctx, h.ID())
 	return res, nil
+}
+
+// lock takes a host's configuration edit lock, waiting at most LockWait.
+func (c *Configuration) lock(ctx context.Context, h hosts.Host) (func(), error) {
+	lockCtx, cancel := context.WithTimeout(ctx, c.opts.LockWait)
+	defer cancel()
+	return h.LockConfig(lockCtx)
 }
 
 // rollback restores the previous file, undoes runtime changes and reloads
 // the jails that were touched, then checks that the jails that ran before
 // run again.
-func (c *Configuration) rollback(ctx context.Context, res *models.ApplyResult, prev f2bconf.Previous, ch change,
+func (c *Configuration) rollback(ctx context.Context, h hosts.Host, res *models.ApplyResult, prev hosts.Replaced, ch change,
 	attempted, before []string, reason string) {
 	res.Failure = reason
 	var problems []string
-	if err := f2bconf.Restore(prev); err != nil {
+	if err := prev.Restore(ctx); err != nil {
 		problems = append(problems, "could not restore "+ch.file+": "+err.Error())
 	} else if prev.Existed {
 		res.Steps = append(res.Steps, "Restored "+ch.file+" to its previous version.")
@@ -194,9 +188,8 @@ func (c *Configuration) rollback(ctx context.Context, res *models.ApplyResult, p
 			res.Steps = append(res.Steps, "Put the previous values back.")
 		}
 	}
-	runner := c.f2b.Runner()
 	for _, j := range attempted {
-		if _, err := runner.Reload(ctx, j); err != nil {
+		if _, err := h.Reload(ctx, j); err != nil {
 			problems = append(problems, "reloading "+j+" with the previous configuration failed: "+failureReason(err))
 		} else {
 			res.Restored = append(res.Restored, j)
@@ -204,7 +197,7 @@ func (c *Configuration) rollback(ctx context.Context, res *models.ApplyResult, p
 		}
 	}
 	if len(attempted) > 0 {
-		now, off := c.running(ctx)
+		now, off := c.running(ctx, h)
 		for _, j := range attempted {
 			switch {
 			case off != "":
@@ -216,13 +209,7 @@ func (c *Configuration) rollback(ctx context.Context, res *models.ApplyResult, p
 	}
 	res.RollbackFailure = strings.Join(slices.Compact(problems), "; ")
 	res.RolledBack = res.RollbackFailure == ""
-	c.refresh(ctx)
-}
-
-func (c *Configuration) refresh(ctx context.Context) {
-	if c.probe != nil {
-		c.probe.Refresh(ctx)
-	}
+	c.probe.RefreshHost(ctx, h.ID())
 }
 
 var (
@@ -277,11 +264,6 @@ func failureReason(err error) string {
 		text = string(r[:400]) + "…"
 	}
 	return text
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // itemNameRE is the name of a filter or action (a file name without .conf).

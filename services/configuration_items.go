@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -137,11 +138,15 @@ func itemPrecheck(file string, changes []f2bconf.Change) func(s *f2bconf.Set) er
 // SaveItem writes the changed values of a filter or action to its .local
 // file, tests the configuration (for filters also by loading the filter in
 // fail2ban-regex) and reloads the running jails that use it.
-func (c *Configuration) SaveItem(ctx context.Context, kind, name string, ff models.FilterForm, af models.ActionForm) (models.ApplyResult, error) {
+func (c *Configuration) SaveItem(ctx context.Context, host, kind, name string, ff models.FilterForm, af models.ActionForm) (models.ApplyResult, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
 	if !validItemName(name) {
 		return models.ApplyResult{}, fmt.Errorf("%w: %s %q", ErrConfigNotFound, kind, name)
 	}
-	s, err := c.load(itemStack(kind, name), nil)
+	s, err := c.load(ctx, h, itemStack(kind, name), nil)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
@@ -156,17 +161,21 @@ func (c *Configuration) SaveItem(ctx context.Context, kind, name string, ff mode
 	if len(changes) == 0 {
 		return models.ApplyResult{File: file}, nil
 	}
-	return c.applyItem(ctx, kind, name, file, changes, false)
+	return c.applyItem(ctx, h, kind, name, file, changes, false)
 }
 
 // CreateItem creates a new filter or action as NAME.local.
-func (c *Configuration) CreateItem(ctx context.Context, kind, name string, ff models.FilterForm, af models.ActionForm) (models.ApplyResult, error) {
+func (c *Configuration) CreateItem(ctx context.Context, host, kind, name string, ff models.FilterForm, af models.ActionForm) (models.ApplyResult, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
 	name = strings.TrimSpace(name)
 	verr := &ValidationError{}
 	if !validItemName(name) {
 		verr.add(FieldItemName, "Use 1 to 64 letters, digits and _ . @ + - for the name (without .conf or .local).")
-	} else if names, err := f2bconf.Names(c.dir(), itemDir(kind)); err != nil {
-		return models.ApplyResult{}, fmt.Errorf("read fail2ban's configuration: %w", err)
+	} else if names, err := c.itemNames(ctx, h, kind); err != nil {
+		return models.ApplyResult{}, err
 	} else {
 		for _, n := range names {
 			if n == name {
@@ -188,12 +197,12 @@ func (c *Configuration) CreateItem(ctx context.Context, kind, name string, ff mo
 		return models.ApplyResult{}, verr
 	}
 	file := itemDir(kind) + "/" + name + ".local"
-	return c.applyItem(ctx, kind, name, file, changes, true)
+	return c.applyItem(ctx, h, kind, name, file, changes, true)
 }
 
-func (c *Configuration) applyItem(ctx context.Context, kind, name, file string, changes []f2bconf.Change, creating bool) (models.ApplyResult, error) {
-	run, _ := c.running(ctx)
-	filters, actions := c.usage(run)
+func (c *Configuration) applyItem(ctx context.Context, h hosts.Host, kind, name, file string, changes []f2bconf.Change, creating bool) (models.ApplyResult, error) {
+	run, _ := c.running(ctx, h)
+	filters, actions := c.usage(ctx, h, run)
 	users := filters[name]
 	if kind == "action" {
 		users = actions[name]
@@ -213,5 +222,5 @@ func (c *Configuration) applyItem(ctx context.Context, kind, name, file string, 
 	if kind == "filter" {
 		ch.filterCheck = name
 	}
-	return c.apply(ctx, ch)
+	return c.apply(ctx, h, ch)
 }

@@ -12,6 +12,7 @@ import (
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -303,16 +304,10 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 // SaveJail writes the changed settings of a jail to jail.d/<name>.local,
 // tests the configuration, reloads the jail and checks that it runs with
 // the new values; on any failure the previous file comes back.
-func (c *Configuration) SaveJail(ctx context.Context, name string, form models.JailForm) (models.ApplyResult, error) {
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, c.jailNameError(name, err)
-	}
-	s, err := c.load("jail", nil)
+func (c *Configuration) SaveJail(ctx context.Context, host, name string, form models.JailForm) (models.ApplyResult, error) {
+	h, s, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
-	}
-	if !s.HasSection(name) {
-		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
 	}
 	changes, fields, err := jailChanges(s, name, form)
 	if err != nil {
@@ -328,21 +323,21 @@ func (c *Configuration) SaveJail(ctx context.Context, name string, form models.J
 		keys = append(keys, ch.Option)
 		removed[ch.Option] = ch.Remove
 	}
-	return c.apply(ctx, change{
+	return c.apply(ctx, h, change{
 		file:     file,
 		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
 		stack:    "jail",
 		precheck: mergedPrecheck(name, file, keys, removed),
 		reload:   []string{name},
 		expect:   func(s *f2bconf.Set) map[string]bool { return map[string]bool{name: boolOf(s, name, "enabled")} },
-		verify:   c.verifyJail(name, fields),
+		verify:   verifyJail(h, name, fields),
 	})
 }
 
-// verifyJail checks the values fail2ban reports for a reloaded jail.
-func (c *Configuration) verifyJail(name string, fields []normalizedField) func(ctx context.Context) error {
+// verifyJail checks the values a host's fail2ban reports for a reloaded
+// jail.
+func verifyJail(client hosts.Commands, name string, fields []normalizedField) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		client := c.f2b.Client()
 		st, err := client.Status(ctx)
 		if err != nil {
 			return fmt.Errorf("fail2ban did not answer after the reload: %w", err)
@@ -385,20 +380,14 @@ func (c *Configuration) verifyJail(name string, fields []normalizedField) func(c
 // SetJailEnabled activates or deactivates a jail through enabled = true or
 // false in jail.d/<name>.local, then reloads it: an activated jail must
 // run afterwards, a deactivated one must not.
-func (c *Configuration) SetJailEnabled(ctx context.Context, name string, on bool) (models.ApplyResult, error) {
-	if err := fail2ban.ValidJailName(name); err != nil {
-		return models.ApplyResult{}, c.jailNameError(name, err)
-	}
-	s, err := c.load("jail", nil)
+func (c *Configuration) SetJailEnabled(ctx context.Context, host, name string, on bool) (models.ApplyResult, error) {
+	h, _, err := c.configuredJail(ctx, host, name)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
-	if !s.HasSection(name) {
-		return models.ApplyResult{}, fmt.Errorf("%w: jail %s", ErrConfigNotFound, name)
-	}
 	file := jailLocal(name)
 	changes := []f2bconf.Change{{Section: name, Option: "enabled", Lines: []string{strconv.FormatBool(on)}}}
-	return c.apply(ctx, change{
+	return c.apply(ctx, h, change{
 		file:     file,
 		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
 		stack:    "jail",
@@ -410,10 +399,14 @@ func (c *Configuration) SetJailEnabled(ctx context.Context, name string, on bool
 
 // CreateJail writes a new jail to jail.d/<name>.local. An enabled jail is
 // loaded and must run afterwards.
-func (c *Configuration) CreateJail(ctx context.Context, f models.NewJailForm) (models.ApplyResult, error) {
+func (c *Configuration) CreateJail(ctx context.Context, host string, f models.NewJailForm) (models.ApplyResult, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
 	verr := &ValidationError{}
 	name := strings.TrimSpace(f.Name)
-	s, err := c.load("jail", nil)
+	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
@@ -422,7 +415,7 @@ func (c *Configuration) CreateJail(ctx context.Context, f models.NewJailForm) (m
 	} else if s.HasSection(name) || name == "INCLUDES" {
 		verr.add(FieldJailName, "A jail called "+name+" already exists; edit it instead.")
 	}
-	filters, err := c.Filters()
+	filters, err := c.itemNames(ctx, h, "filter")
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
@@ -470,5 +463,5 @@ func (c *Configuration) CreateJail(ctx context.Context, f models.NewJailForm) (m
 	if f.Enabled {
 		ch.reload = []string{name}
 	}
-	return c.apply(ctx, ch)
+	return c.apply(ctx, h, ch)
 }

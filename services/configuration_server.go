@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -30,16 +30,21 @@ var LogLevels = []string{"CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBU
 // ErrRestartNoAnswer means fail2ban did not answer in time after a restart.
 var ErrRestartNoAnswer = errors.New("fail2ban did not answer after the restart")
 
-// Server returns fail2ban's own settings as the running server reports them.
-func (c *Configuration) Server(ctx context.Context) (models.ServerSettings, error) {
-	cl := c.f2b.Client()
+// Server returns a host's fail2ban settings as the running server reports
+// them.
+func (c *Configuration) Server(ctx context.Context, host string) (models.ServerSettings, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ServerSettings{}, err
+	}
+	return c.server(ctx, h)
+}
+
+func (c *Configuration) server(ctx context.Context, cl hosts.Host) (models.ServerSettings, error) {
 	var s models.ServerSettings
 	var err error
 	if s.Version, err = cl.Version(ctx); err != nil {
-		if c.probe != nil {
-			c.probe.Observe(err)
-		}
-		return s, err
+		return s, c.probe.Observe(cl.ID(), err)
 	}
 	if s.LogLevel, err = cl.LogLevel(ctx); err != nil {
 		return s, err
@@ -56,10 +61,8 @@ func (c *Configuration) Server(ctx context.Context) (models.ServerSettings, erro
 	if s.DBMaxMatches, err = cl.DBMaxMatches(ctx); err != nil {
 		return s, err
 	}
-	if v, err := cl.Call(ctx, "get", "syslogsocket"); err == nil {
-		if str, ok := v.(string); ok {
-			s.SyslogSocket = str
-		}
+	if v, err := cl.SyslogSocket(ctx); err == nil {
+		s.SyslogSocket = v
 	}
 	return s, nil
 }
@@ -86,8 +89,12 @@ func checkLogTarget(v string) (string, error) {
 // SaveServer writes changed server settings to fail2ban.local, tests the
 // configuration and sets them on the running server, checking each; on
 // failure the file and the old values come back.
-func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (models.ApplyResult, error) {
-	cur, err := c.Server(ctx)
+func (c *Configuration) SaveServer(ctx context.Context, host string, f models.ServerForm) (models.ApplyResult, error) {
+	cl, err := c.hosts.Get(host)
+	if err != nil {
+		return models.ApplyResult{}, err
+	}
+	cur, err := c.server(ctx, cl)
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
@@ -95,7 +102,6 @@ func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (mo
 	verr := &ValidationError{}
 	var changes []f2bconf.Change
 	var set, undo []func(context.Context) error
-	cl := c.f2b.Client()
 	if lv := strings.ToUpper(strings.TrimSpace(f.LogLevel)); lv != strings.ToUpper(old.LogLevel) {
 		valid := false
 		for _, l := range LogLevels {
@@ -149,7 +155,7 @@ func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (mo
 	if len(changes) == 0 {
 		return models.ApplyResult{File: file}, nil
 	}
-	return c.apply(ctx, change{
+	return c.apply(ctx, cl, change{
 		file:     file,
 		edit:     func(old []byte) ([]byte, error) { return f2bconf.Edit(file, old, changes) },
 		stack:    "fail2ban",
@@ -170,7 +176,7 @@ func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (mo
 			return errors.Join(errs...)
 		},
 		verify: func(ctx context.Context) error {
-			now, err := c.Server(ctx)
+			now, err := c.server(ctx, cl)
 			if err != nil {
 				return err
 			}
@@ -192,55 +198,54 @@ func (c *Configuration) SaveServer(ctx context.Context, f models.ServerForm) (mo
 	})
 }
 
-// FlushLogs makes fail2ban reopen its log file.
-func (c *Configuration) FlushLogs(ctx context.Context) (string, error) {
-	return c.f2b.Client().FlushLogs(ctx)
+// FlushLogs makes a host's fail2ban reopen its log file.
+func (c *Configuration) FlushLogs(ctx context.Context, host string) (string, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return "", err
+	}
+	return h.FlushLogs(ctx)
 }
 
-// ReloadAll reloads fail2ban's whole configuration, waiting for edits in
-// progress to finish first.
-func (c *Configuration) ReloadAll(ctx context.Context) error {
-	unlock, err := c.lock(ctx)
+// ReloadAll reloads a host's whole fail2ban configuration, waiting for edits
+// in progress to finish first.
+func (c *Configuration) ReloadAll(ctx context.Context, host string) error {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return err
+	}
+	unlock, err := c.lock(ctx, h)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := c.f2b.Runner().Reload(ctx, ""); err != nil {
+	if _, err := h.Reload(ctx, ""); err != nil {
 		return fmt.Errorf("fail2ban could not reload: %s: %w", failureReason(err), err)
 	}
-	c.refresh(ctx)
+	c.probe.RefreshHost(ctx, host)
 	return nil
 }
 
-func (c *Configuration) lock(ctx context.Context) (func(), error) {
-	lockCtx, cancel := context.WithTimeout(ctx, c.opts.LockWait)
-	defer cancel()
-	return f2bconf.Lock(lockCtx, c.dir())
-}
-
-// Restart restarts fail2ban with the configured command (default
-// "fail2ban-client restart") and waits up to RestartWait for it to answer
-// ping. It returns how long fail2ban took to answer.
-func (c *Configuration) Restart(ctx context.Context) (time.Duration, error) {
-	unlock, err := c.lock(ctx)
+// Restart restarts a host's fail2ban with its restart command (see
+// hosts.Control) and waits up to RestartWait for it to answer ping. It
+// returns how long fail2ban took to answer.
+func (c *Configuration) Restart(ctx context.Context, host string) (time.Duration, error) {
+	h, err := c.hosts.Get(host)
+	if err != nil {
+		return 0, err
+	}
+	unlock, err := c.lock(ctx, h)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
 	start := c.now()
-	if len(c.opts.RestartCommand) == 0 {
-		if _, err := c.f2b.Runner().Restart(ctx); err != nil {
-			return 0, fmt.Errorf("the restart failed: %s: %w", failureReason(err), err)
+	if _, err := h.Restart(ctx); err != nil {
+		var cmdErr *hosts.RestartCommandError
+		if errors.As(err, &cmdErr) {
+			return 0, err // says which command failed and what it printed
 		}
-	} else {
-		cmdCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(cmdCtx, c.opts.RestartCommand[0], c.opts.RestartCommand[1:]...)
-		cmd.WaitDelay = 2 * time.Second
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("the restart command %s failed: %s: %w", strings.Join(c.opts.RestartCommand, " "),
-				strings.TrimSpace(string(out)), err)
-		}
+		return 0, fmt.Errorf("the restart failed: %s: %w", failureReason(err), err)
 	}
 	deadline := time.NewTimer(c.opts.RestartWait)
 	defer deadline.Stop()
@@ -248,15 +253,15 @@ func (c *Configuration) Restart(ctx context.Context) (time.Duration, error) {
 	defer tick.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := c.f2b.Client().Ping(pctx)
+		err := h.Ping(pctx)
 		cancel()
 		if err == nil {
-			c.refresh(ctx)
+			c.probe.RefreshHost(ctx, host)
 			return c.now().Sub(start), nil
 		}
 		select {
 		case <-deadline.C:
-			c.refresh(ctx)
+			c.probe.RefreshHost(ctx, host)
 			return 0, fmt.Errorf("%w within %v", ErrRestartNoAnswer, c.opts.RestartWait)
 		case <-ctx.Done():
 			return 0, ctx.Err()

@@ -14,6 +14,7 @@ import (
 
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -40,10 +41,10 @@ func configSandbox(t *testing.T) (*Configuration, *sandbox.Sandbox) {
 			t.Fatal(err)
 		}
 	}
-	f2b := NewFail2ban(sb.SocketPath, sb.ConfigDir, "fail2ban-client")
-	c := NewConfiguration(f2b, NewStatusProbe(f2b), ConfigOptions{LogDirs: []string{sb.Dir}})
+	reg := localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, LogDirs: []string{sb.Dir}})
+	c := NewConfiguration(reg, NewStatusProbe(reg), ConfigOptions{})
 	// The admin's files only take effect with a reload.
-	if err := c.ReloadAll(context.Background()); err != nil {
+	if err := c.ReloadAll(context.Background(), models.LocalHost); err != nil {
 		t.Fatal(err)
 	}
 	return c, sb
@@ -120,7 +121,7 @@ func running(t *testing.T, sb *sandbox.Sandbox) []string {
 
 func jailFormOf(t *testing.T, c *Configuration, name string) models.JailForm {
 	t.Helper()
-	d, err := c.Jail(context.Background(), name)
+	d, err := c.Jail(context.Background(), models.LocalHost, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestSaveJailMaxRetryAgainstRealFail2ban(t *testing.T) {
 	form.MaxRetry = "7"
 	form.BanTime = "2h"
 	start := time.Now()
-	res, err := c.SaveJail(ctx, "alpha", form)
+	res, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestSaveJailMaxRetryAgainstRealFail2ban(t *testing.T) {
 		t.Fatalf("files changed: %q; only jail.d/alpha.local may change", got)
 	}
 	// The page shows where each value comes from now.
-	d, err := c.Jail(ctx, "alpha")
+	d, err := c.Jail(ctx, models.LocalHost, "alpha")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestSaveJailMaxRetryAgainstRealFail2ban(t *testing.T) {
 		}
 	}
 	// Saving the same values again changes nothing.
-	res, err = c.SaveJail(ctx, "alpha", d.Form)
+	res, err = c.SaveJail(ctx, models.LocalHost, "alpha", d.Form)
 	if err != nil || res.Changed {
 		t.Fatalf("unchanged save: %+v, %v", res, err)
 	}
@@ -191,7 +192,7 @@ func TestBrokenRegexIsRolledBack(t *testing.T) {
 	form.MaxRetry = "9"
 	form.FailRegex = "Failed (password for .* from <HOST>"
 	start := time.Now()
-	res, err := c.SaveJail(ctx, "gamma", form)
+	res, err := c.SaveJail(ctx, models.LocalHost, "gamma", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestFailedConfigTestIsRolledBack(t *testing.T) {
 	form := jailFormOf(t, c, "alpha")
 	form.MaxRetry = "8"
 	form.LogPath = "/nonexistent/bangui-test.log"
-	res, err := c.SaveJail(ctx, "alpha", form)
+	res, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 	for field, mutate := range cases {
 		form := jailFormOf(t, c, "alpha")
 		mutate(&form)
-		_, err := c.SaveJail(ctx, "alpha", form)
+		_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 		var verr *ValidationError
 		if !errors.As(err, &verr) || len(verr.Fields[field]) == 0 {
 			t.Errorf("%s: %v, want a message for %s", field, err, field)
@@ -279,7 +280,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 	before = snapshot(t, sb.ConfigDir)
 	form := jailFormOf(t, c, "alpha")
 	form.MaxRetry = "2"
-	_, err := c.SaveJail(ctx, "alpha", form)
+	_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 	var verr *ValidationError
 	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.Fields[FieldMaxRetry], " "), "jail.d/zz-admin.local sets maxretry again") {
 		t.Fatalf("overridden value: %v", err)
@@ -292,7 +293,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 func TestActivateAndDeactivateJail(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	list, err := c.Jails(ctx)
+	list, err := c.Jails(ctx, models.LocalHost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,14 +304,14 @@ func TestActivateAndDeactivateJail(t *testing.T) {
 	if states["alpha"] != "running/enabled" || states["beta"] != "stopped/disabled" || states["sshd"] != "stopped/disabled" {
 		t.Fatalf("states %v", states)
 	}
-	res, err := c.SetJailEnabled(ctx, "beta", true)
+	res, err := c.SetJailEnabled(ctx, models.LocalHost, "beta", true)
 	if err != nil || !res.OK {
 		t.Fatalf("activate: %+v, %v", res, err)
 	}
 	if !slices.Contains(running(t, sb), "beta") {
 		t.Fatal("beta does not run after activation")
 	}
-	res, err = c.SetJailEnabled(ctx, "beta", false)
+	res, err = c.SetJailEnabled(ctx, models.LocalHost, "beta", false)
 	if err != nil || !res.OK {
 		t.Fatalf("deactivate: %+v, %v", res, err)
 	}
@@ -333,12 +334,12 @@ func TestCreateJail(t *testing.T) {
 	if err := os.WriteFile(logFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.CreateJail(ctx, models.NewJailForm{Name: "alpha", Filter: "nope", LogPath: ""})
+	_, err := c.CreateJail(ctx, models.LocalHost, models.NewJailForm{Name: "alpha", Filter: "nope", LogPath: ""})
 	var verr *ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldJailName]) == 0 || len(verr.Fields[FieldFilter]) == 0 || len(verr.Fields[FieldLogPath]) == 0 {
 		t.Fatalf("bad form: %v", err)
 	}
-	res, err := c.CreateJail(ctx, models.NewJailForm{Name: "delta", Filter: "sshd", LogPath: logFile, MaxRetry: "3", BanTime: "1d", Enabled: true})
+	res, err := c.CreateJail(ctx, models.LocalHost, models.NewJailForm{Name: "delta", Filter: "sshd", LogPath: logFile, MaxRetry: "3", BanTime: "1d", Enabled: true})
 	if err != nil || !res.OK {
 		t.Fatalf("create: %+v, %v", res, err)
 	}
@@ -350,7 +351,7 @@ func TestCreateJail(t *testing.T) {
 func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	d, err := c.Item(ctx, "filter", "sshd")
+	d, err := c.Item(ctx, models.LocalHost, "filter", "sshd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 	before := snapshot(t, sb.ConfigDir)
 	f := d.Filter
 	f.IgnoreRegex = "^ignored (<HOST>"
-	res, err := c.SaveItem(ctx, "filter", "sshd", f, models.ActionForm{})
+	res, err := c.SaveItem(ctx, models.LocalHost, "filter", "sshd", f, models.ActionForm{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,14 +372,14 @@ func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 		t.Fatalf("files differ after the rollback: %q", got)
 	}
 	f.IgnoreRegex = "^ignored <HOST>$"
-	res, err = c.SaveItem(ctx, "filter", "sshd", f, models.ActionForm{})
+	res, err = c.SaveItem(ctx, models.LocalHost, "filter", "sshd", f, models.ActionForm{})
 	if err != nil || !res.OK || !slices.Equal(res.Reloaded, []string{"alpha", "gamma"}) {
 		t.Fatalf("save: %+v, %v", res, err)
 	}
 	if got := get(t, sb, "get", "alpha", "ignoreregex"); len(got.([]any)) != 1 {
 		t.Fatalf("alpha ignoreregex = %v", got)
 	}
-	res, err = c.CreateItem(ctx, "filter", "my-app", models.FilterForm{FailRegex: "^login failed from <HOST>$"}, models.ActionForm{})
+	res, err = c.CreateItem(ctx, models.LocalHost, "filter", "my-app", models.FilterForm{FailRegex: "^login failed from <HOST>$"}, models.ActionForm{})
 	if err != nil || !res.OK {
 		t.Fatalf("create filter: %+v, %v", res, err)
 	}
@@ -390,7 +391,7 @@ func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 func TestSaveActionInit(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	d, err := c.Item(ctx, "action", "dummy")
+	d, err := c.Item(ctx, models.LocalHost, "action", "dummy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestSaveActionInit(t *testing.T) {
 	}
 	a := d.Action
 	a.NewKey, a.NewValue = "note", "set by BanGUI"
-	res, err := c.SaveItem(ctx, "action", "dummy", models.FilterForm{}, a)
+	res, err := c.SaveItem(ctx, models.LocalHost, "action", "dummy", models.FilterForm{}, a)
 	if err != nil || !res.OK {
 		t.Fatalf("save: %+v, %v", res, err)
 	}
@@ -409,16 +410,16 @@ func TestSaveActionInit(t *testing.T) {
 	}
 	// A new action needs its ban command; commands with a comment-like
 	// "; " are refused because fail2ban would cut them there.
-	_, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{}, models.ActionForm{ActionStart: "touch /tmp/x"})
+	_, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{}, models.ActionForm{ActionStart: "touch /tmp/x"})
 	var verr *ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields["actionban"]) == 0 {
 		t.Fatalf("action without actionban: %v", err)
 	}
-	_, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{}, models.ActionForm{ActionBan: "logger banned <ip> ; true"})
+	_, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{}, models.ActionForm{ActionBan: "logger banned <ip> ; true"})
 	if !errors.As(err, &verr) || !strings.Contains(verr.Fields["actionban"][0], "comment") {
 		t.Fatalf("command with an inline comment: %v", err)
 	}
-	res, err = c.CreateItem(ctx, "action", "notify", models.FilterForm{},
+	res, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{},
 		models.ActionForm{ActionBan: "logger -t bangui banned <ip>", ActionUnban: "logger -t bangui unbanned <ip>"})
 	if err != nil || !res.OK {
 		t.Fatalf("create action: %+v, %v", res, err)
@@ -448,16 +449,16 @@ func TestRawEditorRefusesPathTricks(t *testing.T) {
 		"jail.d/escape.local", "jail.d/dir.local", `jail.d\x.local`, "paths-debian.conf",
 	}
 	for _, n := range names {
-		_, err := c.SaveRaw(ctx, n, "[x]\na = 1\n")
+		_, err := c.SaveRaw(ctx, models.LocalHost, n, "[x]\na = 1\n")
 		var verr *ValidationError
 		if !errors.As(err, &verr) || len(verr.Fields[FieldRawFile]) == 0 || verr.Fields[FieldRawFile][0] == "" {
 			t.Errorf("%q: %v, want a message about the file", n, err)
 		}
-		if _, err := c.ReadRaw(n); err == nil {
+		if _, err := c.ReadRaw(context.Background(), models.LocalHost, n); err == nil {
 			t.Errorf("%q could be read", n)
 		}
 	}
-	_, err := c.SaveRaw(ctx, "jail.d/big.local", "[x]\n"+strings.Repeat("# padding\n", 513*1024/10))
+	_, err := c.SaveRaw(ctx, models.LocalHost, "jail.d/big.local", "[x]\n"+strings.Repeat("# padding\n", 513*1024/10))
 	if !errors.Is(err, ErrRawTooLarge) {
 		t.Fatalf("513 KB: %v", err)
 	}
@@ -474,27 +475,27 @@ func TestRawEditorSavesTestsAndRollsBack(t *testing.T) {
 	ctx := context.Background()
 	before := snapshot(t, sb.ConfigDir)
 	// Parses, but fails fail2ban's test (a missing reference).
-	res, err := c.SaveRaw(ctx, "jail.d/gamma.local", "[gamma]\nmaxretry = %(nope)s\n")
+	res, err := c.SaveRaw(ctx, models.LocalHost, "jail.d/gamma.local", "[gamma]\nmaxretry = %(nope)s\n")
 	if err != nil || res.OK || !res.RolledBack {
 		t.Fatalf("broken reference: %+v, %v", res, err)
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
 		t.Fatalf("files differ after the rollback: %q", got)
 	}
-	_, err = c.SaveRaw(ctx, "jail.d/gamma.local", "maxretry = 3\n")
+	_, err = c.SaveRaw(ctx, models.LocalHost, "jail.d/gamma.local", "maxretry = 3\n")
 	var verr *ValidationError
 	if !errors.As(err, &verr) || !strings.Contains(verr.Fields[FieldRawContent][0], "section header") {
 		t.Fatalf("unparsable text: %v", err)
 	}
-	res, err = c.SaveRaw(ctx, "jail.d/new.local", "[alpha]\nmaxretry = 11\n")
+	res, err = c.SaveRaw(ctx, models.LocalHost, "jail.d/new.local", "[alpha]\nmaxretry = 11\n")
 	if err != nil || !res.OK {
 		t.Fatalf("save: %+v, %v", res, err)
 	}
-	f, err := c.ReadRaw("jail.d/new.local")
+	f, err := c.ReadRaw(context.Background(), models.LocalHost, "jail.d/new.local")
 	if err != nil || !f.Exists || f.Content != "[alpha]\nmaxretry = 11\n" {
 		t.Fatalf("read back: %+v, %v", f, err)
 	}
-	files, err := c.RawFiles()
+	files, err := c.RawFiles(context.Background(), models.LocalHost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +511,7 @@ func TestRawEditorSavesTestsAndRollsBack(t *testing.T) {
 func TestServerSettings(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	s, err := c.Server(ctx)
+	s, err := c.Server(ctx, models.LocalHost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +520,7 @@ func TestServerSettings(t *testing.T) {
 	}
 	form := ServerFormOf(s)
 	form.LogLevel, form.DBPurgeAge, form.DBMaxMatches = "NOTICE", "2d", "20"
-	res, err := c.SaveServer(ctx, form)
+	res, err := c.SaveServer(ctx, models.LocalHost, form)
 	if err != nil || !res.OK {
 		t.Fatalf("save: %+v, %v", res, err)
 	}
@@ -531,7 +532,7 @@ func TestServerSettings(t *testing.T) {
 		t.Fatalf("fail2ban.local = %q", b)
 	}
 	form.DBPurgeAge = "1d + 1"
-	_, err = c.SaveServer(ctx, form)
+	_, err = c.SaveServer(ctx, models.LocalHost, form)
 	var verr *ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldDBPurgeAge]) == 0 {
 		t.Fatalf("arithmetic purge age: %v", err)
@@ -541,12 +542,12 @@ func TestServerSettings(t *testing.T) {
 func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	v := c.Log(ctx, 5, "")
-	if v.Error != "" || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
+	v, err := c.Log(ctx, models.LocalHost, 5, "")
+	if err != nil || v.Error != "" || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
 		t.Fatalf("log view %+v", v)
 	}
-	v = c.Log(ctx, 1000, "reloaded")
-	if v.Error != "" || len(v.Lines) == 0 {
+	v, err = c.Log(ctx, models.LocalHost, 1000, "reloaded")
+	if err != nil || v.Error != "" || len(v.Lines) == 0 {
 		t.Fatalf("filtered view %+v", v)
 	}
 	for _, l := range v.Lines {
@@ -554,8 +555,8 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 			t.Fatalf("line %+v", l)
 		}
 	}
-	strict := NewConfiguration(c.f2b, nil, ConfigOptions{})
-	if v := strict.Log(ctx, 10, ""); v.Error == "" || !strings.Contains(v.Error, "--log-dirs") || len(v.Lines) != 0 {
+	strict := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}), nil, ConfigOptions{})
+	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error == "" || !strings.Contains(v.Error, "--log-dirs") || len(v.Lines) != 0 {
 		t.Fatalf("log outside /var/log: %+v", v)
 	}
 }
@@ -563,7 +564,7 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 func TestRegexTesterOnPastedLinesAndLogFiles(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
-	rep, err := c.TestRegex(ctx, models.RegexForm{
+	rep, err := c.TestRegex(ctx, models.LocalHost, models.RegexForm{
 		FailRegex: `Failed password for \S+ from <HOST>`,
 		Lines:     "Jan  2 03:04:05 host sshd[1]: Failed password for root from 192.0.2.1 port 22\nsomething else\n",
 	})
@@ -574,34 +575,35 @@ func TestRegexTesterOnPastedLinesAndLogFiles(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte("2024-01-02 03:04:05 sshd[1]: Failed password for root from 192.0.2.9 port 22\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = c.TestRegex(ctx, models.RegexForm{FailRegex: `Failed password for \S+ from <HOST>`, LogFile: logFile, LogLines: "10"})
+	rep, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `Failed password for \S+ from <HOST>`, LogFile: logFile, LogLines: "10"})
 	if err != nil || rep.Matched != 1 || rep.Lines[0].Host != "192.0.2.9" {
 		t.Fatalf("log file: %+v, %v", rep, err)
 	}
-	_, err = c.TestRegex(ctx, models.RegexForm{FailRegex: `<HOST>`, LogFile: "/etc/passwd"})
+	_, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `<HOST>`, LogFile: "/etc/passwd"})
 	var verr *ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields[FieldRegexLogFile]) == 0 {
 		t.Fatalf("/etc/passwd: %v", err)
 	}
-	_, err = c.TestRegex(ctx, models.RegexForm{FailRegex: `Failed (`, Lines: "x"})
+	_, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `Failed (`, Lines: "x"})
 	if !errors.As(err, &verr) || !strings.Contains(verr.Fields[FieldFailRegex][0], "Unable to compile") {
 		t.Fatalf("broken regex: %v", err)
 	}
 }
 
 func TestRestartWithConfiguredCommand(t *testing.T) {
-	c, sb := configSandbox(t)
-	ok := NewConfiguration(c.f2b, nil, ConfigOptions{RestartCommand: []string{"true"}, RestartWait: 2 * time.Second})
-	if took, err := ok.Restart(context.Background()); err != nil || took > 2*time.Second {
+	_, sb := configSandbox(t)
+	ok := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
+		nil, ConfigOptions{RestartWait: 2 * time.Second})
+	if took, err := ok.Restart(context.Background(), models.LocalHost); err != nil || took > 2*time.Second {
 		t.Fatalf("restart: %v, %v", took, err)
 	}
-	bad := NewConfiguration(NewFail2ban(filepath.Join(sb.Dir, "gone.sock"), sb.ConfigDir, "fail2ban-client"), nil,
-		ConfigOptions{RestartCommand: []string{"true"}, RestartWait: 500 * time.Millisecond})
-	if _, err := bad.Restart(context.Background()); !errors.Is(err, ErrRestartNoAnswer) {
+	bad := NewConfiguration(localHosts(hosts.LocalOptions{Socket: filepath.Join(sb.Dir, "gone.sock"), ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
+		nil, ConfigOptions{RestartWait: 500 * time.Millisecond})
+	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) {
 		t.Fatalf("no answer: %v", err)
 	}
-	failing := NewConfiguration(c.f2b, nil, ConfigOptions{RestartCommand: []string{"false"}})
-	if _, err := failing.Restart(context.Background()); err == nil || !strings.Contains(err.Error(), "restart command false failed") {
+	failing := NewConfiguration(localHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"false"}}), nil, ConfigOptions{})
+	if _, err := failing.Restart(context.Background(), models.LocalHost); err == nil || !strings.Contains(err.Error(), "restart command false failed") {
 		t.Fatalf("failing command: %v", err)
 	}
 }
@@ -617,7 +619,7 @@ func TestConcurrentEditsAreSerialised(t *testing.T) {
 		go func() {
 			form := jailFormOf(t, c, name)
 			form.MaxRetry = n
-			res, err := c.SaveJail(ctx, name, form)
+			res, err := c.SaveJail(ctx, models.LocalHost, name, form)
 			if err == nil && !res.OK {
 				err = errors.New(name + ": " + res.Failure)
 			}

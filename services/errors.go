@@ -1,5 +1,6 @@
 // Package services holds BanGUI's use cases. They combine the repositories,
-// the fail2ban client and the geo resolver; handlers and jobs both call them.
+// the fail2ban hosts (package hosts) and the geo resolver; handlers and jobs
+// both call them.
 package services
 
 import (

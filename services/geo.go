@@ -18,7 +18,7 @@ import (
 )
 
 // CountryArchive is the part of the history archive that the geo use cases
-// need; *repo.HistoryArchiveStore has it.
+// need; repo.HistoryArchive has it.
 type CountryArchive interface {
 	CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error)
 	PageOfCountry(ctx context.Context, f models.HistoryFilter, country string, total int64, page models.Page) ([]models.BanRecord, error)

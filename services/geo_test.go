@@ -16,7 +16,7 @@ import (
 )
 
 // archiveCountries returns each archived event's country by IP (nil: NULL).
-func archiveCountries(t *testing.T, a *repo.HistoryArchiveStore) map[string]*string {
+func archiveCountries(t *testing.T, a repo.HistoryArchive) map[string]*string {
 	t.Helper()
 	recs, _, err := a.Bans(context.Background(), models.HistoryFilter{}, models.Page{Number: 1, Size: 500})
 	if err != nil {
@@ -31,15 +31,15 @@ func archiveCountries(t *testing.T, a *repo.HistoryArchiveStore) map[string]*str
 	return out
 }
 
-func geoRig(t *testing.T) (*repo.HistoryArchiveStore, string, *Geo) {
+func geoRig(t *testing.T) (repo.HistoryArchive, string, *Geo) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := repo.OpenApp(ctx, t.TempDir())
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	archive := repo.NewHistoryArchiveStore(db)
+	archive := repo.NewHistoryArchive(db)
 	now := time.Now()
 	var events []models.ArchivedBan
 	for i, ip := range []string{"193.99.144.80", "8.8.8.8", "2a00:1450::1", "10.0.0.1", "9.9.9.9", "193.99.144.80"} {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/textfmt"
@@ -26,86 +26,48 @@ const (
 
 // BanSources picks between fail2ban's own database and BanGUI's archive.
 // fail2ban's database is fresher but forgets after dbpurgeage and on manual
-// unban; the archive keeps everything the sync has copied.
+// unban; the archive keeps everything the sync has copied. Only hosts that
+// implement hosts.Database (the local one) offer their fail2ban database.
 type BanSources struct {
-	f2b     *Fail2ban
-	archive *repo.HistoryArchiveStore
-	dbPath  string // fail2ban's database path when set by the admin
+	hosts   *hosts.Registry
+	archive repo.HistoryArchive
 	now     func() time.Time
-
-	mu         sync.Mutex
-	reader     *repo.Fail2BanDBReader
-	readerPath string
-	purgeAge   time.Duration
-	purgeAt    time.Time
 }
 
-// NewBanSources returns the source picker. dbPath, when not empty, is where
-// BanGUI finds fail2ban's database, instead of the path fail2ban reports.
-func NewBanSources(f2b *Fail2ban, archive *repo.HistoryArchiveStore, dbPath string) *BanSources {
-	return &BanSources{f2b: f2b, archive: archive, dbPath: dbPath, now: time.Now}
+// NewBanSources returns the source picker on the hosts of reg.
+func NewBanSources(reg *hosts.Registry, archive repo.HistoryArchive) *BanSources {
+	return &BanSources{hosts: reg, archive: archive, now: time.Now}
 }
 
 // Archive returns BanGUI's own archive.
-func (b *BanSources) Archive() *repo.HistoryArchiveStore { return b.archive }
+func (b *BanSources) Archive() repo.HistoryArchive { return b.archive }
 
-// Fail2banDB opens fail2ban's database read-only, at the path fail2ban
-// reports, and keeps it open until the path changes.
-func (b *BanSources) Fail2banDB(ctx context.Context) (*repo.Fail2BanDBReader, error) {
-	path := b.dbPath
-	if path == "" {
-		var err error
-		if path, err = b.f2b.Client().DBFile(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if path == "" || path == ":memory:" {
-		return nil, fail2ban.ErrNoDatabase
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.reader != nil && b.readerPath == path {
-		return b.reader, nil
-	}
-	r, err := repo.OpenFail2BanDB(ctx, path)
+// Fail2banDB opens a host's fail2ban database read-only (see
+// hosts.Database); hosts.ErrNoDirectDatabase for hosts whose database the
+// panel does not read directly.
+func (b *BanSources) Fail2banDB(ctx context.Context, host string) (*repo.Fail2BanDBReader, error) {
+	db, err := b.database(host)
 	if err != nil {
 		return nil, err
 	}
-	if b.reader != nil {
-		b.reader.Close()
-	}
-	b.reader, b.readerPath = r, path
-	return r, nil
+	return db.Fail2banDB(ctx)
 }
 
-// Close closes fail2ban's database if it is open.
-func (b *BanSources) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.reader == nil {
-		return nil
+func (b *BanSources) database(host string) (hosts.Database, error) {
+	h, err := b.hosts.Get(host)
+	if err != nil {
+		return nil, err
 	}
-	err := b.reader.Close()
-	b.reader = nil
-	return err
+	return hosts.DatabaseOf(h)
 }
 
-// PurgeAge is how long fail2ban keeps bans in its database (cached for a minute).
+// PurgeAge is how long the local fail2ban keeps bans in its database.
 func (b *BanSources) PurgeAge(ctx context.Context) time.Duration {
-	b.mu.Lock()
-	age, fresh := b.purgeAge, b.purgeAge > 0 && b.now().Sub(b.purgeAt) < time.Minute
-	b.mu.Unlock()
-	if fresh {
-		return age
+	db, err := b.database(models.LocalHost)
+	if err != nil {
+		return 24 * time.Hour // fail2ban's default
 	}
-	age, err := b.f2b.Client().DBPurgeAge(ctx)
-	if err != nil || age <= 0 {
-		age = 24 * time.Hour // fail2ban's default
-	}
-	b.mu.Lock()
-	b.purgeAge, b.purgeAt = age, b.now()
-	b.mu.Unlock()
-	return age
+	return db.PurgeAge(ctx)
 }
 
 // Chosen is the source a page reads and why.
@@ -116,7 +78,8 @@ type Chosen struct {
 }
 
 // Pick chooses the source for a query reaching back to since (zero: all
-// time). An explicit want is honoured when possible.
+// time): the archive, or the local host's fail2ban database. An explicit
+// want is honoured when possible.
 func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, origin models.Origin) Chosen {
 	archive := Chosen{Source: SourceArchive, src: b.archive}
 	if want == SourceArchive {
@@ -132,7 +95,7 @@ func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, ori
 		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", textfmt.DurationInWords(age))
 		return archive
 	}
-	r, err := b.Fail2banDB(ctx)
+	r, err := b.Fail2banDB(ctx, models.LocalHost)
 	if err != nil {
 		archive.Note = "BanGUI's archive: fail2ban's database cannot be read (" + describeDBError(err) + ")."
 		return archive
@@ -318,10 +281,14 @@ type IPReport struct {
 // ErrUnknownIP means neither fail2ban nor the archive knows the address.
 var ErrUnknownIP = errors.New("no record of this address")
 
-// IP returns the history and current state of one address. Totals are
-// counted in SQL: the archive's, plus fail2ban's rows newer than the
-// archive's last one for this address (not synced yet).
-func (h *History) IP(ctx context.Context, raw string) (IPReport, error) {
+// IP returns the history and current state of one address on a host.
+// Totals are counted in SQL: the archive's, plus the rows of the host's
+// fail2ban database newer than the archive's last one for this address (not
+// synced yet), when the panel reads that database directly.
+func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
+	if _, err := h.sources.hosts.Get(host); err != nil {
+		return IPReport{}, err
+	}
 	norm, err := fail2ban.NormalizeTargets([]string{raw})
 	if err != nil {
 		return IPReport{}, err
@@ -336,7 +303,7 @@ func (h *History) IP(ctx context.Context, raw string) (IPReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	if r, err := h.sources.Fail2banDB(ctx); err == nil {
+	if r, err := h.sources.Fail2banDB(ctx, host); err == nil {
 		newer, err := r.IPTotals(ctx, rep.IP, totals.Last)
 		if err != nil {
 			return rep, err
@@ -353,7 +320,7 @@ func (h *History) IP(ctx context.Context, raw string) (IPReport, error) {
 	}
 	rep.Events = events
 	rep.Bans, rep.Failures, rep.First, rep.Last = totals.Bans, totals.Failures, totals.First, totals.Last
-	cur, jails, err := h.jails.CurrentBansOf(ctx, rep.IP)
+	cur, jails, err := h.jails.CurrentBansOf(ctx, host, rep.IP)
 	if err != nil {
 		if !fail2ban.IsUnreachable(err) {
 			return rep, err

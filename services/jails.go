@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -20,8 +21,9 @@ type BanRecorder interface {
 }
 
 // Jails is the use case behind the jails pages and the ban and unban forms.
+// Every method acts on the fail2ban host with the given id.
 type Jails struct {
-	f2b      *Fail2ban
+	hosts    *hosts.Registry
 	probe    *StatusProbe
 	recorder BanRecorder
 	cache    *banCache
@@ -31,30 +33,27 @@ type Jails struct {
 
 // NewJails wires the jails use case. recorder may be nil. fail2ban writes
 // ban times in the host's local zone, which is how they are parsed.
-func NewJails(f2b *Fail2ban, probe *StatusProbe, recorder BanRecorder) *Jails {
-	return &Jails{f2b: f2b, probe: probe, recorder: recorder, cache: newBanCache(),
+func NewJails(reg *hosts.Registry, probe *StatusProbe, recorder BanRecorder) *Jails {
+	return &Jails{hosts: reg, probe: probe, recorder: recorder, cache: newBanCache(),
 		loc: func() *time.Location { return time.Local }, now: time.Now}
 }
 
-// observe tells the status probe about unreachable errors and passes err on.
-func (j *Jails) observe(err error) error {
-	j.probe.Observe(err)
-	return err
-}
-
 // List returns every running jail with its counters and key settings.
-func (j *Jails) List(ctx context.Context) ([]models.JailSummary, error) {
-	c := j.f2b.Client()
+func (j *Jails) List(ctx context.Context, host string) ([]models.JailSummary, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
 	statuses, err := c.AllJailStatus(ctx)
 	if err != nil {
-		return nil, j.observe(err)
+		return nil, j.probe.Observe(host, err)
 	}
 	out := make([]models.JailSummary, 0, len(statuses))
 	for _, st := range statuses {
 		s := summaryFrom(st)
 		basics, err := c.JailBasics(ctx, st.Name)
 		if err != nil && !errors.Is(err, fail2ban.ErrUnknownJail) {
-			return nil, j.observe(err)
+			return nil, j.probe.Observe(host, err)
 		}
 		s.BanTime, s.FindTime, s.MaxRetry, s.Idle = basics.BanTime, basics.FindTime, basics.MaxRetry, basics.Idle
 		out = append(out, s)
@@ -71,15 +70,18 @@ func summaryFrom(st fail2ban.JailStatus) models.JailSummary {
 }
 
 // Detail returns one jail's counters and settings.
-func (j *Jails) Detail(ctx context.Context, name string) (models.JailDetail, error) {
-	c := j.f2b.Client()
+func (j *Jails) Detail(ctx context.Context, host, name string) (models.JailDetail, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return models.JailDetail{}, err
+	}
 	st, err := c.JailStatusShort(ctx, name)
 	if err != nil {
-		return models.JailDetail{}, j.observe(err)
+		return models.JailDetail{}, j.probe.Observe(host, err)
 	}
 	set, err := c.JailSettings(ctx, name)
 	if err != nil {
-		return models.JailDetail{}, j.observe(err)
+		return models.JailDetail{}, j.probe.Observe(host, err)
 	}
 	d := models.JailDetail{
 		JailSummary: summaryFrom(st),
@@ -94,30 +96,38 @@ func (j *Jails) Detail(ctx context.Context, name string) (models.JailDetail, err
 
 // Banned returns one page of a jail's current bans, newest first, filtered
 // by a substring of the address.
-func (j *Jails) Banned(ctx context.Context, jail, search string, page models.Page) ([]models.ActiveBan, int64, error) {
-	st, err := j.f2b.Client().JailStatusShort(ctx, jail)
+func (j *Jails) Banned(ctx context.Context, host, jail, search string, page models.Page) ([]models.ActiveBan, int64, error) {
+	c, err := j.hosts.Get(host)
 	if err != nil {
-		return nil, 0, j.observe(err)
+		return nil, 0, err
 	}
-	bans, err := j.jailBans(ctx, st)
+	st, err := c.JailStatusShort(ctx, jail)
 	if err != nil {
-		return nil, 0, j.observe(err)
+		return nil, 0, j.probe.Observe(host, err)
+	}
+	bans, err := j.jailBans(ctx, c, st)
+	if err != nil {
+		return nil, 0, j.probe.Observe(host, err)
 	}
 	out, total := pageOfBans(bans, search, page)
 	return out, total, nil
 }
 
 // ActiveBans returns one page of the current bans of every jail.
-func (j *Jails) ActiveBans(ctx context.Context, search string, page models.Page) ([]models.ActiveBan, int64, error) {
-	statuses, err := j.f2b.Client().AllJailStatus(ctx)
+func (j *Jails) ActiveBans(ctx context.Context, host, search string, page models.Page) ([]models.ActiveBan, int64, error) {
+	c, err := j.hosts.Get(host)
 	if err != nil {
-		return nil, 0, j.observe(err)
+		return nil, 0, err
+	}
+	statuses, err := c.AllJailStatus(ctx)
+	if err != nil {
+		return nil, 0, j.probe.Observe(host, err)
 	}
 	var all []models.ActiveBan
 	for _, st := range statuses {
-		bans, err := j.jailBans(ctx, st)
+		bans, err := j.jailBans(ctx, c, st)
 		if err != nil {
-			return nil, 0, j.observe(err)
+			return nil, 0, j.probe.Observe(host, err)
 		}
 		all = append(all, bans...)
 	}
@@ -156,86 +166,96 @@ type BanResult struct {
 
 // Ban bans targets (IPs or CIDR ranges) in jail with one fail2ban call and
 // records the bans in the archive with origin manual.
-func (j *Jails) Ban(ctx context.Context, jail string, targets []string) (BanResult, error) {
+func (j *Jails) Ban(ctx context.Context, host, jail string, targets []string) (BanResult, error) {
 	res := BanResult{Jail: jail}
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return res, err
+	}
 	norm, err := fail2ban.NormalizeTargets(targets)
 	if err != nil {
 		return res, err
 	}
-	c := j.f2b.Client()
 	if err := c.RequireJail(ctx, jail); err != nil {
-		return res, j.observe(err)
+		return res, j.probe.Observe(host, err)
 	}
 	n, err := c.Ban(ctx, jail, norm...)
 	if err != nil {
-		return res, j.observe(err)
+		return res, j.probe.Observe(host, err)
 	}
 	res.Targets, res.NewBans = norm, n
-	res.Recorded = j.record(ctx, "ban", jail, norm)
-	j.probe.Refresh(ctx)
+	res.Recorded = j.record(ctx, host, "ban", jail, norm)
+	j.probe.RefreshHost(ctx, host)
 	return res, nil
 }
 
 // Unban lifts bans of targets in jail, or in every jail when jail is empty,
 // and records the unbans in the archive.
-func (j *Jails) Unban(ctx context.Context, jail string, targets []string) (int, error) {
+func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) (int, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return 0, err
+	}
 	norm, err := fail2ban.NormalizeTargets(targets)
 	if err != nil {
 		return 0, err
 	}
-	c := j.f2b.Client()
 	var n int
 	if jail == "" {
 		// Find where they are banned first, so the archive names the jails.
 		where, err := c.JailsOf(ctx, norm...)
 		if err != nil {
-			return 0, j.observe(err)
+			return 0, j.probe.Observe(host, err)
 		}
 		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
-			return 0, j.observe(err)
+			return 0, j.probe.Observe(host, err)
 		}
 		for i, ip := range norm {
 			if i < len(where) {
 				for _, jl := range where[i] {
-					j.record(ctx, "unban", jl, []string{ip})
+					j.record(ctx, host, "unban", jl, []string{ip})
 				}
 			}
 		}
-		j.probe.Refresh(ctx)
+		j.probe.RefreshHost(ctx, host)
 		return n, nil
 	}
 	if err := c.RequireJail(ctx, jail); err != nil {
-		return 0, j.observe(err)
+		return 0, j.probe.Observe(host, err)
 	}
 	if n, err = c.Unban(ctx, jail, norm...); err != nil {
-		return 0, j.observe(err)
+		return 0, j.probe.Observe(host, err)
 	}
-	j.record(ctx, "unban", jail, norm)
-	j.probe.Refresh(ctx)
+	j.record(ctx, host, "unban", jail, norm)
+	j.probe.RefreshHost(ctx, host)
 	return n, nil
 }
 
 // UnbanAll lifts every ban in every jail and records each in the archive.
-func (j *Jails) UnbanAll(ctx context.Context) (int, error) {
-	c := j.f2b.Client()
+func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return 0, err
+	}
 	byJail, err := c.BannedAll(ctx)
 	if err != nil {
-		return 0, j.observe(err)
+		return 0, j.probe.Observe(host, err)
 	}
 	n, err := c.UnbanAll(ctx)
 	if err != nil {
-		return 0, j.observe(err)
+		return 0, j.probe.Observe(host, err)
 	}
 	for jail, ips := range byJail {
-		j.record(ctx, "unban", jail, ips)
+		j.record(ctx, host, "unban", jail, ips)
 	}
-	j.probe.Refresh(ctx)
+	j.probe.RefreshHost(ctx, host)
 	return n, nil
 }
 
-// record writes manual ban or unban events; a failure is logged by the
-// caller's error handling only through the returned flag, never fatal.
-func (j *Jails) record(ctx context.Context, action, jail string, ips []string) bool {
+// record writes manual ban or unban events of a host; a failure is logged
+// by the caller's error handling only through the returned flag, never
+// fatal.
+func (j *Jails) record(ctx context.Context, host, action, jail string, ips []string) bool {
 	if j.recorder == nil || len(ips) == 0 {
 		return false
 	}
@@ -243,7 +263,7 @@ func (j *Jails) record(ctx context.Context, action, jail string, ips []string) b
 	events := make([]models.ArchivedBan, 0, len(ips))
 	for _, ip := range ips {
 		events = append(events, models.ArchivedBan{
-			Jail: jail, IP: ip, TimeOfBan: now, BanCount: 1, Data: "{}",
+			Host: host, Jail: jail, IP: ip, TimeOfBan: now, BanCount: 1, Data: "{}",
 			Action: action, Origin: string(models.OriginManual),
 		})
 	}
@@ -252,22 +272,25 @@ func (j *Jails) record(ctx context.Context, action, jail string, ips []string) b
 }
 
 // Lookup says where ip is banned and which jails ignore it.
-func (j *Jails) Lookup(ctx context.Context, raw string) (models.IPLookup, error) {
+func (j *Jails) Lookup(ctx context.Context, host, raw string) (models.IPLookup, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return models.IPLookup{}, err
+	}
 	norm, err := fail2ban.NormalizeTargets([]string{raw})
 	if err != nil {
 		return models.IPLookup{}, err
 	}
 	ip := norm[0]
 	res := models.IPLookup{IP: ip}
-	c := j.f2b.Client()
 	st, err := c.Status(ctx)
 	if err != nil {
-		return res, j.observe(err)
+		return res, j.probe.Observe(host, err)
 	}
 	res.Jails = st.Jails
 	where, err := c.JailsOf(ctx, ip)
 	if err != nil {
-		return res, j.observe(err)
+		return res, j.probe.Observe(host, err)
 	}
 	if len(where) > 0 {
 		res.BannedIn = where[0]
@@ -276,7 +299,7 @@ func (j *Jails) Lookup(ctx context.Context, raw string) (models.IPLookup, error)
 	for _, jail := range st.Jails {
 		ignores, err := c.IgnoreIPs(ctx, jail)
 		if err != nil {
-			return res, j.observe(err)
+			return res, j.probe.Observe(host, err)
 		}
 		if addrErr == nil && ignoreListHolds(ignores, addr) {
 			res.IgnoredIn = append(res.IgnoredIn, jail)
@@ -301,43 +324,58 @@ func ignoreListHolds(list []string, addr netip.Addr) bool {
 
 // Start starts a jail. A jail that is not loaded is (re)loaded from the
 // configuration through fail2ban-client.
-func (j *Jails) Start(ctx context.Context, jail string) (string, error) {
+func (j *Jails) Start(ctx context.Context, host, jail string) (string, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return "", err
+	}
 	if err := fail2ban.ValidJailName(jail); err != nil {
 		return "", err
 	}
-	err := j.f2b.Client().StartJail(ctx, jail)
+	err = c.StartJail(ctx, jail)
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
-		out, rerr := j.f2b.Runner().Reload(ctx, jail)
+		out, rerr := c.Reload(ctx, jail)
 		return out, rerr
 	}
-	return "", j.observe(err)
+	return "", j.probe.Observe(host, err)
 }
 
 // Stop stops a jail; stopping a stopped jail succeeds.
-func (j *Jails) Stop(ctx context.Context, jail string) error {
+func (j *Jails) Stop(ctx context.Context, host, jail string) error {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return err
+	}
 	if err := fail2ban.ValidJailName(jail); err != nil {
 		return err
 	}
-	return j.observe(j.f2b.Client().StopJail(ctx, jail))
+	return j.probe.Observe(host, c.StopJail(ctx, jail))
 }
 
 // SetIdle switches a jail's idle mode.
-func (j *Jails) SetIdle(ctx context.Context, jail string, on bool) error {
-	c := j.f2b.Client()
-	if err := c.RequireJail(ctx, jail); err != nil {
-		return j.observe(err)
+func (j *Jails) SetIdle(ctx context.Context, host, jail string, on bool) error {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return err
 	}
-	return j.observe(c.SetIdle(ctx, jail, on))
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return j.probe.Observe(host, err)
+	}
+	return j.probe.Observe(host, c.SetIdle(ctx, jail, on))
 }
 
 // Reload reloads one jail, or all when jail is empty, through fail2ban-client.
-func (j *Jails) Reload(ctx context.Context, jail string) (string, error) {
+func (j *Jails) Reload(ctx context.Context, host, jail string) (string, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return "", err
+	}
 	if jail != "" {
 		if err := fail2ban.ValidJailName(jail); err != nil {
 			return "", err
 		}
 	}
-	out, err := j.f2b.Runner().Reload(ctx, jail)
+	out, err := c.Reload(ctx, jail)
 	if err != nil {
 		return out, fmt.Errorf("reload failed: %w", err)
 	}
@@ -345,46 +383,58 @@ func (j *Jails) Reload(ctx context.Context, jail string) (string, error) {
 }
 
 // AddIgnore adds addresses to a jail's ignore list (until the next reload).
-func (j *Jails) AddIgnore(ctx context.Context, jail string, targets []string) ([]string, error) {
+func (j *Jails) AddIgnore(ctx context.Context, host, jail string, targets []string) ([]string, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
 	norm, err := fail2ban.NormalizeTargets(targets)
 	if err != nil {
 		return nil, err
 	}
-	c := j.f2b.Client()
 	if err := c.RequireJail(ctx, jail); err != nil {
-		return nil, j.observe(err)
+		return nil, j.probe.Observe(host, err)
 	}
 	list, err := c.AddIgnoreIP(ctx, jail, norm...)
-	return list, j.observe(err)
+	return list, j.probe.Observe(host, err)
 }
 
 // RemoveIgnore removes one entry from a jail's ignore list.
-func (j *Jails) RemoveIgnore(ctx context.Context, jail, entry string) ([]string, error) {
-	c := j.f2b.Client()
+func (j *Jails) RemoveIgnore(ctx context.Context, host, jail, entry string) ([]string, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.RequireJail(ctx, jail); err != nil {
-		return nil, j.observe(err)
+		return nil, j.probe.Observe(host, err)
 	}
 	list, err := c.DelIgnoreIP(ctx, jail, strings.TrimSpace(entry))
-	return list, j.observe(err)
+	return list, j.probe.Observe(host, err)
 }
 
 // SetIgnoreSelf switches whether the jail ignores the host's own addresses.
-func (j *Jails) SetIgnoreSelf(ctx context.Context, jail string, on bool) error {
-	c := j.f2b.Client()
-	if err := c.RequireJail(ctx, jail); err != nil {
-		return j.observe(err)
+func (j *Jails) SetIgnoreSelf(ctx context.Context, host, jail string, on bool) error {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return err
 	}
-	_, err := c.SetIgnoreSelf(ctx, jail, on)
-	return j.observe(err)
+	if err := c.RequireJail(ctx, jail); err != nil {
+		return j.probe.Observe(host, err)
+	}
+	_, err = c.SetIgnoreSelf(ctx, jail, on)
+	return j.probe.Observe(host, err)
 }
 
 // CurrentBansOf returns where ip is banned right now, with start and end,
 // and the names of all running jails.
-func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBan, []string, error) {
-	c := j.f2b.Client()
+func (j *Jails) CurrentBansOf(ctx context.Context, host, ip string) ([]models.ActiveBan, []string, error) {
+	c, err := j.hosts.Get(host)
+	if err != nil {
+		return nil, nil, err
+	}
 	where, err := c.JailsOf(ctx, ip)
 	if err != nil {
-		return nil, nil, j.observe(err)
+		return nil, nil, j.probe.Observe(host, err)
 	}
 	banned := map[string]bool{}
 	if len(where) > 0 {
@@ -397,7 +447,7 @@ func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBa
 		// needs, one command instead of a status per jail.
 		st, err := c.Status(ctx)
 		if err != nil {
-			return nil, nil, j.observe(err)
+			return nil, nil, j.probe.Observe(host, err)
 		}
 		names := slices.Clone(st.Jails)
 		slices.Sort(names)
@@ -405,7 +455,7 @@ func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBa
 	}
 	statuses, err := c.AllJailStatus(ctx)
 	if err != nil {
-		return nil, nil, j.observe(err)
+		return nil, nil, j.probe.Observe(host, err)
 	}
 	names := make([]string, 0, len(statuses))
 	var out []models.ActiveBan
@@ -414,9 +464,9 @@ func (j *Jails) CurrentBansOf(ctx context.Context, ip string) ([]models.ActiveBa
 		if !banned[st.Name] {
 			continue
 		}
-		bans, err := j.jailBans(ctx, st)
+		bans, err := j.jailBans(ctx, c, st)
 		if err != nil {
-			return nil, nil, j.observe(err)
+			return nil, nil, j.probe.Observe(host, err)
 		}
 		found := false
 		for _, b := range bans {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"bangui/hosts"
 	"bangui/models"
 )
 
@@ -49,8 +50,8 @@ func TestRegexTesterLogFileConfinedToLogDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := NewConfiguration(NewFail2ban(filepath.Join(root, "none.sock"), root, "fail2ban-client"), nil,
-		ConfigOptions{LogDirs: []string{logs}, RegexPath: filepath.Join(root, "no-fail2ban-regex")})
+	c := NewConfiguration(localHosts(hosts.LocalOptions{Socket: filepath.Join(root, "none.sock"), ConfigDir: root,
+		LogDirs: []string{logs}, RegexPath: filepath.Join(root, "no-fail2ban-regex")}), nil, ConfigOptions{})
 	ctx := context.Background()
 	form := func(p string) models.RegexForm {
 		return models.RegexForm{FailRegex: `Failed password for .* from <HOST>`, LogFile: p, LogLines: "10"}
@@ -65,7 +66,7 @@ func TestRegexTesterLogFileConfinedToLogDirs(t *testing.T) {
 		"a folder":              filepath.Join(logs, "sub"),
 		"NUL":                   filepath.Join(logs, "auth.log") + "\x00",
 	} {
-		_, err := c.TestRegex(ctx, form(p))
+		_, err := c.TestRegex(ctx, models.LocalHost, form(p))
 		var verr *ValidationError
 		if !errors.As(err, &verr) || len(verr.Fields[FieldRegexLogFile]) == 0 {
 			t.Errorf("%s (%q): err = %v, want a message on the log file field", name, p, err)
@@ -74,7 +75,7 @@ func TestRegexTesterLogFileConfinedToLogDirs(t *testing.T) {
 	// Inside the folder the confinement lets the file through; the run then
 	// fails only because the (absent) fail2ban-regex cannot start.
 	for _, p := range []string{filepath.Join(logs, "auth.log"), filepath.Join(logs, "alias.log")} {
-		_, err := c.TestRegex(ctx, form(p))
+		_, err := c.TestRegex(ctx, models.LocalHost, form(p))
 		var verr *ValidationError
 		if errors.As(err, &verr) && len(verr.Fields[FieldRegexLogFile]) > 0 {
 			t.Errorf("%s inside the allowed folder refused: %v", p, verr.Fields)

@@ -4,44 +4,84 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/models"
 )
 
-// StatusProbe keeps the latest fail2ban server status for the status bar.
-// A job refreshes it; commands that find fail2ban unreachable mark it offline
-// at once, and the next successful refresh brings it back.
+// statusTimeout bounds one refresh of every host's status.
+const statusTimeout = 10 * time.Second
+
+// StatusProbe keeps the latest status of every fail2ban host for the status
+// bar. A job refreshes them; commands that find a host unreachable mark it
+// offline at once, and the next successful refresh brings it back. A nil
+// probe ignores Observe and RefreshHost.
 type StatusProbe struct {
-	f2b     *Fail2ban
-	cur     atomic.Pointer[models.ServerStatus]
-	now     func() time.Time
-	checkMu sync.Mutex // one Recheck at a time
+	hosts *hosts.Registry
+	now   func() time.Time
+
+	mu       sync.Mutex
+	cur      map[string]models.ServerStatus // by host id
+	checking map[string]bool                // hosts a Recheck refreshes now
 }
 
-// NewStatusProbe returns a probe that reads through f2b. It starts offline
-// until the first refresh.
-func NewStatusProbe(f2b *Fail2ban) *StatusProbe {
-	p := &StatusProbe{f2b: f2b, now: time.Now}
-	p.cur.Store(&models.ServerStatus{Error: "not checked yet"})
-	return p
+// NewStatusProbe returns a probe of the hosts in reg. Each host is offline
+// until its first refresh.
+func NewStatusProbe(reg *hosts.Registry) *StatusProbe {
+	return &StatusProbe{hosts: reg, now: time.Now, cur: map[string]models.ServerStatus{}, checking: map[string]bool{}}
 }
 
-// Current returns the last known status.
-func (p *StatusProbe) Current() models.ServerStatus { return *p.cur.Load() }
+// Current returns the last known status of a host.
+func (p *StatusProbe) Current(host string) models.ServerStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st, ok := p.cur[host]; ok {
+		return st
+	}
+	return models.ServerStatus{Error: "not checked yet"}
+}
 
-// Refresh asks fail2ban for its version and every jail's counters.
-func (p *StatusProbe) Refresh(ctx context.Context) models.ServerStatus {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+func (p *StatusProbe) store(host string, st models.ServerStatus) {
+	p.mu.Lock()
+	p.cur[host] = st
+	p.mu.Unlock()
+}
+
+// Refresh asks every host, in parallel and within one deadline, for its
+// version and every jail's counters.
+func (p *StatusProbe) Refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
+	for _, h := range p.hosts.All() {
+		wg.Go(func() { p.refresh(ctx, h) })
+	}
+	wg.Wait()
+}
+
+// RefreshHost asks one host for its version and every jail's counters and
+// returns its new status.
+func (p *StatusProbe) RefreshHost(ctx context.Context, host string) models.ServerStatus {
+	if p == nil {
+		return models.ServerStatus{}
+	}
+	h, err := p.hosts.Get(host)
+	if err != nil {
+		return models.ServerStatus{CheckedAt: p.now(), Error: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	return p.refresh(ctx, h)
+}
+
+func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerStatus {
 	st := models.ServerStatus{CheckedAt: p.now()}
-	c := p.f2b.Client()
-	version, err := c.Version(ctx)
+	version, err := h.Version(ctx)
 	if err == nil {
 		var jails []fail2ban.JailStatus
-		jails, err = c.AllJailStatus(ctx)
+		jails, err = h.AllJailStatus(ctx)
 		if err == nil {
 			st.Online, st.Version, st.ActiveJails = true, version, len(jails)
 			for _, j := range jails {
@@ -53,33 +93,53 @@ func (p *StatusProbe) Refresh(ctx context.Context) models.ServerStatus {
 	if err != nil {
 		st.Error = describeFail2banError(err)
 	}
-	p.cur.Store(&st)
+	p.store(h.ID(), st)
 	return st
 }
 
-// Recheck refreshes the status when it says offline and was checked at
-// least minAge ago, so a polling status bar notices at once that fail2ban is
-// back; otherwise, or while another Recheck runs, it returns the current
-// status.
-func (p *StatusProbe) Recheck(ctx context.Context, minAge time.Duration) models.ServerStatus {
-	cur := p.Current()
-	if cur.Online || p.now().Sub(cur.CheckedAt) < minAge || !p.checkMu.TryLock() {
+// Recheck refreshes a host's status when it says offline and was checked
+// at least minAge ago, so a polling status bar notices at once that
+// fail2ban is back; otherwise, or while another Recheck of the host runs,
+// it returns the current status.
+func (p *StatusProbe) Recheck(ctx context.Context, host string, minAge time.Duration) models.ServerStatus {
+	cur := p.Current(host)
+	if cur.Online || p.now().Sub(cur.CheckedAt) < minAge || !p.startCheck(host) {
 		return cur
 	}
-	defer p.checkMu.Unlock()
-	return p.Refresh(ctx)
+	defer p.endCheck(host)
+	return p.RefreshHost(ctx, host)
 }
 
-// Observe marks fail2ban offline when err says it cannot be reached.
-func (p *StatusProbe) Observe(err error) {
-	if err == nil || !fail2ban.IsUnreachable(err) {
-		return
+func (p *StatusProbe) startCheck(host string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.checking[host] {
+		return false
 	}
-	old := p.Current()
+	p.checking[host] = true
+	return true
+}
+
+func (p *StatusProbe) endCheck(host string) {
+	p.mu.Lock()
+	delete(p.checking, host)
+	p.mu.Unlock()
+}
+
+// Observe marks a host offline when err says it cannot be reached, and
+// returns err, so that a command's error can pass through it.
+func (p *StatusProbe) Observe(host string, err error) error {
+	if p == nil || err == nil || !fail2ban.IsUnreachable(err) {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.cur[host]
 	old.Online = false
 	old.Error = describeFail2banError(err)
 	old.CheckedAt = p.now()
-	p.cur.Store(&old)
+	p.cur[host] = old
+	return err
 }
 
 // describeFail2banError turns a client error into a sentence for the banner.

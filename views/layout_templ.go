@@ -110,7 +110,7 @@ func Layout(title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if RequestFrom(ctx).Authenticated {
+		if RequestFrom(ctx).Identity.LoggedIn() {
 			templ_7745c5c3_Err = appHeader().Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -21,17 +21,17 @@ type Flash struct {
 // Request carries the per-request values every component may need. Handlers
 // put it into the context with WithRequest before rendering.
 type Request struct {
-	BasePath      string // "" or "/bangui"
-	Path          string // current path below BasePath, for the active nav entry
-	CSRFToken     string
-	Authenticated bool
-	Flashes       []Flash
-	Asset         func(name string) string // full URL of an embedded asset
-	Version       string
-	Location      *time.Location       // panel time zone chosen at setup
-	Now           time.Time            // the request's clock, for "time left"
-	Status        *models.ServerStatus // fail2ban status for the status bar; nil before login
-	NavAlerts     map[string]string    // in-app path → warning shown as a badge on its nav entry
+	BasePath  string // "" or "/bangui"
+	Path      string // current path below BasePath, for the active nav entry
+	CSRFToken string
+	Identity  models.Identity // who is logged in; the zero identity before login
+	Flashes   []Flash
+	Asset     func(name string) string // full URL of an embedded asset
+	Version   string
+	Location  *time.Location       // panel time zone chosen at setup
+	Now       time.Time            // the request's clock, for "time left"
+	Status    *models.ServerStatus // fail2ban status for the status bar; nil before login
+	NavAlerts map[string]string    // in-app path → warning shown as a badge on its nav entry
 }
 
 type requestKey struct{}

@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+)
+
+// Session keys of the identity a session is logged in as.
+const (
+	sessUser = "user" // the identity's name
+	sessRole = "role" // its models.Role as an int
+)
+
+type identityKey struct{}
+
+// identityOf returns who made the request: the identity loadSession found in
+// its session, or the zero (not logged in) identity. Handlers, middleware
+// and views read it from here and nowhere else.
+func identityOf(ctx context.Context) models.Identity {
+	id, _ := ctx.Value(identityKey{}).(models.Identity)
+	return id
+}
+
+// withIdentity returns ctx carrying id.
+func withIdentity(ctx context.Context, id models.Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// sessionIdentity reads the identity stored in the loaded session. A
+// session stored before identities existed (the key "auth" set) is the
+// master-password admin, so upgrading logs nobody out.
+func (s *Server) sessionIdentity(ctx context.Context) models.Identity {
+	if role := models.Role(s.sm.GetInt(ctx, sessRole)); role > models.RoleNone {
+		return models.Identity{Name: s.sm.GetString(ctx, sessUser), Role: role}
+	}
+	if s.sm.GetBool(ctx, sessLegacyAuth) {
+		return models.MasterAdmin
+	}
+	return models.Identity{}
+}
+
+// logIn stores id in the session (whose token the caller has renewed).
+func (s *Server) logIn(ctx context.Context, id models.Identity) {
+	s.sm.Remove(ctx, sessLegacyAuth)
+	s.sm.Put(ctx, sessUser, id.Name)
+	s.sm.Put(ctx, sessRole, int(id.Role))
+}
+
+// logOut removes the identity from the session.
+func (s *Server) logOut(ctx context.Context) {
+	for _, k := range []string{sessLegacyAuth, sessUser, sessRole} {
+		s.sm.Remove(ctx, k)
+	}
+}
+
+// require lets through only requests whose identity has at least role
+// need. Anyone not logged in is sent to the login page (htmx: HX-Redirect),
+// coming back to the page asked for; a logged-in identity without the role
+// gets 403. The route table names the role of every private route.
+func (s *Server) require(need models.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := identityOf(c.Request().Context())
+			if id.Role.Allows(need) && id.LoggedIn() {
+				return next(c)
+			}
+			if id.LoggedIn() {
+				return echo.NewHTTPError(http.StatusForbidden, "Your account may not do this.")
+			}
+			target := c.Request().URL.RequestURI()
+			if isHTMX(c.Request()) {
+				if cur, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && cur.Path != "" {
+					target = cur.RequestURI()
+				}
+			}
+			return s.redirect(c, s.url("/login")+"?next="+url.QueryEscape(target))
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"bangui/models"
+	"bangui/repo/bandata"
+	"bangui/repo/sqlkit"
+)
+
+// sqliteArchive is HistoryArchive on SQLite: every ban and unban event
+// BanGUI has seen, in its own history_archive table, beyond fail2ban's
+// purge and manual unbans. It reads and writes through the *sql.DB under
+// the bun handle so that every value travels as a bound parameter, and
+// shapes its statements for SQLite's planner: INSERT OR IGNORE on the
+// unique key, INDEXED BY and unary + to choose indexes, partial indexes of
+// the ban events, and a change counter kept by triggers
+// (history_archive_version) for the result cache.
+type sqliteArchive struct {
+	db  *bun.DB
+	sql *sql.DB
+	now func() time.Time
+	// trace, when set (tests), sees every read statement before it runs.
+	trace func(query string, args []any)
+	// cache shares the results of the counts between requests while the
+	// database is unchanged (see resultCache).
+	cache *resultCache
+}
+
+// newSQLiteArchive returns the archive on BanGUI's own SQLite database.
+func newSQLiteArchive(db *bun.DB) *sqliteArchive {
+	s := &sqliteArchive{db: db, sql: db.DB, now: time.Now}
+	s.cache = newResultCache(s.version)
+	return s
+}
+
+// version returns the archive's change counter, which triggers raise on
+// every insert, update and delete of history_archive, whoever makes it.
+func (s *sqliteArchive) version(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.sql.QueryRowContext(ctx, `SELECT n FROM history_archive_version`).Scan(&v)
+	return v, err
+}
+
+func (s *sqliteArchive) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.trace != nil {
+		s.trace(q, args)
+	}
+	return s.sql.QueryContext(ctx, q, args...)
+}
+
+func (s *sqliteArchive) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s.trace != nil {
+		s.trace(q, args)
+	}
+	return s.sql.QueryRowContext(ctx, q, args...)
+}
+
+// archiveChunk rows go into one INSERT (11 parameters each, far below
+// SQLite's 32766).
+const archiveChunk = 500
+
+const archiveInsertColumns = `host, jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures`
+
+func archiveInsertSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT OR IGNORE INTO history_archive (` + archiveInsertColumns + `) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
+	}
+	return sb.String()
+}
+
+// Archive stores events in one transaction with multi-row INSERT OR IGNORE
+// statements and returns how many were new: an event already archived (same
+// host, ip, jail, action and timeofban) is skipped, so archiving twice is
+// harmless. Events are checked and completed by normalizeEvents; ID is
+// ignored.
+func (s *sqliteArchive) Archive(ctx context.Context, events []models.ArchivedBan) (int64, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	events, err := normalizeEvents(events)
+	if err != nil {
+		return 0, err
+	}
+	args := make([]any, 0, 11*min(len(events), archiveChunk))
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("repo: archive: begin: %w", dbError(err))
+	}
+	defer tx.Rollback()
+	var full *sql.Stmt
+	var inserted int64
+	for start := 0; start < len(events); start += archiveChunk {
+		chunk := events[start:min(start+archiveChunk, len(events))]
+		args = args[:0]
+		for _, e := range chunk {
+			var country any
+			if e.CountryCode != nil {
+				country = *e.CountryCode
+			}
+			args = append(args, e.Host, e.Jail, e.IP, e.TimeOfBan, e.BanTime, e.BanCount, e.Data, e.Action, e.Origin, country, e.Failures)
+		}
+		var res sql.Result
+		if len(chunk) == archiveChunk {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, archiveInsertSQL(archiveChunk)); err != nil {
+					return 0, fmt.Errorf("repo: archive: prepare: %w", dbError(err))
+				}
+				defer full.Close()
+			}
+			res, err = full.ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, archiveInsertSQL(len(chunk)), args...)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("repo: archive: insert: %w", dbError(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("repo: archive: %w", dbError(err))
+		}
+		inserted += n
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("repo: archive: commit: %w", dbError(err))
+	}
+	return inserted, nil
+}
+
+// MaxTimeOfBan returns the newest archived event time; ok is false when the
+// archive is empty.
+func (s *sqliteArchive) MaxTimeOfBan(ctx context.Context) (time.Time, bool, error) {
+	var t sql.NullInt64
+	if err := s.queryRow(ctx, `SELECT max(timeofban) FROM history_archive`).Scan(&t); err != nil {
+		return time.Time{}, false, fmt.Errorf("repo: archive max time: %w", dbError(err))
+	}
+	if !t.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(t.Int64, 0), true, nil
+}
+
+// purgeBatch rows are deleted per statement so the write lock is never held long.
+const purgeBatch = 10000
+
+// Purge deletes events older than olderThan and returns how many went.
+func (s *sqliteArchive) Purge(ctx context.Context, olderThan time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.sql.ExecContext(ctx, `DELETE FROM history_archive WHERE id IN (
+			SELECT id FROM history_archive WHERE timeofban < ? LIMIT ?)`, olderThan.Unix(), purgeBatch)
+		if err != nil {
+			return total, fmt.Errorf("repo: archive purge: %w", dbError(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("repo: archive purge: %w", dbError(err))
+		}
+		total += n
+		if n < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+const archiveColumns = `jail, ip, timeofban, bantime, bancount, data, origin, country_code, failures, action, host`
+
+func (s *sqliteArchive) count(ctx context.Context, what, q string, args ...any) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("repo: archive %s: %w", what, dbError(err))
+	}
+	return n, nil
+}
+
+func (s *sqliteArchive) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.BanRecord
+	for rows.Next() {
+		var rec models.BanRecord
+		var t int64
+		var data, origin string
+		var country sql.NullString
+		if err := rows.Scan(&rec.Jail, &rec.IP, &t, &rec.BanTime, &rec.BanCount, &data, &origin, &country, &rec.Failures, &rec.Action, &rec.Host); err != nil {
+			return nil, err
+		}
+		rec.TimeOfBan = time.Unix(t, 0)
+		_, rec.Matches = bandata.Decode(data)
+		rec.Origin = models.Origin(origin)
+		rec.Country = country.String
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// HistoryOfIP returns every archived event of one IP (exact match), newest first.
+func (s *sqliteArchive) HistoryOfIP(ctx context.Context, ip string) ([]models.BanRecord, error) {
+	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC`, ip)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive history of IP: %w", dbError(err))
+	}
+	return out, nil
+}
+
+// Summary describes the archive: events, oldest and newest event.
+func (s *sqliteArchive) Summary(ctx context.Context) (models.BansSummary, error) {
+	var sum models.BansSummary
+	var lo, hi sql.NullInt64
+	err := s.queryRow(ctx, `SELECT (SELECT count(*) FROM history_archive),
+		(SELECT min(timeofban) FROM history_archive), (SELECT max(timeofban) FROM history_archive)`).Scan(&sum.Rows, &lo, &hi)
+	if err != nil {
+		return sum, fmt.Errorf("repo: archive summary: %w", dbError(err))
+	}
+	if lo.Valid {
+		sum.Oldest = time.Unix(lo.Int64, 0)
+	}
+	if hi.Valid {
+		sum.Newest = time.Unix(hi.Int64, 0)
+	}
+	return sum, nil
+}
+
+// manualTwinWindow is how far apart, in seconds, the panel's record of a
+// manual ban and fail2ban's own row of the same ban may be stamped.
+const manualTwinWindow = 5
+
+// MergeManualBans folds together the two archive rows a ban made from the
+// panel leaves: the panel's own record (origin manual, stamped with our
+// clock) and fail2ban's row copied by the sync (origin derived from the
+// jail, stamped with fail2ban's clock), both of one host. fail2ban's row
+// is kept, marked manual, and the panel's record is deleted. Only rows since since are
+// examined. It returns how many pairs were merged.
+func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (int64, error) {
+	var merged int64
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		const twin = `SELECT 1 FROM history_archive m
+			WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
+			AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host`
+		res, err := tx.ExecContext(ctx, `UPDATE history_archive AS a SET origin = 'manual'
+			WHERE a.action = 'ban' AND a.origin != 'manual' AND a.timeofban >= ? AND EXISTS (`+twin+`)`,
+			since.Unix(), manualTwinWindow, manualTwinWindow)
+		if err != nil {
+			return err
+		}
+		merged, _ = res.RowsAffected()
+		if merged == 0 {
+			return nil
+		}
+		// Of each pair now both manual, keep the row with the bigger data
+		// (fail2ban's), or the older id when equal.
+		_, err = tx.ExecContext(ctx, `DELETE FROM history_archive AS a
+			WHERE a.action = 'ban' AND a.origin = 'manual' AND a.timeofban >= ? - ? AND EXISTS (
+				SELECT 1 FROM history_archive m
+				WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
+				AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host
+				AND (length(m.data) > length(a.data) OR (length(m.data) = length(a.data) AND m.id < a.id)))`,
+			since.Unix(), manualTwinWindow, manualTwinWindow, manualTwinWindow)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("repo: merge manual bans: %w", dbError(err))
+	}
+	return merged, nil
+}
+
+// IPTotals counts ip's archived bans (not unbans) stamped after after, from
+// the entries of history_archive_ip_time (ip, timeofban, action, failures)
+// alone. The action carries a unary + so that SQLite does not take the
+// partial index of all bans for it.
+func (s *sqliteArchive) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
+	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
+		FROM history_archive WHERE ip = ? AND timeofban > ? AND +action = 'ban'`, ip, sqlkit.AfterUnix(after)))
+	if err != nil {
+		return t, fmt.Errorf("repo: archive totals of IP: %w", err)
+	}
+	return t, nil
+}
+
+// RecentOfIP returns ip's newest limit archived events (bans and unbans):
+// the first limit entries of history_archive_ip_time walked backwards.
+func (s *sqliteArchive) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
+	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, ip, limit)
+	if err != nil {
+		return nil, fmt.Errorf("repo: archive recent events of IP: %w", err)
+	}
+	return out, nil
+}
