@@ -27,6 +27,7 @@ type ResponseError struct {
 	Err     error  `json:"-"`
 }
 
+// Error says the status, the title and the cause (or the message), for logs.
 func (e *ResponseError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%d %s: %v", e.Status, e.Title, e.Err)
