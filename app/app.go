@@ -57,17 +57,16 @@ type App struct {
 // Build wires the panel for cfg. Nothing runs in the background yet but
 // the blocklist scheduler, which waits for its first scheduled time; call
 // Close when done.
-func Build(ctx context.Context, cfg config.Config, opts Options) (a *App, err error) {
+func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	jobCtx, stopJobs := context.WithCancel(context.Background())
-	a = &App{Config: cfg, Log: log, Version: opts.Version, Events: events.New(), jobCtx: jobCtx, stopJobs: stopJobs}
+	a := &App{Config: cfg, Log: log, Version: opts.Version, Events: events.New(), jobCtx: jobCtx, stopJobs: stopJobs}
 	defer func() {
 		if err != nil {
-			a.Close()
-			a = nil
+			a.Close() // what was opened before the failure
 		}
 	}()
 

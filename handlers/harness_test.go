@@ -75,6 +75,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	}
 	return &testApp{t: t, e: e, s: s, db: a.DB, dataDir: dataDir, cfg: cfg, sync: a.ArchiveSync}
 }
+
 // browser keeps cookies like a browser and sends requests from a chosen peer.
 type browser struct {
 	app     *testApp
