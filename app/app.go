@@ -92,6 +92,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	sources := services.NewBanSources(a.Hosts, archive)
 	a.Sessions = repo.NewSessionStore(a.DB)
 	a.Status = services.NewStatusProbe(a.Hosts)
+	a.Status.Events = a.Events
 	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
@@ -99,6 +100,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline}, a.DB, archive, log)
 	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers
 	a.ArchiveSync.AfterSync = func(ctx context.Context) { a.Geo.FillArchive(ctx) }
+	a.ArchiveSync.Events = a.Events
 
 	a.Blocklists = services.NewBlocklists(a.DB, a.Hosts, a.Status, services.BlocklistOptions{Logger: log})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
