@@ -23,16 +23,26 @@ func (s *Server) loginForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.LoginPage("", c.QueryParam("next")), nil)
 }
 
+// loginInput is the login form.
+type loginInput struct {
+	Password string `form:"password"`
+	Next     string `form:"next"` // where to go after login
+}
+
 func (s *Server) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	ip := c.RealIP()
 	key := throttleKey(ip)
-	next := c.FormValue("next")
+	var in loginInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	next := in.Next
 	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
 		msg := fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
 		return s.render(c, http.StatusTooManyRequests, views.LoginPage(msg, next), nil)
 	}
-	ok, err := services.CheckPassword(ctx, s.settings, c.FormValue("password"))
+	ok, err := services.CheckPassword(ctx, s.settings, in.Password)
 	if err != nil {
 		return err
 	}

@@ -163,7 +163,10 @@ func (s *Server) blocklistJail(c echo.Context) error {
 }
 
 func (s *Server) blocklistSchedule(c echo.Context) error {
-	form := views.ScheduleForm{Frequency: c.FormValue("frequency"), Time: c.FormValue("time"), Weekday: c.FormValue("weekday")}
+	var form views.ScheduleForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
 	sched, err := s.blocklists.SaveSchedule(c.Request().Context(), blocklists.ScheduleInput{
 		Frequency: form.Frequency, Time: form.Time, Weekday: form.Weekday})
 	var verr *services.ValidationError
@@ -193,13 +196,29 @@ func scheduleWords(sc models.BlocklistSchedule) string {
 	return fmt.Sprintf("daily at %02d:%02d", sc.Hour, sc.Minute)
 }
 
-func sourceInput(c echo.Context) (views.SourceForm, blocklists.SourceInput) {
-	f := views.SourceForm{Name: c.FormValue("name"), URL: c.FormValue("url"), Enabled: c.FormValue("enabled") == "on"}
-	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}
+// sourceInput is the add or edit form of a blocklist source.
+type sourceInput struct {
+	Name    string   `form:"name"`
+	URL     string   `form:"url"`
+	Enabled checkbox `form:"enabled"`
+}
+
+// readSourceForm binds the source form, as the page shows it again and as
+// the service takes it.
+func readSourceForm(c echo.Context) (views.SourceForm, blocklists.SourceInput, error) {
+	var in sourceInput
+	if err := bindForm(c, &in); err != nil {
+		return views.SourceForm{}, blocklists.SourceInput{}, err
+	}
+	f := views.SourceForm{Name: in.Name, URL: in.URL, Enabled: bool(in.Enabled)}
+	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}, nil
 }
 
 func (s *Server) blocklistCreate(c echo.Context) error {
-	form, in := sourceInput(c)
+	form, in, err := readSourceForm(c)
+	if err != nil {
+		return err
+	}
 	src, err := s.blocklists.CreateSource(c.Request().Context(), in)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
@@ -252,7 +271,10 @@ func (s *Server) blocklistUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, in := sourceInput(c)
+	form, in, err := readSourceForm(c)
+	if err != nil {
+		return err
+	}
 	updated, err := s.blocklists.UpdateSource(c.Request().Context(), src.ID, in)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
@@ -299,7 +321,7 @@ func (s *Server) blocklistEnabled(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	on := c.FormValue("enabled") == "on"
+	on := ticked(c.FormValue("enabled"))
 	if _, err := s.blocklists.SetSourceEnabled(c.Request().Context(), src.ID, on); err != nil {
 		return err
 	}

@@ -17,14 +17,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
-	"bangui/assets"
+	"bangui/app"
 	"bangui/config"
-	"bangui/hosts"
-	"bangui/jobs"
-	"bangui/repo"
 	"bangui/services"
-	"bangui/services/blocklists"
-	"bangui/services/configuration"
 	"bangui/services/setup"
 )
 
@@ -70,57 +65,16 @@ func testConfig(t testing.TB, dataDir string, opts ...appOption) config.Config {
 func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := testConfig(t, dataDir, opts...)
-	ctx := context.Background()
-	db, err := repo.Open(ctx, repo.Options{DataDir: dataDir})
+	a, err := app.Build(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	set, err := assets.New()
+	t.Cleanup(func() { a.Close() })
+	e, s, err := New(context.Background(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := repo.NewSettingsStore(db)
-	ps, err := setup.LoadPanelSettings(ctx, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	socket, confDir := cfg.Socket, cfg.ConfigDir
-	if ps.Socket != "" {
-		socket, confDir = ps.Socket, ps.ConfigDir
-	}
-	registry := hosts.NewRegistry(hosts.NewLocal(LocalHostOptions(cfg, socket, confDir)))
-	t.Cleanup(func() { registry.Close() })
-	status := services.NewStatusProbe(registry)
-	archive := repo.NewHistoryArchive(db)
-	sources := services.NewBanSources(registry, archive)
-	jails := services.NewJails(registry, status, archive)
-	lists := blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(db), Logs: repo.NewImportLogStore(db),
-		Runs: repo.NewImportRunStore(db), Settings: settings}, registry, status, blocklists.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(lists.Wait) // before the database closes
-	blocklistJobs, err := jobs.NewBlocklistScheduler(context.Background(), lists.RunScheduled, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blocklistJobs.Shutdown() })
-	lists.UseScheduler(blocklistJobs)
-	if err := lists.ApplySchedule(ctx); err != nil {
-		t.Fatal(err)
-	}
-	geo := services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
-		repo.NewGeoCacheStore(db), settings, archive, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	t.Cleanup(func() { geo.Close() })
-	e, s, err := New(ctx, Deps{
-		Config: cfg, DB: db, Sessions: repo.NewSessionStore(db),
-		Hosts: registry, Status: status, Jails: jails, History: services.NewHistory(sources, jails), Geo: geo,
-		Blocklists: lists, Configuration: configuration.New(registry, status, configuration.Options{}),
-		Assets: set, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testApp{t: t, e: e, s: s, db: db, dataDir: dataDir, cfg: cfg,
-		sync: services.NewArchiveSync(sources, settings)}
+	return &testApp{t: t, e: e, s: s, db: a.DB, dataDir: dataDir, cfg: cfg, sync: a.ArchiveSync}
 }
 
 // browser keeps cookies like a browser and sends requests from a chosen peer.

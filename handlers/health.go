@@ -29,7 +29,7 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
 	r := readiness{Status: "ready", Database: "ok", Fail2ban: "ok"}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.pingDB(ctx); err != nil {
 		r.Status, r.Database, r.Reason = "unavailable", "error", "own database: "+err.Error()
 	}
 	if err := s.hosts.Local().Ping(ctx); err != nil {

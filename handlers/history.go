@@ -155,8 +155,11 @@ func (s *Server) ipPage(c echo.Context) error {
 
 // ignoreFromIPPage adds an address to a jail's ignore list and goes back.
 func (s *Server) ignoreFromIPPage(c echo.Context) error {
-	jail := c.FormValue("jail")
-	target := c.FormValue("target")
+	var form views.TargetForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
+	jail, target := form.Jail, form.Target
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), jail, []string{target})
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))

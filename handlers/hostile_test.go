@@ -25,6 +25,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 
+	"bangui/app"
 	"bangui/fail2ban"
 	"bangui/models"
 	"bangui/repo"
@@ -605,10 +606,10 @@ func TestHostileOversizedRequests(t *testing.T) {
 	// Through a real server configured as main.go's: a header block over
 	// the limit is refused with 431 before the panel sees it.
 	srv := httptest.NewUnstartedServer(a.e)
-	srv.Config.MaxHeaderBytes = MaxHeaderBytes
+	srv.Config.MaxHeaderBytes = app.MaxHeaderBytes
 	srv.Start()
 	defer srv.Close()
-	huge := strings.Repeat("h", MaxHeaderBytes+4096)
+	huge := strings.Repeat("h", app.MaxHeaderBytes+4096)
 	for what, req := range map[string]*http.Request{
 		"header":       mustRequest(t, srv.URL+"/healthz", "X-Junk", huge),
 		"cookie":       mustRequest(t, srv.URL+"/", "Cookie", cookieName+"="+huge),

@@ -13,7 +13,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/models"
-	"bangui/services/blocklists"
+	"bangui/textfmt"
 	"bangui/views"
 )
 
@@ -51,7 +51,7 @@ func queryText(c echo.Context, name string, max int) string {
 // clipText cuts v to at most max bytes without splitting a character and
 // replaces bytes that are not UTF-8.
 func clipText(v string, max int) string {
-	return blocklists.ClipUTF8(strings.ToValidUTF8(v, "\uFFFD"), max)
+	return textfmt.ClipUTF8(strings.ToValidUTF8(v, "\uFFFD"), max)
 }
 
 // splitTargets splits a form value of addresses on commas and white space.
@@ -116,7 +116,10 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
 
 func (s *Server) banSubmit(c echo.Context) error {
-	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	var form views.TargetForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
@@ -139,7 +142,10 @@ func (s *Server) banSubmit(c echo.Context) error {
 }
 
 func (s *Server) unbanSubmit(c echo.Context) error {
-	form := views.TargetForm{Target: c.FormValue("target"), Jail: c.FormValue("jail")}
+	var form views.TargetForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
 	targets := splitTargets(form.Target)
 	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
 	if fe := formError(err); fe != nil {
@@ -194,7 +200,7 @@ func (s *Server) jailAction(c echo.Context) error {
 		_, err = s.jails.Reload(ctx, s.hostID(c), name)
 		msg = "Reloaded the jail " + name + " from its configuration."
 	case "idle":
-		on := c.FormValue("idle") == "on"
+		on := ticked(c.FormValue("idle"))
 		err = s.jails.SetIdle(ctx, s.hostID(c), name, on)
 		msg = "The jail " + name + " is running again."
 		if on {
@@ -281,7 +287,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	name := c.Param("name")
-	on := c.FormValue("ignoreself") == "on"
+	on := ticked(c.FormValue("ignoreself"))
 	err := s.jails.SetIgnoreSelf(c.Request().Context(), s.hostID(c), name, on)
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))

@@ -110,11 +110,14 @@ func (s *Server) mapReResolve(c echo.Context) error {
 
 // mapThresholds saves the map's colour thresholds.
 func (s *Server) mapThresholds(c echo.Context) error {
-	in := services.ThresholdsInput{Low: c.FormValue("low"), Medium: c.FormValue("medium"), High: c.FormValue("high")}
-	t, err := s.geo.SetThresholds(c.Request().Context(), in)
+	var form views.ThresholdsForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
+	t, err := s.geo.SetThresholds(c.Request().Context(), services.ThresholdsInput{Low: form.Low, Medium: form.Medium, High: form.High})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		form := views.ThresholdsForm{Low: in.Low, Medium: in.Medium, High: in.High, Errors: verr.Fields}
+		form.Errors = verr.Fields
 		return s.renderMap(c, http.StatusUnprocessableEntity, &form)
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,8 +14,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
+	"bangui/app"
 	"bangui/assets"
 	"bangui/config"
 	"bangui/hosts"
@@ -25,28 +26,11 @@ import (
 	"bangui/services/setup"
 )
 
-// Deps are what the HTTP layer needs; main.go builds them.
-type Deps struct {
-	Config        config.Config
-	DB            *bun.DB
-	Sessions      repo.Sessions
-	Hosts         *hosts.Registry // the fail2ban hosts
-	Status        *services.StatusProbe
-	Jails         *services.Jails
-	History       *services.History
-	Blocklists    *blocklists.Service    // blocklist sources, imports and schedule
-	Geo           *services.Geo          // countries; nil shows every country as unknown
-	Configuration *configuration.Service // the configuration pages (nil: built from Hosts with defaults)
-	Assets        *assets.Set
-	Logger        *slog.Logger
-	Version       string
-}
-
 // Server carries the handlers' dependencies and per-process state.
 type Server struct {
 	cfg           config.Config
-	db            *bun.DB
-	settings      *repo.SettingsStore
+	pingDB        func(context.Context) error // readiness: the panel's database answers
+	settings      repo.Settings
 	setup         *setup.Service
 	sm            *scs.SessionManager
 	hosts         *hosts.Registry
@@ -75,32 +59,31 @@ const (
 	cookieName     = "bangui_session"
 )
 
-// MaxHeaderBytes is the most request-line and header bytes the HTTP server
-// reads (main.go sets it); a larger request is refused with 431 before any
-// handler runs.
-const MaxHeaderBytes = 64 << 10
-
 // anonymousLifetime bounds sessions that never logged in (they only carry a CSRF token).
 const anonymousLifetime = 12 * time.Hour
 
-// New builds the Echo instance with every route and middleware.
-func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
-	settings := repo.NewSettingsStore(d.DB)
+// New builds the Echo instance with every route and middleware on the
+// services of a (see package app, the one wiring).
+func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
+	set, err := assets.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("assets: %w", err)
+	}
 	s := &Server{
-		cfg:           d.Config,
-		db:            d.DB,
-		settings:      settings,
-		setup:         setup.New(settings),
-		hosts:         d.Hosts,
-		status:        d.Status,
-		jails:         d.Jails,
-		history:       d.History,
-		blocklists:    d.Blocklists,
-		geo:           d.Geo,
-		configuration: d.Configuration,
-		assets:        d.Assets,
-		log:           d.Logger,
-		version:       d.Version,
+		cfg:           a.Config,
+		pingDB:        a.DB.PingContext,
+		settings:      a.Settings,
+		setup:         a.Setup,
+		hosts:         a.Hosts,
+		status:        a.Status,
+		jails:         a.Jails,
+		history:       a.History,
+		blocklists:    a.Blocklists,
+		geo:           a.Geo,
+		configuration: a.Configuration,
+		assets:        set,
+		log:           a.Log,
+		version:       a.Version,
 		throttle:      services.NewLoginThrottle(),
 		now:           time.Now,
 		visitorKey:    make([]byte, 32),
@@ -109,11 +92,8 @@ func New(ctx context.Context, d Deps) (*echo.Echo, *Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.configuration == nil && d.Hosts != nil {
-		s.configuration = defaultConfiguration(d)
-	}
 	sm := scs.New()
-	sm.Store = d.Sessions.(scs.Store)
+	sm.Store = a.Sessions
 	sm.Lifetime = anonymousLifetime
 	sm.Cookie.Name = cookieName
 	s.sm = sm

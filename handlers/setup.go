@@ -5,13 +5,11 @@ import (
 	"net/http"
 	"time"
 
-	"bangui/models"
-	"bangui/services/setup"
-
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
 	"bangui/services"
+	"bangui/services/setup"
 	"bangui/views"
 )
 
@@ -26,16 +24,24 @@ func (s *Server) setupForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
 }
 
+// setupInput is the setup form, as setup.Input; the names are the
+// models.SetupField* constants.
+type setupInput struct {
+	Password       string `form:"password"`
+	Confirm        string `form:"password_confirm"`
+	Socket         string `form:"socket"`
+	ConfigDir      string `form:"config_dir"`
+	Timezone       string `form:"timezone"`
+	SessionMinutes string `form:"session_minutes"`
+	Code           string `form:"setup_code"`
+}
+
 func (s *Server) setupSubmit(c echo.Context) error {
-	in := setup.Input{
-		Password:       c.FormValue(models.SetupFieldPassword),
-		Confirm:        c.FormValue(models.SetupFieldConfirm),
-		Socket:         c.FormValue(models.SetupFieldSocket),
-		ConfigDir:      c.FormValue(models.SetupFieldConfigDir),
-		Timezone:       c.FormValue(models.SetupFieldTimezone),
-		SessionMinutes: c.FormValue(models.SetupFieldSessionMinutes),
-		Code:           c.FormValue(models.SetupFieldCode),
+	var form setupInput
+	if err := bindForm(c, &form); err != nil {
+		return err
 	}
+	in := setup.Input(form)
 	ps, err := s.setup.Complete(c.Request().Context(), in)
 	var verr *services.ValidationError
 	switch {
@@ -58,15 +64,18 @@ func (s *Server) setupSubmit(c echo.Context) error {
 
 // setupProbe checks the socket path from the form and explains what it found.
 func (s *Server) setupProbe(c echo.Context) error {
-	path := c.FormValue(models.SetupFieldSocket)
+	var in setupInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	path := in.Socket
 	view := probeView(fail2ban.Probe(c.Request().Context(), path), path)
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ProbeResult(view))
 	}
 	// Without JavaScript the Test button posts the whole form: show it again
 	// with the result and the values typed so far (but never the passwords).
-	f := views.SetupForm{Socket: path, ConfigDir: c.FormValue(models.SetupFieldConfigDir),
-		Timezone: c.FormValue(models.SetupFieldTimezone), SessionMinutes: c.FormValue(models.SetupFieldSessionMinutes), Probe: view}
+	f := views.SetupForm{Socket: path, ConfigDir: in.ConfigDir, Timezone: in.Timezone, SessionMinutes: in.SessionMinutes, Probe: view}
 	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
 }
 

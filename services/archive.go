@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"bangui/events"
 	"bangui/hosts"
 	"bangui/repo"
 )
@@ -27,6 +28,9 @@ type ArchiveSync struct {
 	// AfterSync, when set, runs after each successful sync (for example to
 	// fill in countries of the new rows).
 	AfterSync func(ctx context.Context)
+	// Events, when set, receives a TopicArchive event for each host whose
+	// sync stored new events, and one without a host when a purge removed some.
+	Events *events.Broker
 }
 
 // NewArchiveSync returns the sync use case.
@@ -49,6 +53,9 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 	for _, h := range a.sources.hosts.All() {
 		n, err := a.syncHost(ctx, h)
 		res.Inserted += n
+		if n > 0 {
+			a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -65,6 +72,9 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 	var err error
 	if res.Purged, err = archive.Purge(ctx, a.now().Add(-a.Retention(ctx))); err != nil {
 		return res, fmt.Errorf("archive purge: %w", err)
+	}
+	if res.Purged > 0 {
+		a.Events.Publish(events.Event{Topic: events.TopicArchive, Data: events.ArchiveSynced{Purged: res.Purged}})
 	}
 	if a.AfterSync != nil {
 		a.AfterSync(ctx)

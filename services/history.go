@@ -11,6 +11,7 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/textfmt"
 )
 
 // Source names where ban history is read from.
@@ -60,9 +61,9 @@ func (b *BanSources) database(host string) (hosts.Database, error) {
 	return hosts.DatabaseOf(h)
 }
 
-// PurgeAge is how long the local fail2ban keeps bans in its database.
-func (b *BanSources) PurgeAge(ctx context.Context) time.Duration {
-	db, err := b.database(models.LocalHost)
+// PurgeAge is how long a host's fail2ban keeps bans in its database.
+func (b *BanSources) PurgeAge(ctx context.Context, host string) time.Duration {
+	db, err := b.database(host)
 	if err != nil {
 		return 24 * time.Hour // fail2ban's default
 	}
@@ -76,32 +77,41 @@ type Chosen struct {
 	src    repo.BanSource
 }
 
-// Pick chooses the source for a query reaching back to since (zero: all
-// time): the archive, or the local host's fail2ban database. An explicit
-// want is honoured when possible.
-func (b *BanSources) Pick(ctx context.Context, want Source, since time.Time, origin models.Origin) Chosen {
+// Pick chooses the source for a query by f: the archive, or the fail2ban
+// database of the one host f asks for (with one host, "every host" is that
+// host), when the panel reads it directly and it reaches back far enough.
+// An explicit want is honoured when possible.
+func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilter) Chosen {
 	archive := Chosen{Source: SourceArchive, src: b.archive}
 	if want == SourceArchive {
 		archive.Note = "BanGUI's archive, as you chose."
 		return archive
 	}
-	if origin == models.OriginManual {
+	host := f.Host
+	if all := b.hosts.All(); host == "" && len(all) == 1 {
+		host = all[0].ID()
+	}
+	if host == "" {
+		archive.Note = "BanGUI's archive: it holds the events of every host."
+		return archive
+	}
+	if f.Origin == models.OriginManual {
 		archive.Note = "BanGUI's archive: only it records the panel's own bans and unbans."
 		return archive
 	}
-	age := b.PurgeAge(ctx)
-	if want == SourceAuto && (since.IsZero() || b.now().Sub(since) > age+time.Minute) {
-		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", humanDuration(age))
+	age := b.PurgeAge(ctx, host)
+	if want == SourceAuto && (f.Since.IsZero() || b.now().Sub(f.Since) > age+time.Minute) {
+		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", textfmt.DurationInWords(age))
 		return archive
 	}
-	r, err := b.Fail2banDB(ctx, models.LocalHost)
+	r, err := b.Fail2banDB(ctx, host)
 	if err != nil {
 		archive.Note = "BanGUI's archive: fail2ban's database cannot be read (" + describeDBError(err) + ")."
 		return archive
 	}
-	note := "fail2ban's database, which holds the last " + humanDuration(age) + "."
+	note := "fail2ban's database, which holds the last " + textfmt.DurationInWords(age) + "."
 	if want == SourceFail2ban {
-		note = "fail2ban's database, as you chose; it holds only the last " + humanDuration(age) + "."
+		note = "fail2ban's database, as you chose; it holds only the last " + textfmt.DurationInWords(age) + "."
 	}
 	return Chosen{Source: SourceFail2ban, Note: note, src: r}
 }
@@ -110,22 +120,12 @@ func describeDBError(err error) string {
 	switch {
 	case errors.Is(err, fail2ban.ErrNoDatabase):
 		return "fail2ban runs without one"
+	case errors.Is(err, hosts.ErrNoDirectDatabase):
+		return "the panel reads this host's events through the archive only"
 	case fail2ban.IsUnreachable(err):
 		return "fail2ban is not answering"
 	}
 	return err.Error()
-}
-
-// humanDuration writes d in days or hours.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= 24*time.Hour:
-		return "1 day"
-	default:
-		return fmt.Sprintf("%d hours", max(int(d.Hours()), 1))
-	}
 }
 
 // TrendShape is how a window is cut into buckets for the trend chart.
@@ -144,6 +144,7 @@ func TrendShape(r models.TimeRange) (bucket time.Duration, n int) {
 
 // DashboardQuery is what the dashboard shows.
 type DashboardQuery struct {
+	Host   string // a host id; "" for every host
 	Range  models.TimeRange
 	Origin models.Origin
 	Source Source
@@ -176,14 +177,14 @@ func NewHistory(sources *BanSources, jails *Jails) *History {
 	return &History{sources: sources, jails: jails, now: time.Now}
 }
 
-func (h *History) filter(r models.TimeRange, origin models.Origin) models.HistoryFilter {
-	return models.HistoryFilter{Since: h.now().Add(-r.Duration()), Origin: origin, Action: "ban"}
+func (h *History) filter(q DashboardQuery) models.HistoryFilter {
+	return models.HistoryFilter{Host: q.Host, Since: h.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: "ban"}
 }
 
 // BansTable returns one page of the dashboard's ban table.
 func (h *History) BansTable(ctx context.Context, q DashboardQuery) (Dashboard, error) {
-	f := h.filter(q.Range, q.Origin)
-	d := Dashboard{Chosen: h.sources.Pick(ctx, q.Source, f.Since, q.Origin), Since: f.Since}
+	f := h.filter(q)
+	d := Dashboard{Chosen: h.sources.Pick(ctx, q.Source, f), Since: f.Since}
 	var err error
 	d.Bans, d.Total, err = d.src.Bans(ctx, f, q.Page)
 	return d, err
@@ -195,7 +196,7 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 	if err != nil {
 		return d, err
 	}
-	f := h.filter(q.Range, q.Origin)
+	f := h.filter(q)
 	bucket, n := TrendShape(q.Range)
 	d.Bucket, d.TrendEnd = bucket, h.now()
 	if d.Trend, err = d.src.CountsByBucket(ctx, f, bucket, n); err != nil {
@@ -211,6 +212,7 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 
 // HistoryQuery is the history page's filter.
 type HistoryQuery struct {
+	Host     string           // a host id; "" for every host
 	Range    models.TimeRange // "" for all time
 	Jail     string
 	IPPrefix string
@@ -227,7 +229,7 @@ type HistoryPage struct {
 }
 
 func (h *History) historyFilter(q HistoryQuery) models.HistoryFilter {
-	f := models.HistoryFilter{Jail: q.Jail, IPPrefix: q.IPPrefix, Origin: q.Origin}
+	f := models.HistoryFilter{Host: q.Host, Jail: q.Jail, IPPrefix: q.IPPrefix, Origin: q.Origin}
 	if q.Range != "" {
 		f.Since = h.now().Add(-q.Range.Duration())
 	}
@@ -237,7 +239,7 @@ func (h *History) historyFilter(q HistoryQuery) models.HistoryFilter {
 // History returns one page of ban events matching q.
 func (h *History) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
 	f := h.historyFilter(q)
-	p := HistoryPage{Chosen: h.sources.Pick(ctx, q.Source, f.Since, q.Origin)}
+	p := HistoryPage{Chosen: h.sources.Pick(ctx, q.Source, f)}
 	var err error
 	p.Bans, p.Total, err = p.src.Bans(ctx, f, q.Page)
 	return p, err
@@ -247,7 +249,7 @@ func (h *History) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 // page by page so that memory stays flat however long the history is.
 func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(models.BanRecord) error) (Chosen, error) {
 	f := h.historyFilter(q)
-	chosen := h.sources.Pick(ctx, q.Source, f.Since, q.Origin)
+	chosen := h.sources.Pick(ctx, q.Source, f)
 	if st, ok := chosen.src.(banStreamer); ok {
 		return chosen, st.EachBan(ctx, f, fn)
 	}

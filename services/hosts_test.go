@@ -36,6 +36,7 @@ type recordingHost struct {
 
 	mu    sync.Mutex
 	calls []string
+	db    *repo.Fail2BanDBReader // opened by BanRows
 }
 
 var _ hosts.Host = (*recordingHost)(nil)
@@ -324,9 +325,28 @@ func (h *recordingHost) TailLog(context.Context, string, int, string) (hosts.Log
 	return hosts.LogTail{}, errNotInThisTest
 }
 
-func (h *recordingHost) BanRows(context.Context) (repo.BanRowSource, error) {
+// BanRows opens the sandbox's database on its own (closed with the test's sandbox).
+func (h *recordingHost) BanRows(ctx context.Context) (repo.BanRowSource, error) {
 	h.saw("BanRows")
-	return nil, errNotInThisTest
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.db == nil {
+		db, err := repo.OpenFail2BanDB(ctx, h.sb.DBFile)
+		if err != nil {
+			return nil, err
+		}
+		h.db = db
+	}
+	return h.db, nil
+}
+
+// close closes what BanRows opened.
+func (h *recordingHost) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.db != nil {
+		h.db.Close()
+	}
 }
 
 // jailsOf asks a sandbox directly where ip is banned.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"bangui/events"
 	"bangui/fail2ban"
 	"bangui/hosts"
 	"bangui/models"
@@ -21,6 +22,9 @@ const statusTimeout = 10 * time.Second
 type StatusProbe struct {
 	hosts *hosts.Registry
 	now   func() time.Time
+	// Events, when set, receives a TopicStatus event each time a host's
+	// status changes (not when only the time of the check does).
+	Events *events.Broker
 
 	mu       sync.Mutex
 	cur      map[string]models.ServerStatus // by host id
@@ -43,10 +47,16 @@ func (p *StatusProbe) Current(host string) models.ServerStatus {
 	return models.ServerStatus{Error: "not checked yet"}
 }
 
+// store keeps st as host's status and publishes it when it changed.
 func (p *StatusProbe) store(host string, st models.ServerStatus) {
 	p.mu.Lock()
+	old, known := p.cur[host]
 	p.cur[host] = st
 	p.mu.Unlock()
+	old.CheckedAt = st.CheckedAt
+	if !known || old != st {
+		p.Events.Publish(events.Event{Topic: events.TopicStatus, Host: host, Time: st.CheckedAt, Data: st})
+	}
 }
 
 // Refresh asks every host, in parallel and within one deadline, for its
@@ -132,13 +142,11 @@ func (p *StatusProbe) Observe(host string, err error) error {
 	if p == nil || err == nil || !fail2ban.IsUnreachable(err) {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.cur[host]
-	old.Online = false
-	old.Error = DescribeFail2banError(err)
-	old.CheckedAt = p.now()
-	p.cur[host] = old
+	st := p.Current(host)
+	st.Online = false
+	st.Error = DescribeFail2banError(err)
+	st.CheckedAt = p.now()
+	p.store(host, st)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // BlocklistsPage is /blocklists: the jail, import now with its progress,
@@ -33,9 +34,9 @@ type SourceForm struct {
 
 // ScheduleForm is the schedule form; Time is "hh:mm", Weekday 0-6.
 type ScheduleForm struct {
-	Frequency string
-	Time      string
-	Weekday   string
+	Frequency string `form:"frequency"`
+	Time      string `form:"time"`
+	Weekday   string `form:"weekday"`
 	Errors    map[string][]string
 }
 
@@ -72,8 +73,8 @@ type ImportStatusView struct {
 
 func sourceURL(id int64) string { return "/blocklists/sources/" + strconv.FormatInt(id, 10) }
 
-func frequencyOptions() [][2]string {
-	return [][2]string{
+func frequencyOptions() []Option {
+	return []Option{
 		{string(models.ScheduleOff), "Off"},
 		{string(models.ScheduleHourly), "Hourly"},
 		{string(models.ScheduleDaily), "Daily"},
@@ -81,10 +82,10 @@ func frequencyOptions() [][2]string {
 	}
 }
 
-func weekdayOptions() [][2]string {
-	var out [][2]string
+func weekdayOptions() []Option {
+	var out []Option
 	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
-		out = append(out, [2]string{strconv.Itoa(int(d)), d.String()})
+		out = append(out, Option{strconv.Itoa(int(d)), d.String()})
 	}
 	return out
 }
@@ -129,7 +130,7 @@ func elapsedText(ctx context.Context, p models.ImportProgress) string {
 	if d < time.Minute {
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
-	return fmtDuration(d)
+	return textfmt.Duration(d)
 }
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0) }
@@ -159,14 +160,3 @@ func previewCounts(c models.BlocklistCounts) [][2]string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
-
-// listBytes writes a size the way people read it: 1.5 MB, 512 KB.
-func listBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}

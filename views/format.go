@@ -2,7 +2,6 @@ package views
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,36 +22,6 @@ func fmtTime(ctx context.Context, t time.Time) string {
 
 // isoTime is t for a <time datetime> attribute.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// fmtDuration writes d the way admins say it: "10 min", "1 h 30 min", "2 d 4 h".
-// Negative durations mean permanent.
-func fmtDuration(d time.Duration) string {
-	if d < 0 {
-		return "permanent"
-	}
-	if d < time.Minute {
-		return strconv.Itoa(int(d/time.Second)) + " s"
-	}
-	days := int(d / (24 * time.Hour))
-	d -= time.Duration(days) * 24 * time.Hour
-	hours := int(d / time.Hour)
-	d -= time.Duration(hours) * time.Hour
-	mins := int(d / time.Minute)
-	var parts []string
-	if days > 0 {
-		parts = append(parts, fmt.Sprintf("%d d", days))
-	}
-	if hours > 0 {
-		parts = append(parts, fmt.Sprintf("%d h", hours))
-	}
-	if mins > 0 && days == 0 {
-		parts = append(parts, fmt.Sprintf("%d min", mins))
-	}
-	if len(parts) == 0 {
-		return "0 min"
-	}
-	return strings.Join(parts, " ")
-}
 
 // fmtCount groups thousands with a thin space: 12 345.
 func fmtCount[T ~int | ~int64](n T) string {

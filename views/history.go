@@ -6,12 +6,8 @@ import (
 	"time"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
-
-// Option is one choice of a filter, shown as a link.
-type Option struct {
-	Value, Label string
-}
 
 // RangeOptions are the dashboard's time windows.
 var RangeOptions = []Option{{"24h", "24 hours"}, {"7d", "7 days"}, {"30d", "30 days"}, {"365d", "365 days"}}
@@ -114,7 +110,7 @@ func firstMatch(b models.BanRecord) string {
 	if len(b.Matches) == 0 {
 		return ""
 	}
-	return shorten(strings.TrimSpace(b.Matches[0]), 120)
+	return textfmt.Shorten(strings.TrimSpace(b.Matches[0]), 120)
 }
 
 // banDuration describes a ban's length.
@@ -125,7 +121,7 @@ func banDuration(b models.BanRecord) string {
 	if b.BanTime == 0 {
 		return "—"
 	}
-	return fmtDuration(time.Duration(b.BanTime) * time.Second)
+	return textfmt.Duration(time.Duration(b.BanTime) * time.Second)
 }
 
 func banEnd(b models.BanRecord) time.Time {

@@ -1110,7 +1110,7 @@ func IPView(p IPPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = jailSelect("ip-ban-jail", "Ban again in", p.Jails, "", false, nil).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = selectField(Select{ID: "ip-ban-jail", Name: "jail", Label: "Ban again in", Options: optionsOf(p.Jails)}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1165,7 +1165,7 @@ func IPView(p IPPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = jailSelect("ip-ignore-jail", "Never ban in", p.Jails, "", false, nil).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = selectField(Select{ID: "ip-ignore-jail", Name: "jail", Label: "Never ban in", Options: optionsOf(p.Jails)}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

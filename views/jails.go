@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // JailsPage is the jails overview with the ban tools and the active bans.
@@ -21,8 +22,8 @@ type JailsPage struct {
 
 // TargetForm is a ban or unban form: addresses and a jail.
 type TargetForm struct {
-	Target string
-	Jail   string
+	Target string `form:"target"`
+	Jail   string `form:"jail"`
 	Errors map[string][]string
 }
 
@@ -59,7 +60,7 @@ func timeLeft(ctx context.Context, b models.ActiveBan) string {
 	if left <= 0 {
 		return "ending"
 	}
-	return fmtDuration(left)
+	return textfmt.Duration(left)
 }
 
 // jailURL is the page of a jail. Valid jail names need no escaping; names

@@ -46,8 +46,10 @@ func recordGeo(m map[string]models.GeoInfo, b models.BanRecord) models.GeoInfo {
 
 // ThresholdsForm is the map colour form, re-shown with errors after a refused submit.
 type ThresholdsForm struct {
-	Low, Medium, High string
-	Errors            map[string][]string
+	Low    string `form:"low"`
+	Medium string `form:"medium"`
+	High   string `form:"high"`
+	Errors map[string][]string
 }
 
 // CountryUnknown is the country filter value of the bans without a country.

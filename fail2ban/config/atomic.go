@@ -13,6 +13,11 @@ import (
 // so the backup is never loaded.
 const BackupSuffix = ".bak"
 
+// ErrEditRunning is matched by Lock's error when another edit of the
+// configuration held the lock until the wait ended; the error also matches
+// the context's error (context.DeadlineExceeded, context.Canceled).
+var ErrEditRunning = errors.New("config: another edit of the configuration is still running")
+
 // Previous is what a file held before WriteAtomic replaced it, for Restore.
 type Previous struct {
 	Path    string

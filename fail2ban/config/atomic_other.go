@@ -4,13 +4,18 @@ package config
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 )
 
 func sameOwner(*os.File, fs.FileInfo) error { return nil }
 
-// Lock does nothing on systems without flock; fail2ban runs on unix.
+// Lock does nothing on systems without flock; fail2ban runs on unix. It
+// fails only when ctx has ended, as the unix Lock would.
 func Lock(ctx context.Context, dir string) (func(), error) {
-	return func() {}, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEditRunning, err)
+	}
+	return func() {}, nil
 }

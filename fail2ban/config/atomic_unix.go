@@ -53,7 +53,7 @@ func Lock(ctx context.Context, dir string) (func(), error) {
 		select {
 		case <-ctx.Done():
 			d.Close()
-			return nil, fmt.Errorf("config: another edit of the configuration is still running: %w", ctx.Err())
+			return nil, fmt.Errorf("%w: %w", ErrEditRunning, ctx.Err())
 		case <-tick.C:
 		}
 	}

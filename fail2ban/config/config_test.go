@@ -403,6 +403,8 @@ func TestLockSerialisesEdits(t *testing.T) {
 	defer cancel()
 	if _, err := Lock(ctx, dir); err == nil {
 		t.Fatal("a second lock was granted while the first was held")
+	} else if !errors.Is(err, ErrEditRunning) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the refused lock's error %v matches neither ErrEditRunning nor the deadline", err)
 	}
 	unlock()
 	unlock2, err := Lock(context.Background(), dir)

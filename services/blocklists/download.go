@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"bangui/textfmt"
 )
 
 // Downloader defaults.
@@ -271,7 +273,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 }
 
 func (d Downloader) tooLargeMessage() string {
-	return fmt.Sprintf("The list is larger than %s, the size limit.", blocklistBytes(d.maxBytes()))
+	return fmt.Sprintf("The list is larger than %s, the size limit.", textfmt.Bytes(d.maxBytes()))
 }
 
 // transportFailure describes a failed connection or a timeout.
@@ -280,7 +282,7 @@ func (d Downloader) transportFailure(ctx context.Context, u *url.URL, err error)
 	var ne net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		de.msg = fmt.Sprintf("The server did not send the list within %s.", blocklistDuration(d.timeout()))
+		de.msg = fmt.Sprintf("The server did not send the list within %s.", textfmt.Duration(d.timeout()))
 	case strings.Contains(err.Error(), "redirect"):
 		de.msg = "The server redirected to an address that is not allowed: " + errors.Unwrap(err).Error() + "."
 		return false, de
@@ -341,28 +343,4 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
-}
-
-// blocklistBytes writes a size the way people read it: 50 MB, 512 KB.
-func blocklistBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// blocklistDuration writes a limit the way people say it: 2 min, 30 s, 300ms.
-func blocklistDuration(d time.Duration) string {
-	switch {
-	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	case d >= time.Second && d%time.Second == 0:
-		return fmt.Sprintf("%d s", d/time.Second)
-	}
-	return d.String()
 }

@@ -8,10 +8,10 @@ import (
 	"io"
 	"net/netip"
 	"strings"
-	"unicode/utf8"
 
 	"bangui/fail2ban"
 	"bangui/models"
+	"bangui/textfmt"
 )
 
 // LineKind says what one line of a blocklist holds.
@@ -161,25 +161,13 @@ func (p *parser) read(r io.Reader) error {
 	}
 }
 
-// ClipUTF8 cuts s to at most max bytes without splitting a character, so
-// that valid UTF-8 stays valid.
-func ClipUTF8(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
-	}
-	return s[:max]
-}
-
 func (p *parser) sample(line []byte) {
 	if len(p.out.Sample) >= p.samples {
 		return
 	}
 	s := strings.TrimRight(string(bytes.ToValidUTF8(line, []byte("\uFFFD"))), "\r\n")
 	if len(s) > 200 {
-		s = ClipUTF8(s, 200) + "…"
+		s = textfmt.ClipUTF8(s, 200) + "…"
 	}
 	p.out.Sample = append(p.out.Sample, s)
 }

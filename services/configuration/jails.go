@@ -15,6 +15,7 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/services"
+	"bangui/textfmt"
 )
 
 // Field names of the jail forms; they are the option names fail2ban uses.
@@ -38,17 +39,6 @@ const (
 	FieldJailName       = "name"
 	FieldFilter         = "filter"
 )
-
-// SplitLines turns a textarea into its non-empty, trimmed lines.
-func SplitLines(v string) []string {
-	var out []string
-	for _, l := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 // formatSpec writes a duration in fail2ban's notation from whole seconds:
 // 600 → 10m, 5400 → 1h30m, -1s → -1. Only digits and unit letters, so
@@ -138,7 +128,7 @@ func problem(format string, args ...any) error {
 // lines to write (empty value: []string{""}).
 func checkField(kind, v string) ([]string, error) {
 	v = strings.TrimSpace(v)
-	lines := SplitLines(v)
+	lines := textfmt.SplitLines(v)
 	switch kind {
 	case "time", "time+", "time-1":
 		d, err := fail2ban.ParseTimeSpec(v)
@@ -222,7 +212,7 @@ func sameValue(kind, orig, submitted string) bool {
 	if kind == "bool" {
 		return f2bconf.AsBool(orig) == (submitted == "true")
 	}
-	return strings.Join(SplitLines(orig), "\n") == strings.Join(SplitLines(submitted), "\n")
+	return strings.Join(textfmt.SplitLines(orig), "\n") == strings.Join(textfmt.SplitLines(submitted), "\n")
 }
 
 // jailChanges compares the submitted form with the merged values and

@@ -1,0 +1,147 @@
+// Package app is BanGUI's one wiring: Build opens the panel's database,
+// the fail2ban hosts, the event broker, the services and the blocklist
+// scheduler from a Config. main, the demo and the handlers' tests all build
+// the panel here; handlers.New turns an App into routes, and Serve adds the
+// background jobs and the HTTP server.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/uptrace/bun"
+
+	"bangui/config"
+	"bangui/events"
+	"bangui/hosts"
+	"bangui/jobs"
+	"bangui/repo"
+	"bangui/services"
+	"bangui/services/blocklists"
+	"bangui/services/configuration"
+	"bangui/services/setup"
+)
+
+// Options are what Build needs besides the Config.
+type Options struct {
+	Logger  *slog.Logger // default slog.Default()
+	Version string       // shown in the footer and the log
+}
+
+// App is a built panel. Its fields are the pieces main, the demo and tests
+// reach for; Close releases them.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Version string
+	DB      *bun.DB // the panel's own database (SQLite or, later, PostgreSQL)
+	Events  *events.Broker
+	Hosts   *hosts.Registry
+
+	Settings      repo.Settings
+	Setup         *setup.Service
+	Sessions      *repo.SessionStore
+	Status        *services.StatusProbe
+	Jails         *services.Jails
+	History       *services.History
+	ArchiveSync   *services.ArchiveSync
+	Blocklists    *blocklists.Service
+	Geo           *services.Geo
+	Configuration *configuration.Service
+
+	setupDone bool // setup was complete when the panel was built
+	scheduler *jobs.BlocklistScheduler
+	jobCtx    context.Context    // the scheduler's and the jobs' context
+	stopJobs  context.CancelFunc // ends jobCtx
+	closers   []func() error     // in the order they run
+}
+
+// Build wires the panel for cfg. Nothing runs in the background yet but
+// the blocklist scheduler, which waits for its first scheduled time; call
+// Close when done.
+func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	jobCtx, stopJobs := context.WithCancel(context.Background())
+	a := &App{Config: cfg, Log: log, Version: opts.Version, Events: events.New(), jobCtx: jobCtx, stopJobs: stopJobs}
+	defer func() {
+		if err != nil {
+			a.Close() // what was opened before the failure
+		}
+	}()
+
+	if a.DB, err = repo.Open(ctx, repo.Options{DataDir: cfg.DataDir}); err != nil {
+		return nil, err
+	}
+	a.onClose(a.DB.Close)
+	settings := repo.NewSettingsStore(a.DB)
+	a.Settings, a.Setup = settings, setup.New(settings)
+	ps, err := setup.LoadPanelSettings(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	a.setupDone = ps.Socket != ""
+	socket, confDir := cfg.Socket, cfg.ConfigDir
+	if a.setupDone {
+		socket, confDir = ps.Socket, ps.ConfigDir
+	}
+	a.Hosts = hosts.NewRegistry(hosts.NewLocal(LocalHostOptions(cfg, socket, confDir)))
+	a.onClose(a.Hosts.Close)
+
+	archive := repo.NewHistoryArchive(a.DB)
+	sources := services.NewBanSources(a.Hosts, archive)
+	a.Sessions = repo.NewSessionStore(a.DB)
+	a.Status = services.NewStatusProbe(a.Hosts)
+	a.Status.Events = a.Events
+	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
+	a.History = services.NewHistory(sources, a.Jails)
+	a.ArchiveSync = services.NewArchiveSync(sources, settings)
+	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
+	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
+		repo.NewGeoCacheStore(a.DB), settings, archive, log)
+	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers
+	a.ArchiveSync.AfterSync = func(ctx context.Context) { a.Geo.FillArchive(ctx) }
+	a.ArchiveSync.Events = a.Events
+
+	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
+		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log})
+	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
+	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log); err != nil {
+		return nil, err
+	}
+	a.onClose(a.scheduler.Shutdown)
+	a.Blocklists.UseScheduler(a.scheduler)
+	if err := a.Blocklists.ApplySchedule(ctx); err != nil {
+		log.Warn("blocklist schedule", "err", err)
+	}
+
+	return a, nil
+}
+
+// LocalHostOptions describe the local fail2ban host from the command-line
+// settings, on the socket and configuration directory in use (setup may
+// have chosen others than the flags).
+func LocalHostOptions(cfg config.Config, socket, configDir string) hosts.LocalOptions {
+	return hosts.LocalOptions{Socket: socket, ConfigDir: configDir, ClientPath: cfg.ClientPath,
+		RegexPath: cfg.RegexPath, LogDirs: cfg.LogDirs, RestartCommand: cfg.RestartCommand, DBPath: cfg.Fail2banDB}
+}
+
+// onClose registers fn to run at Close, before the functions registered
+// earlier (last opened, first closed).
+func (a *App) onClose(fn func() error) { a.closers = append(a.closers, fn) }
+
+// Close stops the scheduler and the jobs' context, then closes everything
+// Build opened, last opened first. It is safe to call once after Build
+// failed half-way.
+func (a *App) Close() error {
+	a.stopJobs()
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

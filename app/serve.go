@@ -1,0 +1,73 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"bangui/jobs"
+)
+
+// MaxHeaderBytes is the most request-line and header bytes the HTTP server
+// reads; a larger request is refused with 431 before any handler runs.
+const MaxHeaderBytes = 64 << 10
+
+// Serve starts the background jobs and serves h on the configured address
+// until ctx ends, then shuts down gracefully: requests in flight get
+// ShutdownGrace, then the jobs stop. The caller closes the App afterwards.
+func (a *App) Serve(ctx context.Context, h http.Handler) error {
+	cfg, log := a.Config, a.Log
+	srv := &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second, // event streams lift it for themselves
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	background := a.startJobs()
+	serveErr := make(chan error, 1)
+	go func() {
+		log.Info("BanGUI listening", "addr", "http://"+cfg.Listen+cfg.BasePath+"/", "data_dir", cfg.DataDir, "version", a.Version)
+		serveErr <- srv.ListenAndServe()
+	}()
+
+	select {
+	case err := <-serveErr:
+		a.stopJobs()
+		background.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	a.stopJobs()
+	background.Wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// startJobs starts the background work: finishing interrupted imports (once
+// setup is done), the status probe, the archive sync, the geo cache's
+// upkeep and the session cleanup. They run until Close or stopJobs.
+func (a *App) startJobs() *jobs.Group {
+	ctx, log := a.jobCtx, a.Log
+	var g jobs.Group
+	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
+	g.Every(ctx, 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
+	g.Every(ctx, 30*time.Second, func(ctx context.Context) { a.Status.Refresh(ctx) })
+	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log))
+	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
+	g.Every(ctx, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
+	g.Every(ctx, 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
+	return &g
+}

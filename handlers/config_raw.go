@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/services/configuration"
+	"bangui/textfmt"
+	"bangui/views"
+)
+
+// configRaw is the raw editor, with the file named in the query open.
+func (s *Server) configRaw(c echo.Context) error {
+	name := c.QueryParam("file")
+	p := views.ConfigRawPage{Name: name, MaxKB: configuration.MaxRawSize >> 10}
+	if name != "" {
+		f, err := s.configuration.ReadRaw(c.Request().Context(), s.hostID(c), name)
+		if fe := configErrors(err); fe != nil {
+			p.Errors = fe
+			return s.renderConfigRaw(c, http.StatusBadRequest, p)
+		}
+		if err != nil {
+			return err
+		}
+		p.Open, p.Content = &f, f.Content
+	}
+	return s.renderConfigRaw(c, http.StatusOK, p)
+}
+
+// renderConfigRaw renders the raw editor with the list of .local files.
+func (s *Server) renderConfigRaw(c echo.Context, status int, p views.ConfigRawPage) error {
+	files, err := s.configuration.RawFiles(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		s.log.Warn("listing .local files failed", "err", err)
+	}
+	p.Files, p.MaxKB = files, configuration.MaxRawSize>>10
+	return s.render(c, status, views.ConfigRawView(p), nil)
+}
+
+// rawInput is the raw editor's form.
+type rawInput struct {
+	File    string `form:"file"`
+	Content string `form:"content"`
+}
+
+// configRawSave saves a .local file and runs fail2ban's configuration test.
+func (s *Server) configRawSave(c echo.Context) error {
+	var in rawInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	name, content := in.File, in.Content
+	p := views.ConfigRawPage{Name: name, Content: content}
+	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
+	switch fe := configErrors(err); {
+	case errors.Is(err, configuration.ErrRawTooLarge):
+		p.Open = &models.RawFile{Name: name}
+		p.Errors = map[string][]string{configuration.FieldRawContent: {
+			fmt.Sprintf("Not saved: the text is %s, more than the %s the editor accepts. Nothing was written.",
+				textfmt.Bytes(int64(len(content))), textfmt.Bytes(configuration.MaxRawSize))}}
+		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
+	case fe != nil:
+		status := http.StatusUnprocessableEntity
+		if _, bad := fe[configuration.FieldRawFile]; bad {
+			status = http.StatusBadRequest
+		} else {
+			p.Open = &models.RawFile{Name: name}
+		}
+		p.Errors = fe
+		return s.renderConfigRaw(c, status, p)
+	case err != nil:
+		return err
+	}
+	kind, msg := applyFlash(res, "Saved "+res.File+"; fail2ban's configuration test passed. Reload the jail or fail2ban (Server tab) to use it.")
+	s.flash(c, kind, msg)
+	return s.redirect(c, s.url("/config/raw?file="+url.QueryEscape(name)))
+}

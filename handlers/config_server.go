@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/fail2ban"
+	"bangui/models"
+	"bangui/services/configuration"
+	"bangui/views"
+)
+
+// configServer is the Server tab.
+func (s *Server) configServer(c echo.Context) error {
+	return s.renderConfigServer(c, http.StatusOK, nil, nil)
+}
+
+// renderConfigServer renders the Server tab; form nil shows the saved settings.
+func (s *Server) renderConfigServer(c echo.Context, status int, form *models.ServerForm, errs map[string][]string) error {
+	set, err := s.configuration.Server(c.Request().Context(), s.hostID(c))
+	p := views.ConfigServerPage{Settings: set, Levels: configuration.LogLevels, Errors: errs}
+	if err != nil {
+		if !fail2ban.IsUnreachable(err) {
+			return err
+		}
+		p.Offline = "fail2ban is not answering, so its settings cannot be shown or changed. The status bar checks again every few seconds."
+	}
+	if form != nil {
+		p.Form = *form
+	} else {
+		p.Form = configuration.ServerFormOf(set)
+	}
+	if d, err := fail2ban.ParseTimeSpec(p.Form.DBPurgeAge); err == nil && d >= 0 && d < 24*time.Hour && p.Offline == "" {
+		p.PurgeShort = true
+	}
+	return s.render(c, status, views.ConfigServerView(p), nil)
+}
+
+// serverInput is the form of fail2ban's own settings, as models.ServerForm.
+type serverInput struct {
+	LogLevel     string `form:"loglevel"`
+	LogTarget    string `form:"logtarget"`
+	DBPurgeAge   string `form:"dbpurgeage"`
+	DBMaxMatches string `form:"dbmaxmatches"`
+}
+
+// configServerSave saves and applies fail2ban's own settings.
+func (s *Server) configServerSave(c echo.Context) error {
+	var in serverInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	form := models.ServerForm(in)
+	res, err := s.configuration.SaveServer(c.Request().Context(), s.hostID(c), form)
+	if fe := configErrors(err); fe != nil {
+		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)
+	}
+	if err != nil {
+		if fail2ban.IsUnreachable(err) {
+			return s.configFail(c, configuration.ErrOffline, "/config/server")
+		}
+		return s.configFail(c, err, "/config/server")
+	}
+	ok := "Saved fail2ban.local; the configuration test passed and fail2ban runs with the new settings."
+	if d, err := fail2ban.ParseTimeSpec(form.DBPurgeAge); err == nil && d >= 0 && d < 24*time.Hour {
+		ok += " Note: with a purge age below one day fail2ban forgets bans quickly; BanGUI's archive keeps them."
+	}
+	kind, msg := applyFlash(res, ok)
+	s.flash(c, kind, msg)
+	return s.redirect(c, s.url("/config/server"))
+}
+
+// configFlush makes fail2ban reopen its log.
+func (s *Server) configFlush(c echo.Context) error {
+	out, err := s.configuration.FlushLogs(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "fail2ban flushed its log ("+out+").")
+	return s.redirect(c, s.url("/config/server"))
+}
+
+// configReload reloads fail2ban's whole configuration.
+func (s *Server) configReload(c echo.Context) error {
+	if err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c)); err != nil {
+		if fail2ban.IsUnreachable(err) {
+			return err
+		}
+		s.flash(c, "error", "Reload failed: "+err.Error())
+		return s.redirect(c, s.url("/config/server"))
+	}
+	s.flash(c, "success", "fail2ban reloaded its whole configuration.")
+	return s.redirect(c, s.url("/config/server"))
+}
+
+// configRestart restarts fail2ban and waits for it.
+func (s *Server) configRestart(c echo.Context) error {
+	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
+	if err != nil {
+		s.flash(c, "error", "Restart: "+err.Error()+".")
+		return s.redirect(c, s.url("/config/server"))
+	}
+	s.flash(c, "success", fmt.Sprintf("fail2ban restarted and answered after %.1f s.", took.Seconds()))
+	return s.redirect(c, s.url("/config/server"))
+}
