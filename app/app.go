@@ -107,7 +107,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.ArchiveSync.Events = a.Events
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
-		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log})
+		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
 	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log); err != nil {
 		return nil, err

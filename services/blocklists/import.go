@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"bangui/events"
 	"bangui/fail2ban"
 	"bangui/hosts"
 	"bangui/models"
@@ -104,16 +105,19 @@ func (b *Service) release() { <-b.running }
 
 // begin resets the progress for a new run.
 func (b *Service) begin(by models.ImportTrigger) {
-	b.mu.Lock()
-	b.progress = models.ImportProgress{Running: true, StartedBy: by, StartedAt: b.now()}
-	b.mu.Unlock()
+	b.update(func(p *models.ImportProgress) {
+		*p = models.ImportProgress{Running: true, StartedBy: by, StartedAt: b.now()}
+	})
 }
 
-// update changes the progress under the lock.
+// update changes the progress under the lock and publishes the result.
 func (b *Service) update(fn func(p *models.ImportProgress)) {
 	b.mu.Lock()
 	fn(&b.progress)
 	b.mu.Unlock()
+	if b.opts.Events != nil {
+		b.opts.Events.Publish(events.Event{Topic: events.TopicImport, Host: importHost, Data: b.Progress()})
+	}
 }
 
 // finish ends the run and refreshes what the page and badge show.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"bangui/events"
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
@@ -68,6 +69,9 @@ type Options struct {
 	// OnBatch, when set, is called after each batch of a run is banned and
 	// recorded, with the run's progress. It must not block.
 	OnBatch func(runID, done, total int64)
+	// Events, when set, receives a TopicImport event with the progress
+	// whenever a run starts, moves on or ends.
+	Events *events.Broker
 }
 
 // Service is the use case behind /blocklists: sources, preview, imports
