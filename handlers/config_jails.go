@@ -133,7 +133,7 @@ func (s *Server) configJailSave(c echo.Context) error {
 		return s.configFail(c, err, "/config/jails/"+url.PathEscape(name))
 	}
 	ok := "Saved " + res.File + ": the configuration test passed and fail2ban reloaded " + name + "."
-	if len(res.Reloaded) > 0 && strings.Contains(strings.Join(res.Steps, " "), "runs with the new values") {
+	if len(res.Reloaded) > 0 && res.Verified {
 		ok = "Saved " + res.File + ": the configuration test passed, fail2ban reloaded " + name + " and runs it with the new values."
 	}
 	kind, msg := applyFlash(res, ok)

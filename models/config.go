@@ -154,6 +154,7 @@ type ApplyResult struct {
 	RollbackFailure string   // set when even the rollback failed
 	Reloaded        []string // jails reloaded with the new configuration
 	Restored        []string // jails reloaded again with the previous configuration
+	Verified        bool     // fail2ban was asked and runs with the new values
 	Steps           []string // what happened, in order
 }
 

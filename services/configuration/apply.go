@@ -153,6 +153,7 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 		if err := ch.verify(ctx); err != nil {
 			return fail(err.Error())
 		}
+		res.Verified = true
 		res.Steps = append(res.Steps, "fail2ban runs with the new values.")
 	}
 	res.OK = true
