@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/hosts"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/configuration"
@@ -101,6 +102,8 @@ func (s *Server) classify(err error) *ResponseError {
 		return classifyHTTPError(he, err)
 	case errors.Is(err, fail2ban.ErrUnknownJail):
 		return answer(http.StatusNotFound, "Unknown jail", "fail2ban has no jail by that name.")
+	case errors.Is(err, hosts.ErrUnknownHost):
+		return answer(http.StatusNotFound, "Unknown host", "The panel manages no fail2ban host by that name.")
 	case fail2ban.IsUnreachable(err):
 		return answer(http.StatusBadGateway, "fail2ban is not answering",
 			"fail2ban did not answer on its socket. Check that it is running and that BanGUI may use the socket.")

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -114,5 +115,16 @@ func TestWantsJSON(t *testing.T) {
 		if got := s.wantsJSON(req); got != c.want {
 			t.Errorf("%s with Accept %q: JSON %v, want %v", c.path, c.accept, got, c.want)
 		}
+	}
+}
+
+// A host id the registry does not know is a 404 that says so, wherever the
+// service found out.
+func TestUnknownHostIsNotFound(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	_, err := a.s.jails.List(context.Background(), "no-such-host")
+	re := a.s.classify(fmt.Errorf("jails page: %w", err))
+	if re.Status != http.StatusNotFound || re.Title != "Unknown host" {
+		t.Fatalf("classify(unknown host) = %+v, want 404 Unknown host", re)
 	}
 }
