@@ -127,7 +127,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (config.Conf
 // Jails are the demo's jails. Their logs lie below the sandbox directory:
 // log/auth.log, log/nginx-error.log and log/mail.log; recidive watches
 // fail2ban's own log; blocklist-import has neither filter nor log, like
-// the jail BanGUI writes for blocklists (services/blocklist_jail.go).
+// the jail BanGUI writes for blocklists (services/blocklists/jail.go).
 func Jails() []sandbox.Jail {
 	return []sandbox.Jail{
 		{Name: "sshd", LogPath: "log/auth.log", MaxRetry: 5, FindTime: "10m", BanTime: "10m"},
