@@ -183,6 +183,32 @@ func (r *Fail2BanDBReader) query(ctx context.Context, q string, args ...any) (*s
 	return r.sql.QueryContext(ctx, q, args...)
 }
 
+// readAll runs q as one read (retried while fail2ban holds its write
+// lock, see read) and returns every row as scan makes it.
+func readAll[T any](ctx context.Context, r *Fail2BanDBReader, what, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	var out []T
+	err := r.read(ctx, what, func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := r.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (r *Fail2BanDBReader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if r.trace != nil {
 		r.trace(q, args)

@@ -56,28 +56,14 @@ func (r *Fail2BanDBReader) scope(ctx context.Context, f models.HistoryFilter) (j
 // skips from one jail to the next on the (jail, …) index, so it costs one
 // index seek per jail whatever the table size.
 func (r *Fail2BanDBReader) Jails(ctx context.Context) ([]string, error) {
-	var out []string
-	err := r.read(ctx, "list jails", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := r.query(ctx, `WITH RECURSIVE j(name) AS (
+	return readAll(ctx, r, "list jails", `WITH RECURSIVE j(name) AS (
 			SELECT min(jail) FROM bans
 			UNION ALL
 			SELECT (SELECT min(jail) FROM bans WHERE jail > j.name) FROM j WHERE j.name IS NOT NULL
-		) SELECT name FROM j WHERE name IS NOT NULL`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return rows.Err()
+		) SELECT name FROM j WHERE name IS NOT NULL`, nil, func(rows *sql.Rows) (string, error) {
+		var s string
+		return s, rows.Scan(&s)
 	})
-	return out, err
 }
 
 // access is how a query reaches the rows of a filter that has an IP prefix.

@@ -317,29 +317,13 @@ func (r *Fail2BanDBReader) CountsByIP(ctx context.Context, f models.HistoryFilte
 		}
 	}
 	q += ` ORDER BY n DESC, ip`
-	var out []models.IPCount
-	err = r.read(ctx, "count by IP", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := r.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ip sql.NullString
-			var c models.IPCount
-			if err := rows.Scan(&ip, &c.Count); err != nil {
-				return err
-			}
-			c.IP = ip.String
-			out = append(out, c)
-		}
-		return rows.Err()
+	return readAll(ctx, r, "count by IP", q, args, func(rows *sql.Rows) (models.IPCount, error) {
+		var ip sql.NullString
+		var c models.IPCount
+		err := rows.Scan(&ip, &c.Count)
+		c.IP = ip.String
+		return c, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // HistoryOfIP returns every event of one IP (exact match), newest first.

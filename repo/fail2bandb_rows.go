@@ -108,25 +108,5 @@ func (r *Fail2BanDBReader) MaxRowID(ctx context.Context) (int64, error) {
 }
 
 func (r *Fail2BanDBReader) rows(ctx context.Context, what, q string, args ...any) ([]F2BRow, error) {
-	var out []F2BRow
-	err := r.read(ctx, what, func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := r.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			row, err := scanF2BRow(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, row)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return readAll(ctx, r, what, q, args, func(rows *sql.Rows) (F2BRow, error) { return scanF2BRow(rows) })
 }
