@@ -223,27 +223,16 @@ func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFil
 	if f.IPPrefix == "" && len(sc.jails) <= maxMergeArms {
 		q, args = perJailCounts(sc.jails, since)
 	}
-	var total int64
-	var out []models.JailCount
-	err = r.read(ctx, "count by jail", func(ctx context.Context) error {
-		total, out = 0, out[:0]
-		rows, err := r.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c models.JailCount
-			if err := rows.Scan(&c.Jail, &c.Count); err != nil {
-				return err
-			}
-			total += c.Count
-			out = append(out, c)
-		}
-		return rows.Err()
+	out, err := readAll(ctx, r, "count by jail", q, args, func(rows *sql.Rows) (models.JailCount, error) {
+		var c models.JailCount
+		return c, rows.Scan(&c.Jail, &c.Count)
 	})
 	if err != nil {
 		return 0, nil, err
+	}
+	var total int64
+	for _, c := range out {
+		total += c.Count
 	}
 	return total, out, nil
 }
