@@ -13,7 +13,8 @@ import (
 type Registry struct {
 	mu     sync.RWMutex
 	local  *Local
-	others []Host // in the order added
+	others []Host            // in the order added
+	names  map[string]string // display names by id; the id when unset
 }
 
 // NewRegistry returns a registry holding local.
@@ -56,6 +57,66 @@ func (r *Registry) get(id string) (Host, error) {
 	return nil, &UnknownHostError{ID: id}
 }
 
+// Replace swaps the registered host with h's id for h (a new credential or
+// fingerprint), closing the old one; an unknown id is added.
+func (r *Registry) Replace(h Host) error {
+	r.mu.Lock()
+	for i, o := range r.others {
+		if o.ID() == h.ID() {
+			r.others[i] = h
+			r.mu.Unlock()
+			closeHost(o)
+			return nil
+		}
+	}
+	r.mu.Unlock()
+	return r.Add(h)
+}
+
+// Remove unregisters and closes the host with id. The local host cannot be
+// removed.
+func (r *Registry) Remove(id string) error {
+	r.mu.Lock()
+	for i, o := range r.others {
+		if o.ID() == id {
+			r.others = append(r.others[:i:i], r.others[i+1:]...)
+			delete(r.names, id)
+			r.mu.Unlock()
+			closeHost(o)
+			return nil
+		}
+	}
+	r.mu.Unlock()
+	if id == r.Local().ID() {
+		return errors.New("hosts: the local host cannot be removed")
+	}
+	return &UnknownHostError{ID: id}
+}
+
+// SetName gives the host with id a display name ("" goes back to the id).
+func (r *Registry) SetName(id, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.names == nil {
+		r.names = map[string]string{}
+	}
+	if name == "" {
+		delete(r.names, id)
+		return
+	}
+	r.names[id] = name
+}
+
+// Name is the display name of the host with id: the one set, else the id.
+func (r *Registry) Name(id string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if n, ok := r.names[id]; ok {
+		return n
+	}
+	return id
+}
+
 // Local returns the host on the panel's own machine.
 func (r *Registry) Local() Host {
 	r.mu.RLock()
@@ -88,9 +149,14 @@ func (r *Registry) ConnectLocal(socket, configDir string) {
 func (r *Registry) Close() error {
 	var errs []error
 	for _, h := range r.All() {
-		if c, ok := h.(io.Closer); ok {
-			errs = append(errs, c.Close())
-		}
+		errs = append(errs, closeHost(h))
 	}
 	return errors.Join(errs...)
+}
+
+func closeHost(h Host) error {
+	if c, ok := h.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
