@@ -1,0 +1,37 @@
+package services
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"bangui/hosts"
+)
+
+// HostDeadline bounds what one host may take in a call that asks several
+// hosts: a slow or dead host never holds a page for longer.
+const HostDeadline = 2 * time.Second
+
+// HostResult is one host's answer to a call made on several hosts.
+type HostResult[T any] struct {
+	Host  string // the host's id
+	Value T
+	Err   error
+}
+
+// EachHost calls fn on every host in list at once, each with its own
+// HostDeadline, and returns the answers in the order of list.
+func EachHost[T any](ctx context.Context, list []hosts.Host, fn func(context.Context, hosts.Host) (T, error)) []HostResult[T] {
+	out := make([]HostResult[T], len(list))
+	var wg sync.WaitGroup
+	for i, h := range list {
+		wg.Go(func() {
+			hctx, cancel := context.WithTimeout(ctx, HostDeadline)
+			defer cancel()
+			v, err := fn(hctx, h)
+			out[i] = HostResult[T]{Host: h.ID(), Value: v, Err: err}
+		})
+	}
+	wg.Wait()
+	return out
+}
