@@ -28,7 +28,9 @@ func getWithin[T any](ctx context.Context, r *Remote, d time.Duration, method st
 }
 
 // Ping checks that fail2ban answers.
-func (r *Remote) Ping(ctx context.Context) error { return r.call(ctx, r.opts.Timeout, wire.Ping, nil, nil) }
+func (r *Remote) Ping(ctx context.Context) error {
+	return r.call(ctx, r.opts.Timeout, wire.Ping, nil, nil)
+}
 
 // Version is fail2ban's version.
 func (r *Remote) Version(ctx context.Context) (string, error) {
