@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
@@ -109,10 +110,20 @@ func (r *Remote) CreateConfigFile(ctx context.Context, name string, data []byte)
 	return set[bool](ctx, r, wire.CreateConfigFile, wire.File{Name: name, Data: data})
 }
 
+// lockMargin is the time a lock answer needs to come back.
+const lockMargin = 250 * time.Millisecond
+
 // LockConfig waits (until ctx ends) for the host's edit lock, which the
 // agent holds for the panel until unlock or its time to live ends.
 func (r *Remote) LockConfig(ctx context.Context) (func(), error) {
-	l, err := getWithin[wire.Lock](ctx, r, remoteLockTimeout, wire.LockConfig, nil)
+	// The agent waits for the lock until shortly before ctx ends, so that
+	// "another edit is running" comes back as that, not as a timeout.
+	wait := remoteLockTimeout - lockMargin
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)-lockMargin)
+	}
+	wait = max(wait, 0)
+	l, err := getWithin[wire.Lock](ctx, r, remoteLockTimeout, wire.LockConfig, wire.LockWait{WaitMS: wait.Milliseconds()})
 	if err != nil {
 		return nil, err
 	}

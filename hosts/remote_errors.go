@@ -156,4 +156,4 @@ type AgentError struct {
 }
 
 // Error implements error.
-func (e *AgentError) Error() string { return "the agent: " + e.Message }
+func (e *AgentError) Error() string { return e.Message }

@@ -256,6 +256,16 @@ type ID struct {
 	ID string `json:"id"`
 }
 
+// LockWait is the argument of LockConfig: how long the agent may wait for
+// the lock (the panel's own deadline, less the way back), at most
+// MaxLockWaitMS.
+type LockWait struct {
+	WaitMS int64 `json:"waitMs"`
+}
+
+// MaxLockWaitMS bounds LockWait.WaitMS.
+const MaxLockWaitMS = 120_000
+
 // Lock is the answer of LockConfig: the lock's id, held until UnlockConfig
 // or for TTLSeconds at most.
 type Lock struct {
