@@ -180,6 +180,18 @@ func (p *agentProc) stop(t *testing.T) {
 // enroll enrols p and returns the Remote.
 func enroll(t *testing.T, p *agentProc) *hosts.Remote {
 	t.Helper()
+	cred := enrollCredential(t, p)
+	r, err := hosts.NewRemoteAgent(hosts.RemoteOptions{ID: "remote", URL: p.URL, Fingerprint: p.Fingerprint, Credential: cred})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// enrollCredential enrols p and returns the credential.
+func enrollCredential(t *testing.T, p *agentProc) string {
+	t.Helper()
 	ctx := context.Background()
 	fp, err := hosts.FetchFingerprint(ctx, p.URL)
 	if err != nil || fp != p.Fingerprint {
@@ -189,12 +201,7 @@ func enroll(t *testing.T, p *agentProc) *hosts.Remote {
 	if err != nil {
 		t.Fatalf("enrol: %v\n%s", err, p.Log())
 	}
-	r, err := hosts.NewRemoteAgent(hosts.RemoteOptions{ID: "remote", URL: p.URL, Fingerprint: fp, Credential: cred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
+	return cred
 }
 
 // rawClient talks to an agent without the panel's client: any certificate,
