@@ -204,7 +204,9 @@ func TestAgentRefusesHostileInput(t *testing.T) {
 	p := startAgent(t, agentOptions{sb: sb})
 	cred := enrollCredential(t, p)
 	c := rawClient()
-	call := func(method string, body any) answer { return send(t, c, "POST", p.URL+wire.PathCall+method, cred, body) }
+	call := func(method string, body any) answer {
+		return send(t, c, "POST", p.URL+wire.PathCall+method, cred, body)
+	}
 
 	call(wire.Ban, bytes.Repeat([]byte("A"), 2<<20)).want(t, "oversized body", 413, wire.CodeTooLarge, "larger than")
 	call(wire.Ban, []byte("{not json")).want(t, "garbage", 400, wire.CodeBadRequest, "not valid JSON")
@@ -274,4 +276,3 @@ func TestAgentRefusesHostileInput(t *testing.T) {
 	}
 	last.want(t, "after many wrong credentials", 429, wire.CodeRateLimited, "too many failed attempts")
 }
-
