@@ -91,7 +91,7 @@ func fields(line string) map[string]string {
 
 // startAgent runs the built binary as an agent on 127.0.0.1 (a free port)
 // and waits until it listens; it is stopped when the test ends.
-func startAgent(t *testing.T, o agentOptions) *agentProc {
+func startAgent(t testing.TB, o agentOptions) *agentProc {
 	t.Helper()
 	if o.dataDir == "" {
 		o.dataDir = filepath.Join(t.TempDir(), "agent")
@@ -158,7 +158,7 @@ func startAgent(t *testing.T, o agentOptions) *agentProc {
 }
 
 // stop ends the agent with SIGTERM (a graceful shutdown) and waits.
-func (p *agentProc) stop(t *testing.T) {
+func (p *agentProc) stop(t testing.TB) {
 	select {
 	case <-p.exited:
 		return
@@ -178,7 +178,7 @@ func (p *agentProc) stop(t *testing.T) {
 }
 
 // enroll enrols p and returns the Remote.
-func enroll(t *testing.T, p *agentProc) *hosts.Remote {
+func enroll(t testing.TB, p *agentProc) *hosts.Remote {
 	t.Helper()
 	cred := enrollCredential(t, p)
 	r, err := hosts.NewRemoteAgent(hosts.RemoteOptions{ID: "remote", URL: p.URL, Fingerprint: p.Fingerprint, Credential: cred})
@@ -190,7 +190,7 @@ func enroll(t *testing.T, p *agentProc) *hosts.Remote {
 }
 
 // enrollCredential enrols p and returns the credential.
-func enrollCredential(t *testing.T, p *agentProc) string {
+func enrollCredential(t testing.TB, p *agentProc) string {
 	t.Helper()
 	ctx := context.Background()
 	fp, err := hosts.FetchFingerprint(ctx, p.URL)

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,8 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/repo"
+	"bangui/repo/f2bgen"
 )
 
 // same fails unless the remote and the local host gave equal results and
@@ -316,5 +319,43 @@ func TestRemoteBehavesLikeLocal(t *testing.T) {
 		row, found, re = rsrc.LastRowAtOrBelow(ctx, 1000)
 		lrow, lfound, le = lsrc.LastRowAtOrBelow(ctx, 1000)
 		same(t, "last row", [2]any{row, found}, re, [2]any{lrow, lfound}, le)
+	}
+}
+
+// TestRemoteBanRowsPages: the archive sync's reads of a large fail2ban
+// database cross the agent in pages and come back whole and in order.
+func TestRemoteBanRowsPages(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "fail2ban.sqlite3")
+	if err := f2bgen.Generate(context.Background(), db, f2bgen.Options{Rows: 2500, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	p := startAgent(t, agentOptions{extra: []string{"--fail2ban-db", db}})
+	r := enroll(t, p)
+	local := hosts.NewLocal(hosts.LocalOptions{Socket: filepath.Join(t.TempDir(), "none.sock"), DBPath: db})
+	defer local.Close()
+	ctx := context.Background()
+	rsrc, err := r.BanRows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lsrc, err := local.BanRows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		after int64
+		limit int
+	}{{0, repo.SyncBatch}, {0, 1500}, {1234, 1000}, {2400, 5000}, {2500, 10}} {
+		rr, re := rsrc.NewRowsSince(ctx, c.after, c.limit)
+		lr, le := lsrc.NewRowsSince(ctx, c.after, c.limit)
+		same(t, fmt.Sprintf("rows after %d, %d", c.after, c.limit), rr, re, lr, le)
+	}
+	max, _ := lsrc.MaxRowID(ctx)
+	first, _, _ := lsrc.RowByID(ctx, 1)
+	rr, re := rsrc.RowsAtOrAfter(ctx, first.TimeOfBan, 10, max, repo.SyncBatch)
+	lr, le := lsrc.RowsAtOrAfter(ctx, first.TimeOfBan, 10, max, repo.SyncBatch)
+	same(t, "rows at or after", rr, re, lr, le)
+	if len(rr) < 2000 {
+		t.Errorf("rows at or after: %d", len(rr))
 	}
 }

@@ -32,9 +32,10 @@ const (
 	MaxBody = 1 << 20
 	// MaxReply is the largest answer the panel reads from an agent.
 	MaxReply = 32 << 20
-	// MaxRowsPage is the most fail2ban rows one call returns
-	// (repo.SyncBatch).
-	MaxRowsPage = repo.SyncBatch
+	// MaxRowsPage is the most fail2ban rows one call returns: small pages
+	// keep the agent's memory low while the panel reads a whole database
+	// (the panel asks for repo.SyncBatch rows in several pages).
+	MaxRowsPage = 1000
 	// MaxTailLines is the most log lines one tail returns.
 	MaxTailLines = 5000
 	// MaxAddresses is the most addresses or ranges one ban, unban or
