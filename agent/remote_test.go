@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -357,5 +359,47 @@ func TestRemoteBanRowsPages(t *testing.T) {
 	same(t, "rows at or after", rr, re, lr, le)
 	if len(rr) < 2000 {
 		t.Errorf("rows at or after: %d", len(rr))
+	}
+}
+
+// TestRemoteUnreachable: a stopped agent and one that accepts connections
+// but never answers both come back as fail2ban not answering, the second
+// within the call's deadline.
+func TestRemoteUnreachable(t *testing.T) {
+	p := startAgent(t, agentOptions{})
+	r := enroll(t, p)
+	p.stop(t)
+	ctx := context.Background()
+	err := r.Ping(ctx)
+	var ue *hosts.UnreachableError
+	if !fail2ban.IsUnreachable(err) || !errors.As(err, &ue) || !strings.Contains(err.Error(), p.URL) {
+		t.Fatalf("a stopped agent: %v", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	hung, err := hosts.NewRemote(hosts.RemoteOptions{ID: "hung", URL: "https://" + ln.Addr().String(), Fingerprint: p.Fingerprint, Credential: "x", Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = hung.Status(ctx)
+	if !errors.Is(err, fail2ban.ErrTimeout) || !fail2ban.IsUnreachable(err) {
+		t.Fatalf("a hung agent: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a hung agent held the call for %v", d)
 	}
 }
