@@ -209,3 +209,20 @@ func enrollCredential(t testing.TB, p *agentProc) string {
 func rawClient() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 }
+
+// TestAgentHelp: `bangui agent --help` lists the agent's flags and exits 0.
+func TestAgentHelp(t *testing.T) {
+	out, err := exec.Command(bin, "agent", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bangui agent --help: %v\n%s", err, out)
+	}
+	for _, flag := range []string{"-listen", ":9444", "-data-dir", "-socket", "-config-dir", "-log-dirs", "-fail2ban-client", "-token-ttl", "-new-token"} {
+		if !strings.Contains(string(out), flag) {
+			t.Errorf("--help does not mention %s:\n%s", flag, out)
+		}
+	}
+	out, _ = exec.Command(bin, "--help").CombinedOutput()
+	if !strings.Contains(string(out), "bangui agent [flags]") || !strings.Contains(string(out), "-listen") {
+		t.Errorf("bangui --help:\n%s", out)
+	}
+}

@@ -70,8 +70,9 @@ type Remote struct {
 	base   string // URL without the trailing slash
 	client *http.Client
 
-	mu   sync.Mutex
-	info *wire.Info // what the agent reported at the last Info; nil before
+	mu         sync.Mutex
+	info       *wire.Info // what the agent reported at the last Info; nil before
+	infoFailed time.Time  // when asking for it last failed
 }
 
 // NewRemote returns the Host behind an enrolled agent. It does not dial:

@@ -48,17 +48,28 @@ func (r *Remote) LogDirs() []string {
 	return nil
 }
 
+// infoRetry is how long ConfigDir and LogDirs wait before they ask an agent
+// that did not answer again, so a dead agent costs one deadline, not one
+// per call.
+const infoRetry = 10 * time.Second
+
 // cachedInfo returns what the agent said about itself, asking it once
 // (within the read deadline) when it has not been asked yet.
 func (r *Remote) cachedInfo() (wire.Info, bool) {
 	r.mu.Lock()
-	info := r.info
+	info, failed := r.info, r.infoFailed
 	r.mu.Unlock()
 	if info != nil {
 		return *info, true
 	}
+	if !failed.IsZero() && time.Since(failed) < infoRetry {
+		return wire.Info{}, false
+	}
 	got, err := r.Info(context.Background())
 	if err != nil {
+		r.mu.Lock()
+		r.infoFailed = time.Now()
+		r.mu.Unlock()
 		return wire.Info{}, false
 	}
 	return got, true
