@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -141,7 +142,7 @@ func (a *Agent) Enrolled() bool {
 	return a.credHash != nil
 }
 
-func (a *Agent) path(name string) string { return a.opts.DataDir + string(os.PathSeparator) + name }
+func (a *Agent) path(name string) string { return filepath.Join(a.opts.DataDir, name) }
 
 // TLSConfig is the server's TLS configuration: the agent's certificate,
 // TLS 1.3 only (both ends are BanGUI).

@@ -241,7 +241,11 @@ func TestAgentRefusesHostileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	call(wire.WriteConfigFile, wire.File{Name: "action.d/out.local", Data: []byte("x")}).want(t, "write through a link", 422, wire.CodeConfigPath, "")
-	call(wire.LoadConfig, wire.LoadConfigArgs{Stack: "../../etc/passwd"}).want(t, "a stack outside", 400, wire.CodeBadRequest, "not a configuration stack")
+	if err := os.WriteFile(filepath.Join(sb.Dir, "secret.conf"), []byte("[secret]\nkey = 42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call(wire.LoadConfig, wire.LoadConfigArgs{Stack: "../secret"}).want(t, "a stack outside", 400, wire.CodeBadRequest, "not a configuration stack")
+	call(wire.LoadConfig, wire.LoadConfigArgs{Stack: "filter.d/../../secret"}).want(t, "a stack through ..", 400, wire.CodeBadRequest, "not a configuration stack")
 	call(wire.LoadConfig, wire.LoadConfigArgs{Stack: "/etc/passwd"}).want(t, "an absolute stack", 400, wire.CodeBadRequest, "not a configuration stack")
 	call(wire.LoadConfig, wire.LoadConfigArgs{Stack: "jail", Overlay: map[string][]byte{"../x": nil}}).want(t, "an overlay outside", 422, wire.CodeConfigPath, "")
 	call(wire.ConfigItems, wire.Folder{Folder: "../.."}).want(t, "a folder outside", 500, wire.CodeError, "not a folder")

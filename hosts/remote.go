@@ -78,7 +78,13 @@ type Remote struct {
 
 // NewRemote returns the Host behind an enrolled agent. It does not dial:
 // every call connects with the pinned fingerprint and its own deadline.
-func NewRemote(o RemoteOptions) (Host, error) { return newRemote(o) }
+func NewRemote(o RemoteOptions) (Host, error) {
+	r, err := newRemote(o)
+	if err != nil {
+		return nil, err // not a nil *Remote in a non-nil Host
+	}
+	return r, nil
+}
 
 // NewRemoteAgent is NewRemote with the concrete type, for Info and Close.
 func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
