@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	f2bconf "bangui/fail2ban/config"
 	"bangui/fail2ban/sandbox"
 	"bangui/hosts"
 )
@@ -70,6 +71,7 @@ type agentOptions struct {
 	sb      *sandbox.Sandbox
 	dataDir string   // default a new temp dir
 	logDirs []string // default the sandbox's log folder
+	confDir string   // without a sandbox; default a new temp dir
 	extra   []string
 }
 
@@ -103,7 +105,10 @@ func startAgent(t testing.TB, o agentOptions) *agentProc {
 	if o.sb != nil {
 		args = append(args, "--socket", o.sb.SocketPath, "--config-dir", o.sb.ConfigDir)
 	} else {
-		args = append(args, "--socket", filepath.Join(o.dataDir, "none.sock"), "--config-dir", t.TempDir())
+		if o.confDir == "" {
+			o.confDir = t.TempDir()
+		}
+		args = append(args, "--socket", filepath.Join(o.dataDir, "none.sock"), "--config-dir", o.confDir)
 	}
 	if len(o.logDirs) > 0 {
 		args = append(args, "--log-dirs", strings.Join(o.logDirs, ","))
@@ -225,4 +230,41 @@ func TestAgentHelp(t *testing.T) {
 	if !strings.Contains(string(out), "bangui agent [flags]") || !strings.Contains(string(out), "-listen") {
 		t.Errorf("bangui --help:\n%s", out)
 	}
+}
+
+// TestAgentGracefulShutdown: a call in flight when the agent gets SIGTERM
+// (here: waiting for the configuration lock) still gets its answer.
+func TestAgentGracefulShutdown(t *testing.T) {
+	conf := t.TempDir()
+	p := startAgent(t, agentOptions{confDir: conf})
+	r := enroll(t, p)
+	unlock, err := f2bconf.Lock(context.Background(), conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		u, err := r.LockConfig(ctx)
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	// The call is in flight once the agent logged it (at debug level).
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Log(), "method=lock-config") && time.Now().Before(deadline) {
+		select {
+		case err := <-got:
+			t.Fatalf("the lock call ended early: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("the call in flight at SIGTERM: %v\n%s", err, p.Log())
+	}
+	<-p.exited
 }
