@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"bangui/fail2ban/sandbox"
+	"bangui/fail2ban/sandbox/sandboxtest"
+	"bangui/hosts"
 	"bangui/repo"
 	"bangui/repo/f2bgen"
 )
@@ -105,4 +108,28 @@ func BenchmarkAgentBackfill(b *testing.B) {
 	b.ReportMetric(float64(peak.Load())/1024, "peak-rss-MB")
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "rows/s")
 	b.ReportMetric(float64(total)/float64(b.N), "rows/op")
+}
+
+// BenchmarkRemoteCall measures one typed command through the agent beside
+// the same command on the local socket (a sandboxed fail2ban), over a
+// pooled connection.
+func BenchmarkRemoteCall(b *testing.B) {
+	sb := sandboxtest.Start(b, sandbox.Jail{Name: "sshd"})
+	p := startAgent(b, agentOptions{sb: sb})
+	r := enroll(b, p)
+	local := hosts.NewLocal(hosts.LocalOptions{Socket: sb.SocketPath})
+	ctx := context.Background()
+	for _, h := range []hosts.Host{local, r} {
+		name := "local"
+		if h == hosts.Host(r) {
+			name = "agent"
+		}
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				if _, err := h.JailStatus(ctx, "sshd"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
