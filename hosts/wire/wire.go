@@ -10,8 +10,6 @@
 package wire
 
 import (
-	"encoding/json"
-
 	"bangui/fail2ban"
 	"bangui/repo"
 )
@@ -313,6 +311,3 @@ type FoundRow struct {
 
 // Empty is the argument of calls without one.
 type Empty struct{}
-
-// Raw is an undecoded body.
-type Raw = json.RawMessage
