@@ -164,3 +164,18 @@ func TestRemoteHostErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseErrorsAreWorded: the panel's own database being busy or out
+// of reach (PostgreSQL) is a 503 that says so and that nothing changed,
+// never the generic 500.
+func TestDatabaseErrorsAreWorded(t *testing.T) {
+	for err, title := range map[error]string{
+		fmt.Errorf("repo: save settings: %w", repo.ErrContention): "The database is busy",
+		fmt.Errorf("repo: get setting: %w", repo.ErrUnavailable):  "The database is not answering",
+	} {
+		re := (&Server{}).classify(err)
+		if re.Status != http.StatusServiceUnavailable || re.Title != title || !strings.Contains(re.Message, "Nothing was changed") {
+			t.Errorf("%v: %d %q %q", err, re.Status, re.Title, re.Message)
+		}
+	}
+}
