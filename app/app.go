@@ -49,6 +49,9 @@ type App struct {
 	Blocklists    *blocklists.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
+	// Leases share the scheduled work among the panel processes on one
+	// database (see startJobs); its holder id is this process's.
+	Leases *services.Leases
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -91,6 +94,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Hosts = hosts.NewRegistry(hosts.NewLocal(LocalHostOptions(cfg, socket, confDir)))
 	a.onClose(a.Hosts.Close)
 
+	a.Leases = services.NewLeases(repo.NewLeases(a.DB), services.DefaultLeaseTTL, log)
 	archive := repo.NewHistoryArchive(a.DB)
 	sources := services.NewBanSources(a.Hosts, archive)
 	a.Sessions = repo.NewSessionStore(a.DB)
@@ -103,11 +107,14 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
 		repo.NewGeoCacheStore(a.DB), settings, archive, log)
 	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers
-	a.ArchiveSync.AfterSync = func(ctx context.Context) { a.Geo.FillArchive(ctx) }
+	a.ArchiveSync.Leases, a.ArchiveSync.Turn = a.Leases, cfg.ArchiveEvery+services.DefaultLeaseTTL
+	a.ArchiveSync.AfterSync = func(ctx context.Context) {
+		a.Leases.Run(ctx, geoFillLease, func(ctx context.Context) { a.Geo.FillArchive(ctx) })
+	}
 	a.ArchiveSync.Events = a.Events
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
-		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events})
+		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
 	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log); err != nil {
 		return nil, err
