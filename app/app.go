@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/go-co-op/gocron/v2"
 	"github.com/uptrace/bun"
 
 	"bangui/config"
@@ -27,6 +28,9 @@ import (
 type Options struct {
 	Logger  *slog.Logger // default slog.Default()
 	Version string       // shown in the footer and the log
+	// Scheduler options go to the blocklist scheduler (tests pass a fake
+	// clock with gocron.WithClock).
+	Scheduler []gocron.SchedulerOption
 }
 
 // App is a built panel. Its fields are the pieces main, the demo and tests
@@ -116,7 +120,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
 		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
-	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log); err != nil {
+	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log, opts.Scheduler...); err != nil {
 		return nil, err
 	}
 	a.onClose(a.scheduler.Shutdown)

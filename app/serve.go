@@ -70,6 +70,7 @@ func (a *App) startJobs() *jobs.Group {
 	g := &jobs.Group{Leases: a.Leases}
 	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
 	g.EveryOnce(ctx, "session-cleanup", 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
+	g.Every(ctx, time.Minute, jobs.FollowBlocklistSchedule(a.Blocklists, log))
 	g.Every(ctx, 30*time.Second, func(ctx context.Context) { a.Status.Refresh(ctx) })
 	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log))
 	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
