@@ -165,8 +165,9 @@ func openTestDB(t testing.TB) *bun.DB {
 }
 
 // TestOpenPicksTheDialect checks the database URLs Open understands: SQLite
-// in the data dir by default, PostgreSQL refused until it is supported, and
-// anything else refused without echoing a password.
+// in the data dir by default, PostgreSQL for postgres:// URLs (a server
+// that does not answer is ErrUnavailable), and anything else refused, all
+// without echoing a password.
 func TestOpenPicksTheDialect(t *testing.T) {
 	ctx := context.Background()
 	for _, u := range []string{"", "sqlite:", "SQLite:", "sqlite://"} {
@@ -184,11 +185,12 @@ func TestOpenPicksTheDialect(t *testing.T) {
 		}
 	}
 	for u, want := range map[string]string{
-		"postgres://bangui:s3cret@db/bangui":   "PostgreSQL is not supported yet",
-		"postgresql://bangui:s3cret@db/bangui": "PostgreSQL is not supported yet",
-		"mysql://bangui:s3cret@db/bangui":      `unknown scheme "mysql"`,
-		"sqlite:/var/lib/other.db":             "lives in the data dir",
-		"bangui.db":                            "without a scheme",
+		"postgres://bangui:s3cret@127.0.0.1:1/bangui?connect_timeout=5":   "database \"bangui\" on 127.0.0.1",
+		"postgresql://bangui:s3cret@127.0.0.1:1/bangui?connect_timeout=5": "database \"bangui\" on 127.0.0.1",
+		"postgres://bangui:s3cret@db:port/bangui":                         "cannot parse",
+		"mysql://bangui:s3cret@db/bangui":                                 `unknown scheme "mysql"`,
+		"sqlite:/var/lib/other.db":                                        "lives in the data dir",
+		"bangui.db":                                                       "without a scheme",
 	} {
 		dir := t.TempDir()
 		db, err := Open(ctx, Options{DataDir: dir, URL: u})
@@ -202,6 +204,9 @@ func TestOpenPicksTheDialect(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, DBFileName)); err == nil {
 			t.Errorf("URL %q: a SQLite file was created", u)
+		}
+		if strings.Contains(u, "127.0.0.1:1/") && !errors.Is(err, ErrUnavailable) {
+			t.Errorf("URL %q: %v, want ErrUnavailable", u, err)
 		}
 	}
 }

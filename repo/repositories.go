@@ -182,4 +182,5 @@ var (
 
 	_ Fail2BanDB     = (*Fail2BanDBReader)(nil)
 	_ HistoryArchive = (*sqliteArchive)(nil)
+	_ HistoryArchive = (*postgresArchive)(nil)
 )
