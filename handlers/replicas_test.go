@@ -23,6 +23,7 @@ import (
 	"bangui/app"
 	"bangui/config"
 	"bangui/fail2ban/sandbox/sandboxtest"
+	"bangui/internal/pgtest"
 	"bangui/services/blocklists"
 )
 
@@ -147,8 +148,15 @@ func loginOver(t *testing.T, base string) *http.Client {
 
 // Two panel processes on one database behind a load balancer: a session
 // made on one is accepted by the other, and a scheduled blocklist import
-// due on both runs once — one download, one import run.
+// due on both runs once — one download, one import run. On PostgreSQL (the
+// setup for replicas) and on one SQLite file shared by two processes of one
+// machine.
 func TestTwoPanelsShareSessionsAndImportOnce(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) { testTwoPanels(t, pgtest.URL(t)) })
+	t.Run("sqlite", func(t *testing.T) { testTwoPanels(t, "") })
+}
+
+func testTwoPanels(t *testing.T, database string) {
 	sb := sandboxtest.Start(t)
 	dataDir := t.TempDir()
 	// The list server counts the downloads.
@@ -160,7 +168,8 @@ func TestTwoPanelsShareSessionsAndImportOnce(t *testing.T) {
 	t.Cleanup(list.Close)
 
 	// Setup, a list and an hourly schedule, through a first panel on the database.
-	first := newTestApp(t, dataDir, withSocket(sb.SocketPath), withConfigDir(sb.ConfigDir))
+	first := newTestApp(t, dataDir, withSocket(sb.SocketPath), withConfigDir(sb.ConfigDir),
+		func(c *config.Config) { c.Database = database })
 	first.browser().completeSetup()
 	ctx := context.Background()
 	if _, err := first.s.blocklists.CreateSource(ctx, blocklists.SourceInput{Name: "test list", URL: list.URL, Enabled: true}); err != nil {

@@ -21,14 +21,14 @@ func (c *leaseClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.
 
 // A lease is held by one holder at a time; it can be extended and renewed
 // by its holder, is taken over once it expired, and a released lease is
-// free at once.
+// free at once; on SQLite and on PostgreSQL.
 func TestLeasesExpiryTakeoverRenew(t *testing.T) {
-	testLeasesExpiryTakeoverRenew(t, openTestDB(t))
+	forEachDialect(t, testLeasesExpiryTakeoverRenew)
 }
 
 // Many processes racing for one free lease: exactly one gets it.
 func TestLeasesOneWinnerOfARace(t *testing.T) {
-	testLeasesOneWinnerOfARace(t, openTestDB(t))
+	forEachDialect(t, testLeasesOneWinnerOfARace)
 }
 
 func testLeasesExpiryTakeoverRenew(t *testing.T, db *bun.DB) {
