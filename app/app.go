@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/uptrace/bun"
@@ -99,6 +100,11 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.onClose(a.Hosts.Close)
 
 	a.Leases = services.NewLeases(repo.NewLeases(a.DB), services.DefaultLeaseTTL, log)
+	a.onClose(func() error { // after the jobs and imports stopped: the other replica takes over at once
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return a.Leases.Close(ctx)
+	})
 	archive := repo.NewHistoryArchive(a.DB)
 	sources := services.NewBanSources(a.Hosts, archive)
 	a.Sessions = repo.NewSessionStore(a.DB)

@@ -71,6 +71,16 @@ func (l *Leases) Release(ctx context.Context, name, holder string) error {
 	return nil
 }
 
+// ReleaseAll gives up every lease of holder (a panel process shutting
+// down), so that the other processes take its work over at once.
+func (l *Leases) ReleaseAll(ctx context.Context, holder string) error {
+	_, err := l.db.NewDelete().Model((*models.Lease)(nil)).Where("holder = ?", holder).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("repo: release leases of %s: %w", holder, dbError(err))
+	}
+	return nil
+}
+
 // Holder returns who holds the lease name and until when; an empty holder
 // means nobody (no row, or an expired one).
 func (l *Leases) Holder(ctx context.Context, name string) (string, time.Time, error) {

@@ -21,6 +21,7 @@ type LeaseStore interface {
 	TryAcquire(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	Renew(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	Release(ctx context.Context, name, holder string) error
+	ReleaseAll(ctx context.Context, holder string) error
 }
 
 // Leases make work that must run once across panel processes sharing a
@@ -178,4 +179,14 @@ func (l *Leases) Turn(ctx context.Context, name string, keep time.Duration, fn f
 	defer release(keep)
 	fn(work)
 	return true
+}
+
+// Close gives up every lease this process holds or keeps a turn of, so
+// that the other processes take the work over at once instead of after the
+// turns expire. Call it after the work stopped (at shutdown).
+func (l *Leases) Close(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	return l.store.ReleaseAll(ctx, l.holder)
 }

@@ -84,6 +84,13 @@ func TestLeasesRunOnceAcrossProcesses(t *testing.T) {
 	if !a.Turn(ctx, "sync/local", time.Hour, func(context.Context) {}) {
 		t.Error("A did not take its own next turn")
 	}
+	// A shuts down: B takes the turn at once.
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !b.Turn(ctx, "sync/local", time.Hour, func(context.Context) {}) {
+		t.Error("B did not take the turn of a process that shut down")
+	}
 }
 
 // A holder that dies (stops renewing) loses the lease after its TTL and
