@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
+	"github.com/go-co-op/gocron/v2"
 	"github.com/uptrace/bun"
 
 	"bangui/config"
@@ -27,6 +29,9 @@ import (
 type Options struct {
 	Logger  *slog.Logger // default slog.Default()
 	Version string       // shown in the footer and the log
+	// Scheduler options go to the blocklist scheduler (tests pass a fake
+	// clock with gocron.WithClock).
+	Scheduler []gocron.SchedulerOption
 }
 
 // App is a built panel. Its fields are the pieces main, the demo and tests
@@ -49,6 +54,9 @@ type App struct {
 	Blocklists    *blocklists.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
+	// Leases share the scheduled work among the panel processes on one
+	// database (see startJobs); its holder id is this process's.
+	Leases *services.Leases
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -91,6 +99,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Hosts = hosts.NewRegistry(hosts.NewLocal(LocalHostOptions(cfg, socket, confDir)))
 	a.onClose(a.Hosts.Close)
 
+	a.Leases = services.NewLeases(repo.NewLeases(a.DB), services.DefaultLeaseTTL, log)
+	a.onClose(func() error { // after the jobs and imports stopped: the other replica takes over at once
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return a.Leases.Close(ctx)
+	})
 	archive := repo.NewHistoryArchive(a.DB)
 	sources := services.NewBanSources(a.Hosts, archive)
 	a.Sessions = repo.NewSessionStore(a.DB)
@@ -103,13 +117,16 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
 		repo.NewGeoCacheStore(a.DB), settings, archive, log)
 	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers
-	a.ArchiveSync.AfterSync = func(ctx context.Context) { a.Geo.FillArchive(ctx) }
+	a.ArchiveSync.Leases, a.ArchiveSync.Turn = a.Leases, cfg.ArchiveEvery+services.DefaultLeaseTTL
+	a.ArchiveSync.AfterSync = func(ctx context.Context) {
+		a.Leases.Run(ctx, geoFillLease, func(ctx context.Context) { a.Geo.FillArchive(ctx) })
+	}
 	a.ArchiveSync.Events = a.Events
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
-		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events})
+		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
-	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log); err != nil {
+	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log, opts.Scheduler...); err != nil {
 		return nil, err
 	}
 	a.onClose(a.scheduler.Shutdown)

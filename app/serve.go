@@ -59,15 +59,27 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 // startJobs starts the background work: finishing interrupted imports (once
 // setup is done), the status probe, the archive sync, the geo cache's
 // upkeep and the session cleanup. They run until Close or stopJobs.
+//
+// Panel processes sharing one database share the work that writes it:
+// EveryOnce jobs run in the process holding their lease, the archive sync
+// takes one lease per host (ArchiveSync.Leases) and the blocklist imports
+// one of their own (blocklists.Options.Leases). What each process keeps in
+// memory (status, geo cache and files) is its own to refresh.
 func (a *App) startJobs() *jobs.Group {
 	ctx, log := a.jobCtx, a.Log
-	var g jobs.Group
+	g := &jobs.Group{Leases: a.Leases}
 	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
-	g.Every(ctx, 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
+	g.EveryOnce(ctx, "session-cleanup", 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
+	g.Every(ctx, time.Minute, jobs.FollowBlocklistSchedule(a.Blocklists, log))
 	g.Every(ctx, 30*time.Second, func(ctx context.Context) { a.Status.Refresh(ctx) })
 	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log))
 	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
-	g.Every(ctx, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
-	g.Every(ctx, 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
-	return &g
+	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
+	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
+	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
+	return g
 }
+
+// geoFillLease names the lease of filling the archive's countries, by the
+// job and after each archive sync.
+const geoFillLease = "geo-fill"

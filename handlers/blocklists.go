@@ -138,6 +138,8 @@ func (s *Server) blocklistImport(c echo.Context) error {
 	}
 	err := s.blocklists.StartImport(id, models.TriggerManual)
 	switch {
+	case errors.Is(err, blocklists.ErrImportRunningElsewhere):
+		s.flash(c, "info", "Another BanGUI panel on this database is importing right now. Try again when it is done.")
 	case errors.Is(err, blocklists.ErrImportRunning):
 		s.flash(c, "info", "An import is running already; its progress is shown below. Try again when it is done.")
 	case err != nil:

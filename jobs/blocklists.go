@@ -112,3 +112,21 @@ func (b *BlocklistScheduler) NextRun() time.Time {
 func (b *BlocklistScheduler) Shutdown() error {
 	return b.s.Shutdown()
 }
+
+// ScheduleFollower is the part of the blocklist service that picks up a
+// schedule saved by another panel process.
+type ScheduleFollower interface {
+	FollowSchedule(ctx context.Context) error
+}
+
+// FollowBlocklistSchedule returns a job that applies the blocklist schedule
+// saved in the database when it changed, so that every panel process on one
+// database imports on the same schedule (the schedule's lease then gives
+// each scheduled time to one of them).
+func FollowBlocklistSchedule(b ScheduleFollower, log *slog.Logger) func(context.Context) {
+	return func(ctx context.Context) {
+		if err := b.FollowSchedule(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("blocklist schedule not applied", "err", err)
+		}
+	}
+}

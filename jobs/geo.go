@@ -16,7 +16,8 @@ type GeoMaintainer interface {
 
 // FlushGeoCache returns a job that writes the geo cache's new answers and
 // refreshed last-seen times to the database in batches. Page requests never
-// write; this job does.
+// write; this job does. Every panel process runs it: each flushes what its
+// own lookups keep in memory.
 func FlushGeoCache(g GeoMaintainer, log *slog.Logger) func(context.Context) {
 	return func(ctx context.Context) {
 		n, err := g.Flush(ctx)
@@ -42,14 +43,21 @@ func CleanupGeoCache(g GeoMaintainer, log *slog.Logger) func(context.Context) {
 	}
 }
 
-// FillArchiveCountries returns a job that stores the country of archived
-// bans that have none yet. It first reloads the geo database files when
-// they changed (for example after scripts/fetch-geo.sh ran).
-func FillArchiveCountries(g GeoMaintainer, log *slog.Logger) func(context.Context) {
+// RefreshGeoDatabases returns a job that reloads the geo database files
+// when they changed (for example after scripts/fetch-geo.sh ran). Every
+// panel process runs it: each has the files loaded in memory.
+func RefreshGeoDatabases(g GeoMaintainer, log *slog.Logger) func(context.Context) {
 	return func(ctx context.Context) {
 		if _, err := g.RefreshDatabases(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("geo database reload failed", "err", err)
 		}
+	}
+}
+
+// FillArchiveCountries returns a job that stores the country of archived
+// bans that have none yet.
+func FillArchiveCountries(g GeoMaintainer, log *slog.Logger) func(context.Context) {
+	return func(ctx context.Context) {
 		n, err := g.FillArchive(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

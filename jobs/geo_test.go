@@ -12,7 +12,7 @@ import (
 	"bangui/services"
 )
 
-// TestGeoJobs runs the three geo jobs against a real database and a real
+// TestGeoJobs runs the geo jobs against a real database and a real
 // country file: the flush job writes what lookups left in memory, the fill
 // job gives archived bans their country (after the file appears), and the
 // cleanup job removes addresses unseen for 90 days.
@@ -46,7 +46,8 @@ func TestGeoJobs(t *testing.T) {
 	if err := geotest.WriteCountryDB(dbPath, geotest.Countries, geotest.IPLocationDB); err != nil {
 		t.Fatal(err)
 	}
-	// The fill job notices the new file and fills the archive.
+	// The refresh job notices the new file, the fill job fills the archive.
+	RefreshGeoDatabases(g, quietLog())(ctx)
 	FillArchiveCountries(g, quietLog())(ctx)
 	if n, _ := archive.CountWithoutCountry(ctx); n != 0 {
 		t.Errorf("fill job left %d events without country", n)

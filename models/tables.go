@@ -105,3 +105,16 @@ type ArchivedBan struct {
 	CountryCode   *string `bun:"country_code"`
 	Failures      int64   `bun:"failures,notnull"`
 }
+
+// Lease is the database lease of one piece of work that must run once
+// across panel processes sharing the database (an archive sync, the
+// scheduled blocklist import, the geo fill). Holder names the process that
+// holds it; the lease is free again once ExpiresAt has passed. Its alias
+// is its table name so that the upsert's WHERE names the same table on
+// SQLite and on PostgreSQL (which aliases the target of INSERT).
+type Lease struct {
+	bun.BaseModel `bun:"table:leases,alias:leases"`
+	Name          string `bun:"name,pk"`
+	Holder        string `bun:"holder,notnull"`
+	ExpiresAt     int64  `bun:"expires_at,notnull"` // unix milliseconds
+}

@@ -31,7 +31,19 @@ type ArchiveSync struct {
 	// Events, when set, receives a TopicArchive event for each host whose
 	// sync stored new events, and one without a host when a purge removed some.
 	Events *events.Broker
+	// Leases, when set, give each host's sync, and the merge and purge
+	// after them, to one panel process among those sharing the database;
+	// the others skip that part. Turn is how long a process keeps a part
+	// after running it (the sync interval: it takes its next turn itself).
+	Leases *Leases
+	Turn   time.Duration
 }
+
+// archiveLease names the lease of one host's archive sync.
+func archiveLease(host string) string { return "archive-sync/" + host }
+
+// archivePurgeLease names the lease of the merge and purge after the syncs.
+const archivePurgeLease = "archive-purge"
 
 // NewArchiveSync returns the sync use case.
 func NewArchiveSync(sources *BanSources, settings repo.Settings) *ArchiveSync {
@@ -44,42 +56,54 @@ type SyncResult struct {
 	Purged   int64
 }
 
-// Run syncs every host once, one after the other. It fails when a host's
-// fail2ban database cannot be read, after syncing the others; the archive
-// keeps what it has.
+// Run syncs every host once, one after the other, skipping the hosts whose
+// lease another panel process holds. It fails when a host's fail2ban
+// database cannot be read, after syncing the others; the archive keeps
+// what it has.
 func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	var errs []error
 	for _, h := range a.sources.hosts.All() {
-		n, err := a.syncHost(ctx, h)
-		res.Inserted += n
-		if n > 0 {
-			a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+		a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
+			n, err := a.syncHost(ctx, h)
+			res.Inserted += n
+			if n > 0 {
+				a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
+	var err error
+	a.Leases.Turn(ctx, archivePurgeLease, a.Turn, func(ctx context.Context) {
+		res.Purged, err = a.mergeAndPurge(ctx)
+	})
+	return res, err
+}
+
+// mergeAndPurge folds the twins of panel bans, purges events older than
+// the retention and runs AfterSync; it returns how many events it purged.
+func (a *ArchiveSync) mergeAndPurge(ctx context.Context) (purged int64, err error) {
 	archive := a.sources.archive
 	// A ban made from the panel is archived twice: by the panel at once and
 	// by this sync from fail2ban's row. Fold the pairs of recent days.
 	if _, err := archive.MergeManualBans(ctx, a.now().Add(-repo.SyncOverlap)); err != nil {
-		return res, err
+		return 0, err
 	}
-	var err error
-	if res.Purged, err = archive.Purge(ctx, a.now().Add(-a.Retention(ctx))); err != nil {
-		return res, fmt.Errorf("archive purge: %w", err)
+	if purged, err = archive.Purge(ctx, a.now().Add(-a.Retention(ctx))); err != nil {
+		return 0, fmt.Errorf("archive purge: %w", err)
 	}
-	if res.Purged > 0 {
-		a.Events.Publish(events.Event{Topic: events.TopicArchive, Data: events.ArchiveSynced{Purged: res.Purged}})
+	if purged > 0 {
+		a.Events.Publish(events.Event{Topic: events.TopicArchive, Data: events.ArchiveSynced{Purged: purged}})
 	}
 	if a.AfterSync != nil {
 		a.AfterSync(ctx)
 	}
-	return res, nil
+	return purged, nil
 }
 
 // syncHost copies one host's new rows and returns how many were new.

@@ -50,17 +50,18 @@ func (b *Service) Wait() { b.wg.Wait() }
 // enabled source in the background and returns at once; Progress follows
 // it. It returns ErrImportRunning when an import runs already.
 func (b *Service) StartImport(sourceID int64, by models.ImportTrigger) error {
-	if !b.acquire() {
-		return ErrImportRunning
-	}
 	b.mu.Lock()
 	ctx := b.bg
 	b.mu.Unlock()
+	ctx, release, err := b.acquire(ctx)
+	if err != nil {
+		return err
+	}
 	b.begin(by)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		defer b.release()
+		defer release()
 		b.importSources(ctx, sourceID, by)
 	}()
 	return nil
@@ -70,38 +71,73 @@ func (b *Service) StartImport(sourceID int64, by models.ImportTrigger) error {
 // source and returns when it is done. It returns ErrImportRunning when an
 // import runs already; problems of single sources are in the results.
 func (b *Service) Import(ctx context.Context, sourceID int64, by models.ImportTrigger) (models.ImportProgress, error) {
-	if !b.acquire() {
-		return b.Progress(), ErrImportRunning
+	ctx, release, err := b.acquire(ctx)
+	if err != nil {
+		return b.Progress(), err
 	}
-	defer b.release()
+	defer release()
 	b.begin(by)
 	b.importSources(ctx, sourceID, by)
 	return b.Progress(), nil
 }
 
+// Names of the blocklist import's leases (see services.Leases).
+const (
+	// importLease is held while an import runs, in whichever panel process.
+	importLease = "blocklist-import"
+	// scheduleLease is a scheduled time's turn: the panel process that
+	// takes it runs that time's import; the others skip theirs.
+	scheduleLease = "blocklist-schedule"
+	// scheduleTurn is how long the turn is kept after a scheduled run:
+	// longer than the panel processes' clocks and cron wake-ups differ,
+	// shorter than the hourly schedule, the most frequent there is.
+	scheduleTurn = 15 * time.Minute
+)
+
 // RunScheduled is what the scheduler calls: import every enabled source.
+// When several panel processes share the database, only the one that takes
+// the scheduled time's turn imports.
 func (b *Service) RunScheduled(ctx context.Context) {
-	p, err := b.Import(ctx, 0, models.TriggerSchedule)
-	switch {
-	case errors.Is(err, ErrImportRunning):
-		b.log.Warn("scheduled blocklist import skipped: an import is running")
-	case p.HasErrors():
-		b.log.Warn("scheduled blocklist import had errors", "error", p.Error, "sources", len(p.Results))
-	default:
-		b.log.Info("scheduled blocklist import done", "sources", len(p.Results))
+	ran := b.opts.Leases.Turn(ctx, scheduleLease, scheduleTurn, func(ctx context.Context) {
+		p, err := b.Import(ctx, 0, models.TriggerSchedule)
+		switch {
+		case errors.Is(err, ErrImportRunningElsewhere):
+			b.log.Info("scheduled blocklist import skipped: another panel process is importing")
+		case errors.Is(err, ErrImportRunning):
+			b.log.Warn("scheduled blocklist import skipped: an import is running")
+		case err != nil:
+			b.log.Warn("scheduled blocklist import failed", "err", err)
+		case p.HasErrors():
+			b.log.Warn("scheduled blocklist import had errors", "error", p.Error, "sources", len(p.Results))
+		default:
+			b.log.Info("scheduled blocklist import done", "sources", len(p.Results))
+		}
+	})
+	if !ran && ctx.Err() == nil {
+		b.log.Info("scheduled blocklist import left to another panel process")
 	}
 }
 
-func (b *Service) acquire() bool {
+// acquire takes this process's one import slot and the import lease shared
+// with the other panel processes on the database. The returned context
+// ends with ctx or when the lease is lost; release gives both back.
+func (b *Service) acquire(ctx context.Context) (_ context.Context, release func(), err error) {
 	select {
 	case b.running <- struct{}{}:
-		return true
 	default:
-		return false
+		return ctx, nil, ErrImportRunning
 	}
+	work, unlease, held, err := b.opts.Leases.Hold(ctx, importLease)
+	switch {
+	case err != nil:
+		<-b.running
+		return ctx, nil, fmt.Errorf("blocklist import: %w", err)
+	case !held:
+		<-b.running
+		return ctx, nil, ErrImportRunningElsewhere
+	}
+	return work, func() { unlease(0); <-b.running }, nil
 }
-
-func (b *Service) release() { <-b.running }
 
 // begin resets the progress for a new run.
 func (b *Service) begin(by models.ImportTrigger) {
@@ -414,10 +450,11 @@ func (b *Service) record(ctx context.Context, env *importEnv, src models.Blockli
 // stopped or killed while banning), from their last recorded batch, without
 // downloading the lists again. It returns the results, one per run.
 func (b *Service) ResumePending(ctx context.Context) ([]models.ImportSourceResult, error) {
-	if !b.acquire() {
-		return nil, ErrImportRunning
+	ctx, release, err := b.acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer b.release()
+	defer release()
 	pending, err := b.runs.Pending(ctx)
 	if err != nil || len(pending) == 0 {
 		return nil, err

@@ -138,6 +138,27 @@ func appliedKey(s models.BlocklistSchedule, loc *time.Location) string {
 	return fmt.Sprintf("%+v %s", s, loc)
 }
 
+// FollowSchedule applies the saved schedule and time zone when they differ
+// from what the scheduler has: another panel process on the same database
+// may have saved them (a job calls it every minute).
+func (b *Service) FollowSchedule(ctx context.Context) error {
+	s, err := b.Schedule(ctx)
+	if err != nil {
+		return err
+	}
+	return b.followSchedule(ctx, s, b.location(ctx))
+}
+
+func (b *Service) followSchedule(ctx context.Context, s models.BlocklistSchedule, loc *time.Location) error {
+	b.mu.Lock()
+	sched, applied := b.sched, b.applied
+	b.mu.Unlock()
+	if sched == nil || applied == appliedKey(s, loc) {
+		return nil
+	}
+	return b.ApplySchedule(ctx)
+}
+
 // ScheduleInfo returns the schedule, its next run and the outcome of the
 // last scheduled run.
 func (b *Service) ScheduleInfo(ctx context.Context) (models.ScheduleInfo, error) {
@@ -146,15 +167,14 @@ func (b *Service) ScheduleInfo(ctx context.Context) (models.ScheduleInfo, error)
 	if err != nil {
 		return info, err
 	}
-	b.mu.Lock()
-	sched, applied := b.sched, b.applied
-	b.mu.Unlock()
-	if sched != nil && applied != appliedKey(s, info.Location) {
-		// The time zone changed since (setup, settings): follow it.
-		if err := b.ApplySchedule(ctx); err != nil {
-			return info, err
-		}
+	// The time zone changed since (setup, settings), or another panel
+	// process saved a new schedule: follow it.
+	if err := b.followSchedule(ctx, s, info.Location); err != nil {
+		return info, err
 	}
+	b.mu.Lock()
+	sched := b.sched
+	b.mu.Unlock()
 	if sched != nil && s.Frequency != models.ScheduleOff {
 		info.NextRun = sched.NextRun()
 	}

@@ -7,6 +7,7 @@ package blocklists
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -43,6 +44,10 @@ const (
 // ErrImportRunning is returned when an import is asked for while one runs.
 var ErrImportRunning = errors.New("an import is already running")
 
+// ErrImportRunningElsewhere is returned when another panel process sharing
+// the database runs an import; it is also an ErrImportRunning.
+var ErrImportRunningElsewhere = fmt.Errorf("%w in another panel process", ErrImportRunning)
+
 // Scheduler runs imports on the blocklist schedule (jobs implements it).
 type Scheduler interface {
 	// Apply replaces the schedule; times are in loc.
@@ -72,6 +77,9 @@ type Options struct {
 	// Events, when set, receives a TopicImport event with the progress
 	// whenever a run starts, moves on or ends.
 	Events *events.Broker
+	// Leases, when set, keep imports of panel processes that share the
+	// database from running at once, and scheduled imports to one process.
+	Leases *services.Leases
 }
 
 // Service is the use case behind /blocklists: sources, preview, imports
