@@ -20,6 +20,7 @@ import (
 	"bangui/services"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
+	"bangui/services/fleet"
 	"bangui/services/setup"
 )
 
@@ -49,6 +50,7 @@ type App struct {
 	Blocklists    *blocklists.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
+	Fleet         *fleet.Service
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -96,6 +98,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Sessions = repo.NewSessionStore(a.DB)
 	a.Status = services.NewStatusProbe(a.Hosts)
 	a.Status.Events = a.Events
+	// Every enabled remote host joins the registry; one that cannot be set
+	// up stays listed on the Hosts page with its reason.
+	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
+	if err := a.Fleet.Load(ctx); err != nil {
+		return nil, err
+	}
 	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
