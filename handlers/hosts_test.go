@@ -45,7 +45,7 @@ func TestHostsPageValidation(t *testing.T) {
 		{"path", url.Values{"name": {"Web 1"}, "url": {"https://192.0.2.1:9443/api?x=1"}, "token": {"t"}}, "host-url", "without a path"},
 		{"user", url.Values{"name": {"Web 1"}, "url": {"https://u:p@192.0.2.1:9443"}, "token": {"t"}}, "host-url", "user name or password"},
 		{"port", url.Values{"name": {"Web 1"}, "url": {"https://192.0.2.1:99999"}, "token": {"t"}}, "host-url", "port"},
-		{"token spaces", url.Values{"name": {"Web 1"}, "url": {"https://192.0.2.1:9443"}, "token": {"abc def"}}, "host-token", "not an enrolment token"},
+		{"token", url.Values{"name": {"Web 1"}, "url": {"https://192.0.2.1:9443"}, "token": {"tökén"}}, "host-token", "not an enrolment token"},
 		{"name control", url.Values{"name": {"Web\x01"}, "id": {"web"}, "url": {"https://192.0.2.1:9443"}, "token": {"t"}}, "host-name", "control characters"},
 		{"unreachable", url.Values{"name": {"Web 1"}, "url": {"https://127.0.0.1:1"}, "token": {"t"}}, "host-url", "could not reach an agent at https://127.0.0.1:1"},
 	}

@@ -106,7 +106,7 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	v := &services.ValidationError{}
 	in.ID = strings.TrimSpace(in.ID)
 	in.Name = strings.TrimSpace(in.Name)
-	in.Token = strings.TrimSpace(in.Token)
+	in.Token = strings.Join(strings.Fields(in.Token), "") // copied in groups, or across lines
 	in.Fingerprint = strings.TrimSpace(in.Fingerprint)
 	if in.ID == "" {
 		in.ID = Slug(in.Name)
@@ -141,8 +141,8 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	switch {
 	case in.Token == "":
 		v.Add("token", "Enter the enrolment token the agent printed when it started.")
-	case len(in.Token) > maxTokenLen || strings.IndexFunc(in.Token, func(r rune) bool { return r <= ' ' || r == utf8.RuneError || r > unicode.MaxASCII }) >= 0:
-		v.Add("token", "This is not an enrolment token: copy the token from the agent's log or its data dir, without spaces.")
+	case len(in.Token) > maxTokenLen || strings.IndexFunc(in.Token, func(r rune) bool { return r < ' ' || r == utf8.RuneError || r > unicode.MaxASCII }) >= 0:
+		v.Add("token", "This is not an enrolment token: copy the token the agent printed (letters, digits and dashes).")
 	}
 	if v.Empty() {
 		return in, nil
