@@ -87,6 +87,15 @@ func (s *Service) unregister(id string) {
 	s.status.Forget(id)
 }
 
+// stored returns the stored host with id; an id that cannot be one is
+// repo.ErrNotFound without asking the database.
+func (s *Service) stored(ctx context.Context, id string) (models.RemoteHost, error) {
+	if !idPattern.MatchString(id) {
+		return models.RemoteHost{}, fmt.Errorf("fleet: host %q: %w", id, repo.ErrNotFound)
+	}
+	return s.store.Get(ctx, id)
+}
+
 func remoteOptions(h models.RemoteHost) hosts.RemoteOptions {
 	return hosts.RemoteOptions{ID: h.ID, URL: h.URL, Fingerprint: h.Fingerprint, Credential: h.Credential}
 }
@@ -116,7 +125,7 @@ func (s *Service) List(ctx context.Context) ([]models.HostInfo, error) {
 
 // Get returns one stored host without its credential, or repo.ErrNotFound.
 func (s *Service) Get(ctx context.Context, id string) (models.HostInfo, error) {
-	h, err := s.store.Get(ctx, id)
+	h, err := s.stored(ctx, id)
 	if err != nil {
 		return models.HostInfo{}, err
 	}
@@ -128,6 +137,9 @@ func (s *Service) Rename(ctx context.Context, id, name string) (models.HostInfo,
 	name, msg := checkName(name, id)
 	if msg != "" {
 		return models.HostInfo{}, fieldError("name", msg)
+	}
+	if _, err := s.stored(ctx, id); err != nil {
+		return models.HostInfo{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,6 +153,9 @@ func (s *Service) Rename(ctx context.Context, id, name string) (models.HostInfo,
 // Disable keeps a host stored but stops asking it: it leaves the registry,
 // so no page, sync or import reaches it.
 func (s *Service) Disable(ctx context.Context, id string) (models.HostInfo, error) {
+	if _, err := s.stored(ctx, id); err != nil {
+		return models.HostInfo{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.store.SetEnabled(ctx, id, false); err != nil {
@@ -152,6 +167,9 @@ func (s *Service) Disable(ctx context.Context, id string) (models.HostInfo, erro
 
 // Enable asks a disabled host again and checks its status at once.
 func (s *Service) Enable(ctx context.Context, id string) (models.HostInfo, error) {
+	if _, err := s.stored(ctx, id); err != nil {
+		return models.HostInfo{}, err
+	}
 	s.mu.Lock()
 	if err := s.store.SetEnabled(ctx, id, true); err != nil {
 		s.mu.Unlock()
@@ -182,7 +200,7 @@ type Removed struct {
 func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, err := s.store.Get(ctx, id)
+	h, err := s.stored(ctx, id)
 	if err != nil {
 		return Removed{}, err
 	}
@@ -205,7 +223,7 @@ func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 // after a host's agent changed its certificate, and asks the host again.
 // It refuses when the agent presents yet another certificate.
 func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string) (models.HostInfo, error) {
-	h, err := s.store.Get(ctx, id)
+	h, err := s.stored(ctx, id)
 	if err != nil {
 		return models.HostInfo{}, err
 	}
