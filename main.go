@@ -11,6 +11,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // time zones work on hosts without /usr/share/zoneinfo
 
+	"bangui/agent"
 	"bangui/app"
 	"bangui/config"
 	"bangui/demo"
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "agent" {
+		return runAgent(ctx, args[1:])
+	}
 	cfg, err := config.LoadFromOS(args)
 	if err != nil {
 		return err
@@ -60,6 +64,20 @@ func runDemo(ctx context.Context, args []string) error {
 	defer stop()
 	opts.Serve, opts.Logger, opts.Out = serve, log, os.Stdout
 	return demo.Run(ctx, cfg, opts)
+}
+
+// runAgent is "bangui agent": this host's fail2ban served to one enrolled
+// panel over HTTPS (see package agent), until SIGINT or SIGTERM.
+func runAgent(ctx context.Context, args []string) error {
+	cfg, err := agent.LoadConfig(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return agent.Run(ctx, cfg, log, Version)
 }
 
 // serve runs the panel until ctx ends, then shuts down gracefully: the

@@ -19,6 +19,7 @@ type Command struct {
 // usageLines lists every way to invoke bangui, for --help.
 const usageLines = `Usage: bangui [flags]         run the panel
        bangui demo [flags]    a live demo: a private fail2ban with synthetic attacks (see bangui demo --help)
+       bangui agent [flags]   serve this host's fail2ban to a panel over HTTPS (see bangui agent --help)
 `
 
 // LoadCommand is Load for cmd: it parses the panel's settings and cmd's own

@@ -2,13 +2,21 @@ package hosts
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"bangui/hosts/wire"
 )
 
 // This file is the panel's side of `bangui agent`: a Host reached over the
-// agent's HTTPS API, and the enrolment calls. (Contract first; the agent
-// work fills in the bodies.)
+// agent's HTTPS API (package wire), and the enrolment calls.
 
 // RemoteOptions says how to reach one enrolled agent.
 type RemoteOptions struct {
@@ -22,6 +30,16 @@ type RemoteOptions struct {
 // DefaultRemoteTimeout bounds one read call to an agent, so that a slow or
 // dead agent never holds a page for longer.
 const DefaultRemoteTimeout = 2 * time.Second
+
+// Deadlines of the calls that take longer than a read.
+const (
+	remoteWriteTimeout = 30 * time.Second // bans, jail start and stop, config writes
+	remoteRunTimeout   = 90 * time.Second // reload, restart, -t (fail2ban-client runs up to a minute)
+	remoteRegexTimeout = 30 * time.Second // fail2ban-regex runs up to 10 s
+	remoteRowsTimeout  = 30 * time.Second // one page of fail2ban rows
+	remoteLockTimeout  = 2 * time.Minute  // the longest wait for the edit lock
+	enrollTimeout      = 10 * time.Second // FetchFingerprint, Enroll, Revoke
+)
 
 // ErrFingerprintChanged matches a *FingerprintError.
 var ErrFingerprintChanged = errors.New("the agent's certificate changed")
@@ -43,24 +61,222 @@ func (e *FingerprintError) Is(target error) bool { return target == ErrFingerpri
 // token (wrong, used, expired or revoked).
 var ErrAgentRefused = errors.New("the agent refused the credential")
 
-// errNotBuilt is returned until the agent client exists.
-var errNotBuilt = errors.New("hosts: remote agents are not built yet")
+// Remote is a fail2ban host reached through its agent. It keeps one HTTP
+// client (and so its connections) for its life; every call has its own
+// deadline and talks only to a peer whose certificate has the pinned
+// fingerprint.
+type Remote struct {
+	opts   RemoteOptions
+	base   string // URL without the trailing slash
+	client *http.Client
+
+	mu   sync.Mutex
+	info *wire.Info // what the agent reported at the last Info; nil before
+}
 
 // NewRemote returns the Host behind an enrolled agent. It does not dial:
 // every call connects with the pinned fingerprint and its own deadline.
-func NewRemote(o RemoteOptions) (Host, error) { return nil, errNotBuilt }
+func NewRemote(o RemoteOptions) (Host, error) { return newRemote(o) }
+
+// NewRemoteAgent is NewRemote with the concrete type, for Info and Close.
+func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
+
+func newRemote(o RemoteOptions) (*Remote, error) {
+	if o.ID == "" {
+		return nil, errors.New("hosts: a remote host needs an id")
+	}
+	base, err := agentBase(o.URL)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := NormalizeFingerprint(o.Fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if o.Credential == "" {
+		return nil, errors.New("hosts: a remote host needs the credential of its enrolment")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultRemoteTimeout
+	}
+	o.URL, o.Fingerprint = base, fp
+	return &Remote{opts: o, base: base, client: pinnedClient(fp, nil)}, nil
+}
+
+// ID is the host's id in the panel.
+func (r *Remote) ID() string { return r.opts.ID }
+
+// URL is the agent's base URL.
+func (r *Remote) URL() string { return r.base }
+
+// Close drops the idle connections.
+func (r *Remote) Close() error {
+	r.client.CloseIdleConnections()
+	return nil
+}
+
+// Info asks the agent for its version, configuration directory and log
+// folders.
+func (r *Remote) Info(ctx context.Context) (wire.Info, error) {
+	var info wire.Info
+	if err := r.do(ctx, r.opts.Timeout, http.MethodGet, wire.PathInfo, nil, &info); err != nil {
+		return info, err
+	}
+	r.mu.Lock()
+	r.info = &info
+	r.mu.Unlock()
+	return info, nil
+}
+
+// agentBase checks an agent URL: https, a host, no query.
+func agentBase(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("hosts: %q is not an agent address: use https://host:port", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// Fingerprint returns the SHA-256 fingerprint of a DER certificate as
+// upper-case hex pairs joined by ':'.
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	var b strings.Builder
+	for i, c := range sum {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%02X", c)
+	}
+	return b.String()
+}
+
+// NormalizeFingerprint accepts a SHA-256 fingerprint as people copy it (any
+// case, with or without ':' or spaces) and returns the canonical form.
+func NormalizeFingerprint(s string) (string, error) {
+	hex := strings.ToUpper(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
+	if len(hex) != 64 || strings.Trim(hex, "0123456789ABCDEF") != "" {
+		return "", fmt.Errorf("hosts: %q is not a SHA-256 fingerprint (64 hex digits)", s)
+	}
+	var b strings.Builder
+	for i := 0; i < 64; i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(hex[i : i+2])
+	}
+	return b.String(), nil
+}
+
+// pinnedClient returns an HTTP client that trusts exactly the certificate
+// with fingerprint want (no system roots, no names: the pin is the trust).
+// With want "" it accepts any certificate and reports its fingerprint to
+// seen (FetchFingerprint).
+func pinnedClient(want string, seen func(string)) *http.Client {
+	tlsConf := &tls.Config{
+		MinVersion:         tls.VersionTLS13,
+		InsecureSkipVerify: true, // the chain is not checked; VerifyConnection checks the pin
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("the agent sent no certificate")
+			}
+			got := Fingerprint(cs.PeerCertificates[0].Raw)
+			if seen != nil {
+				seen(got)
+			}
+			if want != "" && got != want {
+				return &FingerprintError{Want: want, Got: got}
+			}
+			return nil
+		},
+	}
+	tr := &http.Transport{
+		TLSClientConfig:       tlsConf,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   DefaultRemoteTimeout,
+		ResponseHeaderTimeout: 0, // each call has its own deadline
+		Proxy:                 nil,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return errors.New("the agent answered with a redirect")
+	}}
+}
 
 // FetchFingerprint connects to the agent at url and returns the SHA-256
 // fingerprint of its certificate (upper-case hex pairs joined by ':'),
 // for the admin to compare with the one the agent prints.
-func FetchFingerprint(ctx context.Context, url string) (string, error) { return "", errNotBuilt }
+func FetchFingerprint(ctx context.Context, url string) (string, error) {
+	base, err := agentBase(url)
+	if err != nil {
+		return "", err
+	}
+	var got string
+	c := pinnedClient("", func(fp string) { got = fp })
+	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+wire.PathInfo, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if got != "" {
+		if err == nil {
+			resp.Body.Close()
+		}
+		return got, nil
+	}
+	if err != nil {
+		return "", transportError(ctx, base, err)
+	}
+	resp.Body.Close()
+	return "", fmt.Errorf("hosts: %s did not show a certificate", base)
+}
 
 // Enroll exchanges a one-time enrolment token for the agent's long-lived
 // credential, talking only to an agent whose certificate has fingerprint.
 func Enroll(ctx context.Context, url, fingerprint, token string) (credential string, err error) {
-	return "", errNotBuilt
+	base, err := agentBase(url)
+	if err != nil {
+		return "", err
+	}
+	fp, err := NormalizeFingerprint(fingerprint)
+	if err != nil {
+		return "", err
+	}
+	r := &Remote{opts: RemoteOptions{URL: base, Fingerprint: fp}, base: base, client: pinnedClient(fp, nil)}
+	defer r.Close()
+	var out wire.EnrollResponse
+	if err := r.do(ctx, enrollTimeout, http.MethodPost, wire.PathEnroll, wire.EnrollRequest{Token: token}, &out); err != nil {
+		return "", err
+	}
+	if out.Credential == "" {
+		return "", errors.New("hosts: the agent sent no credential")
+	}
+	return out.Credential, nil
 }
 
 // Revoke makes the agent forget the credential in o, so that it refuses
 // the panel until it is enrolled again.
-func Revoke(ctx context.Context, o RemoteOptions) error { return errNotBuilt }
+func Revoke(ctx context.Context, o RemoteOptions) error {
+	if o.ID == "" {
+		o.ID = "revoke"
+	}
+	r, err := newRemote(o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.do(ctx, enrollTimeout, http.MethodPost, wire.PathRevoke, nil, nil)
+}
+
+// fingerprintOf digs a *FingerprintError out of a failed request.
+func fingerprintOf(err error) *FingerprintError {
+	var fe *FingerprintError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}
