@@ -1,24 +1,15 @@
 package fleet_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"bangui/agent"
+	"bangui/agent/agenttest"
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
@@ -27,128 +18,13 @@ import (
 	"bangui/services/fleet"
 )
 
-// bin is the bangui binary the tests run as agents, built once.
-var bin string
+// bin is the bangui binary the tests run as agents, built on first use.
+var bin agenttest.Binary
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bangui-fleet-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "bangui")
-	build := exec.Command("go", "build", "-o", bin, "bangui")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build bangui:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	bin.Remove()
 	os.Exit(code)
-}
-
-// agentProc is a running `bangui agent` (the built binary) on a sandbox.
-type agentProc struct {
-	cmd                     *exec.Cmd
-	URL, Token, Fingerprint string
-	mu                      sync.Mutex
-	log                     strings.Builder
-	exited                  chan struct{}
-}
-
-var logField = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S+)`)
-
-// startAgent runs an agent for sb on addr with its data in dataDir and
-// waits until it listens; it is stopped when the test ends.
-func startAgent(t *testing.T, sb *sandbox.Sandbox, addr, dataDir string) *agentProc {
-	t.Helper()
-	cmd := exec.Command(bin, "agent", "--listen", addr, "--data-dir", dataDir,
-		"--socket", sb.SocketPath, "--config-dir", sb.ConfigDir, "--shutdown-grace", "2s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProc{cmd: cmd, exited: make(chan struct{})}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.log.WriteString(sc.Text() + "\n")
-			f := map[string]string{}
-			for _, m := range logField.FindAllStringSubmatch(sc.Text(), -1) {
-				v := m[2]
-				if u, err := strconv.Unquote(v); err == nil {
-					v = u
-				}
-				f[m[1]] = v
-			}
-			if f["token"] != "" {
-				p.Token = f["token"]
-			}
-			if f["fingerprint"] != "" {
-				p.Fingerprint = f["fingerprint"]
-			}
-			if f["msg"] == "bangui agent listening" {
-				p.URL = "https://" + f["addr"]
-				close(ready)
-			}
-			p.mu.Unlock()
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.stop)
-	select {
-	case <-ready:
-	case <-p.exited:
-		t.Fatalf("the agent exited at start:\n%s", p.logText())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the agent did not listen within 20 s:\n%s", p.logText())
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p
-}
-
-func (p *agentProc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-// stop ends the agent with SIGTERM and waits for it.
-func (p *agentProc) stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-// freeAddr is a local address nothing listens on, for an agent that must
-// come back on the same one.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func fieldMessage(err error, field string) string {
@@ -165,8 +41,8 @@ func fieldMessage(err error, field string) string {
 // is accepted, removal that revokes the credential.
 func TestHostLifeWithRealAgent(t *testing.T) {
 	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5})
-	addr, dataDir := freeAddr(t), filepath.Join(t.TempDir(), "agent")
-	ag := startAgent(t, sb, addr, dataDir)
+	addr, dataDir := agenttest.FreeAddr(t), filepath.Join(t.TempDir(), "agent")
+	ag := agenttest.Start(t, bin.Path(t), sb, addr, dataDir)
 	p := newPanel(t)
 	ctx := context.Background()
 
@@ -187,7 +63,7 @@ func TestHostLifeWithRealAgent(t *testing.T) {
 	// Step 2 with the right token.
 	h, err := p.fleet.Enroll(ctx, in)
 	if err != nil {
-		t.Fatalf("enrol: %v\n%s", err, ag.logText())
+		t.Fatalf("enrol: %v\n%s", err, ag.Log())
 	}
 	if st := p.status.Current("edge-1"); !st.Online || st.ActiveJails != 1 || st.LastContact.IsZero() {
 		t.Fatalf("status after enrolment: %+v", st)
@@ -244,13 +120,13 @@ func TestHostLifeWithRealAgent(t *testing.T) {
 	// The agent gets a new certificate (its key is gone) on the same
 	// address: the panel stops with a clear message until the admin
 	// accepts the fingerprint they compared.
-	ag.stop()
+	ag.Stop()
 	for _, f := range []string{agent.KeyFile, agent.CertFile} {
 		if err := os.Remove(filepath.Join(dataDir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ag2 := startAgent(t, sb, addr, dataDir)
+	ag2 := agenttest.Start(t, bin.Path(t), sb, addr, dataDir)
 	if ag2.Fingerprint == ag.Fingerprint {
 		t.Fatal("the agent kept its certificate")
 	}
@@ -269,7 +145,7 @@ func TestHostLifeWithRealAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st := p.status.Current("edge-1"); !st.Online || st.NewFingerprint != "" {
-		t.Fatalf("after accepting: %+v\n%s", st, ag2.logText())
+		t.Fatalf("after accepting: %+v\n%s", st, ag2.Log())
 	}
 
 	// Remove revokes: the agent refuses the old credential afterwards.
