@@ -198,8 +198,6 @@ type Removed struct {
 // agent does not keep the host), then deletes it from the table and the
 // registry. Its archived events stay under its id.
 func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	h, err := s.stored(ctx, id)
 	if err != nil {
 		return Removed{}, err
@@ -212,6 +210,9 @@ func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 		s.log.Warn("revoke credential", "host", id, "err", err)
 		out.RevokeError = describeAgentError(err)
 	}
+	// The agent is asked without the lock: a dead one holds no page.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.store.Delete(ctx, id); err != nil {
 		return out, err
 	}
