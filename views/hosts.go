@@ -84,13 +84,13 @@ func confirmRemoveHost(h models.HostInfo) string {
 	return "Remove the host " + h.Name + "? The panel revokes its credential on the agent and stops asking it. Its archived bans stay in the history."
 }
 
-// fingerprintHalves breaks a long fingerprint into two halves for narrow
-// screens, as the agent prints it whole.
-func fingerprintHalves(fp string) []string {
+// fingerprintHalves splits a long fingerprint after its middle colon, as
+// the agent prints it whole; rest is "" for a short one.
+func fingerprintHalves(fp string) (first, rest string) {
 	parts := strings.Split(fp, ":")
 	if len(parts) < 8 {
-		return []string{fp}
+		return fp, ""
 	}
 	h := len(parts) / 2
-	return []string{strings.Join(parts[:h], ":") + ":", strings.Join(parts[h:], ":")}
+	return strings.Join(parts[:h], ":") + ":", strings.Join(parts[h:], ":")
 }
