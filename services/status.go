@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,7 +167,10 @@ func (p *StatusProbe) Observe(host string, err error) error {
 // DescribeFail2banError turns a fail2ban client error into a sentence for
 // the status banner and the pages.
 func DescribeFail2banError(err error) string {
+	var agentDown *hosts.UnreachableError
 	switch {
+	case errors.As(err, &agentDown):
+		return "The a" + strings.TrimPrefix(agentDown.Error(), "the a") + "."
 	case errors.Is(err, hosts.ErrFingerprintChanged):
 		return "The agent's certificate changed, so the panel stopped talking to it. Compare the new fingerprint with the one the agent prints and accept it on the Hosts page."
 	case errors.Is(err, hosts.ErrAgentRefused):

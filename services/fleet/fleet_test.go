@@ -73,7 +73,8 @@ func TestSlug(t *testing.T) {
 func TestManageHostWithDeadAgent(t *testing.T) {
 	p := newPanel(t)
 	ctx := context.Background()
-	h := models.RemoteHost{ID: "web-1", Name: "Web 1", URL: deadURL(t), Fingerprint: "AA:BB", Credential: "c", Enabled: true}
+	fp := strings.TrimSuffix(strings.Repeat("AB:", 32), ":")
+	h := models.RemoteHost{ID: "web-1", Name: "Web 1", URL: deadURL(t), Fingerprint: fp, Credential: "c", Enabled: true}
 	if err := p.store.Create(ctx, h); err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +85,8 @@ func TestManageHostWithDeadAgent(t *testing.T) {
 	if err != nil || len(list) != 2 || !list[0].Local || list[1].ID != "web-1" || !list[1].Enabled {
 		t.Fatalf("list %+v, %v", list, err)
 	}
-	if list[1].Problem == "" {
-		if _, err := p.reg.Get("web-1"); err != nil {
-			t.Fatalf("web-1 neither registered nor with a problem: %v", err)
-		}
+	if _, err := p.reg.Get("web-1"); err != nil || list[1].Problem != "" {
+		t.Fatalf("web-1 not registered: %v; problem %q", err, list[1].Problem)
 	}
 
 	if _, err := p.fleet.Rename(ctx, "web-1", "Web\x00"); err == nil {
@@ -107,8 +106,8 @@ func TestManageHostWithDeadAgent(t *testing.T) {
 	}
 	if list, _ := p.fleet.List(ctx); !list[1].Enabled || list[1].Name != "Front web" {
 		t.Fatalf("after enable: %+v", list[1])
-	} else if list[1].Problem == "" && (list[1].Status.Online || list[1].Status.Error == "") {
-		t.Fatalf("a dead agent's status: %+v", list[1].Status)
+	} else if st := list[1].Status; list[1].Problem != "" || st.Online || !strings.HasPrefix(st.Error, "The agent at https://") || !strings.Contains(st.Error, "does not answer") {
+		t.Fatalf("a dead agent's status: %+v", st)
 	}
 
 	r, err := p.fleet.Remove(ctx, "web-1")
@@ -146,5 +145,25 @@ func TestProbeRefusesBadInput(t *testing.T) {
 	}
 	if in.ID != "web-1" || in.URL != dead || in.Token != "ABCDE-FGHIJKLMNO" {
 		t.Fatalf("cleaned input %+v", in)
+	}
+}
+
+// A stored host the panel cannot set up (its pinned fingerprint is not
+// one) stays listed with the reason and is not asked.
+func TestHostThatCannotBeSetUpIsListedWithWhy(t *testing.T) {
+	p := newPanel(t)
+	ctx := context.Background()
+	if err := p.store.Create(ctx, models.RemoteHost{ID: "broken", Name: "Broken", URL: deadURL(t), Fingerprint: "not-a-fingerprint", Credential: "c", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.fleet.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, err := p.fleet.List(ctx)
+	if err != nil || len(list) != 2 || !strings.HasPrefix(list[1].Problem, "The panel could not set up this host: ") {
+		t.Fatalf("list %+v, %v", list, err)
+	}
+	if _, err := p.reg.Get("broken"); !errors.Is(err, hosts.ErrUnknownHost) {
+		t.Fatalf("a host that could not be set up is registered: %v", err)
 	}
 }
