@@ -75,7 +75,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		}
 	}()
 
-	if a.DB, err = repo.Open(ctx, repo.Options{DataDir: cfg.DataDir}); err != nil {
+	if a.DB, err = repo.Open(ctx, repo.Options{DataDir: cfg.DataDir, URL: cfg.Database}); err != nil {
 		return nil, err
 	}
 	a.onClose(a.DB.Close)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,6 +73,10 @@ func LoadCommand(cmd Command, args []string, getenv func(string) string, out io.
 			}
 		}
 		if err := s.apply(&cfg, v); err != nil {
+			var secret *secretValueError
+			if errors.As(err, &secret) {
+				return cfg, fmt.Errorf("invalid %s: %w", source, err)
+			}
 			return cfg, fmt.Errorf("invalid %s %q: %w", source, v, err)
 		}
 	}

@@ -22,6 +22,7 @@ type Config struct {
 	Listen         string         // TCP address the HTTP server listens on
 	BasePath       string         // URL prefix without trailing slash: "" or "/bangui"
 	DataDir        string         // directory for BanGUI's own database
+	Database       string         // BanGUI's own database: "" for SQLite in DataDir, or a postgres:// URL
 	Socket         string         // default fail2ban socket, offered on the setup page
 	ConfigDir      string         // default fail2ban config dir, offered on the setup page
 	ClientPath     string         // fail2ban-client executable, for reload and restart
@@ -66,6 +67,19 @@ func settings() []setting {
 				return errors.New("must not be empty")
 			}
 			c.DataDir = filepath.Clean(v)
+			return nil
+		}},
+		{"database", "", "BanGUI's own database: empty (default) for SQLite in the data dir, or postgres://user:password@host:5432/dbname?sslmode=verify-full for PostgreSQL", func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			scheme, _, found := strings.Cut(v, ":")
+			switch strings.ToLower(scheme) {
+			case "postgres", "postgresql", "sqlite":
+			default:
+				if v != "" || found {
+					return &secretValueError{errors.New("want empty for SQLite in the data dir, or a postgres:// URL")}
+				}
+			}
+			c.Database = v
 			return nil
 		}},
 		{"geo-country-db", "", "country database (.mmdb); default <data-dir>/geo/geo-whois-asn-country.mmdb, which make run fetches", func(c *Config, v string) error {
@@ -163,6 +177,12 @@ func settings() []setting {
 		}},
 	}
 }
+
+// secretValueError is a setting's complaint about a value that may hold a
+// password (a database URL): the error message does not repeat the value.
+type secretValueError struct{ error }
+
+func (e *secretValueError) Unwrap() error { return e.error }
 
 // EnvName is the environment variable that sets the named setting.
 func EnvName(setting string) string {

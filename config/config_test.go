@@ -78,3 +78,28 @@ func TestNormalizeBasePath(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseURL checks --database / BANGUI_DATABASE: SQLite in the data
+// dir by default, a postgres:// URL passed on as given, anything else
+// refused without repeating the value (it may hold a password).
+func TestDatabaseURL(t *testing.T) {
+	cfg, err := Load(nil, env(map[string]string{"BANGUI_DATABASE": "postgres://bangui:s3cret@db:5432/bangui?sslmode=verify-full"}), &bytes.Buffer{})
+	if err != nil || cfg.Database != "postgres://bangui:s3cret@db:5432/bangui?sslmode=verify-full" {
+		t.Fatalf("env: %q, %v", cfg.Database, err)
+	}
+	for _, v := range []string{"", "sqlite:", "postgresql:///bangui?host=/run/postgresql"} {
+		cfg, err := Load([]string{"--database", v}, env(nil), &bytes.Buffer{})
+		if err != nil || cfg.Database != v {
+			t.Errorf("--database %q: %q, %v", v, cfg.Database, err)
+		}
+	}
+	_, err = Load([]string{"--database", "mysql://bangui:s3cret@db/bangui"}, env(nil), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--database") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("mysql URL: %v, want an error naming --database without the password", err)
+	}
+	var out bytes.Buffer
+	Load([]string{"--help"}, env(nil), &out)
+	if !strings.Contains(out.String(), "postgres://") || !strings.Contains(out.String(), "SQLite") {
+		t.Errorf("help does not name SQLite and postgres://:\n%s", out.String())
+	}
+}

@@ -121,6 +121,12 @@ func (s *Server) classify(err error) *ResponseError {
 	case errors.Is(err, repo.ErrBusy):
 		return answer(http.StatusServiceUnavailable, "fail2ban's database is busy",
 			"fail2ban's database stayed locked while fail2ban was writing to it. Nothing was changed; try again in a moment.")
+	case errors.Is(err, repo.ErrContention):
+		return answer(http.StatusServiceUnavailable, "The database is busy",
+			"BanGUI's database was busy with other work and gave up this request. Nothing was changed; try again in a moment.")
+	case errors.Is(err, repo.ErrUnavailable):
+		return answer(http.StatusServiceUnavailable, "The database is not answering",
+			"BanGUI could not reach its database server. Nothing was changed; check that PostgreSQL is running and try again.")
 	case isDiskFull(err):
 		return answer(http.StatusInsufficientStorage, "Could not save: the disk is full",
 			"BanGUI could not save this because the disk that holds its database is full. Everything saved before is kept; free some space and try again.")

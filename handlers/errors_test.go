@@ -13,6 +13,7 @@ import (
 
 	"bangui/config"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/repo"
 	"bangui/services/configuration"
 )
 
@@ -126,5 +127,20 @@ func TestUnknownHostIsNotFound(t *testing.T) {
 	re := a.s.classify(fmt.Errorf("jails page: %w", err))
 	if re.Status != http.StatusNotFound || re.Title != "Unknown host" {
 		t.Fatalf("classify(unknown host) = %+v, want 404 Unknown host", re)
+	}
+}
+
+// TestDatabaseErrorsAreWorded: the panel's own database being busy or out
+// of reach (PostgreSQL) is a 503 that says so and that nothing changed,
+// never the generic 500.
+func TestDatabaseErrorsAreWorded(t *testing.T) {
+	for err, title := range map[error]string{
+		fmt.Errorf("repo: save settings: %w", repo.ErrContention): "The database is busy",
+		fmt.Errorf("repo: get setting: %w", repo.ErrUnavailable):  "The database is not answering",
+	} {
+		re := (&Server{}).classify(err)
+		if re.Status != http.StatusServiceUnavailable || re.Title != title || !strings.Contains(re.Message, "Nothing was changed") {
+			t.Errorf("%v: %d %q %q", err, re.Status, re.Title, re.Message)
+		}
 	}
 }

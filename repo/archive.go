@@ -31,6 +31,8 @@ func NewHistoryArchive(db *bun.DB) HistoryArchive {
 	switch d := db.Dialect().Name(); d {
 	case dialect.SQLite:
 		return newSQLiteArchive(db)
+	case dialect.PG:
+		return newPostgresArchive(db)
 	default:
 		panic(fmt.Sprintf("repo: no history archive for the %s dialect", d))
 	}

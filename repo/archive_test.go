@@ -31,6 +31,16 @@ var archiveDialects = []struct {
 	open func(t testing.TB) (*bun.DB, HistoryArchive)
 }{
 	{"sqlite", func(t testing.TB) (*bun.DB, HistoryArchive) { return openTestArchive(t) }},
+	{"postgres", func(t testing.TB) (*bun.DB, HistoryArchive) { return openTestPGArchive(t) }},
+}
+
+// openTestPGArchive returns an empty PostgreSQL archive whose clock reads fixedNow.
+func openTestPGArchive(t testing.TB) (*bun.DB, *postgresArchive) {
+	t.Helper()
+	db := openTestPG(t)
+	s := newPostgresArchive(db)
+	s.now = func() time.Time { return fixedNow }
+	return db, s
 }
 
 // forEachArchive runs test against an empty archive of every dialect.

@@ -76,9 +76,11 @@ func (s *BlocklistStore) ListEnabled(ctx context.Context) ([]models.BlocklistSou
 
 func (s *BlocklistStore) list(ctx context.Context, enabledOnly bool) ([]models.BlocklistSource, error) {
 	var out []models.BlocklistSource
-	q := s.db.NewSelect().Model(&out).OrderExpr("name COLLATE NOCASE, id")
+	// lower() folds ASCII letters only, on both dialects (SQLite's NOCASE
+	// did the same).
+	q := s.db.NewSelect().Model(&out).OrderExpr("lower(name), id")
 	if enabledOnly {
-		q = q.Where("enabled = 1")
+		q = q.Where("enabled = ?", true)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("repo: list blocklist sources: %w", dbError(err))

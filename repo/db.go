@@ -22,8 +22,8 @@ import (
 type Options struct {
 	// DataDir is the panel's data dir; the SQLite database is a file in it.
 	DataDir string
-	// URL picks the database: empty or "sqlite:" for SQLite in DataDir.
-	// postgres:// and postgresql:// are recognised but not supported yet.
+	// URL picks the database: empty or "sqlite:" for SQLite in DataDir;
+	// a postgres:// or postgresql:// URL (as libpq reads it) for PostgreSQL.
 	URL string
 }
 
@@ -38,8 +38,8 @@ func Open(ctx context.Context, opts Options) (*bun.DB, error) {
 	switch d {
 	case dialect.SQLite:
 		db, err = openSQLite(ctx, opts.DataDir)
-	default:
-		err = fmt.Errorf("repo: database URL %s://…: PostgreSQL is not supported yet; leave the database URL empty for SQLite in the data dir", schemeOf(opts.URL))
+	case dialect.PG:
+		db, err = openPostgres(ctx, opts.URL)
 	}
 	if err != nil {
 		return nil, err

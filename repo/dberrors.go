@@ -3,9 +3,12 @@ package repo
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -26,6 +29,15 @@ var (
 	// ErrBusy says a database stayed locked by another process (fail2ban
 	// writing) through the busy timeout and every retry.
 	ErrBusy = errors.New("database is busy")
+	// ErrContention says BanGUI's own database (PostgreSQL) gave up a
+	// statement because of other work: a serialization failure, a
+	// deadlock, a lock not available, or the statement timeout. Nothing of
+	// it was written; trying again may succeed.
+	ErrContention = errors.New("database is busy with other work")
+	// ErrUnavailable says BanGUI's own database server (PostgreSQL) cannot
+	// be reached or is shutting down: the connection was refused, lost or
+	// timed out, or the server turned it away.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // typedError puts one of the typed errors in front of the driver error it
@@ -41,7 +53,8 @@ func (e *typedError) Unwrap() []error { return []error{e.kind, e.err} }
 // dbError maps an error of a database call to the typed errors by the
 // driver's error code (never its text): no row becomes ErrNotFound; SQLite's
 // unique and primary key constraints become ErrDuplicate; SQLITE_FULL (any
-// extended code) and the OS's ENOSPC and EDQUOT become ErrDiskFull. Those
+// extended code) and the OS's ENOSPC and EDQUOT become ErrDiskFull;
+// PostgreSQL's errors as pgError says. Those
 // keep the original error in the chain; no row is replaced, as a missing
 // row says nothing more. Other errors, and nil, come back unchanged. Busy
 // databases are left to the callers that retry them (see isBusy): BanGUI's
@@ -61,7 +74,9 @@ func dbError(err error) error {
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		kind = ErrDiskFull
 	default:
-		return err
+		if kind = pgError(err); kind == nil {
+			return err
+		}
 	}
 	if errors.Is(err, kind) {
 		return err // mapped already
@@ -89,6 +104,42 @@ func sqliteCode(err error) (int, bool) {
 		return 0, false
 	}
 	return se.Code(), true
+}
+
+// pgError returns the typed error that a PostgreSQL error stands for, by
+// its SQLSTATE, or nil: unique_violation (23505) is ErrDuplicate,
+// disk_full (53100) ErrDiskFull; serialization_failure (40001),
+// deadlock_detected (40P01), lock_not_available (55P03) and query_canceled
+// (57014, the statement timeout) are ErrContention; connection exceptions
+// (class 08), too_many_connections (53300), admin_shutdown (57P01),
+// crash_shutdown (57P02), cannot_connect_now (57P03), a failed connect and
+// a lost connection are ErrUnavailable.
+func pgError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return ErrDuplicate
+		case "53100":
+			return ErrDiskFull
+		case "40001", "40P01", "55P03", "57014":
+			return ErrContention
+		case "53300", "57P01", "57P02", "57P03":
+			return ErrUnavailable
+		}
+		if len(pe.Code) == 5 && pe.Code[:2] == "08" {
+			return ErrUnavailable
+		}
+		return nil
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, driver.ErrBadConn):
+		return ErrUnavailable
+	}
+	return nil
 }
 
 // DuplicateError reports a row refused because a unique column already

@@ -75,7 +75,7 @@ func (s *GeoCacheStore) Upsert(ctx context.Context, entries []models.GeoCacheEnt
 		Set("asn = EXCLUDED.asn").
 		Set("org = EXCLUDED.org").
 		Set("cached_at = EXCLUDED.cached_at").
-		Set("last_seen = max(?TableAlias.last_seen, EXCLUDED.last_seen)").
+		Set("last_seen = CASE WHEN ?TableAlias.last_seen > EXCLUDED.last_seen THEN ?TableAlias.last_seen ELSE EXCLUDED.last_seen END").
 		Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("repo: geo cache upsert: %w", dbError(err))

@@ -182,6 +182,7 @@ var (
 
 	_ Fail2BanDB     = (*Fail2BanDBReader)(nil)
 	_ HistoryArchive = (*sqliteArchive)(nil)
+	_ HistoryArchive = (*postgresArchive)(nil)
 )
 
 // Hosts persists the enrolled remote hosts, credentials included (see

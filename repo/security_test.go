@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"github.com/uptrace/bun"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,14 +50,38 @@ func TestSessionStoreSecretsAndExpiry(t *testing.T) {
 		t.Fatalf("the stored hash works as a token: found %v, err %v", found, err)
 	}
 
+	checkSessionExpiry(t, st, token, &now)
+}
+
+// TestSessionStoreExpiryOnEveryDialect runs the session store's expiry and
+// deletion checks on every dialect.
+func TestSessionStoreExpiryOnEveryDialect(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *bun.DB) {
+		st := NewSessionStore(db)
+		now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		st.now = func() time.Time { return now }
+		const token = "tok-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+		if err := st.Commit(token, []byte("session-data"), now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		checkSessionExpiry(t, st, token, &now)
+	})
+}
+
+// checkSessionExpiry: a session committed with data "session-data" and an
+// expiry an hour after *now is found until its expiry by the store's clock
+// and not after, and deleting it forgets it at once.
+func checkSessionExpiry(t *testing.T, st *SessionStore, token string, now *time.Time) {
+	t.Helper()
+	ctx := context.Background()
 	if b, found, err := st.FindCtx(ctx, token); err != nil || !found || string(b) != "session-data" {
 		t.Fatalf("live session: %q %v %v", b, found, err)
 	}
-	now = now.Add(time.Hour - time.Second)
+	*now = now.Add(time.Hour - time.Second)
 	if _, found, _ := st.FindCtx(ctx, token); !found {
 		t.Fatal("session lost a second before its expiry")
 	}
-	now = now.Add(time.Second)
+	*now = now.Add(time.Second)
 	if _, found, _ := st.FindCtx(ctx, token); found {
 		t.Fatal("session found at its expiry")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"bangui/models"
 )
@@ -76,9 +77,18 @@ func (s *SettingsStore) SetMany(ctx context.Context, values map[string]string) e
 
 // SetManyOnce stores values in one transaction unless the guard key is
 // already set, and says whether it stored them: a first-run setup that two
-// requests complete at once is stored once.
+// requests (or two panel processes) complete at once is stored once. On
+// SQLite the transaction takes the write lock at its start (immediate
+// transactions); on PostgreSQL it first takes a transaction-scoped
+// advisory lock named after the guard, which the second transaction waits
+// for and then finds the guard set.
 func (s *SettingsStore) SetManyOnce(ctx context.Context, guard string, values map[string]string) (stored bool, err error) {
 	err = inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if tx.Dialect().Name() == dialect.PG {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "bangui.settings."+guard); err != nil {
+				return err
+			}
+		}
 		st := NewSettingsStore(tx)
 		if _, err := st.Get(ctx, guard); err == nil {
 			return nil
