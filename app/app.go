@@ -22,6 +22,7 @@ import (
 	"bangui/services"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
+	"bangui/services/fleet"
 	"bangui/services/setup"
 )
 
@@ -57,6 +58,7 @@ type App struct {
 	// Leases share the scheduled work among the panel processes on one
 	// database (see startJobs); its holder id is this process's.
 	Leases *services.Leases
+	Fleet  *fleet.Service
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -110,6 +112,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Sessions = repo.NewSessionStore(a.DB)
 	a.Status = services.NewStatusProbe(a.Hosts)
 	a.Status.Events = a.Events
+	// Every enabled remote host joins the registry; one that cannot be set
+	// up stays listed on the Hosts page with its reason.
+	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
+	if err := a.Fleet.Load(ctx); err != nil {
+		return nil, err
+	}
 	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)

@@ -74,6 +74,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.blocklistRoutes(g, private)
 	s.mapRoutes(g, private)
 	s.configRoutes(g, private)
+	s.hostRoutes(g, private)
 	if buildTestRoutes != nil {
 		buildTestRoutes(s, g)
 	}

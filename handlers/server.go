@@ -23,6 +23,7 @@ import (
 	"bangui/services"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
+	"bangui/services/fleet"
 	"bangui/services/setup"
 )
 
@@ -40,6 +41,7 @@ type Server struct {
 	blocklists    *blocklists.Service
 	geo           *services.Geo
 	configuration *configuration.Service
+	fleet         *fleet.Service
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -81,6 +83,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		blocklists:    a.Blocklists,
 		geo:           a.Geo,
 		configuration: a.Configuration,
+		fleet:         a.Fleet,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,

@@ -11,6 +11,13 @@ type ServerStatus struct {
 	Failed      int64 // currently failed, summed over jails
 	CheckedAt   time.Time
 	Error       string // why fail2ban is offline, for the banner
+	// LastContact is the time of the last check that found the host
+	// online; zero when none did since the panel started.
+	LastContact time.Time
+	// NewFingerprint is the certificate fingerprint a remote host's agent
+	// presents instead of the pinned one; the panel does not talk to it
+	// until the admin accepts it. "" otherwise.
+	NewFingerprint string
 }
 
 // JailSummary is one row of the jails table.

@@ -184,3 +184,15 @@ var (
 	_ HistoryArchive = (*sqliteArchive)(nil)
 	_ HistoryArchive = (*postgresArchive)(nil)
 )
+
+// Hosts persists the enrolled remote hosts, credentials included (see
+// HostStore). Only the fleet service reads them.
+type Hosts interface {
+	Create(ctx context.Context, h models.RemoteHost) error
+	Get(ctx context.Context, id string) (models.RemoteHost, error)
+	List(ctx context.Context) ([]models.RemoteHost, error)
+	SetName(ctx context.Context, id, name string) error
+	SetEnabled(ctx context.Context, id string, enabled bool) error
+	SetFingerprint(ctx context.Context, id, fingerprint string) error
+	Delete(ctx context.Context, id string) error
+}

@@ -157,3 +157,29 @@ func TestStatusProbePublishesChanges(t *testing.T) {
 		t.Fatalf("refresh after a ban published %+v (%v), want 1 banned", st, ok)
 	}
 }
+
+// A host's last contact is the last check that found it online; a failed
+// check keeps it and says why.
+func TestStatusProbeKeepsLastContact(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	t.Cleanup(func() { reg.Close() })
+	probe := services.NewStatusProbe(reg)
+	ctx := context.Background()
+
+	online := probe.RefreshHost(ctx, models.LocalHost)
+	if !online.Online || online.LastContact.IsZero() || !online.LastContact.Equal(online.CheckedAt) {
+		t.Fatalf("online status %+v: want last contact = checked at", online)
+	}
+	if err := sb.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	offline := probe.RefreshHost(ctx, models.LocalHost)
+	if offline.Online || offline.Error == "" || !offline.LastContact.Equal(online.LastContact) || !offline.CheckedAt.After(online.CheckedAt) {
+		t.Fatalf("offline status %+v: want the last contact of %+v kept and an error", offline, online)
+	}
+	probe.Forget(models.LocalHost)
+	if st := probe.Current(models.LocalHost); st.Error != "not checked yet" {
+		t.Fatalf("after Forget: %+v", st)
+	}
+}

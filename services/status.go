@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +54,7 @@ func (p *StatusProbe) store(host string, st models.ServerStatus) {
 	old, known := p.cur[host]
 	p.cur[host] = st
 	p.mu.Unlock()
-	old.CheckedAt = st.CheckedAt
+	old.CheckedAt, old.LastContact = st.CheckedAt, st.LastContact
 	if !known || old != st {
 		p.Events.Publish(events.Event{Topic: events.TopicStatus, Host: host, Time: st.CheckedAt, Data: st})
 	}
@@ -87,13 +88,14 @@ func (p *StatusProbe) RefreshHost(ctx context.Context, host string) models.Serve
 }
 
 func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerStatus {
-	st := models.ServerStatus{CheckedAt: p.now()}
+	st := models.ServerStatus{CheckedAt: p.now(), LastContact: p.Current(h.ID()).LastContact}
 	version, err := h.Version(ctx)
 	if err == nil {
 		var jails []fail2ban.JailStatus
 		jails, err = h.AllJailStatus(ctx)
 		if err == nil {
 			st.Online, st.Version, st.ActiveJails = true, version, len(jails)
+			st.LastContact = st.CheckedAt
 			for _, j := range jails {
 				st.Banned += j.CurrentlyBanned
 				st.Failed += j.CurrentlyFailed
@@ -102,6 +104,10 @@ func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerSt
 	}
 	if err != nil {
 		st.Error = DescribeFail2banError(err)
+		var fe *hosts.FingerprintError
+		if errors.As(err, &fe) {
+			st.NewFingerprint = fe.Got
+		}
 	}
 	p.store(h.ID(), st)
 	return st
@@ -136,6 +142,14 @@ func (p *StatusProbe) endCheck(host string) {
 	p.mu.Unlock()
 }
 
+// Forget drops what the probe knows of a host that the panel no longer
+// manages (removed or disabled).
+func (p *StatusProbe) Forget(host string) {
+	p.mu.Lock()
+	delete(p.cur, host)
+	p.mu.Unlock()
+}
+
 // Observe marks a host offline when err says it cannot be reached, and
 // returns err, so that a command's error can pass through it.
 func (p *StatusProbe) Observe(host string, err error) error {
@@ -153,7 +167,14 @@ func (p *StatusProbe) Observe(host string, err error) error {
 // DescribeFail2banError turns a fail2ban client error into a sentence for
 // the status banner and the pages.
 func DescribeFail2banError(err error) string {
+	var agentDown *hosts.UnreachableError
 	switch {
+	case errors.As(err, &agentDown):
+		return "The a" + strings.TrimPrefix(agentDown.Error(), "the a") + "."
+	case errors.Is(err, hosts.ErrFingerprintChanged):
+		return "The agent's certificate changed, so the panel stopped talking to it. Compare the new fingerprint with the one the agent prints and accept it on the Hosts page."
+	case errors.Is(err, hosts.ErrAgentRefused):
+		return "The agent refused the panel's credential: it was revoked, or the agent was enrolled again. Remove the host and add it again with a new enrolment token."
 	case errors.Is(err, fail2ban.ErrPermission):
 		return "BanGUI may not use fail2ban's socket (permission denied)."
 	case errors.Is(err, fail2ban.ErrTimeout):

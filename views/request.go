@@ -84,6 +84,7 @@ var navEntries = []navEntry{
 	{"/history", "History"},
 	{"/blocklists", "Blocklists"},
 	{"/config", "Configuration"},
+	{"/hosts", "Hosts"},
 }
 
 func isActive(ctx context.Context, p string) bool {

@@ -1,0 +1,166 @@
+// Package agenttest runs the built bangui binary as `bangui agent` for the
+// tests of other packages: Build compiles it once per test process, Start
+// runs an agent on a fail2ban sandbox and reads what it prints.
+package agenttest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"bangui/fail2ban/sandbox"
+)
+
+// Binary is a built bangui binary in a temp dir.
+type Binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Path builds the binary on the first call and returns its path; it fails
+// the test when the build fails.
+func (b *Binary) Path(t testing.TB) string {
+	t.Helper()
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "bangui-agenttest-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "bangui")
+		out, err := exec.Command("go", "build", "-o", b.path, "bangui").CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("build bangui: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// Remove deletes the binary (call it from TestMain after m.Run).
+func (b *Binary) Remove() {
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// Agent is a running `bangui agent` on a sandbox.
+type Agent struct {
+	URL         string // https://127.0.0.1:port
+	Token       string // the enrolment token it printed ("" when enrolled)
+	Fingerprint string // the certificate fingerprint it printed
+	DataDir     string
+
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	log    strings.Builder
+	exited chan struct{}
+}
+
+var logField = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S+)`)
+
+// FreeAddr is a local address nothing listens on, for an agent that must
+// come back on the same one.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start runs bin as an agent for sb, listening on addr, with its key,
+// certificate and enrolment state in dataDir, and waits until it listens.
+// It is stopped when the test ends.
+func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) *Agent {
+	t.Helper()
+	cmd := exec.Command(bin, "agent", "--listen", addr, "--data-dir", dataDir,
+		"--socket", sb.SocketPath, "--config-dir", sb.ConfigDir, "--shutdown-grace", "2s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	a := &Agent{cmd: cmd, DataDir: dataDir, exited: make(chan struct{})}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			a.mu.Lock()
+			a.log.WriteString(sc.Text() + "\n")
+			f := map[string]string{}
+			for _, m := range logField.FindAllStringSubmatch(sc.Text(), -1) {
+				v := m[2]
+				if u, err := strconv.Unquote(v); err == nil {
+					v = u
+				}
+				f[m[1]] = v
+			}
+			if f["token"] != "" {
+				a.Token = f["token"]
+			}
+			if f["fingerprint"] != "" {
+				a.Fingerprint = f["fingerprint"]
+			}
+			if f["msg"] == "bangui agent listening" {
+				a.URL = "https://" + f["addr"]
+				close(ready)
+			}
+			a.mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+		_ = cmd.Wait()
+		close(a.exited)
+	}()
+	t.Cleanup(a.Stop)
+	select {
+	case <-ready:
+	case <-a.exited:
+		t.Fatalf("the agent exited at start:\n%s", a.Log())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the agent did not listen within 20 s:\n%s", a.Log())
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a
+}
+
+// Log is what the agent printed so far.
+func (a *Agent) Log() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.log.String()
+}
+
+// Stop ends the agent with SIGTERM and waits for it.
+func (a *Agent) Stop() {
+	select {
+	case <-a.exited:
+		return
+	default:
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+	case <-time.After(20 * time.Second):
+		_ = a.cmd.Process.Kill()
+		<-a.exited
+	}
+}

@@ -1,0 +1,219 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/repo"
+	"bangui/services"
+	"bangui/services/fleet"
+	"bangui/views"
+)
+
+// hostRoutes registers /hosts: the list, the two steps of adding a host
+// and each host's actions.
+func (s *Server) hostRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
+	g.GET("/hosts", s.hostsPage, mw...)
+	g.GET("/hosts/probe", s.hostsBack, mw...)
+	g.POST("/hosts/probe", s.hostProbe, mw...)
+	g.POST("/hosts", s.hostEnroll, mw...)
+	g.POST("/hosts/:id/name", s.hostRename, mw...)
+	g.POST("/hosts/:id/enabled", s.hostEnabled, mw...)
+	g.POST("/hosts/:id/delete", s.hostRemove, mw...)
+	g.POST("/hosts/:id/fingerprint", s.hostAcceptFingerprint, mw...)
+}
+
+func (s *Server) hostsPage(c echo.Context) error {
+	return s.renderHosts(c, http.StatusOK, views.HostForm{})
+}
+
+// hostsBack sends a reloaded or bookmarked step of the add form back to
+// the page.
+func (s *Server) hostsBack(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, s.url("/hosts"))
+}
+
+// renderHosts renders /hosts with the add form as given. It reads the
+// hosts table and the status probe's cache: no host is asked.
+func (s *Server) renderHosts(c echo.Context, status int, add views.HostForm) error {
+	list, err := s.fleet.List(c.Request().Context())
+	p := views.HostsPage{Hosts: list, Add: add}
+	if err != nil {
+		s.log.Error("list hosts", "err", err, "request_id", requestID(c))
+		p.Error = "The panel could not read its list of hosts from its database; only this machine is shown. Reload to try again."
+		local := s.hosts.Local().ID()
+		p.Hosts = []models.HostInfo{{ID: local, Name: s.hosts.Name(local), Local: true, Enabled: true, Status: s.status.Current(local)}}
+		if status == http.StatusOK {
+			status = http.StatusServiceUnavailable
+		}
+	}
+	return s.render(c, status, views.HostsPageView(p), nil)
+}
+
+// hostInput is the add-host form; Fingerprint comes with the second step.
+type hostInput struct {
+	Name        string `form:"name"`
+	ID          string `form:"id"`
+	URL         string `form:"url"`
+	Token       string `form:"token"`
+	Fingerprint string `form:"fingerprint"`
+}
+
+func (in hostInput) enroll() fleet.EnrollInput {
+	return fleet.EnrollInput{ID: in.ID, Name: in.Name, URL: in.URL, Token: in.Token, Fingerprint: in.Fingerprint}
+}
+
+func hostFormOf(in fleet.EnrollInput, errs map[string][]string) views.HostForm {
+	return views.HostForm{Name: in.Name, ID: in.ID, URL: in.URL, Token: in.Token, Errors: errs}
+}
+
+// hostProbe is the first step of adding a host: check the form, reach the
+// agent and show its certificate's fingerprint to compare.
+func (s *Server) hostProbe(c echo.Context) error {
+	var in hostInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	in.Fingerprint = ""
+	got, err := s.fleet.Probe(c.Request().Context(), in.enroll())
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(got, verr.Fields))
+	}
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.HostConfirmView(views.HostConfirmPage{Form: hostFormOf(got, nil), Fingerprint: got.Fingerprint}), nil)
+}
+
+// hostEnroll is the second step: enrol the agent whose fingerprint the
+// admin compared.
+func (s *Server) hostEnroll(c echo.Context) error {
+	var in hostInput
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	h, err := s.fleet.Enroll(c.Request().Context(), in.enroll())
+	var verr *services.ValidationError
+	if errors.As(err, &verr) {
+		// The form shows the token again (it was refused, or not sent):
+		// the credential is never in a page. The form has no fingerprint
+		// field: its message goes with the address it belongs to.
+		if fp := verr.Fields["fingerprint"]; len(fp) > 0 {
+			verr.Fields["url"] = append(verr.Fields["url"], fp...)
+		}
+		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(in.enroll(), verr.Fields))
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Enrolled " + h.Name + ": the panel now asks its agent at " + h.URL + "."
+	if st := s.status.Current(h.ID); !st.Online {
+		msg += " It did not answer yet: " + st.Error
+	}
+	s.flash(c, "success", msg)
+	return s.redirect(c, s.url("/hosts"))
+}
+
+// hostNotFound turns the store's not found into a 404 that says so.
+func hostNotFound(err error) error {
+	if errors.Is(err, repo.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "The panel manages no host by that id.")
+	}
+	return err
+}
+
+// flashValidation flashes the first message of a validation error and
+// returns nil, or returns any other error.
+func (s *Server) flashValidation(c echo.Context, err error) error {
+	var verr *services.ValidationError
+	if !errors.As(err, &verr) {
+		return hostNotFound(err)
+	}
+	s.flash(c, "error", firstMessage(verr.Fields))
+	return nil
+}
+
+func (s *Server) hostRename(c echo.Context) error {
+	var in struct {
+		Name string `form:"name"`
+	}
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	h, err := s.fleet.Rename(c.Request().Context(), c.Param("id"), in.Name)
+	if err != nil {
+		if err := s.flashValidation(c, err); err != nil {
+			return err
+		}
+	} else {
+		s.flash(c, "success", "Renamed the host "+h.ID+" to "+h.Name+".")
+	}
+	return s.redirect(c, s.url("/hosts"))
+}
+
+func (s *Server) hostEnabled(c echo.Context) error {
+	var in struct {
+		Enabled checkbox `form:"enabled"`
+	}
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	ctx, id := c.Request().Context(), c.Param("id")
+	if in.Enabled {
+		h, err := s.fleet.Enable(ctx, id)
+		if err != nil {
+			return hostNotFound(err)
+		}
+		msg := "Enabled " + h.Name + "."
+		if st := s.status.Current(id); st.Online {
+			msg += " It answers."
+		} else if st.Error != "" {
+			msg += " It does not answer yet: " + st.Error
+		}
+		s.flash(c, "success", msg)
+	} else {
+		h, err := s.fleet.Disable(ctx, id)
+		if err != nil {
+			return hostNotFound(err)
+		}
+		s.flash(c, "success", "Disabled "+h.Name+": the panel no longer asks it, and its pages, syncs and imports skip it until it is enabled again.")
+	}
+	return s.redirect(c, s.url("/hosts"))
+}
+
+func (s *Server) hostRemove(c echo.Context) error {
+	r, err := s.fleet.Remove(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return hostNotFound(err)
+	}
+	msg := "Removed " + r.Host.Name + " and revoked its credential on the agent."
+	kind := "success"
+	if r.RevokeError != "" {
+		kind = "warning"
+		msg = "Removed " + r.Host.Name + ", but its agent could not be told to forget the panel's credential (" + r.RevokeError + "). The panel no longer has the credential; stop the agent or reset its data dir to be sure."
+	}
+	s.flash(c, kind, msg+" Its archived bans stay in the history under the id "+r.Host.ID+".")
+	return s.redirect(c, s.url("/hosts"))
+}
+
+func (s *Server) hostAcceptFingerprint(c echo.Context) error {
+	var in struct {
+		Fingerprint string `form:"fingerprint"`
+	}
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	h, err := s.fleet.AcceptFingerprint(c.Request().Context(), c.Param("id"), in.Fingerprint)
+	if err != nil {
+		if err := s.flashValidation(c, err); err != nil {
+			return err
+		}
+	} else {
+		s.flash(c, "success", "Accepted the new certificate of "+h.Name+"; the panel talks to it again.")
+	}
+	return s.redirect(c, s.url("/hosts"))
+}

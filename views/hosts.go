@@ -1,0 +1,96 @@
+package views
+
+import (
+	"strings"
+
+	"bangui/models"
+)
+
+// HostsPage is /hosts: every host with its state, and the add-host form.
+type HostsPage struct {
+	Hosts []models.HostInfo // the local host first
+	Add   HostForm
+	Error string // the list could not be read
+}
+
+// HostForm is the add-host form, shown again with its errors.
+type HostForm struct {
+	Name, ID, URL, Token string
+	Errors               map[string][]string
+}
+
+// HostConfirmPage is the second step of adding a host: the agent's
+// certificate fingerprint to compare before enrolling.
+type HostConfirmPage struct {
+	Form        HostForm // as cleaned by the first step
+	Fingerprint string
+}
+
+func hostURL(id string) string { return "/hosts/" + id }
+
+// remoteHosts counts the hosts that are not the local one.
+func remoteHosts(hs []models.HostInfo) int {
+	n := 0
+	for _, h := range hs {
+		if !h.Local {
+			n++
+		}
+	}
+	return n
+}
+
+// changedCertificates are the hosts whose agent presents a new certificate.
+func changedCertificates(hs []models.HostInfo) []models.HostInfo {
+	var out []models.HostInfo
+	for _, h := range hs {
+		if _, ok := h.FingerprintChanged(); ok && h.Enabled && !h.Local {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// hostState is a host's state badge: its text and modifier.
+func hostState(h models.HostInfo) (string, string) {
+	switch {
+	case !h.Enabled:
+		return "Disabled", "muted"
+	case h.Problem != "":
+		return "Not set up", "bad"
+	case h.Status.NewFingerprint != "":
+		return "Certificate changed", "warn"
+	case h.Status.Online:
+		return "Online", "ok"
+	case h.Status.CheckedAt.IsZero():
+		return "Not checked yet", "muted"
+	}
+	return "Offline", "bad"
+}
+
+// hostProblem is why the last call to a host failed, "" when it did not.
+func hostProblem(h models.HostInfo) string {
+	switch {
+	case !h.Enabled:
+		return "Disabled: the panel does not ask this host."
+	case h.Problem != "":
+		return h.Problem
+	case h.Status.Online || h.Status.CheckedAt.IsZero():
+		return ""
+	}
+	return h.Status.Error
+}
+
+func confirmRemoveHost(h models.HostInfo) string {
+	return "Remove the host " + h.Name + "? The panel revokes its credential on the agent and stops asking it. Its archived bans stay in the history."
+}
+
+// fingerprintHalves splits a long fingerprint after its middle colon, as
+// the agent prints it whole; rest is "" for a short one.
+func fingerprintHalves(fp string) (first, rest string) {
+	parts := strings.Split(fp, ":")
+	if len(parts) < 8 {
+		return fp, ""
+	}
+	h := len(parts) / 2
+	return strings.Join(parts[:h], ":") + ":", strings.Join(parts[h:], ":")
+}
