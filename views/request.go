@@ -60,6 +60,12 @@ const HostParam = "host"
 // pages show the host selector and a host column.
 func Fleet(ctx context.Context) bool { return len(RequestFrom(ctx).Hosts) > 1 }
 
+// HostColumn reports whether tables show each row's host: with several
+// hosts and none selected (the combined view).
+func HostColumn(ctx context.Context) bool {
+	return Fleet(ctx) && RequestFrom(ctx).Host == ""
+}
+
 // HostName is the display name of the host with id (the id when unknown).
 func HostName(ctx context.Context, id string) string {
 	for _, h := range RequestFrom(ctx).Hosts {
