@@ -57,7 +57,9 @@ func (s *Server) fleet() bool { return len(s.hosts.All()) > 1 }
 // every host.
 func (s *Server) scopeHosts(c echo.Context) []string {
 	if id := s.hostScope(c); id != "" {
-		return []string{id}
+		if _, err := s.hosts.Get(id); err == nil {
+			return []string{id}
+		}
 	}
 	all := s.hosts.All()
 	ids := make([]string, len(all))
