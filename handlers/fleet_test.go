@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/csv"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/services"
 )
 
 // namedHost is a real local fail2ban registered under another id, as a
@@ -363,5 +365,81 @@ func TestIPPageShowsTheAddressOnEveryHost(t *testing.T) {
 	}
 	if rec := b.get("/history/192.0.2.3?host=local"); rec.Code != http.StatusNotFound {
 		t.Fatalf("192.0.2.3 on local (never seen there): status %d, want 404", rec.Code)
+	}
+}
+
+// slowHost registers a host "slow" whose socket accepts connections and
+// never answers, as a hung fail2ban or agent would.
+func slowHost(t *testing.T, a *testApp) {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "hung.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	h := namedHost{Host: hosts.NewLocal(hosts.LocalOptions{Socket: sock, ConfigDir: dir}), id: "slow"}
+	if err := a.s.hosts.Add(h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHungHostHoldsNoPageLongerThanItsDeadline(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, false)
+	bannedOnFleet(t, f)
+	slowHost(t, f.app)
+	b := f.b
+	limit := services.HostDeadline + time.Second
+
+	start := time.Now()
+	doc := parse(t, b.do("GET", "/status", nil, map[string]string{"HX-Request": "true"}))
+	if took := time.Since(start); took > limit {
+		t.Fatalf("the status bar took %s with a hung host", took)
+	}
+	if got := doc.Find("[data-testid=status-offline]").Text(); !strings.Contains(got, "slow did not answer") {
+		t.Fatalf("the status bar does not name the hung host: %q", got)
+	}
+	if got := doc.Find("[data-testid=status-banned]").Text(); got != "4" {
+		t.Fatalf("banned now = %q, want the other hosts' 4", got)
+	}
+
+	start = time.Now()
+	rec := b.get("/history/192.0.2.1")
+	if took := time.Since(start); took > limit {
+		t.Fatalf("the per-IP page took %s with a hung host", took)
+	}
+	doc = parse(t, rec)
+	if got := doc.Find(`[data-host=slow] [data-testid=ip-offline]`).Text(); !strings.Contains(got, "slow did not answer") {
+		t.Fatalf("the per-IP page does not name the hung host: %q", got)
+	}
+	if got := doc.Find(`[data-host=web2] [data-testid=ip-state]`).Text(); !strings.Contains(got, "Banned in sshd") {
+		t.Fatalf("web2's state = %q", got)
+	}
+
+	// Archive-backed pages do not ask hosts at all.
+	for _, p := range []string{"/", "/history", "/map", "/history.csv"} {
+		start = time.Now()
+		if rec := b.get(p); rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", p, rec.Code)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("%s took %s with a hung host", p, took)
+		}
 	}
 }
