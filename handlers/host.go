@@ -15,7 +15,7 @@ import (
 
 // hostParam is the query parameter that selects a host; it is kept in the
 // URL so that a link or a reload shows the same host.
-const hostParam = "host"
+const hostParam = views.HostParam
 
 // hostScope is the host a page reads: the one selected with ?host=, or ""
 // for every host (the combined view). requireKnownHost has checked it.
