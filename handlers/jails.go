@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -305,7 +304,7 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 
 func (s *Server) statusBar(c echo.Context) error {
 	// While offline the bar polls more often, and each poll asks fail2ban.
-	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Recheck(c.Request().Context(), s.hostID(c), 3*time.Second)))
+	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.fleetStatus(c, true)))
 }
 
 // backPath returns the form's "back" field when it is an in-app path, else def.

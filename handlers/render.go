@@ -66,11 +66,20 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		Location: s.panelSettings().Location,
 		Now:      s.now(),
 	}
+	if _, err := s.hosts.Get(s.hostScope(c)); err == nil {
+		r.Host = s.hostScope(c) // an unknown one (its 404 page) is not kept in links
+	}
+	if s.fleet() {
+		r.Hosts = s.hostOptions()
+		if c.Request().Method == http.MethodGet {
+			r.SwitchPath, r.SwitchQuery = r.Path, c.QueryParams()
+		}
+	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Identity = identityOf(ctx)
 		if r.Identity.LoggedIn() && s.status != nil {
-			st := s.status.Current(s.hostID(c))
+			st := s.fleetStatus(c, false)
 			r.Status = &st
 		}
 		if r.Identity.LoggedIn() {

@@ -231,13 +231,13 @@ func TestArchiveIPMatchesBruteForce(t *testing.T) {
 					}
 					want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
 				}
-				got, err := s.IPTotals(ctx, ip, after)
+				got, err := s.IPTotals(ctx, "", ip, after)
 				if err != nil || got != want {
 					t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
 				}
 			}
 			for _, limit := range []int{1, 7, 50} {
-				recs, err := s.RecentOfIP(ctx, ip, limit)
+				recs, err := s.RecentOfIP(ctx, "", ip, limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -281,23 +281,30 @@ func TestArchiveQueryPlans(t *testing.T) {
 	day := 24 * time.Hour
 	for _, since := range []time.Duration{day, 7 * day, 30 * day, 365 * day} {
 		for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
-			f := models.HistoryFilter{Since: fixedNow.Add(-since), Origin: origin, Action: ActionBan}
-			if _, _, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 100}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.CountsByBucket(ctx, f, 7*day, 53); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.CountsByJail(ctx, f); err != nil {
-				t.Fatal(err)
+			for _, host := range []string{"", models.LocalHost} {
+				f := models.HistoryFilter{Host: host, Since: fixedNow.Add(-since), Origin: origin, Action: ActionBan}
+				if _, _, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 100}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.CountsByBucket(ctx, f, 7*day, 53); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := s.CountsByJail(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+				if host != "" {
+					if _, err := s.CountsByCountry(ctx, f); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		}
 	}
 	ip := ref[0].ip
-	if _, err := s.IPTotals(ctx, ip, time.Time{}); err != nil {
+	if _, err := s.IPTotals(ctx, "", ip, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecentOfIP(ctx, ip, 50); err != nil {
+	if _, err := s.RecentOfIP(ctx, "", ip, 50); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.HistoryOfIP(ctx, ip); err != nil {
@@ -323,6 +330,8 @@ func TestArchiveQueryPlans(t *testing.T) {
 		}
 		var want string
 		switch {
+		case strings.Contains(q, "host = ?"):
+			want = "USING COVERING INDEX history_archive_host_ban (host=? AND timeofban>"
 		case strings.Contains(q, "action = 'ban' AND origin = o.name"):
 			want = "USING COVERING INDEX history_archive_ban_origin_jail (origin=? AND jail=?"
 		case strings.Contains(q, "action = 'ban'") && !strings.Contains(q, "WHERE ip = ?"):
