@@ -65,6 +65,7 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		Version:  s.version,
 		Location: s.panelSettings().Location,
 		Now:      s.now(),
+		Host:     s.hostScope(c),
 	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
@@ -85,12 +86,18 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 
 // flash queues a message for the next rendered page.
 func (s *Server) flash(c echo.Context, kind, msg string) {
+	s.flashItems(c, kind, msg, nil)
+}
+
+// flashItems queues a message with a list below it for the next rendered
+// page.
+func (s *Server) flashItems(c echo.Context, kind, msg string, items []string) {
 	ctx := c.Request().Context()
 	var list []views.Flash
 	if raw := s.sm.GetString(ctx, sessFlash); raw != "" {
 		_ = json.Unmarshal([]byte(raw), &list)
 	}
-	list = append(list, views.Flash{Kind: kind, Message: msg})
+	list = append(list, views.Flash{Kind: kind, Message: msg, Items: items})
 	b, _ := json.Marshal(list)
 	s.sm.Put(ctx, sessFlash, string(b))
 }

@@ -4,6 +4,7 @@ package views
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 type Flash struct {
 	Kind    string // "success", "error" or "info"
 	Message string
+	Items   []string // a list below the message, e.g. one result per host
 }
 
 // Request carries the per-request values every component may need. Handlers
@@ -32,6 +34,7 @@ type Request struct {
 	Now       time.Time            // the request's clock, for "time left"
 	Status    *models.ServerStatus // fail2ban status for the status bar; nil before login
 	NavAlerts map[string]string    // in-app path → warning shown as a badge on its nav entry
+	Host      string               // the fail2ban host selected with ?host=; "" for every host (or the only one)
 }
 
 type requestKey struct{}
@@ -55,6 +58,32 @@ func URL(ctx context.Context, p string) string {
 // SafeURL is URL as a templ.SafeURL for href and action attributes.
 func SafeURL(ctx context.Context, p string) templ.SafeURL {
 	return templ.SafeURL(URL(ctx, p))
+}
+
+// OnHost returns the in-app path p on the fail2ban host with id host: p
+// with host=… added to its query, or p itself when host is "" (every host,
+// or a panel with one host). It is the one place links and redirects get
+// their host.
+func OnHost(p, host string) string {
+	if host == "" {
+		return p
+	}
+	sep := "?"
+	if strings.Contains(p, "?") {
+		sep = "&"
+	}
+	return p + sep + "host=" + url.QueryEscape(host)
+}
+
+// hereURL is SafeURL of p on the host the request selected, so a link or a
+// form stays on the host the page shows.
+func hereURL(ctx context.Context, p string) templ.SafeURL {
+	return SafeURL(ctx, OnHost(p, RequestFrom(ctx).Host))
+}
+
+// hostURL is SafeURL of p on the host with id host.
+func hostURL(ctx context.Context, p, host string) templ.SafeURL {
+	return SafeURL(ctx, OnHost(p, host))
 }
 
 func assetURL(ctx context.Context, name string) string {
