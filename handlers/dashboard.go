@@ -45,6 +45,7 @@ func parseSource(v string) services.Source {
 func (s *Server) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := services.DashboardQuery{
+		Host:   s.hostScope(c),
 		Range:  parseRange(c.QueryParam("range"), models.Range24h),
 		Origin: parseOrigin(c.QueryParam("origin")),
 		Source: parseSource(c.QueryParam("source")),

@@ -24,6 +24,7 @@ const repeatOffenderMin = 3
 
 func (s *Server) historyQuery(c echo.Context) (services.HistoryQuery, url.Values) {
 	q := services.HistoryQuery{
+		Host:     s.hostScope(c),
 		Origin:   parseOrigin(c.QueryParam("origin")),
 		Source:   parseSource(c.QueryParam("source")),
 		Jail:     strings.TrimSpace(c.QueryParam("jail")),
@@ -60,7 +61,12 @@ func (s *Server) historyPage(c echo.Context) error {
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
 	}
 	var jails []string
-	if list, err := s.jails.List(ctx, s.hostID(c)); err == nil {
+	if s.fleet() {
+		// The archive names the jails: a page of every host asks none.
+		if jails, err = s.history.ArchivedJails(ctx, q); err != nil {
+			return err
+		}
+	} else if list, err := s.jails.List(ctx, s.hostID(c)); err == nil {
 		for _, j := range list {
 			jails = append(jails, j.Name)
 		}
@@ -85,6 +91,12 @@ func (s *Server) historyCSV(c echo.Context) error {
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
 	header := []string{"time_utc", "ip", "jail", "action", "origin", "ban_seconds", "ban_count", "failures", "country", "first_log_line"}
+	// With several hosts each row names its host, in a last column so that
+	// the others keep their places.
+	fleet := s.fleet()
+	if fleet {
+		header = append(header, "host")
+	}
 	wroteHeader := false
 	_, err := s.history.EachHistory(c.Request().Context(), q, func(b models.BanRecord) error {
 		if !wroteHeader {
@@ -102,9 +114,13 @@ func (s *Server) historyCSV(c echo.Context) error {
 		}
 		// The address and the jail come from fail2ban's database and may be
 		// anything, like the log line.
-		cw.Write([]string{b.TimeOfBan.UTC().Format(time.RFC3339), csvSafe(b.IP), csvSafe(b.Jail), action, string(b.Origin),
+		row := []string{b.TimeOfBan.UTC().Format(time.RFC3339), csvSafe(b.IP), csvSafe(b.Jail), action, string(b.Origin),
 			strconv.FormatInt(b.BanTime, 10), strconv.FormatInt(b.BanCount, 10), strconv.FormatInt(b.Failures, 10),
-			b.Country, csvSafe(line)})
+			b.Country, csvSafe(line)}
+		if fleet {
+			row = append(row, csvSafe(b.Host))
+		}
+		cw.Write(row)
 		cw.Flush()
 		return cw.Error()
 	})
@@ -135,7 +151,7 @@ func (s *Server) ipPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "This is not an IP address.")
 	}
-	rep, err := s.history.IP(c.Request().Context(), s.hostID(c), raw)
+	rep, err := s.history.IP(c.Request().Context(), s.hostScope(c), raw)
 	var verr *fail2ban.ValidationError
 	if errors.As(err, &verr) {
 		return echo.NewHTTPError(http.StatusNotFound, verr.Message)
@@ -145,7 +161,10 @@ func (s *Server) ipPage(c echo.Context) error {
 	}
 	page := views.IPPage{
 		IP: rep.IP, Events: rep.Events, Bans: rep.Bans, Failures: rep.Failures, First: rep.First, Last: rep.Last,
-		Current: rep.Current, Jails: rep.Jails, Offline: rep.Offline, Geo: models.GeoInfo{IP: rep.IP},
+		Geo: models.GeoInfo{IP: rep.IP},
+	}
+	for _, h := range rep.Hosts {
+		page.Hosts = append(page.Hosts, views.IPHost{Host: h.Host, Current: h.Current, Jails: h.Jails, Offline: h.Offline})
 	}
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g
@@ -168,5 +187,5 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", target+" is now on the ignore list of "+jail+" (until the next reload).")
-	return s.redirect(c, s.url(s.backPath(c, "/jails/"+jail)))
+	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails/"+jail)))
 }

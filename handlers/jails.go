@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -76,14 +75,10 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	page := parsePage(c, banPageSizes)
 	search := queryText(c, "q", maxSearchLen)
 	bans, total, err := s.jails.ActiveBans(ctx, host, search, page)
-	query := url.Values{"q": {search}}
-	if sel := s.hostScope(c); sel != "" {
-		query.Set(hostParam, sel)
-	}
 	table := views.ActiveBansTable{
 		ID: "active-bans", Bans: bans, Search: search,
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
-			Path: "/jails", Query: query, Target: "#active-bans"},
+			Path: "/jails", Query: url.Values{"q": {search}}, Target: "#active-bans"},
 	}
 	if err != nil {
 		if fail2ban.IsUnreachable(err) {
@@ -153,10 +148,8 @@ func (s *Server) renderJailsOfEveryHost(c echo.Context, status int, ban, unban v
 // states.
 func (s *Server) jailsPageBase(c echo.Context, ban, unban views.TargetForm) views.JailsPage {
 	p := views.JailsPage{BanForm: ban, UnbanForm: unban, Host: s.hostScope(c), HostName: s.hosts.Name(s.hostID(c))}
-	if all := s.hosts.All(); len(all) > 1 {
-		for _, h := range all {
-			p.Hosts = append(p.Hosts, views.HostOption{ID: h.ID(), Name: s.hosts.Name(h.ID())})
-		}
+	if s.fleet() {
+		p.Hosts = s.hostOptions()
 	}
 	return p
 }
@@ -164,13 +157,7 @@ func (s *Server) jailsPageBase(c echo.Context, ban, unban views.TargetForm) view
 // everyHost reports whether a page shows every host: the panel has several
 // and none is selected.
 func (s *Server) everyHost(c echo.Context) bool {
-	return s.hostScope(c) == "" && len(s.hosts.All()) > 1
-}
-
-// hereURL is the absolute URL of an in-app path on the host the request
-// selected, for redirects that return to the page the form was on.
-func (s *Server) hereURL(c echo.Context, p string) string {
-	return s.url(views.OnHost(p, s.hostScope(c)))
+	return s.hostScope(c) == "" && s.fleet()
 }
 
 const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
@@ -195,7 +182,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 		}
 		failed, total := failures(res)
 		s.flashHosts(c, "Ban of "+strings.Join(splitTargets(form.Target), ", ")+" in "+form.Jail+" on every host:", items, failed, total)
-		return s.redirect(c, s.hereURL(c, s.backPath(c, "/jails")))
+		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
 	if fe := formError(err); fe != nil {
@@ -214,11 +201,11 @@ func (s *Server) banSubmit(c echo.Context) error {
 		kind = "warning"
 		msg += " BanGUI could not note it as a manual ban in its own history (the log says why); its history takes fail2ban's record of it later."
 	}
-	if s.multiHost() {
+	if s.fleet() {
 		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
 	}
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.hereURL(c, s.backPath(c, "/jails")))
+	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 }
 
 func (s *Server) unbanSubmit(c echo.Context) error {
@@ -246,7 +233,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		}
 		failed, total := failures(res)
 		s.flashHosts(c, "Unban of "+strings.Join(targets, ", ")+" from "+where+" on every host:", items, failed, total)
-		return s.redirect(c, s.hereURL(c, s.backPath(c, "/jails")))
+		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
 	if fe := formError(err); fe != nil {
@@ -262,7 +249,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 	} else {
 		msg = fmt.Sprintf("%s was not banned in %s; nothing changed.", strings.Join(targets, ", "), where)
 	}
-	if s.multiHost() {
+	if s.fleet() {
 		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
 	}
 	kind := "success"
@@ -270,7 +257,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		kind = "info"
 	}
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.hereURL(c, s.backPath(c, "/jails")))
+	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 }
 
 func (s *Server) unbanAllSubmit(c echo.Context) error {
@@ -279,7 +266,7 @@ func (s *Server) unbanAllSubmit(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("Unbanned all %d addresses in every jail.", n))
-	return s.redirect(c, s.hereURL(c, "/jails"))
+	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
 func (s *Server) reloadAllSubmit(c echo.Context) error {
@@ -287,7 +274,7 @@ func (s *Server) reloadAllSubmit(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
-	return s.redirect(c, s.hereURL(c, "/jails"))
+	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
 // jailAction runs a start/stop/idle/reload button of one jail.
@@ -326,7 +313,7 @@ func (s *Server) jailAction(c echo.Context) error {
 	if c.FormValue("from") == "detail" && c.Param("action") != "stop" {
 		back = "/jails/" + name
 	}
-	return s.redirect(c, s.hereURL(c, back))
+	return s.redirect(c, s.hostURL(c, back))
 }
 
 func (s *Server) jailPage(c echo.Context) error {
@@ -342,14 +329,10 @@ func (s *Server) jailPage(c echo.Context) error {
 		return err
 	}
 	path := "/jails/" + name
-	query := url.Values{"q": {search}}
-	if sel := s.hostScope(c); sel != "" {
-		query.Set(hostParam, sel)
-	}
 	table := views.ActiveBansTable{
 		ID: "jail-bans", Bans: bans, Search: search, Jail: name, Total: total,
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
-			Path: path, Query: query, Target: "#jail-bans"},
+			Path: path, Query: url.Values{"q": {search}}, Target: "#jail-bans"},
 	}
 	table.Geo = s.geo.Lookup(ctx, activeBanIPs(bans))
 	if wantsFragment(c.Request()) {
@@ -372,7 +355,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Added to the ignore list of "+name+" (until the next reload; make it permanent in the configuration).")
-	return s.redirect(c, s.hereURL(c, "/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) ignoreRemove(c echo.Context) error {
@@ -392,7 +375,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Removed "+entry+" from the ignore list of "+name+".")
-	return s.redirect(c, s.hereURL(c, "/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
@@ -410,12 +393,12 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 		state = "now ignores"
 	}
 	s.flash(c, "success", "The jail "+name+" "+state+" this host's own addresses.")
-	return s.redirect(c, s.hereURL(c, "/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) statusBar(c echo.Context) error {
 	// While offline the bar polls more often, and each poll asks fail2ban.
-	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.status.Recheck(c.Request().Context(), s.hostID(c), 3*time.Second)))
+	return s.renderComponent(c, http.StatusOK, views.StatusBar(s.fleetStatus(c, true)))
 }
 
 // backPath returns the form's "back" field when it is an in-app path, else def.

@@ -14,9 +14,6 @@ import (
 
 // What the jails pages say about each host of a fleet-wide ban or unban.
 
-// multiHost reports whether the panel manages more than one host.
-func (s *Server) multiHost() bool { return len(s.hosts.All()) > 1 }
-
 // flashHosts queues one message with a line per host: success when every
 // host did it, an error when none did, a warning otherwise.
 func (s *Server) flashHosts(c echo.Context, msg string, items []string, failed, total int) {

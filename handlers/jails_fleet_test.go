@@ -4,50 +4,21 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"bangui/config"
 	"bangui/fail2ban/sandbox"
-	"bangui/fail2ban/sandbox/sandboxtest"
-	"bangui/hosts"
 )
-
-// fleetApp is a panel whose local host is one real fail2ban sandbox, with
-// a second sandbox registered as the host "web2" and a host "gone" on a
-// socket nobody listens on. Both sandboxes run the jails given (default
-// sshd), and the panel may read their logs.
-func fleetApp(t *testing.T, jails ...sandbox.Jail) (*testApp, *browser, map[string]*sandbox.Sandbox) {
-	t.Helper()
-	local := sandboxtest.Start(t, jails...)
-	web2 := sandboxtest.Start(t, jails...)
-	a := newTestApp(t, t.TempDir(), withSocket(local.SocketPath), withConfigDir(local.ConfigDir),
-		func(c *config.Config) { c.LogDirs = []string{local.Dir} })
-	b := a.browser()
-	b.completeSetup()
-	assertRedirect(t, b.login(goodPassword), "/")
-	for _, opts := range []hosts.LocalOptions{
-		{ID: "web2", Socket: web2.SocketPath, ConfigDir: web2.ConfigDir, LogDirs: []string{web2.Dir}},
-		{ID: "gone", Socket: filepath.Join(t.TempDir(), "gone.sock"), ConfigDir: t.TempDir()},
-	} {
-		opts.ClientPath = "fail2ban-client"
-		if err := a.s.hosts.Add(hosts.NewLocal(opts)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.s.status.Refresh(context.Background())
-	return a, b, map[string]*sandbox.Sandbox{"local": local, "web2": web2}
-}
 
 // TestJailsOfEveryHost: the jails page of a panel with several hosts groups
 // the jails by host and names the host that did not answer; a host's page,
 // its jail page and its forms act on that host only; a ban and an unban on
 // every host land in each fail2ban and list one result per host.
 func TestJailsOfEveryHost(t *testing.T) {
-	_, b, sbs := fleetApp(t)
+	f := fleetApp(t, []string{"web2"}, true)
+	b, sbs := f.b, map[string]*sandbox.Sandbox{"local": f.local, "web2": f.other["web2"]}
 
 	// Every host, grouped; the dead one named.
 	doc := parse(t, b.get("/jails"))
@@ -60,7 +31,7 @@ func TestJailsOfEveryHost(t *testing.T) {
 			t.Errorf("the jail link of %s is %q", id, href)
 		}
 	}
-	if msg := doc.Find(`[data-host="gone"] [data-testid="host-error"]`).Text(); !strings.Contains(msg, "gone: did not answer") {
+	if msg := doc.Find(`[data-host="gone"] [data-testid="host-error"]`).Text(); !strings.Contains(msg, "Gone host: did not answer") {
 		t.Fatalf("the dead host's group says %q", msg)
 	}
 	if checked, _ := doc.Find(`#ban-where-all`).Attr("checked"); checked != "checked" && !doc.Find(`#ban-where-all[checked]`).Is("input") {
@@ -147,7 +118,7 @@ func TestJailsOfEveryHost(t *testing.T) {
 	}
 	doc = parse(t, b.get("/jails"))
 	items := doc.Find(`#flash [data-testid="host-results"] li`).Map(func(_ int, s *goquerySelection) string { return s.Text() })
-	want := []string{"local: banned in sshd (1 new)", "web2: banned in sshd (1 new)", "gone: did not answer"}
+	want := []string{"local: banned in sshd (1 new)", "web2: banned in sshd (1 new)", "Gone host: did not answer"}
 	if len(items) != 3 {
 		t.Fatalf("results per host: %q", items)
 	}

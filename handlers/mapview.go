@@ -32,6 +32,7 @@ func (s *Server) mapPage(c echo.Context) error { return s.renderMap(c, http.Stat
 func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsForm) error {
 	ctx := c.Request().Context()
 	q := services.MapQuery{
+		Host:    s.hostScope(c),
 		Range:   parseRange(c.QueryParam("range"), models.Range24h),
 		Origin:  parseOrigin(c.QueryParam("origin")),
 		Country: services.ParseCountry(c.QueryParam("country")),
@@ -105,7 +106,7 @@ func (s *Server) mapReResolve(c echo.Context) error {
 		s.flash(c, "success", fmt.Sprintf("Looked up %d cached addresses again: %d now have a country. %d archived bans got their country.",
 			rep.Asked, rep.Resolved, rep.Archived))
 	}
-	return s.redirect(c, s.url("/map"))
+	return s.redirect(c, s.hostURL(c, "/map"))
 }
 
 // mapThresholds saves the map's colour thresholds.
@@ -124,7 +125,7 @@ func (s *Server) mapThresholds(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("Map colours saved: low %d, medium %d, high %d bans.", t.Low, t.Medium, t.High))
-	return s.redirect(c, s.url("/map"))
+	return s.redirect(c, s.hostURL(c, "/map"))
 }
 
 // activeBanIPs are the addresses of a page of bans, for one geo lookup.

@@ -67,11 +67,17 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		Now:      s.now(),
 		Host:     s.hostScope(c),
 	}
+	if s.fleet() {
+		r.Hosts = s.hostOptions()
+		if c.Request().Method == http.MethodGet {
+			r.SwitchPath, r.SwitchQuery = r.Path, c.QueryParams()
+		}
+	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Identity = identityOf(ctx)
 		if r.Identity.LoggedIn() && s.status != nil {
-			st := s.status.Current(s.hostID(c))
+			st := s.fleetStatus(c, false)
 			r.Status = &st
 		}
 		if r.Identity.LoggedIn() {

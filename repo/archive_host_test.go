@@ -117,9 +117,28 @@ func TestArchiveKeepsEachHostsEvents(t *testing.T) {
 		if err != nil || len(hist) != 2 || hist[0].Host == hist[1].Host {
 			t.Fatalf("HistoryOfIP = %+v %v, want the ban of both hosts", hist, err)
 		}
-		recent, err := s.RecentOfIP(ctx, "192.0.2.2", 5)
+		recent, err := s.RecentOfIP(ctx, "", "192.0.2.2", 5)
 		if err != nil || len(recent) != 2 || recent[0].Host != "web1" {
 			t.Fatalf("RecentOfIP = %+v %v", recent, err)
+		}
+		// One address on one host: its events and totals there only.
+		for _, tc := range []struct {
+			host        string
+			events, ban int64
+		}{{"", 2, 2}, {models.LocalHost, 1, 1}, {"web1", 1, 1}, {"nowhere", 0, 0}} {
+			recent, err := s.RecentOfIP(ctx, tc.host, "192.0.2.1", 5)
+			if err != nil || int64(len(recent)) != tc.events {
+				t.Errorf("RecentOfIP(%q) = %+v %v, want %d events", tc.host, recent, err, tc.events)
+			}
+			for _, r := range recent {
+				if tc.host != "" && r.Host != tc.host {
+					t.Errorf("RecentOfIP(%q) returned an event of %q", tc.host, r.Host)
+				}
+			}
+			totals, err := s.IPTotals(ctx, tc.host, "192.0.2.1", time.Time{})
+			if err != nil || totals.Bans != tc.ban {
+				t.Errorf("IPTotals(%q) = %+v %v, want %d bans", tc.host, totals, err, tc.ban)
+			}
 		}
 	})
 }

@@ -231,13 +231,13 @@ func TestArchiveIPMatchesBruteForce(t *testing.T) {
 					}
 					want = want.Add(IPTotals{Bans: 1, Failures: r.failures, First: time.Unix(r.t, 0), Last: time.Unix(r.t, 0)})
 				}
-				got, err := s.IPTotals(ctx, ip, after)
+				got, err := s.IPTotals(ctx, "", ip, after)
 				if err != nil || got != want {
 					t.Fatalf("IPTotals(%s, %v) = %+v %v, want %+v", ip, after, got, err, want)
 				}
 			}
 			for _, limit := range []int{1, 7, 50} {
-				recs, err := s.RecentOfIP(ctx, ip, limit)
+				recs, err := s.RecentOfIP(ctx, "", ip, limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -294,10 +294,10 @@ func TestArchiveQueryPlans(t *testing.T) {
 		}
 	}
 	ip := ref[0].ip
-	if _, err := s.IPTotals(ctx, ip, time.Time{}); err != nil {
+	if _, err := s.IPTotals(ctx, "", ip, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecentOfIP(ctx, ip, 50); err != nil {
+	if _, err := s.RecentOfIP(ctx, "", ip, 50); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.HistoryOfIP(ctx, ip); err != nil {

@@ -278,25 +278,42 @@ func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (i
 	return merged, nil
 }
 
-// IPTotals counts ip's archived bans (not unbans) stamped after after, from
-// the entries of history_archive_ip_time (ip, timeofban, action, failures)
-// alone. The action carries a unary + so that SQLite does not take the
-// partial index of all bans for it.
-func (s *sqliteArchive) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
+// IPTotals counts ip's archived bans (not unbans) on host ("" for every
+// host) stamped after after, from the entries of history_archive_ip_time
+// (ip, timeofban, action, failures) alone for every host; one host's are
+// checked on the row. The action carries a unary + so that SQLite does not
+// take the partial index of all bans for it.
+func (s *sqliteArchive) IPTotals(ctx context.Context, host, ip string, after time.Time) (IPTotals, error) {
+	w := ipWhere(host, ip)
+	w.Add("timeofban > ?", sqlkit.AfterUnix(after))
+	w.Add("+action = 'ban'")
 	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures), min(timeofban), max(timeofban)
-		FROM history_archive WHERE ip = ? AND timeofban > ? AND +action = 'ban'`, ip, sqlkit.AfterUnix(after)))
+		FROM history_archive`+w.Clause(), w.Args()...))
 	if err != nil {
 		return t, fmt.Errorf("repo: archive totals of IP: %w", err)
 	}
 	return t, nil
 }
 
-// RecentOfIP returns ip's newest limit archived events (bans and unbans):
-// the first limit entries of history_archive_ip_time walked backwards.
-func (s *sqliteArchive) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, ip, limit)
+// RecentOfIP returns ip's newest limit archived events (bans and unbans)
+// on host ("" for every host): the first limit entries of
+// history_archive_ip_time walked backwards (of one host: until limit of
+// them are found).
+func (s *sqliteArchive) RecentOfIP(ctx context.Context, host, ip string, limit int) ([]models.BanRecord, error) {
+	w := ipWhere(host, ip)
+	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive`+w.Clause()+` ORDER BY timeofban DESC, id DESC LIMIT ?`,
+		append(w.Args(), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive recent events of IP: %w", err)
 	}
 	return out, nil
+}
+
+// ipWhere finds one address's events on host ("" for every host) through
+// history_archive_ip_time.
+func ipWhere(host, ip string) sqlkit.Where {
+	var w sqlkit.Where
+	w.Add("ip = ?", ip)
+	hostWhere(&w, models.HistoryFilter{Host: host})
+	return w
 }

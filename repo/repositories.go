@@ -118,10 +118,12 @@ type HistoryArchive interface {
 	// fail2ban's row of it, for rows since since, and returns how many pairs it merged.
 	MergeManualBans(ctx context.Context, since time.Time) (int64, error)
 
-	// IPTotals counts ip's bans (not unbans) stamped after after (zero: all).
-	IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error)
-	// RecentOfIP returns ip's newest limit events, newest first.
-	RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error)
+	// IPTotals counts ip's bans (not unbans) on host ("" for every host)
+	// stamped after after (zero: all).
+	IPTotals(ctx context.Context, host, ip string, after time.Time) (IPTotals, error)
+	// RecentOfIP returns ip's newest limit events on host ("" for every
+	// host), newest first.
+	RecentOfIP(ctx context.Context, host, ip string, limit int) ([]models.BanRecord, error)
 
 	// CountsByCountry counts the events matching f per country, biggest
 	// first; events without a known country come last under Code "".

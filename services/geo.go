@@ -303,6 +303,7 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 // MapQuery asks for the world map: a time window, an origin, optionally one
 // country (an ISO code, or CountryUnknown) and a page of its bans.
 type MapQuery struct {
+	Host    string // a host id; "" for every host
 	Range   models.TimeRange
 	Origin  models.Origin
 	Country string
@@ -345,7 +346,7 @@ func (g *Geo) Map(ctx context.Context, q MapQuery) (MapData, error) {
 	if d.Thresholds, err = g.Thresholds(ctx); err != nil {
 		return d, err
 	}
-	f := models.HistoryFilter{Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
+	f := models.HistoryFilter{Host: q.Host, Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
 	counts, err := g.archive.CountsByCountry(ctx, f)
 	if err != nil {
 		return d, err
@@ -430,7 +431,7 @@ func (g *Geo) MapTable(ctx context.Context, q MapQuery) ([]models.BanRecord, int
 		d, err := g.Map(ctx, q)
 		return d.Bans, d.BansTotal, err
 	}
-	f := models.HistoryFilter{Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
+	f := models.HistoryFilter{Host: q.Host, Since: g.now().Add(-q.Range.Duration()), Origin: q.Origin, Action: repo.ActionBan}
 	country := q.Country
 	if country == CountryUnknown {
 		country = ""

@@ -75,6 +75,20 @@ type Chosen struct {
 	Source Source
 	Note   string // why this source, for the page
 	src    repo.BanSource
+	host   string // the host of a fail2ban database, whose rows name none
+}
+
+// named fills in the host of events read from one host's fail2ban
+// database, which leaves it empty (the archive names each event's host).
+func (c Chosen) named(bans []models.BanRecord) []models.BanRecord {
+	if c.host != "" {
+		for i := range bans {
+			if bans[i].Host == "" {
+				bans[i].Host = c.host
+			}
+		}
+	}
+	return bans
 }
 
 // Pick chooses the source for a query by f: the archive, or the fail2ban
@@ -113,7 +127,7 @@ func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilt
 	if want == SourceFail2ban {
 		note = "fail2ban's database, as you chose; it holds only the last " + textfmt.DurationInWords(age) + "."
 	}
-	return Chosen{Source: SourceFail2ban, Note: note, src: r}
+	return Chosen{Source: SourceFail2ban, Note: note, src: r, host: host}
 }
 
 func describeDBError(err error) string {
@@ -187,6 +201,7 @@ func (h *History) BansTable(ctx context.Context, q DashboardQuery) (Dashboard, e
 	d := Dashboard{Chosen: h.sources.Pick(ctx, q.Source, f), Since: f.Since}
 	var err error
 	d.Bans, d.Total, err = d.src.Bans(ctx, f, q.Page)
+	d.Bans = d.named(d.Bans)
 	return d, err
 }
 
@@ -242,7 +257,29 @@ func (h *History) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 	p := HistoryPage{Chosen: h.sources.Pick(ctx, q.Source, f)}
 	var err error
 	p.Bans, p.Total, err = p.src.Bans(ctx, f, q.Page)
+	p.Bans = p.named(p.Bans)
 	return p, err
+}
+
+// ArchivedJails names, sorted, the jails with ban events in q's window on
+// q's host (every host when ""), from the archive alone: the jail choices
+// of the history page when several hosts are registered, found without
+// asking any host.
+func (h *History) ArchivedJails(ctx context.Context, q HistoryQuery) ([]string, error) {
+	f := models.HistoryFilter{Host: q.Host, Action: repo.ActionBan}
+	if q.Range != "" {
+		f.Since = h.now().Add(-q.Range.Duration())
+	}
+	_, counts, err := h.sources.archive.CountsByJail(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(counts))
+	for i, c := range counts {
+		names[i] = c.Jail
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 // EachHistory calls fn for every event matching q, newest first, reading
@@ -250,6 +287,15 @@ func (h *History) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(models.BanRecord) error) (Chosen, error) {
 	f := h.historyFilter(q)
 	chosen := h.sources.Pick(ctx, q.Source, f)
+	if chosen.host != "" {
+		next := fn
+		fn = func(b models.BanRecord) error {
+			if b.Host == "" {
+				b.Host = chosen.host
+			}
+			return next(b)
+		}
+	}
 	if st, ok := chosen.src.(banStreamer); ok {
 		return chosen, st.EachBan(ctx, f, fn)
 	}
@@ -286,21 +332,35 @@ type IPReport struct {
 	Failures int64
 	First    time.Time
 	Last     time.Time
-	Current  []models.ActiveBan // where it is banned right now
-	Jails    []string           // running jails, for the action forms
-	Offline  string             // set when fail2ban could not be asked
+	Hosts    []IPOnHost // the address on each host asked, in the registry's order
+}
+
+// IPOnHost is an address's state on one host right now.
+type IPOnHost struct {
+	Host    string
+	Current []models.ActiveBan // where it is banned
+	Jails   []string           // running jails, for the action forms
+	Offline string             // set when the host could not be asked
 }
 
 // ErrUnknownIP means neither fail2ban nor the archive knows the address.
 var ErrUnknownIP = errors.New("no record of this address")
 
-// IP returns the history and current state of one address on a host.
-// Totals are counted in SQL: the archive's, plus the rows of the host's
-// fail2ban database newer than the archive's last one for this address (not
-// synced yet), when the panel reads that database directly.
+// IP returns the history and current state of one address on a host, or on
+// every host when host is "". The history is the archive's, plus the rows
+// of each host's fail2ban database that the panel reads directly and that
+// are newer than the archive's last one for this address on that host (not
+// synced yet); totals are counted in SQL. The current state is asked of
+// every host at once (EachHost: each within HostDeadline); a host that
+// does not answer is named in its IPOnHost, the others still show.
 func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
-	if _, err := h.sources.hosts.Get(host); err != nil {
-		return IPReport{}, err
+	list := h.sources.hosts.All()
+	if host != "" {
+		one, err := h.sources.hosts.Get(host)
+		if err != nil {
+			return IPReport{}, err
+		}
+		list = []hosts.Host{one}
 	}
 	norm, err := fail2ban.NormalizeTargets([]string{raw})
 	if err != nil {
@@ -308,16 +368,26 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 	}
 	rep := IPReport{IP: norm[0]}
 	archive := h.sources.archive
-	totals, err := archive.IPTotals(ctx, rep.IP, time.Time{})
+	totals, err := archive.IPTotals(ctx, host, rep.IP, time.Time{})
 	if err != nil {
 		return rep, err
 	}
-	events, err := archive.RecentOfIP(ctx, rep.IP, IPTimelineLimit)
+	events, err := archive.RecentOfIP(ctx, host, rep.IP, IPTimelineLimit)
 	if err != nil {
 		return rep, err
 	}
-	if r, err := h.sources.Fail2banDB(ctx, host); err == nil {
-		newer, err := r.IPTotals(ctx, rep.IP, totals.Last)
+	for _, hh := range list {
+		r, err := h.sources.Fail2banDB(ctx, hh.ID())
+		if err != nil {
+			continue
+		}
+		synced := totals
+		if host == "" && len(list) > 1 { // the archive's last event of this host
+			if synced, err = archive.IPTotals(ctx, hh.ID(), rep.IP, time.Time{}); err != nil {
+				return rep, err
+			}
+		}
+		newer, err := r.IPTotals(ctx, rep.IP, synced.Last)
 		if err != nil {
 			return rep, err
 		}
@@ -326,33 +396,56 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		events = mergeEvents(events, live)
-		if len(events) > IPTimelineLimit {
-			events = events[:IPTimelineLimit]
+		for i := range live {
+			live[i].Host = hh.ID()
 		}
+		events = mergeEvents(events, live)
+	}
+	if len(events) > IPTimelineLimit {
+		events = events[:IPTimelineLimit]
 	}
 	rep.Events = events
 	rep.Bans, rep.Failures, rep.First, rep.Last = totals.Bans, totals.Failures, totals.First, totals.Last
-	cur, jails, err := h.jails.CurrentBansOf(ctx, host, rep.IP)
-	if err != nil {
-		if !fail2ban.IsUnreachable(err) {
-			return rep, err
-		}
-		rep.Offline = "fail2ban is not answering, so the current state is unknown."
+	type state struct {
+		current []models.ActiveBan
+		jails   []string
 	}
-	rep.Current, rep.Jails = cur, jails
-	if len(rep.Events) == 0 && len(rep.Current) == 0 {
+	banned := false
+	for _, r := range EachHost(ctx, list, func(ctx context.Context, hh hosts.Host) (state, error) {
+		cur, jails, err := h.jails.CurrentBansOf(ctx, hh.ID(), rep.IP)
+		return state{cur, jails}, err
+	}) {
+		on := IPOnHost{Host: r.Host, Current: r.Value.current, Jails: r.Value.jails}
+		if r.Err != nil {
+			on.Offline = describeIPStateError(r.Err)
+		}
+		banned = banned || len(on.Current) > 0
+		rep.Hosts = append(rep.Hosts, on)
+	}
+	if len(rep.Events) == 0 && !banned {
 		return rep, ErrUnknownIP
 	}
 	return rep, nil
+}
+
+// describeIPStateError says why a host's current state of an address is
+// unknown.
+func describeIPStateError(err error) string {
+	if fail2ban.IsUnreachable(err) {
+		return "fail2ban is not answering, so the current state is unknown."
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("fail2ban did not answer within %s, so the current state is unknown.", HostDeadline)
+	}
+	return DescribeFail2banError(err) + " The current state is unknown."
 }
 
 // mergeEvents joins two newest-first event lists, dropping the copies the
 // archive made of fail2ban's rows.
 func mergeEvents(a, b []models.BanRecord) []models.BanRecord {
 	type key struct {
-		jail, action string
-		t            int64
+		host, jail, action string
+		t                  int64
 	}
 	seen := map[key]bool{}
 	out := make([]models.BanRecord, 0, len(a)+len(b))
@@ -362,7 +455,7 @@ func mergeEvents(a, b []models.BanRecord) []models.BanRecord {
 			if action == "" {
 				action = "ban"
 			}
-			k := key{e.Jail, action, e.TimeOfBan.Unix()}
+			k := key{e.Host, e.Jail, action, e.TimeOfBan.Unix()}
 			if seen[k] {
 				continue
 			}

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,10 +89,38 @@ type IPPage struct {
 	Failures int64
 	First    time.Time
 	Last     time.Time
-	Current  []models.ActiveBan
-	Jails    []string
-	Offline  string
+	Hosts    []IPHost // the address on each host shown
 	Geo      models.GeoInfo
+}
+
+// IPHost is an address's state on one host right now.
+type IPHost struct {
+	Host    string             // the host's id
+	Current []models.ActiveBan // where it is banned
+	Jails   []string           // running jails, for the action forms
+	Offline string             // why the host could not be asked; "" when it answered
+}
+
+// onHost is the in-app path p acting on host: with several hosts it names
+// the host (?host=), with one it stays as it is.
+func onHost(ctx context.Context, p, host string) string {
+	if !Fleet(ctx) {
+		return p
+	}
+	return KeepHost(p, host)
+}
+
+// stayHere is the in-app path p with the current host choice stated, also
+// "every host" (an empty ?host=), for a form's way back: the form's own
+// URL may name another host.
+func stayHere(ctx context.Context, p string) string {
+	if !Fleet(ctx) {
+		return p
+	}
+	if h := RequestFrom(ctx).Host; h != "" {
+		return KeepHost(p, h)
+	}
+	return p + "?host="
 }
 
 // originLabel names an origin for people.
@@ -132,3 +162,29 @@ func banEnd(b models.BanRecord) time.Time {
 }
 
 func ipURL(ip string) string { return "/history/" + url.PathEscape(ip) }
+
+// colspan is the width of a table's empty row: n columns, one more with
+// the host column.
+func colspan(ctx context.Context, n int) string {
+	if HostColumn(ctx) {
+		n++
+	}
+	return strconv.Itoa(n)
+}
+
+// onHostLabel is " on <host>" in the combined view of several hosts, for
+// sentences and labels that name a jail; "" otherwise.
+func onHostLabel(ctx context.Context, host string) string {
+	if !HostColumn(ctx) || host == "" {
+		return ""
+	}
+	return " on " + HostName(ctx, host)
+}
+
+// nth is id for the first of several forms, id-i for the others.
+func nth(id string, i int) string {
+	if i == 0 {
+		return id
+	}
+	return id + "-" + strconv.Itoa(i)
+}

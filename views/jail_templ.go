@@ -49,7 +49,7 @@ func JailPageView(p JailPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, "/jails")).ResolveURL(ctx)
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, "/jails")).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 12, Col: 57}
 			}
@@ -343,7 +343,7 @@ func jailControlsFrom(name string, idle bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var18 string
-		templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(name)+"/idle")).ResolveURL(ctx)
+		templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(name)+"/idle")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 86, Col: 66}
 		}
@@ -392,7 +392,7 @@ func jailControlsFrom(name string, idle bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var20 string
-		templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(name)+"/reload")).ResolveURL(ctx)
+		templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(name)+"/reload")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 97, Col: 68}
 		}
@@ -413,7 +413,7 @@ func jailControlsFrom(name string, idle bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var21 string
-		templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(name)+"/stop")).ResolveURL(ctx)
+		templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(name)+"/stop")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 102, Col: 66}
 		}
@@ -726,7 +726,7 @@ func ignoreCard(j models.JailDetail) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var37 string
-				templ_7745c5c3_Var37, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(j.Name)+"/ignore/delete")).ResolveURL(ctx)
+				templ_7745c5c3_Var37, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(j.Name)+"/ignore/delete")).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 165, Col: 81}
 				}
@@ -796,7 +796,7 @@ func ignoreCard(j models.JailDetail) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(j.Name)+"/ignore")).ResolveURL(ctx)
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(j.Name)+"/ignore")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 174, Col: 70}
 		}
@@ -821,7 +821,7 @@ func ignoreCard(j models.JailDetail) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var42 string
-		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(hereURL(ctx, jailURL(j.Name)+"/ignoreself")).ResolveURL(ctx)
+		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(SafeURL(ctx, jailURL(j.Name)+"/ignoreself")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `jail.templ`, Line: 179, Col: 74}
 		}

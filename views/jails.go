@@ -26,11 +26,6 @@ type JailsPage struct {
 	Groups   []JailsGroup // every host's jails, on the page of every host; nil otherwise
 }
 
-// HostOption is one host the admin may choose.
-type HostOption struct {
-	ID, Name string
-}
-
 // JailsGroup is one host's jails on the page of every host.
 type JailsGroup struct {
 	Host  string // the host's id

@@ -5,6 +5,7 @@ package views
 import (
 	"context"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -30,11 +31,50 @@ type Request struct {
 	Flashes   []Flash
 	Asset     func(name string) string // full URL of an embedded asset
 	Version   string
-	Location  *time.Location       // panel time zone chosen at setup
-	Now       time.Time            // the request's clock, for "time left"
-	Status    *models.ServerStatus // fail2ban status for the status bar; nil before login
-	NavAlerts map[string]string    // in-app path → warning shown as a badge on its nav entry
-	Host      string               // the fail2ban host selected with ?host=; "" for every host (or the only one)
+	Location  *time.Location    // panel time zone chosen at setup
+	Now       time.Time         // the request's clock, for "time left"
+	Status    *FleetStatus      // fail2ban status for the status bar; nil before login
+	NavAlerts map[string]string // in-app path → warning shown as a badge on its nav entry
+	// Host is the host selected with ?host= ("" for every host); URL keeps
+	// it in every in-app link.
+	Host string
+	// Hosts are the registered hosts, for the selector in the app shell; it
+	// shows only when there is more than one.
+	Hosts []HostOption
+	// SwitchPath and SwitchQuery are where the host selector goes: the
+	// current page with its filters (without host and page), or the
+	// dashboard after a form was posted.
+	SwitchPath  string
+	SwitchQuery url.Values
+}
+
+// HostOption is one host in the host selector.
+type HostOption struct {
+	ID   string
+	Name string
+}
+
+// HostParam is the query parameter that selects a host.
+const HostParam = "host"
+
+// Fleet reports whether more than one host is registered: only then do
+// pages show the host selector and a host column.
+func Fleet(ctx context.Context) bool { return len(RequestFrom(ctx).Hosts) > 1 }
+
+// HostColumn reports whether tables show each row's host: with several
+// hosts and none selected (the combined view).
+func HostColumn(ctx context.Context) bool {
+	return Fleet(ctx) && RequestFrom(ctx).Host == ""
+}
+
+// HostName is the display name of the host with id (the id when unknown).
+func HostName(ctx context.Context, id string) string {
+	for _, h := range RequestFrom(ctx).Hosts {
+		if h.ID == id {
+			return h.Name
+		}
+	}
+	return id
 }
 
 type requestKey struct{}
@@ -50,9 +90,36 @@ func RequestFrom(ctx context.Context) Request {
 	return r
 }
 
-// URL returns the absolute path of an in-app path such as "/jails".
+// URL returns the absolute path of an in-app path such as "/jails". When a
+// host is selected, the path keeps it (?host=), unless p names a host
+// itself: every link, form action and htmx URL of a page stays on the host.
 func URL(ctx context.Context, p string) string {
-	return RequestFrom(ctx).BasePath + p
+	r := RequestFrom(ctx)
+	return r.BasePath + KeepHost(p, r.Host)
+}
+
+// KeepHost returns the in-app path p with host set as its ?host= parameter,
+// unless host is "" or p sets the parameter already. A #fragment stays last.
+func KeepHost(p, host string) string {
+	if host == "" {
+		return p
+	}
+	path, frag, hasFrag := strings.Cut(p, "#")
+	base, query, hasQuery := strings.Cut(path, "?")
+	if hasQuery {
+		if q, err := url.ParseQuery(query); err == nil && q.Has(HostParam) {
+			return p
+		}
+	}
+	out := base + "?"
+	if hasQuery && query != "" {
+		out += query + "&"
+	}
+	out += HostParam + "=" + url.QueryEscape(host)
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }
 
 // SafeURL is URL as a templ.SafeURL for href and action attributes.
@@ -60,30 +127,11 @@ func SafeURL(ctx context.Context, p string) templ.SafeURL {
 	return templ.SafeURL(URL(ctx, p))
 }
 
-// OnHost returns the in-app path p on the fail2ban host with id host: p
-// with host=… added to its query, or p itself when host is "" (every host,
-// or a panel with one host). It is the one place links and redirects get
-// their host.
-func OnHost(p, host string) string {
-	if host == "" {
-		return p
-	}
-	sep := "?"
-	if strings.Contains(p, "?") {
-		sep = "&"
-	}
-	return p + sep + "host=" + url.QueryEscape(host)
-}
-
-// hereURL is SafeURL of p on the host the request selected, so a link or a
-// form stays on the host the page shows.
-func hereURL(ctx context.Context, p string) templ.SafeURL {
-	return SafeURL(ctx, OnHost(p, RequestFrom(ctx).Host))
-}
-
-// hostURL is SafeURL of p on the host with id host.
+// hostURL is SafeURL of p on the host with id host (KeepHost), whatever
+// host the page selected: the page of every host links each host's jails
+// to that host.
 func hostURL(ctx context.Context, p, host string) templ.SafeURL {
-	return SafeURL(ctx, OnHost(p, host))
+	return SafeURL(ctx, KeepHost(p, host))
 }
 
 func assetURL(ctx context.Context, name string) string {
@@ -121,6 +169,37 @@ func isActive(ctx context.Context, p string) bool {
 		return cur == "/" || cur == ""
 	}
 	return cur == p || strings.HasPrefix(cur, p+"/")
+}
+
+// switchFields are the hidden inputs that keep a page's filters when the
+// host selector changes the host, in a stable order.
+func switchFields(ctx context.Context) []Option {
+	q := RequestFrom(ctx).SwitchQuery
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k != HostParam && k != "page" && k != "_csrf" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []Option
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if v != "" {
+				out = append(out, Option{Value: v, Label: k})
+			}
+		}
+	}
+	return out
+}
+
+func switchAction(ctx context.Context) templ.SafeURL {
+	r := RequestFrom(ctx)
+	p := r.SwitchPath
+	if p == "" {
+		p = "/"
+	}
+	return templ.SafeURL(r.BasePath + p)
 }
 
 func ariaCurrent(ctx context.Context, p string) string {

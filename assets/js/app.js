@@ -22,9 +22,25 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setupMenu);
-  } else {
+  // A select marked data-autosubmit (the host selector) submits its form
+  // as soon as the choice changes; without script its button does.
+  function setupAutosubmit() {
+    document.addEventListener("change", function (ev) {
+      var el = ev.target;
+      if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
+        el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+      }
+    });
+  }
+
+  function setup() {
     setupMenu();
+    setupAutosubmit();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
   }
 })();
