@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -70,6 +71,10 @@ func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceFo
 	info, err := s.blocklists.ScheduleInfo(ctx)
 	if err != nil {
 		return err
+	}
+	add.Choices = s.sourceHostChoices()
+	if add.Hosts == nil && !add.AllHosts {
+		add.Hosts = []string{s.hosts.Local().ID()}
 	}
 	p := views.BlocklistsPage{Progress: s.blocklists.Progress(), Sources: sources, AddForm: add, Info: info, Log: log}
 	p.Jail, p.JailOffline = s.blocklistJailState(ctx, s.hostID(c))
@@ -200,28 +205,60 @@ func scheduleWords(sc models.BlocklistSchedule) string {
 
 // sourceInput is the add or edit form of a blocklist source.
 type sourceInput struct {
-	Name    string   `form:"name"`
-	URL     string   `form:"url"`
-	Enabled checkbox `form:"enabled"`
+	Name     string   `form:"name"`
+	URL      string   `form:"url"`
+	Enabled  checkbox `form:"enabled"`
+	Hosts    []string `form:"hosts"`     // on a panel with several hosts
+	AllHosts checkbox `form:"hosts_all"` // every host, also those added later
 }
 
 // readSourceForm binds the source form, as the page shows it again and as
-// the service takes it.
-func readSourceForm(c echo.Context) (views.SourceForm, blocklists.SourceInput, error) {
+// the service takes it. On a panel with several hosts a source must ban
+// on at least one; with one host the form has no choice and the source
+// bans on the local host.
+func (s *Server) readSourceForm(c echo.Context) (views.SourceForm, blocklists.SourceInput, error) {
 	var in sourceInput
 	if err := bindForm(c, &in); err != nil {
 		return views.SourceForm{}, blocklists.SourceInput{}, err
 	}
-	f := views.SourceForm{Name: in.Name, URL: in.URL, Enabled: bool(in.Enabled)}
-	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled}, nil
+	f := views.SourceForm{Name: in.Name, URL: in.URL, Enabled: bool(in.Enabled), Hosts: in.Hosts, AllHosts: bool(in.AllHosts),
+		Choices: s.sourceHostChoices()}
+	if len(f.Choices) > 1 && !f.AllHosts && len(f.Hosts) == 0 {
+		return f, blocklists.SourceInput{}, &services.ValidationError{Fields: map[string][]string{
+			blocklists.FieldHosts: {"Pick at least one host to ban on."}}}
+	}
+	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled,
+		Hosts: models.TargetsOf(f.AllHosts, f.Hosts)}, nil
+}
+
+// sourceHostChoices are the hosts a source may ban on: every host, when
+// there are several.
+func (s *Server) sourceHostChoices() []views.HostOption {
+	if !s.manyHosts() {
+		return nil
+	}
+	return s.hostOptions()
+}
+
+// sourceForm is the edit form of a stored source.
+func (s *Server) sourceForm(src models.BlocklistSource) views.SourceForm {
+	f := views.SourceForm{Name: src.Name, URL: src.URL, Enabled: src.Enabled, AllHosts: src.Hosts.Every(), Choices: s.sourceHostChoices()}
+	if !f.AllHosts {
+		if src.Hosts == "" {
+			f.Hosts = []string{models.LocalHost}
+		} else {
+			f.Hosts = strings.Split(string(src.Hosts), ",")
+		}
+	}
+	return f
 }
 
 func (s *Server) blocklistCreate(c echo.Context) error {
-	form, in, err := readSourceForm(c)
-	if err != nil {
-		return err
+	form, in, err := s.readSourceForm(c)
+	var src models.BlocklistSource
+	if err == nil {
+		src, err = s.blocklists.CreateSource(c.Request().Context(), in)
 	}
-	src, err := s.blocklists.CreateSource(c.Request().Context(), in)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields
@@ -252,7 +289,7 @@ func (s *Server) blocklistSourcePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderSource(c, http.StatusOK, src, views.SourceForm{Name: src.Name, URL: src.URL, Enabled: src.Enabled}, nil, "")
+	return s.renderSource(c, http.StatusOK, src, s.sourceForm(src), nil, "")
 }
 
 // renderSource renders a source's page with the given form and preview.
@@ -273,11 +310,11 @@ func (s *Server) blocklistUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, in, err := readSourceForm(c)
-	if err != nil {
-		return err
+	form, in, err := s.readSourceForm(c)
+	var updated models.BlocklistSource
+	if err == nil {
+		updated, err = s.blocklists.UpdateSource(c.Request().Context(), src.ID, in)
 	}
-	updated, err := s.blocklists.UpdateSource(c.Request().Context(), src.ID, in)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields
@@ -315,7 +352,7 @@ func (s *Server) blocklistPreview(c echo.Context) error {
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.PreviewView(pvp, pvErr))
 	}
-	return s.renderSource(c, http.StatusOK, src, views.SourceForm{Name: src.Name, URL: src.URL, Enabled: src.Enabled}, pvp, pvErr)
+	return s.renderSource(c, http.StatusOK, src, s.sourceForm(src), pvp, pvErr)
 }
 
 func (s *Server) blocklistEnabled(c echo.Context) error {

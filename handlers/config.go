@@ -70,10 +70,10 @@ func (s *Server) configFail(c echo.Context, err error, back string) error {
 	switch {
 	case errors.Is(err, configuration.ErrOffline):
 		s.flash(c, "error", "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.")
-		return s.redirect(c, s.url(back))
+		return s.redirect(c, s.hostURL(c, back))
 	case errors.Is(err, f2bconf.ErrEditRunning):
 		s.flash(c, "error", "Not saved: another change of fail2ban's configuration is still being applied. Try again in a moment.")
-		return s.redirect(c, s.url(back))
+		return s.redirect(c, s.hostURL(c, back))
 	}
 	return err
 }

@@ -93,9 +93,9 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 		kindMsg, msg := applyFlash(res, fmt.Sprintf("Created the %s %s in %s; fail2ban's checks passed.", kind, name, res.File))
 		s.flash(c, kindMsg, msg)
 		if res.OK {
-			return s.redirect(c, s.url(base+"/"+url.PathEscape(name)))
+			return s.redirect(c, s.hostURL(c, base+"/"+url.PathEscape(name)))
 		}
-		return s.redirect(c, s.url(base))
+		return s.redirect(c, s.hostURL(c, base))
 	}
 }
 
@@ -137,6 +137,6 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		}
 		kindMsg, msg := applyFlash(res, ok)
 		s.flash(c, kindMsg, msg)
-		return s.redirect(c, s.url(back))
+		return s.redirect(c, s.hostURL(c, back))
 	}
 }

@@ -52,9 +52,9 @@ func (s *Server) configJailCreate(c echo.Context) error {
 	kind, msg := applyFlash(res, ok)
 	s.flash(c, kind, msg)
 	if res.OK {
-		return s.redirect(c, s.url("/config/jails/"+url.PathEscape(name)))
+		return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 	}
-	return s.redirect(c, s.url("/config"))
+	return s.redirect(c, s.hostURL(c, "/config"))
 }
 
 // configJail is one jail's settings page.
@@ -138,7 +138,7 @@ func (s *Server) configJailSave(c echo.Context) error {
 	}
 	kind, msg := applyFlash(res, ok)
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.url("/config/jails/"+url.PathEscape(name)))
+	return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 }
 
 // configJailToggle activates (on) or deactivates a jail.
@@ -152,7 +152,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		res, err := s.configuration.SetJailEnabled(c.Request().Context(), s.hostID(c), name, on)
 		if fe := configErrors(err); fe != nil {
 			s.flash(c, "error", "Not changed: "+firstMessage(fe))
-			return s.redirect(c, s.url(back))
+			return s.redirect(c, s.hostURL(c, back))
 		}
 		if err != nil {
 			return s.configFail(c, err, back)
@@ -163,6 +163,6 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		}
 		kind, msg := applyFlash(res, ok)
 		s.flash(c, kind, msg)
-		return s.redirect(c, s.url(back))
+		return s.redirect(c, s.hostURL(c, back))
 	}
 }

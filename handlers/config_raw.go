@@ -78,5 +78,5 @@ func (s *Server) configRawSave(c echo.Context) error {
 	}
 	kind, msg := applyFlash(res, "Saved "+res.File+"; fail2ban's configuration test passed. Reload the jail or fail2ban (Server tab) to use it.")
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.url("/config/raw?file="+url.QueryEscape(name)))
+	return s.redirect(c, s.hostURL(c, "/config/raw?file="+url.QueryEscape(name)))
 }

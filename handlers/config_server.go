@@ -70,7 +70,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 	}
 	kind, msg := applyFlash(res, ok)
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.url("/config/server"))
+	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
 // configFlush makes fail2ban reopen its log.
@@ -80,7 +80,7 @@ func (s *Server) configFlush(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "fail2ban flushed its log ("+out+").")
-	return s.redirect(c, s.url("/config/server"))
+	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
 // configReload reloads fail2ban's whole configuration.
@@ -90,10 +90,10 @@ func (s *Server) configReload(c echo.Context) error {
 			return err
 		}
 		s.flash(c, "error", "Reload failed: "+err.Error())
-		return s.redirect(c, s.url("/config/server"))
+		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", "fail2ban reloaded its whole configuration.")
-	return s.redirect(c, s.url("/config/server"))
+	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
 // configRestart restarts fail2ban and waits for it.
@@ -101,8 +101,8 @@ func (s *Server) configRestart(c echo.Context) error {
 	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
 	if err != nil {
 		s.flash(c, "error", "Restart: "+err.Error()+".")
-		return s.redirect(c, s.url("/config/server"))
+		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", fmt.Sprintf("fail2ban restarted and answered after %.1f s.", took.Seconds()))
-	return s.redirect(c, s.url("/config/server"))
+	return s.redirect(c, s.hostURL(c, "/config/server"))
 }

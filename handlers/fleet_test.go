@@ -32,9 +32,9 @@ func (h namedHost) ID() string { return h.id }
 
 func (h namedHost) Close() error { return h.Host.(*hosts.Local).Close() }
 
-// fleet is a panel with several hosts: "local" and the others on their own
+// fleetPanel is a panel with several hosts: "local" and the others on their own
 // fail2ban sandboxes, and optionally a host whose fail2ban is gone.
-type fleet struct {
+type fleetPanel struct {
 	app   *testApp
 	b     *browser
 	local *sandbox.Sandbox
@@ -44,10 +44,10 @@ type fleet struct {
 // fleetApp starts a panel on a local sandbox plus one sandbox per id in
 // others (named "Name of <id>" when named), and with dead a host "gone"
 // whose socket does not exist; it returns a logged-in browser.
-func fleetApp(t *testing.T, others []string, dead bool) *fleet {
+func fleetApp(t *testing.T, others []string, dead bool) *fleetPanel {
 	t.Helper()
 	a, b, sb := loggedInWithFail2ban(t)
-	f := &fleet{app: a, b: b, local: sb, other: map[string]*sandbox.Sandbox{}}
+	f := &fleetPanel{app: a, b: b, local: sb, other: map[string]*sandbox.Sandbox{}}
 	for _, id := range others {
 		osb := sandboxtest.Start(t)
 		h := namedHost{Host: hosts.NewLocal(hosts.LocalOptions{Socket: osb.SocketPath, ConfigDir: osb.ConfigDir, ClientPath: "fail2ban-client"}), id: id}
@@ -208,7 +208,7 @@ func banIn(t testing.TB, sb *sandbox.Sandbox, jail string, ips ...string) {
 // bannedOnFleet bans addresses on the local host and web2 and syncs the
 // archive until it holds all four bans (the dead host's sync fails and is
 // ignored).
-func bannedOnFleet(t *testing.T, f *fleet) {
+func bannedOnFleet(t *testing.T, f *fleetPanel) {
 	t.Helper()
 	banIn(t, f.local, "sshd", "192.0.2.1", "192.0.2.2")
 	banIn(t, f.other["web2"], "sshd", "192.0.2.1", "192.0.2.3")

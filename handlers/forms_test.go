@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -87,8 +88,9 @@ func TestBindFormNames(t *testing.T) {
 		t.Errorf("setup form: %+v", got)
 	}
 
-	src := bindTest[sourceInput](t, url.Values{blocklists.FieldSourceName: {"n"}, blocklists.FieldSourceURL: {"https://x"}, "enabled": {"on"}})
-	if src != (sourceInput{Name: "n", URL: "https://x", Enabled: true}) {
+	src := bindTest[sourceInput](t, url.Values{blocklists.FieldSourceName: {"n"}, blocklists.FieldSourceURL: {"https://x"}, "enabled": {"on"},
+		blocklists.FieldHosts: {"local", "web2"}, "hosts_all": {"on"}})
+	if !reflect.DeepEqual(src, sourceInput{Name: "n", URL: "https://x", Enabled: true, Hosts: []string{"local", "web2"}, AllHosts: true}) {
 		t.Errorf("source form: %+v", src)
 	}
 }

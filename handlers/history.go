@@ -62,7 +62,7 @@ func (s *Server) historyPage(c echo.Context) error {
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
 	}
 	var jails []string
-	if s.fleet() {
+	if s.manyHosts() {
 		// The archive names the jails: a page of every host asks none.
 		if jails, err = s.history.ArchivedJails(ctx, q); err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Server) historyCSV(c echo.Context) error {
 	header := []string{"time_utc", "ip", "jail", "action", "origin", "ban_seconds", "ban_count", "failures", "country", "first_log_line"}
 	// With several hosts each row names its host, in a last column so that
 	// the others keep their places.
-	fleet := s.fleet()
+	fleet := s.manyHosts()
 	if fleet {
 		header = append(header, "host")
 	}

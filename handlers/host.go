@@ -49,9 +49,9 @@ func (s *Server) hostURL(c echo.Context, p string) string {
 	return s.url(views.KeepHost(p, s.hostScope(c)))
 }
 
-// fleet reports whether more than one host is registered: only then do
+// manyHosts reports whether more than one host is registered: only then do
 // pages offer the host selector and show a host column.
-func (s *Server) fleet() bool { return len(s.hosts.All()) > 1 }
+func (s *Server) manyHosts() bool { return len(s.hosts.All()) > 1 }
 
 // scopeHosts are the ids of the hosts a page shows: the selected one, or
 // every host.

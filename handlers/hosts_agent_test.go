@@ -20,12 +20,6 @@ import (
 // agentBin is the bangui binary run as agents, built on first use.
 var agentBin agenttest.Binary
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	agentBin.Remove()
-	os.Exit(code)
-}
-
 // bodies keeps every answer a test got, to prove what none of them holds.
 type bodies []string
 

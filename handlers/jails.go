@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,12 +63,18 @@ func (s *Server) jailsPage(c echo.Context) error {
 	return s.renderJails(c, http.StatusOK, views.TargetForm{}, views.TargetForm{})
 }
 
-// renderJails renders /jails with the given form states.
+// renderJails renders /jails with the given form states: one host's page,
+// or every host's jails grouped by host when the panel has several and
+// none is selected.
 func (s *Server) renderJails(c echo.Context, status int, ban, unban views.TargetForm) error {
+	if s.everyHost(c) {
+		return s.renderJailsOfEveryHost(c, status, ban, unban)
+	}
 	ctx := c.Request().Context()
+	host := s.hostID(c)
 	page := parsePage(c, banPageSizes)
 	search := queryText(c, "q", maxSearchLen)
-	bans, total, err := s.jails.ActiveBans(ctx, s.hostID(c), search, page)
+	bans, total, err := s.jails.ActiveBans(ctx, host, search, page)
 	table := views.ActiveBansTable{
 		ID: "active-bans", Bans: bans, Search: search,
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: banPageSizes,
@@ -83,22 +90,23 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}
-	jails, err := s.jails.List(ctx, s.hostID(c))
+	jails, err := s.jails.List(ctx, host)
 	if err != nil {
 		return err
 	}
 	if search != "" {
-		_, table.Total, _ = s.jails.ActiveBans(ctx, s.hostID(c), "", models.Page{Number: 1, Size: 1})
+		_, table.Total, _ = s.jails.ActiveBans(ctx, host, "", models.Page{Number: 1, Size: 1})
 	} else {
 		table.Total = total
 	}
-	p := views.JailsPage{Jails: jails, Active: table, BanForm: ban, UnbanForm: unban}
+	p := s.jailsPageBase(c, ban, unban)
+	p.Jails, p.Active = jails, table
 	for _, j := range jails {
 		p.JailNames = append(p.JailNames, j.Name)
 	}
 	if q := queryText(c, "lookup", maxSearchLen); q != "" {
 		p.Lookup.Query = q
-		res, err := s.jails.Lookup(ctx, s.hostID(c), q)
+		res, err := s.jails.Lookup(ctx, host, q)
 		var verr *fail2ban.ValidationError
 		switch {
 		case errors.As(err, &verr):
@@ -112,12 +120,69 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	return s.render(c, status, views.JailsPageView(p), nil)
 }
 
+// renderJailsOfEveryHost renders /jails of every host: each host's jails in
+// its own group, asked at once; a host that did not answer is named in its
+// group and the others render.
+func (s *Server) renderJailsOfEveryHost(c echo.Context, status int, ban, unban views.TargetForm) error {
+	p := s.jailsPageBase(c, ban, unban)
+	p.Groups = []views.JailsGroup{}
+	names := map[string]bool{}
+	for _, r := range s.jails.ListEveryHost(c.Request().Context()) {
+		g := views.JailsGroup{Host: r.Host, Name: s.hosts.Name(r.Host), Jails: r.Value}
+		if r.Err != nil {
+			g.Error = hostFailure(r.Err)
+		}
+		for _, j := range r.Value {
+			if !names[j.Name] {
+				names[j.Name] = true
+				p.JailNames = append(p.JailNames, j.Name)
+			}
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	slices.Sort(p.JailNames)
+	return s.render(c, status, views.JailsPageView(p), nil)
+}
+
+// jailsPageBase is what every jails page shows about hosts, with the form
+// states.
+func (s *Server) jailsPageBase(c echo.Context, ban, unban views.TargetForm) views.JailsPage {
+	p := views.JailsPage{BanForm: ban, UnbanForm: unban, Host: s.hostScope(c), HostName: s.hosts.Name(s.hostID(c))}
+	if s.manyHosts() {
+		p.Hosts = s.hostOptions()
+	}
+	return p
+}
+
+// everyHost reports whether a page shows every host: the panel has several
+// and none is selected.
+func (s *Server) everyHost(c echo.Context) bool {
+	return s.hostScope(c) == "" && s.manyHosts()
+}
+
 const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
 
 func (s *Server) banSubmit(c echo.Context) error {
 	var form views.TargetForm
 	if err := bindForm(c, &form); err != nil {
 		return err
+	}
+	if form.Where == views.WhereAll {
+		res, err := s.jails.BanOnEveryHost(c.Request().Context(), form.Jail, splitTargets(form.Target))
+		if fe := formError(err); fe != nil {
+			form.Errors = fe
+			return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
+		}
+		if err != nil {
+			return err
+		}
+		items := make([]string, len(res))
+		for i, r := range res {
+			items[i] = s.hosts.Name(r.Host) + ": " + banOutcome(r.Value, r.Err)
+		}
+		failed, total := failures(res)
+		s.flashHosts(c, "Ban of "+strings.Join(splitTargets(form.Target), ", ")+" in "+form.Jail+" on every host:", items, failed, total)
+		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
 	if fe := formError(err); fe != nil {
@@ -136,8 +201,11 @@ func (s *Server) banSubmit(c echo.Context) error {
 		kind = "warning"
 		msg += " BanGUI could not note it as a manual ban in its own history (the log says why); its history takes fail2ban's record of it later."
 	}
+	if s.manyHosts() {
+		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
+	}
 	s.flash(c, kind, msg)
-	return s.redirect(c, s.url(s.backPath(c, "/jails")))
+	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 }
 
 func (s *Server) unbanSubmit(c echo.Context) error {
@@ -146,6 +214,27 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		return err
 	}
 	targets := splitTargets(form.Target)
+	where := "every jail"
+	if form.Jail != "" {
+		where = form.Jail
+	}
+	if form.Where == views.WhereAll {
+		res, err := s.jails.UnbanOnEveryHost(c.Request().Context(), form.Jail, targets)
+		if fe := formError(err); fe != nil {
+			form.Errors = fe
+			return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
+		}
+		if err != nil {
+			return err
+		}
+		items := make([]string, len(res))
+		for i, r := range res {
+			items[i] = s.hosts.Name(r.Host) + ": " + unbanOutcome(r.Value, where, r.Err)
+		}
+		failed, total := failures(res)
+		s.flashHosts(c, "Unban of "+strings.Join(targets, ", ")+" from "+where+" on every host:", items, failed, total)
+		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
+	}
 	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
@@ -154,16 +243,21 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	where := "every jail"
-	if form.Jail != "" {
-		where = form.Jail
-	}
-	if n == 0 {
-		s.flash(c, "info", fmt.Sprintf("%s was not banned in %s; nothing changed.", strings.Join(targets, ", "), where))
+	msg := ""
+	if n > 0 {
+		msg = fmt.Sprintf("Unbanned %s from %s.", strings.Join(targets, ", "), where)
 	} else {
-		s.flash(c, "success", fmt.Sprintf("Unbanned %s from %s.", strings.Join(targets, ", "), where))
+		msg = fmt.Sprintf("%s was not banned in %s; nothing changed.", strings.Join(targets, ", "), where)
 	}
-	return s.redirect(c, s.url(s.backPath(c, "/jails")))
+	if s.manyHosts() {
+		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
+	}
+	kind := "success"
+	if n == 0 {
+		kind = "info"
+	}
+	s.flash(c, kind, msg)
+	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 }
 
 func (s *Server) unbanAllSubmit(c echo.Context) error {
@@ -172,7 +266,7 @@ func (s *Server) unbanAllSubmit(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("Unbanned all %d addresses in every jail.", n))
-	return s.redirect(c, s.url("/jails"))
+	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
 func (s *Server) reloadAllSubmit(c echo.Context) error {
@@ -180,7 +274,7 @@ func (s *Server) reloadAllSubmit(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
-	return s.redirect(c, s.url("/jails"))
+	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
 // jailAction runs a start/stop/idle/reload button of one jail.
@@ -219,7 +313,7 @@ func (s *Server) jailAction(c echo.Context) error {
 	if c.FormValue("from") == "detail" && c.Param("action") != "stop" {
 		back = "/jails/" + name
 	}
-	return s.redirect(c, s.url(back))
+	return s.redirect(c, s.hostURL(c, back))
 }
 
 func (s *Server) jailPage(c echo.Context) error {
@@ -261,7 +355,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Added to the ignore list of "+name+" (until the next reload; make it permanent in the configuration).")
-	return s.redirect(c, s.url("/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) ignoreRemove(c echo.Context) error {
@@ -281,7 +375,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Removed "+entry+" from the ignore list of "+name+".")
-	return s.redirect(c, s.url("/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) ignoreSelfSubmit(c echo.Context) error {
@@ -299,7 +393,7 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 		state = "now ignores"
 	}
 	s.flash(c, "success", "The jail "+name+" "+state+" this host's own addresses.")
-	return s.redirect(c, s.url("/jails/"+name))
+	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
 func (s *Server) statusBar(c echo.Context) error {

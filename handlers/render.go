@@ -69,7 +69,7 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 	if _, err := s.hosts.Get(s.hostScope(c)); err == nil {
 		r.Host = s.hostScope(c) // an unknown one (its 404 page) is not kept in links
 	}
-	if s.fleet() {
+	if s.manyHosts() {
 		r.Hosts = s.hostOptions()
 		if c.Request().Method == http.MethodGet {
 			r.SwitchPath, r.SwitchQuery = r.Path, c.QueryParams()
@@ -94,12 +94,18 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 
 // flash queues a message for the next rendered page.
 func (s *Server) flash(c echo.Context, kind, msg string) {
+	s.flashItems(c, kind, msg, nil)
+}
+
+// flashItems queues a message with a list below it for the next rendered
+// page.
+func (s *Server) flashItems(c echo.Context, kind, msg string, items []string) {
 	ctx := c.Request().Context()
 	var list []views.Flash
 	if raw := s.sm.GetString(ctx, sessFlash); raw != "" {
 		_ = json.Unmarshal([]byte(raw), &list)
 	}
-	list = append(list, views.Flash{Kind: kind, Message: msg})
+	list = append(list, views.Flash{Kind: kind, Message: msg, Items: items})
 	b, _ := json.Marshal(list)
 	s.sm.Put(ctx, sessFlash, string(b))
 }

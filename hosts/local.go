@@ -28,6 +28,9 @@ const (
 
 // LocalOptions describe the fail2ban on the panel's own machine.
 type LocalOptions struct {
+	// ID is the host's id; default models.LocalHost. Tests register
+	// several local fail2bans under other ids.
+	ID        string
 	Socket    string // fail2ban's control socket
 	ConfigDir string // fail2ban's configuration directory; "" when not known yet
 	// ClientPath is fail2ban-client, for reload, restart and the
@@ -68,6 +71,9 @@ type Local struct {
 
 // NewLocal returns the local host described by opts.
 func NewLocal(opts LocalOptions) *Local {
+	if opts.ID == "" {
+		opts.ID = models.LocalHost
+	}
 	if opts.RegexPath == "" {
 		opts.RegexPath = fail2ban.DefaultRegexPath
 	}
@@ -93,8 +99,8 @@ func (l *Local) Moved(socket, configDir string) *Local {
 	return NewLocal(opts)
 }
 
-// ID is models.LocalHost.
-func (l *Local) ID() string { return models.LocalHost }
+// ID is the id of LocalOptions, models.LocalHost by default.
+func (l *Local) ID() string { return l.opts.ID }
 
 // Reload runs "fail2ban-client reload" for one jail, or all when jail is "".
 func (l *Local) Reload(ctx context.Context, jail string) (string, error) {

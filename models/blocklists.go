@@ -127,6 +127,37 @@ type ImportSourceResult struct {
 	Unchanged     bool // the same content was imported before: nothing banned
 	Resumed       bool // an interrupted run of the same content was finished
 	Error         string
+	// Hosts are the results on each target host; the fields above add
+	// them up (see Sum). Empty when the list itself failed.
+	Hosts []ImportHostResult
+}
+
+// Sum sets the totals from Hosts: imported and already banned add up, the
+// source is unchanged or resumed when it is on every host, and Error names
+// the hosts that failed (just the error when the source has one host).
+func (r *ImportSourceResult) Sum() {
+	if len(r.Hosts) == 0 {
+		return
+	}
+	r.Imported, r.AlreadyBanned, r.Unchanged, r.Resumed = 0, 0, true, false
+	var errs []string
+	for _, h := range r.Hosts {
+		r.Imported += h.Imported
+		r.AlreadyBanned += h.AlreadyBanned
+		r.Unchanged = r.Unchanged && h.Unchanged
+		r.Resumed = r.Resumed || h.Resumed
+		switch {
+		case h.Error == "":
+		case len(r.Hosts) == 1:
+			errs = append(errs, h.Error)
+		default:
+			errs = append(errs, h.Host+": "+h.Error)
+		}
+	}
+	if len(errs) > 0 {
+		r.Unchanged = false
+		r.Error = strings.Join(errs, " ")
+	}
 }
 
 // ImportProgress is the state of the current (or last) import run.
@@ -194,4 +225,86 @@ type BlocklistJailState struct {
 	Running bool
 	Banned  int64  // addresses banned in it now
 	Problem string // when not running: why adding it failed; "" before the first try
+}
+
+// HostTargets are the hosts a blocklist source's imports ban on, as
+// stored: "" for the local host only (the default), AllHosts for every
+// host, or host ids separated by commas.
+type HostTargets string
+
+// AllHosts is the HostTargets of every host, present and future.
+const AllHosts HostTargets = "*"
+
+// TargetsOf returns the HostTargets of a choice of hosts: AllHosts when
+// all is set, "" for the local host alone or nothing, else the ids.
+func TargetsOf(all bool, ids []string) HostTargets {
+	if all {
+		return AllHosts
+	}
+	if len(ids) == 0 || len(ids) == 1 && ids[0] == LocalHost {
+		return ""
+	}
+	return HostTargets(strings.Join(ids, ","))
+}
+
+// Every reports whether the source bans on every host.
+func (t HostTargets) Every() bool { return t == AllHosts }
+
+// IDs resolves the targets against the ids of the registered hosts, in
+// their order: the local host for "", every host for AllHosts, else the
+// listed ids that are registered. Missing names the listed ids that are
+// not (a host removed since).
+func (t HostTargets) IDs(registered []string) (ids, missing []string) {
+	switch t {
+	case "":
+		return []string{LocalHost}, nil
+	case AllHosts:
+		return registered, nil
+	}
+	want := strings.Split(string(t), ",")
+	for _, id := range registered {
+		for _, w := range want {
+			if w == id {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	for _, w := range want {
+		found := false
+		for _, id := range registered {
+			found = found || w == id
+		}
+		if !found {
+			missing = append(missing, w)
+		}
+	}
+	return ids, missing
+}
+
+// Has reports whether the host with id is one of the listed targets (not
+// resolving "" or AllHosts).
+func (t HostTargets) Has(id string) bool {
+	switch t {
+	case "":
+		return id == LocalHost
+	case AllHosts:
+		return true
+	}
+	for _, w := range strings.Split(string(t), ",") {
+		if w == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ImportHostResult is what importing one source did on one target host.
+type ImportHostResult struct {
+	Host          string // the host's id
+	Imported      int64  // newly banned
+	AlreadyBanned int64  // listed and banned before
+	Unchanged     bool   // the same content was imported on this host before
+	Resumed       bool   // an interrupted run of the same content was finished
+	Error         string // why the host did not ban (all) of it
 }

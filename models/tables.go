@@ -29,6 +29,9 @@ type BlocklistSource struct {
 	Enabled       bool   `bun:"enabled,notnull"`
 	CreatedAt     int64  `bun:"created_at,notnull"`
 	UpdatedAt     int64  `bun:"updated_at,notnull"`
+	// Hosts are the hosts its imports ban on (migration
+	// 20261208120000).
+	Hosts HostTargets `bun:"target_hosts,notnull"`
 }
 
 // ImportLog records the outcome of importing one source once.
@@ -46,6 +49,8 @@ type ImportLog struct {
 	StartedBy        ImportTrigger `bun:"started_by,notnull"`         // manual, schedule or resume
 	Batch            int64         `bun:"batch,notnull"`              // start of the run (unix ns), shared by its sources
 	IPsAlreadyBanned int64         `bun:"ips_already_banned,notnull"` // listed but banned before
+	// Host is the host the entry's bans went to (migration 20261208120000).
+	Host string `bun:"host,notnull"`
 }
 
 // ImportRunState is the state of an idempotent import run.
@@ -64,6 +69,7 @@ type ImportRun struct {
 	ID            int64          `bun:"id,pk,autoincrement"`
 	SourceID      int64          `bun:"source_id,notnull"`
 	ContentHash   string         `bun:"content_hash,notnull"`
+	Host          string         `bun:"host,notnull"` // the host it bans on (migration 20261208120000)
 	State         ImportRunState `bun:"state,notnull"`
 	ImportedCount int64          `bun:"imported_count,notnull"`
 	SkippedCount  int64          `bun:"skipped_count,notnull"`

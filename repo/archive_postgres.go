@@ -295,20 +295,36 @@ func (s *postgresArchive) MergeManualBans(ctx context.Context, since time.Time) 
 
 // IPTotals counts ip's archived bans (not unbans) stamped after after, from
 // the entries of history_archive_ip_time alone.
-func (s *postgresArchive) IPTotals(ctx context.Context, ip string, after time.Time) (IPTotals, error) {
+func (s *postgresArchive) IPTotals(ctx context.Context, host, ip string, after time.Time) (IPTotals, error) {
+	w := pgIPWhere(host, ip)
+	w.Add("timeofban > ?", sqlkit.AfterUnix(after))
+	w.Add("action = 'ban'")
 	t, err := scanTotals(s.queryRow(ctx, `SELECT count(*), sum(failures)::bigint, min(timeofban), max(timeofban)
-		FROM history_archive WHERE ip = ? AND timeofban > ? AND action = 'ban'`, pgText(ip), sqlkit.AfterUnix(after)))
+		FROM history_archive`+w.Clause(), w.Args()...))
 	if err != nil {
 		return t, fmt.Errorf("repo: archive totals of IP: %w", dbError(err))
 	}
 	return t, nil
 }
 
-// RecentOfIP returns ip's newest limit archived events (bans and unbans).
-func (s *postgresArchive) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
-	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?`, pgText(ip), max(limit, 0))
+// RecentOfIP returns ip's newest limit archived events (bans and unbans)
+// on host ("" for every host).
+func (s *postgresArchive) RecentOfIP(ctx context.Context, host, ip string, limit int) ([]models.BanRecord, error) {
+	w := pgIPWhere(host, ip)
+	out, err := s.records(ctx, `SELECT `+archiveColumns+` FROM history_archive`+w.Clause()+` ORDER BY timeofban DESC, id DESC LIMIT ?`,
+		append(w.Args(), max(limit, 0))...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive recent events of IP: %w", dbError(err))
 	}
 	return out, nil
+}
+
+// pgIPWhere finds one address's events on host ("" for every host).
+func pgIPWhere(host, ip string) sqlkit.Where {
+	var w sqlkit.Where
+	w.Add("ip = ?", pgText(ip))
+	if host != "" {
+		w.Add("host = ?", pgText(host))
+	}
+	return w
 }

@@ -152,10 +152,10 @@ func BenchmarkPostgresArchive(b *testing.B) {
 			return err
 		}},
 		{"per-ip", func() error {
-			if _, err := s.IPTotals(ctx, topIP, time.Time{}); err != nil {
+			if _, err := s.IPTotals(ctx, "", topIP, time.Time{}); err != nil {
 				return err
 			}
-			_, err := s.RecentOfIP(ctx, topIP, 50)
+			_, err := s.RecentOfIP(ctx, "", topIP, 50)
 			return err
 		}},
 		{"page-365d", func() error {

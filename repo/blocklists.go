@@ -88,12 +88,12 @@ func (s *BlocklistStore) list(ctx context.Context, enabledOnly bool) ([]models.B
 	return out, nil
 }
 
-// Update saves name, URL and enabled of src (by ID) and stamps UpdatedAt.
+// Update saves name, URL, enabled and target hosts of src (by ID) and stamps UpdatedAt.
 // It returns ErrNotFound for an unknown id and a *DuplicateError when the
 // name or URL is taken by another source.
 func (s *BlocklistStore) Update(ctx context.Context, src models.BlocklistSource) error {
 	src.UpdatedAt = s.now().Unix()
-	res, err := s.db.NewUpdate().Model(&src).Column("name", "url", "enabled", "updated_at").WherePK().Exec(ctx)
+	res, err := s.db.NewUpdate().Model(&src).Column("name", "url", "enabled", "target_hosts", "updated_at").WherePK().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("repo: update blocklist source %d: %w", src.ID, s.duplicate(ctx, err, src.ID, src.Name))
 	}
@@ -190,10 +190,12 @@ type ImportRunStore struct {
 // NewImportRunStore returns a store on db.
 func NewImportRunStore(db bun.IDB) *ImportRunStore { return &ImportRunStore{db: db, now: time.Now} }
 
-// BySourceAndHash returns the run of one content of one source, or ErrNotFound.
-func (s *ImportRunStore) BySourceAndHash(ctx context.Context, sourceID int64, contentHash string) (models.ImportRun, error) {
+// BySourceAndHash returns the run of one content of one source on one
+// host, or ErrNotFound.
+func (s *ImportRunStore) BySourceAndHash(ctx context.Context, sourceID int64, host, contentHash string) (models.ImportRun, error) {
 	var r models.ImportRun
-	err := s.db.NewSelect().Model(&r).Where("source_id = ?", sourceID).Where("content_hash = ?", contentHash).Scan(ctx)
+	err := s.db.NewSelect().Model(&r).Where("source_id = ?", sourceID).Where("host = ?", host).
+		Where("content_hash = ?", contentHash).Scan(ctx)
 	if err != nil {
 		return r, fmt.Errorf("repo: import run of source %d: %w", sourceID, dbError(err))
 	}
@@ -209,12 +211,12 @@ func (s *ImportRunStore) Get(ctx context.Context, runID int64) (models.ImportRun
 	return r, nil
 }
 
-// CreatePending records a new run of one content in state pending, with the
-// addresses it bans (in order) and the number of entries skipped while
-// parsing, in one transaction.
-func (s *ImportRunStore) CreatePending(ctx context.Context, sourceID int64, contentHash string, targets []string, skipped int64) (int64, error) {
+// CreatePending records a new run of one content on one host in state
+// pending, with the addresses it bans (in order) and the number of entries
+// skipped while parsing, in one transaction.
+func (s *ImportRunStore) CreatePending(ctx context.Context, sourceID int64, host, contentHash string, targets []string, skipped int64) (int64, error) {
 	now := s.now().Unix()
-	r := models.ImportRun{SourceID: sourceID, ContentHash: contentHash, State: models.ImportPending,
+	r := models.ImportRun{SourceID: sourceID, Host: host, ContentHash: contentHash, State: models.ImportPending,
 		SkippedCount: skipped, Total: int64(len(targets)), CreatedAt: now, UpdatedAt: now}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
@@ -334,20 +336,21 @@ func (s *ImportRunStore) Pending(ctx context.Context) ([]models.ImportRun, error
 	return out, nil
 }
 
-// SupersedeOthers marks every unfinished run of a source other than keep as
-// failed with message (the source's content changed before they finished)
-// and drops the address lists of its other runs.
-func (s *ImportRunStore) SupersedeOthers(ctx context.Context, sourceID, keep int64, message string) error {
+// SupersedeOthers marks every unfinished run of a source on one host other
+// than keep as failed with message (the source's content changed before
+// they finished) and drops the address lists of its other runs there.
+func (s *ImportRunStore) SupersedeOthers(ctx context.Context, sourceID int64, host string, keep int64, message string) error {
 	return inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model((*models.ImportRun)(nil)).
 			Set("state = ?", models.ImportFailed).Set("error = ?", message).Set("updated_at = ?", s.now().Unix()).
-			Where("source_id = ?", sourceID).Where("id != ?", keep).Where("state != ?", models.ImportCompleted).
+			Where("source_id = ?", sourceID).Where("host = ?", host).Where("id != ?", keep).
+			Where("state != ?", models.ImportCompleted).
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, dbError(err))
 		}
 		_, err = tx.NewDelete().Model((*models.ImportRunTargets)(nil)).
-			Where("run_id IN (SELECT id FROM import_runs WHERE source_id = ? AND id != ?)", sourceID, keep).Exec(ctx)
+			Where("run_id IN (SELECT id FROM import_runs WHERE source_id = ? AND host = ? AND id != ?)", sourceID, host, keep).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("repo: supersede import runs of source %d: %w", sourceID, dbError(err))
 		}

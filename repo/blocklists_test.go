@@ -42,11 +42,11 @@ func TestBlocklistStores(t *testing.T) {
 		}
 
 		// A run's life: pending with its addresses, progress, completed.
-		id, err := runs.CreatePending(ctx, a, "hash1", []string{"192.0.2.1", "192.0.2.0/24"}, 3)
+		id, err := runs.CreatePending(ctx, a, models.LocalHost, "hash1", []string{"192.0.2.1", "192.0.2.0/24"}, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := runs.CreatePending(ctx, a, "hash1", nil, 0); err == nil {
+		if _, err := runs.CreatePending(ctx, a, models.LocalHost, "hash1", nil, 0); err == nil {
 			t.Fatal("a second run of the same content was created")
 		}
 		if got, _ := runs.Targets(ctx, id); !slices.Equal(got, []string{"192.0.2.1", "192.0.2.0/24"}) {
@@ -67,7 +67,7 @@ func TestBlocklistStores(t *testing.T) {
 		if err := runs.MarkCompleted(ctx, id, 2, 3); err != nil {
 			t.Fatal(err)
 		}
-		r, _ := runs.BySourceAndHash(ctx, a, "hash1")
+		r, _ := runs.BySourceAndHash(ctx, a, models.LocalHost, "hash1")
 		if r.State != models.ImportCompleted || r.Done != 2 || r.ImportedCount != 2 || r.Error != nil {
 			t.Fatalf("completed run %+v", r)
 		}
@@ -75,9 +75,9 @@ func TestBlocklistStores(t *testing.T) {
 			t.Fatalf("targets of a completed run: %v", err)
 		}
 		// New content supersedes an unfinished run and drops its addresses.
-		old, _ := runs.CreatePending(ctx, a, "hash2", []string{"192.0.2.9"}, 0)
-		cur, _ := runs.CreatePending(ctx, a, "hash3", []string{"192.0.2.10"}, 0)
-		if err := runs.SupersedeOthers(ctx, a, cur, "changed"); err != nil {
+		old, _ := runs.CreatePending(ctx, a, models.LocalHost, "hash2", []string{"192.0.2.9"}, 0)
+		cur, _ := runs.CreatePending(ctx, a, models.LocalHost, "hash3", []string{"192.0.2.10"}, 0)
+		if err := runs.SupersedeOthers(ctx, a, models.LocalHost, cur, "changed"); err != nil {
 			t.Fatal(err)
 		}
 		if r, _ := runs.Get(ctx, old); r.State != models.ImportFailed || r.Error == nil || *r.Error != "changed" {

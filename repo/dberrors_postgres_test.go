@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+
+	"bangui/models"
 )
 
 // TestPostgresErrorsAreTyped provokes PostgreSQL's errors on a real server
@@ -24,10 +26,10 @@ func TestPostgresErrorsAreTyped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runs.CreatePending(ctx, src, "h", nil, 0); err != nil {
+	if _, err := runs.CreatePending(ctx, src, models.LocalHost, "h", nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = runs.CreatePending(ctx, src, "h", nil, 0)
+	_, err = runs.CreatePending(ctx, src, models.LocalHost, "h", nil, 0)
 	var pe *pgconn.PgError
 	if !errors.Is(err, ErrDuplicate) || !errors.As(err, &pe) || pe.Code != "23505" {
 		t.Fatalf("second run of one content: %v, want ErrDuplicate with 23505 in the chain", err)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"bangui/models"
+
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -58,10 +60,10 @@ func TestConstraintIsErrDuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runs.CreatePending(ctx, src, "h", nil, 0); err != nil {
+	if _, err := runs.CreatePending(ctx, src, models.LocalHost, "h", nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = runs.CreatePending(ctx, src, "h", nil, 0) // UNIQUE (source_id, content_hash)
+	_, err = runs.CreatePending(ctx, src, models.LocalHost, "h", nil, 0) // UNIQUE (source_id, host, content_hash)
 	var se *sqlite.Error
 	if !errors.Is(err, ErrDuplicate) || !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		t.Fatalf("second run of one content: %v, want ErrDuplicate with the unique constraint in the chain", err)

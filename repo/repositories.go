@@ -51,13 +51,13 @@ type ImportLogs interface {
 	LastBatch(ctx context.Context, by models.ImportTrigger) ([]models.ImportLog, error)
 }
 
-// ImportRuns tracks imports by source and content hash so re-runs are
+// ImportRuns tracks imports by source, host and content hash so re-runs are
 // idempotent, and keeps a pending run's addresses and progress so that an
 // interrupted run resumes where it stopped.
 type ImportRuns interface {
-	BySourceAndHash(ctx context.Context, sourceID int64, contentHash string) (models.ImportRun, error)
+	BySourceAndHash(ctx context.Context, sourceID int64, host, contentHash string) (models.ImportRun, error)
 	Get(ctx context.Context, runID int64) (models.ImportRun, error)
-	CreatePending(ctx context.Context, sourceID int64, contentHash string, targets []string, skipped int64) (int64, error)
+	CreatePending(ctx context.Context, sourceID int64, host, contentHash string, targets []string, skipped int64) (int64, error)
 	Restart(ctx context.Context, runID int64, targets []string, skipped int64) error
 	Reopen(ctx context.Context, runID int64) error
 	Targets(ctx context.Context, runID int64) ([]string, error)
@@ -65,7 +65,7 @@ type ImportRuns interface {
 	MarkCompleted(ctx context.Context, runID, imported, skipped int64) error
 	MarkFailed(ctx context.Context, runID int64, message string) error
 	Pending(ctx context.Context) ([]models.ImportRun, error)
-	SupersedeOthers(ctx context.Context, sourceID, keep int64, message string) error
+	SupersedeOthers(ctx context.Context, sourceID int64, host string, keep int64, message string) error
 }
 
 // GeoCache persists geo lookups, including failed ones (nil country).

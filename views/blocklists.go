@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,29 @@ type SourceForm struct {
 	Name    string
 	URL     string
 	Enabled bool
-	Errors  map[string][]string
+	// On a panel with several hosts: the hosts its imports ban on.
+	Hosts    []string     // the ticked hosts' ids
+	AllHosts bool         // every host, also those added later
+	Choices  []HostOption // every host; the choice shows when there are several
+	Errors   map[string][]string
+}
+
+// HostTicked reports whether the form ticks the host with id.
+func (f SourceForm) HostTicked(id string) bool { return slices.Contains(f.Hosts, id) }
+
+// hostTargetsText says which hosts a source bans on, for its page.
+func hostTargetsText(ctx context.Context, t models.HostTargets) string {
+	switch {
+	case t == "":
+		return HostName(ctx, models.LocalHost)
+	case t.Every():
+		return "every host"
+	}
+	ids := strings.Split(string(t), ",")
+	for i, id := range ids {
+		ids[i] = HostName(ctx, id)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // ScheduleForm is the schedule form; Time is "hh:mm", Weekday 0-6.
@@ -160,3 +183,14 @@ func previewCounts(c models.BlocklistCounts) [][2]string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// hostImportText says what an import did on one host.
+func hostImportText(h models.ImportHostResult) string {
+	switch {
+	case h.Error != "":
+		return "did not import: " + h.Error
+	case h.Unchanged:
+		return "unchanged"
+	}
+	return fmt.Sprintf("%s imported, %s already banned", fmtCount(h.Imported), fmtCount(h.AlreadyBanned))
+}

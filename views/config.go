@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -55,3 +56,29 @@ func joinNames(list []string, empty string) string {
 }
 
 func nString(n int) string { return strconv.Itoa(n) }
+
+// configTabPath is the path of a configuration tab ("/config" for an
+// unknown one).
+func configTabPath(tab string) string {
+	for _, t := range configTabs {
+		if t.id == tab {
+			return t.path
+		}
+	}
+	return "/config"
+}
+
+// editedHost is the host a configuration page edits: the selected one, or
+// the panel's own host (the first of Request.Hosts) when none is selected.
+func editedHost(ctx context.Context) HostOption {
+	r := RequestFrom(ctx)
+	for _, h := range r.Hosts {
+		if h.ID == r.Host {
+			return h
+		}
+	}
+	if len(r.Hosts) > 0 {
+		return r.Hosts[0]
+	}
+	return HostOption{}
+}

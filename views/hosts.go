@@ -26,7 +26,8 @@ type HostConfirmPage struct {
 	Fingerprint string
 }
 
-func hostURL(id string) string { return "/hosts/" + id }
+// hostPagePath is the Hosts page's address of one host.
+func hostPagePath(id string) string { return "/hosts/" + id }
 
 // remoteHosts counts the hosts that are not the local one.
 func remoteHosts(hs []models.HostInfo) int {

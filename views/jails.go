@@ -9,7 +9,8 @@ import (
 	"bangui/textfmt"
 )
 
-// JailsPage is the jails overview with the ban tools and the active bans.
+// JailsPage is the jails overview with the ban tools and the active bans:
+// of one host, or of every host grouped by host (Groups set).
 type JailsPage struct {
 	Jails     []models.JailSummary
 	Offline   string // set when fail2ban could not be asked
@@ -18,13 +19,46 @@ type JailsPage struct {
 	UnbanForm TargetForm
 	Lookup    LookupView
 	JailNames []string
+
+	Host     string       // the host in the page's links and forms; "" on a panel with one host
+	HostName string       // the display name of the host the forms act on ("this host")
+	Hosts    []HostOption // every host, when the panel has several
+	Groups   []JailsGroup // every host's jails, on the page of every host; nil otherwise
 }
 
-// TargetForm is a ban or unban form: addresses and a jail.
+// JailsGroup is one host's jails on the page of every host.
+type JailsGroup struct {
+	Host  string // the host's id
+	Name  string // its display name
+	Jails []models.JailSummary
+	Error string // why the host did not answer; "" when it did
+}
+
+// Where a ban or unban acts, on a panel with several hosts.
+const (
+	WhereHost = "host" // the host in the form's URL
+	WhereAll  = "all"  // every host
+)
+
+// TargetForm is a ban or unban form: addresses, a jail and, on a panel
+// with several hosts, where (WhereHost or WhereAll).
 type TargetForm struct {
 	Target string `form:"target"`
 	Jail   string `form:"jail"`
+	Where  string `form:"where"`
 	Errors map[string][]string
+}
+
+// whereOf is the choice a ban or unban form shows: the one sent, else every
+// host on the page of every host and this host on a host's page.
+func whereOf(p JailsPage, f TargetForm) string {
+	if f.Where == WhereHost || f.Where == WhereAll {
+		return f.Where
+	}
+	if p.Groups != nil {
+		return WhereAll
+	}
+	return WhereHost
 }
 
 // LookupView is the IP lookup form and its answer.

@@ -18,6 +18,7 @@ import (
 type Flash struct {
 	Kind    string // "success", "error" or "info"
 	Message string
+	Items   []string // a list below the message, e.g. one result per host
 }
 
 // Request carries the per-request values every component may need. Handlers
@@ -124,6 +125,13 @@ func KeepHost(p, host string) string {
 // SafeURL is URL as a templ.SafeURL for href and action attributes.
 func SafeURL(ctx context.Context, p string) templ.SafeURL {
 	return templ.SafeURL(URL(ctx, p))
+}
+
+// hostURL is SafeURL of p on the host with id host (KeepHost), whatever
+// host the page selected: the page of every host links each host's jails
+// to that host.
+func hostURL(ctx context.Context, p, host string) templ.SafeURL {
+	return SafeURL(ctx, KeepHost(p, host))
 }
 
 func assetURL(ctx context.Context, name string) string {

@@ -72,8 +72,11 @@ type template struct {
 
 // Main runs the tests of m and stops the cluster, if any test started one,
 // before exiting with the tests' code.
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
 	mu.Lock()
 	c := cluster
 	mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
+	"sync"
 	"time"
 
 	"bangui/events"
@@ -166,13 +168,29 @@ func (b *Service) finish(ctx context.Context, by models.ImportTrigger) {
 		defer cancel()
 		_, _ = b.lastScheduled(ctx)
 	}
-	b.probe.RefreshHost(context.WithoutCancel(ctx), importHost)
+	b.mu.Lock()
+	touched := b.touched
+	b.touched = nil
+	b.mu.Unlock()
+	if len(touched) == 0 {
+		touched = []string{importHost}
+	}
+	for _, id := range touched {
+		b.probe.RefreshHost(context.WithoutCancel(ctx), id)
+	}
 }
 
 // importEnv is what every source of one run shares.
 type importEnv struct {
-	by      models.ImportTrigger
-	batch   int64      // run start, unix ns
+	by     models.ImportTrigger
+	batch  int64               // run start, unix ns
+	hosts  map[string]*hostEnv // target hosts ready to ban, by id
+	failed map[string]error    // target hosts that could not be prepared, by id
+	ids    []string            // the registered hosts' ids, in registry order
+}
+
+// hostEnv is one target host of a run.
+type hostEnv struct {
 	host    hosts.Host // where the addresses are banned
 	ignore  []netip.Prefix
 	banned  map[string]bool // banned in the jail now, kept up to date
@@ -199,17 +217,26 @@ func (b *Service) importSources(ctx context.Context, sourceID int64, by models.I
 	if len(srcs) == 0 {
 		return
 	}
-	env, err := b.prepare(ctx, by)
-	if err != nil && ctx.Err() != nil {
+	env := b.newEnv(by)
+	var want []string
+	for _, s := range srcs {
+		ids, _ := s.Hosts.IDs(env.ids)
+		for _, id := range ids {
+			if !slices.Contains(want, id) {
+				want = append(want, id)
+			}
+		}
+	}
+	b.prepare(ctx, env, want)
+	if ctx.Err() != nil {
 		return // stopped, not failed
 	}
-	if err != nil {
-		msg := describeImportError(err)
-		b.update(func(p *models.ImportProgress) { p.Error = msg })
-		for _, s := range srcs {
-			b.record(ctx, env, s, models.ImportSourceResult{SourceID: s.ID, Name: s.Name, URL: s.URL, Error: msg})
+	if len(env.hosts) == 0 && len(env.failed) == 1 {
+		// The one target host is not ready: the run as a whole failed.
+		for _, err := range env.failed {
+			msg := describeImportError(err)
+			b.update(func(p *models.ImportProgress) { p.Error = msg })
 		}
-		return
 	}
 	for _, s := range srcs {
 		if ctx.Err() != nil {
@@ -217,72 +244,138 @@ func (b *Service) importSources(ctx context.Context, sourceID int64, by models.I
 		}
 		res := b.importSource(ctx, env, s)
 		if ctx.Err() != nil && res.Error == "" {
-			return // interrupted: the run stays pending and is resumed later
+			return // interrupted: the runs stay pending and are resumed later
 		}
 		b.record(ctx, env, s, res)
 	}
 }
 
-// prepare makes sure the jail runs and reads what every source needs.
-func (b *Service) prepare(ctx context.Context, by models.ImportTrigger) (*importEnv, error) {
-	env := &importEnv{by: by, batch: b.now().UnixNano()}
+// newEnv starts the shared state of a run.
+func (b *Service) newEnv(by models.ImportTrigger) *importEnv {
+	env := &importEnv{by: by, batch: b.now().UnixNano(), hosts: map[string]*hostEnv{}, failed: map[string]error{}}
 	b.mu.Lock()
 	if !b.progress.StartedAt.IsZero() {
 		env.batch = b.progress.StartedAt.UnixNano()
 	}
 	b.mu.Unlock()
+	for _, h := range b.hosts.All() {
+		env.ids = append(env.ids, h.ID())
+	}
+	return env
+}
+
+// prepare makes sure the jail runs on each host in ids and reads what
+// every source needs from it, every host at once. A host that is not
+// ready lands in env.failed; the others in env.hosts.
+func (b *Service) prepare(ctx context.Context, env *importEnv, ids []string) {
 	b.update(func(p *models.ImportProgress) { p.Phase = "checking the jail" })
-	if err := b.EnsureJail(ctx, importHost); err != nil {
-		return env, err
+	b.mu.Lock()
+	for _, id := range ids {
+		if !slices.Contains(b.touched, id) {
+			b.touched = append(b.touched, id)
+		}
 	}
-	c, err := b.hosts.Get(importHost)
+	b.mu.Unlock()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			he, err := b.prepareHost(ctx, id)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				env.failed[id] = err
+				return
+			}
+			env.hosts[id] = he
+		})
+	}
+	wg.Wait()
+}
+
+// prepareHost makes sure one host runs the jail and reads its ignore
+// lists, ban time and current bans.
+func (b *Service) prepareHost(ctx context.Context, id string) (*hostEnv, error) {
+	if err := b.EnsureJail(ctx, id); err != nil {
+		return nil, err
+	}
+	c, err := b.hosts.Get(id)
 	if err != nil {
-		return env, err
+		return nil, err
 	}
-	env.host = c
+	he := &hostEnv{host: c}
 	st, err := c.Status(ctx)
 	if err != nil {
-		return env, b.probe.Observe(importHost, err)
+		return nil, b.probe.Observe(id, err)
 	}
 	var ignores []string
 	for _, jail := range st.Jails {
 		list, err := c.IgnoreIPs(ctx, jail)
 		if err != nil && !errors.Is(err, fail2ban.ErrUnknownJail) {
-			return env, b.probe.Observe(importHost, err)
+			return nil, b.probe.Observe(id, err)
 		}
 		ignores = append(ignores, list...)
 	}
-	env.ignore = IgnorePrefixes(ignores)
-	if env.banTime, err = c.BanTime(ctx, models.BlocklistJail); err != nil {
-		return env, b.probe.Observe(importHost, err)
+	he.ignore = IgnorePrefixes(ignores)
+	if he.banTime, err = c.BanTime(ctx, models.BlocklistJail); err != nil {
+		return nil, b.probe.Observe(id, err)
 	}
 	// The full list of a big jail takes long to send.
 	js, err := c.JailStatus(fail2ban.WithCallTimeout(ctx, b.opts.BanCallTimeout), models.BlocklistJail)
 	if err != nil {
-		return env, b.probe.Observe(importHost, err)
+		return nil, b.probe.Observe(id, err)
 	}
-	env.banned = make(map[string]bool, len(js.Banned))
+	he.banned = make(map[string]bool, len(js.Banned))
 	for _, ip := range js.Banned {
-		env.banned[ip] = true
+		he.banned[ip] = true
 	}
-	return env, nil
+	return he, nil
 }
 
 // describeImportError turns an error of a whole run into a sentence.
 func describeImportError(err error) string {
 	var jp *JailProblem
+	var uh *hosts.UnknownHostError
 	switch {
 	case errors.As(err, &jp):
 		return jp.Error()
+	case errors.As(err, &uh):
+		return "The host " + uh.ID + " is no longer registered."
 	case fail2ban.IsUnreachable(err):
 		return services.DescribeFail2banError(err)
 	}
 	return err.Error()
 }
 
-// importSource downloads, parses and bans one source.
+// importSource downloads and parses one source once and bans it on each
+// of its target hosts at once. A host that is not ready or fails keeps
+// its error in its result; the others' results stand.
 func (b *Service) importSource(ctx context.Context, env *importEnv, src models.BlocklistSource) models.ImportSourceResult {
 	res := models.ImportSourceResult{SourceID: src.ID, Name: src.Name, URL: src.URL}
+	ids, missing := src.Hosts.IDs(env.ids)
+	var ready []*hostEnv
+	var ignore []netip.Prefix
+	for _, id := range ids {
+		if he := env.hosts[id]; he != nil {
+			ready = append(ready, he)
+			ignore = append(ignore, he.ignore...)
+		}
+	}
+	hostErr := func(id string, err error) models.ImportHostResult {
+		return models.ImportHostResult{Host: id, Error: describeImportError(err)}
+	}
+	if len(ready) == 0 {
+		for _, id := range ids {
+			if err := env.failed[id]; err != nil {
+				res.Hosts = append(res.Hosts, hostErr(id, err))
+			}
+		}
+		for _, id := range missing {
+			res.Hosts = append(res.Hosts, hostErr(id, &hosts.UnknownHostError{ID: id}))
+		}
+		res.Sum()
+		return res
+	}
 	b.update(func(p *models.ImportProgress) {
 		p.Current, p.Phase, p.Done, p.Total, p.Bytes = src.Name, "downloading", 0, 0, 0
 	})
@@ -294,7 +387,7 @@ func (b *Service) importSource(ctx context.Context, env *importEnv, src models.B
 			b.update(func(p *models.ImportProgress) { p.Bytes = n })
 		}}
 		var err error
-		parsed, err = Parse(cr, env.ignore, 0)
+		parsed, err = Parse(cr, ignore, 0)
 		hash = hex.EncodeToString(h.Sum(nil))
 		return err
 	})
@@ -309,19 +402,44 @@ func (b *Service) importSource(ctx context.Context, env *importEnv, src models.B
 		res.Error = "The list holds no IP addresses or CIDR ranges (" + describeCounts(parsed.Counts) + ")."
 		return res
 	}
+	b.update(func(p *models.ImportProgress) { p.Phase = "banning" })
+	out := make([]models.ImportHostResult, len(ready))
+	var wg sync.WaitGroup
+	for i, he := range ready {
+		wg.Go(func() { out[i] = b.importOnHost(ctx, he, src, hash, parsed, res.Skipped) })
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if i := slices.IndexFunc(ready, func(he *hostEnv) bool { return he.host.ID() == id }); i >= 0 {
+			res.Hosts = append(res.Hosts, out[i])
+		} else if err := env.failed[id]; err != nil {
+			res.Hosts = append(res.Hosts, hostErr(id, err))
+		}
+	}
+	for _, id := range missing {
+		res.Hosts = append(res.Hosts, hostErr(id, &hosts.UnknownHostError{ID: id}))
+	}
+	res.Sum()
+	return res
+}
 
-	run, err := b.runs.BySourceAndHash(ctx, src.ID, hash)
+// importOnHost bans one parsed list on one host, going on from the host's
+// run of the same content when there is one.
+func (b *Service) importOnHost(ctx context.Context, he *hostEnv, src models.BlocklistSource, hash string, parsed ParsedList, skipped int64) models.ImportHostResult {
+	id := he.host.ID()
+	res := models.ImportHostResult{Host: id}
+	run, err := b.runs.BySourceAndHash(ctx, src.ID, id, hash)
 	var targets []string
 	switch {
 	case errors.Is(err, repo.ErrNotFound):
 		targets = parsed.Targets
-		run.ID, err = b.runs.CreatePending(ctx, src.ID, hash, targets, res.Skipped)
+		run.ID, err = b.runs.CreatePending(ctx, src.ID, id, hash, targets, skipped)
 		run.Total = int64(len(targets))
 	case err != nil:
-	case run.State == models.ImportCompleted && !b.stale(run, env):
+	case run.State == models.ImportCompleted && !b.stale(run, he):
 		res.Unchanged = true
 		for _, t := range parsed.Targets {
-			if env.banned[t] {
+			if he.banned[t] {
 				res.AlreadyBanned++
 			}
 		}
@@ -329,13 +447,13 @@ func (b *Service) importSource(ctx context.Context, env *importEnv, src models.B
 	case run.State == models.ImportCompleted:
 		// Same content, but its bans have run out since: ban it again.
 		targets = parsed.Targets
-		err = b.runs.Restart(ctx, run.ID, targets, res.Skipped)
+		err = b.runs.Restart(ctx, run.ID, targets, skipped)
 		run.Done, run.ImportedCount, run.AlreadyBanned, run.Total = 0, 0, 0, int64(len(targets))
 	default: // pending (interrupted) or failed: go on where it stopped
 		targets, err = b.runs.Targets(ctx, run.ID)
 		if errors.Is(err, repo.ErrNotFound) {
 			targets = parsed.Targets
-			err = b.runs.Restart(ctx, run.ID, targets, res.Skipped)
+			err = b.runs.Restart(ctx, run.ID, targets, skipped)
 			run.Done, run.ImportedCount, run.AlreadyBanned, run.Total = 0, 0, 0, int64(len(targets))
 		} else if err == nil {
 			res.Resumed = run.Done > 0
@@ -345,22 +463,22 @@ func (b *Service) importSource(ctx context.Context, env *importEnv, src models.B
 		}
 	}
 	if err == nil {
-		err = b.runs.SupersedeOthers(ctx, src.ID, run.ID, "The list changed before this import finished.")
+		err = b.runs.SupersedeOthers(ctx, src.ID, id, run.ID, "The list changed before this import finished.")
 	}
 	if err != nil {
 		res.Error = "Could not record the import: " + err.Error()
 		return res
 	}
-	return b.banRun(ctx, env, run, targets, res)
+	return b.banRun(ctx, he, run, targets, skipped, res)
 }
 
 // stale reports whether a completed run's bans have run out: it completed
 // longer ago than the jail bans.
-func (b *Service) stale(run models.ImportRun, env *importEnv) bool {
-	if env.banTime <= 0 {
+func (b *Service) stale(run models.ImportRun, he *hostEnv) bool {
+	if he.banTime <= 0 {
 		return false
 	}
-	return b.now().Sub(time.Unix(run.UpdatedAt, 0)) >= env.banTime
+	return b.now().Sub(time.Unix(run.UpdatedAt, 0)) >= he.banTime
 }
 
 // banRun bans a run's targets from where it stopped, in batches of one
@@ -369,28 +487,29 @@ func (b *Service) stale(run models.ImportRun, env *importEnv) bool {
 // fails it is marked failed. Either way the next run of the same content
 // goes on from the last recorded batch, and fail2ban ignores addresses it
 // bans already, so nothing is banned twice and nothing is lost.
-func (b *Service) banRun(ctx context.Context, env *importEnv, run models.ImportRun, targets []string, res models.ImportSourceResult) models.ImportSourceResult {
+func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun, targets []string, skipped int64, res models.ImportHostResult) models.ImportHostResult {
 	done, imported, already := min(run.Done, int64(len(targets))), run.ImportedCount, run.AlreadyBanned
 	total := int64(len(targets))
-	b.update(func(p *models.ImportProgress) { p.Phase, p.Done, p.Total = "banning", done, total })
+	// Several hosts may ban at once: the progress adds up theirs.
+	b.update(func(p *models.ImportProgress) { p.Phase, p.Done, p.Total = "banning", p.Done+done, p.Total+total })
 	size := int64(b.opts.BatchSize)
 	for done < total {
 		end := min(done+size, total)
 		send := make([]string, 0, end-done)
 		for _, t := range targets[done:end] {
-			if env.banned[t] {
+			if he.banned[t] {
 				already++
 			} else {
 				send = append(send, t)
 			}
 		}
 		if len(send) > 0 {
-			n, err := env.host.Ban(fail2ban.WithCallTimeout(ctx, b.opts.BanCallTimeout), models.BlocklistJail, send...)
+			n, err := he.host.Ban(fail2ban.WithCallTimeout(ctx, b.opts.BanCallTimeout), models.BlocklistJail, send...)
 			if err != nil {
 				if ctx.Err() != nil {
 					return res // interrupted: stays pending
 				}
-				b.probe.Observe(env.host.ID(), err)
+				b.probe.Observe(he.host.ID(), err)
 				msg := "fail2ban refused a batch: " + err.Error()
 				if fail2ban.IsUnreachable(err) {
 					msg = services.DescribeFail2banError(err)
@@ -403,20 +522,21 @@ func (b *Service) banRun(ctx context.Context, env *importEnv, run models.ImportR
 			imported += int64(n)
 			already += int64(len(send) - n)
 			for _, t := range send {
-				env.banned[t] = true
+				he.banned[t] = true
 			}
 		}
+		step := end - done
 		done = end
 		if err := b.runs.Advance(context.WithoutCancel(ctx), run.ID, done, imported, already); err != nil {
 			res.Error = "Could not record the progress: " + err.Error()
 			return res
 		}
-		b.update(func(p *models.ImportProgress) { p.Done = done })
+		b.update(func(p *models.ImportProgress) { p.Done += step })
 		if b.opts.OnBatch != nil {
 			b.opts.OnBatch(run.ID, done, total)
 		}
 	}
-	if err := b.runs.MarkCompleted(context.WithoutCancel(ctx), run.ID, imported, res.Skipped); err != nil {
+	if err := b.runs.MarkCompleted(context.WithoutCancel(ctx), run.ID, imported, skipped); err != nil {
 		res.Error = "Could not record the import: " + err.Error()
 		return res
 	}
@@ -424,25 +544,43 @@ func (b *Service) banRun(ctx context.Context, env *importEnv, run models.ImportR
 	return res
 }
 
-// record writes a source's result to the import log and the progress.
+// record writes a source's result to the progress and the import log: one
+// log entry per target host (one without a host when the list itself
+// failed).
 func (b *Service) record(ctx context.Context, env *importEnv, src models.BlocklistSource, res models.ImportSourceResult) {
 	b.update(func(p *models.ImportProgress) { p.Results = append(p.Results, res) })
-	entry := models.ImportLog{
+	base := models.ImportLog{
 		SourceID: &src.ID, SourceURL: src.URL, SourceName: src.Name, Timestamp: b.now().Unix(),
-		IPsImported: res.Imported, IPsSkipped: res.Skipped, IPsAlreadyBanned: res.AlreadyBanned,
-		StartedBy: models.TriggerManual,
+		IPsSkipped: res.Skipped, StartedBy: models.TriggerManual, Host: importHost,
 	}
 	if env != nil {
-		entry.StartedBy, entry.Batch = env.by, env.batch
+		base.StartedBy, base.Batch = env.by, env.batch
 	}
-	if res.Error != "" {
-		e := res.Error
-		entry.Errors = &e
+	var entries []models.ImportLog
+	if len(res.Hosts) == 0 {
+		e := base
+		e.IPsImported, e.IPsAlreadyBanned = res.Imported, res.AlreadyBanned
+		if res.Error != "" {
+			msg := res.Error
+			e.Errors = &msg
+		}
+		entries = append(entries, e)
+	}
+	for _, h := range res.Hosts {
+		e := base
+		e.Host, e.IPsImported, e.IPsAlreadyBanned = h.Host, h.Imported, h.AlreadyBanned
+		if h.Error != "" {
+			msg := h.Error
+			e.Errors = &msg
+		}
+		entries = append(entries, e)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultImportLogTimeout)
 	defer cancel()
-	if _, err := b.logs.Add(ctx, entry); err != nil {
-		b.log.Error("writing the import log", "err", err, "source", src.Name)
+	for _, e := range entries {
+		if _, err := b.logs.Add(ctx, e); err != nil {
+			b.log.Error("writing the import log", "err", err, "source", src.Name, "host", e.Host)
+		}
 	}
 }
 
@@ -462,13 +600,32 @@ func (b *Service) ResumePending(ctx context.Context) ([]models.ImportSourceResul
 	b.begin(models.TriggerResume)
 	defer b.finish(ctx, models.TriggerResume)
 	b.update(func(p *models.ImportProgress) { p.Sources = len(pending) })
-	env, err := b.prepare(ctx, models.TriggerResume)
-	if err != nil {
+	env := b.newEnv(models.TriggerResume)
+	var want []string
+	for _, run := range pending {
+		if !slices.Contains(want, run.Host) {
+			want = append(want, run.Host)
+		}
+	}
+	b.prepare(ctx, env, want)
+	if len(env.hosts) == 0 {
+		var errs []error
+		for _, id := range want {
+			errs = append(errs, env.failed[id])
+		}
+		err := errors.Join(errs...)
+		if len(errs) == 1 {
+			err = errs[0]
+		}
 		b.update(func(p *models.ImportProgress) { p.Error = describeImportError(err) })
 		return nil, err
 	}
 	var out []models.ImportSourceResult
 	for _, run := range pending {
+		he := env.hosts[run.Host]
+		if he == nil {
+			continue // its host is not ready: the run stays pending for the next start
+		}
 		src, err := b.sources.Get(ctx, run.SourceID)
 		if err != nil {
 			_ = b.runs.MarkFailed(ctx, run.ID, "The source was deleted.")
@@ -479,12 +636,14 @@ func (b *Service) ResumePending(ctx context.Context) ([]models.ImportSourceResul
 			_ = b.runs.MarkFailed(ctx, run.ID, "The addresses of the interrupted import are gone; the next import starts over.")
 			continue
 		}
-		res := models.ImportSourceResult{SourceID: src.ID, Name: src.Name, URL: src.URL, Skipped: run.SkippedCount, Resumed: true}
-		b.update(func(p *models.ImportProgress) { p.Current = src.Name })
-		res = b.banRun(ctx, env, run, targets, res)
-		if ctx.Err() != nil && res.Error == "" {
+		res := models.ImportSourceResult{SourceID: src.ID, Name: src.Name, URL: src.URL, Skipped: run.SkippedCount}
+		b.update(func(p *models.ImportProgress) { p.Current, p.Done, p.Total = src.Name, 0, 0 })
+		hr := b.banRun(ctx, he, run, targets, run.SkippedCount, models.ImportHostResult{Host: run.Host, Resumed: true})
+		if ctx.Err() != nil && hr.Error == "" {
 			return out, ctx.Err()
 		}
+		res.Hosts = []models.ImportHostResult{hr}
+		res.Sum()
 		b.record(ctx, env, src, res)
 		out = append(out, res)
 	}

@@ -202,15 +202,29 @@ func summarizeImportBatch(rows []models.ImportLog) *models.ImportBatchSummary {
 	if len(rows) == 0 {
 		return nil
 	}
-	s := &models.ImportBatchSummary{At: time.Unix(0, rows[0].Batch), StartedBy: rows[0].StartedBy, Sources: len(rows)}
+	s := &models.ImportBatchSummary{At: time.Unix(0, rows[0].Batch), StartedBy: rows[0].StartedBy}
+	// A source that bans on several hosts has a row per host: it counts
+	// once, and so do its skipped entries (the list is parsed once).
+	seen := map[string]bool{}
+	hosts := map[string]bool{}
+	for _, r := range rows {
+		hosts[r.Host] = true
+	}
 	for _, r := range rows {
 		s.Imported += r.IPsImported
 		s.AlreadyBanned += r.IPsAlreadyBanned
-		s.Skipped += r.IPsSkipped
+		if key := r.SourceName + "\x00" + r.SourceURL; !seen[key] {
+			seen[key] = true
+			s.Sources++
+			s.Skipped += r.IPsSkipped
+		}
 		if r.Errors != nil && *r.Errors != "" {
 			name := r.SourceName
 			if name == "" {
 				name = r.SourceURL
+			}
+			if len(hosts) > 1 {
+				name += " on " + r.Host
 			}
 			s.Errors = append(s.Errors, name+": "+*r.Errors)
 		}

@@ -26,6 +26,7 @@ const (
 	FieldFrequency  = "frequency"
 	FieldTime       = "time"
 	FieldWeekday    = "weekday"
+	FieldHosts      = "hosts"
 )
 
 // MaxSourceNameLen is the longest source name accepted, in characters.
@@ -107,10 +108,12 @@ type Service struct {
 	applied   string                     // schedule and zone last handed to sched
 	lastSched *models.ImportBatchSummary // cached for the navigation badge
 	lastKnown bool
+	touched   []string // hosts the current run bans on, refreshed when it ends
 }
 
 // New wires the blocklist use case on the stores. Imports ban in the
-// blocklist jail of the local host of reg.
+// blocklist jail of each source's target hosts of reg (the local host by
+// default).
 func New(st Stores, reg *hosts.Registry, probe *services.StatusProbe, opts Options) *Service {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultImportBatch
@@ -132,7 +135,8 @@ func New(st Stores, reg *hosts.Registry, probe *services.StatusProbe, opts Optio
 	}
 }
 
-// importHost is the host whose blocklist jail imports fill.
+// importHost is the host imports ban on unless a source chooses others
+// (models.BlocklistSource.Hosts).
 const importHost = models.LocalHost
 
 // ImportLog returns one page of the import log, newest first, of one

@@ -19,6 +19,9 @@ type SourceInput struct {
 	Name    string
 	URL     string
 	Enabled bool
+	// Hosts are the hosts imports ban on: "" the local host only (the
+	// default), models.AllHosts every host, else registered ids.
+	Hosts models.HostTargets
 }
 
 // validate checks a source form; id is the source being edited (0: new).
@@ -38,6 +41,13 @@ func (b *Service) validate(ctx context.Context, id int64, in SourceInput) (Sourc
 		verr.Add(FieldSourceURL, msg)
 	} else {
 		in.URL = u.String()
+	}
+	if in.Hosts != "" && !in.Hosts.Every() {
+		for _, id := range strings.Split(string(in.Hosts), ",") {
+			if _, err := b.hosts.Get(id); err != nil {
+				verr.Add(FieldHosts, "There is no host “"+id+"”.")
+			}
+		}
 	}
 	if verr.Empty() {
 		all, err := b.sources.List(ctx)
@@ -97,7 +107,15 @@ func (b *Service) CreateSource(ctx context.Context, in SourceInput) (models.Bloc
 	if err != nil {
 		return models.BlocklistSource{}, duplicateSourceField(err)
 	}
-	return b.sources.Get(ctx, id)
+	src, err := b.sources.Get(ctx, id)
+	if err != nil || in.Hosts == "" {
+		return src, err
+	}
+	src.Hosts = in.Hosts
+	if err := b.sources.Update(ctx, src); err != nil {
+		return src, err
+	}
+	return src, nil
 }
 
 // UpdateSource changes a source's name, URL and enabled state.
@@ -109,7 +127,7 @@ func (b *Service) UpdateSource(ctx context.Context, id int64, in SourceInput) (m
 	if in, err = b.validate(ctx, id, in); err != nil {
 		return src, err
 	}
-	src.Name, src.URL, src.Enabled = in.Name, in.URL, in.Enabled
+	src.Name, src.URL, src.Enabled, src.Hosts = in.Name, in.URL, in.Enabled, in.Hosts
 	if err := b.sources.Update(ctx, src); err != nil {
 		return src, duplicateSourceField(err)
 	}
