@@ -7,7 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/migrate"
+
+	"bangui/internal/pgtest"
 	"bangui/models"
+	"bangui/repo/migrations"
 )
 
 // rollupsMatch checks that every roll-up of the PostgreSQL archive holds
@@ -122,4 +127,81 @@ func TestPgTextRoundTrips(t *testing.T) {
 	if e := pgText("10.0.0.\x00"); len(pgText("10.0.0.\x001")) <= len(e) || pgText("10.0.0.\x001")[:len(e)] != e {
 		t.Error("a prefix is no longer a prefix once escaped")
 	}
+}
+
+// TestPostgresArchiveUpgrade upgrades a PostgreSQL database migrated up to
+// the release before hosts, holding events: they become the local host's,
+// the roll-ups are filled from them, the unique key holds the host, and
+// the change counter moved.
+func TestPostgresArchiveUpgrade(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	all, err := migrations.For(dialect.PG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := migrate.NewMigrations()
+	for _, m := range all.Sorted() {
+		if m.Name >= "20261207120000" {
+			break
+		}
+		before.Add(m)
+	}
+	old, err := openPostgres(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migrate.NewMigrator(old, before, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO history_archive (jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures)
+			VALUES ('sshd', '192.0.2.1', 1000, 600, 1, '{"matches": ["x"], "failures": 4}', 'ban', 'selfblock', 'DE', 4)`,
+		`INSERT INTO history_archive (jail, ip, timeofban, action, origin) VALUES ('sshd', '192.0.2.1', 1500, 'unban', 'manual')`,
+		`INSERT INTO history_archive (jail, ip, timeofban) VALUES ('recidive', '192.0.2.2', 90000)`,
+	} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var versionBefore int64
+	if err := old.QueryRowContext(ctx, `SELECT n FROM history_archive_version`).Scan(&versionBefore); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := Open(ctx, Options{URL: u})
+	if err != nil {
+		t.Fatalf("upgrading: %v", err)
+	}
+	defer db.Close()
+	s := newPostgresArchive(db)
+	rollupsMatch(t, s)
+	recs, total, err := s.Bans(ctx, models.HistoryFilter{}, models.Page{Number: 1, Size: 10})
+	if err != nil || total != 3 || len(recs) != 3 {
+		t.Fatalf("after the upgrade: %+v (%d), %v", recs, total, err)
+	}
+	for _, r := range recs {
+		if r.Host != models.LocalHost {
+			t.Errorf("event %+v: host %q, want %q", r, r.Host, models.LocalHost)
+		}
+	}
+	if recs[2].Failures != 4 || recs[2].Country != "DE" || len(recs[2].Matches) != 1 {
+		t.Errorf("oldest event lost data: %+v", recs[2])
+	}
+	n, err := s.Archive(ctx, []models.ArchivedBan{
+		{Jail: "sshd", IP: "192.0.2.1", TimeOfBan: 1000, Origin: "selfblock"},               // the local event again
+		{Host: "web1", Jail: "sshd", IP: "192.0.2.1", TimeOfBan: 1000, Origin: "selfblock"}, // another host's
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("Archive after the upgrade = %d, %v; want only web1's event new", n, err)
+	}
+	if v, err := s.version(ctx); err != nil || v <= versionBefore {
+		t.Errorf("change counter %d after the upgrade, %d before (%v)", v, versionBefore, err)
+	}
+	rollupsMatch(t, s)
 }
