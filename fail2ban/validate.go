@@ -45,7 +45,8 @@ func quoteInput(s string) string { return strconv.Quote(clip(s, 80)) }
 // is reduced to its network address (192.0.2.7/24 → 192.0.2.0/24). Zones
 // (fe80::1%eth0) and other forms netip does not accept, such as leading
 // zeros, are refused. An IPv4-mapped IPv6 address becomes the IPv4 address,
-// as fail2ban does itself. Errors are *ValidationError.
+// as fail2ban does itself. A range of every address (/0) is refused.
+// Errors are *ValidationError.
 func ParseTarget(s string) (netip.Prefix, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -61,6 +62,11 @@ func ParseTarget(s string) (netip.Prefix, error) {
 		p, err := netip.ParsePrefix(t)
 		if err != nil {
 			return bad("")
+		}
+		if p.Bits() == 0 {
+			// fail2ban would take 0.0.0.0/0 for the address 0.0.0.0, and
+			// a range of every address is never what anyone means.
+			return netip.Prefix{}, invalid(FieldIP, "%s covers every address; enter a smaller range.", quoteInput(t))
 		}
 		return p.Masked(), nil
 	}
