@@ -78,7 +78,8 @@ func TargetString(p netip.Prefix) string {
 
 // reservedRanges are never banned from a list: banning them would cut the
 // host off from itself or ban nothing real. An entry overlapping one of
-// them (such as 0.0.0.0/0) is skipped as reserved.
+// them (such as 0.0.0.0/4) is skipped as reserved; a range of every
+// address (/0) is invalid already (fail2ban.ParseTarget).
 var reservedRanges = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("127.0.0.0/8"),

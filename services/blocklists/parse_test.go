@@ -64,7 +64,7 @@ func TestParseBlocklistCountsEverySkip(t *testing.T) {
 		"10.0.0.5",                         // inside an ignore list
 		"10.0.0.0/8",                       // overlaps an ignore list
 		"127.0.0.1",                        // loopback: reserved
-		"0.0.0.0/0",                        // everything: reserved
+		"0.0.0.0/0",                        // every address: invalid
 		"224.0.0.1",                        // multicast: reserved
 		"not an address",                   // invalid
 		strings.Repeat("x", maxLineLen+10), // far too long
@@ -78,8 +78,8 @@ func TestParseBlocklistCountsEverySkip(t *testing.T) {
 	if !slices.Equal(got.Targets, wantTargets) {
 		t.Errorf("targets = %q, want %q", got.Targets, wantTargets)
 	}
-	want := models.BlocklistCounts{Lines: 16, IPv4: 7, IPv6: 1, CIDR: 3, Comments: 2, Blank: 1,
-		Invalid: 2, Duplicates: 2, Ignored: 2, Reserved: 3}
+	want := models.BlocklistCounts{Lines: 16, IPv4: 7, IPv6: 1, CIDR: 2, Comments: 2, Blank: 1,
+		Invalid: 3, Duplicates: 2, Ignored: 2, Reserved: 2}
 	if got.Counts != want {
 		t.Errorf("counts = %+v\nwant     %+v", got.Counts, want)
 	}
