@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -141,7 +142,7 @@ func (a *Agent) Enrolled() bool {
 	return a.credHash != nil
 }
 
-func (a *Agent) path(name string) string { return a.opts.DataDir + string(os.PathSeparator) + name }
+func (a *Agent) path(name string) string { return filepath.Join(a.opts.DataDir, name) }
 
 // TLSConfig is the server's TLS configuration: the agent's certificate,
 // TLS 1.3 only (both ends are BanGUI).
@@ -168,7 +169,8 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener, grace time.Duration)
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// In-flight calls finish at shutdown (within grace): not cancelled with ctx.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeTLS(ln, "", "") }()

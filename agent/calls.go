@@ -204,9 +204,15 @@ var methods = map[string]method{
 		return done(ag.held.restore(ctx, a.ID))
 	},
 	wire.LockConfig: func(ctx context.Context, ag *Agent, body []byte) (any, error) {
-		if err := decodeStrict(body, &wire.Empty{}); err != nil {
+		var a wire.LockWait
+		if err := decodeStrict(body, &a); err != nil {
 			return nil, err
 		}
+		if a.WaitMS < 0 || a.WaitMS > wire.MaxLockWaitMS {
+			return nil, bad("wait between 0 and %d ms for the lock", wire.MaxLockWaitMS)
+		}
+		ctx, cancel := context.WithTimeout(ctx, time.Duration(a.WaitMS)*time.Millisecond)
+		defer cancel()
 		id, err := ag.held.lock(ctx, ag.opts.Host)
 		if err != nil {
 			return nil, err

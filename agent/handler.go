@@ -174,6 +174,7 @@ func (a *Agent) call(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(werr.Code), *werr)
 		return
 	}
+	a.log.Debug("call", "method", name, "remote", clientIP(r))
 	res, err := m(r.Context(), a, body)
 	if err != nil {
 		var bad *badRequest

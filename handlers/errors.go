@@ -90,6 +90,7 @@ func (s *Server) classify(err error) *ResponseError {
 		he  *echo.HTTPError
 		f2v *fail2ban.ValidationError
 		sv  *services.ValidationError
+		ue  *hosts.UnreachableError
 	)
 	answer := func(status int, title, msg string) *ResponseError {
 		return &ResponseError{Status: status, Title: title, Message: msg, Err: err}
@@ -104,6 +105,16 @@ func (s *Server) classify(err error) *ResponseError {
 		return answer(http.StatusNotFound, "Unknown jail", "fail2ban has no jail by that name.")
 	case errors.Is(err, hosts.ErrUnknownHost):
 		return answer(http.StatusNotFound, "Unknown host", "The panel manages no fail2ban host by that name.")
+	case errors.Is(err, hosts.ErrFingerprintChanged):
+		return answer(http.StatusBadGateway, "The host's certificate changed",
+			"The host's agent shows a certificate that does not match the fingerprint the panel pinned, so the panel stopped talking to it. "+
+				"If the agent was reinstalled, compare the new fingerprint it prints with the one on the Hosts page and accept it there. "+err.Error()+".")
+	case errors.Is(err, hosts.ErrAgentRefused):
+		return answer(http.StatusBadGateway, "The host's agent refused the panel",
+			"The host's agent no longer accepts the panel's credential (it was revoked or the agent was reset). Enrol the host again on the Hosts page.")
+	case errors.As(err, &ue):
+		return answer(http.StatusBadGateway, "The host is not answering",
+			"The host's agent did not answer ("+ue.URL+"). Check that bangui agent runs there and that the panel may reach its port.")
 	case fail2ban.IsUnreachable(err):
 		return answer(http.StatusBadGateway, "fail2ban is not answering",
 			"fail2ban did not answer on its socket. Check that it is running and that BanGUI may use the socket.")

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"bangui/config"
+	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
 	"bangui/repo"
 	"bangui/services/configuration"
 )
@@ -141,6 +144,38 @@ func TestDatabaseErrorsAreWorded(t *testing.T) {
 		re := (&Server{}).classify(err)
 		if re.Status != http.StatusServiceUnavailable || re.Title != title || !strings.Contains(re.Message, "Nothing was changed") {
 			t.Errorf("%v: %d %q %q", err, re.Status, re.Title, re.Message)
+		}
+	}
+}
+
+// TestRemoteHostErrors: errors that crossed an agent's wire get the answer
+// the local host's error gets; the agent's own failures (a changed
+// certificate, a refused credential, no answer) each say what to do.
+func TestRemoteHostErrors(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	for _, local := range []error{
+		&fail2ban.CommandError{Class: "fail2ban.exceptions.UnknownJailException", Message: "nope"},
+		&fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: `"x" is not an IP address or CIDR range`},
+		fmt.Errorf("ban: %w", fail2ban.ErrUnreachable),
+		fmt.Errorf("read: %w", repo.ErrBusy),
+	} {
+		remote := hosts.DecodeError(hosts.EncodeError(local))
+		if got, want := a.s.classify(remote), a.s.classify(local); got.Status != want.Status || got.Title != want.Title || got.Message != want.Message {
+			t.Errorf("%v through an agent: %+v, want %+v", local, got, want)
+		}
+	}
+	for _, c := range []struct {
+		err          error
+		status       int
+		title, words string
+	}{
+		{fmt.Errorf("status: %w", &hosts.FingerprintError{Want: "AA", Got: "BB"}), http.StatusBadGateway, "The host's certificate changed", "accept it there"},
+		{fmt.Errorf("status: %w", hosts.ErrAgentRefused), http.StatusBadGateway, "The host's agent refused the panel", "Enrol the host again"},
+		{&hosts.UnreachableError{URL: "https://web1:9444", Err: errors.New("connection refused")}, http.StatusBadGateway, "The host is not answering", "https://web1:9444"},
+	} {
+		re := a.s.classify(c.err)
+		if re.Status != c.status || re.Title != c.title || !strings.Contains(re.Message, c.words) {
+			t.Errorf("classify(%v) = %+v", c.err, re)
 		}
 	}
 }

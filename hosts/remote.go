@@ -6,8 +6,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"net/url"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
@@ -70,13 +71,20 @@ type Remote struct {
 	base   string // URL without the trailing slash
 	client *http.Client
 
-	mu   sync.Mutex
-	info *wire.Info // what the agent reported at the last Info; nil before
+	mu         sync.Mutex
+	info       *wire.Info // what the agent reported at the last Info; nil before
+	infoFailed time.Time  // when asking for it last failed
 }
 
 // NewRemote returns the Host behind an enrolled agent. It does not dial:
 // every call connects with the pinned fingerprint and its own deadline.
-func NewRemote(o RemoteOptions) (Host, error) { return newRemote(o) }
+func NewRemote(o RemoteOptions) (Host, error) {
+	r, err := newRemote(o)
+	if err != nil {
+		return nil, err // not a nil *Remote in a non-nil Host
+	}
+	return r, nil
+}
 
 // NewRemoteAgent is NewRemote with the concrete type, for Info and Close.
 func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
@@ -100,7 +108,7 @@ func newRemote(o RemoteOptions) (*Remote, error) {
 		o.Timeout = DefaultRemoteTimeout
 	}
 	o.URL, o.Fingerprint = base, fp
-	return &Remote{opts: o, base: base, client: pinnedClient(fp, nil)}, nil
+	return &Remote{opts: o, base: base, client: pinnedClient(fp)}, nil
 }
 
 // ID is the host's id in the panel.
@@ -130,7 +138,7 @@ func (r *Remote) Info(ctx context.Context) (wire.Info, error) {
 
 // agentBase checks an agent URL: https, a host, no query.
 func agentBase(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	u, err := neturl.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("hosts: %q is not an agent address: use https://host:port", raw)
 	}
@@ -170,9 +178,7 @@ func NormalizeFingerprint(s string) (string, error) {
 
 // pinnedClient returns an HTTP client that trusts exactly the certificate
 // with fingerprint want (no system roots, no names: the pin is the trust).
-// With want "" it accepts any certificate and reports its fingerprint to
-// seen (FetchFingerprint).
-func pinnedClient(want string, seen func(string)) *http.Client {
+func pinnedClient(want string) *http.Client {
 	tlsConf := &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // the chain is not checked; VerifyConnection checks the pin
@@ -180,11 +186,7 @@ func pinnedClient(want string, seen func(string)) *http.Client {
 			if len(cs.PeerCertificates) == 0 {
 				return errors.New("the agent sent no certificate")
 			}
-			got := Fingerprint(cs.PeerCertificates[0].Raw)
-			if seen != nil {
-				seen(got)
-			}
-			if want != "" && got != want {
+			if got := Fingerprint(cs.PeerCertificates[0].Raw); got != want {
 				return &FingerprintError{Want: want, Got: got}
 			}
 			return nil
@@ -206,33 +208,31 @@ func pinnedClient(want string, seen func(string)) *http.Client {
 
 // FetchFingerprint connects to the agent at url and returns the SHA-256
 // fingerprint of its certificate (upper-case hex pairs joined by ':'),
-// for the admin to compare with the one the agent prints.
+// for the admin to compare with the one the agent prints. It only shakes
+// hands: nothing is sent, so the agent counts no failed attempt.
 func FetchFingerprint(ctx context.Context, url string) (string, error) {
 	base, err := agentBase(url)
 	if err != nil {
 		return "", err
 	}
-	var got string
-	c := pinnedClient("", func(fp string) { got = fp })
-	defer c.CloseIdleConnections()
+	u, _ := neturl.Parse(base)
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
 	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+wire.PathInfo, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.Do(req)
-	if got != "" {
-		if err == nil {
-			resp.Body.Close()
-		}
-		return got, nil
-	}
+	d := tls.Dialer{Config: &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true}} // the admin compares the fingerprint
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return "", transportError(ctx, base, err)
 	}
-	resp.Body.Close()
-	return "", fmt.Errorf("hosts: %s did not show a certificate", base)
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return "", fmt.Errorf("hosts: %s did not show a certificate", base)
+	}
+	return Fingerprint(certs[0].Raw), nil
 }
 
 // Enroll exchanges a one-time enrolment token for the agent's long-lived
@@ -246,7 +246,7 @@ func Enroll(ctx context.Context, url, fingerprint, token string) (credential str
 	if err != nil {
 		return "", err
 	}
-	r := &Remote{opts: RemoteOptions{URL: base, Fingerprint: fp}, base: base, client: pinnedClient(fp, nil)}
+	r := &Remote{opts: RemoteOptions{URL: base, Fingerprint: fp}, base: base, client: pinnedClient(fp)}
 	defer r.Close()
 	var out wire.EnrollResponse
 	if err := r.do(ctx, enrollTimeout, http.MethodPost, wire.PathEnroll, wire.EnrollRequest{Token: token}, &out); err != nil {

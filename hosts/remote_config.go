@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
@@ -47,17 +48,28 @@ func (r *Remote) LogDirs() []string {
 	return nil
 }
 
+// infoRetry is how long ConfigDir and LogDirs wait before they ask an agent
+// that did not answer again, so a dead agent costs one deadline, not one
+// per call.
+const infoRetry = 10 * time.Second
+
 // cachedInfo returns what the agent said about itself, asking it once
 // (within the read deadline) when it has not been asked yet.
 func (r *Remote) cachedInfo() (wire.Info, bool) {
 	r.mu.Lock()
-	info := r.info
+	info, failed := r.info, r.infoFailed
 	r.mu.Unlock()
 	if info != nil {
 		return *info, true
 	}
+	if !failed.IsZero() && time.Since(failed) < infoRetry {
+		return wire.Info{}, false
+	}
 	got, err := r.Info(context.Background())
 	if err != nil {
+		r.mu.Lock()
+		r.infoFailed = time.Now()
+		r.mu.Unlock()
 		return wire.Info{}, false
 	}
 	return got, true
@@ -109,10 +121,20 @@ func (r *Remote) CreateConfigFile(ctx context.Context, name string, data []byte)
 	return set[bool](ctx, r, wire.CreateConfigFile, wire.File{Name: name, Data: data})
 }
 
+// lockMargin is the time a lock answer needs to come back.
+const lockMargin = 250 * time.Millisecond
+
 // LockConfig waits (until ctx ends) for the host's edit lock, which the
 // agent holds for the panel until unlock or its time to live ends.
 func (r *Remote) LockConfig(ctx context.Context) (func(), error) {
-	l, err := getWithin[wire.Lock](ctx, r, remoteLockTimeout, wire.LockConfig, nil)
+	// The agent waits for the lock until shortly before ctx ends, so that
+	// "another edit is running" comes back as that, not as a timeout.
+	wait := remoteLockTimeout - lockMargin
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)-lockMargin)
+	}
+	wait = max(wait, 0)
+	l, err := getWithin[wire.Lock](ctx, r, remoteLockTimeout, wire.LockConfig, wire.LockWait{WaitMS: wait.Milliseconds()})
 	if err != nil {
 		return nil, err
 	}

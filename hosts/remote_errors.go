@@ -128,6 +128,10 @@ func DecodeError(e wire.Error) error {
 		typed = &fail2ban.ProtocolError{Message: e.Detail, Err: errOf(e.Cause)}
 	case wire.CodeUnauthorized, wire.CodeNotEnrolled, wire.CodeBadToken:
 		typed = ErrAgentRefused
+	case wire.CodeBadRequest, wire.CodeTooLarge:
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: "The host's agent refused the request: " + e.Message}
+	case wire.CodeUnknownMethod:
+		return &AgentError{Code: e.Code, Message: e.Message + " (is bangui agent on that host older than the panel? update it)"}
 	default:
 		for _, s := range sentinels {
 			if s.code == e.Code {
@@ -156,4 +160,4 @@ type AgentError struct {
 }
 
 // Error implements error.
-func (e *AgentError) Error() string { return "the agent: " + e.Message }
+func (e *AgentError) Error() string { return e.Message }

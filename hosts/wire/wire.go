@@ -10,8 +10,6 @@
 package wire
 
 import (
-	"encoding/json"
-
 	"bangui/fail2ban"
 	"bangui/repo"
 )
@@ -32,9 +30,10 @@ const (
 	MaxBody = 1 << 20
 	// MaxReply is the largest answer the panel reads from an agent.
 	MaxReply = 32 << 20
-	// MaxRowsPage is the most fail2ban rows one call returns
-	// (repo.SyncBatch).
-	MaxRowsPage = repo.SyncBatch
+	// MaxRowsPage is the most fail2ban rows one call returns: small pages
+	// keep the agent's memory low while the panel reads a whole database
+	// (the panel asks for repo.SyncBatch rows in several pages).
+	MaxRowsPage = 1000
 	// MaxTailLines is the most log lines one tail returns.
 	MaxTailLines = 5000
 	// MaxAddresses is the most addresses or ranges one ban, unban or
@@ -256,6 +255,16 @@ type ID struct {
 	ID string `json:"id"`
 }
 
+// LockWait is the argument of LockConfig: how long the agent may wait for
+// the lock (the panel's own deadline, less the way back), at most
+// MaxLockWaitMS.
+type LockWait struct {
+	WaitMS int64 `json:"waitMs"`
+}
+
+// MaxLockWaitMS bounds LockWait.WaitMS.
+const MaxLockWaitMS = 120_000
+
 // Lock is the answer of LockConfig: the lock's id, held until UnlockConfig
 // or for TTLSeconds at most.
 type Lock struct {
@@ -302,6 +311,3 @@ type FoundRow struct {
 
 // Empty is the argument of calls without one.
 type Empty struct{}
-
-// Raw is an undecoded body.
-type Raw = json.RawMessage
