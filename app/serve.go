@@ -71,7 +71,13 @@ func (a *App) startJobs() *jobs.Group {
 	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
 	g.EveryOnce(ctx, "session-cleanup", 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
 	g.Every(ctx, time.Minute, jobs.FollowBlocklistSchedule(a.Blocklists, log))
-	g.Every(ctx, 30*time.Second, func(ctx context.Context) { a.Status.Refresh(ctx) })
+	g.Every(ctx, 30*time.Second, func(ctx context.Context) {
+		// Hosts another panel process added, changed or removed first.
+		if err := a.Fleet.Sync(ctx); err != nil {
+			log.Warn("hosts", "err", err)
+		}
+		a.Status.Refresh(ctx)
+	})
 	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log))
 	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))

@@ -36,6 +36,7 @@ var deviceFlows = []flow{
 	{"config-activate", flowConfigActivate},
 	{"config-tabs", flowConfigTabs},
 	{"map", flowMap},
+	{"hosts", flowHosts},
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
 }
@@ -52,6 +53,7 @@ var screenshots = []string{
 	"config-regex", "config-log",
 	"map-countries", "map-country",
 	"xss-config-jails", "xss-blocklists",
+	"hosts", "hosts-confirm", "hosts-enrolled",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -186,6 +188,7 @@ var navEntries = []struct{ path, label, shot string }{
 	{"/history", "History", "history"},
 	{"/blocklists", "Blocklists", "blocklists"},
 	{"/config", "Configuration", "config"},
+	{"/hosts", "Hosts", "hosts"},
 	{"/", "Dashboard", "dashboard"},
 }
 

@@ -1,18 +1,24 @@
 package handlers
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"bangui/models"
+	"bangui/repo"
 )
 
 // The Hosts page lists the local host with its status, says that no other
 // host exists yet, and refuses bad add-host forms field by field, with
 // each message tied to its input.
 func TestHostsPageValidation(t *testing.T) {
-	a, b, _ := loggedInWithFail2ban(t)
-	_ = a
+	_, b, _ := loggedInWithFail2ban(t)
 	rec := b.get("/hosts")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /hosts: %d %.300s", rec.Code, rec.Body)
@@ -92,5 +98,55 @@ func TestHostsPageValidation(t *testing.T) {
 	}
 	if rec := b.get("/hosts/probe"); rec.Code != http.StatusSeeOther {
 		t.Errorf("GET /hosts/probe: %d, want a redirect to the page", rec.Code)
+	}
+}
+
+// A host whose agent is gone: disabled and enabled from the page, each
+// with a flash that says what happened, and removed with a warning that
+// its credential could not be revoked.
+func TestHostsPageWithADeadAgent(t *testing.T) {
+	a, b, _ := loggedInWithFail2ban(t)
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "https://" + ln.Addr().String()
+	ln.Close()
+	if err := repo.NewHostStore(a.db).Create(ctx, models.RemoteHost{ID: "gone", Name: "Gone", URL: dead, Fingerprint: fakeFingerprint(7), Credential: "secret-credential-0123456789", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.s.fleet.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.s.status.Refresh(ctx)
+	state := func(doc *goquery.Document) string {
+		return strings.TrimSpace(doc.Find(`tr[data-host="gone"] [data-testid="host-state"]`).Text())
+	}
+	doc := parse(t, b.get("/hosts"))
+	if st := state(doc); st != "Offline" {
+		t.Fatalf("a dead agent's host is %q", st)
+	}
+	if why := doc.Find(`tr[data-host="gone"] [data-testid="host-problem"]`).Text(); !strings.Contains(why, "The agent at "+dead+" does not answer") {
+		t.Errorf("last error %q", why)
+	}
+
+	assertRedirect(t, b.postForm("/hosts/gone/enabled", "/hosts", url.Values{"enabled": {"off"}}), "/hosts")
+	doc = parse(t, b.get("/hosts"))
+	if f := doc.Find("#flash").Text(); !strings.Contains(f, "Disabled Gone") || state(doc) != "Disabled" {
+		t.Errorf("after disabling: flash %q, state %q", f, state(doc))
+	}
+	assertRedirect(t, b.postForm("/hosts/gone/enabled", "/hosts", url.Values{"enabled": {"on"}}), "/hosts")
+	doc = parse(t, b.get("/hosts"))
+	if f := doc.Find("#flash").Text(); !strings.Contains(f, "Enabled Gone. It does not answer yet: The agent at "+dead) || state(doc) != "Offline" {
+		t.Errorf("after enabling: flash %q, state %q", f, state(doc))
+	}
+	assertRedirect(t, b.postForm("/hosts/gone/delete", "/hosts", nil), "/hosts")
+	doc = parse(t, b.get("/hosts"))
+	if f := doc.Find("#flash .flash--warning").Text(); !strings.Contains(f, "could not be told to forget") || !strings.Contains(f, "archived bans stay") {
+		t.Errorf("after removing: flash %q", f)
+	}
+	if doc.Find(`tr[data-host="gone"]`).Length() != 0 {
+		t.Error("the removed host is still listed")
 	}
 }

@@ -135,7 +135,7 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	} else {
 		in.URL = u
 		if other := s.enrolledAt(ctx, u); other != "" {
-			v.Add("url", "The agent at this address is enrolled already, as the host "+other+".")
+			v.Add("url", "The agent at this address is enrolled already, as the host "+other+". To enrol it again, remove that host first.")
 		}
 	}
 	switch {

@@ -32,8 +32,9 @@ type Service struct {
 	status *services.StatusProbe
 	log    *slog.Logger
 
-	mu       sync.Mutex        // serialises changes
-	problems map[string]string // enabled hosts that could not be set up, by id: why
+	mu       sync.Mutex                   // serialises changes
+	problems map[string]string            // enabled hosts that could not be set up, by id: why
+	loaded   map[string]models.RemoteHost // what each registered (or tried) host was set up from
 }
 
 // New returns the service on the hosts table, the registry services ask for
@@ -42,21 +43,40 @@ func New(store repo.Hosts, reg *hosts.Registry, status *services.StatusProbe, lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{store: store, reg: reg, status: status, log: log, problems: map[string]string{}}
+	return &Service{store: store, reg: reg, status: status, log: log, problems: map[string]string{}, loaded: map[string]models.RemoteHost{}}
 }
 
 // Load registers every enabled host of the table. A host whose client
 // cannot be set up stays listed with the reason and is not asked.
-func (s *Service) Load(ctx context.Context) error {
+func (s *Service) Load(ctx context.Context) error { return s.Sync(ctx) }
+
+// Sync makes the registry what the hosts table says: enabled hosts that
+// are new or whose address, fingerprint or credential changed are set up,
+// hosts disabled or removed leave it, names follow. Another panel process
+// on the same database may have changed the table: the status job calls
+// Sync before each refresh, so its changes show here within one period.
+func (s *Service) Sync(ctx context.Context) error {
 	list, err := s.store.List(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet: load hosts: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	want := map[string]bool{}
 	for _, h := range list {
-		if h.Enabled {
+		if !h.Enabled {
+			continue
+		}
+		want[h.ID] = true
+		if old, ok := s.loaded[h.ID]; !ok || remoteOptions(old) != remoteOptions(h) {
 			s.register(h)
+		} else {
+			s.reg.SetName(h.ID, h.Name)
+		}
+	}
+	for id := range s.loaded {
+		if !want[id] {
+			s.unregister(id)
 		}
 	}
 	return nil
@@ -66,6 +86,7 @@ func (s *Service) Load(ctx context.Context) error {
 // name, or records why it could not.
 func (s *Service) register(h models.RemoteHost) {
 	delete(s.problems, h.ID)
+	s.loaded[h.ID] = h
 	host, err := hosts.NewRemote(remoteOptions(h))
 	if err == nil {
 		err = s.reg.Replace(host)
@@ -73,6 +94,9 @@ func (s *Service) register(h models.RemoteHost) {
 	if err != nil {
 		s.log.Warn("host not set up", "host", h.ID, "err", err)
 		s.problems[h.ID] = "The panel could not set up this host: " + err.Error()
+		if rerr := s.reg.Remove(h.ID); rerr == nil {
+			s.status.Forget(h.ID) // its earlier client is not asked any more
+		}
 		return
 	}
 	s.reg.SetName(h.ID, h.Name)
@@ -81,6 +105,7 @@ func (s *Service) register(h models.RemoteHost) {
 // unregister takes the host with id out of the registry and the probe.
 func (s *Service) unregister(id string) {
 	delete(s.problems, id)
+	delete(s.loaded, id)
 	if err := s.reg.Remove(id); err != nil && !errors.Is(err, hosts.ErrUnknownHost) {
 		s.log.Warn("unregister host", "host", id, "err", err)
 	}

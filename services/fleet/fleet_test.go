@@ -167,3 +167,63 @@ func TestHostThatCannotBeSetUpIsListedWithWhy(t *testing.T) {
 		t.Fatalf("a host that could not be set up is registered: %v", err)
 	}
 }
+
+// Two panel processes on one database: what one changes in the hosts
+// table, the other's registry follows at its next Sync.
+func TestSyncFollowsAnotherPanel(t *testing.T) {
+	a := newPanel(t)
+	b := &panel{store: a.store, reg: newPanel(t).reg}
+	b.status = services.NewStatusProbe(b.reg)
+	b.fleet = fleet.New(b.store, b.reg, b.status, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	fp := strings.TrimSuffix(strings.Repeat("CD:", 32), ":")
+	if err := a.store.Create(ctx, models.RemoteHost{ID: "web-2", Name: "Web 2", URL: deadURL(t), Fingerprint: fp, Credential: "c", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	sync := func() {
+		t.Helper()
+		if err := b.fleet.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync()
+	first, err := b.reg.Get("web-2")
+	if err != nil || b.reg.Name("web-2") != "Web 2" {
+		t.Fatalf("added elsewhere: %v, name %q", err, b.reg.Name("web-2"))
+	}
+	if _, err := a.fleet.Rename(ctx, "web-2", "Web two"); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if h, _ := b.reg.Get("web-2"); h != first || b.reg.Name("web-2") != "Web two" {
+		t.Fatalf("a rename set the host up again or was missed: name %q", b.reg.Name("web-2"))
+	}
+	if err := a.store.SetFingerprint(ctx, "web-2", strings.TrimSuffix(strings.Repeat("EF:", 32), ":")); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if h, _ := b.reg.Get("web-2"); h == first {
+		t.Fatal("a new fingerprint did not set the host up again")
+	}
+	if _, err := a.fleet.Disable(ctx, "web-2"); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if _, err := b.reg.Get("web-2"); !errors.Is(err, hosts.ErrUnknownHost) {
+		t.Fatalf("disabled elsewhere, still registered: %v", err)
+	}
+	if _, err := a.fleet.Enable(ctx, "web-2"); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if _, err := b.reg.Get("web-2"); err != nil {
+		t.Fatalf("enabled elsewhere, not registered: %v", err)
+	}
+	if _, err := a.fleet.Remove(ctx, "web-2"); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if _, err := b.reg.Get("web-2"); !errors.Is(err, hosts.ErrUnknownHost) {
+		t.Fatalf("removed elsewhere, still registered: %v", err)
+	}
+}
