@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"context"
+	"encoding/csv"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/services"
 )
 
 // namedHost is a real local fail2ban registered under another id, as a
@@ -198,5 +202,244 @@ func banIn(t testing.TB, sb *sandbox.Sandbox, jail string, ips ...string) {
 	t.Helper()
 	if _, err := sb.Client().Call(context.Background(), append([]string{"set", jail, "banip"}, ips...)...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// bannedOnFleet bans addresses on the local host and web2 and syncs the
+// archive until it holds all four bans (the dead host's sync fails and is
+// ignored).
+func bannedOnFleet(t *testing.T, f *fleet) {
+	t.Helper()
+	banIn(t, f.local, "sshd", "192.0.2.1", "192.0.2.2")
+	banIn(t, f.other["web2"], "sshd", "192.0.2.1", "192.0.2.3")
+	ctx := context.Background()
+	waitFor(t, "both hosts' bans in the archive", func() bool {
+		f.app.sync.Run(ctx) // fails for the dead host after syncing the others
+		var n int
+		err := f.app.db.NewSelect().Table("history_archive").ColumnExpr("count(*)").Where("action = 'ban'").Scan(ctx, &n)
+		return err == nil && n >= 4
+	})
+	f.app.s.status.Refresh(ctx)
+}
+
+// rowsByHost returns a table's rows as "host ip", sorted.
+func rowsByHost(doc *goquery.Document, table string) []string {
+	var out []string
+	doc.Find(table + " tbody tr[data-ip]").Each(func(_ int, tr *goquery.Selection) {
+		ip, _ := tr.Attr("data-ip")
+		host := strings.TrimSpace(tr.Find(`td[data-label=Host]`).Text())
+		out = append(out, strings.TrimSpace(host+" "+ip))
+	})
+	slices.Sort(out)
+	return out
+}
+
+func TestCombinedPagesAddUpEveryHost(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, true)
+	f.app.s.hosts.SetName("web2", "Web two")
+	bannedOnFleet(t, f)
+	b := f.b
+	all := []string{"Web two 192.0.2.1", "Web two 192.0.2.3", "local 192.0.2.1", "local 192.0.2.2"}
+
+	// Dashboard: the table, the trend and the per-jail bars add up hosts.
+	doc := parse(t, b.get("/"))
+	if got := rowsByHost(doc, "#dash-bans"); !slices.Equal(got, all) {
+		t.Fatalf("combined dashboard rows = %q, want %q", got, all)
+	}
+	if doc.Find(`#dash-bans th:contains("Host")`).Length() != 1 {
+		t.Fatal("the combined dashboard has no host column")
+	}
+	if got := doc.Find("#trend desc").Text(); !strings.HasPrefix(got, "4 bans in 24 buckets") {
+		t.Fatalf("combined trend = %q", got)
+	}
+	if got := doc.Find("#per-jail desc").Text(); got != "4 bans in 1 jails." {
+		t.Fatalf("combined per-jail = %q", got)
+	}
+	if got := doc.Find("[data-testid=status-offline]").Text(); !strings.Contains(got, "Gone host did not answer") {
+		t.Fatalf("the dashboard does not name the offline host: %q", got)
+	}
+	// One host selected: its bans only, without a host column.
+	doc = parse(t, b.get("/?host=web2"))
+	if got := rowsByHost(doc, "#dash-bans"); !slices.Equal(got, []string{"192.0.2.1", "192.0.2.3"}) {
+		t.Fatalf("web2's dashboard rows = %q", got)
+	}
+	if doc.Find(`th:contains("Host")`).Length() != 0 {
+		t.Fatal("one selected host still shows a host column")
+	}
+	if got := doc.Find("#trend desc").Text(); !strings.HasPrefix(got, "2 bans in 24 buckets") {
+		t.Fatalf("web2's trend = %q", got)
+	}
+	// The dashboard's table pages (htmx) keep the host too.
+	frag := parse(t, b.do("GET", "/?host=local", nil, map[string]string{"HX-Request": "true"}))
+	if got := rowsByHost(frag, "#dash-bans"); !slices.Equal(got, []string{"192.0.2.1", "192.0.2.2"}) {
+		t.Fatalf("local's dashboard fragment rows = %q", got)
+	}
+
+	// History and its CSV.
+	doc = parse(t, b.get("/history"))
+	if got := rowsByHost(doc, "#history-bans"); !slices.Equal(got, all) {
+		t.Fatalf("combined history rows = %q", got)
+	}
+	if got := rowsByHost(parse(t, b.get("/history?host=web2")), "#history-bans"); !slices.Equal(got, []string{"192.0.2.1", "192.0.2.3"}) {
+		t.Fatalf("web2's history rows = %q", got)
+	}
+	rec := b.get("/history.csv")
+	rows, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("CSV: %d rows %v\n%s", len(rows), err, rec.Body)
+	}
+	if last := rows[0][len(rows[0])-1]; last != "host" {
+		t.Fatalf("CSV header ends with %q, want host", last)
+	}
+	var csvRows []string
+	for _, r := range rows[1:] {
+		csvRows = append(csvRows, r[len(r)-1]+" "+r[1])
+	}
+	slices.Sort(csvRows)
+	if want := []string{"local 192.0.2.1", "local 192.0.2.2", "web2 192.0.2.1", "web2 192.0.2.3"}; !slices.Equal(csvRows, want) {
+		t.Fatalf("CSV rows = %q, want %q", csvRows, want)
+	}
+	rows, _ = csv.NewReader(strings.NewReader(b.get("/history.csv?host=web2").Body.String())).ReadAll()
+	if len(rows) != 3 {
+		t.Fatalf("web2's CSV has %d rows, want a header and 2", len(rows))
+	}
+
+	// The world map's table.
+	doc = parse(t, b.get("/map"))
+	if got := rowsByHost(doc, "#map-bans"); !slices.Equal(got, all) {
+		t.Fatalf("combined map rows = %q", got)
+	}
+	if got := rowsByHost(parse(t, b.get("/map?host=local")), "#map-bans"); !slices.Equal(got, []string{"192.0.2.1", "192.0.2.2"}) {
+		t.Fatalf("local's map rows = %q", got)
+	}
+}
+
+func TestIPPageShowsTheAddressOnEveryHost(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, true)
+	bannedOnFleet(t, f)
+	b := f.b
+
+	start := time.Now()
+	doc := parse(t, b.get("/history/192.0.2.1"))
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the per-IP page took %s with a host down", took)
+	}
+	if got := doc.Find("[data-testid=ip-bans]").Text(); got != "2" {
+		t.Fatalf("bans of 192.0.2.1 on every host = %q, want 2", got)
+	}
+	state := map[string]string{}
+	doc.Find("[data-testid=ip-host]").Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-host")
+		state[id] = strings.Join(strings.Fields(s.Text()), " ")
+	})
+	if len(state) != 3 {
+		t.Fatalf("per-host sections = %q, want local, web2 and gone", state)
+	}
+	for _, id := range []string{"local", "web2"} {
+		if !strings.Contains(state[id], "Banned in sshd") {
+			t.Errorf("%s: %q, want banned in sshd", id, state[id])
+		}
+	}
+	if !strings.Contains(state["gone"], "Gone host did not answer") {
+		t.Errorf("gone: %q, want it named as not answering", state["gone"])
+	}
+	// Each host's forms act on that host and come back to every host.
+	form := doc.Find(`[data-host=web2] form[action^="/jails/unban"]`)
+	if action, _ := form.Attr("action"); action != "/jails/unban?host=web2" {
+		t.Fatalf("web2's unban form posts to %q", action)
+	}
+	if back, _ := form.Find(`input[name=back]`).Attr("value"); back != "/history/192.0.2.1?host=" {
+		t.Fatalf("web2's unban form comes back to %q", back)
+	}
+	if got := doc.Find("[data-testid=ip-timeline]").Text(); !strings.Contains(got, "on web2") || !strings.Contains(got, "on local") {
+		t.Fatalf("timeline does not name the hosts: %q", got)
+	}
+
+	// One host selected: its events and state only.
+	doc = parse(t, b.get("/history/192.0.2.3?host=web2"))
+	if got := doc.Find("[data-testid=ip-bans]").Text(); got != "1" {
+		t.Fatalf("bans of 192.0.2.3 on web2 = %q", got)
+	}
+	if n := doc.Find("[data-testid=ip-host]").Length(); n != 1 {
+		t.Fatalf("%d host sections with one host selected", n)
+	}
+	if rec := b.get("/history/192.0.2.3?host=local"); rec.Code != http.StatusNotFound {
+		t.Fatalf("192.0.2.3 on local (never seen there): status %d, want 404", rec.Code)
+	}
+}
+
+// slowHost registers a host "slow" whose socket accepts connections and
+// never answers, as a hung fail2ban or agent would.
+func slowHost(t *testing.T, a *testApp) {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "hung.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	h := namedHost{Host: hosts.NewLocal(hosts.LocalOptions{Socket: sock, ConfigDir: dir}), id: "slow"}
+	if err := a.s.hosts.Add(h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHungHostHoldsNoPageLongerThanItsDeadline(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, false)
+	bannedOnFleet(t, f)
+	slowHost(t, f.app)
+	b := f.b
+	limit := services.HostDeadline + time.Second
+
+	start := time.Now()
+	doc := parse(t, b.do("GET", "/status", nil, map[string]string{"HX-Request": "true"}))
+	if took := time.Since(start); took > limit {
+		t.Fatalf("the status bar took %s with a hung host", took)
+	}
+	if got := doc.Find("[data-testid=status-offline]").Text(); !strings.Contains(got, "slow did not answer") {
+		t.Fatalf("the status bar does not name the hung host: %q", got)
+	}
+	if got := doc.Find("[data-testid=status-banned]").Text(); got != "4" {
+		t.Fatalf("banned now = %q, want the other hosts' 4", got)
+	}
+
+	start = time.Now()
+	rec := b.get("/history/192.0.2.1")
+	if took := time.Since(start); took > limit {
+		t.Fatalf("the per-IP page took %s with a hung host", took)
+	}
+	doc = parse(t, rec)
+	if got := doc.Find(`[data-host=slow] [data-testid=ip-offline]`).Text(); !strings.Contains(got, "slow did not answer") {
+		t.Fatalf("the per-IP page does not name the hung host: %q", got)
+	}
+	if got := doc.Find(`[data-host=web2] [data-testid=ip-state]`).Text(); !strings.Contains(got, "Banned in sshd") {
+		t.Fatalf("web2's state = %q", got)
+	}
+
+	// Archive-backed pages do not ask hosts at all.
+	for _, p := range []string{"/", "/history", "/map", "/history.csv"} {
+		start = time.Now()
+		if rec := b.get(p); rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", p, rec.Code)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("%s took %s with a hung host", p, took)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ func (s *Server) historyPage(c echo.Context) error {
 		// The archive names the jails: a page of every host asks none.
 		if jails, err = s.history.ArchivedJails(ctx, q); err != nil {
 			return err
+		}
+		if q.Jail != "" && !slices.Contains(jails, q.Jail) {
+			jails = append(jails, q.Jail)
 		}
 	} else if list, err := s.jails.List(ctx, s.hostID(c)); err == nil {
 		for _, j := range list {

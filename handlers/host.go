@@ -15,7 +15,7 @@ import (
 
 // hostParam is the query parameter that selects a host; it is kept in the
 // URL so that a link or a reload shows the same host.
-const hostParam = "host"
+const hostParam = views.HostParam
 
 // hostScope is the host a page reads: the one selected with ?host=, or ""
 // for every host (the combined view). requireKnownHost has checked it.
@@ -57,7 +57,9 @@ func (s *Server) fleet() bool { return len(s.hosts.All()) > 1 }
 // every host.
 func (s *Server) scopeHosts(c echo.Context) []string {
 	if id := s.hostScope(c); id != "" {
-		return []string{id}
+		if _, err := s.hosts.Get(id); err == nil {
+			return []string{id}
+		}
 	}
 	all := s.hosts.All()
 	ids := make([]string, len(all))

@@ -65,7 +65,9 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		Version:  s.version,
 		Location: s.panelSettings().Location,
 		Now:      s.now(),
-		Host:     s.hostScope(c),
+	}
+	if _, err := s.hosts.Get(s.hostScope(c)); err == nil {
+		r.Host = s.hostScope(c) // an unknown one (its 404 page) is not kept in links
 	}
 	if s.fleet() {
 		r.Hosts = s.hostOptions()

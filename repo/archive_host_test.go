@@ -311,7 +311,13 @@ func TestArchiveHostMigration(t *testing.T) {
 	if got := archiveRows(t, db.DB, "host"); !slices.Equal(got, rowsBefore) {
 		t.Fatalf("events after the upgrade:\n%v\nwant\n%v", got, rowsBefore)
 	}
-	if got := archiveSchema(t, db.DB); !maps.Equal(got, schema) {
+	got := archiveSchema(t, db.DB)
+	// Made by later migrations.
+	if _, ok := got["history_archive_host_ban"]; !ok {
+		t.Error("the index of one host's bans (history_archive_host_ban) is missing")
+	}
+	delete(got, "history_archive_host_ban")
+	if !maps.Equal(got, schema) {
 		t.Fatalf("indexes and triggers after the upgrade:\n%v\nwant\n%v", got, schema)
 	}
 	var keyCols []string

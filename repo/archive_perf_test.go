@@ -281,15 +281,22 @@ func TestArchiveQueryPlans(t *testing.T) {
 	day := 24 * time.Hour
 	for _, since := range []time.Duration{day, 7 * day, 30 * day, 365 * day} {
 		for _, origin := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock, models.OriginManual} {
-			f := models.HistoryFilter{Since: fixedNow.Add(-since), Origin: origin, Action: ActionBan}
-			if _, _, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 100}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.CountsByBucket(ctx, f, 7*day, 53); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.CountsByJail(ctx, f); err != nil {
-				t.Fatal(err)
+			for _, host := range []string{"", models.LocalHost} {
+				f := models.HistoryFilter{Host: host, Since: fixedNow.Add(-since), Origin: origin, Action: ActionBan}
+				if _, _, err := s.Bans(ctx, f, models.Page{Number: 1, Size: 100}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.CountsByBucket(ctx, f, 7*day, 53); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := s.CountsByJail(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+				if host != "" {
+					if _, err := s.CountsByCountry(ctx, f); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		}
 	}
@@ -323,6 +330,8 @@ func TestArchiveQueryPlans(t *testing.T) {
 		}
 		var want string
 		switch {
+		case strings.Contains(q, "host = ?"):
+			want = "USING COVERING INDEX history_archive_host_ban (host=? AND timeofban>"
 		case strings.Contains(q, "action = 'ban' AND origin = o.name"):
 			want = "USING COVERING INDEX history_archive_ban_origin_jail (origin=? AND jail=?"
 		case strings.Contains(q, "action = 'ban'") && !strings.Contains(q, "WHERE ip = ?"):

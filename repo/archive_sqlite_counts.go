@@ -231,11 +231,21 @@ const smallWindow = 50_000
 func (s *sqliteArchive) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
 	var queries []string
 	var args [][]any
-	small, err := s.smallWindow(ctx, f)
-	if err != nil {
-		return nil, err
+	small := false
+	hw, hostKeyed := hostKeyed(f, false)
+	if !hostKeyed {
+		var err error
+		if small, err = s.smallWindow(ctx, f); err != nil {
+			return nil, err
+		}
 	}
-	if small {
+	if hostKeyed {
+		// One host's window: a range of history_archive_host_ban, grouped
+		// from its keys.
+		queries = append(queries, `SELECT ifnull(country_code, ''), count(*) FROM history_archive INDEXED BY history_archive_host_ban`+
+			hw.Clause()+` GROUP BY country_code`)
+		args = append(args, hw.Args())
+	} else if small {
 		var w sqlkit.Where
 		w.Add("timeofban >= ?", sqlkit.SinceUnix(f.Since))
 		if f.Action != "" {

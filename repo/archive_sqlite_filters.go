@@ -10,11 +10,13 @@ import (
 // The conditions and statements the SQLite archive builds from a filter,
 // each shaped so that SQLite's planner takes the index meant for it.
 
-// hostWhere adds the filter's host, if any, to w. No index leads with the
-// host, so it is checked on the row (+host) and never drives a query; the
-// shapes that count from index keys alone (keyedFilter, countStatement's
-// ranges, banJailCounts, banCountryCounts) serve filters of every host
-// only, and a filter on one host takes the general conditions instead.
+// hostWhere adds the filter's host, if any, to w, checked on the row
+// (+host). Only one host's ban events without jail or IP prefix have an
+// index led by the host (history_archive_host_ban, see hostKeyed); the
+// other shapes that count from index keys alone (keyedFilter's others,
+// countStatement's ranges, banJailCounts, banCountryCounts) serve filters
+// of every host, and other filters on one host take the general
+// conditions with this check.
 func hostWhere(w *sqlkit.Where, f models.HistoryFilter) {
 	if f.Host != "" {
 		w.Add("+host = ?", f.Host)
@@ -45,6 +47,9 @@ func archiveWhere(f models.HistoryFilter) sqlkit.Where {
 // archiveFilter is archiveWhere for a caller that bounds timeofban itself
 // when windowed is true; it also returns the driving condition.
 func archiveFilter(f models.HistoryFilter, windowed bool) (sqlkit.Where, string) {
+	if w, ok := hostKeyed(f, windowed); ok {
+		return w, "host"
+	}
 	since := sqlkit.SinceUnix(f.Since)
 	if windowed {
 		since = 0
@@ -110,7 +115,10 @@ func archiveFilter(f models.HistoryFilter, windowed bool) (sqlkit.Where, string)
 // Both list the events in (timeofban, id) order, the page order. The
 // window's lower bound is left out when windowed.
 func keyedFilter(f models.HistoryFilter, windowed bool) (w sqlkit.Where, ok bool) {
-	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" || f.Host != "" {
+	if f.Host != "" {
+		return hostKeyed(f, windowed)
+	}
+	if f.Action == "" || f.Jail != "" || f.IPPrefix != "" {
 		return sqlkit.Where{}, false
 	}
 	switch {
@@ -121,6 +129,26 @@ func keyedFilter(f models.HistoryFilter, windowed bool) (w sqlkit.Where, ok bool
 		w.Add("action = '" + ActionBan + "'")
 	default:
 		return sqlkit.Where{}, false
+	}
+	if since := sqlkit.SinceUnix(f.Since); since > 0 && !windowed {
+		w.Add("timeofban >= ?", since)
+	}
+	return w, true
+}
+
+// hostKeyed returns the conditions of one host's ban events without jail
+// or IP prefix (a fleet's page of one host): a range of the partial index
+// history_archive_host_ban (host, timeofban, origin, jail, country_code)
+// WHERE action = 'ban', the origin checked on its entries. The window's
+// lower bound is left out when windowed. ok is false for any other filter.
+func hostKeyed(f models.HistoryFilter, windowed bool) (w sqlkit.Where, ok bool) {
+	if f.Host == "" || f.Action != ActionBan || f.Jail != "" || f.IPPrefix != "" {
+		return sqlkit.Where{}, false
+	}
+	w.Add("host = ?", f.Host)
+	w.Add("action = '" + ActionBan + "'")
+	if f.Origin != models.OriginAll {
+		w.Add("+origin = ?", string(f.Origin))
 	}
 	if since := sqlkit.SinceUnix(f.Since); since > 0 && !windowed {
 		w.Add("timeofban >= ?", since)

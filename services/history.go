@@ -376,52 +376,58 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	for _, hh := range list {
-		r, err := h.sources.Fail2banDB(ctx, hh.ID())
-		if err != nil {
-			continue
-		}
-		synced := totals
-		if host == "" && len(list) > 1 { // the archive's last event of this host
-			if synced, err = archive.IPTotals(ctx, hh.ID(), rep.IP, time.Time{}); err != nil {
-				return rep, err
+	// Each host at once, within its deadline: what its fail2ban database
+	// holds that the archive has not synced yet (when the panel reads it
+	// directly), and where the address is banned now.
+	type part struct {
+		newer   repo.IPTotals
+		live    []models.BanRecord
+		current []models.ActiveBan
+		jails   []string
+		state   error // why the current state is unknown
+	}
+	parts := EachHost(ctx, list, func(ctx context.Context, hh hosts.Host) (part, error) {
+		var p part
+		if r, err := h.sources.Fail2banDB(ctx, hh.ID()); err == nil {
+			synced := totals
+			if len(list) > 1 { // the archive's last event of this host
+				if synced, err = archive.IPTotals(ctx, hh.ID(), rep.IP, time.Time{}); err != nil {
+					return p, err
+				}
+			}
+			if p.newer, err = r.IPTotals(ctx, rep.IP, synced.Last); err != nil {
+				return p, err
+			}
+			if p.live, err = r.RecentOfIP(ctx, rep.IP, IPTimelineLimit); err != nil {
+				return p, err
+			}
+			for i := range p.live {
+				p.live[i].Host = hh.ID()
 			}
 		}
-		newer, err := r.IPTotals(ctx, rep.IP, synced.Last)
-		if err != nil {
-			return rep, err
+		p.current, p.jails, p.state = h.jails.CurrentBansOf(ctx, hh.ID(), rep.IP)
+		return p, nil
+	})
+	banned := false
+	for _, r := range parts {
+		if r.Err != nil { // its fail2ban database could not be read in time
+			rep.Hosts = append(rep.Hosts, IPOnHost{Host: r.Host, Offline: describeIPStateError(r.Err)})
+			continue
 		}
-		totals = totals.Add(newer)
-		live, err := r.RecentOfIP(ctx, rep.IP, IPTimelineLimit)
-		if err != nil {
-			return rep, err
+		totals = totals.Add(r.Value.newer)
+		events = mergeEvents(events, r.Value.live)
+		on := IPOnHost{Host: r.Host, Current: r.Value.current, Jails: r.Value.jails}
+		if r.Value.state != nil {
+			on.Offline = describeIPStateError(r.Value.state)
 		}
-		for i := range live {
-			live[i].Host = hh.ID()
-		}
-		events = mergeEvents(events, live)
+		banned = banned || len(on.Current) > 0
+		rep.Hosts = append(rep.Hosts, on)
 	}
 	if len(events) > IPTimelineLimit {
 		events = events[:IPTimelineLimit]
 	}
 	rep.Events = events
 	rep.Bans, rep.Failures, rep.First, rep.Last = totals.Bans, totals.Failures, totals.First, totals.Last
-	type state struct {
-		current []models.ActiveBan
-		jails   []string
-	}
-	banned := false
-	for _, r := range EachHost(ctx, list, func(ctx context.Context, hh hosts.Host) (state, error) {
-		cur, jails, err := h.jails.CurrentBansOf(ctx, hh.ID(), rep.IP)
-		return state{cur, jails}, err
-	}) {
-		on := IPOnHost{Host: r.Host, Current: r.Value.current, Jails: r.Value.jails}
-		if r.Err != nil {
-			on.Offline = describeIPStateError(r.Err)
-		}
-		banned = banned || len(on.Current) > 0
-		rep.Hosts = append(rep.Hosts, on)
-	}
 	if len(rep.Events) == 0 && !banned {
 		return rep, ErrUnknownIP
 	}

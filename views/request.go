@@ -164,9 +164,12 @@ func isActive(ctx context.Context, p string) bool {
 	return cur == p || strings.HasPrefix(cur, p+"/")
 }
 
+// hiddenField is one hidden input of a form.
+type hiddenField struct{ Name, Value string }
+
 // switchFields are the hidden inputs that keep a page's filters when the
 // host selector changes the host, in a stable order.
-func switchFields(ctx context.Context) []Option {
+func switchFields(ctx context.Context) []hiddenField {
 	q := RequestFrom(ctx).SwitchQuery
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -175,11 +178,11 @@ func switchFields(ctx context.Context) []Option {
 		}
 	}
 	sort.Strings(keys)
-	var out []Option
+	var out []hiddenField
 	for _, k := range keys {
 		for _, v := range q[k] {
 			if v != "" {
-				out = append(out, Option{Value: v, Label: k})
+				out = append(out, hiddenField{Name: k, Value: v})
 			}
 		}
 	}
