@@ -75,6 +75,9 @@ func TestJailsOfEveryHost(t *testing.T) {
 	if doc.Find(`#jail-bans tr[data-ip="192.0.2.50"]`).Length() != 1 {
 		t.Fatal("web2's sshd page does not list its ban")
 	}
+	if got := doc.Find(`[data-testid="jail-host"]`).Text(); got != "web2" {
+		t.Errorf("web2's sshd page names the host %q", got)
+	}
 	rec = b.postForm("/jails/sshd/stop?host=web2", "/jails/sshd?host=web2", nil)
 	assertRedirect(t, rec, "/jails?host=web2")
 	if st, err := sbs["web2"].Client().Status(context.Background()); err != nil || slices.Contains(st.Jails, "sshd") {

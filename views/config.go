@@ -68,9 +68,10 @@ func configTabPath(tab string) string {
 	return "/config"
 }
 
-// editedHost is the host a configuration page edits: the selected one, or
-// the panel's own host (the first of Request.Hosts) when none is selected.
-func editedHost(ctx context.Context) HostOption {
+// actingHost is the host a page that acts on one host (a configuration
+// page, a jail's page) acts on: the selected one, or the panel's own host
+// (the first of Request.Hosts) when none is selected.
+func actingHost(ctx context.Context) HostOption {
 	r := RequestFrom(ctx)
 	for _, h := range r.Hosts {
 		if h.ID == r.Host {

@@ -127,13 +127,6 @@ func SafeURL(ctx context.Context, p string) templ.SafeURL {
 	return templ.SafeURL(URL(ctx, p))
 }
 
-// hostURL is SafeURL of p on the host with id host (KeepHost), whatever
-// host the page selected: the page of every host links each host's jails
-// to that host.
-func hostURL(ctx context.Context, p, host string) templ.SafeURL {
-	return SafeURL(ctx, KeepHost(p, host))
-}
-
 func assetURL(ctx context.Context, name string) string {
 	r := RequestFrom(ctx)
 	if r.Asset == nil {

@@ -117,3 +117,52 @@ func TestImportToSeveralHosts(t *testing.T) {
 		t.Errorf("source for every host, second run: %+v", r)
 	}
 }
+
+// TestImportCatchesUpOnAHostThatWasDown: a source bans on two hosts while
+// one of them is stopped; the other's bans and log stand, the stopped one
+// is named, and once it is back the next import bans the list there
+// without banning again where it was banned.
+func TestImportCatchesUpOnAHostThatWasDown(t *testing.T) {
+	e := newImportEnv(t)
+	ctx := context.Background()
+	web2 := sandboxtest.Start(t)
+	if err := e.hosts.Add(hosts.NewLocal(hosts.LocalOptions{ID: "web2", Socket: web2.SocketPath, ConfigDir: web2.ConfigDir, ClientPath: "fail2ban-client"})); err != nil {
+		t.Fatal(err)
+	}
+	b := e.service(2, nil)
+	all := testAddresses(9, 5)
+	if _, err := b.CreateSource(ctx, SourceInput{Name: "Five", URL: e.lists.set("five", strings.Join(all, "\n")), Enabled: true,
+		Hosts: models.TargetsOf(false, []string{"local", "web2"})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := web2.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Import(ctx, 0, models.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resultOf(t, p, "Five")
+	if r.Imported != 5 || len(r.Hosts) != 2 || r.Hosts[0].Imported != 5 || !strings.HasPrefix(r.Error, "web2: ") {
+		t.Fatalf("import with web2 stopped: %+v", r)
+	}
+	e.assertBannedOnce(all)
+
+	if err := web2.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err = b.Import(ctx, 0, models.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = resultOf(t, p, "Five")
+	if r.Error != "" || !r.Hosts[0].Unchanged || r.Hosts[1].Imported != 5 || r.Imported != 5 {
+		t.Fatalf("import after web2 came back: %+v", r)
+	}
+	e.assertBannedOnce(all)
+	want := slices.Clone(all)
+	slices.Sort(want)
+	if got := bannedIn(t, web2); !slices.Equal(got, want) {
+		t.Fatalf("web2 bans %v, want %v", got, want)
+	}
+}
