@@ -7,18 +7,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"bangui/fail2ban/sandbox"
+	"bangui/services"
 )
 
 // fleetScreenshots are the fleet flow's pages, on every device.
 var fleetScreenshots = []string{
 	"hosts", "hosts-confirm", "hosts-enrolled", "dashboard-fleet", "map-fleet",
-	"jails-host", "jails-fleet", "host-offline", "hosts-offline", "history-fleet",
+	"jails-host", "jails-fleet", "jails-frozen", "host-offline", "hosts-offline", "history-fleet",
 }
 
 // fleetIPs are the addresses one device bans in the fleet flow: on one
@@ -50,6 +52,7 @@ func flowFleet(t *testing.T, b *browser) {
 		{"enrol", func(t *testing.T) { fleetEnrol(t, b, hs) }},
 		{"combined", func(t *testing.T) { fleetCombined(t, b, hs) }},
 		{"ban", func(t *testing.T) { fleetBan(t, b, hs) }},
+		{"agent-frozen", func(t *testing.T) { fleetAgentFrozen(t, b, hs) }},
 		{"agent-down", func(t *testing.T) { fleetAgentDown(t, b, hs) }},
 	}
 	for _, s := range steps {
@@ -233,6 +236,40 @@ func fleetBan(t *testing.T, b *browser, hs []*fleetHost) {
 	b.check(t, "jails-fleet")
 }
 
+// fleetAgentFrozen freezes the device's last agent (SIGSTOP: its port
+// still accepts connections, nothing answers): the page that asks every
+// host waits for it no longer than the per-host deadline, and names it.
+func fleetAgentFrozen(t *testing.T, b *browser, hs []*fleetHost) {
+	h := hs[len(hs)-1]
+	if err := h.agent.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thaw := func() { _ = h.agent.Signal(syscall.SIGCONT) }
+	t.Cleanup(thaw)
+	b.visit(t, "/jails")
+	thaw()
+	took := b.navigationTime(t)
+	limit := services.HostDeadline + 500*time.Millisecond
+	t.Logf("%s: /jails with %s frozen answered in %.0f ms", b.dev.name, h.id, took)
+	if took > float64(limit.Milliseconds()) {
+		t.Errorf("%s: /jails took %.0f ms with a frozen agent, want at most %v (the per-host deadline and a margin)", b.dev.name, took, limit)
+	}
+	if s := b.text(t, fmt.Sprintf(`section.host-group[data-host=%q] [data-testid=host-error]`, h.id)); !strings.HasPrefix(s, h.name+":") {
+		t.Errorf("%s: the jails of the frozen %s say %q", b.dev.name, h.id, s)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll("section.host-group table").length`); n != len(hs) {
+		t.Errorf("%s: %d hosts' jails shown with one frozen, want %d", b.dev.name, n, len(hs))
+	}
+	b.check(t, "jails-frozen")
+}
+
+// navigationTime is how long the current page took from the start of its
+// navigation to its last byte, in ms, as the browser measured it.
+func (b *browser) navigationTime(t *testing.T) float64 {
+	t.Helper()
+	return eval[float64](t, b, `(() => { const n = performance.getEntriesByType("navigation")[0]; return n.responseEnd - n.startTime; })()`)
+}
+
 // fleetAgentDown stops the device's first agent: the pages that ask every
 // host answer within the deadline and name it. While it is down its
 // fail2ban bans one more address; once it is back, its history arrives in
@@ -250,7 +287,7 @@ func fleetAgentDown(t *testing.T, b *browser, hs []*fleetHost) {
 	h.stop(t)
 	for _, page := range []struct{ path, shot string }{{"/jails", ""}, {"/", "host-offline"}} {
 		b.visit(t, page.path)
-		took := eval[float64](t, b, `(() => { const n = performance.getEntriesByType("navigation")[0]; return n.responseEnd - n.startTime; })()`)
+		took := b.navigationTime(t)
 		t.Logf("%s: %s with %s stopped answered in %.0f ms", b.dev.name, page.path, h.id, took)
 		if took > 2000 {
 			t.Errorf("%s: %s took %.0f ms with an agent down, want at most 2 s", b.dev.name, page.path, took)

@@ -162,6 +162,10 @@ func (a *Agent) Log() string {
 	return a.log.String()
 }
 
+// Signal sends sig to the agent: SIGSTOP freezes it (the kernel still
+// accepts connections, nothing answers them) until SIGCONT.
+func (a *Agent) Signal(sig os.Signal) error { return a.cmd.Process.Signal(sig) }
+
 // Stop ends the agent with SIGTERM and waits for it.
 func (a *Agent) Stop() {
 	select {
