@@ -177,8 +177,8 @@ func fleetCombined(t *testing.T, b *browser, hs []*fleetHost) {
 }
 
 // fleetBan bans one address on one host (chosen with the host selector)
-// and another on every host, and asks each sandbox's fail2ban whether it
-// has them.
+// and another on every host, then unbans that one on every host, and asks
+// each sandbox's fail2ban whether it has them.
 func fleetBan(t *testing.T, b *browser, hs []*fleetHost) {
 	one, every, _ := fleetIPs(b.dev)
 	h := hs[0]
@@ -221,6 +221,26 @@ func fleetBan(t *testing.T, b *browser, hs []*fleetHost) {
 	for _, o := range append([]namedSandbox{local}, b.deviceSandboxes()...) {
 		if !bannedIn(t, o.sb, every) {
 			t.Errorf("%s: %s is not banned on %s after the ban on every host", b.dev.name, every, o.id)
+		}
+	}
+
+	// Unban on every host: one line per host again, and no sandbox has it.
+	b.typeInto(t, "#unban-target", every)
+	b.do(t, b.press("#unban-where-all"), b.press(button("Unban")))
+	// The ban's result is on the page until the unban's replaces it.
+	b.waitJS(t, `document.querySelector("[data-testid=host-results] li")?.textContent.includes("unbanned")`)
+	items = eval[[]string](t, b, `[...document.querySelectorAll("[data-testid=host-results] li")].map(li => li.textContent.trim())`)
+	if len(items) != len(hs)+1 {
+		t.Errorf("%s: %d lines in the result of an unban on every host, want %d: %q", b.dev.name, len(items), len(hs)+1, items)
+	}
+	for _, it := range items {
+		if !strings.Contains(it, "unbanned from every jail (1 lifted)") {
+			t.Errorf("%s: result line %q", b.dev.name, it)
+		}
+	}
+	for _, o := range append([]namedSandbox{local}, b.deviceSandboxes()...) {
+		if bannedIn(t, o.sb, every) {
+			t.Errorf("%s: %s is still banned on %s after the unban on every host", b.dev.name, every, o.id)
 		}
 	}
 
@@ -277,11 +297,11 @@ func (b *browser) navigationTime(t *testing.T) float64 {
 func fleetAgentDown(t *testing.T, b *browser, hs []*fleetHost) {
 	h := hs[0]
 	_, _, meanwhile := fleetIPs(b.dev)
-	// The archive of h settles: its seed and the two bans of fleetBan, each
-	// manual ban folded with fail2ban's record of it.
-	before := len(h.seed) + 2
+	// The archive of h settles: its seed, the two bans and the unban of
+	// fleetBan, each manual ban folded with fail2ban's record of it.
+	before := len(h.seed) + 3
 	if rows := b.waitArchive(t, h, before); len(rows) != before {
-		t.Fatalf("%s: %s has %d archived bans before the stop, want %d: %q", b.dev.name, h.id, len(rows), before, rows)
+		t.Fatalf("%s: %s has %d archived events before the stop, want %d: %q", b.dev.name, h.id, len(rows), before, rows)
 	}
 
 	h.stop(t)
@@ -325,7 +345,7 @@ func fleetAgentDown(t *testing.T, b *browser, hs []*fleetHost) {
 	}
 	rows := b.waitArchive(t, h, before+1)
 	if len(rows) != before+1 || !slices.ContainsFunc(rows, func(r string) bool { return strings.Contains(r, ","+meanwhile+",") }) {
-		t.Errorf("%s: after the restart %s has %d archived bans, want %d with %s: %q", b.dev.name, h.id, len(rows), before+1, meanwhile, rows)
+		t.Errorf("%s: after the restart %s has %d archived events, want %d with %s: %q", b.dev.name, h.id, len(rows), before+1, meanwhile, rows)
 	}
 	// The status bar's own poll finds the host back.
 	back := pollPage(t, b, fmt.Sprintf(`async () => {
@@ -342,9 +362,10 @@ func fleetAgentDown(t *testing.T, b *browser, hs []*fleetHost) {
 	b.check(t, "history-fleet")
 }
 
-// waitArchive reads the host's archived bans from the history CSV (as the
-// browser downloads it) until there are want of them, for at most 20 s,
-// and returns the last rows read. It fails on a row that is there twice.
+// waitArchive reads the host's archived events from the history CSV (as
+// the browser downloads it) until there are want of them, for at most
+// 20 s, and returns the last rows read. It fails on an event that is there
+// twice.
 func (b *browser) waitArchive(t *testing.T, h *fleetHost, want int) []string {
 	t.Helper()
 	var rows []string
@@ -352,9 +373,9 @@ func (b *browser) waitArchive(t *testing.T, h *fleetHost, want int) []string {
 	for {
 		text := run(t, b, chromedp.Evaluate[string](fmt.Sprintf(`fetch(%q).then(r => r.text())`,
 			basePath+"/history.csv?source=archive&host="+h.id), chromedp.EvalAwaitPromise))
-		rows = archiveBans(t, text)
+		rows = archiveEvents(t, text)
 		if dup := duplicate(rows); dup != "" {
-			t.Fatalf("%s: the archive of %s holds a ban twice: %s", b.dev.name, h.id, dup)
+			t.Fatalf("%s: the archive of %s holds an event twice: %s", b.dev.name, h.id, dup)
 		}
 		if len(rows) == want || time.Now().After(deadline) {
 			return rows
@@ -363,8 +384,9 @@ func (b *browser) waitArchive(t *testing.T, h *fleetHost, want int) []string {
 	}
 }
 
-// archiveBans returns the ban rows of a history CSV as "time,ip,jail,origin".
-func archiveBans(t *testing.T, text string) []string {
+// archiveEvents returns the rows of a history CSV as
+// "time,ip,jail,action,origin".
+func archiveEvents(t *testing.T, text string) []string {
 	t.Helper()
 	recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
 	if err != nil || len(recs) == 0 {
@@ -372,14 +394,13 @@ func archiveBans(t *testing.T, text string) []string {
 	}
 	var rows []string
 	for _, r := range recs[1:] {
-		if r[3] == "ban" {
-			rows = append(rows, strings.Join([]string{r[0], r[1], r[2], r[4]}, ","))
-		}
+		rows = append(rows, strings.Join(r[:5], ","))
 	}
 	return rows
 }
 
-// duplicate returns a time, address and jail that rows hold twice, or "".
+// duplicate returns a time, address, jail and action that rows hold twice,
+// or "".
 func duplicate(rows []string) string {
 	seen := map[string]bool{}
 	for _, r := range rows {
