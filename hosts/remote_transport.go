@@ -43,7 +43,7 @@ func describeDial(err error) string {
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing listens at that address (connection refused); is the agent running?"
+		return "nothing listens at that address (connection refused): the agent is stopped or listens elsewhere"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "the address cannot be reached (" + err.Error() + ")"
 	}

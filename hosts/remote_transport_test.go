@@ -21,7 +21,7 @@ func TestUnreachableSaysWhy(t *testing.T) {
 		t.Fatal("a closed port answered")
 	}
 	got := (&UnreachableError{URL: base, Err: err}).Error()
-	want := "the agent at " + base + " does not answer: nothing listens at that address (connection refused); is the agent running?"
+	want := "the agent at " + base + " does not answer: nothing listens at that address (connection refused): the agent is stopped or listens elsewhere"
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
