@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -266,6 +268,7 @@ func fleetAgentFrozen(t *testing.T, b *browser, hs []*fleetHost) {
 	}
 	thaw := func() { _ = h.agent.Signal(syscall.SIGCONT) }
 	t.Cleanup(thaw)
+	waitProcState(t, h.agent.Pid(), 'T')
 	b.visit(t, "/jails")
 	thaw()
 	took := b.navigationTime(t)
@@ -281,6 +284,27 @@ func fleetAgentFrozen(t *testing.T, b *browser, hs []*fleetHost) {
 		t.Errorf("%s: %d hosts' jails shown with one frozen, want %d", b.dev.name, n, len(hs))
 	}
 	b.check(t, "jails-frozen")
+}
+
+// waitProcState waits until the process is in the state (a letter of
+// /proc/pid/stat, such as T for stopped), for at most 5 s.
+func waitProcState(t *testing.T, pid int, state byte) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Skipf("no /proc: %v", err)
+		}
+		// pid (comm) S ...: the state follows the last ')'.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d is not in state %c: %s", pid, state, b)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
 }
 
 // navigationTime is how long the current page took from the start of its

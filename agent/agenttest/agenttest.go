@@ -166,6 +166,9 @@ func (a *Agent) Log() string {
 // accepts connections, nothing answers them) until SIGCONT.
 func (a *Agent) Signal(sig os.Signal) error { return a.cmd.Process.Signal(sig) }
 
+// Pid is the agent's process id.
+func (a *Agent) Pid() int { return a.cmd.Process.Pid }
+
 // Stop ends the agent with SIGTERM and waits for it.
 func (a *Agent) Stop() {
 	select {
