@@ -100,10 +100,10 @@ func flowDemoReady(t *testing.T, b *browser) {
 	b.check(t, "login")
 }
 
-// The demo never shows the setup page: these screenshots and requests of
-// it are not expected.
+// The demo never shows the setup page and has no fleet: these screenshots
+// and requests are not expected.
 var (
-	demoSkipShots    = []string{"setup", "setup-socket-ok"}
+	demoSkipShots    = append([]string{"setup", "setup-socket-ok"}, fleetScreenshots...)
 	demoSkipRequests = []string{`"GET /bangui/setup `, `"POST /bangui/setup/probe `, `"POST /bangui/setup `}
 )
 

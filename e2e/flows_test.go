@@ -39,6 +39,7 @@ var deviceFlows = []flow{
 	{"hosts", flowHosts},
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
+	{"fleet", flowFleet}, // last: it adds hosts to the panel
 }
 
 // screenshots are the pages every device must have photographed.
@@ -310,9 +311,9 @@ func flowLogout(t *testing.T, b *browser) {
 // page at every size.
 func (st *stack) assertScreenshots(t *testing.T) {
 	for _, d := range devices {
-		names := screenshots
+		names := slices.Concat(screenshots, fleetScreenshots)
 		if d.phone {
-			names = append(slices.Clone(names), phoneScreenshots...)
+			names = append(names, phoneScreenshots...)
 		}
 		for _, name := range names {
 			if st.skipInDemo(name) {

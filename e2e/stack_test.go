@@ -40,7 +40,8 @@ const debianPackages = "chromium chromium-driver nginx fail2ban"
 
 // stack is the system under test: one fail2ban sandbox, one bangui per
 // device (setup runs once per data dir, and every device drives it through
-// the browser) and one nginx that terminates TLS in front of all of them.
+// the browser) and one nginx that terminates TLS in front of all of them;
+// besides, the fleet: three more sandboxes, each with a `bangui agent`.
 type stack struct {
 	started   time.Time
 	root      string // module root
@@ -63,7 +64,10 @@ type app struct {
 	base      string // origin + basePath
 	proc      *proc
 	log       string
-	demo      bool // a "bangui demo" with its own private fail2ban
+	demo      bool             // a "bangui demo" with its own private fail2ban
+	sandbox   *sandbox.Sandbox // the local host's fail2ban, shared by every device
+	fleet     []*fleetHost     // the remote hosts this device's panel enrols
+	allFleet  []*fleetHost     // every remote host, the other devices' too
 }
 
 // requireTools skips the test (or fails it when CI=true) unless the
@@ -123,7 +127,9 @@ func startStack(t *testing.T, devices []device) *stack {
 	bin := filepath.Join(tmp, "bangui")
 	built := make(chan error, 1)
 	go func() { built <- buildBangui(st.root, bin) }()
+	var fleet func() []*fleetHost
 	if !st.demo {
+		fleet = startFleetSandboxes(t)
 		dir := t.TempDir()
 		plantXSS(t, dir) // payloads in fail2ban's configuration and logs
 		jails := append([]sandbox.Jail{{Name: "sshd"}, {Name: pagingJail, Filter: "sshd"}}, configJails...)
@@ -132,6 +138,10 @@ func startStack(t *testing.T, devices []device) *stack {
 	}
 	if err := <-built; err != nil {
 		t.Fatal(err)
+	}
+	var fleetHosts []*fleetHost
+	if fleet != nil {
+		fleetHosts = fleet()
 	}
 	t.Logf("built bangui and started fail2ban in %v", time.Since(st.started).Round(time.Millisecond))
 
@@ -160,6 +170,7 @@ func startStack(t *testing.T, devices []device) *stack {
 			t.Cleanup(func() { stopDemo(t, a, dataDir) })
 			continue
 		}
+		a.sandbox = st.sandbox
 		a.proc = startProc(t, "bangui-"+d.name, a.log, bin,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", a.port),
 			"--base-path", basePath+"/",
@@ -170,6 +181,8 @@ func startStack(t *testing.T, devices []device) *stack {
 			"--shutdown-grace", "3s",
 			"--log-level", "debug",
 			"--log-dirs", st.sandbox.Dir,
+			// The fleet flow waits for agents' history to reach the archive.
+			"--archive-interval", "2s",
 		)
 		st.apps[d.name] = a
 		t.Cleanup(func() { a.proc.stop(t, syscall.SIGTERM) })
@@ -181,6 +194,7 @@ func startStack(t *testing.T, devices []device) *stack {
 			fillDemo(t, a)
 		}
 	}
+	st.startFleet(t, fleetHosts, bin)
 	st.startNginx(t, nginx, tmp, certFile, keyFile)
 	t.Logf("stack up in %v; artifacts in %s", time.Since(st.started).Round(time.Millisecond), st.artifacts)
 	return st

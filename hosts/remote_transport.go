@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"syscall"
 	"time"
 
 	"bangui/fail2ban"
@@ -29,7 +31,23 @@ func (e *UnreachableError) Error() string {
 	if e.Timeout {
 		return "the agent at " + e.URL + " did not answer in time"
 	}
-	return "the agent at " + e.URL + " does not answer: " + e.Err.Error()
+	return "the agent at " + e.URL + " does not answer: " + describeDial(e.Err)
+}
+
+// describeDial words why a connection to an agent failed, without the
+// request's method and URL that net/http puts in front of it.
+func describeDial(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing listens at that address (connection refused): the agent is stopped or listens elsewhere"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "the address cannot be reached (" + err.Error() + ")"
+	}
+	return err.Error()
 }
 
 // Unwrap returns the cause.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,16 +92,25 @@ func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) 
 	t.Helper()
 	cmd := exec.Command(bin, "agent", "--listen", addr, "--data-dir", dataDir,
 		"--socket", sb.SocketPath, "--config-dir", sb.ConfigDir, "--shutdown-grace", "2s")
+	cmd.SysProcAttr = sysProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	a := &Agent{cmd: cmd, DataDir: dataDir, exited: make(chan struct{})}
 	ready := make(chan struct{})
+	started := make(chan error, 1)
+	// On Linux the agent dies with the thread that started it (Pdeathsig),
+	// so a crashed test leaves no agent behind: start, read and wait on one
+	// goroutine locked to its thread for the agent's whole life.
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			a.mu.Lock()
@@ -129,6 +139,9 @@ func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) 
 		_ = cmd.Wait()
 		close(a.exited)
 	}()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(a.Stop)
 	select {
 	case <-ready:
@@ -148,6 +161,13 @@ func (a *Agent) Log() string {
 	defer a.mu.Unlock()
 	return a.log.String()
 }
+
+// Signal sends sig to the agent: SIGSTOP freezes it (the kernel still
+// accepts connections, nothing answers them) until SIGCONT.
+func (a *Agent) Signal(sig os.Signal) error { return a.cmd.Process.Signal(sig) }
+
+// Pid is the agent's process id.
+func (a *Agent) Pid() int { return a.cmd.Process.Pid }
 
 // Stop ends the agent with SIGTERM and waits for it.
 func (a *Agent) Stop() {
