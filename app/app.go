@@ -40,7 +40,7 @@ type App struct {
 	Config  config.Config
 	Log     *slog.Logger
 	Version string
-	DB      *bun.DB // the panel's own database (SQLite or, later, PostgreSQL)
+	DB      *bun.DB // the panel's own database (SQLite, or PostgreSQL with --database)
 	Events  *events.Broker
 	Hosts   *hosts.Registry
 

@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/uptrace/bun/dialect"
 
 	"bangui/config"
+	"bangui/internal/pgtest"
 	"bangui/models"
 )
 
@@ -66,5 +70,35 @@ func TestBuildFailsCleanly(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "data dir") {
 		t.Errorf("error %q does not name the data dir", err)
+	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// With --database postgres://… Build wires the panel on PostgreSQL: no
+// SQLite file in the data dir, the setup state and sessions in PostgreSQL.
+func TestBuildOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	cfg.Database = pgtest.URL(t)
+	a, err := Build(ctx, cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if name := a.DB.Dialect().Name(); name != dialect.PG {
+		t.Fatalf("dialect %s", name)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "bangui.sqlite3")); err == nil {
+		t.Error("a SQLite database was created in the data dir")
+	}
+	if done, err := a.Setup.Done(ctx); err != nil || done {
+		t.Errorf("Setup.Done = %v, %v on a new database; want false", done, err)
+	}
+	if err := a.Sessions.Commit("tok", []byte("data"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if b, found, err := a.Sessions.Find("tok"); err != nil || !found || string(b) != "data" {
+		t.Errorf("session: %q %v %v", b, found, err)
 	}
 }

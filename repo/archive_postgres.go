@@ -232,11 +232,11 @@ func (s *postgresArchive) HistoryOfIP(ctx context.Context, ip string) ([]models.
 }
 
 // Summary describes the archive: events, oldest and newest event. The
-// count goes through the result cache: PostgreSQL counts a table by
-// reading all of it.
+// events are counted from the day roll-up (PostgreSQL counts a table by
+// reading all of it), through the result cache.
 func (s *postgresArchive) Summary(ctx context.Context) (models.BansSummary, error) {
 	var sum models.BansSummary
-	rows, err := s.cachedCount(ctx, "summary", models.HistoryFilter{}, `SELECT count(*) FROM history_archive`)
+	rows, err := s.cachedCount(ctx, "summary", models.HistoryFilter{}, `SELECT coalesce(sum(n), 0)::bigint FROM history_archive_jail_day`)
 	if err != nil {
 		return sum, err
 	}

@@ -63,7 +63,12 @@ func (s *postgresArchive) page(ctx context.Context, w sqlkit.Where, total int64,
 // newest first, and how many match in all.
 func (s *postgresArchive) Bans(ctx context.Context, f models.HistoryFilter, page models.Page) ([]models.BanRecord, int64, error) {
 	w := pgWhere(f)
-	total, err := s.cachedCount(ctx, "count", f, `SELECT count(*) FROM history_archive`+w.Clause(), w.Args()...)
+	cq, cargs := `SELECT count(*) FROM history_archive`+w.Clause(), w.Args()
+	if canRollUp(f) {
+		q, args := jailRollup(f)
+		cq, cargs = `SELECT coalesce(sum(n), 0)::bigint FROM (`+q+`) t`, args
+	}
+	total, err := s.cachedCount(ctx, "count", f, cq, cargs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -100,8 +105,12 @@ func (s *postgresArchive) countsByBucket(ctx context.Context, f models.HistoryFi
 	if buckets == 0 {
 		return out, nil
 	}
+	lower := max(start, sqlkit.SinceUnix(f.Since))
+	if canRollUpHours(f, width) {
+		return s.hourBuckets(ctx, f, start, width, lower, end, buckets)
+	}
 	var w sqlkit.Where
-	w.Add("timeofban >= ?", max(start, sqlkit.SinceUnix(f.Since)))
+	w.Add("timeofban >= ?", lower)
 	w.Add("timeofban < ?", end)
 	pgFilter(&w, f)
 	rows, err := s.query(ctx, `SELECT (timeofban - ?::bigint) / ?::bigint AS b, count(*) FROM history_archive`+w.Clause()+` GROUP BY b`,
@@ -141,7 +150,12 @@ func (s *postgresArchive) CountsByJail(ctx context.Context, f models.HistoryFilt
 
 func (s *postgresArchive) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
 	w := pgWhere(f)
-	rows, err := s.query(ctx, `SELECT jail, count(*) AS n FROM history_archive`+w.Clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.Args()...)
+	q, args := `SELECT jail, count(*) AS n FROM history_archive`+w.Clause()+` GROUP BY jail ORDER BY n DESC, jail`, w.Args()
+	if canRollUp(f) {
+		q, args = jailRollup(f)
+		q = `SELECT k, n FROM (` + q + `) t WHERE n > 0 ORDER BY n DESC, k`
+	}
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 	}
@@ -202,7 +216,12 @@ func (s *postgresArchive) CountsByCountry(ctx context.Context, f models.HistoryF
 
 func (s *postgresArchive) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
 	w := pgWhere(f)
-	rows, err := s.query(ctx, `SELECT coalesce(country_code, ''), count(*) FROM history_archive`+w.Clause()+` GROUP BY 1`, w.Args()...)
+	q, args := `SELECT coalesce(country_code, ''), count(*) FROM history_archive`+w.Clause()+` GROUP BY 1`, w.Args()
+	if canRollUpCountry(f) {
+		q, args = countryRollup(f)
+		q = `SELECT k, n FROM (` + q + `) t WHERE n > 0`
+	}
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by country: %w", dbError(err))
 	}
@@ -250,7 +269,13 @@ func pgCountryWhere(f models.HistoryFilter, country string) sqlkit.Where {
 // first, and how many match in all.
 func (s *postgresArchive) BansOfCountry(ctx context.Context, f models.HistoryFilter, country string, page models.Page) ([]models.BanRecord, int64, error) {
 	w := pgCountryWhere(f, country)
-	total, err := s.count(ctx, "bans of country", `SELECT count(*) FROM history_archive`+w.Clause(), w.Args()...)
+	q, args := `SELECT count(*) FROM history_archive`+w.Clause(), w.Args()
+	if canRollUpCountry(f) && country != AnyCountry {
+		q, args = countryRollup(f)
+		q = `SELECT coalesce(sum(n), 0)::bigint FROM (` + q + `) t WHERE k = ?`
+		args = append(args, pgText(strings.ToUpper(country)))
+	}
+	total, err := s.count(ctx, "bans of country", q, args...)
 	if err != nil {
 		return nil, 0, err
 	}

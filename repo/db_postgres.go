@@ -41,6 +41,19 @@ func openPostgres(ctx context.Context, dsn string) (*bun.DB, error) {
 	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
 		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(pgStatementTimeout.Milliseconds())
 	}
+	// The panel's statements are short and planned cheaply; JIT compiling
+	// one whose estimate looks big costs tens of milliseconds for nothing.
+	if _, ok := cfg.RuntimeParams["jit"]; !ok {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	// pgx prepares every statement; after five runs PostgreSQL may switch a
+	// prepared statement to a generic plan, blind to its parameters, which
+	// for the archive's time windows and range lists can be a hundred times
+	// slower. Planning each run for its own values costs well under a
+	// millisecond.
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "bangui"
 	}

@@ -35,10 +35,17 @@ func forEachDialect(t *testing.T, test func(t *testing.T, db *bun.DB)) {
 	}
 }
 
-// openTestPG opens BanGUI's own database on a fresh PostgreSQL database.
+// openTestPG opens BanGUI's own database on a fresh PostgreSQL database, a
+// copy of one that Open migrated once per test binary.
 func openTestPG(t testing.TB) *bun.DB {
 	t.Helper()
-	u := pgtest.URL(t)
+	u := pgtest.URLFrom(t, "bangui_migrated", func(u string) error {
+		db, err := Open(context.Background(), Options{URL: u})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
 	db, err := Open(context.Background(), Options{DataDir: t.TempDir(), URL: u})
 	if err != nil {
 		t.Fatal(err)
