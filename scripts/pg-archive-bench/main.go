@@ -372,7 +372,8 @@ func statementsSince(path string, offset int64) ([]string, error) {
 // the median of the runs' summed times (the first run warms up).
 func psqlMillis(conn string, stmts []string, runs int) (float64, error) {
 	var script strings.Builder
-	script.WriteString("\\o /dev/null\n\\timing on\n")
+	// The session settings of the app's own connections (repo/db_postgres.go).
+	script.WriteString("\\o /dev/null\nSET jit = off;\nSET plan_cache_mode = force_custom_plan;\n\\timing on\n")
 	for i := 0; i < runs+1; i++ {
 		script.WriteString("\\echo RUN\n")
 		for _, s := range stmts {
