@@ -163,16 +163,25 @@ func shared(t testing.TB) *Cluster {
 	if cluster != nil {
 		return cluster
 	}
-	var missing *MissingError
-	switch {
-	case errors.As(startErr, &missing) && os.Getenv("CI") == "true":
-		t.Fatalf("pgtest: %v (CI=true: PostgreSQL is required)", startErr)
-	case errors.As(startErr, &missing):
-		t.Skipf("pgtest: %v", startErr)
-	default:
-		t.Fatalf("pgtest: %v", startErr)
+	if skip, msg := verdict(startErr, os.Getenv("CI") == "true"); skip {
+		t.Skip(msg)
+	} else {
+		t.Fatal(msg)
 	}
 	return nil
+}
+
+// verdict says what a test does when the cluster did not start: skip when
+// the binaries are missing, unless under CI; fail otherwise.
+func verdict(err error, ci bool) (skip bool, msg string) {
+	var missing *MissingError
+	switch {
+	case errors.As(err, &missing) && ci:
+		return false, fmt.Sprintf("pgtest: %v (CI=true: PostgreSQL is required)", err)
+	case errors.As(err, &missing):
+		return true, fmt.Sprintf("pgtest: %v", err)
+	}
+	return false, fmt.Sprintf("pgtest: %v", err)
 }
 
 // MissingError says the PostgreSQL server binaries were not found.
@@ -202,13 +211,18 @@ func BinDir() (string, error) {
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	slices.SortFunc(dirs, func(a, b string) int { return majorOf(b) - majorOf(a) })
-	candidates = append(candidates, dirs...)
-	for _, d := range candidates {
+	return binDirIn(append(candidates, dirs...))
+}
+
+// binDirIn returns the first of dirs that holds initdb and postgres, or a
+// *MissingError.
+func binDirIn(dirs []string) (string, error) {
+	for _, d := range dirs {
 		if isExec(filepath.Join(d, "initdb")) && isExec(filepath.Join(d, "postgres")) {
 			return d, nil
 		}
 	}
-	return "", &MissingError{Looked: append(candidates, "PATH", "/usr/lib/postgresql/*/bin")}
+	return "", &MissingError{Looked: append(slices.Clip(dirs), "PATH", "/usr/lib/postgresql/*/bin")}
 }
 
 func majorOf(binDir string) int {

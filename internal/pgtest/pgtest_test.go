@@ -187,3 +187,24 @@ func procUID(t *testing.T, pid int) int {
 	t.Fatal("no Uid in /proc status")
 	return -1
 }
+
+// TestMissingBinariesSkipOrFail: without initdb and postgres a test skips
+// with a message naming the Debian package, and fails under CI=true; a
+// cluster that fails for another reason always fails the test.
+func TestMissingBinariesSkipOrFail(t *testing.T) {
+	_, err := binDirIn([]string{t.TempDir()})
+	var missing *MissingError
+	if !errors.As(err, &missing) {
+		t.Fatalf("binDirIn(empty dir) = %v, want a *MissingError", err)
+	}
+	skip, msg := verdict(err, false)
+	if !skip || !strings.Contains(msg, "apt-get install postgresql") {
+		t.Errorf("without CI: skip %v, %q", skip, msg)
+	}
+	if skip, msg := verdict(err, true); skip || !strings.Contains(msg, "CI=true") {
+		t.Errorf("with CI=true: skip %v, %q", skip, msg)
+	}
+	if skip, _ := verdict(errors.New("initdb: exit status 1"), false); skip {
+		t.Error("a failing initdb skips")
+	}
+}

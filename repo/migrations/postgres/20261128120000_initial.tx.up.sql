@@ -77,4 +77,5 @@ CREATE TABLE history_archive (
     CONSTRAINT history_archive_event UNIQUE (ip, jail, action, timeofban)
 );
 --bun:split
-CREATE INDEX history_archive_jail_time ON history_archive (jail, timeofban);
+-- One jail's events by time, ties by id: its pages newest first.
+CREATE INDEX history_archive_jail_time ON history_archive (jail, timeofban, id);

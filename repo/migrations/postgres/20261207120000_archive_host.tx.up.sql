@@ -10,7 +10,7 @@ ALTER TABLE history_archive DROP CONSTRAINT history_archive_event;
 --bun:split
 ALTER TABLE history_archive ADD CONSTRAINT history_archive_event UNIQUE (ip, jail, action, timeofban, host);
 --bun:split
-CREATE INDEX history_archive_host_time ON history_archive (host, timeofban, id) INCLUDE (action, origin, jail, country_code);
+CREATE INDEX history_archive_host_time ON history_archive (host, timeofban, id) INCLUDE (action, origin, jail, country_code, ip);
 --bun:split
 -- The archive changed under any process's cached counts.
 UPDATE history_archive_version SET n = n + 1;
