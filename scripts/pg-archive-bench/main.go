@@ -25,11 +25,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -53,7 +55,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: pg-archive-bench -database postgres://… -server-log FILE -psql CONNSTRING (see scripts/pg-archive-bench.sh)")
 		os.Exit(2)
 	}
-	if err := run(*url, *serverLog, *psqlConn, *rows, *nHosts, *runs); err != nil {
+	// Ctrl-C cancels the work, and the deferred clean-up (the fail2ban
+	// sandbox) still runs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, *url, *serverLog, *psqlConn, *rows, *nHosts, *runs)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pg-archive-bench:", err)
 		os.Exit(1)
 	}
@@ -66,8 +73,7 @@ type benchCase struct {
 	call   func(ctx context.Context) error
 }
 
-func run(url, serverLog, psqlConn string, rows, nHosts, runs int) error {
-	ctx := context.Background()
+func run(ctx context.Context, url, serverLog, psqlConn string, rows, nHosts, runs int) error {
 	db, err := repo.Open(ctx, repo.Options{DataDir: os.TempDir(), URL: url})
 	if err != nil {
 		return err
