@@ -245,4 +245,5 @@ func testTwoPanels(t *testing.T, database string) {
 	if runs != 1 || completed != 1 {
 		t.Errorf("import_runs: %d rows, %d completed; want one completed run", runs, completed)
 	}
+
 }

@@ -25,11 +25,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -53,7 +55,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: pg-archive-bench -database postgres://… -server-log FILE -psql CONNSTRING (see scripts/pg-archive-bench.sh)")
 		os.Exit(2)
 	}
-	if err := run(*url, *serverLog, *psqlConn, *rows, *nHosts, *runs); err != nil {
+	// Ctrl-C cancels the work, and the deferred clean-up (the fail2ban
+	// sandbox) still runs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, *url, *serverLog, *psqlConn, *rows, *nHosts, *runs)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pg-archive-bench:", err)
 		os.Exit(1)
 	}
@@ -66,8 +73,7 @@ type benchCase struct {
 	call   func(ctx context.Context) error
 }
 
-func run(url, serverLog, psqlConn string, rows, nHosts, runs int) error {
-	ctx := context.Background()
+func run(ctx context.Context, url, serverLog, psqlConn string, rows, nHosts, runs int) error {
 	db, err := repo.Open(ctx, repo.Options{DataDir: os.TempDir(), URL: url})
 	if err != nil {
 		return err
@@ -220,13 +226,28 @@ func fill(ctx context.Context, db *bun.DB, rows, nHosts int) error {
 	}
 	if have == int64(rows) {
 		// The generated times are relative to the fill: move them so that
-		// the newest event is a minute old again.
-		_, err := db.ExecContext(ctx, `UPDATE history_archive SET timeofban = timeofban + (extract(epoch FROM now())::bigint - 60 - (SELECT max(timeofban) FROM history_archive))
-			WHERE (SELECT max(timeofban) FROM history_archive) < extract(epoch FROM now())::bigint - 3600`)
-		if err == nil {
-			_, err = db.ExecContext(ctx, `VACUUM ANALYZE history_archive`)
+		// the newest event is a minute old again (the roll-ups follow by
+		// their triggers).
+		conn, err := db.DB.Conn(ctx)
+		if err != nil {
+			return err
 		}
-		return err
+		defer conn.Close()
+		var age int64
+		if err := conn.QueryRowContext(ctx, `SELECT extract(epoch FROM now())::bigint - max(timeofban) FROM history_archive`).Scan(&age); err != nil {
+			return err
+		}
+		if age < 3600 {
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "moving the events' times %s later …\n", time.Duration(age-60)*time.Second)
+		if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE history_archive SET timeofban = timeofban + $1`, age-60); err != nil {
+			return err
+		}
+		return vacuum(ctx, db)
 	}
 	if have != 0 {
 		return fmt.Errorf("the bench database holds %d events, not %d: remove the bench directory to start over", have, rows)
@@ -249,7 +270,9 @@ func fill(ctx context.Context, db *bun.DB, rows, nHosts int) error {
 		names, defs = append(names, name), append(defs, def)
 	}
 	r.Close()
-	steps := []string{`SET maintenance_work_mem = '1GB'`, `ALTER TABLE history_archive DROP CONSTRAINT history_archive_event`}
+	// One transaction: a fill that fails leaves the empty archive as it was.
+	steps := []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL maintenance_work_mem = '1GB'`,
+		`ALTER TABLE history_archive DROP CONSTRAINT history_archive_event`}
 	for _, n := range names {
 		steps = append(steps, `DROP INDEX `+n)
 	}
@@ -267,20 +290,41 @@ func fill(ctx context.Context, db *bun.DB, rows, nHosts int) error {
 	      FROM generate_series(1, %d) AS i) AS g`, nHosts, nHosts, rows))
 	steps = append(steps, `ALTER TABLE history_archive ADD CONSTRAINT history_archive_event UNIQUE (ip, jail, action, timeofban, host)`)
 	steps = append(steps, defs...)
-	steps = append(steps, `VACUUM ANALYZE history_archive`)
-	conn, err := db.Conn(ctx)
+	tx, err := db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer tx.Rollback()
 	for _, s := range steps {
 		t := time.Now()
-		if _, err := conn.ExecContext(ctx, s); err != nil {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", oneLine(s)[:min(60, len(oneLine(s)))], err)
 		}
 		fmt.Fprintf(os.Stderr, "  %6.1fs  %.90s\n", time.Since(t).Seconds(), oneLine(s))
 	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if err := vacuum(ctx, db); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "generated in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// vacuum refreshes the statistics and the visibility map of the archive
+// and its roll-ups (index-only scans need the latter).
+func vacuum(ctx context.Context, db *bun.DB) error {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, s := range []string{`SET statement_timeout = 0`, `VACUUM ANALYZE`} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
 	return nil
 }
 
@@ -372,7 +416,8 @@ func statementsSince(path string, offset int64) ([]string, error) {
 // the median of the runs' summed times (the first run warms up).
 func psqlMillis(conn string, stmts []string, runs int) (float64, error) {
 	var script strings.Builder
-	script.WriteString("\\o /dev/null\n\\timing on\n")
+	// The session settings of the app's own connections (repo/db_postgres.go).
+	script.WriteString("\\o /dev/null\nSET jit = off;\nSET plan_cache_mode = force_custom_plan;\n\\timing on\n")
 	for i := 0; i < runs+1; i++ {
 		script.WriteString("\\echo RUN\n")
 		for _, s := range stmts {
