@@ -29,8 +29,9 @@ type RemoteOptions struct {
 }
 
 // DefaultRemoteTimeout bounds one read call to an agent, so that a slow or
-// dead agent never holds a page for longer.
-const DefaultRemoteTimeout = 2 * time.Second
+// dead agent never holds a page for longer (the same as
+// services.HostDeadline, which bounds a page's fan-out).
+const DefaultRemoteTimeout = 1500 * time.Millisecond
 
 // Deadlines of the calls that take longer than a read.
 const (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"bangui/events"
@@ -61,29 +62,43 @@ type SyncResult struct {
 // database cannot be read, after syncing the others; the archive keeps
 // what it has.
 func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
-	var errs []error
+	var (
+		mu   sync.Mutex
+		res  SyncResult
+		errs []error
+		wg   sync.WaitGroup
+		slot = make(chan struct{}, syncParallel)
+	)
+	// Hosts are synced side by side, so that a slow or dead agent delays
+	// only its own rows; a host that fails stops nothing else.
 	for _, h := range a.sources.hosts.All() {
-		a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
-			n, err := a.syncHost(ctx, h)
-			res.Inserted += n
-			if n > 0 {
-				a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
+		wg.Go(func() {
+			slot <- struct{}{}
+			defer func() { <-slot }()
+			a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
+				n, err := a.syncHost(ctx, h)
+				if n > 0 {
+					a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				res.Inserted += n
+				if err != nil {
+					errs = append(errs, err)
+				}
+			})
 		})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return res, err
-	}
+	wg.Wait()
 	var err error
 	a.Leases.Turn(ctx, archivePurgeLease, a.Turn, func(ctx context.Context) {
 		res.Purged, err = a.mergeAndPurge(ctx)
 	})
-	return res, err
+	return res, errors.Join(append(errs, err)...)
 }
+
+// syncParallel is how many hosts one sync reads at once.
+const syncParallel = 4
 
 // mergeAndPurge folds the twins of panel bans, purges events older than
 // the retention and runs AfterSync; it returns how many events it purged.

@@ -3,6 +3,7 @@ package services_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,5 +182,50 @@ func TestStatusProbeKeepsLastContact(t *testing.T) {
 	probe.Forget(models.LocalHost)
 	if st := probe.Current(models.LocalHost); st.Error != "not checked yet" {
 		t.Fatalf("after Forget: %+v", st)
+	}
+}
+
+// TestArchiveSyncGoesOnWhenAHostIsDown: a host whose fail2ban is gone fails
+// its own sync only. The other host's bans are archived in the same run,
+// the upkeep after the sync (merge, purge, AfterSync) still runs, and the
+// error names the host that failed.
+func TestArchiveSyncGoesOnWhenAHostIsDown(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	t.Cleanup(func() { reg.Close() })
+	gone := hosts.NewLocal(hosts.LocalOptions{ID: "gone", Socket: t.TempDir() + "/missing.sock", ConfigDir: t.TempDir()})
+	if err := reg.Add(gone); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := repo.Open(ctx, repo.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	archive := repo.NewHistoryArchive(db)
+	sync := services.NewArchiveSync(services.NewBanSources(reg, archive), repo.NewSettingsStore(db))
+	upkeep := 0
+	sync.AfterSync = func(context.Context) { upkeep++ }
+
+	if _, err := services.NewJails(reg, nil, nil).Ban(ctx, models.LocalHost, "sshd", []string{"192.0.2.60"}); err != nil {
+		t.Fatal(err)
+	}
+	var inserted int64
+	for deadline := time.Now().Add(10 * time.Second); inserted == 0 && time.Now().Before(deadline); {
+		res, err := sync.Run(ctx)
+		if err == nil || !strings.Contains(err.Error(), "gone") {
+			t.Fatalf("sync with a dead host: err %v, want one naming the host gone", err)
+		}
+		inserted += res.Inserted
+		if inserted == 0 {
+			time.Sleep(50 * time.Millisecond) // fail2ban writes its row in the jail's thread
+		}
+	}
+	if inserted == 0 {
+		t.Fatal("the live host's ban was not archived while another host was down")
+	}
+	if upkeep == 0 {
+		t.Fatal("the upkeep after the sync did not run while a host was down")
 	}
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // HostDeadline bounds what one host may take in a call that asks several
-// hosts: a slow or dead host never holds a page for longer.
-const HostDeadline = 2 * time.Second
+// hosts: a slow or dead host never holds a page for longer. It leaves half
+// a second of the 2 s a page may take to the rest of the request.
+const HostDeadline = 1500 * time.Millisecond
 
 // HostResult is one host's answer to a call made on several hosts.
 type HostResult[T any] struct {
