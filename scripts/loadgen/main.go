@@ -13,8 +13,14 @@
 //
 //	LOAD_DURATION=60s LOAD_CLIENTS=50 scripts/load.sh
 //
+// With -fleet N it runs the fleet instead (scripts/fleet-load.sh): N
+// fail2ban sandboxes with generated bans, a `bangui agent` on each, the
+// panel enrolling them through its Hosts page, and the issue's fleet
+// figures timed with sequential requests beside their floors (fleet.go,
+// fleet_run.go).
+//
 // It only ever talks to 127.0.0.0/8 or ::1, and stops every process it
-// started (the panel and fail2ban-server) on exit, Ctrl-C or SIGTERM.
+// started (the panel, the agents and the fail2ban servers) on exit, Ctrl-C or SIGTERM.
 package main
 
 import (
