@@ -231,7 +231,7 @@ func (f *fleet) startPanel(bin, addr, mmdb string) error {
 		"--geo-country-db", mmdb,
 		"--log-dirs", f.local.Dir,
 		"--archive-interval", fleetArchiveEvery,
-		"--log-level", "warn",
+		"--log-level", "info", // the archive syncs' times, to match slow requests with
 	}, filepath.Join(f.dir, "panel.log"))
 	if err != nil {
 		return fmt.Errorf("start panel: %w", err)

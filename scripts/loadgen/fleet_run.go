@@ -262,6 +262,9 @@ func (m *fleetMeasure) fleetBan(ctx context.Context, rep *fleetReport) ([]figure
 		if i >= 1 {
 			fig.times = append(fig.times, d)
 		}
+		if d > 300*time.Millisecond {
+			rep.notes = append(rep.notes, fmt.Sprintf("slow ban of %s: %.0f ms, sent at %s (compare the panel log)", ip, ms(d), start.UTC().Format("15:04:05.000")))
+		}
 	}
 	fig.floor = m.banFloor(ctx)
 	return []figure{fig}, nil
