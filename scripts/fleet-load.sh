@@ -25,7 +25,7 @@
 #   FLEET_HOSTS=5 FLEET_RUNS=10 scripts/fleet-load.sh
 #
 # Settings (environment): FLEET_HOSTS (20), FLEET_BANS (5000),
-# FLEET_RUNS (30), LOAD_DIR (${TMPDIR:-/tmp}/bangui-load; the report is
+# FLEET_RUNS (100), LOAD_DIR (${TMPDIR:-/tmp}/bangui-load; the report is
 # $LOAD_DIR/fleet-report.txt, the processes' logs are in $LOAD_DIR/fleet),
 # LOAD_LISTEN (127.0.0.1:0, loopback only).
 set -eu
@@ -36,4 +36,4 @@ echo "fleet-load.sh: building the panel and the load generator into $dir/bin" >&
 go build -o "$dir/bin/bangui" .
 go build -o "$dir/bin/loadgen" ./scripts/loadgen
 exec "$dir/bin/loadgen" -bin "$dir/bin/bangui" -dir "$dir" -listen "${LOAD_LISTEN:-127.0.0.1:0}" \
-	-fleet "${FLEET_HOSTS:-20}" -fleet-bans "${FLEET_BANS:-5000}" -runs "${FLEET_RUNS:-30}"
+	-fleet "${FLEET_HOSTS:-20}" -fleet-bans "${FLEET_BANS:-5000}" -runs "${FLEET_RUNS:-100}"

@@ -75,7 +75,7 @@ func parseFlags() (options, error) {
 	flag.DurationVar(&o.setupMax, "setup-timeout", 20*time.Minute, "how long generating, archiving and geolocating may take before the run")
 	flag.IntVar(&o.fleet, "fleet", 0, "fleet mode: start this many fail2ban sandboxes with an agent each, enrol them in the panel and time the fleet figures (see scripts/fleet-load.sh)")
 	flag.IntVar(&o.fleetBans, "fleet-bans", 5000, "fleet mode: bans in each host's fail2ban database, all in the last 23 hours")
-	flag.IntVar(&o.runs, "runs", 30, "fleet mode: sequential requests per figure")
+	flag.IntVar(&o.runs, "runs", 100, "fleet mode: sequential requests per figure")
 	flag.Parse()
 	switch {
 	case o.fleet < 0 || o.fleet > 50:
