@@ -268,9 +268,8 @@ func (s *postgresArchive) MergeManualBans(ctx context.Context, since time.Time) 
 		return 0, fmt.Errorf("repo: merge manual bans: %w", dbError(err))
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, pgQuery(`UPDATE history_archive AS a SET origin = 'manual'
-		WHERE a.action = 'ban' AND a.origin <> 'manual' AND a.timeofban >= ? AND EXISTS (`+twin+`)`),
-		since.Unix(), manualTwinWindow, manualTwinWindow)
+	res, err := tx.ExecContext(ctx, pgQuery(`UPDATE history_archive AS a SET origin = 'manual' WHERE a.id IN (`+manualTwins("")+`)`),
+		manualTwinWindow, manualTwinWindow, since.Unix()-manualTwinWindow, since.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("repo: merge manual bans: %w", dbError(err))
 	}

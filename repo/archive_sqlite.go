@@ -239,21 +239,41 @@ func (s *sqliteArchive) Summary(ctx context.Context) (models.BansSummary, error)
 // manual ban and fail2ban's own row of the same ban may be stamped.
 const manualTwinWindow = 5
 
+// manualTwins selects the ids of fail2ban's rows (ban events not yet
+// manual, stamped since the fourth argument) that have a twin among the
+// panel's records of manual bans (stamped since the third argument, the
+// window earlier): same host, jail and address, stamped at most the
+// window (first and second arguments) apart. Both dialects run it;
+// indexedBy is SQLite's index hint for fail2ban's rows, "" for none.
+func manualTwins(indexedBy string) string {
+	return `SELECT f.id FROM history_archive AS m JOIN history_archive AS f` + indexedBy + `
+	ON f.host = m.host AND f.ip = m.ip AND f.jail = m.jail AND f.action = 'ban' AND f.origin <> 'manual'
+	AND f.timeofban BETWEEN m.timeofban - ? AND m.timeofban + ?
+	WHERE m.action = 'ban' AND m.origin = 'manual' AND m.timeofban >= ? AND f.timeofban >= ?`
+}
+
 // MergeManualBans folds together the two archive rows a ban made from the
 // panel leaves: the panel's own record (origin manual, stamped with our
 // clock) and fail2ban's row copied by the sync (origin derived from the
 // jail, stamped with fail2ban's clock), both of one host. fail2ban's row
 // is kept, marked manual, and the panel's record is deleted. Only rows since since are
 // examined. It returns how many pairs were merged.
+//
+// It runs after every archive sync and holds the write lock while it runs,
+// so both statements start from the few manual bans
+// (history_archive_origin_action_time) and find each one's twins by
+// address and time (history_archive_ip_time, named: SQLite's own choice of
+// jail and time, or host and time, meets every ban of a burst — a
+// fleet-wide ban of many addresses, a blocklist import — for each manual
+// ban of it). Its cost follows the panel's manual bans, not every ban of
+// every host in the window: starting from those took 0.3 s at 100,000 bans
+// of 20 hosts, the DELETE's own choice 0.9 s after 100 fleet-wide bans
+// within a minute, and each held a fleet-wide ban's 21 writes as long.
 func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (int64, error) {
 	var merged int64
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		const twin = `SELECT 1 FROM history_archive m
-			WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
-			AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host`
-		res, err := tx.ExecContext(ctx, `UPDATE history_archive AS a SET origin = 'manual'
-			WHERE a.action = 'ban' AND a.origin != 'manual' AND a.timeofban >= ? AND EXISTS (`+twin+`)`,
-			since.Unix(), manualTwinWindow, manualTwinWindow)
+		res, err := tx.ExecContext(ctx, `UPDATE history_archive AS a SET origin = 'manual' WHERE a.id IN (`+manualTwins(" INDEXED BY history_archive_ip_time")+`)`,
+			manualTwinWindow, manualTwinWindow, since.Unix()-manualTwinWindow, since.Unix())
 		if err != nil {
 			return err
 		}
@@ -265,7 +285,7 @@ func (s *sqliteArchive) MergeManualBans(ctx context.Context, since time.Time) (i
 		// (fail2ban's), or the older id when equal.
 		_, err = tx.ExecContext(ctx, `DELETE FROM history_archive AS a
 			WHERE a.action = 'ban' AND a.origin = 'manual' AND a.timeofban >= ? - ? AND EXISTS (
-				SELECT 1 FROM history_archive m
+				SELECT 1 FROM history_archive m INDEXED BY history_archive_ip_time
 				WHERE m.ip = a.ip AND m.jail = a.jail AND m.action = 'ban' AND m.origin = 'manual' AND m.id != a.id
 				AND m.timeofban BETWEEN a.timeofban - ? AND a.timeofban + ? AND m.host = a.host
 				AND (length(m.data) > length(a.data) OR (length(m.data) = length(a.data) AND m.id < a.id)))`,

@@ -73,6 +73,25 @@ type Agent struct {
 
 var logField = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S+)`)
 
+// ListeningMessage is the msg of the agent's log line that says it
+// listens (its addr field is the address).
+const ListeningMessage = "bangui agent listening"
+
+// LogFields parses one line of the agent's text log into its key=value
+// fields, quoted values unquoted: "token" and "fingerprint" come with the
+// first start, "msg" ListeningMessage with "addr" once it listens.
+func LogFields(line string) map[string]string {
+	f := map[string]string{}
+	for _, m := range logField.FindAllStringSubmatch(line, -1) {
+		v := m[2]
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		}
+		f[m[1]] = v
+	}
+	return f
+}
+
 // FreeAddr is a local address nothing listens on, for an agent that must
 // come back on the same one.
 func FreeAddr(t testing.TB) string {
@@ -115,21 +134,14 @@ func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) 
 		for sc.Scan() {
 			a.mu.Lock()
 			a.log.WriteString(sc.Text() + "\n")
-			f := map[string]string{}
-			for _, m := range logField.FindAllStringSubmatch(sc.Text(), -1) {
-				v := m[2]
-				if u, err := strconv.Unquote(v); err == nil {
-					v = u
-				}
-				f[m[1]] = v
-			}
+			f := LogFields(sc.Text())
 			if f["token"] != "" {
 				a.Token = f["token"]
 			}
 			if f["fingerprint"] != "" {
 				a.Fingerprint = f["fingerprint"]
 			}
-			if f["msg"] == "bangui agent listening" {
+			if f["msg"] == ListeningMessage {
 				a.URL = "https://" + f["addr"]
 				close(ready)
 			}

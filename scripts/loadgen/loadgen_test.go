@@ -107,3 +107,34 @@ func TestSlowestKept(t *testing.T) {
 		t.Errorf("slowest %v, want %v", got, want)
 	}
 }
+
+func TestHexOnly(t *testing.T) {
+	if got := hexOnly("AB:cd:09 Zz-ef"); got != "abcd09ef" {
+		t.Errorf("hexOnly = %q, want abcd09ef", got)
+	}
+}
+
+func TestFleetReportVerdict(t *testing.T) {
+	r := &fleetReport{figures: []figure{
+		{name: "fast", times: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}, target: 10 * time.Millisecond},
+		{name: "slow", times: []time.Duration{20 * time.Millisecond, 30 * time.Millisecond, time.Millisecond}, target: 10 * time.Millisecond},
+		{name: "none", target: 10 * time.Millisecond},
+		{name: "free", times: []time.Duration{time.Millisecond}, floor: "a floor"},
+	}}
+	var b strings.Builder
+	r.write(&b)
+	lines := map[string]string{}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	for name, want := range map[string]string{"fast": " met", "slow": "MISSED", "none": "MISSED"} {
+		if !strings.HasSuffix(lines[name], want) {
+			t.Errorf("%s: %q, want it to end in %q", name, lines[name], want)
+		}
+	}
+	if strings.Contains(lines["free"], "met") || !strings.Contains(b.String(), "free: a floor") {
+		t.Errorf("a figure without target: %q\n%s", lines["free"], b.String())
+	}
+}

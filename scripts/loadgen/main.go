@@ -13,8 +13,14 @@
 //
 //	LOAD_DURATION=60s LOAD_CLIENTS=50 scripts/load.sh
 //
+// With -fleet N it runs the fleet instead (scripts/fleet-load.sh): N
+// fail2ban sandboxes with generated bans, a `bangui agent` on each, the
+// panel enrolling them through its Hosts page, and the issue's fleet
+// figures timed with sequential requests beside their floors (fleet.go,
+// fleet_run.go).
+//
 // It only ever talks to 127.0.0.0/8 or ::1, and stops every process it
-// started (the panel and fail2ban-server) on exit, Ctrl-C or SIGTERM.
+// started (the panel, the agents and the fail2ban servers) on exit, Ctrl-C or SIGTERM.
 package main
 
 import (
@@ -44,14 +50,17 @@ func main() {
 
 // options are the command-line settings.
 type options struct {
-	bin      string
-	dir      string
-	listen   string
-	out      string
-	duration time.Duration
-	clients  int
-	rows     int
-	setupMax time.Duration
+	bin       string
+	dir       string
+	listen    string
+	out       string
+	duration  time.Duration
+	clients   int
+	rows      int
+	setupMax  time.Duration
+	fleet     int // hosts of a fleet run; 0: the single-host load run
+	fleetBans int
+	runs      int
 }
 
 func parseFlags() (options, error) {
@@ -64,8 +73,17 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.clients, "clients", 50, "concurrent clients, each with its own session")
 	flag.IntVar(&o.rows, "rows", 1_000_000, "bans in the generated fail2ban database")
 	flag.DurationVar(&o.setupMax, "setup-timeout", 20*time.Minute, "how long generating, archiving and geolocating may take before the run")
+	flag.IntVar(&o.fleet, "fleet", 0, "fleet mode: start this many fail2ban sandboxes with an agent each, enrol them in the panel and time the fleet figures (see scripts/fleet-load.sh)")
+	flag.IntVar(&o.fleetBans, "fleet-bans", 5000, "fleet mode: bans in each host's fail2ban database, all in the last 23 hours")
+	flag.IntVar(&o.runs, "runs", 100, "fleet mode: sequential requests per figure")
 	flag.Parse()
 	switch {
+	case o.fleet < 0 || o.fleet > 50:
+		return o, fmt.Errorf("-fleet %d: want 0 to 50", o.fleet)
+	case o.fleet > 0 && (o.fleetBans < 100 || o.fleetBans > 1_000_000):
+		return o, fmt.Errorf("-fleet-bans %d: want 100 to 1000000", o.fleetBans)
+	case o.fleet > 0 && (o.runs < 5 || o.runs > 1000):
+		return o, fmt.Errorf("-runs %d: want 5 to 1000", o.runs)
 	case o.bin == "":
 		return o, errors.New("-bin is required (use scripts/load.sh)")
 	case o.clients < 1 || o.clients > 1000:
@@ -96,6 +114,9 @@ func run() error {
 
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return err
+	}
+	if o.fleet > 0 {
+		return runFleet(ctx, o)
 	}
 	f2bDB, err := cachedF2BDB(ctx, o.dir, o.rows)
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 // loadPassword is the master password the load test sets up.
 const loadPassword = "Load-test-2026"
 
-// panel is the running panel process.
+// panel is a running child process: the panel, or in a fleet run an agent.
 type panel struct {
 	cmd     *exec.Cmd
 	addr    string
@@ -37,15 +37,9 @@ type panel struct {
 
 // startPanel starts the panel binary on addr with a fresh data dir, the
 // sandbox's socket and config dir, the generated fail2ban database and the
-// country database. The panel runs in its own process group and is killed
-// by the kernel if this process dies.
+// country database.
 func startPanel(bin, addr, dataDir, logPath string, sb *sandbox.Sandbox, f2bDB, mmdb string) (*panel, error) {
-	out, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	cmd := exec.Command(bin,
+	p, err := startProcess(bin, []string{
 		"--listen", addr,
 		"--data-dir", dataDir,
 		"--socket", sb.SocketPath,
@@ -54,10 +48,28 @@ func startPanel(bin, addr, dataDir, logPath string, sb *sandbox.Sandbox, f2bDB, 
 		"--geo-country-db", mmdb,
 		"--log-dirs", sb.Dir,
 		"--log-level", "warn",
-	)
+	}, logPath)
+	if err != nil {
+		return nil, fmt.Errorf("start panel: %w", err)
+	}
+	p.addr = addr
+	log.Printf("panel pid %d on http://%s (log %s)", p.pid(), addr, logPath)
+	return p, nil
+}
+
+// startProcess starts bin with args, its output going to logPath. The
+// process runs in its own process group and is killed by the kernel if
+// this process dies.
+func startProcess(bin string, args []string, logPath string) (*panel, error) {
+	out, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &panel{cmd: cmd, addr: addr, logPath: logPath, done: make(chan struct{})}
+	p := &panel{cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	// Pdeathsig fires when the forking thread ends: start and wait on one
 	// goroutine locked to its thread for the child's whole life.
 	started := make(chan error, 1)
@@ -73,9 +85,8 @@ func startPanel(bin, addr, dataDir, logPath string, sb *sandbox.Sandbox, f2bDB, 
 		close(p.done)
 	}()
 	if err := <-started; err != nil {
-		return nil, fmt.Errorf("start panel: %w", err)
+		return nil, err
 	}
-	log.Printf("panel pid %d on http://%s (log %s)", cmd.Process.Pid, addr, logPath)
 	return p, nil
 }
 
@@ -98,7 +109,7 @@ func (p *panel) stop() {
 		select {
 		case <-p.done:
 		case <-time.After(20 * time.Second):
-			log.Printf("panel did not stop within 20 s: killing it")
+			log.Printf("%s (pid %d) did not stop within 20 s: killing it", filepath.Base(p.cmd.Path), p.pid())
 		}
 	}
 	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
