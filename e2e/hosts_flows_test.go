@@ -67,27 +67,3 @@ func flowHosts(t *testing.T, b *browser) {
 		t.Errorf("%s: flash after removal = %q", b.dev.name, msg)
 	}
 }
-
-// TestE2EHosts runs only setup, login and the hosts flow on every device,
-// for working on the Hosts page without the whole tour (TestE2E runs the
-// flow too).
-func TestE2EHosts(t *testing.T) {
-	st := startStack(t, devices)
-	for _, d := range devices {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			b := st.newBrowser(t, d)
-			password := devicePassword(d)
-			steps := []flow{
-				{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, st.apps[d.name], password) }},
-				{"login", func(t *testing.T, b *browser) { flowLogin(t, b, password) }},
-				{"hosts", flowHosts},
-			}
-			for _, s := range steps {
-				if !t.Run(s.name, func(t *testing.T) { s.run(t, b) }) {
-					t.Fatalf("%s: step %s failed", d.name, s.name)
-				}
-			}
-		})
-	}
-}

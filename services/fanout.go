@@ -21,13 +21,19 @@ type HostResult[T any] struct {
 }
 
 // EachHost calls fn on every host in list at once, each with its own
-// HostDeadline, and returns the answers in the order of list.
+// HostDeadline, and returns the answers in the order of list. A list of
+// one host gets no deadline of its own: with nothing else to show, the
+// page waits for that host as long as its client allows (a single-host
+// panel behaves as it did before there were several).
 func EachHost[T any](ctx context.Context, list []hosts.Host, fn func(context.Context, hosts.Host) (T, error)) []HostResult[T] {
 	out := make([]HostResult[T], len(list))
 	var wg sync.WaitGroup
 	for i, h := range list {
 		wg.Go(func() {
-			hctx, cancel := context.WithTimeout(ctx, HostDeadline)
+			hctx, cancel := ctx, context.CancelFunc(func() {})
+			if len(list) > 1 {
+				hctx, cancel = context.WithTimeout(ctx, HostDeadline)
+			}
 			defer cancel()
 			v, err := fn(hctx, h)
 			out[i] = HostResult[T]{Host: h.ID(), Value: v, Err: err}
