@@ -25,9 +25,10 @@ import (
 // the statements are built with sqlkit's "?" placeholders and numbered
 // ($1, $2, …) by pgQuery.
 type postgresArchive struct {
-	db  *bun.DB
-	sql *sql.DB
-	now func() time.Time
+	cachedCounts // the counts of HistoryArchive, through cache
+	db           *bun.DB
+	sql          *sql.DB
+	now          func() time.Time
 	// cache shares the results of the counts between requests while the
 	// archive is unchanged (statement triggers keep its counter).
 	cache *resultCache
@@ -37,8 +38,11 @@ type postgresArchive struct {
 func newPostgresArchive(db *bun.DB) *postgresArchive {
 	s := &postgresArchive{db: db, sql: db.DB, now: time.Now}
 	s.cache = newResultCache(s.version)
+	s.cachedCounts = cachedCounts{cache: s.cache, counter: s}
 	return s
 }
+
+func (s *postgresArchive) clock() time.Time { return s.now() }
 
 // pgQuery numbers the "?" placeholders of q as PostgreSQL's $1, $2, …. The
 // statements of this file never hold a "?" in a literal or identifier.
@@ -183,18 +187,6 @@ func (s *postgresArchive) count(ctx context.Context, what, q string, args ...any
 		return 0, fmt.Errorf("repo: archive %s: %w", what, dbError(err))
 	}
 	return n, nil
-}
-
-// cachedCount is count through the result cache; q and args must follow
-// from what and f alone.
-func (s *postgresArchive) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
-	v, err := s.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return s.count(ctx, what, q, args...)
-	})
-	if err != nil {
-		return 0, err
-	}
-	return v.(int64), nil
 }
 
 func (s *postgresArchive) records(ctx context.Context, q string, args ...any) ([]models.BanRecord, error) {

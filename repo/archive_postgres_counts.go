@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -79,23 +78,6 @@ func (s *postgresArchive) Bans(ctx context.Context, f models.HistoryFilter, page
 	return out, total, nil
 }
 
-// CountsByBucket counts archived events matching f in buckets consecutive
-// windows of length bucket ending now, oldest first (see
-// Fail2BanDBReader.CountsByBucket for the exact bounds).
-func (s *postgresArchive) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
-	_, start, _, err := bucketWindow(s.now(), bucket, buckets)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
-		return s.countsByBucket(ctx, f, bucket, buckets)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.Clone(v.([]int64)), nil
-}
-
 func (s *postgresArchive) countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	width, start, end, err := bucketWindow(s.now(), bucket, buckets)
 	if err != nil {
@@ -118,34 +100,7 @@ func (s *postgresArchive) countsByBucket(ctx context.Context, f models.HistoryFi
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var b, n int64
-		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
-		}
-		if b >= 0 && b < int64(buckets) {
-			out[b] = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
-	}
-	return out, nil
-}
-
-// CountsByJail returns how many archived events match f in all and per
-// jail, the biggest jail first (ties by name).
-func (s *postgresArchive) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		total, counts, err := s.countsByJail(ctx, f)
-		return jailCounts{total, counts}, err
-	})
-	if err != nil {
-		return 0, nil, err
-	}
-	jc := v.(jailCounts)
-	return jc.total, slices.Clone(jc.counts), nil
+	return scanBuckets(rows, out)
 }
 
 func (s *postgresArchive) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
@@ -199,19 +154,6 @@ func (s *postgresArchive) CountsByIP(ctx context.Context, f models.HistoryFilter
 		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 	}
 	return out, nil
-}
-
-// CountsByCountry counts the archived events matching f per country, the
-// biggest first (ties by code). Events without a known country (NULL or
-// "") are counted together under Code "", last.
-func (s *postgresArchive) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("country", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return s.countsByCountry(ctx, f)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.Clone(v.([]models.CountryCount)), nil
 }
 
 func (s *postgresArchive) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {

@@ -23,9 +23,10 @@ import (
 // the ban events, and a change counter kept by triggers
 // (history_archive_version) for the result cache.
 type sqliteArchive struct {
-	db  *bun.DB
-	sql *sql.DB
-	now func() time.Time
+	cachedCounts // the counts of HistoryArchive, through cache
+	db           *bun.DB
+	sql          *sql.DB
+	now          func() time.Time
 	// trace, when set (tests), sees every read statement before it runs.
 	trace func(query string, args []any)
 	// cache shares the results of the counts between requests while the
@@ -37,8 +38,11 @@ type sqliteArchive struct {
 func newSQLiteArchive(db *bun.DB) *sqliteArchive {
 	s := &sqliteArchive{db: db, sql: db.DB, now: time.Now}
 	s.cache = newResultCache(s.version)
+	s.cachedCounts = cachedCounts{cache: s.cache, counter: s}
 	return s
 }
+
+func (s *sqliteArchive) clock() time.Time { return s.now() }
 
 // version returns the archive's change counter, which triggers raise on
 // every insert, update and delete of history_archive, whoever makes it.

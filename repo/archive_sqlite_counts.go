@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"bangui/models"
@@ -66,24 +65,6 @@ func (s *sqliteArchive) Bans(ctx context.Context, f models.HistoryFilter, page m
 	return out, total, nil
 }
 
-// CountsByBucket counts archived events matching f in buckets consecutive
-// windows of length bucket ending now, oldest first (see
-// Fail2BanDBReader.CountsByBucket for the exact bounds).
-func (s *sqliteArchive) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
-	// The buckets end now: key the result by where they start.
-	_, start, _, err := bucketWindow(s.now(), bucket, buckets)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
-		return s.countsByBucket(ctx, f, bucket, buckets)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.Clone(v.([]int64)), nil
-}
-
 func (s *sqliteArchive) countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	width, start, end, err := bucketWindow(s.now(), bucket, buckets)
 	if err != nil {
@@ -107,34 +88,7 @@ func (s *sqliteArchive) countsByBucket(ctx context.Context, f models.HistoryFilt
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var b, n int64
-		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
-		}
-		if b >= 0 && b < int64(buckets) {
-			out[b] = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
-	}
-	return out, nil
-}
-
-// CountsByJail returns how many archived events match f in all and per
-// jail, the biggest jail first (ties by name).
-func (s *sqliteArchive) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		total, counts, err := s.countsByJail(ctx, f)
-		return jailCounts{total, counts}, err
-	})
-	if err != nil {
-		return 0, nil, err
-	}
-	jc := v.(jailCounts)
-	return jc.total, slices.Clone(jc.counts), nil
+	return scanBuckets(rows, out)
 }
 
 func (s *sqliteArchive) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
@@ -165,32 +119,6 @@ func (s *sqliteArchive) countsByJail(ctx context.Context, f models.HistoryFilter
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 	}
 	return total, out, nil
-}
-
-// CountsByCountry counts the archived events matching f per country, the
-// biggest first (ties by code). Events without a known country (NULL or
-// "") are counted together under Code "", last. Results are shared between
-// requests while the database is unchanged (see resultCache).
-func (s *sqliteArchive) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
-	v, err := s.cache.get(ctx, cacheKey("country", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return s.countsByCountry(ctx, f)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.Clone(v.([]models.CountryCount)), nil
-}
-
-// cachedCount is count through the result cache; q and args must follow
-// from what and f alone.
-func (s *sqliteArchive) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
-	v, err := s.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return s.count(ctx, what, q, args...)
-	})
-	if err != nil {
-		return 0, err
-	}
-	return v.(int64), nil
 }
 
 // CountsByIP returns how many archived events match f per IP, the most

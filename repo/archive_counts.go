@@ -1,0 +1,106 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"bangui/models"
+	"bangui/repo/sqlkit"
+)
+
+// archiveCounter is what each dialect's archive counts straight from its
+// database; cachedCounts answers HistoryArchive's counts through the
+// result cache on top of it, the same way for every dialect.
+type archiveCounter interface {
+	clock() time.Time
+	count(ctx context.Context, what, q string, args ...any) (int64, error)
+	countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error)
+	countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error)
+	countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error)
+}
+
+// cachedCounts shares the archive's counts between requests while the
+// archive is unchanged (see resultCache). Each dialect's archive embeds it.
+type cachedCounts struct {
+	cache   *resultCache
+	counter archiveCounter
+}
+
+// CountsByBucket counts archived events matching f in buckets consecutive
+// windows of length bucket ending now, oldest first (see
+// Fail2BanDBReader.CountsByBucket for the exact bounds).
+func (c cachedCounts) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+	// The buckets end now: key the result by where they start.
+	_, start, _, err := bucketWindow(c.counter.clock(), bucket, buckets)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
+		return c.counter.countsByBucket(ctx, f, bucket, buckets)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]int64)), nil
+}
+
+// CountsByJail returns how many archived events match f in all and per
+// jail, the biggest jail first (ties by name).
+func (c cachedCounts) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+	v, err := c.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
+		total, counts, err := c.counter.countsByJail(ctx, f)
+		return jailCounts{total, counts}, err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	jc := v.(jailCounts)
+	return jc.total, slices.Clone(jc.counts), nil
+}
+
+// CountsByCountry counts the archived events matching f per country, the
+// biggest first (ties by code). Events without a known country (NULL or
+// "") are counted together under Code "", last.
+func (c cachedCounts) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
+	v, err := c.cache.get(ctx, cacheKey("country", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
+		return c.counter.countsByCountry(ctx, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]models.CountryCount)), nil
+}
+
+// cachedCount is count through the result cache; q and args must follow
+// from what and f alone.
+func (c cachedCounts) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
+	v, err := c.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
+		return c.counter.count(ctx, what, q, args...)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+// scanBuckets reads (bucket, count) rows into out, ignoring buckets
+// outside it.
+func scanBuckets(rows *sql.Rows, out []int64) ([]int64, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
+		}
+		if b >= 0 && b < int64(len(out)) {
+			out[b] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo: archive count by bucket: %w", dbError(err))
+	}
+	return out, nil
+}
