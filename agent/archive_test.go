@@ -59,11 +59,11 @@ func TestArchiveSyncThroughAgent(t *testing.T) {
 		t.Fatalf("synced %d events through the agent, %d locally", got, want)
 	}
 
-	p.stop(t)
+	stop(t, p)
 	if _, err := r.BanRows(ctx); !fail2ban.IsUnreachable(err) {
 		t.Fatalf("rows of a stopped agent: %v", err)
 	}
-	p2 := startAgent(t, agentOptions{dataDir: p.dataDir, extra: []string{"--fail2ban-db", f2b}})
+	p2 := startAgent(t, agentOptions{dataDir: p.DataDir, extra: []string{"--fail2ban-db", f2b}})
 	r2, err := hosts.NewRemote(hosts.RemoteOptions{ID: "web1", URL: p2.URL, Fingerprint: p2.Fingerprint, Credential: cred})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func BenchmarkAgentBackfill(b *testing.B) {
 	if err := r.Ping(ctx); err == nil {
 		b.Log("fail2ban answers (unexpected: the benchmark reads only the database)")
 	}
-	pid := p.cmd.Process.Pid
+	pid := p.Pid()
 	idle := rssKB(pid)
 	var peak atomic.Int64
 	stop := make(chan struct{})

@@ -368,7 +368,7 @@ func TestRemoteBanRowsPages(t *testing.T) {
 func TestRemoteUnreachable(t *testing.T) {
 	p := startAgent(t, agentOptions{})
 	r := enroll(t, p)
-	p.stop(t)
+	stop(t, p)
 	ctx := context.Background()
 	err := r.Ping(ctx)
 	var ue *hosts.UnreachableError

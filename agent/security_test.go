@@ -76,12 +76,12 @@ func TestAgentEnrolment(t *testing.T) {
 		t.Fatalf("the log shows no token, expiry or fingerprint:\n%s", p.Log())
 	}
 	for _, f := range []string{agent.KeyFile, agent.CertFile, agent.TokenFile} {
-		fi, err := os.Stat(filepath.Join(p.dataDir, f))
+		fi, err := os.Stat(filepath.Join(p.DataDir, f))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, mode %v; want 0600", f, err, fi.Mode().Perm())
 		}
 	}
-	if fi, err := os.Stat(p.dataDir); err != nil || fi.Mode().Perm() != 0o700 {
+	if fi, err := os.Stat(p.DataDir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data dir mode: %v, %v", fi.Mode().Perm(), err)
 	}
 
@@ -108,14 +108,14 @@ func TestAgentEnrolment(t *testing.T) {
 	if err != nil || len(cred) < 40 {
 		t.Fatalf("enrol: %q, %v", cred, err)
 	}
-	if _, err := os.Stat(filepath.Join(p.dataDir, agent.TokenFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(p.DataDir, agent.TokenFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the token file outlived the enrolment: %v", err)
 	}
-	stored, err := os.ReadFile(filepath.Join(p.dataDir, agent.CredentialFile))
+	stored, err := os.ReadFile(filepath.Join(p.DataDir, agent.CredentialFile))
 	if err != nil || strings.Contains(string(stored), cred) {
 		t.Errorf("the credential is stored in clear or not at all: %q, %v", stored, err)
 	}
-	if fi, err := os.Stat(filepath.Join(p.dataDir, agent.CredentialFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(p.DataDir, agent.CredentialFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credential hash file mode: %v", err)
 	}
 	send(t, c, "POST", p.URL+wire.PathEnroll, "", wire.EnrollRequest{Token: p.Token}).want(t, "reused token", 401, wire.CodeBadToken, "enrolled already")
@@ -142,8 +142,8 @@ func TestAgentEnrolment(t *testing.T) {
 	}
 	send(t, c, "GET", p.URL+wire.PathInfo, cred, nil).want(t, "after revocation", 403, wire.CodeNotEnrolled, "not enrolled")
 	send(t, c, "POST", p.URL+wire.PathEnroll, "", wire.EnrollRequest{Token: p.Token}).want(t, "the old token after revocation", 401, wire.CodeBadToken, "no enrolment token")
-	p.stop(t)
-	p2 := startAgent(t, agentOptions{dataDir: p.dataDir})
+	stop(t, p)
+	p2 := startAgent(t, agentOptions{dataDir: p.DataDir})
 	if p2.Token == "" || p2.Token == p.Token || p2.Fingerprint != p.Fingerprint {
 		t.Fatalf("after a restart: token %q (was %q), fingerprint %q (was %q)", p2.Token, p.Token, p2.Fingerprint, p.Fingerprint)
 	}
@@ -151,8 +151,8 @@ func TestAgentEnrolment(t *testing.T) {
 		t.Fatalf("enrol again: %v", err)
 	}
 	// An enrolled agent that restarts keeps its credential and prints no token.
-	p2.stop(t)
-	p3 := startAgent(t, agentOptions{dataDir: p.dataDir})
+	stop(t, p2)
+	p3 := startAgent(t, agentOptions{dataDir: p.DataDir})
 	if p3.Token != "" {
 		t.Errorf("an enrolled agent printed a token at start:\n%s", p3.Log())
 	}
@@ -174,13 +174,13 @@ func TestAgentCertificateChange(t *testing.T) {
 	if _, err := r.Info(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p.stop(t)
+	stop(t, p)
 	for _, f := range []string{agent.KeyFile, agent.CertFile} {
-		if err := os.Remove(filepath.Join(p.dataDir, f)); err != nil {
+		if err := os.Remove(filepath.Join(p.DataDir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p2 := startAgent(t, agentOptions{dataDir: p.dataDir})
+	p2 := startAgent(t, agentOptions{dataDir: p.DataDir})
 	if p2.Fingerprint == p.Fingerprint {
 		t.Fatal("the new certificate has the old fingerprint")
 	}

@@ -5,6 +5,7 @@ package agenttest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -63,6 +64,7 @@ type Agent struct {
 	URL         string // https://127.0.0.1:port
 	Token       string // the enrolment token it printed ("" when enrolled)
 	Fingerprint string // the certificate fingerprint it printed
+	Expires     string // when the printed token stops working
 	DataDir     string
 
 	cmd    *exec.Cmd
@@ -109,8 +111,14 @@ func FreeAddr(t testing.TB) string {
 // It is stopped when the test ends.
 func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) *Agent {
 	t.Helper()
-	cmd := exec.Command(bin, "agent", "--listen", addr, "--data-dir", dataDir,
-		"--socket", sb.SocketPath, "--config-dir", sb.ConfigDir, "--shutdown-grace", "2s")
+	return StartArgs(t, bin, dataDir, "--listen", addr, "--socket", sb.SocketPath, "--config-dir", sb.ConfigDir)
+}
+
+// StartArgs runs `bin agent --data-dir dataDir` with the further flags in
+// args and waits until it listens. It is stopped when the test ends.
+func StartArgs(t testing.TB, bin, dataDir string, args ...string) *Agent {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"agent", "--data-dir", dataDir, "--shutdown-grace", "2s"}, args...)...)
 	cmd.SysProcAttr = sysProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -141,6 +149,9 @@ func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) 
 			if f["fingerprint"] != "" {
 				a.Fingerprint = f["fingerprint"]
 			}
+			if f["expires"] != "" {
+				a.Expires = f["expires"]
+			}
 			if f["msg"] == ListeningMessage {
 				a.URL = "https://" + f["addr"]
 				close(ready)
@@ -154,7 +165,7 @@ func Start(t testing.TB, bin string, sb *sandbox.Sandbox, addr, dataDir string) 
 	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(a.Stop)
+	t.Cleanup(func() { a.Stop() })
 	select {
 	case <-ready:
 	case <-a.exited:
@@ -181,18 +192,27 @@ func (a *Agent) Signal(sig os.Signal) error { return a.cmd.Process.Signal(sig) }
 // Pid is the agent's process id.
 func (a *Agent) Pid() int { return a.cmd.Process.Pid }
 
-// Stop ends the agent with SIGTERM and waits for it.
-func (a *Agent) Stop() {
+// Stop ends the agent with SIGTERM and waits for it (killing it after
+// 20 s); it reports an agent that did not stop cleanly.
+func (a *Agent) Stop() error {
 	select {
 	case <-a.exited:
-		return
+		return nil
 	default:
 	}
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-a.exited:
+		if st := a.cmd.ProcessState; st != nil && !st.Success() {
+			return fmt.Errorf("the agent exited with %v after SIGTERM", st)
+		}
+		return nil
 	case <-time.After(20 * time.Second):
 		_ = a.cmd.Process.Kill()
 		<-a.exited
+		return errors.New("the agent did not stop within 20 s of SIGTERM")
 	}
 }
+
+// Exited is closed once the agent's process has ended.
+func (a *Agent) Exited() <-chan struct{} { return a.exited }
