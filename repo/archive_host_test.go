@@ -12,10 +12,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
-	"github.com/uptrace/bun/migrate"
 
 	"bangui/models"
-	"bangui/repo/migrations"
 )
 
 // TestArchiveKeepsEachHostsEvents checks the host dimension of the
@@ -259,28 +257,11 @@ func TestSyncArchiveKeepsHostsApart(t *testing.T) {
 func TestArchiveHostMigration(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	all, err := migrations.For(dialect.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := migrate.NewMigrations()
-	for _, m := range all.Sorted() {
-		if m.Name >= "20261207120000" {
-			break
-		}
-		before.Add(m)
-	}
 	old, err := openSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := migrate.NewMigrator(old, before, migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, old, dialect.SQLite, "20261207120000")
 	schema := archiveSchema(t, old.DB)
 	if len(schema) != 13 {
 		t.Fatalf("the earlier migrations made %d indexes and triggers on history_archive, the test expects 13: %v", len(schema), schema)

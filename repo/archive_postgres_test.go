@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun/dialect"
-	"github.com/uptrace/bun/migrate"
 
 	"bangui/internal/pgtest"
 	"bangui/models"
-	"bangui/repo/migrations"
 )
 
 // rollupsMatch checks that every roll-up of the PostgreSQL archive holds
@@ -136,28 +134,11 @@ func TestPgTextRoundTrips(t *testing.T) {
 func TestPostgresArchiveUpgrade(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.URL(t)
-	all, err := migrations.For(dialect.PG)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := migrate.NewMigrations()
-	for _, m := range all.Sorted() {
-		if m.Name >= "20261207120000" {
-			break
-		}
-		before.Add(m)
-	}
 	old, err := openPostgres(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := migrate.NewMigrator(old, before, migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, old, dialect.PG, "20261207120000")
 	for _, q := range []string{
 		`INSERT INTO history_archive (jail, ip, timeofban, bantime, bancount, data, action, origin, country_code, failures)
 			VALUES ('sshd', '192.0.2.1', 1000, 600, 1, '{"matches": ["x"], "failures": 4}', 'ban', 'selfblock', 'DE', 4)`,

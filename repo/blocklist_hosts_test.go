@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun/dialect"
-	"github.com/uptrace/bun/migrate"
 
 	"bangui/models"
-	"bangui/repo/migrations"
 )
 
 // TestBlocklistHostsMigration upgrades a database from the release before
@@ -21,28 +19,11 @@ import (
 func TestBlocklistHostsMigration(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	all, err := migrations.For(dialect.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := migrate.NewMigrations()
-	for _, m := range all.Sorted() {
-		if m.Name >= "20261208120000" {
-			break
-		}
-		before.Add(m)
-	}
 	old, err := openSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := migrate.NewMigrator(old, before, migrate.WithMarkAppliedOnSuccess(true))
-	if err := m.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, old, dialect.SQLite, "20261208120000")
 	for _, q := range []string{
 		`INSERT INTO blocklist_sources (id, name, url, enabled, created_at, updated_at) VALUES (1, 'a', 'https://example.org/a', 1, 1, 1)`,
 		`INSERT INTO import_runs (id, source_id, content_hash, state, created_at, updated_at, total, done) VALUES (7, 1, 'h1', 'pending', 1, 1, 2, 1)`,

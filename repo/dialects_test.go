@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/migrate"
 
 	"bangui/internal/pgtest"
 	"bangui/repo/migrations"
@@ -108,5 +109,29 @@ func TestOpenPostgresMigratesIdempotently(t *testing.T) {
 			t.Errorf("%d migrations recorded, want %d", applied, len(ms.Sorted()))
 		}
 		db.Close()
+	}
+}
+
+// migrateBefore applies to db the migrations of its dialect d that come
+// before the one named first (a release before it, for upgrade tests).
+func migrateBefore(t *testing.T, db *bun.DB, d dialect.Name, first string) {
+	t.Helper()
+	all, err := migrations.For(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := migrate.NewMigrations()
+	for _, m := range all.Sorted() {
+		if m.Name >= first {
+			break
+		}
+		before.Add(m)
+	}
+	m := migrate.NewMigrator(db, before, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
