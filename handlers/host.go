@@ -91,13 +91,16 @@ func (s *Server) fleetStatus(c echo.Context, recheck bool) views.FleetStatus {
 		statuses[i] = s.status.Current(id)
 	}
 	if recheck {
-		var offline []hosts.Host
-		for i, id := range ids {
-			if h, err := s.hosts.Get(id); err == nil && !statuses[i].Online {
-				offline = append(offline, h)
+		// Every host of the page goes through EachHost, so that each has
+		// its deadline when the page covers several; Recheck answers at
+		// once for a host that is online (it asks only offline ones).
+		var list []hosts.Host
+		for _, id := range ids {
+			if h, err := s.hosts.Get(id); err == nil {
+				list = append(list, h)
 			}
 		}
-		res := services.EachHost(ctx, offline, func(ctx context.Context, h hosts.Host) (models.ServerStatus, error) {
+		res := services.EachHost(ctx, list, func(ctx context.Context, h hosts.Host) (models.ServerStatus, error) {
 			return s.status.Recheck(ctx, h.ID(), 3*time.Second), nil
 		})
 		for _, r := range res {
