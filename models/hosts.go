@@ -2,10 +2,6 @@ package models
 
 import "github.com/uptrace/bun"
 
-// LocalHostID is the id of the panel's own machine, which is never stored
-// in the hosts table.
-const LocalHostID = "local"
-
 // RemoteHost is one enrolled agent (`bangui agent`) in the hosts table.
 // Credential is what the panel presents to the agent; it is kept only in
 // the panel's database and never shown again after enrolment, so views get

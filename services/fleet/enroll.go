@@ -116,7 +116,7 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 		v.Add("id", "Give the host a name or an id.")
 	case !idPattern.MatchString(in.ID):
 		v.Add("id", "An id is 1 to 32 lower-case letters, digits and dashes, such as web-1.")
-	case in.ID == models.LocalHostID:
+	case in.ID == models.LocalHost:
 		v.Add("id", "The id local is the panel's own machine; choose another.")
 	default:
 		if _, err := s.store.Get(ctx, in.ID); err == nil {
