@@ -160,6 +160,13 @@ func TestHostSelectorKeepsTheHostInEveryLink(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Unknown host") {
 		t.Fatalf("unknown host: status %d body %.300s", rec.Code, rec.Body)
 	}
+	// Before login the host is not checked: a stranger cannot tell which
+	// host ids exist, every one leads to the login page.
+	for _, id := range []string{"web2", "nope"} {
+		if rec := f.app.browser().get("/history?host=" + id); rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "/login") {
+			t.Errorf("logged out, host %s: status %d, Location %q", id, rec.Code, rec.Header().Get("Location"))
+		}
+	}
 }
 
 func TestStatusBarSumsHostsAndNamesTheOfflineOne(t *testing.T) {

@@ -29,13 +29,17 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
 	r := readiness{Status: "ready", Database: "ok", Fail2ban: "ok"}
+	// The reasons are fixed words: the endpoint is public, and the errors
+	// may name the database's user, host or the socket's path (logged).
 	if err := s.pingDB(ctx); err != nil {
-		r.Status, r.Database, r.Reason = "unavailable", "error", "own database: "+err.Error()
+		s.log.Warn("readyz: own database", "err", err)
+		r.Status, r.Database, r.Reason = "unavailable", "error", "own database not answering"
 	}
 	if err := s.hosts.Local().Ping(ctx); err != nil {
+		s.log.Warn("readyz: fail2ban", "err", err)
 		r.Fail2ban = "error"
 		if r.Reason == "" {
-			r.Status, r.Reason = "unavailable", "fail2ban: "+err.Error()
+			r.Status, r.Reason = "unavailable", "fail2ban not answering"
 		}
 	}
 	if r.Status != "ready" {
