@@ -67,7 +67,7 @@ func hostFailure(err error) string {
 	case errors.Is(err, fail2ban.ErrUnknownJail):
 		return "has no running jail by that name"
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fail2ban.ErrTimeout):
-		return "did not answer within " + services.HostDeadline.String()
+		return "did not answer in time"
 	case fail2ban.IsUnreachable(err):
 		return "did not answer: " + services.DescribeFail2banError(err)
 	case errors.As(err, &ce):

@@ -10,7 +10,8 @@ import (
 
 // The fleet-wide side of Jails: the same use cases asked of every host at
 // once through EachHost, so a slow or dead host costs at most HostDeadline
-// and never hides the others' answers.
+// (HostWriteDeadline for bans and unbans) and never hides the others'
+// answers.
 
 // ListEveryHost returns the running jails of every host, in the registry's
 // order (the local host first). A host that did not answer carries its
@@ -32,7 +33,7 @@ func (j *Jails) BanOnEveryHost(ctx context.Context, jail string, targets []strin
 	if err != nil {
 		return nil, err
 	}
-	return EachHost(ctx, j.hosts.All(), func(ctx context.Context, h hosts.Host) (BanResult, error) {
+	return EachHostWithin(ctx, j.hosts.All(), HostWriteDeadline, func(ctx context.Context, h hosts.Host) (BanResult, error) {
 		return j.Ban(ctx, h.ID(), jail, norm)
 	}), nil
 }
@@ -45,7 +46,7 @@ func (j *Jails) UnbanOnEveryHost(ctx context.Context, jail string, targets []str
 	if err != nil {
 		return nil, err
 	}
-	return EachHost(ctx, j.hosts.All(), func(ctx context.Context, h hosts.Host) (int, error) {
+	return EachHostWithin(ctx, j.hosts.All(), HostWriteDeadline, func(ctx context.Context, h hosts.Host) (int, error) {
 		return j.Unban(ctx, h.ID(), jail, norm)
 	}), nil
 }
