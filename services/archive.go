@@ -140,6 +140,19 @@ func (a *ArchiveSync) mergeAndPurge(ctx context.Context) (purged int64, err erro
 	return purged, nil
 }
 
+// SyncHost copies the new rows of one host into the archive now, whichever
+// panel process holds the host's lease: for a request about to make
+// fail2ban delete rows (an unban), so that they are archived first. It
+// waits for a sync of the host running in this process, and returns how
+// many events were new.
+func (a *ArchiveSync) SyncHost(ctx context.Context, host string) (int64, error) {
+	h, err := a.sources.hosts.Get(host)
+	if err != nil {
+		return 0, fmt.Errorf("archive sync: %w", err)
+	}
+	return a.syncHost(ctx, h)
+}
+
 // syncHost copies one host's new rows and returns how many were new.
 func (a *ArchiveSync) syncHost(ctx context.Context, h hosts.Host) (int64, error) {
 	rows, err := h.BanRows(ctx)

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"bangui/hosts"
 	"bangui/repo"
 )
 
@@ -58,13 +57,14 @@ func (a *ArchiveSync) Tail(ctx context.Context, every time.Duration) {
 	for {
 		seen := map[string]bool{}
 		for _, h := range a.sources.hosts.All() {
-			seen[h.ID()] = true
-			if _, ok := running[h.ID()]; ok {
+			id := h.ID()
+			seen[id] = true
+			if _, ok := running[id]; ok {
 				continue
 			}
 			hctx, stop := context.WithCancel(ctx)
-			running[h.ID()] = stop
-			wg.Go(func() { a.tailHost(hctx, h, every) })
+			running[id] = stop
+			wg.Go(func() { a.tailHost(hctx, id, every) })
 		}
 		for id, stop := range running {
 			if !seen[id] {
@@ -80,27 +80,30 @@ func (a *ArchiveSync) Tail(ctx context.Context, every time.Duration) {
 	}
 }
 
-// tailHost tails one host until ctx ends: it holds the host's lease and
+// tailHost tails the host id until ctx ends: it holds the host's lease and
 // looks for new rows every `every` while it has it.
-func (a *ArchiveSync) tailHost(ctx context.Context, h hosts.Host, every time.Duration) {
+func (a *ArchiveSync) tailHost(ctx context.Context, id string, every time.Duration) {
 	for ctx.Err() == nil {
-		work, release, held, err := a.Leases.Hold(ctx, archiveLease(h.ID()))
+		work, release, held, err := a.Leases.Hold(ctx, archiveLease(id))
 		if err != nil && ctx.Err() == nil {
-			a.log().Warn("archive tail: lease not taken", "host", h.ID(), "err", err)
+			a.log().Warn("archive tail: lease not taken", "host", id, "err", err)
 		}
 		if held {
-			a.follow(work, h, every)
+			a.follow(work, id, every)
 			release(0)
 		}
 		wait(ctx, tailRetry)
 	}
 }
 
-// follow looks for new rows of h every `every` until ctx ends (the lease
-// was lost, the host removed, or the panel stops). While the host fails
-// (fail2ban restarting, an agent down) it keeps the lease and tries again
-// after a pause that doubles up to tailRetry.
-func (a *ArchiveSync) follow(ctx context.Context, h hosts.Host, every time.Duration) {
+// follow looks for new rows of the host id every `every` until ctx ends
+// (the lease was lost, the host removed, or the panel stops). While the
+// host fails (fail2ban restarting, an agent down) it keeps the lease and
+// tries again after a pause that doubles up to tailRetry. It takes the
+// host from the registry each time it opens the rows, so a host replaced
+// there (a new agent certificate accepted) is followed from its next
+// opening: within tailReopen, or at once after a failure.
+func (a *ArchiveSync) follow(ctx context.Context, id string, every time.Duration) {
 	var (
 		src    repo.BanRowSource
 		opened time.Time
@@ -111,13 +114,17 @@ func (a *ArchiveSync) follow(ctx context.Context, h hosts.Host, every time.Durat
 			lctx, cancel := context.WithTimeout(ctx, tailPerLook)
 			defer cancel()
 			if src == nil || time.Since(opened) >= tailReopen {
+				h, err := a.sources.hosts.Get(id)
+				if err != nil {
+					return err // removed: the tail stops it within `every`
+				}
 				s, err := h.BanRows(lctx)
 				if err != nil {
 					return fmt.Errorf("fail2ban's database: %w", err)
 				}
 				src, opened = s, time.Now()
 			}
-			_, err := a.syncRows(lctx, h.ID(), src)
+			_, err := a.syncRows(lctx, id, src)
 			return err
 		}()
 		switch {
@@ -127,7 +134,7 @@ func (a *ArchiveSync) follow(ctx context.Context, h hosts.Host, every time.Durat
 			return
 		default:
 			if pause == every { // say it once per failure, not per retry
-				a.log().Warn("archive tail: host not readable; retrying", "host", h.ID(), "err", err)
+				a.log().Warn("archive tail: host not readable; retrying", "host", id, "err", err)
 			}
 			src, pause = nil, min(2*pause, tailRetry)
 		}

@@ -258,6 +258,14 @@ func TestArchiveTailRespectsTheHostLease(t *testing.T) {
 		t.Errorf("the other process published %+v while the first tails the host", e)
 	default:
 	}
+	// A request about to unban syncs the host itself, lease or not: the
+	// ban is there already, so nothing is new.
+	if n, err := other.SyncHost(ctx, models.LocalHost); err != nil || n != 0 {
+		t.Errorf("SyncHost in the other process: %d new, %v; want 0 and no error", n, err)
+	}
+	if _, err := other.SyncHost(ctx, "nowhere"); err == nil {
+		t.Error("SyncHost of an unknown host did not fail")
+	}
 }
 
 // TestArchiveTailIdleCost measures the CPU the tail costs at rest (no new
