@@ -130,6 +130,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		a.Leases.Run(ctx, geoFillLease, func(ctx context.Context) { a.Geo.FillArchive(ctx) })
 	}
 	a.ArchiveSync.Events = a.Events
+	a.ArchiveSync.Countries, a.ArchiveSync.Log = a.Geo, log
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
 		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bangui/jobs"
+	"bangui/services"
 )
 
 // MaxHeaderBytes is the most request-line and header bytes the HTTP server
@@ -62,7 +63,8 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 //
 // Panel processes sharing one database share the work that writes it:
 // EveryOnce jobs run in the process holding their lease, the archive sync
-// takes one lease per host (ArchiveSync.Leases) and the blocklist imports
+// and its tail take one lease per host (ArchiveSync.Leases: the tail holds
+// it while it runs) and the blocklist imports
 // one of their own (blocklists.Options.Leases). What each process keeps in
 // memory (status, geo cache and files) is its own to refresh.
 func (a *App) startJobs() *jobs.Group {
@@ -78,7 +80,8 @@ func (a *App) startJobs() *jobs.Group {
 		}
 		a.Status.Refresh(ctx)
 	})
-	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log))
+	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log)) // the safety net of the tail
+	g.Go(ctx, func(ctx context.Context) { a.ArchiveSync.Tail(ctx, services.DefaultTailEvery) })
 	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))

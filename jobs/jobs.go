@@ -46,6 +46,12 @@ func (g *Group) Every(ctx context.Context, interval time.Duration, fn func(conte
 	}()
 }
 
+// Go runs fn once in the background, for work that keeps its own pace
+// (the archive tail); fn must return when ctx ends.
+func (g *Group) Go(ctx context.Context, fn func(context.Context)) {
+	g.wg.Go(func() { fn(ctx) })
+}
+
 // Wait blocks until every job has returned (after their context ended).
 func (g *Group) Wait() { g.wg.Wait() }
 

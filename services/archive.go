@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -38,6 +39,27 @@ type ArchiveSync struct {
 	// after running it (the sync interval: it takes its next turn itself).
 	Leases *Leases
 	Turn   time.Duration
+	// Countries, when set, fills at once the countries of the rows a sync
+	// of a host copied, before their TopicArchive event is published.
+	Countries CountryFiller
+	// Log receives the tail's warnings; nil is slog.Default().
+	Log *slog.Logger
+
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex // by host id: one sync of a host at a time
+}
+
+// CountryFiller stores the countries of the given addresses on their
+// archived events that have none yet (*Geo has it).
+type CountryFiller interface {
+	FillCountriesOf(ctx context.Context, ips []string) (int64, error)
+}
+
+func (a *ArchiveSync) log() *slog.Logger {
+	if a.Log == nil {
+		return slog.Default()
+	}
+	return a.Log
 }
 
 // archiveLease names the lease of one host's archive sync.
@@ -77,9 +99,6 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 			defer func() { <-slot }()
 			a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
 				n, err := a.syncHost(ctx, h)
-				if n > 0 {
-					a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
-				}
 				mu.Lock()
 				defer mu.Unlock()
 				res.Inserted += n
@@ -121,15 +140,47 @@ func (a *ArchiveSync) mergeAndPurge(ctx context.Context) (purged int64, err erro
 	return purged, nil
 }
 
+// SyncHost copies the new rows of one host into the archive now, whichever
+// panel process holds the host's lease: for a request about to make
+// fail2ban delete rows (an unban), so that they are archived first. It
+// waits for a sync of the host running in this process, and returns how
+// many events were new.
+func (a *ArchiveSync) SyncHost(ctx context.Context, host string) (int64, error) {
+	h, err := a.sources.hosts.Get(host)
+	if err != nil {
+		return 0, fmt.Errorf("archive sync: %w", err)
+	}
+	return a.syncHost(ctx, h)
+}
+
 // syncHost copies one host's new rows and returns how many were new.
 func (a *ArchiveSync) syncHost(ctx context.Context, h hosts.Host) (int64, error) {
 	rows, err := h.BanRows(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("archive sync: %s: fail2ban's database: %w", h.ID(), err)
 	}
-	n, err := repo.SyncArchive(ctx, h.ID(), rows, a.sources.archive, a.settings)
+	return a.syncRows(ctx, h.ID(), rows)
+}
+
+// syncRows copies host's new rows from src (one sync of a host at a time
+// in this process), fills their countries and, when some were new,
+// publishes a TopicArchive event; it returns how many were new.
+func (a *ArchiveSync) syncRows(ctx context.Context, host string, src repo.BanRowSource) (int64, error) {
+	lock := a.hostLock(host)
+	lock.Lock()
+	defer lock.Unlock()
+	read := &readIPs{BanRowSource: src, ips: map[string]struct{}{}}
+	n, err := repo.SyncArchive(ctx, host, read, a.sources.archive, a.settings)
+	if n > 0 {
+		if a.Countries != nil && !read.full {
+			if _, ferr := a.Countries.FillCountriesOf(ctx, read.list()); ferr != nil {
+				a.log().Warn("archive sync: countries of new events", "host", host, "err", ferr)
+			}
+		}
+		a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: host, Data: events.ArchiveSynced{Inserted: n}})
+	}
 	if err != nil {
-		return n, fmt.Errorf("archive sync: %s: %w", h.ID(), err)
+		return n, fmt.Errorf("archive sync: %s: %w", host, err)
 	}
 	return n, nil
 }

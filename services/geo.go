@@ -46,31 +46,38 @@ func FillArchiveCountries(ctx context.Context, archive CountryArchive, resolver 
 		if err != nil || len(ips) == 0 {
 			return total, err
 		}
-		got, lookErr := resolver.LookupMany(ctx, ips)
-		if errors.Is(lookErr, geo.ErrInvalidIP) {
-			lookErr = nil
-			for _, ip := range ips { // not an address: store it as unknown
-				if _, err := geo.ParseIP(ip); err != nil {
-					got[ip] = models.GeoInfo{IP: ip}
-				}
-			}
-		}
-		countries := make(map[string]string, len(got))
-		for ip, g := range got {
-			countries[ip] = g.CountryCode
-		}
-		n, err := archive.SetCountries(ctx, countries)
+		n, err := fillCountries(ctx, archive, resolver, ips)
 		total += n
-		if err != nil {
+		if err != nil || len(ips) < fillBatch {
 			return total, err
 		}
-		if lookErr != nil {
-			return total, fmt.Errorf("services: fill archive countries: %w", lookErr)
-		}
-		if len(ips) < fillBatch {
-			return total, nil
+	}
+}
+
+// fillCountries looks ips up and stores their countries on their archived
+// events that have none yet (see FillArchiveCountries).
+func fillCountries(ctx context.Context, archive CountryArchive, resolver geo.Resolver, ips []string) (int64, error) {
+	got, lookErr := resolver.LookupMany(ctx, ips)
+	if errors.Is(lookErr, geo.ErrInvalidIP) {
+		lookErr = nil
+		for _, ip := range ips { // not an address: store it as unknown
+			if _, err := geo.ParseIP(ip); err != nil {
+				got[ip] = models.GeoInfo{IP: ip}
+			}
 		}
 	}
+	countries := make(map[string]string, len(got))
+	for ip, g := range got {
+		countries[ip] = g.CountryCode
+	}
+	n, err := archive.SetCountries(ctx, countries)
+	if err != nil {
+		return n, err
+	}
+	if lookErr != nil {
+		return n, fmt.Errorf("services: fill archive countries: %w", lookErr)
+	}
+	return n, nil
 }
 
 // Settings keys of the map's colour thresholds.
@@ -182,6 +189,26 @@ func (g *Geo) FillArchive(ctx context.Context) (int64, error) {
 		return n, nil // nothing to do until a database is installed
 	}
 	return n, err
+}
+
+// FillCountriesOf stores the countries of the given addresses on their
+// archived events that have none yet (the archive sync, for the rows it
+// just copied), fillBatch addresses at a time.
+func (g *Geo) FillCountriesOf(ctx context.Context, ips []string) (int64, error) {
+	var total int64
+	for len(ips) > 0 {
+		batch := ips[:min(len(ips), fillBatch)]
+		ips = ips[len(batch):]
+		n, err := fillCountries(ctx, g.archive, g.base, batch)
+		total += n
+		if errors.Is(err, geo.ErrNoDatabase) {
+			return total, nil // nothing to do until a database is installed
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // RefreshDatabases reloads the local database files when they appeared or

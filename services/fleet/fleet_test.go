@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
@@ -21,6 +23,7 @@ import (
 // panel is the part of a panel the fleet service works in: a real SQLite
 // database, a registry with a local host and the status probe.
 type panel struct {
+	db     *bun.DB
 	store  *repo.HostStore
 	reg    *hosts.Registry
 	status *services.StatusProbe
@@ -36,7 +39,7 @@ func newPanel(t *testing.T) *panel {
 	t.Cleanup(func() { db.Close() })
 	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: filepath.Join(t.TempDir(), "none.sock"), ConfigDir: t.TempDir()})
 	t.Cleanup(func() { reg.Close() })
-	p := &panel{store: repo.NewHostStore(db), reg: reg, status: services.NewStatusProbe(reg)}
+	p := &panel{db: db, store: repo.NewHostStore(db), reg: reg, status: services.NewStatusProbe(reg)}
 	p.fleet = fleet.New(p.store, reg, p.status, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return p
 }
