@@ -217,6 +217,12 @@ var methods = map[string]method{
 		if err != nil {
 			return nil, err
 		}
+		if ctx.Err() != nil {
+			// The panel gave up as the lock came: nobody would know its id,
+			// and every edit would wait for its TTL.
+			_ = ag.held.unlock(id)
+			return nil, ctx.Err()
+		}
 		return wire.Lock{ID: id, TTLSeconds: int(ag.held.ttl / time.Second)}, nil
 	},
 	wire.UnlockConfig: func(ctx context.Context, ag *Agent, body []byte) (any, error) {

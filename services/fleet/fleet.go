@@ -228,6 +228,18 @@ func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 		return Removed{}, err
 	}
 	out := Removed{Host: models.HostInfo{ID: h.ID, Name: h.Name, URL: h.URL, Fingerprint: h.Fingerprint, Enabled: h.Enabled}}
+	// Forget the host first: a delete that fails must not leave it listed
+	// with a credential the agent no longer takes.
+	s.mu.Lock()
+	err = s.store.Delete(ctx, id)
+	if err == nil {
+		s.unregister(id)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return out, err
+	}
+	// The agent is asked without the lock: a dead one holds no page.
 	rctx, cancel := context.WithTimeout(ctx, callTimeout)
 	err = hosts.Revoke(rctx, remoteOptions(h))
 	cancel()
@@ -235,13 +247,6 @@ func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 		s.log.Warn("revoke credential", "host", id, "err", err)
 		out.RevokeError = describeAgentError(err)
 	}
-	// The agent is asked without the lock: a dead one holds no page.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.store.Delete(ctx, id); err != nil {
-		return out, err
-	}
-	s.unregister(id)
 	return out, nil
 }
 
