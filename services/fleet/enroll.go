@@ -107,7 +107,14 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	in.ID = strings.TrimSpace(in.ID)
 	in.Name = strings.TrimSpace(in.Name)
 	in.Token = strings.Join(strings.Fields(in.Token), "") // copied in groups, or across lines
-	in.Fingerprint = strings.TrimSpace(in.Fingerprint)
+	if fp := strings.TrimSpace(in.Fingerprint); fp != "" {
+		// Stored as the agent prints it, whatever form it came in.
+		norm, err := hosts.NormalizeFingerprint(fp)
+		if err != nil {
+			v.Add("fingerprint", "This is not a certificate fingerprint: compare the agent's again.")
+		}
+		in.Fingerprint = norm
+	}
 	if in.ID == "" {
 		in.ID = Slug(in.Name)
 	}
