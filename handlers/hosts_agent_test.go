@@ -102,7 +102,18 @@ func TestHostsPageEnrolsARealAgent(t *testing.T) {
 	if state := strings.TrimSpace(doc.Find(`tr[data-host="edge-one"] [data-testid="host-state"]`).Text()); state != "Certificate changed" {
 		t.Errorf("state %q", state)
 	}
-	assertRedirect(t, seen.keep(b.postForm("/hosts/edge-one/fingerprint", "/hosts", formValues(doc, `[data-testid="certificate-changed"] form`))), "/hosts")
+	// Accepting takes the fingerprint from the agent's log, typed or pasted:
+	// the form offers none, so a click alone accepts nothing.
+	if v, ok := changed.Find(`form input[name="fingerprint"]`).Attr("value"); ok && v != "" {
+		t.Errorf("the accept form comes filled in with %q", v)
+	}
+	if rec := seen.keep(b.postForm("/hosts/edge-one/fingerprint", "/hosts", url.Values{"fingerprint": {""}})); rec.Code != http.StatusSeeOther {
+		t.Fatalf("an empty fingerprint: status %d", rec.Code)
+	}
+	if f := parse(t, seen.keep(b.get("/hosts"))).Find("#flash").Text(); !strings.Contains(f, "Paste the fingerprint the agent printed") {
+		t.Errorf("flash after an empty fingerprint: %q", f)
+	}
+	assertRedirect(t, seen.keep(b.postForm("/hosts/edge-one/fingerprint", "/hosts", url.Values{"fingerprint": {ag2.Fingerprint}})), "/hosts")
 	doc = parse(t, seen.keep(b.get("/hosts")))
 	if f := doc.Find("#flash").Text(); !strings.Contains(f, "Accepted the new certificate") {
 		t.Errorf("flash after accepting: %q", f)

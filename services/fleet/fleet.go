@@ -250,13 +250,18 @@ func (s *Service) Remove(ctx context.Context, id string) (Removed, error) {
 	return out, nil
 }
 
-// AcceptFingerprint pins the certificate fingerprint the admin compared,
-// after a host's agent changed its certificate, and asks the host again.
-// It refuses when the agent presents yet another certificate.
+// AcceptFingerprint pins the certificate fingerprint the admin copied from
+// the agent's log after the agent changed its certificate, and asks the
+// host again. It refuses unless the agent presents exactly that
+// certificate: the credential goes only to the agent the admin vouched for.
 func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string) (models.HostInfo, error) {
 	h, err := s.stored(ctx, id)
 	if err != nil {
 		return models.HostInfo{}, err
+	}
+	fingerprint, err = hosts.NormalizeFingerprint(fingerprint)
+	if err != nil {
+		return models.HostInfo{}, fieldError("fingerprint", "Paste the fingerprint the agent printed when it started (64 hexadecimal digits).")
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	got, err := hosts.FetchFingerprint(cctx, h.URL)
@@ -265,7 +270,7 @@ func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string)
 		return models.HostInfo{}, fieldError("fingerprint", "The panel could not reach the agent to check its certificate: "+describeAgentError(err))
 	}
 	if got != fingerprint {
-		return models.HostInfo{}, fieldError("fingerprint", "The agent now presents another certificate ("+got+") than the one shown. Compare again before accepting.")
+		return models.HostInfo{}, fieldError("fingerprint", "The agent at "+h.URL+" presents another certificate ("+got+") than the fingerprint you pasted. Something else may answer at that address: check the agent before you accept.")
 	}
 	s.mu.Lock()
 	if err := s.store.SetFingerprint(ctx, id, fingerprint); err != nil {
