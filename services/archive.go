@@ -38,6 +38,8 @@ type ArchiveSync struct {
 	// after running it (the sync interval: it takes its next turn itself).
 	Leases *Leases
 	Turn   time.Duration
+
+	hostLocks sync.Map // host id → *sync.Mutex, see lockHost
 }
 
 // archiveLease names the lease of one host's archive sync.
@@ -76,7 +78,9 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 			slot <- struct{}{}
 			defer func() { <-slot }()
 			a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
+				unlock := a.lockHost(h.ID())
 				n, err := a.syncHost(ctx, h)
+				unlock()
 				if n > 0 {
 					a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
 				}

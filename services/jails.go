@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -20,9 +21,19 @@ type BanRecorder interface {
 	Archive(ctx context.Context, events []models.ArchivedBan) (int64, error)
 }
 
+// Preserver copies the rows of a host's fail2ban database that the archive
+// lacks into the archive (*ArchiveSync does), before an unban deletes them.
+type Preserver interface {
+	Preserve(ctx context.Context, host string) (int64, error)
+}
+
 // Jails is the use case behind the jails pages and the ban and unban forms.
 // Every method acts on the fail2ban host with the given id.
 type Jails struct {
+	// Preserver, when set, runs before every command that makes fail2ban
+	// unban or stop (see beforeUnban).
+	Preserver Preserver
+
 	hosts    *hosts.Registry
 	probe    *StatusProbe
 	recorder BanRecorder
@@ -207,6 +218,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
+		j.beforeUnban(ctx, host)
 		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
@@ -223,6 +235,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 	if err := c.RequireJail(ctx, jail); err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
+	j.beforeUnban(ctx, host)
 	if n, err = c.Unban(ctx, jail, norm...); err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
@@ -241,6 +254,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
+	j.beforeUnban(ctx, host)
 	n, err := c.UnbanAll(ctx)
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
@@ -349,7 +363,23 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 	if err := fail2ban.ValidJailName(jail); err != nil {
 		return err
 	}
+	j.beforeUnban(ctx, host)
 	return j.probe.Observe(host, c.StopJail(ctx, jail))
+}
+
+// beforeUnban is the one step before any command that makes fail2ban
+// unban (one address, in one jail or all, every ban, a jail stopping):
+// the rows fail2ban is about to delete go to the archive first (see
+// ArchiveSync.Preserve). When that fails the unban still goes ahead (an
+// unban can be urgent, and fail2ban's database may be unreadable for
+// good); the failure is logged.
+func (j *Jails) beforeUnban(ctx context.Context, host string) {
+	if j.Preserver == nil {
+		return
+	}
+	if _, err := j.Preserver.Preserve(ctx, host); err != nil {
+		slog.WarnContext(ctx, "unban without archiving fail2ban's rows first", "host", host, "err", err)
+	}
 }
 
 // SetIdle switches a jail's idle mode.

@@ -1,0 +1,80 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"bangui/events"
+	"bangui/fail2ban"
+	"bangui/repo"
+)
+
+// What fail2ban deletes, and when (fail2ban 1.0.2, server/actions.py):
+//
+//   - unban of an address, in one jail or in all (set <jail> unbanip,
+//     unban <ip>): every row of that address in that jail, or in every jail,
+//     also those of its earlier bans and also when it is not banned now;
+//   - unban --all: every row of every jail;
+//   - stopping a jail (stop <jail>, and a reload that stops a deactivated
+//     jail), a restart, and a ban that expires: nothing; the rows stay
+//     until the database's purge (dbpurgeage), so the archive sync copies
+//     them as any other.
+//
+// So every unban of the panel goes through Preserve first (Jails does it;
+// stopping a jail too, although fail2ban keeps those rows, so that the
+// rule is one and holds if fail2ban changes).
+
+// Preserve copies the rows of host's fail2ban database that the archive
+// does not have yet into the archive, at once, so that an unban sent next
+// loses none of them; it returns how many events were new. It is the
+// host's archive sync (repo.SyncArchive on the host's cursor) when this
+// process gets the host's lease; when another panel process holds it, the
+// same rows are copied without moving the cursor (repo.CopyPending), and
+// that process's next sync finds them archived already (the archive's
+// unique key drops what it has). A host whose fail2ban keeps no database
+// has nothing to lose: that is no error.
+func (a *ArchiveSync) Preserve(ctx context.Context, host string) (int64, error) {
+	h, err := a.sources.hosts.Get(host)
+	if err != nil {
+		return 0, err
+	}
+	unlock := a.lockHost(host)
+	defer unlock()
+	rows, err := h.BanRows(ctx)
+	if errors.Is(err, fail2ban.ErrNoDatabase) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("archive before unban: %s: fail2ban's database: %w", host, err)
+	}
+	work, release, held, err := a.Leases.Hold(ctx, archiveLease(host))
+	var n int64
+	if held {
+		// This process syncs the host now; it keeps the turn it may have
+		// had (or takes one), as after a scheduled sync.
+		n, err = repo.SyncArchive(work, host, rows, a.sources.archive, a.settings)
+		release(a.Turn)
+	} else {
+		// Another process syncs this host (or the lease could not be
+		// asked for): copy without taking its cursor.
+		n, err = repo.CopyPending(ctx, host, rows, a.sources.archive, a.settings)
+	}
+	if n > 0 {
+		a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: host, Data: events.ArchiveSynced{Inserted: n}})
+	}
+	if err != nil {
+		return n, fmt.Errorf("archive before unban: %s: %w", host, err)
+	}
+	return n, nil
+}
+
+// lockHost keeps this process's syncs of one host (scheduled, and before
+// an unban) one at a time, and returns the unlock.
+func (a *ArchiveSync) lockHost(host string) func() {
+	v, _ := a.hostLocks.LoadOrStore(host, new(sync.Mutex))
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
