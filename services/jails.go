@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -19,12 +18,6 @@ import (
 // fail2ban deletes a ban's rows when it is unbanned by hand.
 type BanRecorder interface {
 	Archive(ctx context.Context, events []models.ArchivedBan) (int64, error)
-}
-
-// Preserver copies the rows of a host's fail2ban database that the archive
-// lacks into the archive (*ArchiveSync does), before an unban deletes them.
-type Preserver interface {
-	Preserve(ctx context.Context, host string) (int64, error)
 }
 
 // Jails is the use case behind the jails pages and the ban and unban forms.
@@ -367,18 +360,12 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 	return j.probe.Observe(host, c.StopJail(ctx, jail))
 }
 
-// beforeUnban is the one step before any command that makes fail2ban
-// unban (one address, in one jail or all, every ban, a jail stopping):
-// the rows fail2ban is about to delete go to the archive first (see
-// ArchiveSync.Preserve). When that fails the unban still goes ahead (an
-// unban can be urgent, and fail2ban's database may be unreadable for
-// good); the failure is logged.
+// beforeUnban runs the Preserver before any command that makes fail2ban
+// unban (one address, in one jail or all, every ban, a jail stopping): the
+// rows fail2ban is about to delete go to the archive first.
 func (j *Jails) beforeUnban(ctx context.Context, host string) {
-	if j.Preserver == nil {
-		return
-	}
-	if _, err := j.Preserver.Preserve(ctx, host); err != nil {
-		slog.WarnContext(ctx, "unban without archiving fail2ban's rows first", "host", host, "err", err)
+	if j.Preserver != nil {
+		j.Preserver.BeforeUnban(ctx, host)
 	}
 }
 

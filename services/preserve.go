@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"bangui/events"
@@ -22,9 +23,25 @@ import (
 //     until the database's purge (dbpurgeage), so the archive sync copies
 //     them as any other.
 //
-// So every unban of the panel goes through Preserve first (Jails does it;
-// stopping a jail too, although fail2ban keeps those rows, so that the
-// rule is one and holds if fail2ban changes).
+// So every unban of the panel goes through BeforeUnban first (Jails does
+// it; stopping a jail and the configuration's reloads, which may stop one,
+// too, although fail2ban keeps those rows: the rule is one and holds if
+// fail2ban changes).
+
+// Preserver is the one step before any command that makes fail2ban unban
+// or stop a jail (*ArchiveSync implements it).
+type Preserver interface {
+	BeforeUnban(ctx context.Context, host string)
+}
+
+// BeforeUnban is Preserve for the unban paths: when it fails the unban
+// still goes ahead (an unban can be urgent, and fail2ban's database may be
+// unreadable for good); the failure is logged.
+func (a *ArchiveSync) BeforeUnban(ctx context.Context, host string) {
+	if _, err := a.Preserve(ctx, host); err != nil {
+		slog.WarnContext(ctx, "unban without archiving fail2ban's rows first", "host", host, "err", err)
+	}
+}
 
 // Preserve copies the rows of host's fail2ban database that the archive
 // does not have yet into the archive, at once, so that an unban sent next
