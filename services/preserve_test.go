@@ -40,13 +40,13 @@ type lossless struct {
 // newLossless starts one sandbox per id (the first is the local host) with
 // an sshd jail banning at the second failure, on an archive in SQLite
 // (url "") or PostgreSQL.
-func newLossless(t *testing.T, url string, ids ...string) *lossless {
+func newLossless(t testing.TB, url string, ids ...string) *lossless {
 	t.Helper()
 	return newLosslessJail(t, url, sandbox.Jail{Name: "sshd", MaxRetry: 2}, ids...)
 }
 
 // newLosslessJail is newLossless with another sshd jail.
-func newLosslessJail(t *testing.T, url string, jail sandbox.Jail, ids ...string) *lossless {
+func newLosslessJail(t testing.TB, url string, jail sandbox.Jail, ids ...string) *lossless {
 	t.Helper()
 	l := &lossless{sbs: map[string]*sandbox.Sandbox{}}
 	for i, id := range ids {
@@ -109,7 +109,7 @@ func (l *lossless) banFromLog(t *testing.T, host, ip string) {
 }
 
 // fail2banRows reads ip's rows from host's fail2ban database.
-func (l *lossless) fail2banRows(t *testing.T, host, ip string) []models.BanRecord {
+func (l *lossless) fail2banRows(t testing.TB, host, ip string) []models.BanRecord {
 	t.Helper()
 	h, err := l.reg.Get(host)
 	if err != nil {
@@ -314,7 +314,7 @@ func TestUnbanWhileAnotherPanelSyncs(t *testing.T) {
 	}
 }
 
-func (l *lossless) fail2banDB(t *testing.T) *repo.Fail2BanDBReader {
+func (l *lossless) fail2banDB(t testing.TB) *repo.Fail2BanDBReader {
 	t.Helper()
 	h, _ := l.reg.Get(models.LocalHost)
 	r, err := h.(*hosts.Local).Fail2banDB(context.Background())
