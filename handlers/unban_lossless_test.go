@@ -1,9 +1,15 @@
 package handlers
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"bangui/fail2ban/sandbox"
+	"bangui/views"
 )
 
 // TestUnbanKeepsMatchedLinesOnTheIPPage bans attackers from failed logins
@@ -46,5 +52,42 @@ func TestUnbanKeepsMatchedLinesOnTheIPPage(t *testing.T) {
 	keeps("203.0.113.83", false)
 	if n := fail2banRows(t, sb, "203.0.113.83"); n != 1 {
 		t.Errorf("fail2ban kept %d rows of the stopped jail's ban, want 1", n)
+	}
+}
+
+// TestFleetUnbanKeepsEveryHostsLines bans one attacker on two hosts (the
+// second read through the archive only, as a remote one) and unbans it on
+// every host at once from the jails form: the address's page keeps the
+// matched lines of both bans.
+func TestFleetUnbanKeepsEveryHostsLines(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, false)
+	const ip = "203.0.113.91"
+	for _, sb := range []*sandbox.Sandbox{f.local, f.other["web2"]} {
+		attack(t, sb, ip, 6)
+		waitFor(t, "fail2ban to ban "+ip, func() bool { return fail2banRows(t, sb, ip) == 1 })
+	}
+	rec := f.b.postForm("/jails/unban", "/jails", url.Values{"target": {ip}, "where": {views.WhereAll}})
+	if rec.Code != http.StatusSeeOther && rec.Code != http.StatusFound {
+		t.Fatalf("fleet-wide unban: %d %.300s", rec.Code, rec.Body.String())
+	}
+	for _, sb := range []*sandbox.Sandbox{f.local, f.other["web2"]} {
+		if n := fail2banRows(t, sb, ip); n != 0 {
+			t.Fatalf("fail2ban still has %d rows of %s", n, ip)
+		}
+	}
+	doc := parse(t, f.b.get("/history/"+ip))
+	kept := map[string]bool{}
+	doc.Find("[data-testid=ip-timeline] li").Each(func(_ int, s *goquery.Selection) {
+		if !strings.Contains(s.Find(".loglines").Text(), "Failed password for root from "+ip) {
+			return
+		}
+		for _, host := range []string{"local", "web2"} {
+			if strings.Contains(s.Text(), "on "+host) {
+				kept[host] = true
+			}
+		}
+	})
+	if !kept["local"] || !kept["web2"] {
+		t.Fatalf("matched lines kept for %v, want local and web2; timeline: %q", kept, doc.Find("[data-testid=ip-timeline]").Text())
 	}
 }
