@@ -39,7 +39,7 @@ type ArchiveSync struct {
 	Leases *Leases
 	Turn   time.Duration
 
-	hostLocks sync.Map // host id → *sync.Mutex, see lockHost
+	hostLocks sync.Map // host id → chan struct{} (one slot), see lockHost
 }
 
 // archiveLease names the lease of one host's archive sync.
@@ -78,9 +78,12 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 			slot <- struct{}{}
 			defer func() { <-slot }()
 			a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
-				unlock := a.lockHost(h.ID())
-				n, err := a.syncHost(ctx, h)
-				unlock()
+				unlock, err := a.lockHost(ctx, h.ID())
+				var n int64
+				if err == nil {
+					n, err = a.syncHost(ctx, h)
+					unlock()
+				}
 				if n > 0 {
 					a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: h.ID(), Data: events.ArchiveSynced{Inserted: n}})
 				}

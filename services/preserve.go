@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"time"
 
 	"bangui/events"
 	"bangui/fail2ban"
@@ -52,13 +52,23 @@ func (a *ArchiveSync) BeforeUnban(ctx context.Context, host string) {
 // that process's next sync finds them archived already (the archive's
 // unique key drops what it has). A host whose fail2ban keeps no database
 // has nothing to lose: that is no error.
+//
+// When this process's own scheduled sync of the host is running, the rows
+// are copied beside it the same way, without waiting for it. Preserve
+// takes at most PreserveBudget, or half of what is left of ctx, so that
+// the unban after it keeps its time (a host's first sync of a large
+// database can take longer): then it fails, keeping what it copied.
 func (a *ArchiveSync) Preserve(ctx context.Context, host string) (int64, error) {
 	h, err := a.sources.hosts.Get(host)
 	if err != nil {
 		return 0, err
 	}
-	unlock := a.lockHost(host)
-	defer unlock()
+	budget := PreserveBudget
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/2)
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	rows, err := h.BanRows(ctx)
 	if errors.Is(err, fail2ban.ErrNoDatabase) {
 		return 0, nil
@@ -66,16 +76,23 @@ func (a *ArchiveSync) Preserve(ctx context.Context, host string) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("archive before unban: %s: fail2ban's database: %w", host, err)
 	}
-	work, release, held, err := a.Leases.Hold(ctx, archiveLease(host))
 	var n int64
-	if held {
-		// This process syncs the host now; it keeps the turn it may have
-		// had (or takes one), as after a scheduled sync.
-		n, err = repo.SyncArchive(work, host, rows, a.sources.archive, a.settings)
-		release(a.Turn)
+	if unlock, ok := a.tryLockHost(host); ok {
+		defer unlock()
+		work, release, held, _ := a.Leases.Hold(ctx, archiveLease(host))
+		if held {
+			// This process syncs the host now; it keeps the turn it may
+			// have had (or takes one), as after a scheduled sync.
+			n, err = repo.SyncArchive(work, host, rows, a.sources.archive, a.settings)
+			release(a.Turn)
+		} else {
+			// Another process syncs this host (or the lease could not be
+			// asked for): copy without taking its cursor.
+			n, err = repo.CopyPending(ctx, host, rows, a.sources.archive, a.settings)
+		}
 	} else {
-		// Another process syncs this host (or the lease could not be
-		// asked for): copy without taking its cursor.
+		// This process's scheduled sync of the host is running (it may be
+		// a long first one): copy beside it rather than wait for it.
 		n, err = repo.CopyPending(ctx, host, rows, a.sources.archive, a.settings)
 	}
 	if n > 0 {
@@ -87,11 +104,32 @@ func (a *ArchiveSync) Preserve(ctx context.Context, host string) (int64, error) 
 	return n, nil
 }
 
-// lockHost keeps this process's syncs of one host (scheduled, and before
-// an unban) one at a time, and returns the unlock.
-func (a *ArchiveSync) lockHost(host string) func() {
-	v, _ := a.hostLocks.LoadOrStore(host, new(sync.Mutex))
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+// PreserveBudget is the longest Preserve takes.
+const PreserveBudget = time.Second
+
+// lockHost keeps this process's syncs of one host on its cursor
+// (scheduled, and before an unban) one at a time, and returns the unlock;
+// it gives up when ctx ends first.
+func (a *ArchiveSync) lockHost(ctx context.Context, host string) (func(), error) {
+	v, _ := a.hostLocks.LoadOrStore(host, make(chan struct{}, 1))
+	slot := v.(chan struct{})
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// tryLockHost is lockHost without waiting: ok is false when a sync of the
+// host holds it.
+func (a *ArchiveSync) tryLockHost(host string) (unlock func(), ok bool) {
+	v, _ := a.hostLocks.LoadOrStore(host, make(chan struct{}, 1))
+	slot := v.(chan struct{})
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, true
+	default:
+		return nil, false
+	}
 }

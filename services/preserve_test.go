@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,7 +116,9 @@ func (l *lossless) fail2banRows(t testing.TB, host, ip string) []models.BanRecor
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := h.(*hosts.Local).Fail2banDB(context.Background())
+	r, err := h.(interface {
+		Fail2banDB(context.Context) (*repo.Fail2BanDBReader, error)
+	}).Fail2banDB(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,4 +358,58 @@ func TestExpiredBanStaysForTheSync(t *testing.T) {
 	if got := l.archivedBans(t, models.LocalHost, ip); len(got) != 1 || !matched(got, models.LocalHost, ip) {
 		t.Fatalf("archive after the sync: %+v, want the expired ban with its matches", got)
 	}
+}
+
+// gatedHost is a real local host whose first BanRows waits until open is
+// closed, as a long scheduled sync of the host would.
+type gatedHost struct {
+	*hosts.Local
+	first   atomic.Bool
+	waiting chan struct{} // closed when the first BanRows waits
+	open    chan struct{}
+}
+
+func (h *gatedHost) BanRows(ctx context.Context) (repo.BanRowSource, error) {
+	if h.first.CompareAndSwap(false, true) {
+		close(h.waiting)
+		<-h.open
+	}
+	return h.Local.BanRows(ctx)
+}
+
+// TestUnbanDuringTheHostsSync unbans while this process's scheduled sync
+// of the host is running (held up in the host's BanRows): the unban does
+// not wait for it, and the ban's matched lines are archived all the same.
+func TestUnbanDuringTheHostsSync(t *testing.T) {
+	l := newLossless(t, "", models.LocalHost)
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 2})
+	edge := &gatedHost{Local: hosts.NewLocal(hosts.LocalOptions{ID: "edge", Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}),
+		waiting: make(chan struct{}), open: make(chan struct{})}
+	if err := l.reg.Add(edge); err != nil {
+		t.Fatal(err)
+	}
+	l.sbs["edge"] = sb
+	ctx := context.Background()
+	const ip = "192.0.2.51"
+	l.banFromLog(t, "edge", ip)
+
+	synced := make(chan error, 1)
+	go func() { _, err := l.sync.Run(ctx); synced <- err }()
+	<-edge.waiting
+	start := time.Now()
+	if _, err := l.jails.Unban(ctx, "edge", "sshd", []string{ip}); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if got := l.archivedBans(t, "edge", ip); !matched(got, "edge", ip) {
+		t.Fatalf("archive holds %+v while the sync runs, want the ban with its matches", got)
+	}
+	close(edge.open)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if got := l.archivedBans(t, "edge", ip); len(got) != 1 {
+		t.Fatalf("after the sync the archive holds %d bans, want 1", len(got))
+	}
+	t.Logf("unban beside a running sync took %s", took)
 }
