@@ -121,7 +121,9 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
+	a.Jails.Preserver = a.ArchiveSync // every unban archives fail2ban's rows first
 	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
+	a.Configuration.Preserver = a.ArchiveSync
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
 		repo.NewGeoCacheStore(a.DB), settings, archive, log)
 	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers

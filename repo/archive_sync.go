@@ -142,6 +142,21 @@ func archivedFromF2B(host string, rows []F2BRow) []models.ArchivedBan {
 // are never lost nor duplicated, and rows fail2ban deletes stay in the
 // archive.
 func SyncArchive(ctx context.Context, host string, src BanRowSource, dst HistoryArchive, settings Settings) (int64, error) {
+	return syncArchive(ctx, host, src, dst, settings, true)
+}
+
+// CopyPending copies into dst what SyncArchive would copy of host's rows
+// in src, reading the host's cursor the same way, but leaves the cursor
+// where it is. It is for a process that must archive rows at once while
+// another process holds the host's sync (its lease): that sync later reads
+// the same rows again, and the archive's unique key drops them, so nothing
+// is doubled.
+func CopyPending(ctx context.Context, host string, src BanRowSource, dst HistoryArchive, settings Settings) (int64, error) {
+	return syncArchive(ctx, host, src, dst, settings, false)
+}
+
+// syncArchive is SyncArchive; save says whether it moves the cursor.
+func syncArchive(ctx context.Context, host string, src BanRowSource, dst HistoryArchive, settings Settings, save bool) (int64, error) {
 	if host == "" {
 		return 0, errors.New("repo: sync archive: no host")
 	}
@@ -149,6 +164,12 @@ func SyncArchive(ctx context.Context, host string, src BanRowSource, dst History
 	cur, err := loadCursor(ctx, settings, keys)
 	if err != nil {
 		return 0, fmt.Errorf("repo: sync archive: %w", dbError(err))
+	}
+	store := func(c syncCursor) error {
+		if !save {
+			return nil
+		}
+		return saveCursor(ctx, settings, keys, c)
 	}
 	if cur.RowID > 0 && cur.Row == nil {
 		cur.RowID = 0 // no identity to check: read everything again
@@ -166,7 +187,7 @@ func SyncArchive(ctx context.Context, host string, src BanRowSource, dst History
 				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 			cur = next
-			if err := saveCursor(ctx, settings, keys, cur); err != nil {
+			if err := store(cur); err != nil {
 				return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 			}
 		}
@@ -186,7 +207,7 @@ func SyncArchive(ctx context.Context, host string, src BanRowSource, dst History
 		}
 		last := rows[len(rows)-1]
 		cur = syncCursor{RowID: last.RowID, Row: anchorOf(last)}
-		if err := saveCursor(ctx, settings, keys, cur); err != nil {
+		if err := store(cur); err != nil {
 			return inserted, fmt.Errorf("repo: sync archive: %w", dbError(err))
 		}
 		if len(rows) < SyncBatch {

@@ -580,3 +580,49 @@ func TestSyncArchiveStopsOnCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyPendingLeavesTheCursor copies what a sync would copy, on both
+// dialects, without moving the cursor: new rows, and rows at reused rowids
+// (the cursor's row replaced), are archived; the sync after it finds them
+// archived already and only moves the cursor.
+func TestCopyPendingLeavesTheCursor(t *testing.T) {
+	forEachArchive(t, func(t *testing.T, db *bun.DB, a HistoryArchive) {
+		ctx := context.Background()
+		e := newSyncEnv(t, db, a, steady(20))
+		copyPending := func() int64 {
+			t.Helper()
+			n, err := CopyPending(ctx, models.LocalHost, e.f2b, e.archive, e.settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := copyPending(); n != 20 {
+			t.Fatalf("first copy %d, want 20", n)
+		}
+		if _, err := e.settings.Get(ctx, SettingArchiveLastRowID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the copy saved a cursor (%v)", err)
+		}
+		if n := e.sync(t); n != 0 || e.cursor(t) != 20 {
+			t.Fatalf("sync after the copy inserted %d, cursor %d; want 0 and 20", n, e.cursor(t))
+		}
+		// The newest row goes (an unban) and a new ban takes its rowid.
+		e.exec(t, `DELETE FROM bans WHERE rowid = 20`)
+		if id := e.addBan(t, "sshd", "198.51.100.9", fixedNow.Unix()); id != 20 {
+			t.Fatalf("rowid %d, want reuse of 20", id)
+		}
+		e.addBan(t, "sshd", "198.51.100.10", fixedNow.Unix())
+		if n := copyPending(); n != 2 {
+			t.Fatalf("copy after rowid reuse %d, want 2", n)
+		}
+		if c := e.cursor(t); c != 20 {
+			t.Fatalf("the copy moved the cursor to %d", c)
+		}
+		if n := e.sync(t); n != 0 || e.cursor(t) != 21 {
+			t.Fatalf("sync after the copy inserted %d, cursor %d; want 0 and 21", n, e.cursor(t))
+		}
+		if n := e.archived(t); n != 22 {
+			t.Fatalf("archive has %d rows, want 22", n)
+		}
+	})
+}

@@ -45,8 +45,7 @@ type ArchiveSync struct {
 	// Log receives the tail's warnings; nil is slog.Default().
 	Log *slog.Logger
 
-	locksMu sync.Mutex
-	locks   map[string]*sync.Mutex // by host id: one sync of a host at a time
+	hostLocks sync.Map // host id → chan struct{} (one slot), see lockHost
 }
 
 // CountryFiller stores the countries of the given addresses on their
@@ -166,23 +165,32 @@ func (a *ArchiveSync) syncHost(ctx context.Context, h hosts.Host) (int64, error)
 // in this process), fills their countries and, when some were new,
 // publishes a TopicArchive event; it returns how many were new.
 func (a *ArchiveSync) syncRows(ctx context.Context, host string, src repo.BanRowSource) (int64, error) {
-	lock := a.hostLock(host)
-	lock.Lock()
-	defer lock.Unlock()
-	read := &readIPs{BanRowSource: src, ips: map[string]struct{}{}}
-	n, err := repo.SyncArchive(ctx, host, read, a.sources.archive, a.settings)
-	if n > 0 {
-		if a.Countries != nil && !read.full {
-			if _, ferr := a.Countries.FillCountriesOf(ctx, read.list()); ferr != nil {
-				a.log().Warn("archive sync: countries of new events", "host", host, "err", ferr)
-			}
-		}
-		a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: host, Data: events.ArchiveSynced{Inserted: n}})
+	unlock, err := a.lockHost(ctx, host)
+	if err != nil {
+		return 0, fmt.Errorf("archive sync: %s: %w", host, err)
 	}
+	defer unlock()
+	read := newReadIPs(src)
+	n, err := repo.SyncArchive(ctx, host, read, a.sources.archive, a.settings)
+	a.archived(ctx, host, read, n)
 	if err != nil {
 		return n, fmt.Errorf("archive sync: %s: %w", host, err)
 	}
 	return n, nil
+}
+
+// archived fills the countries of the n events of host just archived from
+// read (when a CountryFiller is set) and then publishes them.
+func (a *ArchiveSync) archived(ctx context.Context, host string, read *readIPs, n int64) {
+	if n == 0 {
+		return
+	}
+	if a.Countries != nil && !read.full {
+		if _, err := a.Countries.FillCountriesOf(ctx, read.list()); err != nil {
+			a.log().Warn("archive sync: countries of new events", "host", host, "err", err)
+		}
+	}
+	a.Events.Publish(events.Event{Topic: events.TopicArchive, Host: host, Data: events.ArchiveSynced{Inserted: n}})
 }
 
 // Retention is how long archived events are kept.

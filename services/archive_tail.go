@@ -152,22 +152,6 @@ func wait(ctx context.Context, d time.Duration) {
 	}
 }
 
-// hostLock is the mutex that lets one sync of host run at a time in this
-// process (the tail and Run's sync).
-func (a *ArchiveSync) hostLock(host string) *sync.Mutex {
-	a.locksMu.Lock()
-	defer a.locksMu.Unlock()
-	if a.locks == nil {
-		a.locks = map[string]*sync.Mutex{}
-	}
-	m, ok := a.locks[host]
-	if !ok {
-		m = &sync.Mutex{}
-		a.locks[host] = m
-	}
-	return m
-}
-
 // maxFillAtOnce is how many addresses a sync fills the countries of
 // itself; beyond (a first backfill), the geo fill job does the rest.
 const maxFillAtOnce = 5000
@@ -178,6 +162,10 @@ type readIPs struct {
 	repo.BanRowSource
 	ips  map[string]struct{}
 	full bool
+}
+
+func newReadIPs(src repo.BanRowSource) *readIPs {
+	return &readIPs{BanRowSource: src, ips: map[string]struct{}{}}
 }
 
 func (r *readIPs) note(rows []repo.F2BRow) {

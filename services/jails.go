@@ -23,6 +23,10 @@ type BanRecorder interface {
 // Jails is the use case behind the jails pages and the ban and unban forms.
 // Every method acts on the fail2ban host with the given id.
 type Jails struct {
+	// Preserver, when set, runs before every command that makes fail2ban
+	// unban or stop (see beforeUnban).
+	Preserver Preserver
+
 	hosts    *hosts.Registry
 	probe    *StatusProbe
 	recorder BanRecorder
@@ -207,6 +211,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
+		j.beforeUnban(ctx, host)
 		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
@@ -223,6 +228,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 	if err := c.RequireJail(ctx, jail); err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
+	j.beforeUnban(ctx, host)
 	if n, err = c.Unban(ctx, jail, norm...); err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
@@ -241,6 +247,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
+	j.beforeUnban(ctx, host)
 	n, err := c.UnbanAll(ctx)
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
@@ -349,7 +356,17 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 	if err := fail2ban.ValidJailName(jail); err != nil {
 		return err
 	}
+	j.beforeUnban(ctx, host)
 	return j.probe.Observe(host, c.StopJail(ctx, jail))
+}
+
+// beforeUnban runs the Preserver before any command that makes fail2ban
+// unban (one address, in one jail or all, every ban, a jail stopping): the
+// rows fail2ban is about to delete go to the archive first.
+func (j *Jails) beforeUnban(ctx context.Context, host string) {
+	if j.Preserver != nil {
+		j.Preserver.BeforeUnban(ctx, host)
+	}
 }
 
 // SetIdle switches a jail's idle mode.

@@ -123,6 +123,9 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 			return fail(failureReason(err))
 		}
 	}
+	if len(ch.reload) > 0 && c.Preserver != nil {
+		c.Preserver.BeforeUnban(ctx, h.ID())
+	}
 	for _, j := range ch.reload {
 		attempted = append(attempted, j)
 		if _, err := h.Reload(ctx, j); err != nil {

@@ -72,6 +72,10 @@ type Options struct {
 // rollback when any step fails. Every method acts on the host with the
 // given id.
 type Service struct {
+	// Preserver, when set, archives a host's pending fail2ban rows before
+	// a change reloads jails (a reload may stop a jail).
+	Preserver services.Preserver
+
 	hosts *hosts.Registry
 	probe *services.StatusProbe
 	opts  Options
