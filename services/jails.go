@@ -180,6 +180,7 @@ func (j *Jails) Ban(ctx context.Context, host, jail string, targets []string) (B
 		return res, j.probe.Observe(host, err)
 	}
 	n, err := c.Ban(ctx, jail, norm...)
+	j.cache.forget(host, jail)
 	if err != nil {
 		return res, j.probe.Observe(host, err)
 	}
@@ -207,7 +208,9 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
-		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
+		n, err = c.UnbanEverywhere(ctx, norm...)
+		j.cache.forget(host, "")
+		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
 		for i, ip := range norm {
@@ -223,7 +226,9 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 	if err := c.RequireJail(ctx, jail); err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
-	if n, err = c.Unban(ctx, jail, norm...); err != nil {
+	n, err = c.Unban(ctx, jail, norm...)
+	j.cache.forget(host, jail)
+	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
 	j.record(ctx, host, "unban", jail, norm)
@@ -242,6 +247,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 		return 0, j.probe.Observe(host, err)
 	}
 	n, err := c.UnbanAll(ctx)
+	j.cache.forget(host, "")
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
@@ -349,7 +355,9 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 	if err := fail2ban.ValidJailName(jail); err != nil {
 		return err
 	}
-	return j.probe.Observe(host, c.StopJail(ctx, jail))
+	err = c.StopJail(ctx, jail)
+	j.cache.forget(host, jail)
+	return j.probe.Observe(host, err)
 }
 
 // SetIdle switches a jail's idle mode.
