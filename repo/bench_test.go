@@ -252,6 +252,7 @@ func benchReader(b *testing.B, cases []readerCase) {
 		b.Run(size.name, func(b *testing.B) {
 			skipUnlessSize(b, size.rows)
 			r := openTestReader(b, benchF2B(b, size.rows), defaultReaderConfig())
+			r.cache.disabled = true // measure the statements, not the result cache
 			info := benchInfoOf(b, r)
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {

@@ -149,8 +149,9 @@ func (r *Fail2BanDBReader) records(ctx context.Context, q string, args ...any) (
 // windows of length bucket that end now, oldest first; empty windows count
 // zero. Bucket i covers [end-(buckets-i)·bucket, end-(buckets-i-1)·bucket)
 // with end one second after now, so a ban at this very second counts. It is
-// one GROUP BY query over the (jail, timeofban) index.
-func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+// one GROUP BY query over the (jail, timeofban) index, shared between
+// requests while the file is unchanged (see cachedBuckets).
+func (r *Fail2BanDBReader) countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	width, start, end, err := bucketWindow(r.now(), bucket, buckets)
 	if err != nil {
 		return nil, err
@@ -203,8 +204,9 @@ func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryF
 }
 
 // CountsByJail returns how many events match f in all and per jail, the
-// biggest jail first (ties by name).
-func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+// biggest jail first (ties by name), shared between requests while the
+// file is unchanged (see cachedJails).
+func (r *Fail2BanDBReader) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
 	sc, err := r.scope(ctx, f)
 	if err != nil || sc.empty() {
 		return 0, nil, err
