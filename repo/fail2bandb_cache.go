@@ -26,10 +26,10 @@ type fileVersion struct {
 	db   *sql.DB
 	path string
 
-	mu    sync.Mutex
-	conn  *sql.Conn
-	ino   uint64
-	gen   int64
+	mu     sync.Mutex
+	conn   *sql.Conn
+	ino    uint64
+	gen    int64
 	closed bool
 }
 
@@ -114,4 +114,16 @@ func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFil
 	}
 	jc := v.(jailCounts)
 	return jc.total, slices.Clone(jc.counts), nil
+}
+
+// cachedCount is a count of the events matching f that count computes,
+// shared between requests like the other counts; what names the count.
+func (r *Fail2BanDBReader) cachedCount(ctx context.Context, what string, f models.HistoryFilter, count func() (int64, error)) (int64, error) {
+	v, err := r.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
+		return count()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // The counts shared between requests follow every change fail2ban makes
-// to its file: a ban it adds, rows it deletes on unban, and a file it
+// to its file (the counts behind the charts and the bans table): a ban it adds, rows it deletes on unban, and a file it
 // deleted and created again.
 func TestFail2BanDBCountsFollowFail2bansWrites(t *testing.T) {
 	ctx := context.Background()
@@ -28,6 +28,10 @@ func TestFail2BanDBCountsFollowFail2bansWrites(t *testing.T) {
 		days, err := r.CountsByBucket(ctx, models.HistoryFilter{}, 24*time.Hour, 7)
 		if err != nil {
 			t.Fatal(err)
+		}
+		bans, listed, err := r.Bans(ctx, week, models.Page{Number: 1, Size: 50})
+		if err != nil || listed != total || len(bans) != int(total) {
+			t.Fatalf("the bans table lists %d of %d bans in the week, the counts say %d (%v)", len(bans), listed, total, err)
 		}
 		return total, days
 	}

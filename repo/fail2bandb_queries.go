@@ -29,26 +29,29 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 	var rowids string // SQL selecting the page's rowids
 	var args []any
 	if f.IPPrefix == "" {
-		w := filterWhere(sc, since, "", viaTime)
-		q := `SELECT count(*) FROM bans` + w.Clause()
-		switch {
-		case sc.all && since == 0:
-			q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
-		case sc.all:
-			after, err := r.mostlyAfter(ctx, sc.jails, since)
-			if err != nil {
-				return nil, 0, err
+		total, err = r.cachedCount(ctx, "count", f, func() (int64, error) {
+			w := filterWhere(sc, since, "", viaTime)
+			q := `SELECT count(*) FROM bans` + w.Clause()
+			switch {
+			case sc.all && since == 0:
+				q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
+			case sc.all:
+				after, err := r.mostlyAfter(ctx, sc.jails, since)
+				if err != nil {
+					return 0, err
+				}
+				if after {
+					// The plain count less the rows before the window, in one
+					// statement so that both see the same rows.
+					w = sqlkit.Where{}
+					w.In("jail", sc.jails)
+					w.Add("timeofban < ?", since)
+					q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
+				}
 			}
-			if after {
-				// The plain count less the rows before the window, in one
-				// statement so that both see the same rows.
-				w = sqlkit.Where{}
-				w.In("jail", sc.jails)
-				w.Add("timeofban < ?", since)
-				q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
-			}
-		}
-		if total, err = r.count(ctx, q, w.Args()...); err != nil {
+			return r.count(ctx, q, w.Args()...)
+		})
+		if err != nil {
 			return nil, 0, err
 		}
 		if offset >= total {
