@@ -16,9 +16,10 @@ import (
 // 20,000 on fail2ban 1.0.2) while its counters are cheap (under a
 // millisecond), so a list is reused as long as the jail's counters are
 // unchanged: every ban raises the total, every unban or expiry lowers the
-// current count. The status probe keeps the lists current in the background
-// (see Jails.KeepCurrent), so a page seldom waits for fail2ban's list: only
-// when a ban moved the counters since the probe's last look.
+// current count. The status probe keeps the lists current each time it
+// reads the counters (every 30 s, and after the panel's own bans and
+// unbans; see Jails.KeepCurrent), so a page waits for fail2ban's list only
+// when fail2ban banned or unbanned since the probe's last look.
 type banCache struct {
 	mu      sync.Mutex
 	jails   map[jailKey]cachedBans
@@ -113,10 +114,12 @@ func (c *banCache) doneWarming(host string) {
 }
 
 // KeepCurrent is the status probe's hook (StatusProbe.OnJails): given every
-// jail's counters of a host as the probe just read them, it fetches in the
-// background the ban lists whose counters moved, so the jails pages find
-// them ready. err says the probe could not reach the host: its lists are
-// dropped, since fail2ban may come back with other bans.
+// jail's counters of a host as the probe just read them, it fetches the ban
+// lists whose counters moved (or that are older than maxAge), so the jails
+// pages find them ready whether or not anyone looked lately. err says the
+// probe could not reach the host: its lists are dropped, since fail2ban may
+// come back with other bans. While another KeepCurrent of the host is
+// fetching, it returns at once.
 func (j *Jails) KeepCurrent(ctx context.Context, h hosts.Host, jails []fail2ban.JailStatus, err error) {
 	if err != nil {
 		j.cache.forget(h.ID(), "")
@@ -126,16 +129,12 @@ func (j *Jails) KeepCurrent(ctx context.Context, h hosts.Host, jails []fail2ban.
 	if len(todo) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusTimeout)
-	go func() {
-		defer cancel()
-		defer j.cache.doneWarming(h.ID())
-		for _, st := range todo {
-			if _, err := j.fetchBans(ctx, h, st); err != nil {
-				return // the next probe tries again; pages fetch on demand
-			}
+	defer j.cache.doneWarming(h.ID())
+	for _, st := range todo {
+		if _, err := j.fetchBans(ctx, h, st); err != nil {
+			return // the next probe tries again; pages fetch on demand
 		}
-	}()
+	}
 }
 
 // jailBans returns the current bans of one of h's jails whose short status

@@ -28,7 +28,8 @@ type StatusProbe struct {
 	Events *events.Broker
 	// OnJails, when set, hears every jail's counters of a host each time
 	// the probe reads them, or the error that kept it from reading them
-	// (Jails.KeepCurrent keeps the ban lists current with it).
+	// (Jails.KeepCurrent keeps the ban lists current with it). It runs
+	// before the refresh returns.
 	OnJails func(ctx context.Context, h hosts.Host, jails []fail2ban.JailStatus, err error)
 
 	mu       sync.Mutex
