@@ -309,6 +309,7 @@ func BenchmarkF2BHistoryPage(b *testing.B) {
 	now := fixedNow
 	benchReader(b, []readerCase{
 		f("24h", models.HistoryFilter{Since: now.Add(-day)}, 1),
+		f("365d", models.HistoryFilter{Since: now.Add(-365 * day)}, 1), // the dashboard's table
 		f("30d-sshd", models.HistoryFilter{Since: now.Add(-30 * day), Jail: "sshd"}, 1),
 		f("365d-selfblock", models.HistoryFilter{Since: now.Add(-365 * day), Origin: models.OriginSelfblock}, 1),
 		f("365d-selfblock-p200", models.HistoryFilter{Since: now.Add(-365 * day), Origin: models.OriginSelfblock}, 200),
