@@ -92,8 +92,9 @@ func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2B
 	}
 	// Four readers: a long count (a year of bans) then holds up fewer of
 	// the short page reads queued behind it; SQLite reads in parallel.
-	sqldb.SetMaxOpenConns(f2bMaxConns)
-	sqldb.SetMaxIdleConns(f2bMaxConns)
+	// One more is held by the result cache's version (see fileVersion).
+	sqldb.SetMaxOpenConns(f2bMaxConns + 1)
+	sqldb.SetMaxIdleConns(f2bMaxConns + 1)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	// An open connection keeps reading the file it opened: recycle them so a
 	// database fail2ban deleted and recreated is picked up.
