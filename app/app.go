@@ -119,6 +119,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		return nil, err
 	}
 	a.Jails = services.NewJails(a.Hosts, a.Status, archive)
+	a.Status.OnJails = a.Jails.KeepCurrent
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
 	a.Jails.Preserver = a.ArchiveSync // every unban archives fail2ban's rows first

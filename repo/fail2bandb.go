@@ -50,6 +50,10 @@ type Fail2BanDBReader struct {
 	onRetry func(attempt int, err error)
 	// trace, when set (tests, benchmarks), sees every statement before it runs.
 	trace func(query string, args []any)
+	// cache shares the counts of a year of bans between requests while
+	// the file is unchanged; version tells whether it changed.
+	cache   *resultCache
+	version fileVersion
 }
 
 // OpenFail2BanDB opens fail2ban's database at path read-only: SQLite opens
@@ -88,8 +92,9 @@ func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2B
 	}
 	// Four readers: a long count (a year of bans) then holds up fewer of
 	// the short page reads queued behind it; SQLite reads in parallel.
-	sqldb.SetMaxOpenConns(f2bMaxConns)
-	sqldb.SetMaxIdleConns(f2bMaxConns)
+	// One more is held by the result cache's version (see fileVersion).
+	sqldb.SetMaxOpenConns(f2bMaxConns + 1)
+	sqldb.SetMaxIdleConns(f2bMaxConns + 1)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	// An open connection keeps reading the file it opened: recycle them so a
 	// database fail2ban deleted and recreated is picked up.
@@ -101,6 +106,8 @@ func openFail2BanDB(ctx context.Context, path string, cfg readerConfig) (*Fail2B
 		cfg:  cfg,
 		now:  time.Now,
 	}
+	r.version = fileVersion{db: sqldb, path: abs}
+	r.cache = newResultCache(r.version.get)
 	var n int
 	err = r.read(ctx, "open", func(ctx context.Context) error {
 		return r.queryRow(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bans'`).Scan(&n)
@@ -140,6 +147,7 @@ func (r *Fail2BanDBReader) DB() *bun.DB { return r.db }
 
 // Close closes the read-only pool.
 func (r *Fail2BanDBReader) Close() error {
+	r.version.close()
 	if err := r.db.Close(); err != nil {
 		return fmt.Errorf("repo: close fail2ban database: %w", err)
 	}

@@ -29,26 +29,29 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 	var rowids string // SQL selecting the page's rowids
 	var args []any
 	if f.IPPrefix == "" {
-		w := filterWhere(sc, since, "", viaTime)
-		q := `SELECT count(*) FROM bans` + w.Clause()
-		switch {
-		case sc.all && since == 0:
-			q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
-		case sc.all:
-			after, err := r.mostlyAfter(ctx, sc.jails, since)
-			if err != nil {
-				return nil, 0, err
+		total, err = r.cachedCount(ctx, "count", f, func() (int64, error) {
+			w := filterWhere(sc, since, "", viaTime)
+			q := `SELECT count(*) FROM bans` + w.Clause()
+			switch {
+			case sc.all && since == 0:
+				q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
+			case sc.all:
+				after, err := r.mostlyAfter(ctx, sc.jails, since)
+				if err != nil {
+					return 0, err
+				}
+				if after {
+					// The plain count less the rows before the window, in one
+					// statement so that both see the same rows.
+					w = sqlkit.Where{}
+					w.In("jail", sc.jails)
+					w.Add("timeofban < ?", since)
+					q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
+				}
 			}
-			if after {
-				// The plain count less the rows before the window, in one
-				// statement so that both see the same rows.
-				w = sqlkit.Where{}
-				w.In("jail", sc.jails)
-				w.Add("timeofban < ?", since)
-				q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
-			}
-		}
-		if total, err = r.count(ctx, q, w.Args()...); err != nil {
+			return r.count(ctx, q, w.Args()...)
+		})
+		if err != nil {
 			return nil, 0, err
 		}
 		if offset >= total {
@@ -149,8 +152,9 @@ func (r *Fail2BanDBReader) records(ctx context.Context, q string, args ...any) (
 // windows of length bucket that end now, oldest first; empty windows count
 // zero. Bucket i covers [end-(buckets-i)·bucket, end-(buckets-i-1)·bucket)
 // with end one second after now, so a ban at this very second counts. It is
-// one GROUP BY query over the (jail, timeofban) index.
-func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
+// one GROUP BY query over the (jail, timeofban) index, shared between
+// requests while the file is unchanged (see cachedBuckets).
+func (r *Fail2BanDBReader) countsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	width, start, end, err := bucketWindow(r.now(), bucket, buckets)
 	if err != nil {
 		return nil, err
@@ -203,8 +207,9 @@ func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryF
 }
 
 // CountsByJail returns how many events match f in all and per jail, the
-// biggest jail first (ties by name).
-func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
+// biggest jail first (ties by name), shared between requests while the
+// file is unchanged (see cachedJails).
+func (r *Fail2BanDBReader) countsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
 	sc, err := r.scope(ctx, f)
 	if err != nil || sc.empty() {
 		return 0, nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"bangui/fail2ban"
@@ -205,24 +206,32 @@ func (h *History) BansTable(ctx context.Context, q DashboardQuery) (Dashboard, e
 	return d, err
 }
 
-// Dashboard returns everything the dashboard shows.
+// Dashboard returns everything the dashboard shows. Its four reads (the
+// table's page, the trend, the per-jail and per-country counts) do not
+// depend on each other and run at once: over a year of fail2ban's
+// database the page waits for the slowest of them, not for their sum.
 func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
-	d, err := h.BansTable(ctx, q)
-	if err != nil {
-		return d, err
-	}
 	f := h.filter(q)
+	d := Dashboard{Chosen: h.sources.Pick(ctx, q.Source, f), Since: f.Since}
 	bucket, n := TrendShape(q.Range)
 	d.Bucket, d.TrendEnd = bucket, h.now()
-	if d.Trend, err = d.src.CountsByBucket(ctx, f, bucket, n); err != nil {
-		return d, err
-	}
-	if d.JailTotal, d.PerJail, err = d.src.CountsByJail(ctx, f); err != nil {
-		return d, err
-	}
+	var errs [4]error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		d.Bans, d.Total, errs[0] = d.src.Bans(ctx, f, q.Page)
+		d.Bans = d.named(d.Bans)
+	})
+	wg.Go(func() { d.Trend, errs[1] = d.src.CountsByBucket(ctx, f, bucket, n) })
+	wg.Go(func() { d.JailTotal, d.PerJail, errs[2] = d.src.CountsByJail(ctx, f) })
 	// Only the archive stores countries.
-	d.Countries, err = h.sources.archive.CountsByCountry(ctx, f)
-	return d, err
+	wg.Go(func() { d.Countries, errs[3] = h.sources.archive.CountsByCountry(ctx, f) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return d, err
+		}
+	}
+	return d, nil
 }
 
 // HistoryQuery is the history page's filter.

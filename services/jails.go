@@ -184,6 +184,7 @@ func (j *Jails) Ban(ctx context.Context, host, jail string, targets []string) (B
 		return res, j.probe.Observe(host, err)
 	}
 	n, err := c.Ban(ctx, jail, norm...)
+	j.cache.forget(host, jail)
 	if err != nil {
 		return res, j.probe.Observe(host, err)
 	}
@@ -212,7 +213,9 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 			return 0, j.probe.Observe(host, err)
 		}
 		j.beforeUnban(ctx, host)
-		if n, err = c.UnbanEverywhere(ctx, norm...); err != nil {
+		n, err = c.UnbanEverywhere(ctx, norm...)
+		j.cache.forget(host, "")
+		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
 		for i, ip := range norm {
@@ -229,7 +232,9 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		return 0, j.probe.Observe(host, err)
 	}
 	j.beforeUnban(ctx, host)
-	if n, err = c.Unban(ctx, jail, norm...); err != nil {
+	n, err = c.Unban(ctx, jail, norm...)
+	j.cache.forget(host, jail)
+	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
 	j.record(ctx, host, "unban", jail, norm)
@@ -249,6 +254,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 	}
 	j.beforeUnban(ctx, host)
 	n, err := c.UnbanAll(ctx)
+	j.cache.forget(host, "")
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
@@ -357,7 +363,9 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 		return err
 	}
 	j.beforeUnban(ctx, host)
-	return j.probe.Observe(host, c.StopJail(ctx, jail))
+	err = c.StopJail(ctx, jail)
+	j.cache.forget(host, jail)
+	return j.probe.Observe(host, err)
 }
 
 // beforeUnban runs the Preserver before any command that makes fail2ban

@@ -26,6 +26,11 @@ type StatusProbe struct {
 	// Events, when set, receives a TopicStatus event each time a host's
 	// status changes (not when only the time of the check does).
 	Events *events.Broker
+	// OnJails, when set, hears every jail's counters of a host each time
+	// the probe reads them, or the error that kept it from reading them
+	// (Jails.KeepCurrent keeps the ban lists current with it). It runs
+	// before the refresh returns.
+	OnJails func(ctx context.Context, h hosts.Host, jails []fail2ban.JailStatus, err error)
 
 	mu       sync.Mutex
 	cur      map[string]models.ServerStatus // by host id
@@ -89,9 +94,9 @@ func (p *StatusProbe) RefreshHost(ctx context.Context, host string) models.Serve
 
 func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerStatus {
 	st := models.ServerStatus{CheckedAt: p.now(), LastContact: p.Current(h.ID()).LastContact}
+	var jails []fail2ban.JailStatus
 	version, err := h.Version(ctx)
 	if err == nil {
-		var jails []fail2ban.JailStatus
 		jails, err = h.AllJailStatus(ctx)
 		if err == nil {
 			st.Online, st.Version, st.ActiveJails = true, version, len(jails)
@@ -110,6 +115,9 @@ func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerSt
 		}
 	}
 	p.store(h.ID(), st)
+	if p.OnJails != nil {
+		p.OnJails(ctx, h, jails, err)
+	}
 	return st
 }
 
