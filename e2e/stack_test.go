@@ -351,6 +351,17 @@ const nginxServer = `	server {
 			proxy_http_version 1.1;
 			proxy_pass http://127.0.0.1:{{appport}};
 		}
+		location /bangui/events {
+			proxy_set_header X-Forwarded-For $remote_addr;
+			proxy_set_header X-Forwarded-Proto $scheme;
+			proxy_set_header Host $host;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering off;
+			proxy_cache off;
+			proxy_read_timeout 1h;
+			proxy_pass http://127.0.0.1:{{appport}};
+		}
 	}
 `
 

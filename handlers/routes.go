@@ -57,6 +57,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	g.GET("/", s.dashboard, private...)
 	g.GET("/status", s.statusBar, private...)
+	g.GET("/events", s.eventStream, private...)
 	g.GET("/history", s.historyPage, private...)
 	g.GET("/history.csv", s.historyCSV, private...)
 	g.GET("/history/:ip", s.ipPage, private...)

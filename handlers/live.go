@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"bangui/events"
+	"bangui/views"
+)
+
+// Live pages: one publisher (the hub) turns each event of the broker into
+// server-sent events, rendering every fragment once per event and scope
+// (all hosts, and the event's own host), whatever the number of open tabs;
+// each tab's stream (GET /events?host=…) only copies the encoded frames.
+// The last ringSize frames stay in a ring, so a tab that reconnects with
+// Last-Event-ID gets what it missed, once.
+
+const (
+	// defaultMaxStreams bounds the streams open at once when the
+	// configuration says nothing.
+	defaultMaxStreams = 500
+	// ringSize is how many frames a reconnecting tab can catch up on.
+	ringSize = 1024
+	// streamBuffer is how many frames a stream may fall behind; a stream
+	// further behind is ended, and its tab reconnects and replays.
+	streamBuffer = 256
+	// heartbeatEvery keeps proxies from closing a quiet stream.
+	heartbeatEvery = 15 * time.Second
+	// fallbackRetry is when a tab refused for the cap tries again.
+	fallbackRetry = time.Minute
+)
+
+// Names of the server-sent events.
+const (
+	sseStatus   = "status"   // the status bar, outer HTML
+	sseLive     = "live"     // the live indicator: connected
+	sseFallback = "fallback" // the live indicator: refused, the page polls
+)
+
+// liveFrame is one encoded server-sent event for the tabs of one scope.
+type liveFrame struct {
+	id    uint64
+	scope string // the ?host= of the tabs it is for ("" = all hosts)
+	data  []byte // the encoded event, ending in a blank line
+}
+
+// liveStream is one open tab.
+type liveStream struct {
+	scope  string
+	frames chan []byte
+	behind chan struct{} // closed when the stream fell too far behind
+}
+
+// liveHub is the one publisher of the live pages.
+type liveHub struct {
+	max       int
+	heartbeat time.Duration
+	render    func(scope string, e events.Event) (name string, html []byte, ok bool)
+	scopes    func(e events.Event) []string
+
+	mu      sync.Mutex
+	seq     uint64
+	ring    []liveFrame // oldest first, at most ringSize
+	streams map[*liveStream]struct{}
+	done    <-chan struct{} // the server is shutting down
+
+	renders atomic.Int64 // fragments rendered, for tests and benchmarks
+}
+
+// run renders and fans out the broker's events until ctx ends.
+func (h *liveHub) run(ctx context.Context, b *events.Broker) {
+	for e := range b.Subscribe(ctx, events.TopicStatus) {
+		h.publish(e)
+	}
+}
+
+// publish renders e once per scope and hands the frames to every stream of
+// that scope.
+func (h *liveHub) publish(e events.Event) {
+	for _, scope := range h.scopes(e) {
+		name, html, ok := h.render(scope, e)
+		h.renders.Add(1)
+		if !ok {
+			continue
+		}
+		h.mu.Lock()
+		h.seq++
+		f := liveFrame{id: h.seq, scope: scope, data: encodeEvent(h.seq, name, html)}
+		if len(h.ring) == ringSize {
+			copy(h.ring, h.ring[1:])
+			h.ring = h.ring[:ringSize-1]
+		}
+		h.ring = append(h.ring, f)
+		for st := range h.streams {
+			if st.scope != scope {
+				continue
+			}
+			select {
+			case st.frames <- f.data:
+			default: // too far behind: it reconnects and replays from the ring
+				delete(h.streams, st)
+				close(st.behind)
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
+// join opens a stream for scope unless the cap is reached. It returns the
+// frames after lastID that the ring still holds, and whether that is all
+// the tab missed (false: a new tab, or one that missed more than the ring
+// holds).
+func (h *liveHub) join(scope string, lastID uint64) (st *liveStream, replay [][]byte, complete, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.streams) >= h.max {
+		return nil, nil, false, false
+	}
+	st = &liveStream{scope: scope, frames: make(chan []byte, streamBuffer), behind: make(chan struct{})}
+	h.streams[st] = struct{}{}
+	// complete: the ring holds every frame after lastID. A new tab (0), or
+	// an id of an earlier panel process (beyond seq), gets the current
+	// state instead.
+	complete = lastID > 0 && lastID <= h.seq && (len(h.ring) == 0 || h.ring[0].id <= lastID+1)
+	if complete {
+		for _, f := range h.ring {
+			if f.id > lastID && f.scope == scope {
+				replay = append(replay, f.data)
+			}
+		}
+	}
+	return st, replay, complete, true
+}
+
+// leave closes a stream.
+func (h *liveHub) leave(st *liveStream) {
+	h.mu.Lock()
+	delete(h.streams, st)
+	h.mu.Unlock()
+}
+
+// lastID is the id of the newest frame.
+func (h *liveHub) lastID() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seq
+}
+
+// open is how many streams are open.
+func (h *liveHub) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.streams)
+}
+
+// encodeEvent writes one server-sent event; id 0 writes none.
+func encodeEvent(id uint64, name string, data []byte) []byte {
+	var b bytes.Buffer
+	if id > 0 {
+		b.WriteString("id: ")
+		b.WriteString(strconv.FormatUint(id, 10))
+		b.WriteByte('\n')
+	}
+	b.WriteString("event: ")
+	b.WriteString(name)
+	b.WriteByte('\n')
+	for line := range strings.SplitSeq(string(data), "\n") {
+		b.WriteString("data: ")
+		b.WriteString(strings.TrimSuffix(line, "\r"))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// newLiveHub builds the hub of s and starts it on the broker; it stops,
+// and every stream ends, when ctx ends (the server shuts down).
+func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liveHub {
+	if max <= 0 {
+		max = defaultMaxStreams
+	}
+	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done()}
+	h.scopes = func(e events.Event) []string {
+		if e.Host == "" || !s.manyHosts() {
+			return []string{""}
+		}
+		return []string{"", e.Host}
+	}
+	h.render = s.renderLive
+	if b != nil {
+		go h.run(ctx, b)
+	}
+	return h
+}
+
+// renderLive renders the fragment an event changes for the tabs of scope.
+func (s *Server) renderLive(scope string, e events.Event) (string, []byte, bool) {
+	switch e.Topic {
+	case events.TopicStatus:
+		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(context.Background(), s.scopeHostsOf(scope), false)))
+		if err != nil {
+			s.log.Warn("live: status bar", "err", err)
+			return "", nil, false
+		}
+		return sseStatus, html, true
+	}
+	return "", nil, false
+}
+
+// renderFragment renders comp outside a request, for the tabs of scope.
+func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, error) {
+	r := views.Request{
+		BasePath: s.cfg.BasePath,
+		Asset:    func(name string) string { return s.url("/assets/" + s.assets.Path(name)) },
+		Version:  s.version,
+		Location: s.panelSettings().Location,
+		Now:      s.now(),
+		Host:     scope,
+	}
+	var buf bytes.Buffer
+	if err := comp.Render(views.WithRequest(context.Background(), r), &buf); err != nil {
+		return nil, err
+	}
+	return validUTF8(buf.Bytes()), nil
+}

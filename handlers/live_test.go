@@ -1,0 +1,395 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"bangui/events"
+	"bangui/models"
+)
+
+// noRedirect shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// sseEvent is one server-sent event as a client parses it.
+type sseEvent struct {
+	id, name, data string
+	comment        bool // a comment line (heartbeat)
+}
+
+// sseClient reads one event stream.
+type sseClient struct {
+	t    testing.TB
+	resp *http.Response
+	r    *bufio.Reader
+	ch   chan sseEvent
+}
+
+// liveApp is a panel set up and logged in, served over a real listener
+// (event streams need one), and the cookie of its session.
+type liveApp struct {
+	*testApp
+	base   string // the server's URL
+	cookie string
+}
+
+func newLiveApp(t testing.TB) *liveApp {
+	t.Helper()
+	a := newTestApp(t, t.TempDir())
+	b := a.browser()
+	b.completeSetup()
+	assertRedirect(t, b.login(goodPassword), "/")
+	var parts []string
+	for _, c := range b.cookies {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	srv := httptest.NewServer(a.e)
+	t.Cleanup(srv.Close)
+	return &liveApp{testApp: a, base: srv.URL, cookie: strings.Join(parts, "; ")}
+}
+
+// open opens /events with the session (or without, when cookie is "")
+// and the given Last-Event-ID.
+func (l *liveApp) open(cookie, lastID string) *sseClient {
+	l.t.Helper()
+	req, _ := http.NewRequest("GET", l.base+"/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	c := &sseClient{t: l.t, resp: resp, r: bufio.NewReader(resp.Body), ch: make(chan sseEvent, 1024)}
+	l.t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		go c.read()
+	} else {
+		close(c.ch)
+	}
+	return c
+}
+
+func (c *sseClient) read() {
+	defer close(c.ch)
+	var ev sseEvent
+	var data []string
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if ev.name != "" || ev.comment {
+				ev.data = strings.Join(data, "\n")
+				c.ch <- ev
+			}
+			ev, data = sseEvent{}, nil
+		case strings.HasPrefix(line, ":"):
+			ev.comment = true
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			ev.name = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, line[6:])
+		}
+	}
+}
+
+// next returns the next event that is not a heartbeat.
+func (c *sseClient) next() sseEvent {
+	c.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.ch:
+			if !ok {
+				c.t.Fatal("stream ended, want an event")
+			}
+			if !ev.comment {
+				return ev
+			}
+		case <-deadline:
+			c.t.Fatal("no event within 5 s")
+		}
+	}
+}
+
+// ended waits until the stream ends.
+func (c *sseClient) ended() {
+	c.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-c.ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			c.t.Fatal("stream still open after 5 s")
+		}
+	}
+}
+
+// publishStatus publishes a status change with banned addresses.
+func (l *liveApp) publishStatus(banned int) {
+	l.app.Events.Publish(events.Event{Topic: events.TopicStatus, Host: l.app.Hosts.Local().ID(),
+		Data: models.ServerStatus{Online: true, Banned: int64(banned)}})
+}
+
+// waitStreams waits until n streams are open.
+func (l *liveApp) waitStreams(n int) {
+	l.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.s.live.open() != n {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%d streams open, want %d", l.s.live.open(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestEventStreamNeedsLogin(t *testing.T) {
+	l := newLiveApp(t)
+	c := l.open("", "")
+	if c.resp.StatusCode == http.StatusOK {
+		t.Fatalf("/events without a session: status 200 (%s), want the login redirect", c.resp.Header.Get("Content-Type"))
+	}
+	if n := l.s.live.open(); n != 0 {
+		t.Fatalf("%d streams open for a visitor without a session", n)
+	}
+}
+
+func TestEventStreamRendersOncePerEventForEveryViewer(t *testing.T) {
+	l := newLiveApp(t)
+	const viewers = 20
+	clients := make([]*sseClient, viewers)
+	for i := range clients {
+		clients[i] = l.open(l.cookie, "")
+		if ev := clients[i].next(); ev.name != sseLive {
+			t.Fatalf("first event %+v, want %q", ev, sseLive)
+		}
+		if ev := clients[i].next(); ev.name != sseStatus {
+			t.Fatalf("second event %+v, want the current status bar", ev)
+		}
+	}
+	l.waitStreams(viewers)
+	before := l.s.live.renders.Load()
+	for n := 1; n <= 3; n++ {
+		l.publishStatus(n) // the probe's state is what the bar shows; the event says it changed
+	}
+	for i, c := range clients {
+		prev := uint64(0)
+		for range 3 {
+			ev := c.next()
+			id, err := strconv.ParseUint(ev.id, 10, 64)
+			if ev.name != sseStatus || err != nil || id <= prev || !strings.Contains(ev.data, `id="status-bar"`) {
+				t.Fatalf("viewer %d got %+v, want status bars with growing ids", i, ev)
+			}
+			prev = id
+		}
+	}
+	if got := l.s.live.renders.Load() - before; got != 3 {
+		t.Errorf("%d renders for 3 events and %d viewers, want 3", got, viewers)
+	}
+}
+
+func TestEventStreamReplaysWhatAReconnectingTabMissed(t *testing.T) {
+	l := newLiveApp(t)
+	c := l.open(l.cookie, "")
+	c.next() // live
+	c.next() // current status
+	l.waitStreams(1)
+	l.publishStatus(1)
+	seen := c.next()
+	c.resp.Body.Close() // a network blip
+	c.ended()
+	l.waitStreams(0)
+	l.publishStatus(2)
+	l.publishStatus(3)
+
+	c = l.open(l.cookie, seen.id)
+	if ev := c.next(); ev.name != sseLive {
+		t.Fatalf("first event after reconnecting %+v, want %q", ev, sseLive)
+	}
+	first, second := c.next(), c.next()
+	a, _ := strconv.Atoi(seen.id)
+	if first.id != strconv.Itoa(a+1) || second.id != strconv.Itoa(a+2) {
+		t.Fatalf("replayed ids %q, %q after %q, want the two missed ones in order", first.id, second.id, seen.id)
+	}
+	l.publishStatus(4)
+	if ev := c.next(); ev.id != strconv.Itoa(a+3) {
+		t.Fatalf("event after the replay has id %q, want %d (nothing twice, nothing lost)", ev.id, a+3)
+	}
+
+	// An id the ring no longer reaches (or of an earlier process): the
+	// current state instead.
+	c2 := l.open(l.cookie, "999999")
+	c2.next()
+	if ev := c2.next(); ev.name != sseStatus || !strings.Contains(ev.data, `id="status-bar"`) {
+		t.Fatalf("unknown Last-Event-ID: got %+v, want the current status bar", ev)
+	}
+}
+
+func TestEventStreamCapFallsBackToPolling(t *testing.T) {
+	l := newLiveApp(t)
+	l.s.live.max = 2
+	a, b := l.open(l.cookie, ""), l.open(l.cookie, "")
+	a.next()
+	b.next()
+	l.waitStreams(2)
+	over := l.open(l.cookie, "")
+	ev := over.next()
+	if ev.name != sseFallback || !strings.Contains(ev.data, "every 30 s") {
+		t.Fatalf("third tab over a cap of 2 got %+v, want the fallback", ev)
+	}
+	over.ended()
+	if !strings.Contains(l.bodyOf("/"), `hx-trigger="every `) {
+		t.Fatal("the status bar no longer polls: a tab over the cap would stay frozen")
+	}
+	a.resp.Body.Close()
+	l.waitStreams(1)
+	again := l.open(l.cookie, "")
+	if ev := again.next(); ev.name != sseLive {
+		t.Fatalf("a tab after one closed got %+v, want %q", ev, sseLive)
+	}
+}
+
+func (l *liveApp) bodyOf(path string) string {
+	req, _ := http.NewRequest("GET", l.base+path, nil)
+	req.Header.Set("Cookie", l.cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	bufio.NewReader(resp.Body).WriteTo(&sb)
+	return sb.String()
+}
+
+func TestEventStreamSendsHeartbeats(t *testing.T) {
+	l := newLiveApp(t)
+	l.s.live.heartbeat = 20 * time.Millisecond
+	c := l.open(l.cookie, "")
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.ch:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			if ev.comment {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no heartbeat within 5 s")
+		}
+	}
+}
+
+func TestPagesConnectTheirEventStream(t *testing.T) {
+	l := newLiveApp(t)
+	body := l.bodyOf("/jails")
+	for _, want := range []string{`sse-connect="/events"`, `hx-ext="sse"`, `sse-swap="status"`, `js/sse.min.js`, `data-live-pause`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("jails page lacks %s", want)
+		}
+	}
+}
+
+func TestShutdownEndsEventStreams(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	l := newLiveApp(t)
+	l.app.Config.Listen = addr
+	l.app.Config.ShutdownGrace = 10 * time.Second
+	l.app.Config.ArchiveEvery = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- l.app.Serve(ctx, l.e) }()
+	var c *sseClient
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l.base = "http://" + addr
+		req, _ := http.NewRequest("GET", l.base+"/healthz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("panel not listening after 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c = l.open(l.cookie, "")
+	c.next()
+	l.waitStreams(1)
+	start := time.Now()
+	cancel()
+	c.ended()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still running 5 s after its context ended")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %s with a stream open", d)
+	}
+}
+
+func TestManyStreamsConcurrentPublish(t *testing.T) {
+	l := newLiveApp(t)
+	const viewers, events = 10, 100
+	clients := make([]*sseClient, viewers)
+	for i := range clients {
+		clients[i] = l.open(l.cookie, "")
+		clients[i].next()
+		clients[i].next()
+	}
+	l.waitStreams(viewers)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Go(func() {
+			prev := 0
+			for range events {
+				ev := c.next()
+				id, _ := strconv.Atoi(ev.id)
+				if id != prev+1 && prev != 0 {
+					t.Errorf("id %d after %d: an event lost or twice", id, prev)
+				}
+				prev = id
+			}
+		})
+	}
+	for n := range events {
+		want := l.s.live.lastID() + 1
+		l.publishStatus(n)
+		for l.s.live.lastID() != want { // the broker's buffer is the publisher's pace
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wg.Wait()
+}
