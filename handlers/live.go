@@ -12,6 +12,8 @@ import (
 	"github.com/a-h/templ"
 
 	"bangui/events"
+	"bangui/models"
+	"bangui/services"
 	"bangui/views"
 )
 
@@ -40,6 +42,7 @@ const (
 // Names of the server-sent events.
 const (
 	sseStatus   = "status"   // the status bar, outer HTML
+	sseBans     = "bans"     // new rows for the top of the dashboard's first page
 	sseLive     = "live"     // the live indicator: connected
 	sseFallback = "fallback" // the live indicator: refused, the page polls
 )
@@ -72,11 +75,54 @@ type liveHub struct {
 	done    <-chan struct{} // the server is shutting down
 
 	renders atomic.Int64 // fragments rendered, for tests and benchmarks
+
+	// newest is, per scope, the newest ban sent as a new row (only the
+	// hub's goroutine touches it).
+	newest map[string]banMark
+}
+
+// banMark is the newest ban time sent and the bans of that second.
+type banMark struct {
+	at   time.Time
+	keys map[string]bool
+}
+
+func banKey(b models.BanRecord) string { return b.Host + "|" + b.Jail + "|" + b.IP }
+
+// freshBans keeps the bans (newest first) the tabs of scope have not been
+// sent yet and moves the scope's mark. The first time, without a mark, the
+// newest inserted ones count as new.
+func (h *liveHub) freshBans(scope string, bans []models.BanRecord, inserted int64) []models.BanRecord {
+	m, known := h.newest[scope]
+	var fresh []models.BanRecord
+	for i, b := range bans {
+		if !known {
+			if int64(i) >= inserted {
+				break
+			}
+		} else if b.TimeOfBan.Before(m.at) || (b.TimeOfBan.Equal(m.at) && m.keys[banKey(b)]) {
+			continue
+		}
+		fresh = append(fresh, b)
+	}
+	if len(bans) > 0 {
+		top := bans[0].TimeOfBan
+		if !known || top.After(m.at) {
+			m = banMark{at: top, keys: map[string]bool{}}
+		}
+		for _, b := range bans {
+			if b.TimeOfBan.Equal(m.at) {
+				m.keys[banKey(b)] = true
+			}
+		}
+		h.newest[scope] = m
+	}
+	return fresh
 }
 
 // run renders and fans out the broker's events until ctx ends.
 func (h *liveHub) run(ctx context.Context, b *events.Broker) {
-	for e := range b.Subscribe(ctx, events.TopicStatus) {
+	for e := range b.Subscribe(ctx, events.TopicStatus, events.TopicArchive) {
 		h.publish(e)
 	}
 }
@@ -186,23 +232,51 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 	if max <= 0 {
 		max = defaultMaxStreams
 	}
-	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done()}
+	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{}}
 	h.scopes = func(e events.Event) []string {
 		if e.Host == "" || !s.manyHosts() {
 			return []string{""}
 		}
 		return []string{"", e.Host}
 	}
-	h.render = s.renderLive
+	h.render = func(scope string, e events.Event) (string, []byte, bool) { return s.renderLive(h, scope, e) }
 	if b != nil {
 		go h.run(ctx, b)
 	}
 	return h
 }
 
+// liveBanRows is how many of the newest bans the hub reads after an
+// archive sync, to find the new ones.
+const liveBanRows = 50
+
 // renderLive renders the fragment an event changes for the tabs of scope.
-func (s *Server) renderLive(scope string, e events.Event) (string, []byte, bool) {
+func (s *Server) renderLive(h *liveHub, scope string, e events.Event) (string, []byte, bool) {
 	switch e.Topic {
+	case events.TopicArchive:
+		synced, _ := e.Data.(events.ArchiveSynced)
+		if synced.Inserted == 0 {
+			return "", nil, false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
+			Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
+		if err != nil {
+			s.log.Warn("live: new bans", "err", err)
+			return "", nil, false
+		}
+		fresh := h.freshBans(scope, d.Bans, synced.Inserted)
+		if len(fresh) == 0 {
+			return "", nil, false
+		}
+		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
+		html, err := s.renderFragment(scope, views.NewBanRows(t))
+		if err != nil {
+			s.log.Warn("live: new bans", "err", err)
+			return "", nil, false
+		}
+		return sseBans, html, true
 	case events.TopicStatus:
 		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(context.Background(), s.scopeHostsOf(scope), false)))
 		if err != nil {
@@ -223,6 +297,9 @@ func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, err
 		Location: s.panelSettings().Location,
 		Now:      s.now(),
 		Host:     scope,
+	}
+	if s.manyHosts() {
+		r.Hosts = s.hostOptions()
 	}
 	var buf bytes.Buffer
 	if err := comp.Render(views.WithRequest(context.Background(), r), &buf); err != nil {

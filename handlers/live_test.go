@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -392,4 +393,54 @@ func TestManyStreamsConcurrentPublish(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+func TestNewBansSlideIntoTheFirstPageOnce(t *testing.T) {
+	l := newLiveApp(t)
+	now := time.Now().Unix()
+	ban := func(ip string, ago int64) models.ArchivedBan {
+		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now - ago, BanCount: 1, Data: `{"matches":["x"],"failures":3}`, Action: "ban"}
+	}
+	var old []models.ArchivedBan
+	for i := range 60 {
+		old = append(old, ban(fmt.Sprintf("198.51.100.%d", i), 600+int64(i)))
+	}
+	seedArchive(t, l.testApp, old)
+	if body := l.bodyOf("/"); !strings.Contains(body, `sse-swap="bans"`) {
+		t.Fatal("the dashboard's first page does not take new rows")
+	}
+	if body := l.bodyOf("/?page=2"); strings.Contains(body, `sse-swap="bans"`) {
+		t.Fatal("the dashboard's second page takes new rows: the reader's place would move")
+	}
+	if body := l.bodyOf("/?origin=blocklist"); strings.Contains(body, `sse-swap="bans"`) {
+		t.Fatal("a filtered table takes new rows of every origin")
+	}
+	c := l.open(l.cookie, "")
+	c.next()
+	c.next()
+	l.waitStreams(1)
+	archived := func(n int64) {
+		l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: n}})
+	}
+
+	seedArchive(t, l.testApp, []models.ArchivedBan{ban("203.0.113.1", 3), ban("203.0.113.2", 2), ban("203.0.113.3", 1)})
+	before := l.s.live.renders.Load()
+	archived(3)
+	ev := c.next()
+	if ev.name != sseBans || strings.Count(ev.data, "<tr") != 3 || !strings.Contains(ev.data, "row--new") {
+		t.Fatalf("after 3 new bans got %+v, want 3 new rows", ev)
+	}
+	if i1, i3 := strings.Index(ev.data, "203.0.113.1"), strings.Index(ev.data, "203.0.113.3"); i3 > i1 {
+		t.Errorf("new rows not newest first:\n%s", ev.data)
+	}
+	if got := l.s.live.renders.Load() - before; got != 1 {
+		t.Errorf("%d renders for one archive event, want 1", got)
+	}
+
+	seedArchive(t, l.testApp, []models.ArchivedBan{ban("203.0.113.4", 0)})
+	archived(1)
+	ev = c.next()
+	if ev.name != sseBans || strings.Count(ev.data, "<tr") != 1 || !strings.Contains(ev.data, "203.0.113.4") {
+		t.Fatalf("after one more ban got %+v, want its row alone (nothing twice)", ev)
+	}
 }
