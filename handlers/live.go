@@ -43,6 +43,7 @@ const (
 const (
 	sseStatus   = "status"   // the status bar, outer HTML
 	sseBans     = "bans"     // new rows for the top of the dashboard's first page
+	sseCounts   = "counts"   // counters swapped out of band by id (jails page)
 	sseLive     = "live"     // the live indicator: connected
 	sseFallback = "fallback" // the live indicator: refused, the page polls
 )
@@ -52,6 +53,12 @@ type liveFrame struct {
 	id    uint64
 	scope string // the ?host= of the tabs it is for ("" = all hosts)
 	data  []byte // the encoded event, ending in a blank line
+}
+
+// liveFragment is one rendered event before it gets its id.
+type liveFragment struct {
+	name string
+	html []byte
 }
 
 // liveStream is one open tab.
@@ -65,8 +72,11 @@ type liveStream struct {
 type liveHub struct {
 	max       int
 	heartbeat time.Duration
-	render    func(scope string, e events.Event) (name string, html []byte, ok bool)
+	render    func(scope string, e events.Event) []liveFragment
 	scopes    func(e events.Event) []string
+	// shared holds, while one event is published, what its scopes have in
+	// common (see once); only the hub's goroutine touches it.
+	shared map[string][]byte
 
 	mu      sync.Mutex
 	seq     uint64
@@ -130,32 +140,48 @@ func (h *liveHub) run(ctx context.Context, b *events.Broker) {
 // publish renders e once per scope and hands the frames to every stream of
 // that scope.
 func (h *liveHub) publish(e events.Event) {
+	h.shared = map[string][]byte{}
 	for _, scope := range h.scopes(e) {
-		name, html, ok := h.render(scope, e)
-		h.renders.Add(1)
-		if !ok {
+		for _, f := range h.render(scope, e) {
+			h.send(scope, f)
+		}
+	}
+	h.shared = nil
+}
+
+// once returns the fragment key of the event being published, rendering
+// it with fn the first time (nil: nothing to send).
+func (h *liveHub) once(key string, fn func() []byte) []byte {
+	if b, ok := h.shared[key]; ok {
+		return b
+	}
+	b := fn()
+	h.shared[key] = b
+	return b
+}
+
+// send gives f the next id, keeps it in the ring and hands it to every
+// stream of scope.
+func (h *liveHub) send(scope string, f liveFragment) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	fr := liveFrame{id: h.seq, scope: scope, data: encodeEvent(h.seq, f.name, f.html)}
+	if len(h.ring) == ringSize {
+		copy(h.ring, h.ring[1:])
+		h.ring = h.ring[:ringSize-1]
+	}
+	h.ring = append(h.ring, fr)
+	for st := range h.streams {
+		if st.scope != scope {
 			continue
 		}
-		h.mu.Lock()
-		h.seq++
-		f := liveFrame{id: h.seq, scope: scope, data: encodeEvent(h.seq, name, html)}
-		if len(h.ring) == ringSize {
-			copy(h.ring, h.ring[1:])
-			h.ring = h.ring[:ringSize-1]
+		select {
+		case st.frames <- fr.data:
+		default: // too far behind: it reconnects and replays from the ring
+			delete(h.streams, st)
+			close(st.behind)
 		}
-		h.ring = append(h.ring, f)
-		for st := range h.streams {
-			if st.scope != scope {
-				continue
-			}
-			select {
-			case st.frames <- f.data:
-			default: // too far behind: it reconnects and replays from the ring
-				delete(h.streams, st)
-				close(st.behind)
-			}
-		}
-		h.mu.Unlock()
 	}
 }
 
@@ -239,7 +265,7 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 		}
 		return []string{"", e.Host}
 	}
-	h.render = func(scope string, e events.Event) (string, []byte, bool) { return s.renderLive(h, scope, e) }
+	h.render = func(scope string, e events.Event) []liveFragment { return s.renderLive(h, scope, e) }
 	if b != nil {
 		go h.run(ctx, b)
 	}
@@ -250,42 +276,66 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 // archive sync, to find the new ones.
 const liveBanRows = 50
 
-// renderLive renders the fragment an event changes for the tabs of scope.
-func (s *Server) renderLive(h *liveHub, scope string, e events.Event) (string, []byte, bool) {
+// renderLive renders the fragments an event changes for the tabs of scope.
+// Each render is counted in h.renders.
+func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFragment {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []liveFragment
+	add := func(name string, html []byte, err error) {
+		if err != nil {
+			s.log.Warn("live: render", "event", name, "err", err)
+			return
+		}
+		if html != nil {
+			out = append(out, liveFragment{name: name, html: html})
+		}
+	}
 	switch e.Topic {
+	case events.TopicStatus:
+		h.renders.Add(1)
+		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(ctx, s.scopeHostsOf(scope), false)))
+		add(sseStatus, html, err)
+		// The jails' counters are the same for every scope: one query of
+		// the host and one render per event.
+		add(sseCounts, h.once("counts", func() []byte {
+			jails, err := s.jails.List(ctx, e.Host)
+			if err != nil || len(jails) == 0 {
+				return nil // the status bar says the host is offline
+			}
+			idHost := ""
+			if s.manyHosts() {
+				idHost = e.Host
+			}
+			h.renders.Add(1)
+			html, err := s.renderFragment(scope, views.JailCounters(jails, idHost))
+			if err != nil {
+				s.log.Warn("live: jail counters", "err", err)
+				return nil
+			}
+			return html
+		}), nil)
 	case events.TopicArchive:
 		synced, _ := e.Data.(events.ArchiveSynced)
 		if synced.Inserted == 0 {
-			return "", nil, false
+			return nil
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
 			Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
 		if err != nil {
-			s.log.Warn("live: new bans", "err", err)
-			return "", nil, false
+			add(sseBans, nil, err)
+			return out
 		}
 		fresh := h.freshBans(scope, d.Bans, synced.Inserted)
 		if len(fresh) == 0 {
-			return "", nil, false
+			return nil
 		}
+		h.renders.Add(1)
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
 		html, err := s.renderFragment(scope, views.NewBanRows(t))
-		if err != nil {
-			s.log.Warn("live: new bans", "err", err)
-			return "", nil, false
-		}
-		return sseBans, html, true
-	case events.TopicStatus:
-		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(context.Background(), s.scopeHostsOf(scope), false)))
-		if err != nil {
-			s.log.Warn("live: status bar", "err", err)
-			return "", nil, false
-		}
-		return sseStatus, html, true
+		add(sseBans, html, err)
 	}
-	return "", nil, false
+	return out
 }
 
 // renderFragment renders comp outside a request, for the tabs of scope.
