@@ -66,6 +66,7 @@ func (st *stack) flowReconnect(t *testing.T, d device) {
 		t.Skip("the demo has no sandbox to ban on")
 	}
 	b := st.newBrowser(t, d)
+	b.visit(t, "/login")
 	flowLogin(t, b, devicePassword(d))
 	b.visit(t, "/")
 	b.waitLive(t)
@@ -77,6 +78,10 @@ func (st *stack) flowReconnect(t *testing.T, d device) {
 			t.Fatalf("fail2ban did not ban %s", ip)
 		}
 	})
+	// The cut stream: Chromium logs it, and htmx logs the SSE extension's
+	// error event.
+	b.expectConsole("ERR_INCOMPLETE_CHUNKED_ENCODING")
+	b.expectConsole("[object Event]")
 	b.waitRow(t, ip)
 	b.waitLive(t)
 	if !eval[bool](t, b, `window.__sameDocument === true`) {

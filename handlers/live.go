@@ -73,6 +73,7 @@ type liveHub struct {
 	max       int
 	heartbeat time.Duration
 	render    func(scope string, e events.Event) []liveFragment
+	prime     func() // marks the newest bans of every scope as sent, at the start
 	scopes    func(e events.Event) []string
 	// shared holds, while one event is published, what its scopes have in
 	// common (see once); only the hub's goroutine touches it.
@@ -115,25 +116,65 @@ func (h *liveHub) freshBans(scope string, bans []models.BanRecord, inserted int6
 		}
 		fresh = append(fresh, b)
 	}
-	if len(bans) > 0 {
-		top := bans[0].TimeOfBan
-		if !known || top.After(m.at) {
-			m = banMark{at: top, keys: map[string]bool{}}
-		}
-		for _, b := range bans {
-			if b.TimeOfBan.Equal(m.at) {
-				m.keys[banKey(b)] = true
-			}
-		}
-		h.newest[scope] = m
+	if !known {
+		m = banMark{keys: map[string]bool{}} // known from now on, even when empty
 	}
+	if len(bans) > 0 && bans[0].TimeOfBan.After(m.at) {
+		m = banMark{at: bans[0].TimeOfBan, keys: map[string]bool{}}
+	}
+	for _, b := range bans {
+		if b.TimeOfBan.Equal(m.at) {
+			m.keys[banKey(b)] = true
+		}
+	}
+	h.newest[scope] = m
 	return fresh
 }
 
 // run renders and fans out the broker's events until ctx ends.
 func (h *liveHub) run(ctx context.Context, b *events.Broker) {
-	for e := range b.Subscribe(ctx, events.TopicStatus, events.TopicArchive) {
-		h.publish(e)
+	ch := b.Subscribe(ctx, events.TopicStatus, events.TopicArchive)
+	if h.prime != nil {
+		h.prime()
+	}
+	for e := range ch {
+		for _, e := range coalesce(e, ch) {
+			h.publish(e)
+		}
+	}
+}
+
+// coalesce merges first with the events already waiting in ch, so that a
+// hub that fell behind catches up instead of the broker dropping events:
+// per topic and host, the last status and the sum of archived rows.
+func coalesce(first events.Event, ch <-chan events.Event) []events.Event {
+	out := []events.Event{first}
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return out
+			}
+			merged := false
+			for i, o := range out {
+				if o.Topic != e.Topic || o.Host != e.Host {
+					continue
+				}
+				if e.Topic == events.TopicArchive {
+					a, _ := o.Data.(events.ArchiveSynced)
+					b, _ := e.Data.(events.ArchiveSynced)
+					e.Data = events.ArchiveSynced{Inserted: a.Inserted + b.Inserted, Purged: a.Purged + b.Purged}
+				}
+				out[i] = e
+				merged = true
+				break
+			}
+			if !merged {
+				out = append(out, e)
+			}
+		default:
+			return out
+		}
 	}
 }
 
@@ -266,6 +307,13 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 		return []string{"", e.Host}
 	}
 	h.render = func(scope string, e events.Event) []liveFragment { return s.renderLive(h, scope, e) }
+	h.prime = func() {
+		for _, scope := range append([]string{""}, s.scopeHostsOf("")...) {
+			if bans, err := s.newestBans(scope); err == nil {
+				h.freshBans(scope, bans, 0)
+			}
+		}
+	}
 	if b != nil {
 		go h.run(ctx, b)
 	}
@@ -320,13 +368,12 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if synced.Inserted == 0 {
 			return nil
 		}
-		d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
-			Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
+		bans, err := s.newestBans(scope)
 		if err != nil {
 			add(sseBans, nil, err)
 			return out
 		}
-		fresh := h.freshBans(scope, d.Bans, synced.Inserted)
+		fresh := h.freshBans(scope, bans, synced.Inserted)
 		if len(fresh) == 0 {
 			return nil
 		}
@@ -336,6 +383,16 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		add(sseBans, html, err)
 	}
 	return out
+}
+
+// newestBans are the newest bans of scope, newest first, as the dashboard
+// shows them.
+func (s *Server) newestBans(scope string) ([]models.BanRecord, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
+		Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
+	return d.Bans, err
 }
 
 // renderFragment renders comp outside a request, for the tabs of scope.

@@ -52,10 +52,26 @@
         return new EventSource(url, { withCredentials: true });
       };
     }
+    // Counters (event "counts") go into the elements of the same id that
+    // this page has; the others are not on it.
+    function applyCounts(html) {
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      tpl.content.querySelectorAll("[id]").forEach(function (src) {
+        var dst = document.getElementById(src.id);
+        if (dst && dst.textContent !== src.textContent) dst.textContent = src.textContent;
+      });
+    }
     document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
       var msg = ev.detail;
       if (msg && msg.lastEventId) lastId = msg.lastEventId;
       var el = ev.target;
+      if (el.hasAttribute("data-live-counts")) {
+        ev.preventDefault();
+        if (paused) held.push({ counts: msg.data });
+        else applyCounts(msg.data);
+        return;
+      }
       if (!paused || el === state) return;
       ev.preventDefault();
       held.push({ id: el.id, el: el, data: msg.data, style: el.getAttribute("hx-swap") || "innerHTML" });
@@ -72,6 +88,7 @@
       var queue = held;
       held = [];
       queue.forEach(function (h) {
+        if (h.counts !== undefined) return applyCounts(h.counts);
         var target = h.id ? document.getElementById(h.id) : h.el;
         if (target && document.body.contains(target)) {
           htmx.swap(target, h.data, { swapStyle: h.style });
