@@ -45,6 +45,9 @@ const (
 	lastEventParam  = "last-event-id"
 )
 
+// streamWriteTimeout bounds each write of an event stream.
+const streamWriteTimeout = 30 * time.Second
+
 // eventStream is GET /events: the live pages' one stream per tab. It
 // sends the events of the tab's host scope as they come, first what the
 // tab missed since Last-Event-ID, a heartbeat while nothing happens, and
@@ -97,7 +100,11 @@ func (s *Server) eventStream(c echo.Context) error {
 	beat := time.NewTicker(h.heartbeat)
 	defer beat.Stop()
 	ctx := c.Request().Context()
+	rc := http.NewResponseController(w)
 	for {
+		// A tab that stopped reading (a dead connection) must not hold
+		// its stream, and a place under the cap, forever.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		select {
 		case f := <-st.frames:
 			w.Write(f)
