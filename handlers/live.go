@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
 
 	"bangui/events"
 	"bangui/models"
@@ -80,7 +82,8 @@ type liveHub struct {
 	shared map[string][]byte
 
 	mu      sync.Mutex
-	seq     uint64
+	seq     uint64 // the id of the newest frame
+	first   uint64 // seq when the hub started: older ids are of another process
 	ring    []liveFrame // oldest first, at most ringSize
 	streams map[*liveStream]struct{}
 	done    <-chan struct{} // the server is shutting down
@@ -241,7 +244,7 @@ func (h *liveHub) join(scope string, lastID uint64) (st *liveStream, replay [][]
 	// complete: the ring holds every frame after lastID. A new tab (0), or
 	// an id of an earlier panel process (beyond seq), gets the current
 	// state instead.
-	complete = lastID > 0 && lastID <= h.seq && (len(h.ring) == 0 || h.ring[0].id <= lastID+1)
+	complete = lastID >= h.first && lastID <= h.seq && (len(h.ring) == 0 || h.ring[0].id <= lastID+1)
 	if complete {
 		for _, f := range h.ring {
 			if f.id > lastID && f.scope == scope {
@@ -293,6 +296,21 @@ func encodeEvent(id uint64, name string, data []byte) []byte {
 	return b.Bytes()
 }
 
+// ctxLiveFrom is the echo context key of the newest live event's id when
+// the request began (see views.Request.LiveFrom).
+const ctxLiveFrom = "liveFrom"
+
+// markLiveFrom notes the newest live event's id before a page queries
+// anything, for the page's event stream to start after it.
+func (s *Server) markLiveFrom(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodGet && !wantsStream(c.Request()) {
+			c.Set(ctxLiveFrom, s.live.lastID())
+		}
+		return next(c)
+	}
+}
+
 // newLiveHub builds the hub of s and starts it on the broker; it stops,
 // and every stream ends, when ctx ends (the server shuts down).
 func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liveHub {
@@ -300,6 +318,11 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 		max = defaultMaxStreams
 	}
 	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{}}
+	// Ids start at the time in milliseconds, so that an id a tab kept from
+	// an earlier panel process is older than every id of this one: that
+	// tab gets the current state, not frames it cannot place.
+	h.seq = uint64(time.Now().UnixMilli())
+	h.first = h.seq
 	h.scopes = func(e events.Event) []string {
 		if e.Host == "" || !s.manyHosts() {
 			return []string{""}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"regexp"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -331,7 +332,7 @@ func TestEventStreamSendsHeartbeats(t *testing.T) {
 func TestPagesConnectTheirEventStream(t *testing.T) {
 	l := newLiveApp(t)
 	body := l.bodyOf("/jails")
-	for _, want := range []string{`sse-connect="/events"`, `hx-ext="sse"`, `sse-swap="status"`, `js/sse.min.js`, `data-live-pause`} {
+	for _, want := range []string{`sse-connect="/events?last-event-id=`, `hx-ext="sse"`, `sse-swap="status"`, `js/sse.min.js`, `data-live-pause`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("jails page lacks %s", want)
 		}
@@ -438,8 +439,9 @@ func TestNewBansSlideIntoTheFirstPageOnce(t *testing.T) {
 	archived := func(n int64) {
 		l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: n}})
 	}
+	first := l.s.live.lastID()
 	archived(int64(len(old))) // the sync that stored them, before the tab opened
-	for deadline := time.Now().Add(5 * time.Second); l.s.live.lastID() == 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); l.s.live.lastID() == first; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the hub sent nothing for the first sync")
 		}
@@ -509,5 +511,27 @@ func TestEventStreamTakesAnyLastEventID(t *testing.T) {
 			t.Fatalf("Last-Event-ID %q: want the current status bar, got %+v", v, ev)
 		}
 		c.resp.Body.Close()
+	}
+}
+
+func TestPageStreamStartsWhereThePageWasRendered(t *testing.T) {
+	l := newLiveApp(t)
+	body := l.bodyOf("/")
+	m := regexp.MustCompile(`sse-connect="/events\?last-event-id=(\d+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the dashboard's stream URL carries no event id")
+	}
+	l.publishStatus(7) // between the page and its stream
+	c := l.open(l.cookie, m[1])
+	c.next() // live
+	if ev := c.next(); ev.name != sseStatus || ev.id == m[1] {
+		t.Fatalf("first event after the page's id: %+v, want the status change that came between", ev)
+	}
+	select {
+	case ev := <-c.ch:
+		if !ev.comment {
+			t.Fatalf("a second event %+v: the change came twice", ev)
+		}
+	default:
 	}
 }

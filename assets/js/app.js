@@ -48,7 +48,10 @@
     bar.hidden = false;
     if (htmx.createEventSource) {
       htmx.createEventSource = function (url) {
-        if (lastId) url += (url.indexOf("?") < 0 ? "?" : "&") + "last-event-id=" + encodeURIComponent(lastId);
+        if (lastId) {
+          url = url.replace(/([?&])last-event-id=[^&]*&?/, "$1").replace(/[?&]$/, "");
+          url += (url.indexOf("?") < 0 ? "?" : "&") + "last-event-id=" + encodeURIComponent(lastId);
+        }
         return new EventSource(url, { withCredentials: true });
       };
     }
