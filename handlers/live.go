@@ -82,8 +82,8 @@ type liveHub struct {
 	shared map[string][]byte
 
 	mu      sync.Mutex
-	seq     uint64 // the id of the newest frame
-	first   uint64 // seq when the hub started: older ids are of another process
+	seq     uint64      // the id of the newest frame
+	first   uint64      // seq when the hub started: older ids are of another process
 	ring    []liveFrame // oldest first, at most ringSize
 	streams map[*liveStream]struct{}
 	done    <-chan struct{} // the server is shutting down
