@@ -64,7 +64,12 @@ type App struct {
 	scheduler *jobs.BlocklistScheduler
 	jobCtx    context.Context    // the scheduler's and the jobs' context
 	stopJobs  context.CancelFunc // ends jobCtx
-	closers   []func() error     // in the order they run
+	// streamCtx ends when the HTTP server starts shutting down (or at
+	// Close): long-lived event streams end with it, since http.Server's
+	// Shutdown waits for them otherwise.
+	streamCtx  context.Context
+	endStreams context.CancelFunc
+	closers    []func() error // in the order they run
 }
 
 // Build wires the panel for cfg. Nothing runs in the background yet but
@@ -77,6 +82,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	a := &App{Config: cfg, Log: log, Version: opts.Version, Events: events.New(), jobCtx: jobCtx, stopJobs: stopJobs}
+	a.streamCtx, a.endStreams = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			a.Close() // what was opened before the failure
@@ -162,10 +168,15 @@ func LocalHostOptions(cfg config.Config, socket, configDir string) hosts.LocalOp
 // earlier (last opened, first closed).
 func (a *App) onClose(fn func() error) { a.closers = append(a.closers, fn) }
 
+// StreamContext ends when the panel stops serving: long-lived responses
+// (live pages' event streams) end with it.
+func (a *App) StreamContext() context.Context { return a.streamCtx }
+
 // Close stops the scheduler and the jobs' context, then closes everything
 // Build opened, last opened first. It is safe to call once after Build
 // failed half-way.
 func (a *App) Close() error {
+	a.endStreams()
 	a.stopJobs()
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {

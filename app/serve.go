@@ -30,6 +30,7 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(a.endStreams) // Shutdown does not wait for streams
 	background := a.startJobs()
 	serveErr := make(chan error, 1)
 	go func() {

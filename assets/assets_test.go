@@ -58,3 +58,24 @@ func TestHashedURLsChangeWithContent(t *testing.T) {
 		t.Fatal("unknown asset got a hash")
 	}
 }
+
+// sseSHA256 is the hash recorded in VENDOR.md for js/sse.min.js 2.2.4.
+const sseSHA256 = "98a46496de0c3605fbffdce9167ba427bdd9553184f83f149c261891a92c0136"
+
+func TestVendoredSSEExtensionMatchesRecordedHash(t *testing.T) {
+	b, err := fs.ReadFile(files, "js/sse.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != sseSHA256 {
+		t.Fatalf("sse.min.js sha256 %s, want %s", got, sseSHA256)
+	}
+	vendor, err := os.ReadFile("VENDOR.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(vendor), sseSHA256) || !strings.Contains(string(vendor), "htmx-ext-sse@2.2.4") {
+		t.Fatal("VENDOR.md does not record the SSE extension's version and hash")
+	}
+}

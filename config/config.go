@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,7 @@ type Config struct {
 	RegexPath      string        // fail2ban-regex executable, for the regex tester
 	LogDirs        []string      // folders the log viewer and regex tester may read
 	RestartCommand []string      // program and arguments that restart fail2ban; empty: fail2ban-client restart
+	MaxStreams     int           // live pages' event streams open at once (0: 500); more tabs fall back to polling
 }
 
 // setting describes one configuration value: its flag, environment name,
@@ -165,6 +167,14 @@ func settings() []setting {
 				return errors.New("want a duration of at least 1s, such as 5m")
 			}
 			c.ArchiveEvery = d
+			return nil
+		}},
+		{"max-streams", "500", "how many live event streams (one per open browser tab) may be open at once; further tabs poll instead", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("want a number of streams, 1 or more")
+			}
+			c.MaxStreams = n
 			return nil
 		}},
 		{"shutdown-grace", "15s", "how long in-flight requests may run at shutdown", func(c *Config, v string) error {

@@ -39,6 +39,7 @@ var deviceFlows = []flow{
 	{"hosts", flowHosts},
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
+	{"live", flowLive},
 	{"fleet", flowFleet}, // last: it adds hosts to the panel
 }
 
@@ -55,6 +56,7 @@ var screenshots = []string{
 	"map-countries", "map-country",
 	"xss-config-jails", "xss-blocklists",
 	"hosts", "hosts-confirm", "hosts-enrolled",
+	"dashboard-live",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -78,6 +80,10 @@ func TestE2E(t *testing.T) {
 	}
 	t.Run("screenshots", func(t *testing.T) { st.assertScreenshots(t) })
 	t.Run("through-nginx", func(t *testing.T) { st.assertProxied(t) })
+	// Last: it restarts the nginx every device goes through.
+	for _, d := range devices {
+		t.Run("reconnect/"+d.name, func(t *testing.T) { st.flowReconnect(t, d) })
+	}
 }
 
 // runDevice makes the whole tour on one device, each step a subtest.

@@ -52,6 +52,8 @@ type stack struct {
 	sandbox   *sandbox.Sandbox // nil on the demo
 	apps      map[string]*app  // by device name
 	nginxLogs string           // directory of nginx's access and error logs
+	nginxArgs []string         // nginx's command line
+	nginx     *proc            // the running nginx
 	demo      bool             // E2E_DEMO=1: every app is "bangui demo" (see demo_test.go)
 }
 
@@ -351,6 +353,17 @@ const nginxServer = `	server {
 			proxy_http_version 1.1;
 			proxy_pass http://127.0.0.1:{{appport}};
 		}
+		location /bangui/events {
+			proxy_set_header X-Forwarded-For $remote_addr;
+			proxy_set_header X-Forwarded-Proto $scheme;
+			proxy_set_header Host $host;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering off;
+			proxy_cache off;
+			proxy_read_timeout 1h;
+			proxy_pass http://127.0.0.1:{{appport}};
+		}
 	}
 `
 
@@ -378,10 +391,10 @@ func (st *stack) startNginx(t *testing.T, nginx, tmp, certFile, keyFile string) 
 		t.Fatal(err)
 	}
 	st.nginxLogs = dir
-	p := startProc(t, "nginx", filepath.Join(dir, "stderr.log"), nginx,
-		"-p", dir, "-c", confFile, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+	st.nginxArgs = []string{nginx, "-p", dir, "-c", confFile, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;"}
+	st.runNginx(t)
 	t.Cleanup(func() {
-		p.stop(t, syscall.SIGQUIT)
+		st.nginx.stop(t, syscall.SIGQUIT)
 		for _, f := range []string{"access.log", "error.log"} {
 			if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
 				_ = os.WriteFile(filepath.Join(st.artifacts, "nginx-"+f), b, 0o644)
@@ -391,9 +404,24 @@ func (st *stack) startNginx(t *testing.T, nginx, tmp, certFile, keyFile string) 
 			logTail(t, "nginx error log", filepath.Join(dir, "error.log"))
 		}
 	})
+}
+
+// runNginx starts nginx and waits until every app answers through it.
+func (st *stack) runNginx(t *testing.T) {
+	t.Helper()
+	st.nginx = startProc(t, "nginx", filepath.Join(st.nginxLogs, "stderr.log"), st.nginxArgs[0], st.nginxArgs[1:]...)
 	for name, a := range st.apps {
-		waitHTTP(t, "nginx for "+name, p, st.client, a.base+"/healthz")
+		waitHTTP(t, "nginx for "+name, st.nginx, st.client, a.base+"/healthz")
 	}
+}
+
+// restartNginx stops nginx at once (SIGTERM: open streams are cut, as in
+// a crash or a restart of the proxy), runs between, and starts it again.
+func (st *stack) restartNginx(t *testing.T, between func()) {
+	t.Helper()
+	st.nginx.stop(t, syscall.SIGTERM)
+	between()
+	st.runNginx(t)
 }
 
 // accessLog returns nginx's access log: "port status "request"" lines.

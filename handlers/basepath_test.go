@@ -26,7 +26,7 @@ func TestBasePathLinksAndAssets(t *testing.T) {
 		}
 		doc := parse(t, rec)
 		checked := 0
-		for _, attr := range []string{"href", "src", "action", "hx-get", "hx-post"} {
+		for _, attr := range []string{"href", "src", "action", "hx-get", "hx-post", "sse-connect"} {
 			for _, sel := range doc.Find("[" + attr + "]").Nodes {
 				for _, at := range sel.Attr {
 					if at.Key != attr || strings.HasPrefix(at.Val, "#") {
@@ -55,7 +55,7 @@ func TestBasePathLinksAndAssets(t *testing.T) {
 			urls = append(urls, u)
 		}
 	})
-	if len(urls) != 4 {
+	if len(urls) != 5 { // icon, css, htmx, its SSE extension, app.js
 		t.Fatalf("asset URLs: %v", urls)
 	}
 	for _, u := range urls {

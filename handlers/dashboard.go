@@ -86,6 +86,9 @@ func (s *Server) dashboardTable(d services.Dashboard, q services.DashboardQuery,
 		ID: "dash-bans", Bans: d.Bans,
 		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: d.Total, Path: "/", Query: values, Target: "#dash-bans"},
 		Empty: "No bans in this window.",
+		// New bans slide in at the top of the first page only, so a reader
+		// of a later page keeps their place; they are of every origin.
+		Live: q.Page.Number == 1 && q.Origin == models.OriginAll,
 	}
 }
 

@@ -32,6 +32,7 @@ type testApp struct {
 	dataDir string
 	cfg     config.Config
 	sync    *services.ArchiveSync
+	app     *app.App
 }
 
 type appOption func(*config.Config)
@@ -74,7 +75,7 @@ func newTestApp(t testing.TB, dataDir string, opts ...appOption) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testApp{t: t, e: e, s: s, db: a.DB, dataDir: dataDir, cfg: cfg, sync: a.ArchiveSync}
+	return &testApp{t: t, e: e, s: s, db: a.DB, dataDir: dataDir, cfg: cfg, sync: a.ArchiveSync, app: a}
 }
 
 // browser keeps cookies like a browser and sends requests from a chosen peer.

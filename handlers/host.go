@@ -55,8 +55,11 @@ func (s *Server) manyHosts() bool { return len(s.hosts.All()) > 1 }
 
 // scopeHosts are the ids of the hosts a page shows: the selected one, or
 // every host.
-func (s *Server) scopeHosts(c echo.Context) []string {
-	if id := s.hostScope(c); id != "" {
+func (s *Server) scopeHosts(c echo.Context) []string { return s.scopeHostsOf(s.hostScope(c)) }
+
+// scopeHostsOf is scopeHosts for a ?host= value.
+func (s *Server) scopeHostsOf(id string) []string {
+	if id != "" {
 		if _, err := s.hosts.Get(id); err == nil {
 			return []string{id}
 		}
@@ -84,8 +87,11 @@ func (s *Server) hostOptions() []views.HostOption {
 // With recheck, the hosts that are offline are asked again, in parallel
 // and each within services.HostDeadline (the bar's poll).
 func (s *Server) fleetStatus(c echo.Context, recheck bool) views.FleetStatus {
-	ids := s.scopeHosts(c)
-	ctx := c.Request().Context()
+	return s.fleetStatusOf(c.Request().Context(), s.scopeHosts(c), recheck)
+}
+
+// fleetStatusOf is fleetStatus for the hosts ids.
+func (s *Server) fleetStatusOf(ctx context.Context, ids []string, recheck bool) views.FleetStatus {
 	statuses := make([]models.ServerStatus, len(ids))
 	for i, id := range ids {
 		statuses[i] = s.status.Current(id)

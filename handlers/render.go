@@ -75,6 +75,9 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 			r.SwitchPath, r.SwitchQuery = r.Path, c.QueryParams()
 		}
 	}
+	if from, ok := c.Get(ctxLiveFrom).(uint64); ok {
+		r.LiveFrom = from
+	}
 	if hasSession(ctx) {
 		r.CSRFToken = s.csrfToken(ctx)
 		r.Identity = identityOf(ctx)

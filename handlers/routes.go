@@ -25,6 +25,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.readForm)
+	e.Use(s.markLiveFrom)
 	// Level 1 (fastest): at the default level gzip took 12–17% of the CPU
 	// under the load script; HTML tables compress well either way.
 	// Event streams are not compressed: gzip would hold their events back.
@@ -56,6 +57,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	g.GET("/", s.dashboard, private...)
 	g.GET("/status", s.statusBar, private...)
+	g.GET("/events", s.eventStream, private...)
 	g.GET("/history", s.historyPage, private...)
 	g.GET("/history.csv", s.historyCSV, private...)
 	g.GET("/history/:ip", s.ipPage, private...)

@@ -48,6 +48,7 @@ type Server struct {
 	throttle      *services.LoginThrottle
 	now           func() time.Time
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
+	live          *liveHub
 
 	setupDone atomic.Bool                         // cached once true
 	panel     atomic.Pointer[setup.PanelSettings] // settings chosen at setup
@@ -125,6 +126,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 	e.HidePort = true
 	s.configureProxyTrust(e)
 	e.HTTPErrorHandler = s.handleError
+	s.live = s.newLiveHub(a.StreamContext(), a.Events, a.Config.MaxStreams)
 	s.routes(e)
 	return e, s, nil
 }

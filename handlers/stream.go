@@ -1,11 +1,16 @@
 package handlers
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"bangui/views"
 )
 
 // wantsStream reports whether a request asks for a long-lived event stream
@@ -30,4 +35,93 @@ func startStream(c echo.Context) (flush func() error, err error) {
 	h.Set("X-Accel-Buffering", "no")
 	c.Response().WriteHeader(http.StatusOK)
 	return rc.Flush, rc.Flush()
+}
+
+// lastEventHeader is the header a reconnecting EventSource sends; the
+// query parameter of the same meaning is for a tab that opens a new
+// EventSource after the old one gave up (app.js adds it).
+const (
+	lastEventHeader = "Last-Event-ID"
+	lastEventParam  = "last-event-id"
+)
+
+// streamWriteTimeout bounds each write of an event stream.
+const streamWriteTimeout = 30 * time.Second
+
+// eventStream is GET /events: the live pages' one stream per tab. It
+// sends the events of the tab's host scope as they come, first what the
+// tab missed since Last-Event-ID, a heartbeat while nothing happens, and
+// ends when the tab goes, the stream falls too far behind (the tab comes
+// back and replays) or the server shuts down. Over the cap the tab is
+// told to poll, and to try again later.
+func (s *Server) eventStream(c echo.Context) error {
+	scope := s.hostScope(c)
+	if !s.manyHosts() {
+		scope = ""
+	}
+	last := c.Request().Header.Get(lastEventHeader)
+	if last == "" {
+		last = c.QueryParam(lastEventParam)
+	}
+	lastID, _ := strconv.ParseUint(strings.TrimSpace(last), 10, 64) // anything else: from now on
+
+	h := s.live
+	st, replay, complete, ok := h.join(scope, lastID)
+	if !ok {
+		flush, err := startStream(c)
+		if err != nil {
+			return err
+		}
+		w := c.Response()
+		fmt.Fprintf(w, "retry: %d\n\n", fallbackRetry.Milliseconds())
+		w.Write(encodeEvent(0, sseFallback, []byte(`Live updates unavailable: too many open pages. The status bar refreshes every 30 s.`)))
+		return flush()
+	}
+	defer h.leave(st)
+	flush, err := startStream(c)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	w.Write(encodeEvent(0, sseLive, []byte("Live")))
+	if !complete {
+		// A new tab, or one that missed more than the ring holds: the
+		// current state, rendered for it alone (once per connection).
+		if html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(c.Request().Context(), s.scopeHostsOf(scope), false))); err == nil {
+			w.Write(encodeEvent(h.lastID(), sseStatus, html))
+		}
+	}
+	for _, f := range replay {
+		w.Write(f)
+	}
+	if err := flush(); err != nil {
+		return nil
+	}
+	beat := time.NewTicker(h.heartbeat)
+	defer beat.Stop()
+	ctx := c.Request().Context()
+	rc := http.NewResponseController(w)
+	for {
+		// A tab that stopped reading (a dead connection) must not hold
+		// its stream, and a place under the cap, forever.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		select {
+		case f := <-st.frames:
+			w.Write(f)
+			for n := len(st.frames); n > 0; n-- { // what else is waiting, in one flush
+				w.Write(<-st.frames)
+			}
+		case <-beat.C:
+			io.WriteString(w, ": heartbeat\n\n")
+		case <-st.behind:
+			return nil
+		case <-h.done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+		if err := flush(); err != nil {
+			return nil // the tab is gone
+		}
+	}
 }

@@ -50,6 +50,9 @@ type BanTable struct {
 	RepeatMin int64 // highlight rows whose ban count reaches this; 0: never
 	Empty     string
 	Geo       map[string]models.GeoInfo // where each address is; missing: unknown
+	// Live: new bans arrive at the top over the tab's event stream (event
+	// "bans"); only the first page of an unfiltered table.
+	Live bool
 }
 
 // DashboardPage is the dashboard's data.

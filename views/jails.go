@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"bangui/models"
 	"bangui/textfmt"
@@ -111,4 +112,19 @@ func confirmUnbanAll(n int64) string {
 
 func confirmStop(name string) string {
 	return fmt.Sprintf("Stop the jail %s? It stops watching its logs and lifts its bans until it is started again.", name)
+}
+
+// jailCounterID is the element id of one counter of a jail on host ("" on
+// a one-host panel): letters, digits, "-" and "_" only, so that it is a
+// plain CSS selector.
+func jailCounterID(host, jail, counter string) string {
+	clean := func(v string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+				return r
+			}
+			return '_'
+		}, v)
+	}
+	return "jc-" + clean(host) + "-" + clean(jail) + "-" + counter
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ type Request struct {
 	// dashboard after a form was posted.
 	SwitchPath  string
 	SwitchQuery url.Values
+	// LiveFrom is the id of the newest live event when the request began:
+	// the page's event stream starts after it, so that nothing between
+	// the page's queries and the stream's start is missed.
+	LiveFrom uint64
 }
 
 // HostOption is one host in the host selector.
@@ -120,6 +125,15 @@ func KeepHost(p, host string) string {
 		out += "#" + frag
 	}
 	return out
+}
+
+// LiveURL is the URL of the page's event stream.
+func LiveURL(ctx context.Context) string {
+	r := RequestFrom(ctx)
+	if r.LiveFrom == 0 {
+		return URL(ctx, "/events")
+	}
+	return URL(ctx, "/events?last-event-id="+strconv.FormatUint(r.LiveFrom, 10))
 }
 
 // SafeURL is URL as a templ.SafeURL for href and action attributes.

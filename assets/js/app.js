@@ -33,9 +33,77 @@
     });
   }
 
+  // Live pages (the htmx SSE extension on <body>): remember the last event
+  // id, so that a new EventSource (the extension opens one after the old
+  // gave up, e.g. while nginx was down) resumes where the old one stopped;
+  // show the stream's state; hold the swaps while the reader pauses.
+  function setupLive() {
+    var bar = document.querySelector("[data-live-bar]");
+    if (!bar || !window.htmx) return;
+    var state = bar.querySelector(".live-state");
+    var pause = bar.querySelector("[data-live-pause]");
+    var lastId = "";
+    var paused = false;
+    var held = [];
+    bar.hidden = false;
+    if (htmx.createEventSource) {
+      htmx.createEventSource = function (url) {
+        if (lastId) {
+          url = url.replace(/([?&])last-event-id=[^&]*&?/, "$1").replace(/[?&]$/, "");
+          url += (url.indexOf("?") < 0 ? "?" : "&") + "last-event-id=" + encodeURIComponent(lastId);
+        }
+        return new EventSource(url, { withCredentials: true });
+      };
+    }
+    // Counters (event "counts") go into the elements of the same id that
+    // this page has; the others are not on it.
+    function applyCounts(html) {
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      tpl.content.querySelectorAll("[id]").forEach(function (src) {
+        var dst = document.getElementById(src.id);
+        if (dst && dst.textContent !== src.textContent) dst.textContent = src.textContent;
+      });
+    }
+    document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
+      var msg = ev.detail;
+      if (msg && msg.lastEventId) lastId = msg.lastEventId;
+      var el = ev.target;
+      if (el.hasAttribute("data-live-counts")) {
+        ev.preventDefault();
+        if (paused) held.push({ counts: msg.data });
+        else applyCounts(msg.data);
+        return;
+      }
+      if (!paused || el === state) return;
+      ev.preventDefault();
+      held.push({ id: el.id, el: el, data: msg.data, style: el.getAttribute("hx-swap") || "innerHTML" });
+    });
+    document.body.addEventListener("htmx:sseError", function () {
+      state.textContent = "Reconnecting…";
+    });
+    pause.addEventListener("click", function () {
+      paused = !paused;
+      pause.setAttribute("aria-pressed", paused ? "true" : "false");
+      pause.textContent = paused ? "Resume" : "Pause";
+      bar.classList.toggle("live-bar--paused", paused);
+      if (paused) return;
+      var queue = held;
+      held = [];
+      queue.forEach(function (h) {
+        if (h.counts !== undefined) return applyCounts(h.counts);
+        var target = h.id ? document.getElementById(h.id) : h.el;
+        if (target && document.body.contains(target)) {
+          htmx.swap(target, h.data, { swapStyle: h.style });
+        }
+      });
+    });
+  }
+
   function setup() {
     setupMenu();
     setupAutosubmit();
+    setupLive();
   }
 
   if (document.readyState === "loading") {

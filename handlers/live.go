@@ -1,0 +1,439 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"bangui/events"
+	"bangui/models"
+	"bangui/services"
+	"bangui/views"
+)
+
+// Live pages: one publisher (the hub) turns each event of the broker into
+// server-sent events, rendering every fragment once per event and scope
+// (all hosts, and the event's own host), whatever the number of open tabs;
+// each tab's stream (GET /events?host=…) only copies the encoded frames.
+// The last ringSize frames stay in a ring, so a tab that reconnects with
+// Last-Event-ID gets what it missed, once.
+
+const (
+	// defaultMaxStreams bounds the streams open at once when the
+	// configuration says nothing.
+	defaultMaxStreams = 500
+	// ringSize is how many frames a reconnecting tab can catch up on.
+	ringSize = 1024
+	// streamBuffer is how many frames a stream may fall behind; a stream
+	// further behind is ended, and its tab reconnects and replays.
+	streamBuffer = 256
+	// heartbeatEvery keeps proxies from closing a quiet stream.
+	heartbeatEvery = 15 * time.Second
+	// fallbackRetry is when a tab refused for the cap tries again.
+	fallbackRetry = time.Minute
+)
+
+// Names of the server-sent events.
+const (
+	sseStatus   = "status"   // the status bar, outer HTML
+	sseBans     = "bans"     // new rows for the top of the dashboard's first page
+	sseCounts   = "counts"   // counters swapped out of band by id (jails page)
+	sseLive     = "live"     // the live indicator: connected
+	sseFallback = "fallback" // the live indicator: refused, the page polls
+)
+
+// liveFrame is one encoded server-sent event for the tabs of one scope.
+type liveFrame struct {
+	id    uint64
+	scope string // the ?host= of the tabs it is for ("" = all hosts)
+	data  []byte // the encoded event, ending in a blank line
+}
+
+// liveFragment is one rendered event before it gets its id.
+type liveFragment struct {
+	name string
+	html []byte
+}
+
+// liveStream is one open tab.
+type liveStream struct {
+	scope  string
+	frames chan []byte
+	behind chan struct{} // closed when the stream fell too far behind
+}
+
+// liveHub is the one publisher of the live pages.
+type liveHub struct {
+	max       int
+	heartbeat time.Duration
+	render    func(scope string, e events.Event) []liveFragment
+	prime     func() // marks the newest bans of every scope as sent, at the start
+	scopes    func(e events.Event) []string
+	// shared holds, while one event is published, what its scopes have in
+	// common (see once); only the hub's goroutine touches it.
+	shared map[string][]byte
+
+	mu      sync.Mutex
+	seq     uint64      // the id of the newest frame
+	first   uint64      // seq when the hub started: older ids are of another process
+	ring    []liveFrame // oldest first, at most ringSize
+	streams map[*liveStream]struct{}
+	done    <-chan struct{} // the server is shutting down
+
+	renders atomic.Int64 // fragments rendered, for tests and benchmarks
+
+	// newest is, per scope, the newest ban sent as a new row (only the
+	// hub's goroutine touches it).
+	newest map[string]banMark
+}
+
+// banMark is the newest ban time sent and the bans of that second.
+type banMark struct {
+	at   time.Time
+	keys map[string]bool
+}
+
+func banKey(b models.BanRecord) string { return b.Host + "|" + b.Jail + "|" + b.IP }
+
+// freshBans keeps the bans (newest first) the tabs of scope have not been
+// sent yet and moves the scope's mark. The first time, without a mark, the
+// newest inserted ones count as new.
+func (h *liveHub) freshBans(scope string, bans []models.BanRecord, inserted int64) []models.BanRecord {
+	m, known := h.newest[scope]
+	var fresh []models.BanRecord
+	for i, b := range bans {
+		if !known {
+			if int64(i) >= inserted {
+				break
+			}
+		} else if b.TimeOfBan.Before(m.at) || (b.TimeOfBan.Equal(m.at) && m.keys[banKey(b)]) {
+			continue
+		}
+		fresh = append(fresh, b)
+	}
+	if !known {
+		m = banMark{keys: map[string]bool{}} // known from now on, even when empty
+	}
+	if len(bans) > 0 && bans[0].TimeOfBan.After(m.at) {
+		m = banMark{at: bans[0].TimeOfBan, keys: map[string]bool{}}
+	}
+	for _, b := range bans {
+		if b.TimeOfBan.Equal(m.at) {
+			m.keys[banKey(b)] = true
+		}
+	}
+	h.newest[scope] = m
+	return fresh
+}
+
+// run renders and fans out the broker's events until ctx ends.
+func (h *liveHub) run(ctx context.Context, b *events.Broker) {
+	ch := b.Subscribe(ctx, events.TopicStatus, events.TopicArchive)
+	if h.prime != nil {
+		h.prime()
+	}
+	for e := range ch {
+		for _, e := range coalesce(e, ch) {
+			h.publish(e)
+		}
+	}
+}
+
+// coalesce merges first with the events already waiting in ch, so that a
+// hub that fell behind catches up instead of the broker dropping events:
+// per topic and host, the last status and the sum of archived rows.
+func coalesce(first events.Event, ch <-chan events.Event) []events.Event {
+	out := []events.Event{first}
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return out
+			}
+			merged := false
+			for i, o := range out {
+				if o.Topic != e.Topic || o.Host != e.Host {
+					continue
+				}
+				if e.Topic == events.TopicArchive {
+					a, _ := o.Data.(events.ArchiveSynced)
+					b, _ := e.Data.(events.ArchiveSynced)
+					e.Data = events.ArchiveSynced{Inserted: a.Inserted + b.Inserted, Purged: a.Purged + b.Purged}
+				}
+				out[i] = e
+				merged = true
+				break
+			}
+			if !merged {
+				out = append(out, e)
+			}
+		default:
+			return out
+		}
+	}
+}
+
+// publish renders e once per scope and hands the frames to every stream of
+// that scope.
+func (h *liveHub) publish(e events.Event) {
+	h.shared = map[string][]byte{}
+	for _, scope := range h.scopes(e) {
+		for _, f := range h.render(scope, e) {
+			h.send(scope, f)
+		}
+	}
+	h.shared = nil
+}
+
+// once returns the fragment key of the event being published, rendering
+// it with fn the first time (nil: nothing to send).
+func (h *liveHub) once(key string, fn func() []byte) []byte {
+	if b, ok := h.shared[key]; ok {
+		return b
+	}
+	b := fn()
+	h.shared[key] = b
+	return b
+}
+
+// send gives f the next id, keeps it in the ring and hands it to every
+// stream of scope.
+func (h *liveHub) send(scope string, f liveFragment) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	fr := liveFrame{id: h.seq, scope: scope, data: encodeEvent(h.seq, f.name, f.html)}
+	if len(h.ring) == ringSize {
+		copy(h.ring, h.ring[1:])
+		h.ring = h.ring[:ringSize-1]
+	}
+	h.ring = append(h.ring, fr)
+	for st := range h.streams {
+		if st.scope != scope {
+			continue
+		}
+		select {
+		case st.frames <- fr.data:
+		default: // too far behind: it reconnects and replays from the ring
+			delete(h.streams, st)
+			close(st.behind)
+		}
+	}
+}
+
+// join opens a stream for scope unless the cap is reached. It returns the
+// frames after lastID that the ring still holds, and whether that is all
+// the tab missed (false: a new tab, or one that missed more than the ring
+// holds).
+func (h *liveHub) join(scope string, lastID uint64) (st *liveStream, replay [][]byte, complete, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.streams) >= h.max {
+		return nil, nil, false, false
+	}
+	st = &liveStream{scope: scope, frames: make(chan []byte, streamBuffer), behind: make(chan struct{})}
+	h.streams[st] = struct{}{}
+	// complete: the ring holds every frame after lastID. A new tab (0), or
+	// an id of an earlier panel process (beyond seq), gets the current
+	// state instead.
+	complete = lastID >= h.first && lastID <= h.seq && (len(h.ring) == 0 || h.ring[0].id <= lastID+1)
+	if complete {
+		for _, f := range h.ring {
+			if f.id > lastID && f.scope == scope {
+				replay = append(replay, f.data)
+			}
+		}
+	}
+	return st, replay, complete, true
+}
+
+// leave closes a stream.
+func (h *liveHub) leave(st *liveStream) {
+	h.mu.Lock()
+	delete(h.streams, st)
+	h.mu.Unlock()
+}
+
+// lastID is the id of the newest frame.
+func (h *liveHub) lastID() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seq
+}
+
+// open is how many streams are open.
+func (h *liveHub) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.streams)
+}
+
+// encodeEvent writes one server-sent event; id 0 writes none.
+func encodeEvent(id uint64, name string, data []byte) []byte {
+	var b bytes.Buffer
+	if id > 0 {
+		b.WriteString("id: ")
+		b.WriteString(strconv.FormatUint(id, 10))
+		b.WriteByte('\n')
+	}
+	b.WriteString("event: ")
+	b.WriteString(name)
+	b.WriteByte('\n')
+	for line := range strings.SplitSeq(string(data), "\n") {
+		b.WriteString("data: ")
+		b.WriteString(strings.TrimSuffix(line, "\r"))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// ctxLiveFrom is the echo context key of the newest live event's id when
+// the request began (see views.Request.LiveFrom).
+const ctxLiveFrom = "liveFrom"
+
+// markLiveFrom notes the newest live event's id before a page queries
+// anything, for the page's event stream to start after it.
+func (s *Server) markLiveFrom(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodGet && !wantsStream(c.Request()) {
+			c.Set(ctxLiveFrom, s.live.lastID())
+		}
+		return next(c)
+	}
+}
+
+// newLiveHub builds the hub of s and starts it on the broker; it stops,
+// and every stream ends, when ctx ends (the server shuts down).
+func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liveHub {
+	if max <= 0 {
+		max = defaultMaxStreams
+	}
+	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{}}
+	// Ids start at the time in milliseconds, so that an id a tab kept from
+	// an earlier panel process is older than every id of this one: that
+	// tab gets the current state, not frames it cannot place.
+	h.seq = uint64(time.Now().UnixMilli())
+	h.first = h.seq
+	h.scopes = func(e events.Event) []string {
+		if e.Host == "" || !s.manyHosts() {
+			return []string{""}
+		}
+		return []string{"", e.Host}
+	}
+	h.render = func(scope string, e events.Event) []liveFragment { return s.renderLive(h, scope, e) }
+	h.prime = func() {
+		for _, scope := range append([]string{""}, s.scopeHostsOf("")...) {
+			if bans, err := s.newestBans(scope); err == nil {
+				h.freshBans(scope, bans, 0)
+			}
+		}
+	}
+	if b != nil {
+		go h.run(ctx, b)
+	}
+	return h
+}
+
+// liveBanRows is how many of the newest bans the hub reads after an
+// archive sync, to find the new ones.
+const liveBanRows = 50
+
+// renderLive renders the fragments an event changes for the tabs of scope.
+// Each render is counted in h.renders.
+func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFragment {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []liveFragment
+	add := func(name string, html []byte, err error) {
+		if err != nil {
+			s.log.Warn("live: render", "event", name, "err", err)
+			return
+		}
+		if html != nil {
+			out = append(out, liveFragment{name: name, html: html})
+		}
+	}
+	switch e.Topic {
+	case events.TopicStatus:
+		h.renders.Add(1)
+		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(ctx, s.scopeHostsOf(scope), false)))
+		add(sseStatus, html, err)
+		// The jails' counters are the same for every scope: one query of
+		// the host and one render per event.
+		add(sseCounts, h.once("counts", func() []byte {
+			jails, err := s.jails.List(ctx, e.Host)
+			if err != nil || len(jails) == 0 {
+				return nil // the status bar says the host is offline
+			}
+			idHost := ""
+			if s.manyHosts() {
+				idHost = e.Host
+			}
+			h.renders.Add(1)
+			html, err := s.renderFragment(scope, views.JailCounters(jails, idHost))
+			if err != nil {
+				s.log.Warn("live: jail counters", "err", err)
+				return nil
+			}
+			return html
+		}), nil)
+	case events.TopicArchive:
+		synced, _ := e.Data.(events.ArchiveSynced)
+		if synced.Inserted == 0 {
+			return nil
+		}
+		bans, err := s.newestBans(scope)
+		if err != nil {
+			add(sseBans, nil, err)
+			return out
+		}
+		fresh := h.freshBans(scope, bans, synced.Inserted)
+		if len(fresh) == 0 {
+			return nil
+		}
+		h.renders.Add(1)
+		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
+		html, err := s.renderFragment(scope, views.NewBanRows(t))
+		add(sseBans, html, err)
+	}
+	return out
+}
+
+// newestBans are the newest bans of scope, newest first, as the dashboard
+// shows them.
+func (s *Server) newestBans(scope string) ([]models.BanRecord, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
+		Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
+	return d.Bans, err
+}
+
+// renderFragment renders comp outside a request, for the tabs of scope.
+func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, error) {
+	r := views.Request{
+		BasePath: s.cfg.BasePath,
+		Asset:    func(name string) string { return s.url("/assets/" + s.assets.Path(name)) },
+		Version:  s.version,
+		Location: s.panelSettings().Location,
+		Now:      s.now(),
+		Host:     scope,
+	}
+	if s.manyHosts() {
+		r.Hosts = s.hostOptions()
+	}
+	var buf bytes.Buffer
+	if err := comp.Render(views.WithRequest(context.Background(), r), &buf); err != nil {
+		return nil, err
+	}
+	return validUTF8(buf.Bytes()), nil
+}
