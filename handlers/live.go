@@ -46,6 +46,7 @@ const (
 	sseStatus   = "status"   // the status bar, outer HTML
 	sseBans     = "bans"     // new rows for the top of the dashboard's first page
 	sseCounts   = "counts"   // counters swapped out of band by id (jails page)
+	sseMap      = "map"      // the 24 h map's countries, applied by app.js
 	sseLive     = "live"     // the live indicator: connected
 	sseFallback = "fallback" // the live indicator: refused, the page polls
 )
@@ -391,6 +392,9 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if synced.Inserted == 0 {
 			return nil
 		}
+		h.renders.Add(1)
+		html, err := s.renderLiveMap(ctx, scope)
+		add(sseMap, html, err)
 		bans, err := s.newestBans(scope)
 		if err != nil {
 			add(sseBans, nil, err)
@@ -398,11 +402,11 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		}
 		fresh := h.freshBans(scope, bans, synced.Inserted)
 		if len(fresh) == 0 {
-			return nil
+			return out
 		}
 		h.renders.Add(1)
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
-		html, err := s.renderFragment(scope, views.NewBanRows(t))
+		html, err = s.renderFragment(scope, views.NewBanRows(t))
 		add(sseBans, html, err)
 	}
 	return out

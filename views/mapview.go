@@ -81,6 +81,16 @@ func (p MapPage) selectedName() string {
 	return models.CountryName(p.Country)
 }
 
+// LiveRange is the one window whose map the live pages keep current.
+const LiveRange = "24h"
+
+// Live reports whether the page shows the map the live "map" event
+// carries: the 24 hours of every origin (other windows stay as loaded).
+func (p MapPage) Live() bool {
+	r := p.Filters.Values.Get("range")
+	return (r == "" || r == LiveRange) && p.Filters.Values.Get("origin") == ""
+}
+
 // countryTitle is a country's tooltip and accessible name.
 func countryTitle(name string, n int64) string {
 	switch n {

@@ -65,10 +65,76 @@
         if (dst && dst.textContent !== src.textContent) dst.textContent = src.textContent;
       });
     }
+    // The 24 hours map (event "map"): each country's count, colour, name
+    // and label; a country no longer in the window goes back to empty.
+    var svgNS = "http://www.w3.org/2000/svg";
+    function applyMap(html) {
+      var svg = document.querySelector("svg.worldmap");
+      if (!svg) return;
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      var summary = tpl.content.querySelector("[data-map-summary]");
+      var here = document.querySelector("span[data-map-summary]");
+      if (summary && here) here.textContent = summary.textContent;
+      var seen = {};
+      tpl.content.querySelectorAll("i[data-country]").forEach(function (src) {
+        var code = src.getAttribute("data-country");
+        seen[code] = true;
+        var a = svg.querySelector('a[data-country="' + code + '"]');
+        if (!a) return;
+        a.setAttribute("data-bans", src.getAttribute("data-bans"));
+        a.setAttribute("aria-label", src.getAttribute("data-title"));
+        if (a.getAttribute("tabindex") === "-1") a.setAttribute("tabindex", "0");
+        var title = a.querySelector("title");
+        if (title) title.textContent = src.getAttribute("data-title");
+        var path = a.querySelector("path");
+        if (path) {
+          path.setAttribute("fill", src.getAttribute("data-fill"));
+          path.classList.remove("worldmap__shape--empty");
+        }
+        var labels = svg.querySelector(".worldmap__labels");
+        var label = labels && labels.querySelector('text[data-country="' + code + '"]');
+        if (labels && !label) {
+          label = document.createElementNS(svgNS, "text");
+          label.setAttribute("data-country", code);
+          label.setAttribute("class", "worldmap__label");
+          label.setAttribute("x", src.getAttribute("data-x"));
+          label.setAttribute("y", src.getAttribute("data-y"));
+          labels.appendChild(label);
+        }
+        if (label) {
+          label.setAttribute("font-size", src.getAttribute("data-size"));
+          label.textContent = src.getAttribute("data-label");
+        }
+      });
+      svg.querySelectorAll('a[data-country]:not([data-bans="0"])').forEach(function (a) {
+        var code = a.getAttribute("data-country");
+        if (seen[code]) return;
+        a.setAttribute("data-bans", "0");
+        if (!a.classList.contains("is-selected")) a.setAttribute("tabindex", "-1");
+        var name = (a.getAttribute("aria-label") || "").replace(/: [^:]*$/, "");
+        a.setAttribute("aria-label", name + ": no bans");
+        var title = a.querySelector("title");
+        if (title) title.textContent = name + ": no bans";
+        var path = a.querySelector("path");
+        if (path) {
+          path.removeAttribute("fill");
+          path.classList.add("worldmap__shape--empty");
+        }
+        var label = svg.querySelector('.worldmap__labels text[data-country="' + code + '"]');
+        if (label) label.remove();
+      });
+    }
     document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
       var msg = ev.detail;
       if (msg && msg.lastEventId) lastId = msg.lastEventId;
       var el = ev.target;
+      if (el.hasAttribute("data-live-map")) {
+        ev.preventDefault();
+        if (paused) held.push({ map: msg.data });
+        else applyMap(msg.data);
+        return;
+      }
       if (el.hasAttribute("data-live-counts")) {
         ev.preventDefault();
         if (paused) held.push({ counts: msg.data });
@@ -92,6 +158,7 @@
       held = [];
       queue.forEach(function (h) {
         if (h.counts !== undefined) return applyCounts(h.counts);
+        if (h.map !== undefined) return applyMap(h.map);
         var target = h.id ? document.getElementById(h.id) : h.el;
         if (target && document.body.contains(target)) {
           htmx.swap(target, h.data, { swapStyle: h.style });
