@@ -173,7 +173,7 @@ func (s *Server) ipPage(c echo.Context) error {
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g
 	}
-	return s.render(c, http.StatusOK, views.IPView(page), nil)
+	return s.render(c, http.StatusOK, views.IPView(page), views.IPLive(page))
 }
 
 // ignoreFromIPPage adds an address to a jail's ignore list and goes back.

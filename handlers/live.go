@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ const (
 	sseBans     = "bans"     // new rows for the top of the dashboard's first page
 	sseCounts   = "counts"   // counters swapped out of band by id (jails page)
 	sseMap      = "map"      // the 24 h map's countries, applied by app.js
+	sseIPs      = "ips"      // the addresses of new bans: their per-IP pages fetch their state
 	sseLive     = "live"     // the live indicator: connected
 	sseFallback = "fallback" // the live indicator: refused, the page polls
 )
@@ -94,6 +96,10 @@ type liveHub struct {
 	// newest is, per scope, the newest ban sent as a new row (only the
 	// hub's goroutine touches it).
 	newest map[string]banMark
+	// mapSent is, per scope, the last "map" event's fragment, not sent
+	// again while the counts stay the same (only the hub's goroutine
+	// touches it).
+	mapSent map[string][]byte
 }
 
 // banMark is the newest ban time sent and the bans of that second.
@@ -318,7 +324,8 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 	if max <= 0 {
 		max = defaultMaxStreams
 	}
-	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{}}
+	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{},
+		mapSent: map[string][]byte{}}
 	// Ids start at the time in milliseconds, so that an id a tab kept from
 	// an earlier panel process is older than every id of this one: that
 	// tab gets the current state, not frames it cannot place.
@@ -394,7 +401,12 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		}
 		h.renders.Add(1)
 		html, err := s.renderLiveMap(ctx, scope)
-		add(sseMap, html, err)
+		if err == nil && !bytes.Equal(html, h.mapSent[scope]) {
+			h.mapSent[scope] = html
+			add(sseMap, html, nil)
+		} else if err != nil {
+			add(sseMap, nil, err)
+		}
 		bans, err := s.newestBans(scope)
 		if err != nil {
 			add(sseBans, nil, err)
@@ -404,6 +416,15 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if len(fresh) == 0 {
 			return out
 		}
+		// The addresses, for their open per-IP pages to fetch their state
+		// (only those pages query, and only when they are concerned).
+		ips := make([]string, 0, len(fresh))
+		for _, b := range fresh {
+			if !slices.Contains(ips, b.IP) {
+				ips = append(ips, b.IP)
+			}
+		}
+		add(sseIPs, []byte(strings.Join(ips, " ")), nil)
 		h.renders.Add(1)
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
 		html, err = s.renderFragment(scope, views.NewBanRows(t))

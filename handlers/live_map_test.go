@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"io"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +63,60 @@ func TestMapCountsFollowTheArchiveOncePerEvent(t *testing.T) {
 		if got := l.s.live.renders.Load() - before; got != 2 {
 			t.Errorf("event %d: %d renders for %d viewers, want 2 (the map and the rows)", n, got, viewers)
 		}
+	}
+
+	// A sync that changes no count (rows of another window) sends no map.
+	before, lastID := l.s.live.renders.Load(), l.s.live.lastID()
+	archived(1)
+	for deadline := time.Now().Add(5 * time.Second); l.s.live.renders.Load() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the hub did not render the map for the third sync")
+		}
+	}
+	if id := l.s.live.lastID(); id != lastID {
+		t.Errorf("the same counts were sent again (%d frames)", id-lastID)
+	}
+}
+
+func TestIPPageFetchesItsStateWhenItsAddressIsArchived(t *testing.T) {
+	l := newLiveApp(t)
+	const ip = "203.0.113.7"
+	now := time.Now().Unix()
+	ban := func(ip string, ago int64) models.ArchivedBan {
+		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now - ago, BanCount: 1, Data: `{"matches":["x"],"failures":3}`, Action: "ban"}
+	}
+	seedArchive(t, l.testApp, []models.ArchivedBan{ban(ip, 60)})
+	body := l.bodyOf("/history/" + ip)
+	if !strings.Contains(body, `sse-swap="ips"`) || !strings.Contains(body, `data-live-ip="`+ip+`"`) || !strings.Contains(body, `hx-trigger="live-ip"`) {
+		t.Fatal("the per-IP page does not follow the live addresses")
+	}
+	c := l.open(l.cookie, "")
+	c.next()
+	c.next()
+	l.waitStreams(1)
+
+	seedArchive(t, l.testApp, []models.ArchivedBan{ban("198.51.100.1", 2), ban(ip, 1)})
+	l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: 2}})
+	ev := c.nextNamed(sseIPs)
+	if got := strings.Fields(ev.data); len(got) != 2 || !slices.Contains(got, ip) || !slices.Contains(got, "198.51.100.1") || ev.id == "" {
+		t.Fatalf("ips event %+v, want the two new addresses", ev)
+	}
+
+	// What the page fetches then: its state alone, with the new ban.
+	req, _ := http.NewRequest("GET", l.base+"/history/"+ip, nil)
+	req.Header.Set("Cookie", l.cookie)
+	req.Header.Set("HX-Request", "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	frag, _ := io.ReadAll(resp.Body)
+	s := string(frag)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(strings.TrimSpace(s), `<div id="ip-live"`) || strings.Contains(s, "<html") {
+		t.Fatalf("state fragment: status %d\n%.300s", resp.StatusCode, s)
+	}
+	if !strings.Contains(s, `data-testid="ip-bans">2<`) {
+		t.Fatalf("state fragment does not count the new ban:\n%s", s)
 	}
 }

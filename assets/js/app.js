@@ -68,6 +68,9 @@
     // The 24 hours map (event "map"): each country's count, colour, name
     // and label; a country no longer in the window goes back to empty.
     var svgNS = "http://www.w3.org/2000/svg";
+    function countryName(a) {
+      return (a.getAttribute("aria-label") || "").replace(/: [^:]*$/, "");
+    }
     function applyMap(html) {
       var svg = document.querySelector("svg.worldmap");
       if (!svg) return;
@@ -82,11 +85,13 @@
         seen[code] = true;
         var a = svg.querySelector('a[data-country="' + code + '"]');
         if (!a) return;
-        a.setAttribute("data-bans", src.getAttribute("data-bans"));
-        a.setAttribute("aria-label", src.getAttribute("data-title"));
+        var n = src.getAttribute("data-bans");
+        var text = countryName(a) + ": " + (n === "1" ? "1 ban" : src.getAttribute("data-label") + " bans");
+        a.setAttribute("data-bans", n);
+        a.setAttribute("aria-label", text);
         if (a.getAttribute("tabindex") === "-1") a.setAttribute("tabindex", "0");
         var title = a.querySelector("title");
-        if (title) title.textContent = src.getAttribute("data-title");
+        if (title) title.textContent = text;
         var path = a.querySelector("path");
         if (path) {
           path.setAttribute("fill", src.getAttribute("data-fill"));
@@ -112,7 +117,7 @@
         if (seen[code]) return;
         a.setAttribute("data-bans", "0");
         if (!a.classList.contains("is-selected")) a.setAttribute("tabindex", "-1");
-        var name = (a.getAttribute("aria-label") || "").replace(/: [^:]*$/, "");
+        var name = countryName(a);
         a.setAttribute("aria-label", name + ": no bans");
         var title = a.querySelector("title");
         if (title) title.textContent = name + ": no bans";
@@ -125,6 +130,14 @@
         if (label) label.remove();
       });
     }
+    // New bans (event "ips", addresses separated by spaces): the per-IP
+    // page of one of them fetches its state again.
+    function applyIPs(data) {
+      var live = document.querySelector("[data-live-ip]");
+      if (live && data.split(" ").indexOf(live.getAttribute("data-live-ip")) >= 0) {
+        htmx.trigger(live, "live-ip");
+      }
+    }
     document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
       var msg = ev.detail;
       if (msg && msg.lastEventId) lastId = msg.lastEventId;
@@ -133,6 +146,12 @@
         ev.preventDefault();
         if (paused) held.push({ map: msg.data });
         else applyMap(msg.data);
+        return;
+      }
+      if (el.hasAttribute("data-live-ips")) {
+        ev.preventDefault();
+        if (paused) held.push({ ips: msg.data });
+        else applyIPs(msg.data);
         return;
       }
       if (el.hasAttribute("data-live-counts")) {
@@ -159,6 +178,7 @@
       queue.forEach(function (h) {
         if (h.counts !== undefined) return applyCounts(h.counts);
         if (h.map !== undefined) return applyMap(h.map);
+        if (h.ips !== undefined) return applyIPs(h.ips);
         var target = h.id ? document.getElementById(h.id) : h.el;
         if (target && document.body.contains(target)) {
           htmx.swap(target, h.data, { swapStyle: h.style });
