@@ -104,3 +104,45 @@ func scanBuckets(rows *sql.Rows, out []int64) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// scanJailCounts reads (jail, count) rows and their total, each jail name
+// passed through plain (the dialect's decoding of stored text).
+func scanJailCounts(rows *sql.Rows, plain func(string) string) (int64, []models.JailCount, error) {
+	defer rows.Close()
+	var total int64
+	var out []models.JailCount
+	for rows.Next() {
+		var c models.JailCount
+		if err := rows.Scan(&c.Jail, &c.Count); err != nil {
+			return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
+		}
+		c.Jail = plain(c.Jail)
+		total += c.Count
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
+	}
+	return total, out, nil
+}
+
+// scanIPCounts reads (ip, count) rows, each address passed through plain.
+func scanIPCounts(rows *sql.Rows, plain func(string) string) ([]models.IPCount, error) {
+	defer rows.Close()
+	var out []models.IPCount
+	for rows.Next() {
+		var c models.IPCount
+		if err := rows.Scan(&c.IP, &c.Count); err != nil {
+			return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
+		}
+		c.IP = plain(c.IP)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
+	}
+	return out, nil
+}
+
+// asStored is the plain of a dialect that stores text as given.
+func asStored(s string) string { return s }

@@ -114,22 +114,7 @@ func (s *postgresArchive) countsByJail(ctx context.Context, f models.HistoryFilt
 	if err != nil {
 		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
 	}
-	defer rows.Close()
-	var total int64
-	var out []models.JailCount
-	for rows.Next() {
-		var c models.JailCount
-		if err := rows.Scan(&c.Jail, &c.Count); err != nil {
-			return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
-		}
-		c.Jail = pgPlain(c.Jail)
-		total += c.Count
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, nil, fmt.Errorf("repo: archive count by jail: %w", dbError(err))
-	}
-	return total, out, nil
+	return scanJailCounts(rows, pgPlain)
 }
 
 // CountsByIP returns how many archived events match f per IP, the most
@@ -140,20 +125,7 @@ func (s *postgresArchive) CountsByIP(ctx context.Context, f models.HistoryFilter
 	if err != nil {
 		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
 	}
-	defer rows.Close()
-	var out []models.IPCount
-	for rows.Next() {
-		var c models.IPCount
-		if err := rows.Scan(&c.IP, &c.Count); err != nil {
-			return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
-		}
-		c.IP = pgPlain(c.IP)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: archive count by IP: %w", dbError(err))
-	}
-	return out, nil
+	return scanIPCounts(rows, pgPlain)
 }
 
 func (s *postgresArchive) countsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
