@@ -59,6 +59,10 @@ type App struct {
 	// database (see startJobs); its holder id is this process's.
 	Leases *services.Leases
 	Fleet  *fleet.Service
+	// Users are the panel's accounts.
+	Users *repo.UserStore
+	// Audit is the append-only audit log; nil records nothing.
+	Audit repo.AuditLog
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -120,6 +124,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.Status.Events = a.Events
 	// Every enabled remote host joins the registry; one that cannot be set
 	// up stays listed on the Hosts page with its reason.
+	a.Users = repo.NewUserStore(a.DB)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

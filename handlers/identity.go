@@ -12,8 +12,12 @@ import (
 
 // Session keys of the identity a session is logged in as.
 const (
-	sessUser = "user" // the identity's name
-	sessRole = "role" // its models.Role as an int
+	sessUser   = "user"      // the identity's name
+	sessUserID = "user_id"   // its users row
+	sessRole   = "role_name" // its models.Role's String
+	// sessOldAdminRole held the role as an int when admin was 1, the only
+	// role; such a session is the master-password admin.
+	sessOldAdminRole = "role"
 )
 
 type identityKey struct{}
@@ -35,10 +39,10 @@ func withIdentity(ctx context.Context, id models.Identity) context.Context {
 // session stored before identities existed (the key "auth" set) is the
 // master-password admin, so upgrading logs nobody out.
 func (s *Server) sessionIdentity(ctx context.Context) models.Identity {
-	if role := models.Role(s.sm.GetInt(ctx, sessRole)); role > models.RoleNone {
-		return models.Identity{Name: s.sm.GetString(ctx, sessUser), Role: role}
+	if role, err := models.ParseRole(s.sm.GetString(ctx, sessRole)); err == nil {
+		return models.Identity{UserID: s.sm.GetInt64(ctx, sessUserID), Name: s.sm.GetString(ctx, sessUser), Role: role}
 	}
-	if s.sm.GetBool(ctx, sessLegacyAuth) {
+	if s.sm.GetBool(ctx, sessLegacyAuth) || s.sm.GetInt(ctx, sessOldAdminRole) == 1 {
 		return models.MasterAdmin
 	}
 	return models.Identity{}
@@ -47,13 +51,15 @@ func (s *Server) sessionIdentity(ctx context.Context) models.Identity {
 // logIn stores id in the session (whose token the caller has renewed).
 func (s *Server) logIn(ctx context.Context, id models.Identity) {
 	s.sm.Remove(ctx, sessLegacyAuth)
+	s.sm.Remove(ctx, sessOldAdminRole)
+	s.sm.Put(ctx, sessUserID, id.UserID)
 	s.sm.Put(ctx, sessUser, id.Name)
-	s.sm.Put(ctx, sessRole, int(id.Role))
+	s.sm.Put(ctx, sessRole, id.Role.String())
 }
 
 // logOut removes the identity from the session.
 func (s *Server) logOut(ctx context.Context) {
-	for _, k := range []string{sessLegacyAuth, sessUser, sessRole} {
+	for _, k := range []string{sessLegacyAuth, sessOldAdminRole, sessUserID, sessUser, sessRole} {
 		s.sm.Remove(ctx, k)
 	}
 }

@@ -42,6 +42,7 @@ type Server struct {
 	geo           *services.Geo
 	configuration *configuration.Service
 	fleet         *fleet.Service
+	users         *repo.UserStore
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -49,6 +50,7 @@ type Server struct {
 	now           func() time.Time
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live          *liveHub
+	auditLog      AuditRecorder // nil: nothing is recorded
 
 	setupDone atomic.Bool                         // cached once true
 	panel     atomic.Pointer[setup.PanelSettings] // settings chosen at setup
@@ -85,6 +87,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		geo:           a.Geo,
 		configuration: a.Configuration,
 		fleet:         a.Fleet,
+		users:         a.Users,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,
@@ -93,6 +96,9 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		visitorKey:    make([]byte, 32),
 	}
 	rand.Read(s.visitorKey)
+	if a.Audit != nil {
+		s.auditLog = a.Audit
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

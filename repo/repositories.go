@@ -198,3 +198,9 @@ type Hosts interface {
 	SetFingerprint(ctx context.Context, id, fingerprint string) error
 	Delete(ctx context.Context, id string) error
 }
+
+// AuditLog is the append-only record of every state change. Nothing
+// updates or deletes an entry but retention.
+type AuditLog interface {
+	Record(ctx context.Context, e models.AuditEntry) error
+}
