@@ -62,10 +62,23 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		return s.render(c, http.StatusUnauthorized, views.LoginPage(msg, next), nil)
 	}
 	s.throttle.Reset(key)
+	return s.afterPassword(c, models.MasterAdmin, next)
+}
+
+// afterPassword runs once the password of id is right: it finishes the
+// login, or (for an account with a second factor) asks for that first.
+func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) error {
+	return s.completeLogin(c, id, next)
+}
+
+// completeLogin logs the session in as id, with a new session token and
+// CSRF token, and redirects to next.
+func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) error {
+	ctx := c.Request().Context()
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.logIn(ctx, models.MasterAdmin)
+	s.logIn(ctx, id)
 	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
 	s.rotateCSRF(ctx)
 	// Store the session now, so a failure (a full disk) is the answer
