@@ -18,6 +18,7 @@ import (
 	"bangui/events"
 	"bangui/hosts"
 	"bangui/jobs"
+	"bangui/metrics"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/blocklists"
@@ -63,6 +64,9 @@ type App struct {
 	Users *repo.UserStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
+	// Metrics is the Prometheus exposition; nil while metrics are off
+	// (neither --metrics-listen nor --metrics-token).
+	Metrics *metrics.Metrics
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -145,9 +149,14 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}
 	a.ArchiveSync.Events = a.Events
 	a.ArchiveSync.Countries, a.ArchiveSync.Log = a.Geo, log
+	if cfg.MetricsOn() {
+		a.Metrics = metrics.New(metrics.Options{Token: cfg.MetricsToken, Version: opts.Version, Logger: log,
+			Sources: metrics.Sources{Status: a.Status, Archive: archive, CaughtUp: a.ArchiveSync}})
+	}
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
-		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases})
+		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases,
+		OnFinish: a.Metrics.ImportFinished})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
 	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log, opts.Scheduler...); err != nil {
 		return nil, err

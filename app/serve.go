@@ -31,15 +31,28 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(a.endStreams) // Shutdown does not wait for streams
+	metricsSrv := a.metricsServer()
 	background := a.startJobs()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() {
 		log.Info("BanGUI listening", "addr", "http://"+cfg.Listen+cfg.BasePath+"/", "data_dir", cfg.DataDir, "version", a.Version)
 		serveErr <- srv.ListenAndServe()
 	}()
+	if metricsSrv != nil {
+		go func() {
+			log.Info("metrics listening", "addr", "http://"+cfg.MetricsListen+"/metrics")
+			if err := metricsSrv.ListenAndServe(); err != http.ErrServerClosed {
+				serveErr <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+	}
 
 	select {
 	case err := <-serveErr:
+		_ = srv.Close()
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		a.stopJobs()
 		background.Wait()
 		return fmt.Errorf("http server: %w", err)
@@ -48,6 +61,9 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutCtx) // scrapes are short; the panel's requests get the grace
+	}
 	err := srv.Shutdown(shutCtx)
 	a.stopJobs()
 	background.Wait()
@@ -56,6 +72,24 @@ func (a *App) Serve(ctx context.Context, h http.Handler) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// metricsServer is the separate metrics listener's server (--metrics-listen),
+// nil when there is none.
+func (a *App) metricsServer() *http.Server {
+	if a.Metrics == nil || a.Config.MetricsListen == "" {
+		return nil
+	}
+	return &http.Server{
+		Addr:              a.Config.MetricsListen,
+		Handler:           a.Metrics.ListenerHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
 }
 
 // startJobs starts the background work: finishing interrupted imports (once

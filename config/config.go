@@ -39,7 +39,16 @@ type Config struct {
 	LogDirs        []string      // folders the log viewer and regex tester may read
 	RestartCommand []string      // program and arguments that restart fail2ban; empty: fail2ban-client restart
 	MaxStreams     int           // live pages' event streams open at once (0: 500); more tabs fall back to polling
+	// MetricsListen is the address of a separate listener serving
+	// Prometheus metrics at /metrics; "" for none.
+	MetricsListen string
+	// MetricsToken is the bearer token /metrics asks for; when set, the
+	// panel's own address serves <base-path>/metrics too. "" for none.
+	MetricsToken string
 }
+
+// MetricsOn reports whether the panel serves Prometheus metrics anywhere.
+func (c Config) MetricsOn() bool { return c.MetricsListen != "" || c.MetricsToken != "" }
 
 // setting describes one configuration value: its flag, environment name,
 // default and how to apply a string to the Config.
@@ -185,8 +194,33 @@ func settings() []setting {
 			c.ShutdownGrace = d
 			return nil
 		}},
+		{"metrics-listen", "", "address (host:port) of a separate listener serving Prometheus metrics at /metrics; empty: none (metrics are off unless this or --metrics-token is set)", func(c *Config, v string) error {
+			if v = strings.TrimSpace(v); v == "" {
+				c.MetricsListen = ""
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("want host:port, for example 127.0.0.1:9810")
+			}
+			if v == c.Listen {
+				return errors.New("must differ from --listen (use --metrics-token to serve metrics on the panel's address)")
+			}
+			c.MetricsListen = v
+			return nil
+		}},
+		{"metrics-token", "", "bearer token Prometheus must send for /metrics, at least 16 characters; when set, the panel's own address serves <base-path>/metrics too", func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && (len(v) < minMetricsToken || strings.ContainsAny(v, " \t\r\n")) {
+				return &secretValueError{fmt.Errorf("want at least %d characters without spaces, for example the output of 'openssl rand -hex 32'", minMetricsToken)}
+			}
+			c.MetricsToken = v
+			return nil
+		}},
 	}
 }
+
+// minMetricsToken is the shortest bearer token --metrics-token accepts.
+const minMetricsToken = 16
 
 // secretValueError is a setting's complaint about a value that may hold a
 // password (a database URL): the error message does not repeat the value.

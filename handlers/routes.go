@@ -14,6 +14,7 @@ import (
 // the HTTP interface.
 func (s *Server) routes(e *echo.Echo) {
 	base := s.cfg.BasePath
+	s.useMetrics(e) // first: it counts every request, panics and errors included
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic", "err", err, "path", c.Request().URL.Path, "request_id", requestID(c), "stack", string(stack))

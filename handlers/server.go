@@ -19,6 +19,7 @@ import (
 	"bangui/assets"
 	"bangui/config"
 	"bangui/hosts"
+	"bangui/metrics"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/blocklists"
@@ -51,6 +52,8 @@ type Server struct {
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live          *liveHub
 	auditLog      AuditRecorder // nil: nothing is recorded
+
+	metrics *metrics.Metrics // nil: metrics are off
 
 	setupDone atomic.Bool                         // cached once true
 	panel     atomic.Pointer[setup.PanelSettings] // settings chosen at setup
@@ -88,6 +91,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		configuration: a.Configuration,
 		fleet:         a.Fleet,
 		users:         a.Users,
+		metrics:       a.Metrics,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -46,6 +47,9 @@ type ArchiveSync struct {
 	Log *slog.Logger
 
 	hostLocks sync.Map // host id → chan struct{} (one slot), see lockHost
+
+	caughtUpMu sync.Mutex
+	caughtUp   map[string]time.Time // see CaughtUp
 }
 
 // CountryFiller stores the countries of the given addresses on their
@@ -171,12 +175,40 @@ func (a *ArchiveSync) syncRows(ctx context.Context, host string, src repo.BanRow
 	}
 	defer unlock()
 	read := newReadIPs(src)
+	start := a.now()
 	n, err := repo.SyncArchive(ctx, host, read, a.sources.archive, a.settings)
 	a.archived(ctx, host, read, n)
 	if err != nil {
 		return n, fmt.Errorf("archive sync: %s: %w", host, err)
 	}
+	a.setCaughtUp(host, start)
 	return n, nil
+}
+
+// CaughtUp returns, for each host this process archives, when a sync last
+// read the host's fail2ban database to its newest row: the archive is at
+// most now minus that behind fail2ban. A host whose archiving another panel
+// process holds is not listed.
+func (a *ArchiveSync) CaughtUp() map[string]time.Time {
+	a.caughtUpMu.Lock()
+	defer a.caughtUpMu.Unlock()
+	return maps.Clone(a.caughtUp)
+}
+
+// setCaughtUp records that host's archive held every row of its fail2ban
+// database at t; the zero t forgets the host (this process stopped
+// archiving it).
+func (a *ArchiveSync) setCaughtUp(host string, t time.Time) {
+	a.caughtUpMu.Lock()
+	defer a.caughtUpMu.Unlock()
+	if t.IsZero() {
+		delete(a.caughtUp, host)
+		return
+	}
+	if a.caughtUp == nil {
+		a.caughtUp = map[string]time.Time{}
+	}
+	a.caughtUp[host] = t
 }
 
 // archived fills the countries of the n events of host just archived from

@@ -92,6 +92,7 @@ func (a *ArchiveSync) tailHost(ctx context.Context, id string, every time.Durati
 			a.follow(work, id, every)
 			release(0)
 		}
+		a.setCaughtUp(id, time.Time{}) // another process archives it now, or none
 		wait(ctx, tailRetry)
 	}
 }

@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,13 +35,42 @@ type StatusProbe struct {
 
 	mu       sync.Mutex
 	cur      map[string]models.ServerStatus // by host id
+	jails    map[string][]JailCounters      // by host id, as last read; none while offline
 	checking map[string]bool                // hosts a Recheck refreshes now
+}
+
+// JailCounters are one jail's counters as the probe last read them.
+type JailCounters struct {
+	Name                         string
+	CurrentlyBanned, TotalBanned int64
+	CurrentlyFailed, TotalFailed int64
+}
+
+// HostSnapshot is what the probe knows of one host: its status and, while
+// it is online, its jails' counters.
+type HostSnapshot struct {
+	Host   string // host id
+	Status models.ServerStatus
+	Jails  []JailCounters
 }
 
 // NewStatusProbe returns a probe of the hosts in reg. Each host is offline
 // until its first refresh.
 func NewStatusProbe(reg *hosts.Registry) *StatusProbe {
-	return &StatusProbe{hosts: reg, now: time.Now, cur: map[string]models.ServerStatus{}, checking: map[string]bool{}}
+	return &StatusProbe{hosts: reg, now: time.Now, cur: map[string]models.ServerStatus{}, jails: map[string][]JailCounters{}, checking: map[string]bool{}}
+}
+
+// Snapshot returns what the probe knows of every host it has checked, by
+// host id, without asking any host (metrics read it on each scrape).
+func (p *StatusProbe) Snapshot() []HostSnapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]HostSnapshot, 0, len(p.cur))
+	for id, st := range p.cur {
+		out = append(out, HostSnapshot{Host: id, Status: st, Jails: slices.Clone(p.jails[id])})
+	}
+	slices.SortFunc(out, func(a, b HostSnapshot) int { return strings.Compare(a.Host, b.Host) })
+	return out
 }
 
 // Current returns the last known status of a host.
@@ -114,11 +144,28 @@ func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerSt
 			st.NewFingerprint = fe.Got
 		}
 	}
+	if err == nil {
+		p.keepJails(h.ID(), jails)
+	} else {
+		p.keepJails(h.ID(), nil)
+	}
 	p.store(h.ID(), st)
 	if p.OnJails != nil {
 		p.OnJails(ctx, h, jails, err)
 	}
 	return st
+}
+
+// keepJails keeps the counters of a host's jails (nil: it did not answer).
+func (p *StatusProbe) keepJails(host string, jails []fail2ban.JailStatus) {
+	counters := make([]JailCounters, 0, len(jails))
+	for _, j := range jails {
+		counters = append(counters, JailCounters{Name: j.Name, CurrentlyBanned: j.CurrentlyBanned, TotalBanned: j.TotalBanned,
+			CurrentlyFailed: j.CurrentlyFailed, TotalFailed: j.TotalFailed})
+	}
+	p.mu.Lock()
+	p.jails[host] = counters
+	p.mu.Unlock()
 }
 
 // Recheck refreshes a host's status when it says offline and was checked
@@ -155,6 +202,7 @@ func (p *StatusProbe) endCheck(host string) {
 func (p *StatusProbe) Forget(host string) {
 	p.mu.Lock()
 	delete(p.cur, host)
+	delete(p.jails, host)
 	p.mu.Unlock()
 }
 
@@ -164,6 +212,7 @@ func (p *StatusProbe) Observe(host string, err error) error {
 	if p == nil || err == nil || !fail2ban.IsUnreachable(err) {
 		return err
 	}
+	p.keepJails(host, nil)
 	st := p.Current(host)
 	st.Online = false
 	st.Error = DescribeFail2banError(err)

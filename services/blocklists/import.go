@@ -163,6 +163,9 @@ func (b *Service) finish(ctx context.Context, by models.ImportTrigger) {
 	b.update(func(p *models.ImportProgress) {
 		p.Running, p.FinishedAt, p.Current, p.Phase = false, b.now(), "", ""
 	})
+	if b.opts.OnFinish != nil {
+		b.opts.OnFinish(b.Progress())
+	}
 	if by == models.TriggerSchedule {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultImportLogTimeout)
 		defer cancel()

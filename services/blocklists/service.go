@@ -78,6 +78,9 @@ type Options struct {
 	// Events, when set, receives a TopicImport event with the progress
 	// whenever a run starts, moves on or ends.
 	Events *events.Broker
+	// OnFinish, when set, is called with the final progress each time a
+	// run ends (metrics count the runs). It must not block.
+	OnFinish func(p models.ImportProgress)
 	// Leases, when set, keep imports of panel processes that share the
 	// database from running at once, and scheduled imports to one process.
 	Leases *services.Leases
