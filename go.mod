@@ -23,17 +23,16 @@ require (
 	// release in the package list. Its registry, collectors and promhttp
 	// handler give the text format promtool and Prometheus read.
 	github.com/prometheus/client_golang v1.25.0
+	// The tests parse the exposition with client_golang's own companions
+	// (the text parser and its data model), the versions it requires.
+	github.com/prometheus/client_model v0.6.3
+	github.com/prometheus/common v0.72.0
 	github.com/uptrace/bun v1.3.0
 	github.com/uptrace/bun/dialect/pgdialect v1.3.0 // PostgreSQL, see pgx above
 	github.com/uptrace/bun/dialect/sqlitedialect v1.3.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/net v0.62.0
 	modernc.org/sqlite v1.62.0
-)
-
-require (
-	github.com/prometheus/client_model v0.6.3
-	github.com/prometheus/common v0.72.0
 )
 
 require (
