@@ -103,3 +103,42 @@ func TestDatabaseURL(t *testing.T) {
 		t.Errorf("help does not name SQLite and postgres://:\n%s", out.String())
 	}
 }
+
+// Metrics are off by default; --metrics-listen and --metrics-token, or
+// their BANGUI_ twins, turn them on; bad values are refused with a message
+// that never repeats the token.
+func TestMetricsSettings(t *testing.T) {
+	cfg, err := Load(nil, env(nil), &bytes.Buffer{})
+	if err != nil || cfg.MetricsOn() || cfg.MetricsListen != "" || cfg.MetricsToken != "" {
+		t.Fatalf("defaults: %+v %v; want metrics off", cfg, err)
+	}
+	const tok = "0123456789abcdef0123"
+	cfg, err = Load(nil, env(map[string]string{"BANGUI_METRICS_LISTEN": "127.0.0.1:9810", "BANGUI_METRICS_TOKEN": tok}), &bytes.Buffer{})
+	if err != nil || !cfg.MetricsOn() || cfg.MetricsListen != "127.0.0.1:9810" || cfg.MetricsToken != tok {
+		t.Fatalf("environment: %+v %v", cfg, err)
+	}
+	cfg, err = Load([]string{"--metrics-token", tok}, env(nil), &bytes.Buffer{})
+	if err != nil || !cfg.MetricsOn() || cfg.MetricsListen != "" {
+		t.Fatalf("--metrics-token alone: %+v %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--metrics-listen", "9810"}, nil, "--metrics-listen"},
+		{[]string{"--metrics-listen", "127.0.0.1:8080"}, nil, "must differ from --listen"},
+		{nil, map[string]string{"BANGUI_METRICS_TOKEN": "short-secret"}, "BANGUI_METRICS_TOKEN"},
+		{[]string{"--metrics-token", "a secret with spaces"}, nil, "--metrics-token"},
+	} {
+		var out bytes.Buffer
+		_, err := Load(tc.args, env(tc.env), &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: err %v, want it to say %s", tc.args, tc.env, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "short-secret") || strings.Contains(err.Error(), "with spaces") {
+			t.Errorf("the error repeats the token: %v", err)
+		}
+	}
+}

@@ -16,6 +16,8 @@ have_initdb() {
   return 1
 }
 have_initdb || need+=(postgresql)
+# promtool and prometheus: the metrics tests check and scrape /metrics.
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || need+=(prometheus)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian packages for the tests: ${need[*]}"
@@ -25,10 +27,11 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   # The Debian packages may start services we do not want: tests run their own.
   # (postgresql creates and starts a system cluster; the tests start a
   # private one on its own socket and need it not.)
-  systemctl disable --now fail2ban nginx postgresql >/dev/null 2>&1 || true
+  systemctl disable --now fail2ban nginx postgresql prometheus >/dev/null 2>&1 || true
   service fail2ban stop >/dev/null 2>&1 || true
   service nginx stop >/dev/null 2>&1 || true
   service postgresql stop >/dev/null 2>&1 || true
+  service prometheus stop >/dev/null 2>&1 || true
 else
   echo "Missing Debian packages for the full test suite: ${need[*]}"
   case " ${need[*]} " in *" postgresql "*)
