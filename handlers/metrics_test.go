@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,7 +122,16 @@ func TestMetricsScrapedByPrometheusAgainstRealFail2ban(t *testing.T) {
 	waitForLong(t, "fail2ban to ban and count the attack", func() bool {
 		st, err := sb.Client().JailStatusShort(ctx, "sshd")
 		return err == nil && st.CurrentlyBanned == 4 && st.CurrentlyFailed >= 1
-	}, func() string { st, err := sb.Client().JailStatusShort(ctx, "sshd"); return fmt.Sprintf("%+v %v", st, err) })
+	}, func() string {
+		st, err := sb.Client().JailStatusShort(ctx, "sshd")
+		return fmt.Sprintf("%+v %v", st, err)
+	})
+	// A blocklist import run through the page.
+	lists := newBlocklistServer(t)
+	listURL := lists.serve("list.txt", "192.0.2.71\n192.0.2.72\n")
+	assertRedirect(t, b.postForm("/blocklists/sources", "/blocklists", url.Values{"name": {"Metrics list"}, "url": {listURL}, "enabled": {"on"}}), "/blocklists")
+	assertRedirect(t, b.postForm("/blocklists/import", "/blocklists", nil), "/blocklists")
+	waitImport(t, b)
 	b.get("/history/203.0.113.7")   // a route with a parameter
 	b.get("/no/such/page/10.9.8.7") // an unknown path with an address in it
 	a.s.status.Refresh(ctx)
@@ -137,7 +147,7 @@ func TestMetricsScrapedByPrometheusAgainstRealFail2ban(t *testing.T) {
 	promtoolCheck(t, promtool, body)
 	families := parseExposition(t, body)
 	assertNoAddressLabels(t, families)
-	for _, ip := range []string{"203.0.113.7", "203.0.113.8", "198.51.100.0", "192.0.2.201", "192.0.2.202", "10.9.8.7"} {
+	for _, ip := range []string{"203.0.113.7", "203.0.113.8", "198.51.100.0", "192.0.2.201", "192.0.2.202", "10.9.8.7", "192.0.2.71", "192.0.2.72"} {
 		if strings.Contains(body, ip) {
 			t.Errorf("address %s appears in the exposition", ip)
 		}
@@ -165,6 +175,15 @@ func TestMetricsScrapedByPrometheusAgainstRealFail2ban(t *testing.T) {
 			t.Errorf("no request counted for route %q", route)
 		}
 	}
+	if got, ok := sampleValue(families, "bangui_blocklist_imports_total", map[string]string{"trigger": "manual", "result": "ok"}); !ok || got != 1 {
+		t.Errorf("bangui_blocklist_imports_total{trigger=manual,result=ok} = %v, %v after one import", got, ok)
+	}
+	if got, ok := sampleValue(families, "bangui_blocklist_import_addresses_total", map[string]string{"outcome": "imported"}); !ok || got != 2 {
+		t.Errorf("imported addresses = %v, %v; the list has 2", got, ok)
+	}
+	if got, ok := sampleValue(families, "bangui_fail2ban_jail_banned", map[string]string{"host": "local", "jail": "blocklist-import"}); !ok || got != 2 {
+		t.Errorf("blocklist-import banned = %v, %v; want the list's 2", got, ok)
+	}
 	if n := len(families["bangui_alert_deliveries_total"].GetMetric()); n != 15 {
 		t.Errorf("alert deliveries: %d series, want every channel × outcome (15) at zero", n)
 	}
@@ -182,6 +201,63 @@ func TestMetricsScrapedByPrometheusAgainstRealFail2ban(t *testing.T) {
 	if up := promQuery(t, prom, `up{job="bangui"}`); up != "1" {
 		t.Errorf("up{job=bangui} = %q", up)
 	}
+	checkDashboard(t, prom, families)
+}
+
+// dashboardFile is the Grafana dashboard shipped in the repository.
+const dashboardFile = "../contrib/grafana/bangui.json"
+
+// checkDashboard runs every query of the Grafana dashboard on the real
+// Prometheus (its variables set to match everything): each must parse and
+// run, and each bangui_ metric it names must be one the panel exports.
+func checkDashboard(t *testing.T, prom string, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	raw, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	vars := strings.NewReplacer("$job", ".*", "$host", ".*", "$jail", ".*", "$__rate_interval", "1m")
+	names := regexp.MustCompile(`\bbangui_[a-z0-9_]+`)
+	queries := 0
+	for _, p := range dash.Panels {
+		for _, target := range p.Targets {
+			queries++
+			expr := vars.Replace(target.Expr)
+			if status, body := promRun(t, prom, expr); status != http.StatusOK {
+				t.Errorf("panel %q: query %s: %d %s", p.Title, expr, status, body)
+			}
+			for _, name := range names.FindAllString(expr, -1) {
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+				if families[name] == nil && families[base] == nil {
+					t.Errorf("panel %q uses %s, which the panel does not export", p.Title, name)
+				}
+			}
+		}
+	}
+	if queries < 20 {
+		t.Errorf("the dashboard has %d queries; want its panels", queries)
+	}
+}
+
+// promRun runs an instant query and returns the HTTP status and body.
+func promRun(t *testing.T, base, query string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
 }
 
 // needTool returns the path of a program of the Debian package prometheus;
@@ -357,12 +433,7 @@ scrape_configs:
 // ("" when it has none).
 func promQuery(t *testing.T, base, query string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	_, raw := promRun(t, base, query)
 	var r struct {
 		Status string
 		Data   struct {
@@ -371,7 +442,7 @@ func promQuery(t *testing.T, base, query string) string {
 			}
 		}
 	}
-	if err := json.Unmarshal(raw, &r); err != nil || r.Status != "success" {
+	if err := json.Unmarshal([]byte(raw), &r); err != nil || r.Status != "success" {
 		t.Fatalf("query %s: %v %s", query, err, raw)
 	}
 	if len(r.Data.Result) != 1 {
