@@ -8,18 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// freeAddr returns a loopback TCP address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+	"bangui/agent/agenttest"
+)
 
 // get returns the status and body of a GET, with an optional bearer token.
 func get(url, token string) (int, string, error) {
@@ -45,7 +36,7 @@ func get(url, token string) (int, string, error) {
 func TestServeStartsAndStopsMetricsListener(t *testing.T) {
 	for _, token := range []string{"", "listener-token-0123456789"} {
 		cfg := testConfig(t)
-		cfg.Listen, cfg.MetricsListen, cfg.MetricsToken, cfg.ShutdownGrace = freeAddr(t), freeAddr(t), token, 5*time.Second
+		cfg.Listen, cfg.MetricsListen, cfg.MetricsToken, cfg.ShutdownGrace = agenttest.FreeAddr(t), agenttest.FreeAddr(t), token, 5*time.Second
 		cfg.ArchiveEvery = time.Hour
 		a, err := Build(context.Background(), cfg, quiet())
 		if err != nil {
@@ -104,7 +95,7 @@ func TestServeFailsWhenMetricsAddressIsTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	cfg := testConfig(t)
-	cfg.Listen, cfg.MetricsListen, cfg.ShutdownGrace = freeAddr(t), ln.Addr().String(), time.Second
+	cfg.Listen, cfg.MetricsListen, cfg.ShutdownGrace = agenttest.FreeAddr(t), ln.Addr().String(), time.Second
 	cfg.ArchiveEvery = time.Hour
 	a, err := Build(context.Background(), cfg, quiet())
 	if err != nil {

@@ -359,17 +359,6 @@ func hasLabel(f *dto.MetricFamily, name, value string) bool {
 	return false
 }
 
-// freePort returns a TCP address on the loopback that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startPrometheus runs a Prometheus server in a temp dir that scrapes
 // target's path every second with the bearer token, and returns its base
 // URL once it is ready. It is stopped when the test ends.
@@ -392,7 +381,7 @@ scrape_configs:
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freePort(t)
+	addr := freeAddr(t)
 	logPath := filepath.Join(dir, "prometheus.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
