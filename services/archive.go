@@ -101,7 +101,11 @@ func (a *ArchiveSync) Run(ctx context.Context) (SyncResult, error) {
 			slot <- struct{}{}
 			defer func() { <-slot }()
 			a.Leases.Turn(ctx, archiveLease(h.ID()), a.Turn, func(ctx context.Context) {
+				start := a.now()
 				n, err := a.syncHost(ctx, h)
+				if err == nil {
+					a.setCaughtUp(h.ID(), start)
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				res.Inserted += n
@@ -175,20 +179,19 @@ func (a *ArchiveSync) syncRows(ctx context.Context, host string, src repo.BanRow
 	}
 	defer unlock()
 	read := newReadIPs(src)
-	start := a.now()
 	n, err := repo.SyncArchive(ctx, host, read, a.sources.archive, a.settings)
 	a.archived(ctx, host, read, n)
 	if err != nil {
 		return n, fmt.Errorf("archive sync: %s: %w", host, err)
 	}
-	a.setCaughtUp(host, start)
 	return n, nil
 }
 
-// CaughtUp returns, for each host this process archives, when a sync last
-// read the host's fail2ban database to its newest row: the archive is at
-// most now minus that behind fail2ban. A host whose archiving another panel
-// process holds is not listed.
+// CaughtUp returns, for each host this process archives (holding its
+// lease: the tail, or Run's turn), when a sync last read the host's
+// fail2ban database to its newest row: the archive is at most now minus
+// that behind fail2ban. A host another panel process archives is not
+// listed; SyncHost, which any process may run, records nothing.
 func (a *ArchiveSync) CaughtUp() map[string]time.Time {
 	a.caughtUpMu.Lock()
 	defer a.caughtUpMu.Unlock()

@@ -125,8 +125,12 @@ func (a *ArchiveSync) follow(ctx context.Context, id string, every time.Duration
 				}
 				src, opened = s, time.Now()
 			}
-			_, err := a.syncRows(lctx, id, src)
-			return err
+			start := a.now()
+			if _, err := a.syncRows(lctx, id, src); err != nil {
+				return err
+			}
+			a.setCaughtUp(id, start)
+			return nil
 		}()
 		switch {
 		case err == nil:

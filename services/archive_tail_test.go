@@ -266,6 +266,14 @@ func TestArchiveTailRespectsTheHostLease(t *testing.T) {
 	if _, err := other.SyncHost(ctx, "nowhere"); err == nil {
 		t.Error("SyncHost of an unknown host did not fail")
 	}
+	// Only the process that archives the host reports how far behind it is
+	// (the archive lag metric).
+	if at, ok := rig.sync.CaughtUp()[models.LocalHost]; !ok || time.Since(at) > time.Minute {
+		t.Errorf("the tailing process's CaughtUp = %v, %v; want a moment ago", at, ok)
+	}
+	if got := other.CaughtUp(); len(got) != 0 {
+		t.Errorf("the other process reports %v, but archives nothing", got)
+	}
 }
 
 // TestArchiveTailIdleCost measures the CPU the tail costs at rest (no new
