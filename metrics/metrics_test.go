@@ -40,7 +40,7 @@ func TestSafeLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"sshd": "sshd", "web-1": "web-1", "1.0.2": "1.0.2",
 		"203.0.113.7": "invalid", "2001:db8::1": "invalid", "10.0.0.0/8": "invalid", "::1": "invalid",
-		strings.Repeat("j", 100): strings.Repeat("j", maxLabelLen),
+		strings.Repeat("j", 100):                 strings.Repeat("j", maxLabelLen),
 		strings.Repeat("a", maxLabelLen-1) + "é": strings.Repeat("a", maxLabelLen-1), // not cut inside the é
 	} {
 		if got := safeLabel(in); got != want {
@@ -95,7 +95,7 @@ func TestImportFinished(t *testing.T) {
 		{testutil.ToFloat64(m.importAddresses.WithLabelValues("imported")), 15, "imported"},
 		{testutil.ToFloat64(m.importAddresses.WithLabelValues("already_banned")), 3, "already banned"},
 		{testutil.ToFloat64(m.importAddresses.WithLabelValues("skipped")), 1, "skipped"},
-		{testutil.ToFloat64(m.importLastEnd.WithLabelValues("ok")), float64(start.Add(90*time.Second).Unix()), "last ok end"},
+		{testutil.ToFloat64(m.importLastEnd.WithLabelValues("ok")), float64(start.Add(90 * time.Second).Unix()), "last ok end"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.what, tc.got, tc.want)
