@@ -53,6 +53,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if s.isAPIPath(c.Request()) {
+		s.answerAPIError(c, err)
+		return
+	}
 	re := s.classify(err)
 	if re.Status >= 500 {
 		s.log.Error("request failed", "err", err, "method", c.Request().Method,
