@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/models"
+	"bangui/repo"
 	"bangui/services"
 )
 
@@ -322,6 +324,9 @@ func (s *Server) apiImportStart(c echo.Context) error {
 	entry := models.AuditEntry{Action: models.AuditImport, Detail: "every enabled list"}
 	if in.SourceID != 0 {
 		src, err := s.blocklists.Source(c.Request().Context(), in.SourceID)
+		if errors.Is(err, repo.ErrNotFound) {
+			return apiErr(http.StatusNotFound, "not_found", "There is no blocklist with this source_id.")
+		}
 		if err != nil {
 			return err
 		}

@@ -105,7 +105,7 @@ func apiErrorCode(err error, status int) string {
 		return "unknown_jail"
 	case errors.Is(err, hosts.ErrUnknownHost):
 		return "unknown_host"
-	case errors.Is(err, repo.ErrNotFound), errors.Is(err, configuration.ErrNotFound):
+	case errors.Is(err, configuration.ErrNotFound):
 		return "not_found"
 	case errors.Is(err, hosts.ErrFingerprintChanged):
 		return "host_fingerprint_changed"
