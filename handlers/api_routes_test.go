@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"bangui/models"
+)
+
+// apiRegisteredRoutes returns "METHOD /path" (OpenAPI's {param} syntax,
+// below /api/v1) of every route Echo has under /api/v1, leaving out the
+// catch-all that answers unknown paths.
+func apiRegisteredRoutes(t *testing.T, a *testApp) []string {
+	t.Helper()
+	param := regexp.MustCompile(`:([a-z_]+)`)
+	var out []string
+	for _, r := range a.e.Routes() {
+		p, ok := strings.CutPrefix(r.Path, a.cfg.BasePath+apiPrefix)
+		if !ok || strings.HasSuffix(p, "*") || p == "" || !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, r.Method) {
+			continue
+		}
+		out = append(out, r.Method+" "+param.ReplaceAllString(p, "{$1}"))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestAPIOpenAPIMatchesRoutes validates the OpenAPI document, served by
+// the panel, and holds it to the routes: no undocumented route, no
+// documented route missing, and each operation's x-bangui-scope is the
+// scope of the route table.
+func TestAPIOpenAPIMatchesRoutes(t *testing.T) {
+	f := newAPIFixture(t)
+	rec := f.call("GET", "/api/v1/openapi.json", "read", "")
+	decode(t, rec, http.StatusOK, nil)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(rec.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the OpenAPI document is not valid: %v", err)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "/api/v1" {
+		t.Fatalf("servers: %+v", doc.Servers)
+	}
+
+	scopes := map[string]models.TokenScope{}
+	for _, r := range f.a.s.apiRouteTable() {
+		scopes[r.Method+" "+regexp.MustCompile(`:([a-z_]+)`).ReplaceAllString(r.Path, "{$1}")] = r.Scope
+	}
+	var documented []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := method + " " + path
+			documented = append(documented, key)
+			var scope string
+			if raw, ok := op.Extensions["x-bangui-scope"]; ok {
+				if b, err := json.Marshal(raw); err == nil {
+					json.Unmarshal(b, &scope)
+				}
+			}
+			if want, ok := scopes[key]; ok && scope != string(want) {
+				t.Errorf("%s: documented scope %q, the route table says %q", key, scope, want)
+			}
+			if op.Responses.Value("401") == nil || op.Responses.Value("429") == nil {
+				t.Errorf("%s: 401 or 429 not documented", key)
+			}
+		}
+	}
+	slices.Sort(documented)
+	registered := apiRegisteredRoutes(t, f.a)
+	for _, r := range registered {
+		if !slices.Contains(documented, r) {
+			t.Errorf("route %s is not documented", r)
+		}
+	}
+	for _, d := range documented {
+		if !slices.Contains(registered, d) {
+			t.Errorf("documented %s is not a route", d)
+		}
+	}
+	if len(registered) != len(f.a.s.apiRouteTable()) {
+		t.Errorf("%d routes registered, %d in the table: %v", len(registered), len(f.a.s.apiRouteTable()), registered)
+	}
+
+	// Behind a base path the document names the API's address there.
+	b := newTestApp(t, t.TempDir(), withBasePath("/bangui"))
+	var served struct{ Servers []struct{ URL string } }
+	if err := json.Unmarshal(apiOpenAPIDoc, &served); err != nil || served.Servers[0].URL != "/api/v1" {
+		t.Fatalf("embedded servers: %+v, %v", served, err)
+	}
+	if got := apiRegisteredRoutes(t, b); !slices.Equal(got, registered) {
+		t.Fatalf("routes under /bangui: %v, want %v", got, registered)
+	}
+}
+
+// TestAPIRouteMatrix walks every /api/v1 route of the route table with no
+// token and with tokens of each scope (and admin-scoped tokens of a viewer
+// and an operator, which act as their users' roles): each is allowed or
+// refused as the route's scope says, so a future route is covered.
+func TestAPIRouteMatrix(t *testing.T) {
+	f := newAPIFixture(t)
+	f.a.s.api.burst = 1000 // the matrix is many requests of one token
+	subjects := []struct {
+		token string
+		role  models.Role
+	}{
+		{"read", models.RoleViewer}, {"operate", models.RoleOperator}, {"admin", models.RoleAdmin},
+		{"viewer-admin", models.RoleViewer}, {"operator-admin", models.RoleOperator},
+	}
+	fill := strings.NewReplacer(":name", "sshd", ":ip", "192.0.2.1")
+	for _, r := range f.a.s.apiRouteTable() {
+		path := "/api/v1" + fill.Replace(r.Path)
+		body := ""
+		if r.Method == http.MethodPost {
+			body = `{}`
+		}
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			wantAPIError(t, apiCall(t, f.a, r.Method, path, "", body, nil), http.StatusUnauthorized, "token_missing")
+			for _, sub := range subjects {
+				rec := f.call(r.Method, path, sub.token, body)
+				allowed := sub.role.Allows(r.Scope.Role())
+				switch {
+				case allowed && (rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized || rec.Code >= 500):
+					t.Errorf("token %s (acts as %s): %d %s, want it allowed", sub.token, sub.role, rec.Code, rec.Body)
+				case !allowed:
+					wantAPIError(t, rec, http.StatusForbidden, "forbidden")
+				}
+			}
+		})
+	}
+	if n := len(f.a.s.apiRouteTable()); n < 14 {
+		t.Fatalf("only %d API routes walked", n)
+	}
+}
