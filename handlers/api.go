@@ -75,9 +75,11 @@ func (s *Server) apiRouteTable() []apiRoute {
 // request with a cookie but no token is refused like any other without
 // one. Each route then checks its scope, and a POST's body is JSON.
 func (s *Server) apiRoutes(g *echo.Group) {
-	api := g.Group(apiPrefix, s.apiAuth, s.apiRateLimit, middleware.BodyLimit(apiBodyLimit))
+	// The middleware is the routes' own, not the group's: an unknown path
+	// below /api/v1 is answered 404 (as JSON) with or without a token.
+	bodyLimit := middleware.BodyLimit(apiBodyLimit)
 	for _, r := range s.apiRouteTable() {
-		api.Add(r.Method, r.Path, r.Handler, s.apiScope(r.Scope), s.requireKnownHost)
+		g.Add(r.Method, apiPrefix+r.Path, r.Handler, s.apiAuth, s.apiRateLimit, bodyLimit, s.apiScope(r.Scope), s.requireKnownHost)
 	}
 	s.tokenRoutes(g)
 }

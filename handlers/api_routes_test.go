@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 
 	"bangui/models"
 )
@@ -139,5 +141,95 @@ func TestAPIRouteMatrix(t *testing.T) {
 	}
 	if n := len(f.a.s.apiRouteTable()); n < 14 {
 		t.Fatalf("only %d API routes walked", n)
+	}
+}
+
+// TestAPIRequiresToken walks every route Echo has under /api/v1 (so a
+// future one is covered) as the page walks of security_test.go do with
+// sessions: before setup and after it, with no cookie, an unknown cookie,
+// an anonymous session and a logged-in session with its CSRF token, but no
+// bearer token, each answers 401 token_missing as JSON, with the security
+// headers and no-store, and nothing in the database or the config
+// directory changes. With a token, reading changes nothing either.
+func TestAPIRequiresToken(t *testing.T) {
+	a := newTestApp(t, t.TempDir(), withBasePath("/bangui/"))
+	base := a.cfg.BasePath
+	fill := strings.NewReplacer(":name", "sshd", ":ip", "192.0.2.1")
+	type route struct{ method, target string }
+	var routes []route
+	for _, r := range a.e.Routes() {
+		if strings.HasPrefix(r.Path, base+apiPrefix+"/") && r.Method != echo.RouteNotFound && !strings.HasSuffix(r.Path, "*") {
+			routes = append(routes, route{r.Method, fill.Replace(r.Path)})
+		}
+	}
+	if len(routes) != len(a.s.apiRouteTable()) {
+		t.Fatalf("%d API routes registered, %d in the table", len(routes), len(a.s.apiRouteTable()))
+	}
+	refuseAll := func(when string, visitors map[string]*browser, hdr map[string]string) {
+		t.Helper()
+		for _, r := range routes {
+			for name, b := range visitors {
+				h := map[string]string{"Content-Type": "application/json"}
+				for k, v := range hdr {
+					h[k] = v
+				}
+				var form url.Values
+				if r.method == http.MethodPost {
+					form = url.Values{"target": {"203.0.113.5"}, "jail": {"sshd"}, "_csrf": {hdr["X-CSRF-Token"]}}
+				}
+				rec := b.do(r.method, r.target, form, h)
+				what := when + ", " + r.method + " " + r.target + " with " + name
+				wantAPIError(t, rec, http.StatusUnauthorized, "token_missing")
+				if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+					t.Errorf("%s: Cache-Control %q", what, cc)
+				}
+				assertSecurityHeaders(t, what, rec)
+			}
+		}
+	}
+	refuseAll("before setup", map[string]*browser{"no cookie": a.browser()}, nil)
+
+	admin := a.browser()
+	admin.completeSetup()
+	assertRedirect(t, admin.login(goodPassword), base+"/")
+	csrf := admin.csrfFrom(base + "/")
+	before := dbSnapshot(t, a)
+	confBefore := dirHash(t, a.cfg.ConfigDir)
+	forged := a.browser()
+	forged.cookies[cookieName] = &http.Cookie{Name: cookieName, Value: "forged-token-that-was-never-issued"}
+	anon := a.browser()
+	anon.csrfFrom(base + "/login")
+	refuseAll("after setup", map[string]*browser{"no cookie": a.browser(), "unknown cookie": forged, "anonymous session": anon, "logged-in session": admin},
+		map[string]string{"X-CSRF-Token": csrf})
+	if after := dbSnapshot(t, a); after != before {
+		t.Errorf("requests without a token changed the database:\nbefore %s\nafter  %s", before, after)
+	}
+	if dirHash(t, a.cfg.ConfigDir) != confBefore {
+		t.Error("requests without a token changed the fail2ban config directory")
+	}
+
+	// With a token every GET answers no-store with the security headers and
+	// changes no row.
+	u, err := a.s.users.Create(context.Background(), models.User{Name: "reader", PasswordHash: "x", Role: "viewer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := newTokenSecret()
+	if _, err := a.s.tokens.Create(context.Background(), models.APIToken{UserID: u, Name: "r", Scope: models.ScopeRead, Hash: tokenHash(secret)}); err != nil {
+		t.Fatal(err)
+	}
+	before = dbSnapshot(t, a)
+	for _, r := range routes {
+		if r.method != http.MethodGet {
+			continue
+		}
+		rec := apiCall(t, a, r.method, r.target, secret, "", nil)
+		if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s with a read token: %d, Cache-Control %q", r.target, rec.Code, rec.Header().Get("Cache-Control"))
+		}
+		assertSecurityHeaders(t, "GET "+r.target+" with a token", rec)
+	}
+	if after := dbSnapshot(t, a); after != before {
+		t.Errorf("GET requests with a token changed the database:\nbefore %s\nafter  %s", before, after)
 	}
 }
