@@ -62,13 +62,19 @@ func apiJailName(c echo.Context) (string, error) {
 	return name, nil
 }
 
-func (s *Server) apiJail(c echo.Context) error {
+// apiJailDetailOf reads the jail named in the path on the request's host.
+func (s *Server) apiJailDetailOf(c echo.Context) (host string, d models.JailDetail, err error) {
 	name, err := apiJailName(c)
 	if err != nil {
-		return err
+		return "", d, err
 	}
-	host := s.hostID(c)
-	d, err := s.jails.Detail(c.Request().Context(), host, name)
+	host = s.hostID(c)
+	d, err = s.jails.Detail(c.Request().Context(), host, name)
+	return host, d, err
+}
+
+func (s *Server) apiJail(c echo.Context) error {
+	host, d, err := s.apiJailDetailOf(c)
 	if err != nil {
 		return err
 	}
@@ -256,16 +262,11 @@ func (s *Server) apiIPReport(c echo.Context) error {
 }
 
 func (s *Server) apiIgnoreList(c echo.Context) error {
-	name, err := apiJailName(c)
+	host, d, err := s.apiJailDetailOf(c)
 	if err != nil {
 		return err
 	}
-	host := s.hostID(c)
-	d, err := s.jails.Detail(c.Request().Context(), host, name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, apiIgnoreList{Host: host, Jail: name, IgnoreIPs: nonNil(d.IgnoreIPs), IgnoreSelf: &d.IgnoreSelf})
+	return c.JSON(http.StatusOK, apiIgnoreList{Host: host, Jail: d.Name, IgnoreIPs: nonNil(d.IgnoreIPs), IgnoreSelf: &d.IgnoreSelf})
 }
 
 func (s *Server) apiIgnoreAdd(c echo.Context) error {

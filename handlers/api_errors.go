@@ -44,13 +44,7 @@ type apiErrorBody struct {
 // error there, from a handler, a middleware or the router, has this shape.
 func (s *Server) answerAPIError(c echo.Context, err error) {
 	ae := *s.apiErrorOf(err)
-	if ae.Status >= 500 {
-		s.log.Error("api request failed", "err", err, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "request_id", requestID(c))
-		if ae.Status == http.StatusInternalServerError {
-			ae.Message += " Reference: " + requestID(c) + "."
-		}
-	}
+	ae.Message = s.noteFailure(c, err, ae.Status, ae.Message)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(ae.Status)
