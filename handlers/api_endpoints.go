@@ -159,9 +159,7 @@ func (s *Server) apiBan(c echo.Context) error {
 	} else {
 		res, err := s.jails.Ban(ctx, host, in.Jail, []string{in.Target})
 		if err != nil {
-			entry.Result = err.Error()
-			s.audit(c, entry)
-			return err
+			return s.auditAPI(c, entry, err)
 		}
 		out = append(out, s.apiBanResultOf(host, in.Jail, res, nil))
 	}
@@ -201,15 +199,28 @@ func (s *Server) apiUnban(c echo.Context) error {
 	} else {
 		n, err := s.jails.Unban(ctx, host, in.Jail, []string{in.Target})
 		if err != nil {
-			entry.Result = err.Error()
-			s.audit(c, entry)
-			return err
+			return s.auditAPI(c, entry, err)
 		}
 		out = append(out, apiUnbanResult{Host: host, Unbanned: n})
 	}
 	entry.Detail, entry.Result = apiAuditOutcome(len(out), countErrors(out, func(r apiUnbanResult) bool { return r.Error != nil }))
 	s.audit(c, entry)
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
+}
+
+// auditAPI writes the audit entry of a change the request asked for, with
+// err's answer as its result, and returns err. Input the API refused
+// (invalid_input) reached no host and is not written.
+func (s *Server) auditAPI(c echo.Context, entry models.AuditEntry, err error) error {
+	if err != nil {
+		ae := s.apiErrorOf(err)
+		if ae.Code == "invalid_input" {
+			return err
+		}
+		entry.Result = ae.Message
+	}
+	s.audit(c, entry)
+	return err
 }
 
 // countErrors counts the results that failed.
@@ -302,12 +313,7 @@ func (s *Server) apiIgnoreChange(c echo.Context, action models.AuditAction) erro
 	} else {
 		list, err = s.jails.RemoveIgnore(ctx, host, name, in.Target)
 	}
-	entry := models.AuditEntry{Action: action, Host: host, Jail: name, Target: in.Target}
-	if err != nil {
-		entry.Result = err.Error()
-	}
-	s.audit(c, entry)
-	if err != nil {
+	if err := s.auditAPI(c, models.AuditEntry{Action: action, Host: host, Jail: name, Target: in.Target}, err); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, apiIgnoreList{Host: host, Jail: name, IgnoreIPs: nonNil(list)})

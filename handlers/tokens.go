@@ -104,7 +104,7 @@ func (s *Server) tokenCreate(c echo.Context) error {
 	entry := models.AuditEntry{Action: models.AuditTokenChange, Target: tok.Name,
 		Detail: "create: scope " + string(tok.Scope) + ", expires " + tokenExpiryWords(form.Expiry)}
 	if err != nil {
-		entry.Result = err.Error()
+		entry.Result = s.classify(err).Message
 		s.audit(c, entry)
 		return err
 	}
@@ -181,7 +181,7 @@ func (s *Server) tokenRevoke(c echo.Context) error {
 	}
 	entry := models.AuditEntry{Action: models.AuditTokenChange, Target: tok.Name + " (#" + c.Param("id") + ")", Detail: "revoke"}
 	if err != nil {
-		entry.Result = err.Error()
+		entry.Result = s.classify(err).Message
 		s.audit(c, entry)
 		return err
 	}
