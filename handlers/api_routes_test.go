@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -232,4 +235,54 @@ func TestAPIRequiresToken(t *testing.T) {
 	if after := dbSnapshot(t, a); after != before {
 		t.Errorf("GET requests with a token changed the database:\nbefore %s\nafter  %s", before, after)
 	}
+}
+
+// TestAPIHostileInput sends every API route, with a token that may do
+// everything, junk in its path parameters, its query and its body's
+// fields: each answer is JSON (UTF-8) and a result or a refusal, never a
+// 5xx.
+func TestAPIHostileInput(t *testing.T) {
+	f := newAPIFixture(t)
+	f.a.s.api.burst = 100000
+	values := []string{"", "\x00", "'", "\xff\xfe", "../../../etc/passwd", "-1", "99999999999999999999", "%", "*", "0.0.0.0/0", "::/0", strings.Repeat("x", 5000)}
+	n := 0
+	for _, r := range f.a.s.apiRouteTable() {
+		for _, v := range values {
+			pv := url.PathEscape(v)
+			if pv == "" {
+				pv = "x"
+			}
+			path := "/api/v1" + strings.NewReplacer(":name", pv, ":ip", pv).Replace(r.Path)
+			var rec *httptest.ResponseRecorder
+			if r.Method == http.MethodGet {
+				q := url.Values{}
+				for _, k := range []string{"jail", "ip", "page", "size", "range", "origin", "source"} {
+					q.Set(k, v)
+				}
+				rec = f.call("GET", path+"?"+q.Encode(), "admin", "")
+			} else {
+				body := map[string]any{"target": v, "jail": v}
+				switch {
+				case strings.Contains(r.Path, "ignore"):
+					body = map[string]any{"target": v}
+				case strings.Contains(r.Path, "import"):
+					id, _ := strconv.ParseInt(v, 10, 64)
+					body = map[string]any{"source_id": id}
+				}
+				raw, _ := json.Marshal(body)
+				rec = f.call("POST", path, "admin", string(raw))
+			}
+			n++
+			if rec.Code >= 500 || !utf8.Valid(rec.Body.Bytes()) || !json.Valid(rec.Body.Bytes()) {
+				t.Errorf("%s %s with %.20q: %d %.300s", r.Method, r.Path, v, rec.Code, rec.Body)
+			}
+		}
+	}
+	if n < 150 {
+		t.Fatalf("only %d requests", n)
+	}
+	if got := bannedIPs(t, f.sb, "sshd"); len(got) != 0 {
+		t.Errorf("junk banned %v", got)
+	}
+	f.a.s.blocklists.Wait()
 }
