@@ -286,3 +286,30 @@ func TestAPIHostileInput(t *testing.T) {
 	}
 	f.a.s.blocklists.Wait()
 }
+
+// TestTokensOpenNoPage walks every page route with an admin's admin-scoped
+// token and no session: a token is for the API only, so each page answers
+// as to anyone not logged in (the login page) and nothing changes.
+func TestTokensOpenNoPage(t *testing.T) {
+	f := newAPIFixture(t)
+	before := dbSnapshot(t, f.a)
+	b := f.a.browser()
+	b.headers["Authorization"] = "Bearer " + f.tokens["admin"]
+	n := 0
+	for _, r := range appRoutes(t, f.a) {
+		if publicRoutes[r.key] {
+			continue
+		}
+		n++
+		rec := b.request(r, plausibleForm(), nil)
+		if want := "/login?next=" + url.QueryEscape(r.target); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != want {
+			t.Errorf("%s with a token: %d location %q, want 303 to %s", r.key, rec.Code, rec.Header().Get("Location"), want)
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d page routes walked", n)
+	}
+	if after := dbSnapshot(t, f.a); after != before {
+		t.Errorf("page requests with a token changed the database:\nbefore %s\nafter  %s", before, after)
+	}
+}
