@@ -62,6 +62,8 @@ type App struct {
 	Fleet  *fleet.Service
 	// Users are the panel's accounts.
 	Users *repo.UserStore
+	// Tokens are the API's personal access tokens.
+	Tokens *repo.TokenStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
 	// Metrics is the Prometheus exposition; nil while metrics are off
@@ -129,6 +131,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// Every enabled remote host joins the registry; one that cannot be set
 	// up stays listed on the Hosts page with its reason.
 	a.Users = repo.NewUserStore(a.DB)
+	a.Tokens = repo.NewTokenStore(a.DB)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

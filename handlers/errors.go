@@ -53,14 +53,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	re := s.classify(err)
-	if re.Status >= 500 {
-		s.log.Error("request failed", "err", err, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "request_id", requestID(c))
-		if re.Status == http.StatusInternalServerError {
-			re.Message += " Reference: " + requestID(c) + "."
-		}
+	if s.isAPIPath(c.Request()) {
+		s.answerAPIError(c, err)
+		return
 	}
+	re := s.classify(err)
+	re.Message = s.noteFailure(c, err, re.Status, re.Message)
 	c.Response().Header().Add("Vary", "Accept")
 	switch req := c.Request(); {
 	case req.Method == http.MethodHead:
@@ -79,6 +77,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 			_ = c.String(re.Status, re.Message)
 		}
 	}
+}
+
+// noteFailure logs err with the request id when status says the panel
+// failed (5xx), and returns msg with that id as the reference for a 500.
+func (s *Server) noteFailure(c echo.Context, err error, status int, msg string) string {
+	if status < 500 {
+		return msg
+	}
+	s.log.Error("request failed", "err", err, "method", c.Request().Method,
+		"path", c.Request().URL.Path, "request_id", requestID(c))
+	if status == http.StatusInternalServerError {
+		msg += " Reference: " + requestID(c) + "."
+	}
+	return msg
 }
 
 // classify maps an error to the answer the user gets: the one place where

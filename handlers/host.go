@@ -92,6 +92,32 @@ func (s *Server) fleetStatus(c echo.Context, recheck bool) views.FleetStatus {
 
 // fleetStatusOf is fleetStatus for the hosts ids.
 func (s *Server) fleetStatusOf(ctx context.Context, ids []string, recheck bool) views.FleetStatus {
+	statuses := s.hostStatuses(ctx, ids, recheck)
+	if len(ids) == 1 {
+		return views.FleetStatus{ServerStatus: statuses[0], Hosts: 1, OnlineHosts: btoi(statuses[0].Online)}
+	}
+	fs := views.FleetStatus{Hosts: len(ids)}
+	for i, st := range statuses {
+		if !st.Online {
+			fs.Offline = append(fs.Offline, views.HostErr{Name: s.hosts.Name(ids[i]), Error: st.Error})
+			continue
+		}
+		fs.OnlineHosts++
+		fs.Online = true
+		fs.ActiveJails += st.ActiveJails
+		fs.Banned += st.Banned
+		fs.Failed += st.Failed
+		if st.CheckedAt.After(fs.CheckedAt) {
+			fs.CheckedAt = st.CheckedAt
+		}
+	}
+	return fs
+}
+
+// hostStatuses is the last known status of each host of ids (in their
+// order); with recheck, the offline ones are asked again first (see
+// fleetStatus).
+func (s *Server) hostStatuses(ctx context.Context, ids []string, recheck bool) []models.ServerStatus {
 	statuses := make([]models.ServerStatus, len(ids))
 	for i, id := range ids {
 		statuses[i] = s.status.Current(id)
@@ -113,25 +139,7 @@ func (s *Server) fleetStatusOf(ctx context.Context, ids []string, recheck bool) 
 			statuses[slices.Index(ids, r.Host)] = r.Value
 		}
 	}
-	if len(ids) == 1 {
-		return views.FleetStatus{ServerStatus: statuses[0], Hosts: 1, OnlineHosts: btoi(statuses[0].Online)}
-	}
-	fs := views.FleetStatus{Hosts: len(ids)}
-	for i, st := range statuses {
-		if !st.Online {
-			fs.Offline = append(fs.Offline, views.HostErr{Name: s.hosts.Name(ids[i]), Error: st.Error})
-			continue
-		}
-		fs.OnlineHosts++
-		fs.Online = true
-		fs.ActiveJails += st.ActiveJails
-		fs.Banned += st.Banned
-		fs.Failed += st.Failed
-		if st.CheckedAt.After(fs.CheckedAt) {
-			fs.CheckedAt = st.CheckedAt
-		}
-	}
-	return fs
+	return statuses
 }
 
 func btoi(b bool) int {

@@ -77,6 +77,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.mapRoutes(g, private)
 	s.configRoutes(g, private)
 	s.hostRoutes(g, private)
+	s.apiRoutes(g)
 	if buildTestRoutes != nil {
 		buildTestRoutes(s, g)
 	}

@@ -44,6 +44,8 @@ type Server struct {
 	configuration *configuration.Service
 	fleet         *fleet.Service
 	users         *repo.UserStore
+	tokens        *repo.TokenStore
+	api           *apiState // the API's per-token rate limits and last-use stamps
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -92,6 +94,8 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		fleet:         a.Fleet,
 		users:         a.Users,
 		metrics:       a.Metrics,
+		tokens:        a.Tokens,
+		api:           newAPIState(),
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,

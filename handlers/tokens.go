@@ -1,0 +1,191 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/repo"
+	"bangui/views"
+)
+
+// maxTokenName bounds a token's name.
+const maxTokenName = 64
+
+// tokenRoutes registers the API token part of the account: every logged-in
+// user manages their own tokens there; an admin sees and may revoke
+// everyone's.
+func (s *Server) tokenRoutes(g *echo.Group) {
+	mw := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleViewer), s.csrf}
+	g.GET("/account/tokens", s.tokensPage, mw...)
+	g.POST("/account/tokens", s.tokenCreate, mw...)
+	g.POST("/account/tokens/:id/revoke", s.tokenRevoke, mw...)
+}
+
+// tokensSection gathers the token section of the account page for the
+// request's user, with form as the form's state.
+func (s *Server) tokensSection(c echo.Context, form views.TokenForm) (views.TokensSection, error) {
+	ctx := c.Request().Context()
+	id := identityOf(ctx)
+	p := views.TokensSection{Form: form, NoAccount: id.UserID == 0, AllUsers: id.Role.Allows(models.RoleAdmin)}
+	p.Form.Scopes = scopesUpTo(id.Role)
+	if p.Form.Scope == "" {
+		p.Form.Scope = string(models.ScopeRead)
+	}
+	if p.Form.Expiry == "" {
+		p.Form.Expiry = views.TokenExpiries[1]
+	}
+	owner := id.UserID
+	if p.AllUsers {
+		owner = 0
+	}
+	if id.UserID == 0 && !p.AllUsers {
+		return p, nil
+	}
+	var err error
+	p.Tokens, err = s.tokens.List(ctx, owner)
+	return p, err
+}
+
+// scopesUpTo lists the scopes a user of role r may give a token.
+func scopesUpTo(r models.Role) []models.TokenScope {
+	var out []models.TokenScope
+	for _, sc := range models.TokenScopes {
+		if r.Allows(sc.Role()) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+func (s *Server) tokensPage(c echo.Context) error {
+	p, err := s.tokensSection(c, views.TokenForm{})
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.TokensPageView(p), nil)
+}
+
+// tokenCreate makes a token for the request's user and shows it, this
+// once, on the page it answers with.
+func (s *Server) tokenCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := identityOf(ctx)
+	var form views.TokenForm
+	if err := bindForm(c, &form); err != nil {
+		return err
+	}
+	if id.UserID == 0 {
+		return echo.NewHTTPError(http.StatusForbidden, "This session did not sign in with a user account, so it cannot own tokens.")
+	}
+	user, err := s.users.Get(ctx, id.UserID)
+	if err != nil {
+		return err
+	}
+	tok, errs := s.checkTokenForm(&form, user.RoleOf())
+	if len(errs) > 0 {
+		form.Errors = errs
+		p, err := s.tokensSection(c, form)
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusUnprocessableEntity, views.TokensPageView(p), nil)
+	}
+	secret := newTokenSecret()
+	tok.UserID, tok.Hash = user.ID, tokenHash(secret)
+	tok.ID, err = s.tokens.Create(ctx, tok)
+	entry := models.AuditEntry{Action: models.AuditTokenChange, Target: tok.Name,
+		Detail: "create: scope " + string(tok.Scope) + ", expires " + tokenExpiryWords(form.Expiry)}
+	if err != nil {
+		entry.Result = s.classify(err).Message
+		s.audit(c, entry)
+		return err
+	}
+	entry.Target += " (#" + strconv.FormatInt(tok.ID, 10) + ")"
+	s.audit(c, entry)
+	p, err := s.tokensSection(c, views.TokenForm{})
+	if err != nil {
+		return err
+	}
+	p.NewToken, p.NewName = secret, tok.Name
+	return s.render(c, http.StatusOK, views.TokensPageView(p), nil)
+}
+
+// newTokenSecret returns the text of a new token: tokenPrefix and 256
+// random bits, base64url-encoded.
+func newTokenSecret() string { return tokenPrefix + randomToken() }
+
+// checkTokenForm turns the form into a token to store, or says what is
+// wrong with it. A scope above role is refused.
+func (s *Server) checkTokenForm(form *views.TokenForm, role models.Role) (models.APIToken, map[string][]string) {
+	errs := map[string][]string{}
+	form.Name = strings.TrimSpace(form.Name)
+	switch {
+	case form.Name == "":
+		errs["name"] = []string{"Name the token, e.g. after the script that uses it."}
+	case !utf8.ValidString(form.Name) || utf8.RuneCountInString(form.Name) > maxTokenName:
+		errs["name"] = []string{"The name may have at most " + strconv.Itoa(maxTokenName) + " characters."}
+	}
+	scope, err := models.ParseTokenScope(form.Scope)
+	switch {
+	case err != nil:
+		errs["scope"] = []string{"Choose read, operate or admin."}
+	case !role.Allows(scope.Role()):
+		errs["scope"] = []string{"Your role (" + role.String() + ") does not allow the scope " + string(scope) + "."}
+	}
+	tok := models.APIToken{Name: form.Name, Scope: scope}
+	switch days, err := strconv.Atoi(form.Expiry); {
+	case form.Expiry == "never":
+	case err == nil && slices.Contains(views.TokenExpiries, form.Expiry):
+		exp := s.now().Add(time.Duration(days) * 24 * time.Hour).Unix()
+		tok.ExpiresAt = &exp
+	default:
+		errs["expiry"] = []string{"Choose 30, 90 or 365 days, or never."}
+	}
+	return tok, errs
+}
+
+// tokenExpiryWords words an expiry choice for the audit log.
+func tokenExpiryWords(choice string) string {
+	if choice == "never" {
+		return "never"
+	}
+	return "after " + choice + " days"
+}
+
+// tokenRevoke ends one of the user's tokens (an admin's: anyone's) and goes
+// back to where the form was.
+func (s *Server) tokenRevoke(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := identityOf(ctx)
+	tokID, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || tokID <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+	}
+	owner := id.UserID
+	if id.Role.Allows(models.RoleAdmin) {
+		owner = 0
+	} else if owner == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+	}
+	tok, err := s.tokens.Revoke(ctx, tokID, owner)
+	if errors.Is(err, repo.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+	}
+	entry := models.AuditEntry{Action: models.AuditTokenChange, Target: tok.Name + " (#" + c.Param("id") + ")", Detail: "revoke"}
+	if err != nil {
+		entry.Result = s.classify(err).Message
+		s.audit(c, entry)
+		return err
+	}
+	s.audit(c, entry)
+	s.flash(c, "success", "The token "+tok.Name+" is revoked: requests with it are refused from now on.")
+	return s.redirect(c, s.url(s.backPath(c, "/account/tokens")))
+}
