@@ -18,6 +18,11 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/maxmind/mmdbwriter v1.2.0
 	github.com/oschwald/maxminddb-golang/v2 v2.9.0
+	// TOTP second factor: pquerna/otp is the widely used, maintained RFC 6238
+	// implementation (codes, otpauth:// keys) and renders the enrolment QR
+	// code as an image on the server (through boombuler/barcode), so no QR
+	// service or client-side library is needed.
+	github.com/pquerna/otp v1.5.0
 	github.com/uptrace/bun v1.3.0
 	github.com/uptrace/bun/dialect/pgdialect v1.3.0 // PostgreSQL, see pgx above
 	github.com/uptrace/bun/dialect/sqlitedialect v1.3.0
@@ -48,7 +53,6 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/natefinch/atomic v1.0.1 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
-	github.com/pquerna/otp v1.5.0 // indirect
 	github.com/puzpuzpuz/xsync/v3 v3.5.1 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/robfig/cron/v3 v3.0.1 // indirect
