@@ -61,6 +61,8 @@ type App struct {
 	Fleet  *fleet.Service
 	// Users are the panel's accounts.
 	Users *repo.UserStore
+	// SecondFactors are the accounts' authenticator apps and recovery codes.
+	SecondFactors *services.SecondFactors
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
 
@@ -125,6 +127,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// Every enabled remote host joins the registry; one that cannot be set
 	// up stays listed on the Hosts page with its reason.
 	a.Users = repo.NewUserStore(a.DB)
+	a.SecondFactors = services.NewSecondFactors(repo.NewFactorStore(a.DB), settings)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

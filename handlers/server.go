@@ -43,6 +43,7 @@ type Server struct {
 	configuration *configuration.Service
 	fleet         *fleet.Service
 	users         *repo.UserStore
+	factors       *services.SecondFactors
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -88,6 +89,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		configuration: a.Configuration,
 		fleet:         a.Fleet,
 		users:         a.Users,
+		factors:       a.SecondFactors,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,
