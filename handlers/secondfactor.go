@@ -117,6 +117,7 @@ func (s *Server) pendingUser(c echo.Context) (pendingLogin, models.User, bool, e
 	}
 	hadOne := p.UserID != 0
 	s.endPendingLogin(ctx)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	if hadOne {
 		s.flash(c, "warning", "Your login took too long or was ended. Enter your password again.")
 	}

@@ -293,3 +293,63 @@ func wrongTOTP(c string) string {
 	n, _ := strconv.Atoi(c)
 	return strconv.Itoa(100000 + (n+1)%900000)
 }
+
+// TestSecondFactorRoutesNeedAWaitingLogin: the second step of the login
+// (public routes, like /login) does nothing for a session whose password
+// was not just right: no cookie, a visitor's session, or a logged-in one
+// all go back to the login page, with a right code too, and nothing
+// changes.
+func TestSecondFactorRoutesNeedAWaitingLogin(t *testing.T) {
+	f, b := newFactorApp(t)
+	secret := f.enrolAdmin()
+	tt, err := f.app.Users.ByName(context.Background(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := f.browser()
+	anonToken := anon.csrfFrom("/login")
+	assertRedirect(t, b.login(goodPassword), "/login/second-factor")
+	assertRedirect(t, b.postForm("/login/second-factor", "/login/second-factor", url.Values{"code": {f.code(secret)}}), "/")
+	f.tick(30 * time.Second)
+	before, stepBefore := dbSnapshot(t, f.testApp), f.lastStep(tt.ID)
+	loggedToken := b.csrfFrom("/")
+	visitors := map[string]struct {
+		b     *browser
+		token string
+	}{"no cookie": {f.browser(), anonToken}, "visitor": {anon, anonToken}, "logged in": {b, loggedToken}}
+	n := 0
+	for _, r := range appRoutes(t, f.testApp) {
+		if !strings.HasPrefix(r.target, "/login/second-factor") {
+			continue
+		}
+		n++
+		for name, v := range visitors {
+			form := url.Values{"code": {f.code(secret)}, "recovery_code": {"aaaa-bbbb-cccc-dddd"}, "_csrf": {v.token}}
+			rec := v.b.request(r, form, nil)
+			loc := rec.Header().Get("Location")
+			if !(rec.Code == http.StatusSeeOther && loc == "/login") && !(name == "no cookie" && rec.Code == http.StatusForbidden) {
+				t.Errorf("%s by %s: %d %q, want 303 to /login", r.key, name, rec.Code, loc)
+			}
+		}
+	}
+	if n != 5 {
+		t.Fatalf("%d second-factor routes walked, want 5", n)
+	}
+	assertRedirect(t, anon.get("/"), "/login?next=%2F")
+	if after := dbSnapshot(t, f.testApp); after != before {
+		t.Errorf("the database changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if got := f.lastStep(tt.ID); got != stepBefore {
+		t.Errorf("a code was spent: last step %d, was %d", got, stepBefore)
+	}
+}
+
+// lastStep is the last accepted time step of the user's authenticator app.
+func (f *factorApp) lastStep(userID int64) int64 {
+	f.t.Helper()
+	var step int64
+	if err := f.db.NewRaw("SELECT last_step FROM user_totp WHERE user_id = ?", userID).Scan(context.Background(), &step); err != nil {
+		f.t.Fatal(err)
+	}
+	return step
+}
