@@ -6,6 +6,7 @@ require (
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/a-h/templ v0.3.1100
 	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // the QR code of the TOTP secret, see pquerna/otp
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-co-op/gocron/v2 v2.21.2
@@ -19,8 +20,8 @@ require (
 	github.com/maxmind/mmdbwriter v1.2.0
 	github.com/oschwald/maxminddb-golang/v2 v2.9.0
 	// TOTP second factor: pquerna/otp is the widely used, maintained RFC 6238
-	// implementation (codes, otpauth:// keys) and renders the enrolment QR
-	// code as an image on the server (through boombuler/barcode), so no QR
+	// implementation (codes, otpauth:// keys); boombuler/barcode, its own QR
+	// encoder, draws the enrolment QR code as a PNG on the server, so no QR
 	// service or client-side library is needed.
 	github.com/pquerna/otp v1.5.0
 	github.com/uptrace/bun v1.3.0
@@ -36,7 +37,6 @@ require (
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/andybalholm/cascadia v1.3.4 // indirect
 	github.com/aristanetworks/gomap v0.0.0-20230726210543-f4e41046dced // indirect
-	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cli/browser v1.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect

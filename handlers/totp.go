@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"image/png"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -22,6 +21,8 @@ import (
 const (
 	accountTOTPBase = "/account/totp"
 	loginTOTPBase   = "/login/second-factor/totp"
+	// totpQRSize is the width and height of the QR code image, in pixels.
+	totpQRSize = 240
 )
 
 // secondFactorRoutes registers the second-factor step of the login (open:
@@ -168,18 +169,12 @@ func (s *Server) totpQR(who enroleeFunc) echo.HandlerFunc {
 		if f.PendingSecret == "" {
 			return echo.NewHTTPError(http.StatusNotFound, "No authenticator app is being set up.")
 		}
-		key, err := services.TOTPKey(f.PendingSecret, e.user.Name)
-		if err != nil {
-			return err
-		}
-		img, err := key.Image(240, 240)
+		img, err := services.TOTPQRCode(f.PendingSecret, e.user.Name, totpQRSize)
 		if err != nil {
 			return err
 		}
 		c.Response().Header().Set("Cache-Control", "no-store")
-		c.Response().Header().Set(echo.HeaderContentType, "image/png")
-		c.Response().WriteHeader(http.StatusOK)
-		return png.Encode(c.Response(), img)
+		return c.Blob(http.StatusOK, "image/png", img)
 	}
 }
 
