@@ -74,13 +74,14 @@ func (s *Server) loginSubmit(c echo.Context) error {
 // sets one up first.
 func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) error {
 	ctx := c.Request().Context()
+	s.endPendingLogin(ctx) // a login half done before, perhaps as someone else
 	if id.UserID == 0 {
 		// The master password is the account "admin" once that exists.
 		u, err := s.users.ByName(ctx, id.Name)
 		switch {
-		case err == nil:
+		case err == nil && !u.Disabled:
 			id = u.Identity()
-		case !errors.Is(err, repo.ErrNotFound):
+		case err != nil && !errors.Is(err, repo.ErrNotFound):
 			return err
 		}
 	}
