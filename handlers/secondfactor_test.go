@@ -55,9 +55,9 @@ type factorApp struct {
 	trail *auditTrail
 }
 
-func newFactorApp(t *testing.T) (*factorApp, *browser) {
+func newFactorApp(t *testing.T, opts ...appOption) (*factorApp, *browser) {
 	t.Helper()
-	a := newTestApp(t, t.TempDir())
+	a := newTestApp(t, t.TempDir(), opts...)
 	b := a.browser()
 	b.completeSetup()
 	hash, err := bcrypt.GenerateFromPassword([]byte(goodPassword), bcrypt.MinCost)
@@ -352,4 +352,47 @@ func (f *factorApp) lastStep(userID int64) int64 {
 		f.t.Fatal(err)
 	}
 	return step
+}
+
+// TestSecondFactorBehindABasePath: the login's second step and the set-up
+// stay below the base path (nginx on /bangui/).
+func TestSecondFactorBehindABasePath(t *testing.T) {
+	f, b := newFactorApp(t, withBasePath("/bangui/"))
+	secret := f.enrolAdmin()
+	assertRedirect(t, b.postForm("/bangui/login", "/bangui/login", url.Values{"password": {goodPassword}, "next": {"/bangui/jails"}}), "/bangui/login/second-factor")
+	doc := parse(t, b.get("/bangui/login/second-factor"))
+	if action, _ := doc.Find(`form[data-testid="totp-login-form"]`).Attr("action"); action != "/bangui/login/second-factor" {
+		t.Fatalf("code form posts to %q", action)
+	}
+	assertRedirect(t, b.postForm("/bangui/login/second-factor", "/bangui/login/second-factor", url.Values{"code": {f.code(secret)}}), "/bangui/jails")
+
+	// An account without a factor, set up on its page.
+	if err := f.app.SecondFactors.Reset(context.Background(), f.adminID()); err != nil {
+		t.Fatal(err)
+	}
+	assertRedirect(t, b.postForm("/bangui/account/totp/start", "/bangui/account/totp", nil), "/bangui/account/totp")
+	if src, _ := parse(t, b.get("/bangui/account/totp")).Find(`img[data-testid="totp-qr"]`).Attr("src"); src != "/bangui/account/totp/qr.png" {
+		t.Fatalf("QR image at %q", src)
+	}
+	secret = b.enrolFromPage("/bangui/account/totp")
+	f.tick(30 * time.Second)
+	rec := b.postForm("/bangui/account/totp/confirm", "/bangui/account/totp", url.Values{"code": {f.code(secret)}})
+	if href, _ := parse(t, rec).Find(`[data-testid="recovery-continue"]`).Attr("href"); rec.Code != http.StatusOK || href != "/bangui/account/totp" {
+		t.Fatalf("confirm below the base path: %d, continue to %q", rec.Code, href)
+	}
+}
+
+// TestNewPasswordEndsTheWaitingLogin: a right password starts the login
+// afresh, dropping one that waited for its second factor.
+func TestNewPasswordEndsTheWaitingLogin(t *testing.T) {
+	f, b := newFactorApp(t)
+	f.enrolAdmin()
+	assertRedirect(t, b.postForm("/login", "/login", url.Values{"password": {goodPassword}, "next": {"/jails"}}), "/login/second-factor")
+	// Meanwhile the factor is reset: the next password logs in at once,
+	// and the old waiting login is gone.
+	if err := f.app.SecondFactors.Reset(context.Background(), f.adminID()); err != nil {
+		t.Fatal(err)
+	}
+	assertRedirect(t, b.login(goodPassword), "/")
+	assertRedirect(t, b.get("/login/second-factor"), "/login")
 }
