@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -52,6 +51,14 @@ type enrolee struct {
 	user  models.User
 	base  string        // accountTOTPBase or loginTOTPBase
 	login *pendingLogin // set while a login sets it up
+}
+
+// page is the path of the page the enrolee's set-up shows on.
+func (e enrolee) page() string {
+	if e.login != nil {
+		return "/login/second-factor"
+	}
+	return accountTOTPBase
 }
 
 // enroleeFunc finds the enrolee of a request. When ok is false the
@@ -148,10 +155,7 @@ func (s *Server) totpStart(who enroleeFunc) echo.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		if e.login != nil {
-			return s.redirect(c, s.url("/login/second-factor"))
-		}
-		return s.redirect(c, s.url(accountTOTPBase))
+		return s.redirect(c, s.url(e.page()))
 	}
 }
 
@@ -209,7 +213,7 @@ func (s *Server) totpConfirm(who enroleeFunc) echo.HandlerFunc {
 				"That code does not match. Check that the app shows a code for BanGUI and that your phone's clock is right.")
 		case errors.Is(err, repo.ErrNotFound):
 			s.flash(c, "warning", "Nothing was being set up. Start again.")
-			return s.redirect(c, s.url(e.base[:strings.LastIndex(e.base, "/")]))
+			return s.redirect(c, s.url(e.page()))
 		case err != nil:
 			return err
 		}

@@ -115,6 +115,11 @@ func TestTOTPAccountChanges(t *testing.T) {
 	if st, _ := f.app.SecondFactors.Status(context.Background(), f.adminID()); st.TOTP || st.RecoveryCodes != 0 {
 		t.Fatalf("after turning off: %+v", st)
 	}
+	// Confirming with nothing being set up starts again.
+	assertRedirect(t, b.postForm("/account/totp/confirm", "/account/totp", url.Values{"code": {"123456"}}), "/account/totp")
+	if msg := parse(t, b.get("/account/totp")).Find(".flash").Text(); !strings.Contains(msg, "Nothing was being set up") {
+		t.Fatalf("after confirming nothing: %q", msg)
+	}
 	assertRedirect(t, b.postForm("/logout", "/", nil), "/login")
 	assertRedirect(t, b.login(goodPassword), "/")
 }
