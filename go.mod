@@ -6,6 +6,7 @@ require (
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/a-h/templ v0.3.1100
 	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // the QR code of the TOTP secret, see pquerna/otp
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	// Tests only: validates the API's hand-written OpenAPI 3 document
@@ -21,6 +22,11 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/maxmind/mmdbwriter v1.2.0
 	github.com/oschwald/maxminddb-golang/v2 v2.9.0
+	// TOTP second factor: pquerna/otp is the widely used, maintained RFC 6238
+	// implementation (codes, otpauth:// keys); boombuler/barcode, its own QR
+	// encoder, draws the enrolment QR code as a PNG on the server, so no QR
+	// service or client-side library is needed.
+	github.com/pquerna/otp v1.5.0
 	// Prometheus metrics (/metrics, --metrics-listen/--metrics-token): the
 	// official Go client library, as issue 19 asks; v1.25.0 is the newest
 	// release in the package list. Its registry, collectors and promhttp

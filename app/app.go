@@ -64,6 +64,8 @@ type App struct {
 	Users *repo.UserStore
 	// Tokens are the API's personal access tokens.
 	Tokens *repo.TokenStore
+	// SecondFactors are the accounts' authenticator apps and recovery codes.
+	SecondFactors *services.SecondFactors
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
 	// Metrics is the Prometheus exposition; nil while metrics are off
@@ -132,6 +134,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// up stays listed on the Hosts page with its reason.
 	a.Users = repo.NewUserStore(a.DB)
 	a.Tokens = repo.NewTokenStore(a.DB)
+	a.SecondFactors = services.NewSecondFactors(repo.NewFactorStore(a.DB), settings)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
+	"bangui/repo"
 	"bangui/services"
 	"bangui/views"
 )
@@ -66,14 +68,51 @@ func (s *Server) loginSubmit(c echo.Context) error {
 }
 
 // afterPassword runs once the password of id is right: it finishes the
-// login, or (for an account with a second factor) asks for that first.
+// login, or, for an account with a second factor, asks for that first
+// (the session waits, not logged in, for pendingLoginLifetime). When the
+// admin requires a second factor and the account has none, the account
+// sets one up first.
 func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) error {
-	return s.completeLogin(c, id, next)
+	ctx := c.Request().Context()
+	s.endPendingLogin(ctx) // a login half done before, perhaps as someone else
+	if id.UserID == 0 {
+		// The master password is the account "admin" once that exists.
+		u, err := s.users.ByName(ctx, id.Name)
+		switch {
+		case err == nil && !u.Disabled:
+			id = u.Identity()
+		case err != nil && !errors.Is(err, repo.ErrNotFound):
+			return err
+		}
+	}
+	if id.UserID == 0 { // no account row yet: nothing to keep a factor on
+		return s.completeLogin(c, id, next)
+	}
+	f, err := s.secondFactorsOf(ctx, id.UserID)
+	if err != nil {
+		return err
+	}
+	required, err := s.factors.Required(ctx)
+	if err != nil {
+		return err
+	}
+	if !f.any() && !required {
+		return s.completeLogin(c, id, next)
+	}
+	return s.startPendingLogin(c, id, next, !f.any())
 }
 
-// completeLogin logs the session in as id, with a new session token and
-// CSRF token, and redirects to next.
+// completeLogin logs the session in as id and redirects to next.
 func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) error {
+	if err := s.startSession(c, id); err != nil {
+		return err
+	}
+	return s.redirect(c, s.safeNext(next))
+}
+
+// startSession logs the session in as id, with a new session token and
+// CSRF token, and stores it.
+func (s *Server) startSession(c echo.Context, id models.Identity) error {
 	ctx := c.Request().Context()
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
@@ -86,7 +125,7 @@ func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) 
 	if _, _, err := s.sm.Commit(ctx); err != nil {
 		return fmt.Errorf("store the session: %w", err)
 	}
-	return s.redirect(c, s.safeNext(next))
+	return nil
 }
 
 func (s *Server) logout(c echo.Context) error {

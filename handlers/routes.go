@@ -48,6 +48,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// Pages: session → setup guard → auth → CSRF.
 	open := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.csrf}
 	private := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleAdmin), s.requireKnownHost, s.csrf}
+	signedIn := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleViewer), s.csrf}
 
 	g.GET("/setup", s.setupForm, open...)
 	g.POST("/setup", s.setupSubmit, open...)
@@ -55,6 +56,7 @@ func (s *Server) routes(e *echo.Echo) {
 	g.GET("/login", s.loginForm, open...)
 	g.POST("/login", s.loginSubmit, open...)
 	g.POST("/logout", s.logout, private...)
+	s.secondFactorRoutes(g, open, signedIn, private)
 
 	g.GET("/", s.dashboard, private...)
 	g.GET("/status", s.statusBar, private...)

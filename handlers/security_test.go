@@ -40,6 +40,14 @@ var publicRoutes = map[string]bool{
 	"POST /setup/probe": true,
 	"GET /login":        true,
 	"POST /login":       true,
+	// The second step of a login: each answers only a session whose
+	// password was right a moment ago, else sends it to the login page
+	// (TestSecondFactorRoutesNeedAWaitingLogin).
+	"GET /login/second-factor":               true,
+	"POST /login/second-factor":              true,
+	"POST /login/second-factor/totp/start":   true,
+	"GET /login/second-factor/totp/qr.png":   true,
+	"POST /login/second-factor/totp/confirm": true,
 }
 
 // securityHeaderWant are the headers every response carries.

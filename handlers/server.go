@@ -46,6 +46,7 @@ type Server struct {
 	users         *repo.UserStore
 	tokens        *repo.TokenStore
 	api           *apiState // the API's per-token rate limits and last-use stamps
+	factors       *services.SecondFactors
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -96,6 +97,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		metrics:       a.Metrics,
 		tokens:        a.Tokens,
 		api:           newAPIState(),
+		factors:       a.SecondFactors,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,
