@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
+	"bangui/repo"
 	"bangui/services"
 	"bangui/views"
 )
@@ -20,11 +22,24 @@ func (s *Server) loginForm(c echo.Context) error {
 	if identityOf(c.Request().Context()).LoggedIn() {
 		return c.Redirect(http.StatusSeeOther, s.safeNext(c.QueryParam("next")))
 	}
-	return s.render(c, http.StatusOK, views.LoginPage("", c.QueryParam("next")), nil)
+	return s.renderLogin(c, http.StatusOK, views.LoginForm{Next: c.QueryParam("next")})
+}
+
+// renderLogin renders the login page; while the master password has just
+// become the account admin's, it says so and fills in that name.
+func (s *Server) renderLogin(c echo.Context, status int, f views.LoginForm) error {
+	if s.accounts.AdminNotice(c.Request().Context()) {
+		f.AdminNotice = true
+		if f.Username == "" {
+			f.Username = repo.MasterAdminName
+		}
+	}
+	return s.render(c, status, views.LoginPage(f), nil)
 }
 
 // loginInput is the login form.
 type loginInput struct {
+	Username string `form:"username"`
 	Password string `form:"password"`
 	Next     string `form:"next"` // where to go after login
 }
@@ -32,37 +47,38 @@ type loginInput struct {
 func (s *Server) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	ip := c.RealIP()
-	key := throttleKey(ip)
 	var in loginInput
 	if err := bindForm(c, &in); err != nil {
 		return err
 	}
-	next := in.Next
-	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-		msg := fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
-		return s.render(c, http.StatusTooManyRequests, views.LoginPage(msg, next), nil)
+	keys := services.LoginKeys(throttleKey(ip), in.Username)
+	form := views.LoginForm{Next: in.Next, Username: in.Username}
+	if wait := s.throttle.WaitAll(keys, s.now()); wait > 0 {
+		form.Error = fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
+		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
-	ok, err := services.CheckPassword(ctx, s.settings, in.Password)
+	user, ok, err := s.accounts.Authenticate(ctx, in.Username, in.Password)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		delay := s.throttle.Fail(key, s.now())
-		s.log.Info("failed login", "ip", ip, "request_id", requestID(c))
+		delay := s.throttle.FailAll(keys, s.now())
+		s.log.Info("failed login", "ip", ip, "user", in.Username, "request_id", requestID(c))
+		s.audit(c, models.AuditEntry{Action: models.AuditLoginFailed, Detail: "user name: " + in.Username, Result: "wrong user name or password"})
 		// Answer only after the delay, so one client cannot guess quickly.
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		msg := fmt.Sprintf("Wrong password. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
+		form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
 		if delay > 500*time.Millisecond {
-			msg = fmt.Sprintf("Wrong password. Each further failure makes you wait longer (this one: %s).", seconds(delay))
+			form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (this one: %s).", seconds(delay))
 		}
-		return s.render(c, http.StatusUnauthorized, views.LoginPage(msg, next), nil)
+		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.throttle.Reset(key)
-	return s.afterPassword(c, models.MasterAdmin, next)
+	s.throttle.ResetAll(keys)
+	return s.afterPassword(c, user.Identity(), in.Next)
 }
 
 // afterPassword runs once the password of id is right: it finishes the
@@ -70,6 +86,13 @@ func (s *Server) loginSubmit(c echo.Context) error {
 func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) error {
 	return s.completeLogin(c, id, next)
 }
+
+// Session keys of a login, shown in the account's list of sessions.
+const (
+	sessLoginAt    = "login_at"    // unix seconds
+	sessLoginIP    = "login_ip"    // the client address
+	sessLoginAgent = "login_agent" // the browser's User-Agent, shortened
+)
 
 // completeLogin logs the session in as id, with a new session token and
 // CSRF token, and redirects to next.
@@ -79,6 +102,9 @@ func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) 
 		return err
 	}
 	s.logIn(ctx, id)
+	s.sm.Put(ctx, sessLoginAt, s.now().Unix())
+	s.sm.Put(ctx, sessLoginIP, c.RealIP())
+	s.sm.Put(ctx, sessLoginAgent, truncate(c.Request().UserAgent(), 200))
 	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
 	s.rotateCSRF(ctx)
 	// Store the session now, so a failure (a full disk) is the answer
@@ -86,19 +112,36 @@ func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) 
 	if _, _, err := s.sm.Commit(ctx); err != nil {
 		return fmt.Errorf("store the session: %w", err)
 	}
+	c.SetRequest(c.Request().WithContext(withIdentity(ctx, id)))
+	s.audit(c, models.AuditEntry{Action: models.AuditLogin})
 	return s.redirect(c, s.safeNext(next))
 }
 
 func (s *Server) logout(c echo.Context) error {
 	ctx := c.Request().Context()
+	s.audit(c, models.AuditEntry{Action: models.AuditLogout})
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.logOut(ctx)
+	for _, k := range []string{sessLoginAt, sessLoginIP, sessLoginAgent} {
+		s.sm.Remove(ctx, k)
+	}
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
 	s.rotateCSRF(ctx)
 	s.flash(c, "info", "You have been logged out.")
 	return s.redirect(c, s.url("/login"))
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // throttleKey is the client the login throttle counts failures for: the

@@ -22,6 +22,7 @@ import (
 
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 	"bangui/services/setup"
 )
 
@@ -423,13 +424,13 @@ func TestSecretsAtRest(t *testing.T) {
 		t.Error("the live session's token hash is not in the data dir: the test is not reading the store")
 	}
 
-	hash, err := repo.NewSettingsStore(a.db).Get(context.Background(), models.SettingPasswordHash)
+	admin, err := repo.NewUserStore(a.db).ByName(context.Background(), testAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil || cost < setup.BcryptCost {
-		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", setup.BcryptCost, cost, err)
+	cost, err := bcrypt.Cost([]byte(admin.PasswordHash))
+	if err != nil || cost < services.BcryptCost {
+		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", services.BcryptCost, cost, err)
 	}
 
 	// Someone who copied the sessions table gets hashes, which are no cookies.
@@ -758,7 +759,7 @@ func TestSetupNeedsTheCode(t *testing.T) {
 			t.Fatalf("setup with code %q: %d, message %q", code, rec.Code, msg)
 		}
 	}
-	if done, err := setup.New(repo.NewSettingsStore(a.db)).Done(context.Background()); err != nil || done {
+	if done, err := a.app.Setup.Done(context.Background()); err != nil || done {
 		t.Fatalf("setup done without the code: %v %v", done, err)
 	}
 

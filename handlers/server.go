@@ -19,6 +19,7 @@ import (
 	"bangui/assets"
 	"bangui/config"
 	"bangui/hosts"
+	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/blocklists"
@@ -43,6 +44,7 @@ type Server struct {
 	configuration *configuration.Service
 	fleet         *fleet.Service
 	users         *repo.UserStore
+	accounts      *services.Accounts
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -51,6 +53,11 @@ type Server struct {
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live          *liveHub
 	auditLog      AuditRecorder // nil: nothing is recorded
+	// routeRoles is the role each route needs ("METHOD /full/path"), as
+	// the route table declared it.
+	routeRoles map[string]models.Role
+	// accountSections are the sections other features add to /account.
+	accountSections []accountSection
 
 	setupDone atomic.Bool                         // cached once true
 	panel     atomic.Pointer[setup.PanelSettings] // settings chosen at setup
@@ -88,6 +95,8 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		configuration: a.Configuration,
 		fleet:         a.Fleet,
 		users:         a.Users,
+		accounts:      a.Accounts,
+		routeRoles:    map[string]models.Role{},
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,

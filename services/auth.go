@@ -1,33 +1,14 @@
 package services
 
 import (
-	"context"
-	"errors"
-	"fmt"
+	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
-
-	"bangui/models"
-	"bangui/repo"
 )
 
-// CheckPassword compares pw with the stored master password hash.
-func CheckPassword(ctx context.Context, st repo.Settings, pw string) (bool, error) {
-	hash, err := st.Get(ctx, models.SettingPasswordHash)
-	if err != nil {
-		return false, fmt.Errorf("services: read password hash: %w", err)
-	}
-	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
-	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// LoginThrottle slows failed logins per client IP: after the n-th failure in
-// a row the next attempt must wait 0.5, 1, 2, 4 and then 5 seconds.
+// LoginThrottle slows failed logins per key — a client address and an
+// account (see LoginKeys): after the n-th failure in a row the next attempt
+// must wait 0.5, 1, 2, 4 and then 5 seconds.
 type LoginThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*throttleEntry
@@ -88,6 +69,40 @@ func (t *LoginThrottle) Fail(ip string, now time.Time) time.Duration {
 	d := LoginDelay(e.failures)
 	e.until = now.Add(d)
 	return d
+}
+
+// LoginKeys are the keys one login attempt is throttled under: the
+// client (its address, or an IPv6 /64, as the caller chose) and the
+// account name tried, ignoring case — so neither many names from one
+// client nor one name from many clients can be tried quickly.
+func LoginKeys(client, user string) []string {
+	return []string{"client " + client, "account " + strings.ToLower(strings.TrimSpace(user))}
+}
+
+// WaitAll returns the longest wait of any of keys.
+func (t *LoginThrottle) WaitAll(keys []string, now time.Time) time.Duration {
+	var d time.Duration
+	for _, k := range keys {
+		d = max(d, t.Wait(k, now))
+	}
+	return d
+}
+
+// FailAll records a failed attempt under every key and returns the longest
+// delay now imposed.
+func (t *LoginThrottle) FailAll(keys []string, now time.Time) time.Duration {
+	var d time.Duration
+	for _, k := range keys {
+		d = max(d, t.Fail(k, now))
+	}
+	return d
+}
+
+// ResetAll forgets the failures of every key after a successful login.
+func (t *LoginThrottle) ResetAll(keys []string) {
+	for _, k := range keys {
+		t.Reset(k)
+	}
 }
 
 // Reset forgets ip's failures after a successful login.
