@@ -51,9 +51,9 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	if err := bindForm(c, &in); err != nil {
 		return err
 	}
-	keys := services.LoginKeys(throttleKey(ip), in.Username)
+	client, account := throttleKey(ip), strings.ToLower(strings.TrimSpace(in.Username))
 	form := views.LoginForm{Next: in.Next, Username: in.Username}
-	if wait := s.throttle.WaitAll(keys, s.now()); wait > 0 {
+	if wait := max(s.throttle.Wait(client, s.now()), s.accountThrottle.Wait(account, s.now())); wait > 0 {
 		form.Error = fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
 		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
@@ -62,7 +62,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		delay := s.throttle.FailAll(keys, s.now())
+		delay := max(s.throttle.Fail(client, s.now()), s.accountThrottle.Fail(account, s.now()))
 		s.log.Info("failed login", "ip", ip, "user", in.Username, "request_id", requestID(c))
 		s.audit(c, models.AuditEntry{Action: models.AuditLoginFailed, Detail: "user name: " + in.Username, Result: "wrong user name or password"})
 		// Answer only after the delay, so one client cannot guess quickly.
@@ -77,7 +77,8 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		}
 		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.throttle.ResetAll(keys)
+	s.throttle.Reset(client)
+	s.accountThrottle.Reset(account)
 	return s.afterPassword(c, user.Identity(), in.Next)
 }
 

@@ -601,7 +601,7 @@ func TestLoginNextCannotLeaveThePanel(t *testing.T) {
 		home := base + "/"
 		// The login form (one bcrypt check per login, so one case).
 		b := a.browser()
-		rec := b.postForm(base+"/login", base+"/login", url.Values{"password": {goodPassword}, "next": {"//evil.example" + base + "/jails"}})
+		rec := b.postForm(base+"/login", base+"/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"//evil.example" + base + "/jails"}})
 		assertRedirect(t, rec, home)
 		// The login page of a logged-in browser redirects to next at once.
 		for _, next := range []string{
@@ -716,7 +716,7 @@ func TestVisitorsStoreNoSessions(t *testing.T) {
 	if aliceToken == malloryToken || alice.cookies[cookieName] == nil {
 		t.Fatalf("visitors share a token (%v) or got no cookie", aliceToken == malloryToken)
 	}
-	form := url.Values{"password": {goodPassword}, "_csrf": {malloryToken}}
+	form := url.Values{"username": {testAdmin}, "password": {goodPassword}, "_csrf": {malloryToken}}
 	if rec := alice.do("POST", "/login", form, nil); rec.Code != http.StatusForbidden {
 		t.Errorf("login with another visitor's token: %d, want 403", rec.Code)
 	}

@@ -48,11 +48,13 @@ type Server struct {
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
-	throttle      *services.LoginThrottle
-	now           func() time.Time
-	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
-	live          *liveHub
-	auditLog      AuditRecorder // nil: nothing is recorded
+	throttle      *services.LoginThrottle // failed logins per client address
+	// accountThrottle slows failed logins per account name.
+	accountThrottle *services.LoginThrottle
+	now             func() time.Time
+	visitorKey      []byte // HMAC key of the CSRF tokens of visitors without a stored session
+	live            *liveHub
+	auditLog        AuditRecorder // nil: nothing is recorded
 	// routeRoles is the role each route needs ("METHOD /full/path"), as
 	// the route table declared it.
 	routeRoles map[string]models.Role
@@ -82,27 +84,28 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		return nil, nil, fmt.Errorf("assets: %w", err)
 	}
 	s := &Server{
-		cfg:           a.Config,
-		pingDB:        a.DB.PingContext,
-		settings:      a.Settings,
-		setup:         a.Setup,
-		hosts:         a.Hosts,
-		status:        a.Status,
-		jails:         a.Jails,
-		history:       a.History,
-		blocklists:    a.Blocklists,
-		geo:           a.Geo,
-		configuration: a.Configuration,
-		fleet:         a.Fleet,
-		users:         a.Users,
-		accounts:      a.Accounts,
-		routeRoles:    map[string]models.Role{},
-		assets:        set,
-		log:           a.Log,
-		version:       a.Version,
-		throttle:      services.NewLoginThrottle(),
-		now:           time.Now,
-		visitorKey:    make([]byte, 32),
+		cfg:             a.Config,
+		pingDB:          a.DB.PingContext,
+		settings:        a.Settings,
+		setup:           a.Setup,
+		hosts:           a.Hosts,
+		status:          a.Status,
+		jails:           a.Jails,
+		history:         a.History,
+		blocklists:      a.Blocklists,
+		geo:             a.Geo,
+		configuration:   a.Configuration,
+		fleet:           a.Fleet,
+		users:           a.Users,
+		accounts:        a.Accounts,
+		routeRoles:      map[string]models.Role{},
+		assets:          set,
+		log:             a.Log,
+		version:         a.Version,
+		throttle:        services.NewLoginThrottle(),
+		accountThrottle: services.NewAccountThrottle(),
+		now:             time.Now,
+		visitorKey:      make([]byte, 32),
 	}
 	rand.Read(s.visitorKey)
 	if a.Audit != nil {

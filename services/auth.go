@@ -1,18 +1,18 @@
 package services
 
 import (
-	"strings"
 	"sync"
 	"time"
 )
 
-// LoginThrottle slows failed logins per key — a client address and an
-// account (see LoginKeys): after the n-th failure in a row the next attempt
-// must wait 0.5, 1, 2, 4 and then 5 seconds.
+// LoginThrottle slows failed logins per key — a client address, or an
+// account name: after the n-th failure in a row (not counting the free
+// ones) the next attempt must wait 0.5, 1, 2, 4 and then 5 seconds.
 type LoginThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*throttleEntry
 	maxKeys int
+	free    int // failures in a row that impose no wait
 }
 
 type throttleEntry struct {
@@ -24,6 +24,20 @@ type throttleEntry struct {
 // NewLoginThrottle returns an empty throttle.
 func NewLoginThrottle() *LoginThrottle {
 	return &LoginThrottle{clients: map[string]*throttleEntry{}, maxKeys: 10000}
+}
+
+// AccountFreeFailures is how many failures in a row an account name may
+// have, from any clients, before its logins are slowed: one person's typo
+// does not slow the others of the account, while many clients guessing one
+// account's password are slowed as much as one client is.
+const AccountFreeFailures = 4
+
+// NewAccountThrottle returns an empty throttle for account names, which
+// lets AccountFreeFailures failures pass without a wait.
+func NewAccountThrottle() *LoginThrottle {
+	t := NewLoginThrottle()
+	t.free = AccountFreeFailures
+	return t
 }
 
 // LoginDelay is the wait imposed after the given number of consecutive failures.
@@ -66,43 +80,9 @@ func (t *LoginThrottle) Fail(ip string, now time.Time) time.Duration {
 	}
 	e.failures++
 	e.last = now
-	d := LoginDelay(e.failures)
+	d := LoginDelay(e.failures - t.free)
 	e.until = now.Add(d)
 	return d
-}
-
-// LoginKeys are the keys one login attempt is throttled under: the
-// client (its address, or an IPv6 /64, as the caller chose) and the
-// account name tried, ignoring case — so neither many names from one
-// client nor one name from many clients can be tried quickly.
-func LoginKeys(client, user string) []string {
-	return []string{"client " + client, "account " + strings.ToLower(strings.TrimSpace(user))}
-}
-
-// WaitAll returns the longest wait of any of keys.
-func (t *LoginThrottle) WaitAll(keys []string, now time.Time) time.Duration {
-	var d time.Duration
-	for _, k := range keys {
-		d = max(d, t.Wait(k, now))
-	}
-	return d
-}
-
-// FailAll records a failed attempt under every key and returns the longest
-// delay now imposed.
-func (t *LoginThrottle) FailAll(keys []string, now time.Time) time.Duration {
-	var d time.Duration
-	for _, k := range keys {
-		d = max(d, t.Fail(k, now))
-	}
-	return d
-}
-
-// ResetAll forgets the failures of every key after a successful login.
-func (t *LoginThrottle) ResetAll(keys []string) {
-	for _, k := range keys {
-		t.Reset(k)
-	}
 }
 
 // Reset forgets ip's failures after a successful login.
