@@ -164,7 +164,10 @@ func (s *UserStore) Edit(ctx context.Context, id int64, change func(u *models.Us
 		if _, err := tx.NewUpdate().Model(&after).Column("role", "disabled", "password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
 			return dbError(err)
 		}
-		return st.keepAnAdmin(ctx)
+		if activeAdmin(before) && !activeAdmin(after) {
+			return st.keepAnAdmin(ctx)
+		}
+		return nil
 	})
 	if err != nil {
 		return before, after, fmt.Errorf("repo: change user %d: %w", id, err)
@@ -188,13 +191,19 @@ func (s *UserStore) Remove(ctx context.Context, id int64) (models.User, error) {
 		if err := st.Delete(ctx, id); err != nil {
 			return err
 		}
-		return st.keepAnAdmin(ctx)
+		if activeAdmin(u) {
+			return st.keepAnAdmin(ctx)
+		}
+		return nil
 	})
 	if err != nil {
 		return u, fmt.Errorf("repo: remove user %d: %w", id, err)
 	}
 	return u, nil
 }
+
+// activeAdmin reports whether u is an enabled admin.
+func activeAdmin(u models.User) bool { return !u.Disabled && u.RoleOf() == models.RoleAdmin }
 
 // keepAnAdmin returns ErrLastAdmin when no enabled admin is left.
 func (s *UserStore) keepAnAdmin(ctx context.Context) error {
