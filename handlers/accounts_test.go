@@ -375,3 +375,32 @@ func TestSetupProbeNeedsTheCode(t *testing.T) {
 	<-accepted // with the code, the test does connect
 	_ = os.Remove(sock)
 }
+
+// TestDisabledUsersStreamEnds: an open event stream of an account that is
+// disabled ends at its next heartbeat.
+func TestDisabledUsersStreamEnds(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	a.browser().completeSetup()
+	v := a.browserAs("vic", models.RoleViewer)
+	l := liveFrom(t, a, v)
+	l.s.live.heartbeat = 20 * time.Millisecond
+	c := l.open(l.cookie, "")
+	if ev, ok := <-c.ch; !ok || ev.name != sseLive {
+		t.Fatalf("the stream did not start: %+v %v", ev, ok)
+	}
+	u, _ := a.app.Users.ByName(context.Background(), "vic")
+	if _, err := a.app.Accounts.SetDisabled(context.Background(), u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-c.ch:
+			if !ok {
+				return // ended
+			}
+		case <-deadline:
+			t.Fatal("the disabled account's stream still runs after 5 s")
+		}
+	}
+}

@@ -90,6 +90,22 @@ func (s *Server) currentIdentity(ctx context.Context) (models.Identity, error) {
 	return id, nil
 }
 
+// stillAllowed reports whether the account of a long-lived request (an
+// event stream) may still read pages: it was not disabled, removed or
+// demoted below viewer since the request began. A passing database error
+// does not end the stream.
+func (s *Server) stillAllowed(ctx context.Context) bool {
+	id := identityOf(ctx)
+	if id.UserID == 0 {
+		return id.LoggedIn()
+	}
+	u, err := s.accounts.User(ctx, id.UserID)
+	if errors.Is(err, repo.ErrNotFound) {
+		return false
+	}
+	return err != nil || (!u.Disabled && u.RoleOf().Allows(models.RoleViewer))
+}
+
 // logIn stores id in the session (whose token the caller has renewed).
 func (s *Server) logIn(ctx context.Context, id models.Identity) {
 	s.sm.Remove(ctx, sessLegacyAuth)
