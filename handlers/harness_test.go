@@ -113,6 +113,13 @@ func (b *browser) do(method, target string, form url.Values, hdr map[string]stri
 	}
 	rec := httptest.NewRecorder()
 	b.app.e.ServeHTTP(rec, req)
+	b.keepCookies(rec)
+	return rec
+}
+
+// keepCookies stores the cookies an answer set, and forgets those it
+// deleted.
+func (b *browser) keepCookies(rec *httptest.ResponseRecorder) {
 	for _, c := range rec.Result().Cookies() {
 		if c.MaxAge < 0 {
 			delete(b.cookies, c.Name)
@@ -120,7 +127,6 @@ func (b *browser) do(method, target string, form url.Values, hdr map[string]stri
 			b.cookies[c.Name] = c
 		}
 	}
-	return rec
 }
 
 func (b *browser) get(target string) *httptest.ResponseRecorder { return b.do("GET", target, nil, nil) }

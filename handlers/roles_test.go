@@ -232,13 +232,7 @@ func matrixRequest(b *browser, method, target string, hx bool) *httptest.Respons
 	}
 	rec := &cancelOnAnswer{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
 	b.app.e.ServeHTTP(rec, req)
-	for _, ck := range rec.Result().Cookies() {
-		if ck.MaxAge < 0 {
-			delete(b.cookies, ck.Name)
-		} else {
-			b.cookies[ck.Name] = ck
-		}
-	}
+	b.keepCookies(rec.ResponseRecorder)
 	return rec.ResponseRecorder
 }
 
