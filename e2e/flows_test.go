@@ -37,6 +37,7 @@ var deviceFlows = []flow{
 	{"config-tabs", flowConfigTabs},
 	{"map", flowMap},
 	{"hosts", flowHosts},
+	{"accounts", flowAccounts},
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
 	{"live", flowLive},
@@ -57,6 +58,7 @@ var screenshots = []string{
 	"xss-config-jails", "xss-blocklists",
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
+	"users", "users-refused", "account",
 }
 
 // phoneScreenshots are taken on phones only.
