@@ -237,7 +237,7 @@ func login(t *testing.T, base, password string) *http.Client {
 		t.Fatal(err)
 	}
 	tok, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
-	resp, err := c.PostForm(base+"/login", url.Values{"password": {password}, "_csrf": {tok}})
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {password}, "_csrf": {tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
