@@ -398,7 +398,7 @@ func (c *panelClient) setup(sb *sandbox.Sandbox, dataDir string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.post("/setup", "/setup", url.Values{"setup_code": {code.String()}, "password": {pw}, "password_confirm": {pw}, "socket": {sb.SocketPath},
+	c.post("/setup", "/setup", url.Values{"setup_code": {code.String()}, "username": {"admin"}, "password": {pw}, "password_confirm": {pw}, "socket": {sb.SocketPath},
 		"config_dir": {sb.ConfigDir}, "timezone": {"UTC"}, "session_minutes": {"60"}})
-	c.post("/login", "/login", url.Values{"password": {pw}})
+	c.post("/login", "/login", url.Values{"username": {"admin"}, "password": {pw}})
 }

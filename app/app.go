@@ -60,8 +60,9 @@ type App struct {
 	// database (see startJobs); its holder id is this process's.
 	Leases *services.Leases
 	Fleet  *fleet.Service
-	// Users are the panel's accounts.
-	Users *repo.UserStore
+	// Users are the panel's accounts; Accounts the use case on them.
+	Users    *repo.UserStore
+	Accounts *services.Accounts
 	// Tokens are the API's personal access tokens.
 	Tokens *repo.TokenStore
 	// SecondFactors are the accounts' authenticator apps and recovery codes.
@@ -106,7 +107,13 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	}
 	a.onClose(a.DB.Close)
 	settings := repo.NewSettingsStore(a.DB)
-	a.Settings, a.Setup = settings, setup.New(settings)
+	a.Sessions, a.Users = repo.NewSessionStore(a.DB), repo.NewUserStore(a.DB)
+	a.Accounts = services.NewAccounts(a.Users, a.Sessions, settings)
+	a.Settings, a.Setup = settings, setup.New(settings, a.Accounts)
+	// An installation from before accounts gets the account admin now.
+	if _, err := a.Accounts.AdoptMasterPassword(ctx); err != nil {
+		return nil, err
+	}
 	ps, err := setup.LoadPanelSettings(ctx, settings)
 	if err != nil {
 		return nil, err
@@ -127,14 +134,12 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	})
 	archive := repo.NewHistoryArchive(a.DB)
 	sources := services.NewBanSources(a.Hosts, archive)
-	a.Sessions = repo.NewSessionStore(a.DB)
 	a.Status = services.NewStatusProbe(a.Hosts)
 	a.Status.Events = a.Events
-	// Every enabled remote host joins the registry; one that cannot be set
-	// up stays listed on the Hosts page with its reason.
-	a.Users = repo.NewUserStore(a.DB)
 	a.Tokens = repo.NewTokenStore(a.DB)
 	a.SecondFactors = services.NewSecondFactors(repo.NewFactorStore(a.DB), settings)
+	// Every enabled remote host joins the registry; one that cannot be set
+	// up stays listed on the Hosts page with its reason.
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

@@ -237,7 +237,7 @@ func login(t *testing.T, base, password string) *http.Client {
 		t.Fatal(err)
 	}
 	tok, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
-	resp, err := c.PostForm(base+"/login", url.Values{"password": {password}, "_csrf": {tok}})
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {password}, "_csrf": {tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,8 @@ func TestRunWiring(t *testing.T) {
 		if err := fail2ban.NewClient(ps.Socket).Ping(ctx); err != nil {
 			t.Errorf("the panel's socket %s does not answer: %v", ps.Socket, err)
 		}
-		if ok, err := services.CheckPassword(ctx, repo.NewSettingsStore(db), "Wiring-Test-9"); !ok || err != nil {
+		accounts := services.NewAccounts(repo.NewUserStore(db), repo.NewSessionStore(db), repo.NewSettingsStore(db))
+		if _, ok, err := accounts.Authenticate(ctx, repo.MasterAdminName, "Wiring-Test-9"); !ok || err != nil {
 			t.Errorf("the password does not log in: %v, %v", ok, err)
 		}
 		if s := strings.Join(got.RestartCommand, " "); !strings.HasSuffix(s, "-s "+ps.Socket+" reload --restart") {
@@ -521,7 +522,9 @@ func TestRunWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := setup.New(repo.NewSettingsStore(db)).Complete(context.Background(), setup.Input{Password: "Panel-Pass-1", Confirm: "Panel-Pass-1",
+	settings := repo.NewSettingsStore(db)
+	accounts := services.NewAccounts(repo.NewUserStore(db), repo.NewSessionStore(db), settings)
+	if _, err := setup.New(settings, accounts).Complete(context.Background(), setup.Input{Username: "root", Password: "Panel-Pass-1", Confirm: "Panel-Pass-1",
 		Socket: "/run/fail2ban/fail2ban.sock", ConfigDir: "/etc/fail2ban", Timezone: "UTC", SessionMinutes: "60"}); err != nil {
 		t.Fatal(err)
 	}

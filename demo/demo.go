@@ -25,12 +25,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"bangui/config"
 	"bangui/fail2ban/sandbox"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 	"bangui/services/setup"
 )
 
@@ -117,7 +116,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (config.Conf
 		return cfg, opts, fmt.Errorf("invalid --history-days %q: want a whole number of days from 0 to 60", *days)
 	}
 	if opts.Password != "" {
-		if p := setup.PasswordProblems(opts.Password); len(p) > 0 {
+		if p := services.PasswordProblems(opts.Password); len(p) > 0 {
 			return cfg, opts, fmt.Errorf("invalid %s: %s", PasswordEnv, strings.Join(p, " "))
 		}
 	}
@@ -277,7 +276,9 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 	}
 	defer db.Close()
 	settings := repo.NewSettingsStore(db)
-	firstRun := setup.New(settings)
+	users := repo.NewUserStore(db)
+	accounts := services.NewAccounts(users, repo.NewSessionStore(db), settings)
+	firstRun := setup.New(settings, accounts)
 	done, err := firstRun.Done(ctx)
 	if err != nil {
 		return note, err
@@ -290,7 +291,7 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 			note.generated = password
 		}
 		_, err := firstRun.Complete(ctx, setup.Input{
-			Password: password, Confirm: password,
+			Username: repo.MasterAdminName, Password: password, Confirm: password,
 			Socket: sb.SocketPath, ConfigDir: sb.ConfigDir,
 			Timezone: localZone(), SessionMinutes: "720",
 		})
@@ -303,15 +304,22 @@ func setupPanel(ctx context.Context, dataDir string, sb *sandbox.Sandbox, passwo
 		models.SettingFail2banSocket:  sb.SocketPath,
 		models.SettingFail2banConfDir: sb.ConfigDir,
 	}
-	if password != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(password), setup.BcryptCost)
-		if err != nil {
-			return note, fmt.Errorf("demo: hash password: %w", err)
-		}
-		values[models.SettingPasswordHash] = string(hash)
-	}
 	if err := settings.SetMany(ctx, values); err != nil {
 		return note, fmt.Errorf("demo: settings: %w", err)
+	}
+	if password != "" {
+		// A demo data dir from before accounts has its master password
+		// in settings: make it the account first, as the panel would.
+		if _, err := accounts.AdoptMasterPassword(ctx); err != nil {
+			return note, fmt.Errorf("demo: %w", err)
+		}
+		u, err := users.ByName(ctx, repo.MasterAdminName)
+		if err != nil {
+			return note, fmt.Errorf("demo: the account %s: %w", repo.MasterAdminName, err)
+		}
+		if _, err := accounts.ResetPassword(ctx, u.ID, password, password); err != nil {
+			return note, fmt.Errorf("demo: set the password: %w", err)
+		}
 	}
 	return note, nil
 }
@@ -332,7 +340,7 @@ func newPassword() (string, error) {
 			}
 			b.WriteByte(alphabet[n.Int64()])
 		}
-		if pw := b.String(); len(setup.PasswordProblems(pw)) == 0 {
+		if pw := b.String(); len(services.PasswordProblems(pw)) == 0 {
 			return pw, nil
 		}
 	}
@@ -366,6 +374,7 @@ func banner(out io.Writer, cfg config.Config, sb *sandbox.Sandbox, pw passwordNo
 	b.WriteString("\nBanGUI demo\n\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "  %-10s %s\n", k, v) }
 	row("Panel", "http://"+cfg.Listen+cfg.BasePath+"/")
+	row("User", repo.MasterAdminName)
 	switch {
 	case pw.generated != "":
 		row("Password", pw.generated+"   (shown only now; it stays the same on later runs)")

@@ -37,6 +37,7 @@ var deviceFlows = []flow{
 	{"config-tabs", flowConfigTabs},
 	{"map", flowMap},
 	{"hosts", flowHosts},
+	{"accounts", flowAccounts},
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
 	{"live", flowLive},
@@ -57,6 +58,7 @@ var screenshots = []string{
 	"xss-config-jails", "xss-blocklists",
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
+	"users", "users-refused", "account",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -129,6 +131,7 @@ func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, a *app, password s
 	}
 	b.typeInto(t, "#setup_code", strings.TrimSpace(string(code)))
 
+	b.typeInto(t, "#username", adminName)
 	b.typeInto(t, "#password", password)
 	b.typeInto(t, "#password_confirm", password)
 	b.typeInto(t, "#socket", sb.SocketPath)
@@ -154,6 +157,7 @@ func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, a *app, password s
 
 // flowWrongPassword submits a wrong password and expects the delayed error.
 func flowWrongPassword(t *testing.T, b *browser) {
+	b.typeInto(t, "#username", adminName)
 	b.typeInto(t, "#password", "Not-the-password-9")
 	start := time.Now()
 	status := b.follow(t, button("Log in"))
@@ -175,8 +179,12 @@ func flowWrongPassword(t *testing.T, b *browser) {
 	b.check(t, "login-wrong-password")
 }
 
-// flowLogin logs in and lands on the dashboard.
+// adminName is the first admin that setup creates (the demo's too).
+const adminName = "admin"
+
+// flowLogin logs in as adminName and lands on the dashboard.
 func flowLogin(t *testing.T, b *browser, password string) {
+	b.typeInto(t, "#username", adminName)
 	b.typeInto(t, "#password", password)
 	if status := b.follow(t, button("Log in")); status != 200 {
 		t.Fatalf("%s: login answered %d", b.dev.name, status)

@@ -74,14 +74,15 @@ func (s *Server) apiRouteTable() []apiRoute {
 // session: the API does not read cookies, so it needs no CSRF token, and a
 // request with a cookie but no token is refused like any other without
 // one. Each route then checks its scope, and a POST's body is JSON.
-func (s *Server) apiRoutes(g *echo.Group) {
+func (s *Server) apiRoutes(t routeTable) {
 	// The middleware is the routes' own, not the group's: an unknown path
 	// below /api/v1 is answered 404 (as JSON) with or without a token.
 	bodyLimit := middleware.BodyLimit(apiBodyLimit)
 	for _, r := range s.apiRouteTable() {
-		g.Add(r.Method, apiPrefix+r.Path, r.Handler, s.apiAuth, s.apiRateLimit, bodyLimit, s.apiScope(r.Scope), s.requireKnownHost)
+		t.g.Add(r.Method, apiPrefix+r.Path, r.Handler, s.apiAuth, s.apiRateLimit, bodyLimit, s.apiScope(r.Scope), s.requireKnownHost)
+		s.routeRoles[r.Method+" "+s.cfg.BasePath+apiPrefix+r.Path] = r.Scope.Role()
 	}
-	s.tokenRoutes(g)
+	s.tokenRoutes(t)
 }
 
 // apiState is the API's per-process state: the rate limiters of the tokens

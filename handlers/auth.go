@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,11 +22,24 @@ func (s *Server) loginForm(c echo.Context) error {
 	if identityOf(c.Request().Context()).LoggedIn() {
 		return c.Redirect(http.StatusSeeOther, s.safeNext(c.QueryParam("next")))
 	}
-	return s.render(c, http.StatusOK, views.LoginPage("", c.QueryParam("next")), nil)
+	return s.renderLogin(c, http.StatusOK, views.LoginForm{Next: c.QueryParam("next")})
+}
+
+// renderLogin renders the login page; while the master password has just
+// become the account admin's, it says so and fills in that name.
+func (s *Server) renderLogin(c echo.Context, status int, f views.LoginForm) error {
+	if s.accounts.AdminNotice(c.Request().Context()) {
+		f.AdminNotice = true
+		if f.Username == "" {
+			f.Username = repo.MasterAdminName
+		}
+	}
+	return s.render(c, status, views.LoginPage(f), nil)
 }
 
 // loginInput is the login form.
 type loginInput struct {
+	Username string `form:"username"`
 	Password string `form:"password"`
 	Next     string `form:"next"` // where to go after login
 }
@@ -34,37 +47,39 @@ type loginInput struct {
 func (s *Server) loginSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	ip := c.RealIP()
-	key := throttleKey(ip)
 	var in loginInput
 	if err := bindForm(c, &in); err != nil {
 		return err
 	}
-	next := in.Next
-	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-		msg := fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
-		return s.render(c, http.StatusTooManyRequests, views.LoginPage(msg, next), nil)
+	client, account := throttleKey(ip), strings.ToLower(strings.TrimSpace(in.Username))
+	form := views.LoginForm{Next: in.Next, Username: in.Username}
+	if wait := max(s.throttle.Wait(client, s.now()), s.accountThrottle.Wait(account, s.now())); wait > 0 {
+		form.Error = fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
+		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
-	ok, err := services.CheckPassword(ctx, s.settings, in.Password)
+	user, ok, err := s.accounts.Authenticate(ctx, in.Username, in.Password)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		delay := s.throttle.Fail(key, s.now())
-		s.log.Info("failed login", "ip", ip, "request_id", requestID(c))
+		delay := max(s.throttle.Fail(client, s.now()), s.accountThrottle.Fail(account, s.now()))
+		s.log.Info("failed login", "ip", ip, "user", in.Username, "request_id", requestID(c))
+		s.audit(c, models.AuditEntry{Action: models.AuditLoginFailed, Detail: "user name: " + in.Username, Result: "wrong user name or password"})
 		// Answer only after the delay, so one client cannot guess quickly.
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		msg := fmt.Sprintf("Wrong password. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
+		form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
 		if delay > 500*time.Millisecond {
-			msg = fmt.Sprintf("Wrong password. Each further failure makes you wait longer (this one: %s).", seconds(delay))
+			form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (this one: %s).", seconds(delay))
 		}
-		return s.render(c, http.StatusUnauthorized, views.LoginPage(msg, next), nil)
+		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.throttle.Reset(key)
-	return s.afterPassword(c, models.MasterAdmin, next)
+	s.throttle.Reset(client)
+	s.accountThrottle.Reset(account)
+	return s.afterPassword(c, user.Identity(), in.Next)
 }
 
 // afterPassword runs once the password of id is right: it finishes the
@@ -75,19 +90,6 @@ func (s *Server) loginSubmit(c echo.Context) error {
 func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) error {
 	ctx := c.Request().Context()
 	s.endPendingLogin(ctx) // a login half done before, perhaps as someone else
-	if id.UserID == 0 {
-		// The master password is the account "admin" once that exists.
-		u, err := s.users.ByName(ctx, id.Name)
-		switch {
-		case err == nil && !u.Disabled:
-			id = u.Identity()
-		case err != nil && !errors.Is(err, repo.ErrNotFound):
-			return err
-		}
-	}
-	if id.UserID == 0 { // no account row yet: nothing to keep a factor on
-		return s.completeLogin(c, id, next)
-	}
 	f, err := s.secondFactorsOf(ctx, id.UserID)
 	if err != nil {
 		return err
@@ -101,6 +103,13 @@ func (s *Server) afterPassword(c echo.Context, id models.Identity, next string) 
 	}
 	return s.startPendingLogin(c, id, next, !f.any())
 }
+
+// Session keys of a login, shown in the account's list of sessions.
+const (
+	sessLoginAt    = "login_at"    // unix seconds
+	sessLoginIP    = "login_ip"    // the client address
+	sessLoginAgent = "login_agent" // the browser's User-Agent, shortened
+)
 
 // completeLogin logs the session in as id and redirects to next.
 func (s *Server) completeLogin(c echo.Context, id models.Identity, next string) error {
@@ -118,6 +127,9 @@ func (s *Server) startSession(c echo.Context, id models.Identity) error {
 		return err
 	}
 	s.logIn(ctx, id)
+	s.sm.Put(ctx, sessLoginAt, s.now().Unix())
+	s.sm.Put(ctx, sessLoginIP, c.RealIP())
+	s.sm.Put(ctx, sessLoginAgent, truncate(c.Request().UserAgent(), 200))
 	s.sm.SetDeadline(ctx, s.now().Add(s.panelSettings().SessionDuration))
 	s.rotateCSRF(ctx)
 	// Store the session now, so a failure (a full disk) is the answer
@@ -125,19 +137,36 @@ func (s *Server) startSession(c echo.Context, id models.Identity) error {
 	if _, _, err := s.sm.Commit(ctx); err != nil {
 		return fmt.Errorf("store the session: %w", err)
 	}
+	c.SetRequest(c.Request().WithContext(withIdentity(ctx, id)))
+	s.audit(c, models.AuditEntry{Action: models.AuditLogin})
 	return nil
 }
 
 func (s *Server) logout(c echo.Context) error {
 	ctx := c.Request().Context()
+	s.audit(c, models.AuditEntry{Action: models.AuditLogout})
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.logOut(ctx)
+	for _, k := range []string{sessLoginAt, sessLoginIP, sessLoginAgent} {
+		s.sm.Remove(ctx, k)
+	}
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
 	s.rotateCSRF(ctx)
 	s.flash(c, "info", "You have been logged out.")
 	return s.redirect(c, s.url("/login"))
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // throttleKey is the client the login throttle counts failures for: the

@@ -117,7 +117,7 @@ func TestCSRFRequired(t *testing.T) {
 		t.Fatalf("htmx logout with header token: %d %q", rec.Code, rec.Header().Get("HX-Redirect"))
 	}
 	// A login POST without a token is refused as well.
-	if rec := b.do("POST", "/login", url.Values{"password": {goodPassword}}, nil); rec.Code != http.StatusForbidden {
+	if rec := b.do("POST", "/login", url.Values{"username": {testAdmin}, "password": {goodPassword}}, nil); rec.Code != http.StatusForbidden {
 		t.Fatalf("login without token: %d", rec.Code)
 	}
 }

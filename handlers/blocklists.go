@@ -26,19 +26,19 @@ var logPageSizes = []int{20, 50, 100}
 const previewTimeout = 30 * time.Second
 
 // blocklistRoutes registers /blocklists and its forms.
-func (s *Server) blocklistRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
-	g.GET("/blocklists", s.blocklistsPage, mw...)
-	g.GET("/blocklists/progress", s.blocklistProgress, mw...)
-	g.POST("/blocklists/import", s.blocklistImport, mw...)
-	g.GET("/blocklists/jail", s.blocklistJailCard, mw...)
-	g.POST("/blocklists/jail", s.blocklistJail, mw...)
-	g.POST("/blocklists/schedule", s.blocklistSchedule, mw...)
-	g.POST("/blocklists/sources", s.blocklistCreate, mw...)
-	g.GET("/blocklists/sources/:id", s.blocklistSourcePage, mw...)
-	g.POST("/blocklists/sources/:id", s.blocklistUpdate, mw...)
-	g.GET("/blocklists/sources/:id/preview", s.blocklistPreview, mw...)
-	g.POST("/blocklists/sources/:id/enabled", s.blocklistEnabled, mw...)
-	g.POST("/blocklists/sources/:id/delete", s.blocklistDelete, mw...)
+func (s *Server) blocklistRoutes(t routeTable) {
+	t.GET("/blocklists", models.RoleViewer, s.blocklistsPage)
+	t.GET("/blocklists/progress", models.RoleViewer, s.blocklistProgress)
+	t.POST("/blocklists/import", models.RoleOperator, s.blocklistImport)
+	t.GET("/blocklists/jail", models.RoleViewer, s.blocklistJailCard)
+	t.POST("/blocklists/jail", models.RoleAdmin, s.blocklistJail)
+	t.POST("/blocklists/schedule", models.RoleAdmin, s.blocklistSchedule)
+	t.POST("/blocklists/sources", models.RoleAdmin, s.blocklistCreate)
+	t.GET("/blocklists/sources/:id", models.RoleViewer, s.blocklistSourcePage)
+	t.POST("/blocklists/sources/:id", models.RoleAdmin, s.blocklistUpdate)
+	t.GET("/blocklists/sources/:id/preview", models.RoleViewer, s.blocklistPreview)
+	t.POST("/blocklists/sources/:id/enabled", models.RoleAdmin, s.blocklistEnabled)
+	t.POST("/blocklists/sources/:id/delete", models.RoleAdmin, s.blocklistDelete)
 }
 
 // navAlerts are the warnings shown as badges in the navigation.

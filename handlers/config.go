@@ -14,31 +14,31 @@ import (
 )
 
 // configRoutes registers the configuration pages.
-func (s *Server) configRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
-	g.GET("/config", s.configJails, mw...)
-	g.POST("/config/jails", s.configJailCreate, mw...)
-	g.GET("/config/jails/:name", s.configJail, mw...)
-	g.POST("/config/jails/:name", s.configJailSave, mw...)
-	g.POST("/config/jails/:name/activate", s.configJailToggle(true), mw...)
-	g.POST("/config/jails/:name/deactivate", s.configJailToggle(false), mw...)
+func (s *Server) configRoutes(t routeTable) {
+	t.GET("/config", models.RoleAdmin, s.configJails)
+	t.POST("/config/jails", models.RoleAdmin, s.configJailCreate)
+	t.GET("/config/jails/:name", models.RoleAdmin, s.configJail)
+	t.POST("/config/jails/:name", models.RoleAdmin, s.configJailSave)
+	t.POST("/config/jails/:name/activate", models.RoleAdmin, s.configJailToggle(true))
+	t.POST("/config/jails/:name/deactivate", models.RoleAdmin, s.configJailToggle(false))
 	for _, kind := range []string{"filter", "action"} {
 		base := "/config/" + kind + "s"
-		g.GET(base, s.configItems(kind), mw...)
-		g.POST(base, s.configItemCreate(kind), mw...)
-		g.GET(base+"/:name", s.configItem(kind), mw...)
-		g.POST(base+"/:name", s.configItemSave(kind), mw...)
+		t.GET(base, models.RoleAdmin, s.configItems(kind))
+		t.POST(base, models.RoleAdmin, s.configItemCreate(kind))
+		t.GET(base+"/:name", models.RoleAdmin, s.configItem(kind))
+		t.POST(base+"/:name", models.RoleAdmin, s.configItemSave(kind))
 	}
-	g.GET("/config/raw", s.configRaw, mw...)
-	g.POST("/config/raw", s.configRawSave, mw...)
-	g.GET("/config/server", s.configServer, mw...)
-	g.POST("/config/server", s.configServerSave, mw...)
-	g.POST("/config/server/flush", s.configFlush, mw...)
-	g.POST("/config/server/reload", s.configReload, mw...)
-	g.POST("/config/server/restart", s.configRestart, mw...)
-	g.GET("/config/regex", s.configRegex, mw...)
-	g.POST("/config/regex", s.configRegexRun, mw...)
-	g.GET("/config/log", s.configLog, mw...)
-	g.GET("/config/log/lines", s.configLogLines, mw...)
+	t.GET("/config/raw", models.RoleAdmin, s.configRaw)
+	t.POST("/config/raw", models.RoleAdmin, s.configRawSave)
+	t.GET("/config/server", models.RoleAdmin, s.configServer)
+	t.POST("/config/server", models.RoleAdmin, s.configServerSave)
+	t.POST("/config/server/flush", models.RoleAdmin, s.configFlush)
+	t.POST("/config/server/reload", models.RoleAdmin, s.configReload)
+	t.POST("/config/server/restart", models.RoleAdmin, s.configRestart)
+	t.GET("/config/regex", models.RoleAdmin, s.configRegex)
+	t.POST("/config/regex", models.RoleAdmin, s.configRegexRun)
+	t.GET("/config/log", models.RoleAdmin, s.configLog)
+	t.GET("/config/log/lines", models.RoleAdmin, s.configLogLines)
 }
 
 // configErrors returns the field messages of refused input, or nil.

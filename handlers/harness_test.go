@@ -19,6 +19,7 @@ import (
 
 	"bangui/app"
 	"bangui/config"
+	"bangui/models"
 	"bangui/services"
 	"bangui/services/setup"
 )
@@ -112,6 +113,13 @@ func (b *browser) do(method, target string, form url.Values, hdr map[string]stri
 	}
 	rec := httptest.NewRecorder()
 	b.app.e.ServeHTTP(rec, req)
+	b.keepCookies(rec)
+	return rec
+}
+
+// keepCookies stores the cookies an answer set, and forgets those it
+// deleted.
+func (b *browser) keepCookies(rec *httptest.ResponseRecorder) {
 	for _, c := range rec.Result().Cookies() {
 		if c.MaxAge < 0 {
 			delete(b.cookies, c.Name)
@@ -119,7 +127,6 @@ func (b *browser) do(method, target string, form url.Values, hdr map[string]stri
 			b.cookies[c.Name] = c
 		}
 	}
-	return rec
 }
 
 func (b *browser) get(target string) *httptest.ResponseRecorder { return b.do("GET", target, nil, nil) }
@@ -157,6 +164,10 @@ func parse(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 
 const goodPassword = "Sturdy-Passw0rd"
 
+// testAdmin is the first admin that completeSetup creates, with
+// goodPassword.
+const testAdmin = "admin"
+
 func validSetupForm(a *testApp) url.Values {
 	code, err := setup.LoadCode(a.dataDir)
 	if err != nil {
@@ -164,6 +175,7 @@ func validSetupForm(a *testApp) url.Values {
 	}
 	return url.Values{
 		"setup_code":       {code.String()},
+		"username":         {testAdmin},
 		"password":         {goodPassword},
 		"password_confirm": {goodPassword},
 		"socket":           {a.cfg.Socket},
@@ -183,11 +195,38 @@ func (b *browser) completeSetup() {
 	}
 }
 
-// login logs in with pw and returns the response.
+// login logs in as the first admin (testAdmin) with pw and returns the
+// response.
 func (b *browser) login(pw string) *httptest.ResponseRecorder {
 	b.app.t.Helper()
+	return b.loginAs(testAdmin, pw)
+}
+
+// loginAs logs in as user with pw and returns the response.
+func (b *browser) loginAs(user, pw string) *httptest.ResponseRecorder {
+	b.app.t.Helper()
 	p := b.app.cfg.BasePath
-	return b.postForm(p+"/login", p+"/login", url.Values{"password": {pw}})
+	return b.postForm(p+"/login", p+"/login", url.Values{"username": {user}, "password": {pw}})
+}
+
+// addUser creates an account with role and goodPassword, and returns it.
+func (a *testApp) addUser(name string, role models.Role) models.User {
+	a.t.Helper()
+	u, err := a.app.Accounts.Add(context.Background(), services.NewUser{Name: name, Password: goodPassword, Confirm: goodPassword, Role: role.String()})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// browserAs returns a browser logged in as a new account name with role
+// (setup must be done).
+func (a *testApp) browserAs(name string, role models.Role) *browser {
+	a.t.Helper()
+	a.addUser(name, role)
+	b := a.browser()
+	assertRedirect(a.t, b.loginAs(name, goodPassword), a.cfg.BasePath+"/")
+	return b
 }
 
 func assertRedirect(t testing.TB, rec *httptest.ResponseRecorder, want string) {

@@ -15,15 +15,15 @@ import (
 
 // hostRoutes registers /hosts: the list, the two steps of adding a host
 // and each host's actions.
-func (s *Server) hostRoutes(g *echo.Group, mw []echo.MiddlewareFunc) {
-	g.GET("/hosts", s.hostsPage, mw...)
-	g.GET("/hosts/probe", s.hostsBack, mw...)
-	g.POST("/hosts/probe", s.hostProbe, mw...)
-	g.POST("/hosts", s.hostEnroll, mw...)
-	g.POST("/hosts/:id/name", s.hostRename, mw...)
-	g.POST("/hosts/:id/enabled", s.hostEnabled, mw...)
-	g.POST("/hosts/:id/delete", s.hostRemove, mw...)
-	g.POST("/hosts/:id/fingerprint", s.hostAcceptFingerprint, mw...)
+func (s *Server) hostRoutes(t routeTable) {
+	t.GET("/hosts", models.RoleAdmin, s.hostsPage)
+	t.GET("/hosts/probe", models.RoleAdmin, s.hostsBack)
+	t.POST("/hosts/probe", models.RoleAdmin, s.hostProbe)
+	t.POST("/hosts", models.RoleAdmin, s.hostEnroll)
+	t.POST("/hosts/:id/name", models.RoleAdmin, s.hostRename)
+	t.POST("/hosts/:id/enabled", models.RoleAdmin, s.hostEnabled)
+	t.POST("/hosts/:id/delete", models.RoleAdmin, s.hostRemove)
+	t.POST("/hosts/:id/fingerprint", models.RoleAdmin, s.hostAcceptFingerprint)
 }
 
 func (s *Server) hostsPage(c echo.Context) error {

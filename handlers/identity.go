@@ -2,19 +2,22 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
+	"bangui/repo"
 )
 
 // Session keys of the identity a session is logged in as.
 const (
-	sessUser   = "user"      // the identity's name
-	sessUserID = "user_id"   // its users row
-	sessRole   = "role_name" // its models.Role's String
+	sessUser   = "user"              // the identity's name
+	sessUserID = repo.SessionUserKey // its users row, which the session store files the session under
+	sessRole   = "role_name"         // its models.Role's String
 	// sessOldAdminRole held the role as an int when admin was 1, the only
 	// role; such a session is the master-password admin.
 	sessOldAdminRole = "role"
@@ -46,6 +49,61 @@ func (s *Server) sessionIdentity(ctx context.Context) models.Identity {
 		return models.MasterAdmin
 	}
 	return models.Identity{}
+}
+
+// currentIdentity is who the loaded session is logged in as, read afresh
+// from the users table on every request: a disabled or removed account is
+// logged out at once, and a changed role takes effect at once, with a new
+// session token. A session stored before accounts (the master password)
+// becomes the session of the account admin.
+func (s *Server) currentIdentity(ctx context.Context) (models.Identity, error) {
+	stored := s.sessionIdentity(ctx)
+	if !stored.LoggedIn() {
+		return stored, nil
+	}
+	var u models.User
+	var err error
+	if stored.UserID != 0 {
+		u, err = s.accounts.User(ctx, stored.UserID)
+	} else {
+		u, err = s.users.ByName(ctx, repo.MasterAdminName)
+	}
+	switch {
+	case errors.Is(err, repo.ErrNotFound):
+		u = models.User{}
+	case err != nil:
+		return models.Identity{}, fmt.Errorf("read the session's account: %w", err)
+	}
+	id := u.Identity()
+	if u.Disabled || !id.LoggedIn() {
+		s.logOut(ctx)
+		return models.Identity{}, nil
+	}
+	if id != stored {
+		if id.Role != stored.Role {
+			if err := s.sm.RenewToken(ctx); err != nil {
+				return models.Identity{}, fmt.Errorf("renew the session: %w", err)
+			}
+		}
+		s.logIn(ctx, id)
+	}
+	return id, nil
+}
+
+// stillAllowed reports whether the account of a long-lived request (an
+// event stream) may still read pages: it was not disabled, removed or
+// demoted below viewer since the request began. A passing database error
+// does not end the stream.
+func (s *Server) stillAllowed(ctx context.Context) bool {
+	id := identityOf(ctx)
+	if id.UserID == 0 {
+		return id.LoggedIn()
+	}
+	u, err := s.accounts.User(ctx, id.UserID)
+	if errors.Is(err, repo.ErrNotFound) {
+		return false
+	}
+	return err != nil || (!u.Disabled && u.RoleOf().Allows(models.RoleViewer))
 }
 
 // logIn stores id in the session (whose token the caller has renewed).

@@ -20,10 +20,10 @@ import (
 var mapPageSizes = []int{25, 50, 100}
 
 // mapRoutes registers the world map page and its two forms.
-func (s *Server) mapRoutes(g *echo.Group, private []echo.MiddlewareFunc) {
-	g.GET("/map", s.mapPage, private...)
-	g.POST("/map/reresolve", s.mapReResolve, private...)
-	g.POST("/map/thresholds", s.mapThresholds, private...)
+func (s *Server) mapRoutes(t routeTable) {
+	t.GET("/map", models.RoleViewer, s.mapPage)
+	t.POST("/map/reresolve", models.RoleOperator, s.mapReResolve)
+	t.POST("/map/thresholds", models.RoleAdmin, s.mapThresholds)
 }
 
 func (s *Server) mapPage(c echo.Context) error { return s.renderMap(c, http.StatusOK, nil) }

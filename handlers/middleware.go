@@ -102,7 +102,11 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		ctx = context.WithValue(ctx, sessionLoadedKey{}, true)
-		ctx = withIdentity(ctx, s.sessionIdentity(ctx))
+		id, err := s.currentIdentity(ctx)
+		if err != nil {
+			return err
+		}
+		ctx = withIdentity(ctx, id)
 		ctx = context.WithValue(ctx, visitorKey{}, &visitor{id: visitorID(token)})
 		c.SetRequest(req.WithContext(ctx))
 		saved := false

@@ -135,7 +135,7 @@ func loginOver(t *testing.T, base string) *http.Client {
 		t.Fatal(err)
 	}
 	tok, _ := doc.Find(`input[name="_csrf"]`).First().Attr("value")
-	res, err = c.PostForm(base+"/login", url.Values{"_csrf": {tok}, "password": {goodPassword}})
+	res, err = c.PostForm(base+"/login", url.Values{"_csrf": {tok}, "username": {testAdmin}, "password": {goodPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,57 +33,97 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024,
 		Skipper: func(c echo.Context) bool { return wantsStream(c.Request()) }}))
 
-	g := e.Group(base)
+	t := routeTable{s: s, g: e.Group(base)}
 	// Public: no session, no setup guard.
-	g.GET("/assets/*", func(c echo.Context) error {
+	t.public(http.MethodGet, "/assets/*", func(c echo.Context) error {
 		s.assets.ServeHTTP(c.Response(), c.Request(), c.Param("*"))
 		return nil
 	})
-	g.GET("/healthz", s.healthz)
-	g.GET("/readyz", s.readyz)
+	t.public(http.MethodGet, "/healthz", s.healthz)
+	t.public(http.MethodGet, "/readyz", s.readyz)
 	if base != "" {
+		s.routeRoles[http.MethodGet+" "+base] = models.RoleNone
 		e.GET(base, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, base+"/") })
 	}
 
-	// Pages: session → setup guard → auth → CSRF.
-	open := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.csrf}
-	private := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleAdmin), s.requireKnownHost, s.csrf}
-	signedIn := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleViewer), s.csrf}
+	// Pages: session → setup guard → role → CSRF. Each route names the
+	// least role that may use it: viewer for reads; operator for bans,
+	// unbans, ignore lists and blocklist imports; admin for configuration,
+	// hosts, users and jail control. RoleNone: anyone (setup, login).
+	viewer, operator, admin := models.RoleViewer, models.RoleOperator, models.RoleAdmin
+	t.GET("/setup", models.RoleNone, s.setupForm)
+	t.POST("/setup", models.RoleNone, s.setupSubmit)
+	t.POST("/setup/probe", models.RoleNone, s.setupProbe)
+	t.GET("/login", models.RoleNone, s.loginForm)
+	t.POST("/login", models.RoleNone, s.loginSubmit)
+	t.POST("/logout", viewer, s.logout)
 
-	g.GET("/setup", s.setupForm, open...)
-	g.POST("/setup", s.setupSubmit, open...)
-	g.POST("/setup/probe", s.setupProbe, open...)
-	g.GET("/login", s.loginForm, open...)
-	g.POST("/login", s.loginSubmit, open...)
-	g.POST("/logout", s.logout, private...)
-	s.secondFactorRoutes(g, open, signedIn, private)
-
-	g.GET("/", s.dashboard, private...)
-	g.GET("/status", s.statusBar, private...)
-	g.GET("/events", s.eventStream, private...)
-	g.GET("/history", s.historyPage, private...)
-	g.GET("/history.csv", s.historyCSV, private...)
-	g.GET("/history/:ip", s.ipPage, private...)
-	g.POST("/ignore", s.ignoreFromIPPage, private...)
-	g.GET("/jails", s.jailsPage, private...)
-	g.POST("/jails/ban", s.banSubmit, private...)
-	g.POST("/jails/unban", s.unbanSubmit, private...)
-	g.POST("/jails/unban-all", s.unbanAllSubmit, private...)
-	g.POST("/jails/reload", s.reloadAllSubmit, private...)
-	g.GET("/jails/:name", s.jailPage, private...)
-	g.POST("/jails/:name/ignore", s.ignoreAdd, private...)
-	g.POST("/jails/:name/ignore/delete", s.ignoreRemove, private...)
-	g.POST("/jails/:name/ignoreself", s.ignoreSelfSubmit, private...)
-	g.POST("/jails/:name/:action", s.jailAction, private...)
-	s.blocklistRoutes(g, private)
-	s.mapRoutes(g, private)
-	s.configRoutes(g, private)
-	s.hostRoutes(g, private)
-	s.apiRoutes(g)
+	t.GET("/", viewer, s.dashboard)
+	t.GET("/status", viewer, s.statusBar)
+	t.GET("/events", viewer, s.eventStream)
+	t.GET("/history", viewer, s.historyPage)
+	t.GET("/history.csv", viewer, s.historyCSV)
+	t.GET("/history/:ip", viewer, s.ipPage)
+	t.POST("/ignore", operator, s.ignoreFromIPPage)
+	t.GET("/jails", viewer, s.jailsPage)
+	t.POST("/jails/ban", operator, s.banSubmit)
+	t.POST("/jails/unban", operator, s.unbanSubmit)
+	t.POST("/jails/unban-all", operator, s.unbanAllSubmit)
+	t.POST("/jails/reload", admin, s.reloadAllSubmit)
+	t.GET("/jails/:name", viewer, s.jailPage)
+	t.POST("/jails/:name/ignore", operator, s.ignoreAdd)
+	t.POST("/jails/:name/ignore/delete", operator, s.ignoreRemove)
+	t.POST("/jails/:name/ignoreself", operator, s.ignoreSelfSubmit)
+	t.POST("/jails/:name/:action", admin, s.jailAction) // start, stop, idle, reload
+	s.blocklistRoutes(t)
+	s.mapRoutes(t)
+	s.configRoutes(t)
+	s.hostRoutes(t)
+	s.userRoutes(t)
+	s.accountRoutes(t)
+	s.secondFactorRoutes(t)
+	s.apiRoutes(t)
 	if buildTestRoutes != nil {
-		buildTestRoutes(s, g)
+		buildTestRoutes(t)
 	}
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}
+
+// routeTable registers the routes under the base path and declares the
+// role each one needs: the one place where roles are given, enforced by
+// s.require in the route's own middleware. Server.routeRoles keeps the
+// declarations ("METHOD /full/path" → role) for the role matrix test.
+type routeTable struct {
+	s *Server
+	g *echo.Group
+}
+
+// GET registers a page (or fragment) that needs the role need.
+func (t routeTable) GET(path string, need models.Role, h echo.HandlerFunc) {
+	t.add(http.MethodGet, path, need, h)
+}
+
+// POST registers a form target that needs the role need.
+func (t routeTable) POST(path string, need models.Role, h echo.HandlerFunc) {
+	t.add(http.MethodPost, path, need, h)
+}
+
+// add registers a route with a session: session → setup guard → (for a
+// role above RoleNone) the role and a known host → CSRF.
+func (t routeTable) add(method, path string, need models.Role, h echo.HandlerFunc) {
+	s := t.s
+	mw := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.csrf}
+	if need > models.RoleNone {
+		mw = []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(need), s.requireKnownHost, s.csrf}
+	}
+	s.routeRoles[method+" "+s.cfg.BasePath+path] = need
+	t.g.Add(method, path, h, mw...)
+}
+
+// public registers a route without a session, open to anyone.
+func (t routeTable) public(method, path string, h echo.HandlerFunc) {
+	t.s.routeRoles[method+" "+t.s.cfg.BasePath+path] = models.RoleNone
+	t.g.Add(method, path, h)
 }
 
 // stripBase returns the request path below the base path.

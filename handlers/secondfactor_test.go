@@ -16,7 +16,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/bcrypt"
 
 	"bangui/models"
 )
@@ -60,13 +59,6 @@ func newFactorApp(t *testing.T, opts ...appOption) (*factorApp, *browser) {
 	a := newTestApp(t, t.TempDir(), opts...)
 	b := a.browser()
 	b.completeSetup()
-	hash, err := bcrypt.GenerateFromPassword([]byte(goodPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.app.Users.Create(context.Background(), models.User{Name: "admin", PasswordHash: string(hash), Role: "admin"}); err != nil {
-		t.Fatal(err)
-	}
 	f := &factorApp{testApp: a, clock: time.Date(2026, 12, 7, 9, 0, 3, 0, time.UTC), trail: &auditTrail{}}
 	a.s.now = func() time.Time { return f.clock }
 	a.s.auditLog = f.trail
@@ -174,7 +166,7 @@ func TestTOTPLoginEndToEnd(t *testing.T) {
 	assertRedirect(t, b.postForm("/logout", "/", nil), "/login")
 
 	// Password, then the second-factor page; nothing private opens meanwhile.
-	assertRedirect(t, b.postForm("/login", "/login", url.Values{"password": {goodPassword}, "next": {"/jails"}}), "/login/second-factor")
+	assertRedirect(t, b.postForm("/login", "/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"/jails"}}), "/login/second-factor")
 	assertRedirect(t, b.get("/"), "/login?next=%2F")
 	assertRedirect(t, b.get("/account/totp"), "/login?next=%2Faccount%2Ftotp")
 	if rec := b.postForm("/account/totp/start", "/login/second-factor", nil); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
@@ -359,7 +351,7 @@ func (f *factorApp) lastStep(userID int64) int64 {
 func TestSecondFactorBehindABasePath(t *testing.T) {
 	f, b := newFactorApp(t, withBasePath("/bangui/"))
 	secret := f.enrolAdmin()
-	assertRedirect(t, b.postForm("/bangui/login", "/bangui/login", url.Values{"password": {goodPassword}, "next": {"/bangui/jails"}}), "/bangui/login/second-factor")
+	assertRedirect(t, b.postForm("/bangui/login", "/bangui/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"/bangui/jails"}}), "/bangui/login/second-factor")
 	doc := parse(t, b.get("/bangui/login/second-factor"))
 	if action, _ := doc.Find(`form[data-testid="totp-login-form"]`).Attr("action"); action != "/bangui/login/second-factor" {
 		t.Fatalf("code form posts to %q", action)
@@ -387,7 +379,7 @@ func TestSecondFactorBehindABasePath(t *testing.T) {
 func TestNewPasswordEndsTheWaitingLogin(t *testing.T) {
 	f, b := newFactorApp(t)
 	f.enrolAdmin()
-	assertRedirect(t, b.postForm("/login", "/login", url.Values{"password": {goodPassword}, "next": {"/jails"}}), "/login/second-factor")
+	assertRedirect(t, b.postForm("/login", "/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"/jails"}}), "/login/second-factor")
 	// Meanwhile the factor is reset: the next password logs in at once,
 	// and the old waiting login is gone.
 	if err := f.app.SecondFactors.Reset(context.Background(), f.adminID()); err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"bangui/models"
 	"bangui/repo"
+	"bangui/services"
 	"bangui/services/setup"
 )
 
@@ -434,13 +435,13 @@ func TestSecretsAtRest(t *testing.T) {
 		t.Error("the live session's token hash is not in the data dir: the test is not reading the store")
 	}
 
-	hash, err := repo.NewSettingsStore(a.db).Get(context.Background(), models.SettingPasswordHash)
+	admin, err := repo.NewUserStore(a.db).ByName(context.Background(), testAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil || cost < setup.BcryptCost {
-		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", setup.BcryptCost, cost, err)
+	cost, err := bcrypt.Cost([]byte(admin.PasswordHash))
+	if err != nil || cost < services.BcryptCost {
+		t.Fatalf("stored password is not a bcrypt hash of cost >= %d (cost %d, err %v)", services.BcryptCost, cost, err)
 	}
 
 	// Someone who copied the sessions table gets hashes, which are no cookies.
@@ -611,7 +612,7 @@ func TestLoginNextCannotLeaveThePanel(t *testing.T) {
 		home := base + "/"
 		// The login form (one bcrypt check per login, so one case).
 		b := a.browser()
-		rec := b.postForm(base+"/login", base+"/login", url.Values{"password": {goodPassword}, "next": {"//evil.example" + base + "/jails"}})
+		rec := b.postForm(base+"/login", base+"/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"//evil.example" + base + "/jails"}})
 		assertRedirect(t, rec, home)
 		// The login page of a logged-in browser redirects to next at once.
 		for _, next := range []string{
@@ -726,7 +727,7 @@ func TestVisitorsStoreNoSessions(t *testing.T) {
 	if aliceToken == malloryToken || alice.cookies[cookieName] == nil {
 		t.Fatalf("visitors share a token (%v) or got no cookie", aliceToken == malloryToken)
 	}
-	form := url.Values{"password": {goodPassword}, "_csrf": {malloryToken}}
+	form := url.Values{"username": {testAdmin}, "password": {goodPassword}, "_csrf": {malloryToken}}
 	if rec := alice.do("POST", "/login", form, nil); rec.Code != http.StatusForbidden {
 		t.Errorf("login with another visitor's token: %d, want 403", rec.Code)
 	}
@@ -769,7 +770,7 @@ func TestSetupNeedsTheCode(t *testing.T) {
 			t.Fatalf("setup with code %q: %d, message %q", code, rec.Code, msg)
 		}
 	}
-	if done, err := setup.New(repo.NewSettingsStore(a.db)).Done(context.Background()); err != nil || done {
+	if done, err := a.app.Setup.Done(context.Background()); err != nil || done {
 		t.Fatalf("setup done without the code: %v %v", done, err)
 	}
 

@@ -20,6 +20,7 @@ import (
 	"bangui/config"
 	"bangui/hosts"
 	"bangui/metrics"
+	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/blocklists"
@@ -44,17 +45,25 @@ type Server struct {
 	configuration *configuration.Service
 	fleet         *fleet.Service
 	users         *repo.UserStore
+	accounts      *services.Accounts
 	tokens        *repo.TokenStore
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
-	throttle      *services.LoginThrottle
-	now           func() time.Time
-	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
-	live          *liveHub
-	auditLog      AuditRecorder // nil: nothing is recorded
+	throttle      *services.LoginThrottle // failed logins per client address
+	// accountThrottle slows failed logins per account name.
+	accountThrottle *services.LoginThrottle
+	now             func() time.Time
+	visitorKey      []byte // HMAC key of the CSRF tokens of visitors without a stored session
+	live            *liveHub
+	auditLog        AuditRecorder // nil: nothing is recorded
+	// routeRoles is the role each route needs ("METHOD /full/path"), as
+	// the route table declared it.
+	routeRoles map[string]models.Role
+	// accountSections are the sections other features add to /account.
+	accountSections []accountSection
 
 	metrics *metrics.Metrics // nil: metrics are off
 
@@ -81,31 +90,35 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		return nil, nil, fmt.Errorf("assets: %w", err)
 	}
 	s := &Server{
-		cfg:           a.Config,
-		pingDB:        a.DB.PingContext,
-		settings:      a.Settings,
-		setup:         a.Setup,
-		hosts:         a.Hosts,
-		status:        a.Status,
-		jails:         a.Jails,
-		history:       a.History,
-		blocklists:    a.Blocklists,
-		geo:           a.Geo,
-		configuration: a.Configuration,
-		fleet:         a.Fleet,
-		users:         a.Users,
-		metrics:       a.Metrics,
-		tokens:        a.Tokens,
-		api:           newAPIState(),
-		factors:       a.SecondFactors,
-		assets:        set,
-		log:           a.Log,
-		version:       a.Version,
-		throttle:      services.NewLoginThrottle(),
-		now:           time.Now,
-		visitorKey:    make([]byte, 32),
+		cfg:             a.Config,
+		pingDB:          a.DB.PingContext,
+		settings:        a.Settings,
+		setup:           a.Setup,
+		hosts:           a.Hosts,
+		status:          a.Status,
+		jails:           a.Jails,
+		history:         a.History,
+		blocklists:      a.Blocklists,
+		geo:             a.Geo,
+		configuration:   a.Configuration,
+		fleet:           a.Fleet,
+		users:           a.Users,
+		accounts:        a.Accounts,
+		metrics:         a.Metrics,
+		tokens:          a.Tokens,
+		api:             newAPIState(),
+		factors:         a.SecondFactors,
+		routeRoles:      map[string]models.Role{},
+		assets:          set,
+		log:             a.Log,
+		version:         a.Version,
+		throttle:        services.NewLoginThrottle(),
+		accountThrottle: services.NewAccountThrottle(),
+		now:             time.Now,
+		visitorKey:      make([]byte, 32),
 	}
 	rand.Read(s.visitorKey)
+	s.accountSections = []accountSection{s.totpAccountSection, s.tokensAccountSection}
 	if a.Audit != nil {
 		s.auditLog = a.Audit
 	}

@@ -3,11 +3,13 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/models"
 	"bangui/services"
 	"bangui/services/setup"
 	"bangui/views"
@@ -27,6 +29,7 @@ func (s *Server) setupForm(c echo.Context) error {
 // setupInput is the setup form, as setup.Input; the names are the
 // models.SetupField* constants.
 type setupInput struct {
+	Username       string `form:"username"`
 	Password       string `form:"password"`
 	Confirm        string `form:"password_confirm"`
 	Socket         string `form:"socket"`
@@ -46,7 +49,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	var verr *services.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		f := views.SetupForm{Socket: in.Socket, ConfigDir: in.ConfigDir, Timezone: in.Timezone,
+		f := views.SetupForm{Username: in.Username, Socket: in.Socket, ConfigDir: in.ConfigDir, Timezone: in.Timezone,
 			SessionMinutes: in.SessionMinutes, Errors: verr.Fields}
 		return s.render(c, http.StatusUnprocessableEntity, views.SetupPage(f), nil)
 	case errors.Is(err, setup.ErrDone):
@@ -58,25 +61,36 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	s.panel.Store(&ps)
 	s.hosts.ConnectLocal(ps.Socket, ps.ConfigDir)
 	s.setupDone.Store(true)
-	s.flash(c, "success", "Setup is complete. Log in with your new master password.")
+	s.audit(c, models.AuditEntry{Action: models.AuditSetup, Actor: strings.TrimSpace(in.Username), Detail: "first admin: " + strings.TrimSpace(in.Username)})
+	s.flash(c, "success", "Setup is complete. Log in as "+strings.TrimSpace(in.Username)+" with your new password.")
 	return s.redirect(c, s.url("/login"))
 }
 
-// setupProbe checks the socket path from the form and explains what it found.
+// setupProbe checks the socket path from the form and explains what it
+// found. Like setup itself it needs the setup code: without it, anyone who
+// reaches an unconfigured panel could make it connect to any Unix socket.
 func (s *Server) setupProbe(c echo.Context) error {
 	var in setupInput
 	if err := bindForm(c, &in); err != nil {
 		return err
 	}
 	path := in.Socket
-	view := probeView(fail2ban.Probe(c.Request().Context(), path), path)
+	status, view := http.StatusOK, (*views.ProbeView)(nil)
+	if s.setup.CodeMatches(in.Code) {
+		view = probeView(fail2ban.Probe(c.Request().Context(), path), path)
+	} else {
+		status = http.StatusForbidden
+		view = &views.ProbeView{Title: "Enter the setup code first: the test needs it, like the setup itself.",
+			Fix: []string{"BanGUI printed the code in its log when it started, and keeps it in the file " + setup.CodeFile + " in its data directory."}}
+	}
 	if wantsFragment(c.Request()) {
-		return s.renderComponent(c, http.StatusOK, views.ProbeResult(view))
+		return s.renderComponent(c, status, views.ProbeResult(view))
 	}
 	// Without JavaScript the Test button posts the whole form: show it again
-	// with the result and the values typed so far (but never the passwords).
-	f := views.SetupForm{Socket: path, ConfigDir: in.ConfigDir, Timezone: in.Timezone, SessionMinutes: in.SessionMinutes, Probe: view}
-	return s.render(c, http.StatusOK, views.SetupPage(f), nil)
+	// with the result and the values typed so far (but never the passwords
+	// or the code).
+	f := views.SetupForm{Username: in.Username, Socket: path, ConfigDir: in.ConfigDir, Timezone: in.Timezone, SessionMinutes: in.SessionMinutes, Probe: view}
+	return s.render(c, status, views.SetupPage(f), nil)
 }
 
 // probeView turns a probe result into a message and the steps that fix it.

@@ -112,6 +112,9 @@ func (s *Server) eventStream(c echo.Context) error {
 				w.Write(<-st.frames)
 			}
 		case <-beat.C:
+			if !s.stillAllowed(ctx) {
+				return nil // the account was disabled, removed or demoted meanwhile
+			}
 			io.WriteString(w, ": heartbeat\n\n")
 		case <-st.behind:
 			return nil

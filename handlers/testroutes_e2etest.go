@@ -19,10 +19,10 @@ import (
 // The e2etest build adds pages that exist only for the browser tests in e2e/.
 // They sit under the base path, need no session and answer GET only.
 func init() {
-	buildTestRoutes = func(s *Server, g *echo.Group) {
-		g.GET("/__e2e/inline-script", s.e2eInlineScript)
-		g.GET("/__e2e/swap", s.e2eSwap)
-		g.GET("/__e2e/xss", s.e2eXSS)
+	buildTestRoutes = func(t routeTable) {
+		t.public(http.MethodGet, "/__e2e/inline-script", t.s.e2eInlineScript)
+		t.public(http.MethodGet, "/__e2e/swap", t.s.e2eSwap)
+		t.public(http.MethodGet, "/__e2e/xss", t.s.e2eXSS)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
@@ -22,11 +23,10 @@ const maxTokenName = 64
 // tokenRoutes registers the API token part of the account: every logged-in
 // user manages their own tokens there; an admin sees and may revoke
 // everyone's.
-func (s *Server) tokenRoutes(g *echo.Group) {
-	mw := []echo.MiddlewareFunc{s.loadSession, s.setupGuard, s.require(models.RoleViewer), s.csrf}
-	g.GET("/account/tokens", s.tokensPage, mw...)
-	g.POST("/account/tokens", s.tokenCreate, mw...)
-	g.POST("/account/tokens/:id/revoke", s.tokenRevoke, mw...)
+func (s *Server) tokenRoutes(t routeTable) {
+	t.GET("/account/tokens", models.RoleViewer, s.tokensPage)
+	t.POST("/account/tokens", models.RoleViewer, s.tokenCreate)
+	t.POST("/account/tokens/:id/revoke", models.RoleViewer, s.tokenRevoke)
 }
 
 // tokensSection gathers the token section of the account page for the
@@ -188,4 +188,13 @@ func (s *Server) tokenRevoke(c echo.Context) error {
 	s.audit(c, entry)
 	s.flash(c, "success", "The token "+tok.Name+" is revoked: requests with it are refused from now on.")
 	return s.redirect(c, s.url(s.backPath(c, "/account/tokens")))
+}
+
+// tokensAccountSection is the API token section of /account.
+func (s *Server) tokensAccountSection(c echo.Context, _ models.User) (templ.Component, error) {
+	p, err := s.tokensSection(c, views.TokenForm{})
+	if err != nil {
+		return nil, err
+	}
+	return views.TokensCard(p), nil
 }

@@ -110,21 +110,3 @@ func TestTokenPages(t *testing.T) {
 		t.Fatalf("create without CSRF: %d", rec.Code)
 	}
 }
-
-// TestTokenPagesNeedAnAccount checks that the token pages need a login and
-// that a session of the master password, which is no user account, owns
-// no tokens.
-func TestTokenPagesNeedAnAccount(t *testing.T) {
-	a := newTestApp(t, t.TempDir())
-	b := a.browser()
-	b.completeSetup()
-	assertRedirect(t, b.get("/account/tokens"), "/login?next=%2Faccount%2Ftokens")
-	assertRedirect(t, b.login(goodPassword), "/")
-	if identity := b.get("/account/tokens"); identity.Code != http.StatusOK {
-		t.Fatalf("token page: %d", identity.Code)
-	}
-	rec := b.postForm("/account/tokens", "/account/tokens", url.Values{"name": {"x"}, "scope": {"read"}, "expiry": {"never"}})
-	if rec.Code != http.StatusForbidden {
-		t.Fatalf("master-password session made a token: %d %s", rec.Code, rec.Body)
-	}
-}

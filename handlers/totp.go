@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
@@ -27,23 +28,24 @@ const (
 // secondFactorRoutes registers the second-factor step of the login (open:
 // the session is not logged in yet), the account's own authenticator app
 // (signedIn: any role) and the admin's factor reset and policy (admin).
-func (s *Server) secondFactorRoutes(g *echo.Group, open, signedIn, admin []echo.MiddlewareFunc) {
-	g.GET("/login/second-factor", s.secondFactorForm, open...)
-	g.POST("/login/second-factor", s.secondFactorSubmit, open...)
-	g.POST(loginTOTPBase+"/start", s.totpStart(s.loginEnrolee), open...)
-	g.GET(loginTOTPBase+"/qr.png", s.totpQR(s.loginEnrolee), open...)
-	g.POST(loginTOTPBase+"/confirm", s.totpConfirm(s.loginEnrolee), open...)
+func (s *Server) secondFactorRoutes(t routeTable) {
+	none, viewer, admin := models.RoleNone, models.RoleViewer, models.RoleAdmin
+	t.GET("/login/second-factor", none, s.secondFactorForm)
+	t.POST("/login/second-factor", none, s.secondFactorSubmit)
+	t.POST(loginTOTPBase+"/start", none, s.totpStart(s.loginEnrolee))
+	t.GET(loginTOTPBase+"/qr.png", none, s.totpQR(s.loginEnrolee))
+	t.POST(loginTOTPBase+"/confirm", none, s.totpConfirm(s.loginEnrolee))
 
-	g.GET(accountTOTPBase, s.totpPage, signedIn...)
-	g.POST(accountTOTPBase+"/start", s.totpStart(s.accountEnrolee), signedIn...)
-	g.GET(accountTOTPBase+"/qr.png", s.totpQR(s.accountEnrolee), signedIn...)
-	g.POST(accountTOTPBase+"/confirm", s.totpConfirm(s.accountEnrolee), signedIn...)
-	g.POST(accountTOTPBase+"/disable", s.totpDisable, signedIn...)
-	g.POST(accountTOTPBase+"/recovery-codes", s.recoveryCodesRenew, signedIn...)
-	g.POST(accountTOTPBase+"/recovery-codes.txt", s.recoveryCodesDownload, signedIn...)
+	t.GET(accountTOTPBase, viewer, s.totpPage)
+	t.POST(accountTOTPBase+"/start", viewer, s.totpStart(s.accountEnrolee))
+	t.GET(accountTOTPBase+"/qr.png", viewer, s.totpQR(s.accountEnrolee))
+	t.POST(accountTOTPBase+"/confirm", viewer, s.totpConfirm(s.accountEnrolee))
+	t.POST(accountTOTPBase+"/disable", viewer, s.totpDisable)
+	t.POST(accountTOTPBase+"/recovery-codes", viewer, s.recoveryCodesRenew)
+	t.POST(accountTOTPBase+"/recovery-codes.txt", viewer, s.recoveryCodesDownload)
 
-	g.POST("/users/:id/factors/reset", s.factorsReset, admin...)
-	g.POST("/users/second-factor", s.secondFactorPolicy, admin...)
+	t.POST("/users/:id/factors/reset", admin, s.factorsReset)
+	t.POST("/users/second-factor", admin, s.secondFactorPolicy)
 }
 
 // enrolee is the account whose authenticator app a request sets up.
@@ -409,4 +411,13 @@ func (s *Server) secondFactorPolicy(c echo.Context) error {
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Detail: detail})
 	s.flash(c, "success", msg)
 	return s.redirect(c, s.url("/users"))
+}
+
+// totpAccountSection is the two-factor section of /account.
+func (s *Server) totpAccountSection(c echo.Context, u models.User) (templ.Component, error) {
+	v, err := s.totpView(c, u)
+	if err != nil {
+		return nil, err
+	}
+	return views.TOTPSection(v), nil
 }

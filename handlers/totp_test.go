@@ -27,7 +27,7 @@ func TestSecondFactorRequired(t *testing.T) {
 	}
 	assertRedirect(t, b.postForm("/logout", "/", nil), "/login")
 
-	assertRedirect(t, b.postForm("/login", "/login", url.Values{"password": {goodPassword}, "next": {"/history"}}), "/login/second-factor")
+	assertRedirect(t, b.postForm("/login", "/login", url.Values{"username": {testAdmin}, "password": {goodPassword}, "next": {"/history"}}), "/login/second-factor")
 	doc := parse(t, b.get("/login/second-factor"))
 	if !strings.Contains(doc.Text(), "requires a second factor") || doc.Find(`form[data-testid="totp-start-form"]`).Length() != 1 ||
 		doc.Find(`form[data-testid="totp-login-form"]`).Length() != 0 {
@@ -161,22 +161,6 @@ func TestAdminResetsFactors(t *testing.T) {
 	anon := f.browser()
 	assertRedirect(t, anon.do("POST", "/users/"+strconv.FormatInt(bob, 10)+"/factors/reset", url.Values{}, nil),
 		"/login?next=%2Fusers%2F"+strconv.FormatInt(bob, 10)+"%2Ffactors%2Freset")
-}
-
-// TestTOTPSessionWithoutAccount: the master-password admin of an
-// installation without accounts has no factors to set up, and logs in
-// with the password alone.
-func TestTOTPSessionWithoutAccount(t *testing.T) {
-	a := newTestApp(t, t.TempDir())
-	b := a.browser()
-	b.completeSetup()
-	assertRedirect(t, b.login(goodPassword), "/")
-	if txt := parse(t, b.get("/account/totp")).Find(`[data-testid="two-factor"]`).Text(); !strings.Contains(txt, "before accounts existed") {
-		t.Fatalf("two-factor section of a session without an account: %q", txt)
-	}
-	if rec := b.postForm("/account/totp/start", "/account/totp", nil); rec.Code != http.StatusConflict {
-		t.Fatalf("set-up without an account: %d", rec.Code)
-	}
 }
 
 // adminID is the users row of the account "admin".

@@ -17,7 +17,8 @@ type Session struct {
 	bun.BaseModel `bun:"table:sessions"`
 	Token         string `bun:"token,pk"`
 	Data          []byte `bun:"data,notnull"`
-	Expiry        int64  `bun:"expiry,notnull"` // unix seconds
+	Expiry        int64  `bun:"expiry,notnull"`   // unix seconds
+	UserID        int64  `bun:"user_id,nullzero"` // the account logged in; 0 (NULL) for none
 }
 
 // BlocklistSource is a remote list of IPs to import.

@@ -1,37 +1,18 @@
 package services
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
-
-	"bangui/models"
-	"bangui/repo"
 )
 
-// CheckPassword compares pw with the stored master password hash.
-func CheckPassword(ctx context.Context, st repo.Settings, pw string) (bool, error) {
-	hash, err := st.Get(ctx, models.SettingPasswordHash)
-	if err != nil {
-		return false, fmt.Errorf("services: read password hash: %w", err)
-	}
-	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
-	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// LoginThrottle slows failed logins per client IP: after the n-th failure in
-// a row the next attempt must wait 0.5, 1, 2, 4 and then 5 seconds.
+// LoginThrottle slows failed logins per key — a client address, or an
+// account name: after the n-th failure in a row (not counting the free
+// ones) the next attempt must wait 0.5, 1, 2, 4 and then 5 seconds.
 type LoginThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*throttleEntry
 	maxKeys int
+	free    int // failures in a row that impose no wait
 }
 
 type throttleEntry struct {
@@ -43,6 +24,20 @@ type throttleEntry struct {
 // NewLoginThrottle returns an empty throttle.
 func NewLoginThrottle() *LoginThrottle {
 	return &LoginThrottle{clients: map[string]*throttleEntry{}, maxKeys: 10000}
+}
+
+// AccountFreeFailures is how many failures in a row an account name may
+// have, from any clients, before its logins are slowed: one person's typo
+// does not slow the others of the account, while many clients guessing one
+// account's password are slowed as much as one client is.
+const AccountFreeFailures = 4
+
+// NewAccountThrottle returns an empty throttle for account names, which
+// lets AccountFreeFailures failures pass without a wait.
+func NewAccountThrottle() *LoginThrottle {
+	t := NewLoginThrottle()
+	t.free = AccountFreeFailures
+	return t
 }
 
 // LoginDelay is the wait imposed after the given number of consecutive failures.
@@ -85,7 +80,7 @@ func (t *LoginThrottle) Fail(ip string, now time.Time) time.Duration {
 	}
 	e.failures++
 	e.last = now
-	d := LoginDelay(e.failures)
+	d := LoginDelay(e.failures - t.free)
 	e.until = now.Add(d)
 	return d
 }

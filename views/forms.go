@@ -3,6 +3,7 @@ package views
 // SetupForm is what the setup page shows and re-shows after a failed submit.
 // Passwords are never echoed back.
 type SetupForm struct {
+	Username       string // the first admin's
 	Socket         string
 	ConfigDir      string
 	Timezone       string

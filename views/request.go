@@ -155,20 +155,21 @@ func csrfHeaders(ctx context.Context) string {
 	return `{"X-CSRF-Token":"` + tok + `"}`
 }
 
-// navEntry is one item of the main navigation.
+// navEntry is one item of the main navigation, shown to Role and above.
 type navEntry struct {
 	Path  string
 	Label string
+	Role  models.Role
 }
 
 var navEntries = []navEntry{
-	{"/", "Dashboard"},
-	{"/map", "World map"},
-	{"/jails", "Jails"},
-	{"/history", "History"},
-	{"/blocklists", "Blocklists"},
-	{"/config", "Configuration"},
-	{"/hosts", "Hosts"},
+	{"/", "Dashboard", models.RoleViewer},
+	{"/map", "World map", models.RoleViewer},
+	{"/jails", "Jails", models.RoleViewer},
+	{"/history", "History", models.RoleViewer},
+	{"/blocklists", "Blocklists", models.RoleViewer},
+	{"/config", "Configuration", models.RoleAdmin},
+	{"/hosts", "Hosts", models.RoleAdmin},
 }
 
 func isActive(ctx context.Context, p string) bool {

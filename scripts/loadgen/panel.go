@@ -209,6 +209,7 @@ func completeSetup(ctx context.Context, base, dataDir string, sb *sandbox.Sandbo
 	form := url.Values{
 		"_csrf":                         {tok},
 		models.SetupFieldCode:           {strings.TrimSpace(string(code))},
+		models.SetupFieldUsername:       {loadUser},
 		models.SetupFieldPassword:       {loadPassword},
 		models.SetupFieldConfirm:        {loadPassword},
 		models.SetupFieldSocket:         {sb.SocketPath},
@@ -222,13 +223,16 @@ func completeSetup(ctx context.Context, base, dataDir string, sb *sandbox.Sandbo
 	return nil
 }
 
-// login logs c in with the load test's password.
+// loadUser is the load test's account, the first admin.
+const loadUser = "load"
+
+// login logs c in as loadUser with the load test's password.
 func login(ctx context.Context, c *http.Client, base string) error {
 	tok, err := csrfOf(ctx, c, base, "/login")
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	return postForm(ctx, c, base, "/login", url.Values{"_csrf": {tok}, "password": {loadPassword}}, "/")
+	return postForm(ctx, c, base, "/login", url.Values{"_csrf": {tok}, "username": {loadUser}, "password": {loadPassword}}, "/")
 }
 
 // loginClients returns n clients, each logged in with its own session.

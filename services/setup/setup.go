@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"bangui/models"
 	"bangui/repo"
@@ -26,14 +23,12 @@ const (
 	MaxSessionMinutes = 30 * 24 * 60
 )
 
-// BcryptCost is the work factor for the master password hash.
-const BcryptCost = 12
-
 // ErrDone is returned when setup is attempted a second time.
 var ErrDone = errors.New("setup has already been completed")
 
 // Input is what the setup form submits.
 type Input struct {
+	Username       string // the first admin's
 	Password       string
 	Confirm        string
 	Socket         string
@@ -54,15 +49,23 @@ type PanelSettings struct {
 // Service completes first-run configuration.
 type Service struct {
 	settings repo.Settings
+	accounts *services.Accounts
 	code     *Code // nil: no code asked (the demo sets itself up)
 }
 
-// New returns the setup use case on the panel's settings.
-func New(settings repo.Settings) *Service { return &Service{settings: settings} }
+// New returns the setup use case on the panel's settings; the first admin
+// becomes an account of accounts.
+func New(settings repo.Settings, accounts *services.Accounts) *Service {
+	return &Service{settings: settings, accounts: accounts}
+}
 
 // RequireCode makes Complete refuse input without the setup code, and
 // delete the code's file once setup is done.
 func (s *Service) RequireCode(c *Code) { s.code = c }
+
+// CodeMatches reports whether code is the setup code, or no code is
+// required.
+func (s *Service) CodeMatches(code string) bool { return s.code == nil || s.code.Matches(code) }
 
 // Done reports whether setup has been completed.
 func (s *Service) Done(ctx context.Context) (bool, error) {
@@ -73,12 +76,13 @@ func (s *Service) Done(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-// Complete validates in and, when valid, stores it in one transaction.
-// It returns a *services.ValidationError for bad input and ErrDone when setup
+// Complete validates in and, when valid, stores it in one transaction,
+// then makes the first admin an account (a crash in between is finished at
+// the next start: see services.Accounts.AdoptMasterPassword). It returns a *services.ValidationError for bad input and ErrDone when setup
 // was already completed (also by a concurrent request).
 func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error) {
 	ps, verr := Validate(in)
-	if s.code != nil && !s.code.Matches(in.Code) {
+	if !s.CodeMatches(in.Code) {
 		msg := "Enter the setup code: BanGUI printed it in its log when it started, and keeps it in the file " +
 			CodeFile + " in its data directory."
 		if strings.TrimSpace(in.Code) != "" {
@@ -89,12 +93,13 @@ func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error)
 	if !verr.Empty() {
 		return ps, verr
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), BcryptCost)
+	hash, err := services.HashPassword(in.Password)
 	if err != nil {
-		return ps, fmt.Errorf("setup: hash password: %w", err)
+		return ps, fmt.Errorf("setup: %w", err)
 	}
 	stored, err := s.settings.SetManyOnce(ctx, models.SettingSetupCompleted, map[string]string{
-		models.SettingPasswordHash:    string(hash),
+		models.SettingPasswordHash:    hash,
+		models.SettingFirstAdmin:      strings.TrimSpace(in.Username),
 		models.SettingFail2banSocket:  ps.Socket,
 		models.SettingFail2banConfDir: ps.ConfigDir,
 		models.SettingTimezone:        ps.Location.String(),
@@ -106,6 +111,9 @@ func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error)
 	}
 	if !stored {
 		return ps, ErrDone
+	}
+	if _, err := s.accounts.AdoptMasterPassword(ctx); err != nil {
+		return ps, fmt.Errorf("setup: create the first admin: %w", err)
 	}
 	if s.code != nil {
 		// Setup is stored: a code left behind would only mislead.
@@ -122,7 +130,10 @@ const maxSocketPath = 107
 func Validate(in Input) (PanelSettings, *services.ValidationError) {
 	verr := &services.ValidationError{}
 	var ps PanelSettings
-	for _, msg := range PasswordProblems(in.Password) {
+	for _, msg := range services.UsernameProblems(strings.TrimSpace(in.Username)) {
+		verr.Add(models.SetupFieldUsername, msg)
+	}
+	for _, msg := range services.PasswordProblems(in.Password) {
 		verr.Add(models.SetupFieldPassword, msg)
 	}
 	if in.Confirm != in.Password {
@@ -164,24 +175,6 @@ func Validate(in Input) (PanelSettings, *services.ValidationError) {
 		ps.SessionDuration = time.Duration(minutes) * time.Minute
 	}
 	return ps, verr
-}
-
-// PasswordProblems lists every rule the master password breaks.
-func PasswordProblems(pw string) []string {
-	var out []string
-	if len(pw) < 8 {
-		out = append(out, "Use at least 8 characters.")
-	}
-	if len(pw) > 72 {
-		out = append(out, "Use at most 72 bytes (the limit of bcrypt); accented letters count as two bytes.")
-	}
-	if !strings.ContainsFunc(pw, unicode.IsUpper) {
-		out = append(out, "Include at least one upper-case letter.")
-	}
-	if !strings.ContainsFunc(pw, unicode.IsDigit) {
-		out = append(out, "Include at least one digit.")
-	}
-	return out
 }
 
 // ParseTimezone loads an IANA time zone. It returns a message for the user
