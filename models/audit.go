@@ -46,3 +46,22 @@ type AuditEntry struct {
 	Detail string // free text: what exactly
 	Result string // "ok", or the error shown to the user
 }
+
+// AuditFilter selects audit entries; zero fields match everything.
+type AuditFilter struct {
+	UserID int64       // entries of this account (when not 0)
+	Actor  string      // entries by this name, ignoring case
+	Action AuditAction // entries of this action
+	Host   string      // entries on this host
+	Target string      // entries whose targets include this one exactly (an address, a CIDR, a name)
+	File   string      // entries that changed this configuration file
+	From   int64       // at or after, unix seconds (0: no bound)
+	To     int64       // before, unix seconds (0: no bound)
+}
+
+// SettingAuditRetentionDays is the settings key of how many days audit
+// entries are kept.
+const SettingAuditRetentionDays = "audit_retention_days"
+
+// DefaultAuditRetentionDays is the retention when none was chosen.
+const DefaultAuditRetentionDays = 365
