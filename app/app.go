@@ -132,6 +132,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// up stays listed on the Hosts page with its reason.
 	a.Users = repo.NewUserStore(a.DB)
 	a.Tokens = repo.NewTokenStore(a.DB)
+	a.Audit = repo.NewAuditStore(a.DB)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

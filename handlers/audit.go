@@ -2,16 +2,13 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/models"
+	"bangui/services"
 )
-
-// AuditRecorder appends entries to the audit log.
-type AuditRecorder interface {
-	Record(ctx context.Context, e models.AuditEntry) error
-}
 
 // audit writes one entry for a state change made by this request: the
 // caller fills what and where (Action, Host, Jail, File, Target, Detail,
@@ -35,4 +32,56 @@ func (s *Server) audit(c echo.Context, e models.AuditEntry) {
 	if err := s.auditLog.Record(context.WithoutCancel(c.Request().Context()), e); err != nil {
 		s.log.Error("audit: write entry", "err", err, "action", e.Action, "request_id", requestID(c))
 	}
+}
+
+// auditOutcome is the Result of an entry for an action that ended with
+// err: "ok", or the message the user was shown for it (a refused field's
+// message, or the error's as handleError words it).
+func (s *Server) auditOutcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if fe := formError(err); fe != nil {
+		return firstMessage(fe)
+	}
+	if fe := configErrors(err); fe != nil {
+		return firstMessage(fe)
+	}
+	if msg, ok := configFailMessage(err); ok {
+		return msg
+	}
+	return s.classify(err).Message
+}
+
+// auditTargets is the Target of an entry for several addresses.
+func auditTargets(targets []string) string { return strings.Join(targets, ", ") }
+
+// auditEveryHost fills the Host and Result of an entry for an action on
+// every host: the hosts asked, and "ok" when each did it, else what each
+// failed one said.
+func auditEveryHost[T any](e models.AuditEntry, res []services.HostResult[T]) models.AuditEntry {
+	var hosts, failed []string
+	for _, r := range res {
+		hosts = append(hosts, r.Host)
+		if r.Err != nil {
+			failed = append(failed, r.Host+": "+hostFailure(r.Err))
+		}
+	}
+	e.Host, e.Result = strings.Join(hosts, ","), "ok"
+	if len(failed) > 0 {
+		e.Result = strings.Join(failed, "; ")
+	}
+	return e
+}
+
+// auditOnEveryHost records an action asked of every host: res says how
+// each host answered; err is set when the request was refused before any
+// host was asked.
+func auditOnEveryHost[T any](s *Server, c echo.Context, e models.AuditEntry, res []services.HostResult[T], err error) {
+	if err != nil {
+		e.Host, e.Result = strings.Join(s.scopeHostsOf(""), ","), s.auditOutcome(err)
+	} else {
+		e = auditEveryHost(e, res)
+	}
+	s.audit(c, e)
 }

@@ -94,6 +94,7 @@ func (s *Server) logout(c echo.Context) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
+	s.audit(c, models.AuditEntry{Action: models.AuditLogout})
 	s.logOut(ctx)
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
 	s.rotateCSRF(ctx)

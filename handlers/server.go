@@ -53,7 +53,7 @@ type Server struct {
 	now           func() time.Time
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live          *liveHub
-	auditLog      AuditRecorder // nil: nothing is recorded
+	auditLog      repo.AuditLog // nil: nothing is recorded
 
 	metrics *metrics.Metrics // nil: metrics are off
 

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/models"
 	"bangui/services"
 	"bangui/services/setup"
 	"bangui/views"
@@ -55,6 +56,9 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	// Only the setup that took effect is recorded: refused forms change
+	// nothing, and anyone may send them.
+	s.audit(c, models.AuditEntry{Action: models.AuditSetup, Detail: "socket " + ps.Socket + ", configuration " + ps.ConfigDir})
 	s.panel.Store(&ps)
 	s.hosts.ConnectLocal(ps.Socket, ps.ConfigDir)
 	s.setupDone.Store(true)

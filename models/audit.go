@@ -16,11 +16,13 @@ const (
 	AuditJailAction   AuditAction = "jail.action" // start, stop, idle …: Detail says which
 	AuditIgnoreAdd    AuditAction = "ignore.add"
 	AuditIgnoreRemove AuditAction = "ignore.remove"
+	AuditIgnoreSelf   AuditAction = "ignore.self" // a jail's ignoreself: Detail says on or off
 	AuditImport       AuditAction = "blocklist.import"
 	AuditBlocklist    AuditAction = "blocklist.change" // a source added, edited or deleted
 	AuditConfigSave   AuditAction = "config.save"
 	AuditConfigUndo   AuditAction = "config.rollback"
-	AuditReload       AuditAction = "reload"
+	AuditReload       AuditAction = "reload"      // of fail2ban or of jails; a restart too: Detail says which
+	AuditFlushLogs    AuditAction = "logs.flush"  // fail2ban reopened its log
 	AuditUserChange   AuditAction = "user.change" // add, role, disable, password, delete: Detail says which
 	AuditFactorChange AuditAction = "factor.change"
 	AuditTokenChange  AuditAction = "token.change"

@@ -131,8 +131,7 @@ func entriesOf(rows []auditRow) []models.AuditEntry {
 // likeEscaper escapes LIKE's wildcards (and its escape character).
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// filterAudit adds f's conditions to q. A target matches one of an
-// entry's comma-separated targets exactly.
+// filterAudit adds f's conditions to q.
 func filterAudit(q *bun.SelectQuery, f models.AuditFilter) *bun.SelectQuery {
 	if f.UserID != 0 {
 		q = q.Where("user_id = ?", f.UserID)
@@ -144,14 +143,13 @@ func filterAudit(q *bun.SelectQuery, f models.AuditFilter) *bun.SelectQuery {
 		q = q.Where("action = ?", string(f.Action))
 	}
 	if f.Host != "" {
-		q = q.Where("host = ?", f.Host)
+		q = listHas(q, "host", f.Host)
 	}
 	if f.File != "" {
 		q = q.Where("file = ?", f.File)
 	}
 	if f.Target != "" {
-		q = q.Where(`(',' || replace(target, ' ', '') || ',') LIKE ? ESCAPE '\'`,
-			"%,"+likeEscaper.Replace(strings.ReplaceAll(f.Target, " ", ""))+",%")
+		q = listHas(q, "target", f.Target)
 	}
 	if f.From != 0 {
 		q = q.Where("at >= ?", f.From)
@@ -160,4 +158,13 @@ func filterAudit(q *bun.SelectQuery, f models.AuditFilter) *bun.SelectQuery {
 		q = q.Where("at < ?", f.To)
 	}
 	return q
+}
+
+// listHas keeps the rows whose column, a comma-separated list (spaces
+// ignored), has value as one of its items: "203.0.113.7" matches
+// "203.0.113.7, 198.51.100.0/24" but not "203.0.113.70". An action on
+// several addresses or hosts is one entry that names them all.
+func listHas(q *bun.SelectQuery, column, value string) *bun.SelectQuery {
+	return q.Where(`(',' || replace(?, ' ', '') || ',') LIKE ? ESCAPE '\'`,
+		bun.Ident(column), "%,"+likeEscaper.Replace(strings.ReplaceAll(value, " ", ""))+",%")
 }

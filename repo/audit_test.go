@@ -23,6 +23,7 @@ func TestAuditStore(t *testing.T) {
 			{At: 300, Actor: "alice", UserID: 1, Role: models.RoleAdmin, Client: "192.0.2.1", Action: models.AuditConfigSave,
 				Host: "local", File: "jail.d/sshd.local", Detail: "jail sshd", Result: "ok"},
 			{At: 300, Actor: "carol", UserID: 3, Role: models.RoleViewer, Action: models.AuditLogout, Result: "ok"},
+			{At: 50, Actor: "dave", UserID: 4, Role: models.RoleOperator, Action: models.AuditUnbanAll, Host: "local,web2", Result: "ok"},
 		}
 		for _, e := range entries {
 			if err := st.Record(ctx, e); err != nil {
@@ -30,11 +31,11 @@ func TestAuditStore(t *testing.T) {
 			}
 		}
 		all, total, err := st.List(ctx, models.AuditFilter{}, models.Page{Number: 1, Size: 10})
-		if err != nil || total != 4 || len(all) != 4 {
+		if err != nil || total != 5 || len(all) != 5 {
 			t.Fatalf("list: %d of %d, %v", len(all), total, err)
 		}
 		// Newest first; equal times by id, the later written first.
-		if all[0].Actor != "carol" || all[1].Action != models.AuditConfigSave || all[3].Actor != "Alice" {
+		if all[0].Actor != "carol" || all[1].Action != models.AuditConfigSave || all[3].Actor != "Alice" || all[4].Actor != "dave" {
 			t.Fatalf("order: %+v", all)
 		}
 		got := all[2]
@@ -53,6 +54,7 @@ func TestAuditStore(t *testing.T) {
 			{"user id", models.AuditFilter{UserID: 2}, []string{"bob"}},
 			{"action", models.AuditFilter{Action: models.AuditBan}, []string{"Alice"}},
 			{"host", models.AuditFilter{Host: "web1"}, []string{"bob"}},
+			{"one of the hosts", models.AuditFilter{Host: "web2"}, []string{"dave"}},
 			{"file", models.AuditFilter{File: "jail.d/sshd.local"}, []string{"alice"}},
 			{"one of the targets", models.AuditFilter{Target: "198.51.100.0/24"}, []string{"Alice"}},
 			{"a target exactly, not a prefix", models.AuditFilter{Target: "203.0.113.7"}, []string{"Alice"}},
@@ -76,7 +78,7 @@ func TestAuditStore(t *testing.T) {
 		}
 
 		page2, total, err := st.List(ctx, models.AuditFilter{}, models.Page{Number: 2, Size: 3})
-		if err != nil || total != 4 || len(page2) != 1 || page2[0].Actor != "Alice" {
+		if err != nil || total != 5 || len(page2) != 2 || page2[0].Actor != "Alice" {
 			t.Fatalf("page 2: %+v of %d, %v", page2, total, err)
 		}
 
@@ -84,12 +86,12 @@ func TestAuditStore(t *testing.T) {
 		if _, err := db.NewUpdate().Model((*auditRow)(nil)).Set("result = ?", "forged").Where("1 = 1").Exec(ctx); err == nil {
 			t.Fatal("an UPDATE of the audit log succeeded")
 		}
-		if n, _ := st.Count(ctx, models.AuditFilter{}); n != 4 {
+		if n, _ := st.Count(ctx, models.AuditFilter{}); n != 5 {
 			t.Fatalf("after the refused update: %d entries", n)
 		}
 
 		n, err := st.DeleteOlderThan(ctx, 200)
-		if err != nil || n != 1 {
+		if err != nil || n != 2 {
 			t.Fatalf("retention: %d, %v", n, err)
 		}
 		if n, _ := st.Count(ctx, models.AuditFilter{}); n != 3 {
