@@ -173,6 +173,9 @@ func (s *Server) ipPage(c echo.Context) error {
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g
 	}
+	if !wantsFragment(c.Request()) {
+		page.Audit = s.auditTrail(c, "Bans and unbans by people", models.AuditFilter{Target: rep.IP}, views.AuditURL("target", rep.IP))
+	}
 	return s.render(c, http.StatusOK, views.IPView(page), views.IPLive(page))
 }
 

@@ -77,6 +77,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.mapRoutes(g, private)
 	s.configRoutes(g, private)
 	s.hostRoutes(g, private)
+	s.auditRoutes(g, private) // GET /audit, /audit.csv: any role (each sees their own; admins all); POST /audit/retention: admin
 	s.apiRoutes(g)
 	if buildTestRoutes != nil {
 		buildTestRoutes(s, g)

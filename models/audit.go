@@ -28,7 +28,16 @@ const (
 	AuditTokenChange  AuditAction = "token.change"
 	AuditHostChange   AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
 	AuditSetup        AuditAction = "setup"
+	AuditRetention    AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
 )
+
+// AuditActions lists every action, for the audit page's filter.
+var AuditActions = []AuditAction{
+	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
+	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
+	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
+	AuditHostChange, AuditSetup, AuditRetention,
+}
 
 // AuditEntry is one row of the append-only audit log: who did what, where,
 // and how it ended.
@@ -54,7 +63,8 @@ type AuditFilter struct {
 	UserID int64       // entries of this account (when not 0)
 	Actor  string      // entries by this name, ignoring case
 	Action AuditAction // entries of this action
-	Host   string      // entries on this host
+	Host   string      // entries on this host (one of an action's hosts)
+	Jail   string      // entries on this jail
 	Target string      // entries whose targets include this one exactly (an address, a CIDR, a name)
 	File   string      // entries that changed this configuration file
 	From   int64       // at or after, unix seconds (0: no bound)

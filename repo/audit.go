@@ -145,6 +145,9 @@ func filterAudit(q *bun.SelectQuery, f models.AuditFilter) *bun.SelectQuery {
 	if f.Host != "" {
 		q = listHas(q, "host", f.Host)
 	}
+	if f.Jail != "" {
+		q = q.Where("jail = ?", f.Jail)
+	}
 	if f.File != "" {
 		q = q.Where("file = ?", f.File)
 	}

@@ -55,6 +55,7 @@ func TestAuditStore(t *testing.T) {
 			{"action", models.AuditFilter{Action: models.AuditBan}, []string{"Alice"}},
 			{"host", models.AuditFilter{Host: "web1"}, []string{"bob"}},
 			{"one of the hosts", models.AuditFilter{Host: "web2"}, []string{"dave"}},
+			{"jail", models.AuditFilter{Jail: "sshd"}, []string{"bob", "Alice"}},
 			{"file", models.AuditFilter{File: "jail.d/sshd.local"}, []string{"alice"}},
 			{"one of the targets", models.AuditFilter{Target: "198.51.100.0/24"}, []string{"Alice"}},
 			{"a target exactly, not a prefix", models.AuditFilter{Target: "203.0.113.7"}, []string{"Alice"}},
