@@ -335,3 +335,27 @@ func TestAuditPage(t *testing.T) {
 	}
 
 }
+
+// TestAuditActionOnEveryHost: a ban and an unban on every host are one
+// entry each that names every host asked and the ones that failed.
+func TestAuditActionOnEveryHost(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, true)
+	log := &auditLog{t: t, a: f.app}
+	log.one("setup", models.AuditEntry{Action: models.AuditSetup}, "ok")
+	b := f.b
+	b.postForm("/jails/ban", "/jails", url.Values{"target": {"192.0.2.60"}, "jail": {"sshd"}, "where": {"all"}})
+	e := log.one("ban on every host", models.AuditEntry{Action: models.AuditBan, Actor: "admin", Host: "local,web2,gone", Jail: "sshd", Target: "192.0.2.60"},
+		"gone: did not answer")
+	if strings.Contains(e.Result, "local:") || strings.Contains(e.Result, "web2:") {
+		t.Errorf("hosts that banned are named as failed: %q", e.Result)
+	}
+	b.postForm("/jails/unban", "/jails", url.Values{"target": {"192.0.2.60"}, "where": {"all"}})
+	log.one("unban on every host", models.AuditEntry{Action: models.AuditUnban, Actor: "admin", Host: "local,web2,gone", Target: "192.0.2.60"}, "gone:")
+	b.postForm("/jails/ban", "/jails", url.Values{"target": {"nope"}, "jail": {"sshd"}, "where": {"all"}})
+	log.one("refused ban on every host", models.AuditEntry{Action: models.AuditBan, Actor: "admin", Host: "local,web2,gone", Jail: "sshd", Target: "nope"}, "")
+	// The host filter finds an action on several hosts under each of them.
+	doc := parse(t, b.get("/audit?host=web2"))
+	if n := doc.Find("#audit-entries tbody tr[data-action]").Length(); n != 3 {
+		t.Fatalf("entries on web2: %d, want 3", n)
+	}
+}

@@ -37,10 +37,19 @@ type auditRow struct {
 	Result        string `bun:"result,notnull"`
 }
 
+// rowOfEntry is e as the table stores it, its text made storable (see
+// storableText): an entry is never lost to what a request sent.
 func rowOfEntry(e models.AuditEntry) auditRow {
-	return auditRow{At: e.At, Actor: e.Actor, UserID: e.UserID, TokenID: e.Token, Role: e.Role.String(),
-		Client: e.Client, Action: string(e.Action), Host: e.Host, Jail: e.Jail, File: e.File,
-		Target: e.Target, Detail: e.Detail, Result: e.Result}
+	t := storableText
+	return auditRow{At: e.At, Actor: t(e.Actor), UserID: e.UserID, TokenID: e.Token, Role: e.Role.String(),
+		Client: t(e.Client), Action: t(string(e.Action)), Host: t(e.Host), Jail: t(e.Jail), File: t(e.File),
+		Target: t(e.Target), Detail: t(e.Detail), Result: t(e.Result)}
+}
+
+// storableText is v as both dialects store text: PostgreSQL refuses NUL
+// and bytes that are not UTF-8, so they become U+FFFD.
+func storableText(v string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func (r auditRow) entry() models.AuditEntry {
@@ -133,6 +142,8 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // filterAudit adds f's conditions to q.
 func filterAudit(q *bun.SelectQuery, f models.AuditFilter) *bun.SelectQuery {
+	t := storableText
+	f.Actor, f.Action, f.Host, f.Jail, f.File, f.Target = t(f.Actor), models.AuditAction(t(string(f.Action))), t(f.Host), t(f.Jail), t(f.File), t(f.Target)
 	if f.UserID != 0 {
 		q = q.Where("user_id = ?", f.UserID)
 	}

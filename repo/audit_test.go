@@ -91,6 +91,19 @@ func TestAuditStore(t *testing.T) {
 			t.Fatalf("after the refused update: %d entries", n)
 		}
 
+		// Text a request sent is stored whatever its bytes, and found again.
+		odd := "192.0.2.1\x00\xff"
+		if err := st.Record(ctx, models.AuditEntry{At: 400, Actor: "eve\x00", Action: models.AuditBan, Target: odd, Result: "ok"}); err != nil {
+			t.Fatalf("entry with NUL and bad UTF-8: %v", err)
+		}
+		if l, _, err := st.List(ctx, models.AuditFilter{Target: odd, Actor: "eve\x00"}, models.Page{Number: 1, Size: 5}); err != nil || len(l) != 1 ||
+			l[0].Target != "192.0.2.1\uFFFD\uFFFD" {
+			t.Fatalf("found again: %+v, %v", l, err)
+		}
+		if _, err := db.NewDelete().Model((*auditRow)(nil)).Where("at = 400").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+
 		n, err := st.DeleteOlderThan(ctx, 200)
 		if err != nil || n != 2 {
 			t.Fatalf("retention: %d, %v", n, err)
