@@ -35,6 +35,7 @@ var deviceFlows = []flow{
 	{"config-jail", flowConfigJail},
 	{"config-activate", flowConfigActivate},
 	{"config-tabs", flowConfigTabs},
+	{"audit", flowAudit},
 	{"map", flowMap},
 	{"hosts", flowHosts},
 	{"xss", flowXSS},
@@ -56,7 +57,7 @@ var screenshots = []string{
 	"map-countries", "map-country",
 	"xss-config-jails", "xss-blocklists",
 	"hosts", "hosts-confirm", "hosts-enrolled",
-	"dashboard-live",
+	"dashboard-live", "audit",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -196,6 +197,7 @@ var navEntries = []struct{ path, label, shot string }{
 	{"/blocklists", "Blocklists", "blocklists"},
 	{"/config", "Configuration", "config"},
 	{"/hosts", "Hosts", "hosts"},
+	{"/audit", "Audit log", "audit"},
 	{"/", "Dashboard", "dashboard"},
 }
 
