@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"errors"
 	"net/http"
 	"net/url"
@@ -178,35 +177,13 @@ func (s *Server) auditCSV(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
 	}
 	f, _, _, _ := s.auditQuery(c)
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="bangui-audit-`+s.now().UTC().Format("20060102-150405")+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	header := []string{"time_utc", "actor", "user_id", "token_id", "role", "client", "action", "host", "jail", "file", "target", "detail", "result"}
-	wroteHeader := false
-	writeHeader := func() {
-		w.WriteHeader(http.StatusOK)
-		cw.Write(header)
-		wroteHeader = true
-	}
+	out := s.newCSVExport(c, "bangui-audit", []string{"time_utc", "actor", "user_id", "token_id", "role", "client", "action",
+		"host", "jail", "file", "target", "detail", "result"})
 	err := s.auditLog.Each(c.Request().Context(), f, func(e models.AuditEntry) error {
-		if !wroteHeader {
-			writeHeader()
-		}
-		cw.Write([]string{time.Unix(e.At, 0).UTC().Format(time.RFC3339), csvSafe(e.Actor),
+		return out.Row([]string{time.Unix(e.At, 0).UTC().Format(time.RFC3339), csvSafe(e.Actor),
 			strconv.FormatInt(e.UserID, 10), strconv.FormatInt(e.Token, 10), e.Role.String(), csvSafe(e.Client),
 			csvSafe(string(e.Action)), csvSafe(e.Host), csvSafe(e.Jail), csvSafe(e.File), csvSafe(e.Target),
 			csvSafe(e.Detail), csvSafe(e.Result)})
-		cw.Flush()
-		return cw.Error()
 	})
-	if err != nil && !wroteHeader {
-		return err
-	}
-	if !wroteHeader {
-		writeHeader()
-	}
-	cw.Flush()
-	return nil
+	return out.Finish(err)
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"errors"
 	"net/http"
 	"net/url"
@@ -89,11 +88,6 @@ func (s *Server) historyPage(c echo.Context) error {
 // historyCSV streams the current filter's events as CSV, row by row.
 func (s *Server) historyCSV(c echo.Context) error {
 	q, _ := s.historyQuery(c)
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="bangui-history-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
 	header := []string{"time_utc", "ip", "jail", "action", "origin", "ban_seconds", "ban_count", "failures", "country", "first_log_line"}
 	// With several hosts each row names its host, in a last column so that
 	// the others keep their places.
@@ -101,13 +95,8 @@ func (s *Server) historyCSV(c echo.Context) error {
 	if fleet {
 		header = append(header, "host")
 	}
-	wroteHeader := false
+	out := s.newCSVExport(c, "bangui-history", header)
 	_, err := s.history.EachHistory(c.Request().Context(), q, func(b models.BanRecord) error {
-		if !wroteHeader {
-			w.WriteHeader(http.StatusOK)
-			cw.Write(header)
-			wroteHeader = true
-		}
 		action := b.Action
 		if action == "" {
 			action = "ban"
@@ -124,18 +113,9 @@ func (s *Server) historyCSV(c echo.Context) error {
 		if fleet {
 			row = append(row, csvSafe(b.Host))
 		}
-		cw.Write(row)
-		cw.Flush()
-		return cw.Error()
+		return out.Row(row)
 	})
-	if err != nil && !wroteHeader {
-		return err
-	}
-	if !wroteHeader {
-		cw.Write(header)
-	}
-	cw.Flush()
-	return nil
+	return out.Finish(err)
 }
 
 // csvSafe keeps spreadsheet programs from running a text cell (a log line,
