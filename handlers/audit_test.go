@@ -147,6 +147,16 @@ func TestAuditEachActionOnce(t *testing.T) {
 	log.one("raw save refused", models.AuditEntry{Action: models.AuditConfigSave, Actor: "admin", Host: local, File: "../jail.conf"}, "..")
 	post("/config/jails/web-off/activate", "/config", nil)
 	log.one("activate", models.AuditEntry{Action: models.AuditConfigSave, Actor: "admin", Host: local, Jail: "web-off", File: "jail.d/web-off.local"}, "ok")
+	// The configuration pages link to their entries.
+	for page, want := range map[string]int{"/config/raw?file=jail.d%2Fweb.local": 2, "/config/jails/web-off": 1} {
+		href, ok := parse(t, b.get(page)).Find("[data-testid=audit-link]").Attr("href")
+		if !ok {
+			t.Fatalf("%s links to no audit entry", page)
+		}
+		if n := parse(t, b.get(href)).Find("#audit-entries tbody tr[data-action]").Length(); n != want {
+			t.Errorf("%s: %s lists %d entries, want %d", page, href, n, want)
+		}
+	}
 	post("/config/server/reload", "/config/server", nil)
 	log.one("reload fail2ban", models.AuditEntry{Action: models.AuditReload, Actor: "admin", Host: local}, "ok")
 	post("/config/server/flush", "/config/server", nil)
