@@ -369,3 +369,89 @@ func TestAuditActionOnEveryHost(t *testing.T) {
 		t.Fatalf("entries on web2: %d, want 3", n)
 	}
 }
+
+// auditFreeRoutes are the unsafe routes that change nothing, or record
+// themselves only once they did (setup), so that they write no entry
+// here. Every other unsafe route must write one.
+var auditFreeRoutes = map[string]bool{
+	"POST /setup":                 true, // done already: refused, nothing changes
+	"POST /setup/probe":           true, // asks a socket, changes nothing
+	"POST /login":                 true, // the login's own entries are the accounts' concern
+	"POST /hosts/probe":           true, // reaches an agent, changes nothing
+	"POST /config/regex":          true, // the regex tester
+	"POST /logout":                true, // posted last, below
+	"POST /config/server/restart": true, // slow; TestAuditEachActionOnce's neighbours cover reload
+}
+
+// TestAuditEveryUnsafeRouteWritesOneEntry walks the route table: every
+// POST route, sent an empty form, writes exactly one entry (its failure,
+// mostly), so a route added later without its audit call fails here.
+func TestAuditEveryUnsafeRouteWritesOneEntry(t *testing.T) {
+	a, b, _ := configApp(t)
+	log := &auditLog{t: t, a: a}
+	log.one("setup", models.AuditEntry{Action: models.AuditSetup}, "ok")
+	if rec := b.postForm("/blocklists/sources", "/blocklists", url.Values{"name": {"Walk"}, "url": {"http://127.0.0.1:9/x"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add a source: %d", rec.Code)
+	}
+	srcs, err := a.s.blocklists.Sources(context.Background())
+	if err != nil || len(srcs) != 1 {
+		t.Fatal(srcs, err)
+	}
+	log.seen = log.all()[0].ID
+	source := strconv.FormatInt(srcs[0].ID, 10)
+	param := func(route, seg string) string {
+		switch {
+		case seg == ":action":
+			return "idle"
+		case seg == ":name" && strings.HasPrefix(route, "/config/filters"):
+			return "sshd"
+		case seg == ":name" && strings.HasPrefix(route, "/config/actions"):
+			return "iptables"
+		case seg == ":name" && strings.HasSuffix(route, "activate"):
+			return "web-off"
+		case seg == ":name":
+			return "web"
+		case seg == ":id" && strings.HasPrefix(route, "/blocklists"):
+			return source
+		case seg == ":id" && strings.HasPrefix(route, "/hosts"):
+			return "gone"
+		}
+		return "1"
+	}
+	var routes []string
+	for _, r := range a.e.Routes() {
+		if r.Method == http.MethodPost && !auditFreeRoutes[r.Method+" "+r.Path] && !strings.HasPrefix(r.Path, "/__e2e") {
+			routes = append(routes, r.Path)
+		}
+	}
+	// Deleting the source goes last of its routes.
+	slices.SortFunc(routes, func(x, y string) int {
+		return strings.Compare(strings.Replace(x, "/delete", "/~delete", 1), strings.Replace(y, "/delete", "/~delete", 1))
+	})
+	if len(routes) < 30 {
+		t.Fatalf("only %d unsafe routes found: %v", len(routes), routes)
+	}
+	for _, route := range routes {
+		path := route
+		for _, seg := range strings.Split(route, "/") {
+			if strings.HasPrefix(seg, ":") {
+				path = strings.Replace(path, seg, param(route, seg), 1)
+			}
+		}
+		rec := b.postForm(path, "/", nil)
+		fresh := 0
+		for _, e := range log.all() {
+			if e.ID > log.seen {
+				fresh++
+				log.seen = max(log.seen, e.ID)
+				if e.Actor != "admin" || e.Result == "" {
+					t.Errorf("POST %s: entry %+v", path, e)
+				}
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("POST %s (%d): %d audit entries, want 1", path, rec.Code, fresh)
+		}
+	}
+	t.Logf("%d unsafe routes walked", len(routes))
+}

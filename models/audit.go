@@ -29,6 +29,7 @@ const (
 	AuditHostChange   AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
 	AuditSetup        AuditAction = "setup"
 	AuditRetention    AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
+	AuditMapChange    AuditAction = "map.change"      // the map's colours, or its countries looked up again
 )
 
 // AuditActions lists every action, for the audit page's filter.
@@ -36,7 +37,7 @@ var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
 	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
 	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
-	AuditHostChange, AuditSetup, AuditRetention,
+	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange,
 }
 
 // AuditEntry is one row of the append-only audit log: who did what, where,
