@@ -23,6 +23,9 @@ func (s *Server) audit(c echo.Context, e models.AuditEntry) {
 	if e.Actor == "" {
 		e.Actor = id.Name
 	}
+	// What a request sent is kept, but not without bound.
+	e.Host, e.Jail, e.File = clipText(e.Host, auditMaxField), clipText(e.Jail, auditMaxField), clipText(e.File, auditMaxField)
+	e.Target, e.Detail, e.Result = clipText(e.Target, auditMaxText), clipText(e.Detail, auditMaxText), clipText(e.Result, auditMaxText)
 	e.UserID, e.Token, e.Role = id.UserID, id.TokenID, id.Role
 	e.Client = c.RealIP()
 	e.At = s.now().Unix()
@@ -33,6 +36,13 @@ func (s *Server) audit(c echo.Context, e models.AuditEntry) {
 		s.log.Error("audit: write entry", "err", err, "action", e.Action, "request_id", requestID(c))
 	}
 }
+
+// Bounds of an entry's text, in bytes: names and paths, and the free text
+// (targets, detail, result).
+const (
+	auditMaxField = 1000
+	auditMaxText  = 4000
+)
 
 // auditOutcome is the Result of an entry for an action that ended with
 // err: "ok", or the message the user was shown for it (a refused field's

@@ -104,6 +104,11 @@ func TestAuditEachActionOnce(t *testing.T) {
 		t.Fatalf("bad address answered %d", rec.Code)
 	}
 	log.one("refused ban", models.AuditEntry{Action: models.AuditBan, Actor: "admin", Host: local, Jail: "web", Target: "=1+2"}, "not")
+	post("/jails/ban", "/jails", url.Values{"target": {strings.Repeat("x", 20000)}, "jail": {"web"}})
+	if e := log.one("ban of a huge target", models.AuditEntry{Action: models.AuditBan, Actor: "admin", Host: local, Jail: "web",
+		Target: strings.Repeat("x", auditMaxText)}, ""); len(e.Result) > auditMaxText {
+		t.Errorf("result of %d bytes", len(e.Result))
+	}
 	post("/jails/ban", "/jails", url.Values{"target": {"203.0.113.8"}, "jail": {"nosuch"}})
 	log.one("ban in an unknown jail", models.AuditEntry{Action: models.AuditBan, Actor: "admin", Host: local, Jail: "nosuch", Target: "203.0.113.8"},
 		"no running jail by that name")

@@ -271,7 +271,11 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 
 func (s *Server) unbanAllSubmit(c echo.Context) error {
 	n, err := s.jails.UnbanAll(c.Request().Context(), s.hostID(c))
-	s.audit(c, models.AuditEntry{Action: models.AuditUnbanAll, Host: s.hostID(c), Detail: fmt.Sprintf("%d addresses", n), Result: s.auditOutcome(err)})
+	e := models.AuditEntry{Action: models.AuditUnbanAll, Host: s.hostID(c), Result: s.auditOutcome(err)}
+	if err == nil {
+		e.Detail = fmt.Sprintf("%d addresses", n)
+	}
+	s.audit(c, e)
 	if err != nil {
 		return err
 	}
