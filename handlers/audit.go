@@ -10,6 +10,12 @@ import (
 	"bangui/services"
 )
 
+// AuditRecorder appends entries to the audit log: where handlers write
+// (repo.AuditLog has it; tests may record in memory).
+type AuditRecorder interface {
+	Record(ctx context.Context, e models.AuditEntry) error
+}
+
 // audit writes one entry for a state change made by this request: the
 // caller fills what and where (Action, Host, Jail, File, Target, Detail,
 // Result); who, the role, the client address and the time come from the

@@ -86,10 +86,10 @@ func (s *Server) ownAudit(c echo.Context, f models.AuditFilter) models.AuditFilt
 // auditTrail is the latest entries about one thing for its page (those
 // the requester may see), nil without an audit log.
 func (s *Server) auditTrail(c echo.Context, title string, f models.AuditFilter, more string) *views.AuditTrail {
-	if s.auditLog == nil {
+	if s.audits == nil {
 		return nil
 	}
-	entries, total, err := s.auditLog.List(c.Request().Context(), s.ownAudit(c, f), models.Page{Number: 1, Size: 5})
+	entries, total, err := s.audits.List(c.Request().Context(), s.ownAudit(c, f), models.Page{Number: 1, Size: 5})
 	if err != nil {
 		s.log.Warn("audit trail", "err", err, "request_id", requestID(c))
 		return nil
@@ -104,13 +104,13 @@ func (s *Server) auditPage(c echo.Context) error {
 // renderAudit renders /audit; retention is the retention form as
 // submitted, nil to show the stored value.
 func (s *Server) renderAudit(c echo.Context, status int, retention *views.RetentionForm) error {
-	if s.auditLog == nil {
+	if s.audits == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
 	}
 	ctx := c.Request().Context()
 	f, form, values, all := s.auditQuery(c)
 	page := parsePage(c, auditPageSizes)
-	entries, total, err := s.auditLog.List(ctx, f, page)
+	entries, total, err := s.audits.List(ctx, f, page)
 	if err != nil {
 		return err
 	}
@@ -143,12 +143,12 @@ func (s *Server) renderAudit(c echo.Context, status int, retention *views.Retent
 
 // auditRetention is the retention setting of the audit log.
 func (s *Server) auditRetention() services.AuditRetention {
-	return services.AuditRetention{Log: s.auditLog, Settings: s.settings, Now: s.now}
+	return services.AuditRetention{Log: s.audits, Settings: s.settings, Now: s.now}
 }
 
 // auditRetentionSubmit changes how long entries are kept (admins only).
 func (s *Server) auditRetentionSubmit(c echo.Context) error {
-	if s.auditLog == nil {
+	if s.audits == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
 	}
 	if !identityOf(c.Request().Context()).Role.Allows(models.RoleAdmin) {
@@ -173,13 +173,13 @@ func (s *Server) auditRetentionSubmit(c echo.Context) error {
 // text cell is made safe for spreadsheets: names, targets and results may
 // come from anyone.
 func (s *Server) auditCSV(c echo.Context) error {
-	if s.auditLog == nil {
+	if s.audits == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
 	}
 	f, _, _, _ := s.auditQuery(c)
 	out := s.newCSVExport(c, "bangui-audit", []string{"time_utc", "actor", "user_id", "token_id", "role", "client", "action",
 		"host", "jail", "file", "target", "detail", "result"})
-	err := s.auditLog.Each(c.Request().Context(), f, func(e models.AuditEntry) error {
+	err := s.audits.Each(c.Request().Context(), f, func(e models.AuditEntry) error {
 		return out.Row([]string{time.Unix(e.At, 0).UTC().Format(time.RFC3339), csvSafe(e.Actor),
 			strconv.FormatInt(e.UserID, 10), strconv.FormatInt(e.Token, 10), e.Role.String(), csvSafe(e.Client),
 			csvSafe(string(e.Action)), csvSafe(e.Host), csvSafe(e.Jail), csvSafe(e.File), csvSafe(e.Target),

@@ -53,7 +53,8 @@ type Server struct {
 	now           func() time.Time
 	visitorKey    []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live          *liveHub
-	auditLog      repo.AuditLog // nil: nothing is recorded
+	auditLog      AuditRecorder // nil: nothing is recorded
+	audits        repo.AuditLog // the audit page's reading and retention; nil: no audit page
 
 	metrics *metrics.Metrics // nil: metrics are off
 
@@ -105,7 +106,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 	}
 	rand.Read(s.visitorKey)
 	if a.Audit != nil {
-		s.auditLog = a.Audit
+		s.auditLog, s.audits = a.Audit, a.Audit
 	}
 	if s.log == nil {
 		s.log = slog.Default()
