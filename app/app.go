@@ -140,6 +140,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.SecondFactors = services.NewSecondFactors(repo.NewFactorStore(a.DB), settings)
 	// Every enabled remote host joins the registry; one that cannot be set
 	// up stays listed on the Hosts page with its reason.
+	a.Audit = repo.NewAuditStore(a.DB)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

@@ -121,6 +121,7 @@ func (a *App) startJobs() *jobs.Group {
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
 	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
+	g.EveryOnce(ctx, "audit-retention", 24*time.Hour, jobs.PruneAuditLog(services.AuditRetention{Log: a.Audit, Settings: a.Settings}, log))
 	return g
 }
 

@@ -35,6 +35,7 @@ var deviceFlows = []flow{
 	{"config-jail", flowConfigJail},
 	{"config-activate", flowConfigActivate},
 	{"config-tabs", flowConfigTabs},
+	{"audit", flowAudit},
 	{"map", flowMap},
 	{"hosts", flowHosts},
 	{"accounts", flowAccounts},
@@ -59,6 +60,7 @@ var screenshots = []string{
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
 	"users", "users-refused", "account",
+	"audit",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -204,6 +206,7 @@ var navEntries = []struct{ path, label, shot string }{
 	{"/blocklists", "Blocklists", "blocklists"},
 	{"/config", "Configuration", "config"},
 	{"/hosts", "Hosts", "hosts"},
+	{"/audit", "Audit log", "audit"},
 	{"/", "Dashboard", "dashboard"},
 }
 

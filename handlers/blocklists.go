@@ -133,31 +133,41 @@ func (s *Server) blocklistProgress(c echo.Context) error {
 
 func (s *Server) blocklistImport(c echo.Context) error {
 	var id int64
-	what := "every enabled list"
+	what, target := "every enabled list", ""
 	if raw := c.FormValue("source"); raw != "" {
 		src, err := s.sourceOf(c, raw)
 		if err != nil {
 			return err
 		}
-		id, what = src.ID, "the list "+src.Name
+		id, what, target = src.ID, "the list "+src.Name, src.Name
 	}
 	err := s.blocklists.StartImport(id, models.TriggerManual)
+	e := models.AuditEntry{Action: models.AuditImport, Target: target, Detail: "started " + what, Result: s.auditOutcome(err)}
+	kind, msg := "success", "Started importing "+what+"."
 	switch {
 	case errors.Is(err, blocklists.ErrImportRunningElsewhere):
-		s.flash(c, "info", "Another BanGUI panel on this database is importing right now. Try again when it is done.")
+		kind, msg = "info", "Another BanGUI panel on this database is importing right now. Try again when it is done."
+		e.Result = msg
 	case errors.Is(err, blocklists.ErrImportRunning):
-		s.flash(c, "info", "An import is running already; its progress is shown below. Try again when it is done.")
-	case err != nil:
-		return err
-	default:
-		s.flash(c, "success", "Started importing "+what+".")
+		kind, msg = "info", "An import is running already; its progress is shown below. Try again when it is done."
+		e.Result = msg
 	}
+	s.audit(c, e)
+	if err != nil && kind == "success" {
+		return err
+	}
+	s.flash(c, kind, msg)
 	return s.redirect(c, s.url("/blocklists"))
 }
 
 func (s *Server) blocklistJail(c echo.Context) error {
 	err := s.blocklists.EnsureJail(c.Request().Context(), s.hostID(c))
 	var jp *blocklists.JailProblem
+	e := models.AuditEntry{Action: models.AuditBlocklist, Host: s.hostID(c), Jail: models.BlocklistJail, Detail: "ensure jail", Result: s.auditOutcome(err)}
+	if errors.As(err, &jp) {
+		e.Result = jp.Message
+	}
+	s.audit(c, e)
 	switch {
 	case errors.As(err, &jp):
 		s.flash(c, "error", jp.Message)
@@ -176,6 +186,14 @@ func (s *Server) blocklistSchedule(c echo.Context) error {
 	}
 	sched, err := s.blocklists.SaveSchedule(c.Request().Context(), blocklists.ScheduleInput{
 		Frequency: form.Frequency, Time: form.Time, Weekday: form.Weekday})
+	e := models.AuditEntry{Action: models.AuditBlocklist, Detail: "schedule", Result: s.auditOutcome(err)}
+	if err == nil {
+		e.Detail = "schedule: " + string(sched.Frequency)
+		if sched.Frequency != models.ScheduleOff {
+			e.Detail = "schedule: " + scheduleWords(sched)
+		}
+	}
+	s.audit(c, e)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields
@@ -259,6 +277,7 @@ func (s *Server) blocklistCreate(c echo.Context) error {
 	if err == nil {
 		src, err = s.blocklists.CreateSource(c.Request().Context(), in)
 	}
+	s.audit(c, models.AuditEntry{Action: models.AuditBlocklist, Target: form.Name, Detail: "add list " + form.URL, Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields
@@ -315,6 +334,7 @@ func (s *Server) blocklistUpdate(c echo.Context) error {
 	if err == nil {
 		updated, err = s.blocklists.UpdateSource(c.Request().Context(), src.ID, in)
 	}
+	s.audit(c, models.AuditEntry{Action: models.AuditBlocklist, Target: src.Name, Detail: "edit list " + form.Name + " " + form.URL, Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields
@@ -361,7 +381,13 @@ func (s *Server) blocklistEnabled(c echo.Context) error {
 		return err
 	}
 	on := ticked(c.FormValue("enabled"))
-	if _, err := s.blocklists.SetSourceEnabled(c.Request().Context(), src.ID, on); err != nil {
+	_, err = s.blocklists.SetSourceEnabled(c.Request().Context(), src.ID, on)
+	detail := "disable list"
+	if on {
+		detail = "enable list"
+	}
+	s.audit(c, models.AuditEntry{Action: models.AuditBlocklist, Target: src.Name, Detail: detail, Result: s.auditOutcome(err)})
+	if err != nil {
 		return err
 	}
 	if on {
@@ -382,9 +408,14 @@ func (s *Server) blocklistDelete(c echo.Context) error {
 		return err
 	}
 	_, err = s.blocklists.DeleteSource(c.Request().Context(), src.ID)
+	e := models.AuditEntry{Action: models.AuditBlocklist, Target: src.Name, Detail: "delete list", Result: s.auditOutcome(err)}
+	if errors.Is(err, blocklists.ErrImportRunning) {
+		e.Result = "An import is running; delete the list when it is done."
+	}
+	s.audit(c, e)
 	switch {
 	case errors.Is(err, blocklists.ErrImportRunning):
-		s.flash(c, "error", "An import is running; delete the list when it is done.")
+		s.flash(c, "error", e.Result)
 	case err != nil:
 		return err
 	default:

@@ -67,15 +67,45 @@ func configErrors(err error) map[string][]string {
 // flashed on the page at back, so the user can try again; every other
 // error (an unknown item, an unreadable directory) goes to handleError.
 func (s *Server) configFail(c echo.Context, err error, back string) error {
-	switch {
-	case errors.Is(err, configuration.ErrOffline):
-		s.flash(c, "error", "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.")
-		return s.redirect(c, s.hostURL(c, back))
-	case errors.Is(err, f2bconf.ErrEditRunning):
-		s.flash(c, "error", "Not saved: another change of fail2ban's configuration is still being applied. Try again in a moment.")
+	if msg, ok := configFailMessage(err); ok {
+		s.flash(c, "error", msg)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 	return err
+}
+
+// configFailMessage is what configFail flashes for err, if it flashes it.
+func configFailMessage(err error) (string, bool) {
+	switch {
+	case errors.Is(err, configuration.ErrOffline):
+		return "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.", true
+	case errors.Is(err, f2bconf.ErrEditRunning):
+		return "Not saved: another change of fail2ban's configuration is still being applied. Try again in a moment.", true
+	}
+	return "", false
+}
+
+// auditApply records a configuration change (e names what and where, and
+// may word its failure) with what its apply did: saved, refused, failed, or failed and rolled back
+// (a config.rollback entry).
+func (s *Server) auditApply(c echo.Context, e models.AuditEntry, res models.ApplyResult, err error) {
+	e.Action, e.Host = models.AuditConfigSave, s.hostID(c)
+	if res.File != "" {
+		e.File = res.File
+	}
+	switch {
+	case e.Result != "": // the caller words the failure
+	case err != nil:
+		e.Result = s.auditOutcome(err)
+	case res.RolledBack || res.RollbackFailure != "":
+		e.Action = models.AuditConfigUndo
+		_, e.Result = applyFlash(res, "")
+	case !res.OK && res.Failure != "":
+		_, e.Result = applyFlash(res, "")
+	case !res.Changed:
+		e.Detail = strings.TrimSpace(e.Detail + " (nothing changed)")
+	}
+	s.audit(c, e)
 }
 
 // applyFlash says what an apply did, for the flash message.

@@ -38,6 +38,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 	}
 	form := in.form()
 	res, err := s.configuration.CreateJail(c.Request().Context(), s.hostID(c), form)
+	s.auditApply(c, models.AuditEntry{Jail: strings.TrimSpace(form.Name), Detail: "create jail"}, res, err)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigJails(c, http.StatusUnprocessableEntity, form, fe)
 	}
@@ -122,6 +123,7 @@ func (s *Server) configJailSave(c echo.Context) error {
 	}
 	form := in.form()
 	res, err := s.configuration.SaveJail(ctx, s.hostID(c), name, form)
+	s.auditApply(c, models.AuditEntry{Jail: name, Detail: "edit jail"}, res, err)
 	if fe := configErrors(err); fe != nil {
 		d, derr := s.configuration.Jail(ctx, s.hostID(c), name)
 		if derr != nil {
@@ -150,6 +152,11 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 			back = "/config/jails/" + url.PathEscape(name)
 		}
 		res, err := s.configuration.SetJailEnabled(c.Request().Context(), s.hostID(c), name, on)
+		detail := "deactivate jail"
+		if on {
+			detail = "activate jail"
+		}
+		s.auditApply(c, models.AuditEntry{Jail: name, Detail: detail}, res, err)
 		if fe := configErrors(err); fe != nil {
 			s.flash(c, "error", "Not changed: "+firstMessage(fe))
 			return s.redirect(c, s.hostURL(c, back))

@@ -57,12 +57,17 @@ func (s *Server) configRawSave(c echo.Context) error {
 	name, content := in.File, in.Content
 	p := views.ConfigRawPage{Name: name, Content: content}
 	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
+	tooLarge := fmt.Sprintf("Not saved: the text is %s, more than the %s the editor accepts. Nothing was written.",
+		textfmt.Bytes(int64(len(content))), textfmt.Bytes(configuration.MaxRawSize))
+	e := models.AuditEntry{File: name, Detail: "raw edit"}
+	if errors.Is(err, configuration.ErrRawTooLarge) {
+		e.Result = tooLarge
+	}
+	s.auditApply(c, e, res, err)
 	switch fe := configErrors(err); {
 	case errors.Is(err, configuration.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
-		p.Errors = map[string][]string{configuration.FieldRawContent: {
-			fmt.Sprintf("Not saved: the text is %s, more than the %s the editor accepts. Nothing was written.",
-				textfmt.Bytes(int64(len(content))), textfmt.Bytes(configuration.MaxRawSize))}}
+		p.Errors = map[string][]string{configuration.FieldRawContent: {tooLarge}}
 		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
 	case fe != nil:
 		status := http.StatusUnprocessableEntity

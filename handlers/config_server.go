@@ -55,13 +55,14 @@ func (s *Server) configServerSave(c echo.Context) error {
 	}
 	form := models.ServerForm(in)
 	res, err := s.configuration.SaveServer(c.Request().Context(), s.hostID(c), form)
+	if fail2ban.IsUnreachable(err) {
+		err = configuration.ErrOffline
+	}
+	s.auditApply(c, models.AuditEntry{File: "fail2ban.local", Detail: "server settings"}, res, err)
 	if fe := configErrors(err); fe != nil {
 		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)
 	}
 	if err != nil {
-		if fail2ban.IsUnreachable(err) {
-			return s.configFail(c, configuration.ErrOffline, "/config/server")
-		}
 		return s.configFail(c, err, "/config/server")
 	}
 	ok := "Saved fail2ban.local; the configuration test passed and fail2ban runs with the new settings."
@@ -76,6 +77,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 // configFlush makes fail2ban reopen its log.
 func (s *Server) configFlush(c echo.Context) error {
 	out, err := s.configuration.FlushLogs(c.Request().Context(), s.hostID(c))
+	s.audit(c, models.AuditEntry{Action: models.AuditFlushLogs, Host: s.hostID(c), Result: s.auditOutcome(err)})
 	if err != nil {
 		return err
 	}
@@ -85,11 +87,17 @@ func (s *Server) configFlush(c echo.Context) error {
 
 // configReload reloads fail2ban's whole configuration.
 func (s *Server) configReload(c echo.Context) error {
-	if err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c)); err != nil {
+	err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c))
+	e := models.AuditEntry{Action: models.AuditReload, Host: s.hostID(c), Detail: "fail2ban", Result: s.auditOutcome(err)}
+	if err != nil && !fail2ban.IsUnreachable(err) {
+		e.Result = "Reload failed: " + err.Error()
+	}
+	s.audit(c, e)
+	if err != nil {
 		if fail2ban.IsUnreachable(err) {
 			return err
 		}
-		s.flash(c, "error", "Reload failed: "+err.Error())
+		s.flash(c, "error", e.Result)
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", "fail2ban reloaded its whole configuration.")
@@ -99,8 +107,13 @@ func (s *Server) configReload(c echo.Context) error {
 // configRestart restarts fail2ban and waits for it.
 func (s *Server) configRestart(c echo.Context) error {
 	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
+	e := models.AuditEntry{Action: models.AuditReload, Host: s.hostID(c), Detail: "restart fail2ban"}
 	if err != nil {
-		s.flash(c, "error", "Restart: "+err.Error()+".")
+		e.Result = "Restart: " + err.Error() + "."
+	}
+	s.audit(c, e)
+	if err != nil {
+		s.flash(c, "error", e.Result)
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", fmt.Sprintf("fail2ban restarted and answered after %.1f s.", took.Seconds()))

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"errors"
 	"net/http"
 	"net/url"
@@ -89,11 +88,6 @@ func (s *Server) historyPage(c echo.Context) error {
 // historyCSV streams the current filter's events as CSV, row by row.
 func (s *Server) historyCSV(c echo.Context) error {
 	q, _ := s.historyQuery(c)
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="bangui-history-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
 	header := []string{"time_utc", "ip", "jail", "action", "origin", "ban_seconds", "ban_count", "failures", "country", "first_log_line"}
 	// With several hosts each row names its host, in a last column so that
 	// the others keep their places.
@@ -101,13 +95,8 @@ func (s *Server) historyCSV(c echo.Context) error {
 	if fleet {
 		header = append(header, "host")
 	}
-	wroteHeader := false
+	out := s.newCSVExport(c, "bangui-history", header)
 	_, err := s.history.EachHistory(c.Request().Context(), q, func(b models.BanRecord) error {
-		if !wroteHeader {
-			w.WriteHeader(http.StatusOK)
-			cw.Write(header)
-			wroteHeader = true
-		}
 		action := b.Action
 		if action == "" {
 			action = "ban"
@@ -124,18 +113,9 @@ func (s *Server) historyCSV(c echo.Context) error {
 		if fleet {
 			row = append(row, csvSafe(b.Host))
 		}
-		cw.Write(row)
-		cw.Flush()
-		return cw.Error()
+		return out.Row(row)
 	})
-	if err != nil && !wroteHeader {
-		return err
-	}
-	if !wroteHeader {
-		cw.Write(header)
-	}
-	cw.Flush()
-	return nil
+	return out.Finish(err)
 }
 
 // csvSafe keeps spreadsheet programs from running a text cell (a log line,
@@ -173,6 +153,9 @@ func (s *Server) ipPage(c echo.Context) error {
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g
 	}
+	if !wantsFragment(c.Request()) {
+		page.Audit = s.auditTrail(c, "Bans and unbans by people", models.AuditFilter{Target: rep.IP}, views.AuditURL("target", rep.IP))
+	}
 	return s.render(c, http.StatusOK, views.IPView(page), views.IPLive(page))
 }
 
@@ -184,6 +167,7 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 	}
 	jail, target := form.Jail, form.Target
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), jail, []string{target})
+	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: jail, Target: target, Result: s.auditOutcome(err)})
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,6 +98,8 @@ func (s *Server) hostEnroll(c echo.Context) error {
 		return err
 	}
 	h, err := s.fleet.Enroll(c.Request().Context(), in.enroll())
+	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: strings.TrimSpace(in.ID), Target: in.Name,
+		Detail: "enrol " + in.URL + " (certificate " + in.Fingerprint + ")", Result: s.auditOutcome(hostNotFound(err))})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		// The form shows the token again (it was refused, or not sent):
@@ -145,6 +148,8 @@ func (s *Server) hostRename(c echo.Context) error {
 		return err
 	}
 	h, err := s.fleet.Rename(c.Request().Context(), c.Param("id"), in.Name)
+	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Target: in.Name, Detail: "rename",
+		Result: s.auditOutcome(hostNotFound(err))})
 	if err != nil {
 		if err := s.flashValidation(c, err); err != nil {
 			return err
@@ -165,6 +170,7 @@ func (s *Server) hostEnabled(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
 	if in.Enabled {
 		h, err := s.fleet.Enable(ctx, id)
+		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "enable", Result: s.auditOutcome(hostNotFound(err))})
 		if err != nil {
 			return hostNotFound(err)
 		}
@@ -177,6 +183,7 @@ func (s *Server) hostEnabled(c echo.Context) error {
 		s.flash(c, "success", msg)
 	} else {
 		h, err := s.fleet.Disable(ctx, id)
+		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "disable", Result: s.auditOutcome(hostNotFound(err))})
 		if err != nil {
 			return hostNotFound(err)
 		}
@@ -187,6 +194,11 @@ func (s *Server) hostEnabled(c echo.Context) error {
 
 func (s *Server) hostRemove(c echo.Context) error {
 	r, err := s.fleet.Remove(c.Request().Context(), c.Param("id"))
+	e := models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "remove", Result: s.auditOutcome(hostNotFound(err))}
+	if err == nil && r.RevokeError != "" {
+		e.Detail += "; the agent could not be told to forget the credential: " + r.RevokeError
+	}
+	s.audit(c, e)
 	if err != nil {
 		return hostNotFound(err)
 	}
@@ -208,6 +220,8 @@ func (s *Server) hostAcceptFingerprint(c echo.Context) error {
 		return err
 	}
 	h, err := s.fleet.AcceptFingerprint(c.Request().Context(), c.Param("id"), in.Fingerprint)
+	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "accept certificate " + in.Fingerprint,
+		Result: s.auditOutcome(hostNotFound(err))})
 	if err != nil {
 		if err := s.flashValidation(c, err); err != nil {
 			return err

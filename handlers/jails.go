@@ -169,6 +169,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 	}
 	if form.Where == views.WhereAll {
 		res, err := s.jails.BanOnEveryHost(c.Request().Context(), form.Jail, splitTargets(form.Target))
+		auditOnEveryHost(s, c, models.AuditEntry{Action: models.AuditBan, Jail: form.Jail, Target: auditTargets(splitTargets(form.Target))}, res, err)
 		if fe := formError(err); fe != nil {
 			form.Errors = fe
 			return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
@@ -185,6 +186,8 @@ func (s *Server) banSubmit(c echo.Context) error {
 		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
+	s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
+		Target: auditTargets(splitTargets(form.Target)), Result: s.auditOutcome(err)})
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
@@ -220,6 +223,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 	}
 	if form.Where == views.WhereAll {
 		res, err := s.jails.UnbanOnEveryHost(c.Request().Context(), form.Jail, targets)
+		auditOnEveryHost(s, c, models.AuditEntry{Action: models.AuditUnban, Jail: form.Jail, Target: auditTargets(targets)}, res, err)
 		if fe := formError(err); fe != nil {
 			form.Errors = fe
 			return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
@@ -236,6 +240,11 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
+	e := models.AuditEntry{Action: models.AuditUnban, Host: s.hostID(c), Jail: form.Jail, Target: auditTargets(targets), Result: s.auditOutcome(err)}
+	if err == nil && n == 0 {
+		e.Detail = "was not banned; nothing changed"
+	}
+	s.audit(c, e)
 	if fe := formError(err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
@@ -262,6 +271,11 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 
 func (s *Server) unbanAllSubmit(c echo.Context) error {
 	n, err := s.jails.UnbanAll(c.Request().Context(), s.hostID(c))
+	e := models.AuditEntry{Action: models.AuditUnbanAll, Host: s.hostID(c), Result: s.auditOutcome(err)}
+	if err == nil {
+		e.Detail = fmt.Sprintf("%d addresses", n)
+	}
+	s.audit(c, e)
 	if err != nil {
 		return err
 	}
@@ -270,7 +284,9 @@ func (s *Server) unbanAllSubmit(c echo.Context) error {
 }
 
 func (s *Server) reloadAllSubmit(c echo.Context) error {
-	if _, err := s.jails.Reload(c.Request().Context(), s.hostID(c), ""); err != nil {
+	_, err := s.jails.Reload(c.Request().Context(), s.hostID(c), "")
+	s.audit(c, models.AuditEntry{Action: models.AuditReload, Host: s.hostID(c), Detail: "every jail", Result: s.auditOutcome(err)})
+	if err != nil {
 		return err
 	}
 	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
@@ -302,6 +318,13 @@ func (s *Server) jailAction(c echo.Context) error {
 	default:
 		return echo.ErrNotFound
 	}
+	e := models.AuditEntry{Action: models.AuditJailAction, Host: s.hostID(c), Jail: name, Detail: c.Param("action"), Result: s.auditOutcome(err)}
+	if c.Param("action") == "reload" {
+		e.Action, e.Detail = models.AuditReload, "jail"
+	} else if c.Param("action") == "idle" && !ticked(c.FormValue("idle")) {
+		e.Detail = "idle off"
+	}
+	s.audit(c, e)
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
@@ -347,7 +370,9 @@ func (s *Server) jailPage(c echo.Context) error {
 
 func (s *Server) ignoreAdd(c echo.Context) error {
 	name := c.Param("name")
-	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), name, splitTargets(c.FormValue("target")))
+	targets := splitTargets(c.FormValue("target"))
+	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), name, targets)
+	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: name, Target: auditTargets(targets), Result: s.auditOutcome(err)})
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
@@ -362,14 +387,15 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 	name := c.Param("name")
 	entry := c.FormValue("entry")
 	_, err := s.jails.RemoveIgnore(c.Request().Context(), s.hostID(c), name, entry)
-	if fe := formError(err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
-	}
 	// fail2ban refuses to remove what is not on the list.
 	var ce *fail2ban.CommandError
 	if errors.As(err, &ce) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity,
+		err = echo.NewHTTPError(http.StatusUnprocessableEntity,
 			fmt.Sprintf("fail2ban did not remove %s from the ignore list of %s: %s", clipText(entry, 80), name, clipText(ce.Message, 200)))
+	}
+	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreRemove, Host: s.hostID(c), Jail: name, Target: clipText(entry, 200), Result: s.auditOutcome(err)})
+	if fe := formError(err); fe != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {
 		return err
@@ -382,6 +408,11 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	name := c.Param("name")
 	on := ticked(c.FormValue("ignoreself"))
 	err := s.jails.SetIgnoreSelf(c.Request().Context(), s.hostID(c), name, on)
+	detail := "off"
+	if on {
+		detail = "on"
+	}
+	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreSelf, Host: s.hostID(c), Jail: name, Detail: detail, Result: s.auditOutcome(err)})
 	if fe := formError(err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}

@@ -115,6 +115,7 @@ func (s *Server) renderLiveMap(ctx context.Context, scope string) ([]byte, error
 // mapReResolve looks up again every address known only as unknown.
 func (s *Server) mapReResolve(c echo.Context) error {
 	rep, err := s.geo.ReResolveUnknown(c.Request().Context())
+	s.audit(c, models.AuditEntry{Action: models.AuditMapChange, Detail: "look up unknown countries again", Result: s.auditOutcome(err)})
 	if err != nil {
 		return err
 	}
@@ -137,6 +138,8 @@ func (s *Server) mapThresholds(c echo.Context) error {
 		return err
 	}
 	t, err := s.geo.SetThresholds(c.Request().Context(), services.ThresholdsInput{Low: form.Low, Medium: form.Medium, High: form.High})
+	s.audit(c, models.AuditEntry{Action: models.AuditMapChange, Detail: "colour thresholds " + clipText(form.Low, 20) + "/" +
+		clipText(form.Medium, 20) + "/" + clipText(form.High, 20), Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		form.Errors = verr.Fields

@@ -108,6 +108,9 @@ var routeRoleTable = map[string]models.Role{
 	"POST /users/:id/enabled":     models.RoleAdmin,
 	"POST /users/:id/password":    models.RoleAdmin,
 	"POST /users/:id/delete":      models.RoleAdmin,
+	"GET /audit":                  models.RoleViewer,
+	"GET /audit.csv":              models.RoleViewer,
+	"POST /audit/retention":       models.RoleAdmin,
 
 	"POST /users/:id/factors/reset":          models.RoleAdmin,
 	"POST /users/second-factor":              models.RoleAdmin,

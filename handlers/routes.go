@@ -81,6 +81,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.hostRoutes(t)
 	s.userRoutes(t)
 	s.accountRoutes(t)
+	s.auditRoutes(t)
 	s.secondFactorRoutes(t)
 	s.apiRoutes(t)
 	if buildTestRoutes != nil {

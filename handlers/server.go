@@ -59,6 +59,7 @@ type Server struct {
 	visitorKey      []byte // HMAC key of the CSRF tokens of visitors without a stored session
 	live            *liveHub
 	auditLog        AuditRecorder // nil: nothing is recorded
+	audits          repo.AuditLog // the audit page's reading and retention; nil: no audit page
 	// routeRoles is the role each route needs ("METHOD /full/path"), as
 	// the route table declared it.
 	routeRoles map[string]models.Role
@@ -120,7 +121,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 	rand.Read(s.visitorKey)
 	s.accountSections = []accountSection{s.totpAccountSection, s.tokensAccountSection}
 	if a.Audit != nil {
-		s.auditLog = a.Audit
+		s.auditLog, s.audits = a.Audit, a.Audit
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -58,10 +58,13 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	// Only the setup that took effect is recorded: refused forms change
+	// nothing, and anyone may send them.
 	s.panel.Store(&ps)
 	s.hosts.ConnectLocal(ps.Socket, ps.ConfigDir)
 	s.setupDone.Store(true)
-	s.audit(c, models.AuditEntry{Action: models.AuditSetup, Actor: strings.TrimSpace(in.Username), Detail: "first admin: " + strings.TrimSpace(in.Username)})
+	s.audit(c, models.AuditEntry{Action: models.AuditSetup, Actor: strings.TrimSpace(in.Username),
+		Detail: "first admin " + strings.TrimSpace(in.Username) + ", socket " + ps.Socket + ", configuration " + ps.ConfigDir})
 	s.flash(c, "success", "Setup is complete. Log in as "+strings.TrimSpace(in.Username)+" with your new password.")
 	return s.redirect(c, s.url("/login"))
 }

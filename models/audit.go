@@ -16,17 +16,29 @@ const (
 	AuditJailAction   AuditAction = "jail.action" // start, stop, idle …: Detail says which
 	AuditIgnoreAdd    AuditAction = "ignore.add"
 	AuditIgnoreRemove AuditAction = "ignore.remove"
+	AuditIgnoreSelf   AuditAction = "ignore.self" // a jail's ignoreself: Detail says on or off
 	AuditImport       AuditAction = "blocklist.import"
 	AuditBlocklist    AuditAction = "blocklist.change" // a source added, edited or deleted
 	AuditConfigSave   AuditAction = "config.save"
 	AuditConfigUndo   AuditAction = "config.rollback"
-	AuditReload       AuditAction = "reload"
+	AuditReload       AuditAction = "reload"      // of fail2ban or of jails; a restart too: Detail says which
+	AuditFlushLogs    AuditAction = "logs.flush"  // fail2ban reopened its log
 	AuditUserChange   AuditAction = "user.change" // add, role, disable, password, delete: Detail says which
 	AuditFactorChange AuditAction = "factor.change"
 	AuditTokenChange  AuditAction = "token.change"
 	AuditHostChange   AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
 	AuditSetup        AuditAction = "setup"
+	AuditRetention    AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
+	AuditMapChange    AuditAction = "map.change"      // the map's colours, or its countries looked up again
 )
+
+// AuditActions lists every action, for the audit page's filter.
+var AuditActions = []AuditAction{
+	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
+	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
+	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
+	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange,
+}
 
 // AuditEntry is one row of the append-only audit log: who did what, where,
 // and how it ended.
@@ -46,3 +58,23 @@ type AuditEntry struct {
 	Detail string // free text: what exactly
 	Result string // "ok", or the error shown to the user
 }
+
+// AuditFilter selects audit entries; zero fields match everything.
+type AuditFilter struct {
+	UserID int64       // entries of this account (when not 0)
+	Actor  string      // entries by this name, ignoring case
+	Action AuditAction // entries of this action
+	Host   string      // entries on this host (one of an action's hosts)
+	Jail   string      // entries on this jail
+	Target string      // entries whose targets include this one exactly (an address, a CIDR, a name)
+	File   string      // entries that changed this configuration file
+	From   int64       // at or after, unix seconds (0: no bound)
+	To     int64       // before, unix seconds (0: no bound)
+}
+
+// SettingAuditRetentionDays is the settings key of how many days audit
+// entries are kept.
+const SettingAuditRetentionDays = "audit_retention_days"
+
+// DefaultAuditRetentionDays is the retention when none was chosen.
+const DefaultAuditRetentionDays = 365

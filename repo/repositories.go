@@ -202,5 +202,17 @@ type Hosts interface {
 // AuditLog is the append-only record of every state change. Nothing
 // updates or deletes an entry but retention.
 type AuditLog interface {
+	// Record appends one entry.
 	Record(ctx context.Context, e models.AuditEntry) error
+	// List returns one page of the entries matching f, newest first, and how many match.
+	List(ctx context.Context, f models.AuditFilter, page models.Page) ([]models.AuditEntry, int64, error)
+	// Count returns how many entries match f.
+	Count(ctx context.Context, f models.AuditFilter) (int64, error)
+	// Each calls fn with every entry matching f, newest first (for exports).
+	Each(ctx context.Context, f models.AuditFilter, fn func(models.AuditEntry) error) error
+	// DeleteOlderThan deletes the entries stamped before cutoff (unix
+	// seconds): retention, the one way an entry goes.
+	DeleteOlderThan(ctx context.Context, cutoff int64) (int64, error)
 }
+
+var _ AuditLog = (*AuditStore)(nil)

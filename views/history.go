@@ -94,6 +94,7 @@ type IPPage struct {
 	Last     time.Time
 	Hosts    []IPHost // the address on each host shown
 	Geo      models.GeoInfo
+	Audit    *AuditTrail // who banned, unbanned or ignored it in the panel; nil: no audit log
 }
 
 // IPHost is an address's state on one host right now.
