@@ -80,6 +80,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.configRoutes(g, private)
 	s.hostRoutes(g, private)
 	s.apiRoutes(g)
+	s.passkeyRoutes(g, open)
 	if buildTestRoutes != nil {
 		buildTestRoutes(s, g)
 	}

@@ -47,6 +47,7 @@ type Server struct {
 	tokens        *repo.TokenStore
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
+	passkeys      *repo.PasskeyStore
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -98,6 +99,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		tokens:        a.Tokens,
 		api:           newAPIState(),
 		factors:       a.SecondFactors,
+		passkeys:      a.Passkeys,
 		assets:        set,
 		log:           a.Log,
 		version:       a.Version,
