@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -129,20 +128,8 @@ func (k *softPasskey) get(options []byte) string {
 	return string(b)
 }
 
-// auditSpy keeps the audit entries written.
-type auditSpy struct {
-	mu      sync.Mutex
-	entries []models.AuditEntry
-}
-
-func (a *auditSpy) Record(_ context.Context, e models.AuditEntry) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.entries = append(a.entries, e)
-	return nil
-}
-
-func (a *auditSpy) of(action models.AuditAction) []models.AuditEntry {
+// of returns the entries with action, oldest first.
+func (a *auditTrail) of(action models.AuditAction) []models.AuditEntry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []models.AuditEntry
@@ -203,9 +190,22 @@ func (b *browser) passkeyFinish(path, tokenFrom, credential string, extra url.Va
 	return b.postForm(passkeyOrigin+path, tokenFrom, form)
 }
 
-func newPasskeyApp(t *testing.T) (*testApp, *auditSpy, int64) {
+// addPasskey logs a browser in with the password and adds a passkey named
+// name to the account "admin".
+func addPasskey(t *testing.T, a *testApp, name string) (*browser, *softPasskey) {
+	t.Helper()
+	const account = passkeyOrigin + "/account/passkeys"
+	b := a.browser()
+	assertRedirect(t, b.login(goodPassword), "/")
+	key := newSoftPasskey(t)
+	_, opts := b.passkeyBegin("/account/passkeys/begin", account, `{"name":"`+name+`"}`)
+	assertRedirect(t, b.passkeyFinish("/account/passkeys/finish", account, key.create(opts), nil), "/account/passkeys")
+	return b, key
+}
+
+func newPasskeyApp(t *testing.T) (*testApp, *auditTrail, int64) {
 	a := newTestApp(t, t.TempDir(), withPublicURL(passkeyOrigin))
-	spy := &auditSpy{}
+	spy := &auditTrail{}
 	a.s.auditLog = spy
 	a.browser().completeSetup()
 	// The master password's session is the account "admin" (made by the
@@ -364,17 +364,12 @@ func TestPasskeyRegisterLoginSecondFactorRemove(t *testing.T) {
 
 func TestPasskeyLoginOfADisabledAccount(t *testing.T) {
 	a, _, adminID := newPasskeyApp(t)
-	const account = passkeyOrigin + "/account/passkeys"
-	b := a.browser()
-	assertRedirect(t, b.login(goodPassword), "/")
-	key := newSoftPasskey(t)
-	_, opts := b.passkeyBegin("/account/passkeys/begin", account, `{"name":"Key"}`)
-	assertRedirect(t, b.passkeyFinish("/account/passkeys/finish", account, key.create(opts), nil), "/account/passkeys")
+	_, key := addPasskey(t, a, "Key")
 	if err := a.app.Users.SetDisabled(context.Background(), adminID, true); err != nil {
 		t.Fatal(err)
 	}
 	anon := a.browser()
-	_, opts = anon.passkeyBegin("/login/passkey/begin", passkeyOrigin+"/login", `{}`)
+	_, opts := anon.passkeyBegin("/login/passkey/begin", passkeyOrigin+"/login", `{}`)
 	rec := anon.passkeyFinish("/login/passkey/finish", passkeyOrigin+"/login", key.get(opts), nil)
 	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "disabled") || a.identityOfBrowser(anon).LoggedIn() {
 		t.Fatalf("disabled account: %d %s", rec.Code, rec.Body)
@@ -435,18 +430,13 @@ func TestPasskeyOriginFromRequest(t *testing.T) {
 
 func TestPasskeyCeremonyExpires(t *testing.T) {
 	a, _, _ := newPasskeyApp(t)
-	const account = passkeyOrigin + "/account/passkeys"
-	b := a.browser()
-	assertRedirect(t, b.login(goodPassword), "/")
-	key := newSoftPasskey(t)
-	_, opts := b.passkeyBegin("/account/passkeys/begin", account, `{"name":"Key"}`)
-	assertRedirect(t, b.passkeyFinish("/account/passkeys/finish", account, key.create(opts), nil), "/account/passkeys")
+	_, key := addPasskey(t, a, "Key")
 
 	clock := time.Now()
 	a.s.now = func() time.Time { return clock }
 	login := passkeyOrigin + "/login"
 	anon := a.browser()
-	_, opts = anon.passkeyBegin("/login/passkey/begin", login, `{}`)
+	_, opts := anon.passkeyBegin("/login/passkey/begin", login, `{}`)
 	answer := key.get(opts)
 	clock = clock.Add(passkeyTimeout + time.Second)
 	rec := anon.passkeyFinish("/login/passkey/finish", login, answer, nil)
@@ -532,12 +522,8 @@ func TestPasskeyLoginBeginsStoreLittle(t *testing.T) {
 // second factor, an account's only one cannot be removed.
 func TestRequiredSecondFactorKeepsTheLastPasskey(t *testing.T) {
 	a, _, adminID := newPasskeyApp(t)
+	b, _ := addPasskey(t, a, "Only")
 	const account = passkeyOrigin + "/account/passkeys"
-	b := a.browser()
-	assertRedirect(t, b.login(goodPassword), "/")
-	key := newSoftPasskey(t)
-	_, opts := b.passkeyBegin("/account/passkeys/begin", account, `{"name":"Only"}`)
-	assertRedirect(t, b.passkeyFinish("/account/passkeys/finish", account, key.create(opts), nil), "/account/passkeys")
 	if err := a.app.SecondFactors.SetRequired(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
