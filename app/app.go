@@ -67,6 +67,8 @@ type App struct {
 	Tokens *repo.TokenStore
 	// SecondFactors are the accounts' authenticator apps and recovery codes.
 	SecondFactors *services.SecondFactors
+	// Passkeys are the accounts' WebAuthn credentials.
+	Passkeys *repo.PasskeyStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
 	// Metrics is the Prometheus exposition; nil while metrics are off
@@ -141,6 +143,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// Every enabled remote host joins the registry; one that cannot be set
 	// up stays listed on the Hosts page with its reason.
 	a.Audit = repo.NewAuditStore(a.DB)
+	a.Passkeys = repo.NewPasskeyStore(a.DB)
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

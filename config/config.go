@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 type Config struct {
 	Listen         string         // TCP address the HTTP server listens on
 	BasePath       string         // URL prefix without trailing slash: "" or "/bangui"
+	PublicURL      string         // the panel's address as browsers see it, "https://host[:port]" + BasePath; "" = from each request
 	DataDir        string         // directory for BanGUI's own database
 	Database       string         // BanGUI's own database: "" for SQLite in DataDir, or a postgres:// URL
 	Socket         string         // default fail2ban socket, offered on the setup page
@@ -71,6 +73,11 @@ func settings() []setting {
 		{"base-path", "/", "URL path the panel is served under, for example /bangui/", func(c *Config, v string) error {
 			p, err := NormalizeBasePath(v)
 			c.BasePath = p
+			return err
+		}},
+		{"public-url", "", "the panel's address as browsers see it, such as https://panel.example/bangui/; passkeys are bound to its host name (empty: taken from each request's Host, or X-Forwarded-Host from a trusted proxy)", func(c *Config, v string) error {
+			u, err := ParsePublicURL(v, c.BasePath)
+			c.PublicURL = u
 			return err
 		}},
 		{"data-dir", "./data", "directory for BanGUI's own database (created if missing)", func(c *Config, v string) error {
@@ -258,6 +265,32 @@ func NormalizeBasePath(v string) (string, error) {
 		return "", nil
 	}
 	return "/" + v, nil
+}
+
+// ParsePublicURL checks the --public-url value v against the base path and
+// returns it as scheme://host[:port] followed by basePath, or "" for "".
+// Browsers allow passkeys only on https (and on http for localhost).
+func ParsePublicURL(v, basePath string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", errors.New("want an address such as https://panel.example/bangui/")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case scheme == "https":
+	case scheme == "http" && (host == "localhost" || strings.HasSuffix(host, ".localhost")):
+	default:
+		return "", errors.New("want https:// (browsers offer passkeys on plain http only for localhost)")
+	}
+	if p, err := NormalizeBasePath(u.Path); err != nil || p != basePath {
+		return "", fmt.Errorf("its path must be the base path %q", basePath+"/")
+	}
+	return scheme + "://" + strings.ToLower(u.Host) + basePath, nil
 }
 
 // ParsePrefixes parses a comma-separated list of CIDR ranges or single IPs.

@@ -47,6 +47,13 @@ type browser struct {
 // trusting only the test certificate) and closes it when t ends.
 func (st *stack) newBrowser(t *testing.T, dev device) *browser {
 	t.Helper()
+	return st.newBrowserFor(t, dev, st.apps[dev.name])
+}
+
+// newBrowserFor is newBrowser talking to a, which may be the device's app
+// at another address.
+func (st *stack) newBrowserFor(t *testing.T, dev device, a *app) *browser {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(st.chromium),
 		chromedp.NoSandbox, // we run as root
@@ -69,7 +76,7 @@ func (st *stack) newBrowser(t *testing.T, dev device) *browser {
 		cancel()
 		cancelAlloc()
 	})
-	b := &browser{dev: dev, ctx: ctx, app: st.apps[dev.name], artifacts: st.artifacts}
+	b := &browser{dev: dev, ctx: ctx, app: a, artifacts: st.artifacts}
 	if err := chromedp.Do(ctx); err != nil { // start the browser without a deadline
 		t.Fatalf("start chromium: %v", err)
 	}

@@ -46,6 +46,7 @@ func startDemoApp(t *testing.T, a *app, d device, bin, dataDir string) {
 		"--base-path", basePath+"/",
 		"--data-dir", dataDir,
 		"--trusted-proxies", "127.0.0.0/8,::1/128",
+		"--public-url", fmt.Sprintf("https://localhost:%d%s/", a.proxyPort, basePath),
 		"--shutdown-grace", "3s",
 		"--log-level", "debug",
 		"--log-dirs", demo.Fail2banDir(dataDir),

@@ -61,6 +61,7 @@ var screenshots = []string{
 	"dashboard-live",
 	"users", "users-refused", "account",
 	"audit",
+	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -104,7 +105,9 @@ func runDevice(t *testing.T, st *stack, d device) {
 		{"login", func(t *testing.T, b *browser) { flowLogin(t, b, password) }},
 	}
 	steps = append(steps, deviceFlows...)
-	steps = append(steps, flow{"logout", flowLogout}, flow{"checks-can-fail", flowChecksCanFail})
+	steps = append(steps, flow{"logout", flowLogout},
+		flow{"passkeys", func(t *testing.T, _ *browser) { st.flowPasskeys(t, d, password) }},
+		flow{"checks-can-fail", flowChecksCanFail})
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, b) }) {
 			t.Fatalf("%s: step %s failed; later steps depend on it", d.name, s.name)
@@ -380,6 +383,13 @@ func (st *stack) assertProxied(t *testing.T) {
 		`303 "POST /bangui/logout `,
 		`303 "POST /bangui/jails/ban `,
 		`303 "POST /bangui/jails/unban `,
+		// The passkey ceremonies (at the public URL, the same nginx port).
+		`200 "POST /bangui/account/passkeys/begin `,
+		`303 "POST /bangui/account/passkeys/finish `,
+		`200 "POST /bangui/login/passkey/begin `,
+		`303 "POST /bangui/login/passkey/finish `,
+		`200 "POST /bangui/login/second-factor/passkey/begin `,
+		`303 "POST /bangui/login/second-factor/passkey/finish `,
 	}
 	for _, e := range navEntries {
 		want = append(want, `200 "GET /bangui`+e.path+` `)

@@ -180,6 +180,8 @@ func startStack(t *testing.T, devices []device) *stack {
 			"--socket", st.sandbox.SocketPath,
 			"--config-dir", st.sandbox.ConfigDir,
 			"--trusted-proxies", "127.0.0.0/8,::1/128",
+			// Passkeys need a host name: the passkey flow opens the panel there.
+			"--public-url", fmt.Sprintf("https://localhost:%d%s/", a.proxyPort, basePath),
 			"--shutdown-grace", "3s",
 			"--log-level", "debug",
 			"--log-dirs", st.sandbox.Dir,

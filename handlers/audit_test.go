@@ -411,13 +411,22 @@ var auditFreeRoutes = map[string]bool{
 	// Second factors: starting sets up an unconfirmed secret, no factor
 	// yet; confirm and disable without a right code are refused (with a
 	// redirect back to the form); the TOTP tests check their entries.
-	"POST /account/totp/start":               true,
-	"POST /account/totp/confirm":             true,
-	"POST /account/totp/disable":             true,
-	"POST /login/second-factor":              true, // no waiting login: back to the login page
-	"POST /login/second-factor/totp/start":   true,
-	"POST /login/second-factor/totp/confirm": true,
-	"POST /config/server/restart":            true, // slow; TestAuditEachActionOnce's neighbours cover reload
+	"POST /account/totp/start":   true,
+	"POST /account/totp/confirm": true,
+	"POST /account/totp/disable": true,
+	"POST /login/second-factor":  true, // no waiting login: back to the login page
+	// Passkey ceremonies: a begin stores a challenge, nothing else; a
+	// finish without an authenticator's answer is refused. The passkey
+	// tests check the entries of added passkeys and failed logins.
+	"POST /account/passkeys/begin":             true,
+	"POST /account/passkeys/finish":            true,
+	"POST /login/passkey/begin":                true,
+	"POST /login/passkey/finish":               true,
+	"POST /login/second-factor/passkey/begin":  true,
+	"POST /login/second-factor/passkey/finish": true,
+	"POST /login/second-factor/totp/start":     true,
+	"POST /login/second-factor/totp/confirm":   true,
+	"POST /config/server/restart":              true, // slow; TestAuditEachActionOnce's neighbours cover reload
 }
 
 // TestAuditEveryUnsafeRouteWritesOneEntry walks the route table: every

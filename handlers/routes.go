@@ -84,6 +84,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.auditRoutes(t)
 	s.secondFactorRoutes(t)
 	s.apiRoutes(t)
+	s.passkeyRoutes(t)
 	if buildTestRoutes != nil {
 		buildTestRoutes(t)
 	}

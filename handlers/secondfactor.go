@@ -48,7 +48,7 @@ type pendingLogin struct {
 // secondFactorSet is what second factors an account has.
 type secondFactorSet struct {
 	services.FactorStatus
-	Passkeys int // filled by the passkey part
+	Passkeys int // how many passkeys (for any host name of the panel)
 }
 
 // any reports whether the account has a second factor to log in with
@@ -58,7 +58,11 @@ func (f secondFactorSet) any() bool { return f.TOTP || f.Passkeys > 0 }
 // secondFactorsOf returns the second factors of an account.
 func (s *Server) secondFactorsOf(ctx context.Context, userID int64) (secondFactorSet, error) {
 	st, err := s.factors.Status(ctx, userID)
-	return secondFactorSet{FactorStatus: st}, err
+	if err != nil {
+		return secondFactorSet{}, err
+	}
+	n, err := s.passkeys.Count(ctx, userID)
+	return secondFactorSet{FactorStatus: st, Passkeys: int(n)}, err
 }
 
 // startPendingLogin makes the session one that waits for id's second factor

@@ -49,6 +49,11 @@ var publicRoutes = map[string]bool{
 	"POST /login/second-factor/totp/start":   true,
 	"GET /login/second-factor/totp/qr.png":   true,
 	"POST /login/second-factor/totp/confirm": true,
+	// Passkey login: alone, or as the second factor after the password.
+	"POST /login/passkey/begin":                true,
+	"POST /login/passkey/finish":               true,
+	"POST /login/second-factor/passkey/begin":  true,
+	"POST /login/second-factor/passkey/finish": true,
 }
 
 // securityHeaderWant are the headers every response carries.

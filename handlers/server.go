@@ -49,6 +49,7 @@ type Server struct {
 	tokens        *repo.TokenStore
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
+	passkeys      *repo.PasskeyStore
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -109,6 +110,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		tokens:          a.Tokens,
 		api:             newAPIState(),
 		factors:         a.SecondFactors,
+		passkeys:        a.Passkeys,
 		routeRoles:      map[string]models.Role{},
 		assets:          set,
 		log:             a.Log,
@@ -119,7 +121,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		visitorKey:      make([]byte, 32),
 	}
 	rand.Read(s.visitorKey)
-	s.accountSections = []accountSection{s.totpAccountSection, s.tokensAccountSection}
+	s.accountSections = []accountSection{s.totpAccountSection, s.passkeysAccountSection, s.tokensAccountSection}
 	if a.Audit != nil {
 		s.auditLog, s.audits = a.Audit, a.Audit
 	}

@@ -14,8 +14,7 @@ type SecondFactorView struct {
 	// Enrol is set when the admin requires a second factor and the account
 	// has none: it sets one up here before anything else.
 	Enrol *TOTPView
-	// Passkeys is how many passkeys the account has (filled by the passkey
-	// part; see SecondFactorPasskeySlot).
+	// Passkeys is how many passkeys the account has.
 	Passkeys int
 }
 

@@ -9,9 +9,10 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// SecondFactorPasskeySlot is where the second-factor page offers a passkey
-// (and, while a login must set up a second factor, registering one). It is
-// empty until the passkey part fills it.
+// SecondFactorPasskeySlot is where the second-factor page offers a passkey:
+// "Use a passkey" for an account that has one. (A login that must first set
+// up a second factor sets up an authenticator app there; a passkey is added
+// on the account page afterwards.)
 func SecondFactorPasskeySlot(v SecondFactorView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -29,6 +30,12 @@ func SecondFactorPasskeySlot(v SecondFactorView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		if v.Passkeys > 0 && v.Enrol == nil {
+			templ_7745c5c3_Err = PasskeySecondFactor().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
 		return nil
 	})
 }
