@@ -59,9 +59,10 @@ func TestMapCountsFollowTheArchiveOncePerEvent(t *testing.T) {
 				t.Fatalf("a country without bans in the map frame: %s", ev.data)
 			}
 		}
-		// One map and one row render per event, whatever the viewers.
-		if got := l.s.live.renders.Load() - before; got != 2 {
-			t.Errorf("event %d: %d renders for %d viewers, want 2 (the map and the rows)", n, got, viewers)
+		// One map, one dashboard counters and one row render per event,
+		// whatever the viewers.
+		if got := l.s.live.renders.Load() - before; got != 3 {
+			t.Errorf("event %d: %d renders for %d viewers, want 3 (the map, the dashboard's counters and the rows)", n, got, viewers)
 		}
 	}
 

@@ -1,0 +1,158 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"bangui/events"
+	"bangui/models"
+)
+
+func TestDashboardCountersFollowTheArchiveOncePerEvent(t *testing.T) {
+	l := newLiveApp(t)
+	if body := l.bodyOf("/"); !strings.Contains(body, `sse-swap="dash"`) {
+		t.Fatal("the 24 hours dashboard takes no live counters")
+	}
+	for _, p := range []string{"/?range=7d", "/?origin=blocklist", "/?source=archive"} {
+		if body := l.bodyOf(p); strings.Contains(body, `sse-swap="dash"`) {
+			t.Fatalf("%s takes the counters of the 24 hours of every origin", p)
+		}
+	}
+	now := time.Now().Unix()
+	de := "DE"
+	ban := func(ip string, ago int64) models.ArchivedBan {
+		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now - ago, BanCount: 1, Data: `{"matches":["x"],"failures":3}`,
+			Action: "ban", CountryCode: &de}
+	}
+	archived := func(n int64) {
+		l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: n}})
+	}
+	const viewers = 20
+	clients := make([]*sseClient, viewers)
+	for i := range clients {
+		clients[i] = l.open(l.cookie, "")
+		clients[i].next()
+		clients[i].next()
+	}
+	l.waitStreams(viewers)
+
+	for n, ips := range [][]string{{"193.99.144.80", "193.99.144.81"}, {"193.99.144.82"}} {
+		var bans []models.ArchivedBan
+		for i, ip := range ips {
+			bans = append(bans, ban(ip, int64(10-3*n-i)))
+		}
+		seedArchive(t, l.testApp, bans)
+		before := l.s.live.renders.Load()
+		archived(int64(len(ips)))
+		total := []string{"2 bans in 1 jails.", "3 bans in 1 jails."}[n]
+		for i, c := range clients {
+			ev := c.nextNamed(sseDash)
+			for _, want := range []string{`id="trend"`, `id="per-jail"`, `id="top-countries"`, total, "Germany"} {
+				if !strings.Contains(ev.data, want) || ev.id == "" {
+					t.Fatalf("event %d, viewer %d: dash frame lacks %q: %+v", n, i, want, ev)
+				}
+			}
+		}
+		if got := l.s.live.renders.Load() - before; got != 3 {
+			t.Errorf("event %d: %d renders for %d viewers, want 3 (the map, the dashboard's counters and the rows)", n, got, viewers)
+		}
+	}
+
+	// A sync that changes no count sends no counters.
+	before, lastID := l.s.live.renders.Load(), l.s.live.lastID()
+	archived(1)
+	for deadline := time.Now().Add(5 * time.Second); l.s.live.renders.Load() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the hub did not look at the third sync")
+		}
+	}
+	if id := l.s.live.lastID(); id != lastID {
+		t.Errorf("the same counters were sent again (%d frames)", id-lastID)
+	}
+}
+
+func TestIPPagesHearThePanelsUnbans(t *testing.T) {
+	a, b, sb := loggedInWithFail2ban(t)
+	l := liveFrom(t, a, b)
+	const ip = "203.0.113.40"
+	if _, err := sb.Client().Ban(context.Background(), "sshd", ip); err != nil {
+		t.Fatal(err)
+	}
+	c := l.open(l.cookie, "")
+	c.next()
+	c.next()
+	l.waitStreams(1)
+	host := a.app.Hosts.Local().ID()
+
+	if _, err := a.s.jails.Unban(context.Background(), host, "sshd", []string{ip}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.nextNamed(sseIPs); ev.data != ip || ev.id == "" {
+		t.Fatalf("after the panel unbanned %s: ips event %+v", ip, ev)
+	}
+	// Lifting every ban may concern any address.
+	if _, err := a.s.jails.UnbanAll(context.Background(), host); err != nil {
+		t.Fatal(err)
+	}
+	if ev := c.nextNamed(sseIPs); ev.data != anyAddress {
+		t.Fatalf("after unban all: ips event %+v, want %q", ev, anyAddress)
+	}
+}
+
+func TestReconnectAfterAPanelRestartFetchesTheRowsAgain(t *testing.T) {
+	l := newLiveApp(t)
+	// An id of an earlier panel process: the ring cannot replay what the
+	// tab missed.
+	c := l.open(l.cookie, "3")
+	for _, want := range []string{sseLive, sseStatus, sseResync} {
+		if ev := c.next(); ev.name != want {
+			t.Fatalf("got %+v, want %q", ev, want)
+		}
+	}
+	// A tab the ring can serve, or a new one, has nothing to fetch.
+	l.publishStatus(2)
+	for _, last := range []string{strings.TrimSpace(c.nextNamed(sseStatus).id), ""} {
+		c := l.open(l.cookie, last)
+		c.next()
+		if last == "" {
+			c.next() // the current status bar
+		}
+		l.publishStatus(3)
+		if ev := c.next(); ev.name != sseStatus {
+			t.Fatalf("Last-Event-ID %q: got %+v, want the next status and no resync", last, ev)
+		}
+	}
+}
+
+func TestStatusBarSaysFail2banStoppedWithinSeconds(t *testing.T) {
+	a, b, sb := loggedInWithFail2ban(t)
+	l := liveFrom(t, a, b)
+	c := l.open(l.cookie, "")
+	c.next()
+	if ev := c.next(); ev.name != sseStatus || strings.Contains(ev.data, "fail2ban is offline") {
+		t.Fatalf("first status %+v, want fail2ban online", ev)
+	}
+	l.waitStreams(1)
+	if err := sb.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// No request and no probe job: the hub's look while tabs watch.
+	start := time.Now()
+	deadline := time.After(liveProbeEvery + 5*time.Second)
+	for {
+		select {
+		case ev, ok := <-c.ch:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			if ev.name == sseStatus && strings.Contains(ev.data, "fail2ban is offline") {
+				t.Logf("offline on the open page after %s", time.Since(start).Round(time.Millisecond))
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no offline status bar within %s of fail2ban stopping", liveProbeEvery+5*time.Second)
+		}
+	}
+}
