@@ -80,10 +80,20 @@ func TestE2E(t *testing.T) {
 	}
 	t.Run("screenshots", func(t *testing.T) { st.assertScreenshots(t) })
 	t.Run("through-nginx", func(t *testing.T) { st.assertProxied(t) })
-	// Last: it restarts the nginx every device goes through.
+	// After the tours: each device's bans reach the other's panel too.
+	t.Run("live-pages", func(t *testing.T) {
+		for _, d := range devices {
+			t.Run(d.name, func(t *testing.T) {
+				t.Parallel()
+				st.flowLivePages(t, d)
+			})
+		}
+	})
+	// Last: they restart the nginx, panels and fail2ban every device uses.
 	for _, d := range devices {
 		t.Run("reconnect/"+d.name, func(t *testing.T) { st.flowReconnect(t, d) })
 	}
+	t.Run("restarts", st.flowRestarts)
 }
 
 // runDevice makes the whole tour on one device, each step a subtest.

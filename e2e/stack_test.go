@@ -66,6 +66,7 @@ type app struct {
 	base      string // origin + basePath
 	proc      *proc
 	log       string
+	cmd       []string         // bangui's command line, to start it again (see restartPanel)
 	demo      bool             // a "bangui demo" with its own private fail2ban
 	sandbox   *sandbox.Sandbox // the local host's fail2ban, shared by every device
 	fleet     []*fleetHost     // the remote hosts this device's panel enrols
@@ -173,9 +174,9 @@ func startStack(t *testing.T, devices []device) *stack {
 			continue
 		}
 		a.sandbox = st.sandbox
-		a.proc = startProc(t, "bangui-"+d.name, a.log, bin,
+		a.cmd = []string{bin,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", a.port),
-			"--base-path", basePath+"/",
+			"--base-path", basePath + "/",
 			"--data-dir", dataDir,
 			"--socket", st.sandbox.SocketPath,
 			"--config-dir", st.sandbox.ConfigDir,
@@ -185,7 +186,8 @@ func startStack(t *testing.T, devices []device) *stack {
 			"--log-dirs", st.sandbox.Dir,
 			// The fleet flow waits for agents' history to reach the archive.
 			"--archive-interval", "2s",
-		)
+		}
+		a.proc = startProc(t, "bangui-"+d.name, a.log, a.cmd[0], a.cmd[1:]...)
 		st.apps[d.name] = a
 		t.Cleanup(func() { a.proc.stop(t, syscall.SIGTERM) })
 	}

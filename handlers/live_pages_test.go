@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +156,26 @@ func TestStatusBarSaysFail2banStoppedWithinSeconds(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("no offline status bar within %s of fail2ban stopping", liveProbeEvery+5*time.Second)
 		}
+	}
+}
+
+func TestAFragmentLeavesTheFlashToThePage(t *testing.T) {
+	_, b, sb := loggedInWithFail2ban(t)
+	const ip = "203.0.113.41"
+	if _, err := sb.Client().Ban(context.Background(), "sshd", ip); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.postForm("/jails/unban", "/history/"+ip, url.Values{"target": {ip}, "jail": {"sshd"}, "back": {"/history/" + ip}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("unban answered %d", rec.Code)
+	}
+	// The per-IP page of another tab refreshes its state (the live "ips"
+	// event) before this tab follows the redirect.
+	if frag := b.do("GET", "/history/"+ip, nil, map[string]string{"HX-Request": "true"}); frag.Code != http.StatusOK || strings.Contains(frag.Body.String(), "Unbanned") {
+		t.Fatalf("fragment: status %d, flash inside: %v", frag.Code, strings.Contains(frag.Body.String(), "Unbanned"))
+	}
+	page := b.get(rec.Header().Get("Location"))
+	if !strings.Contains(page.Body.String(), "Unbanned "+ip) {
+		t.Fatalf("the page the unban redirects to lost its message:\n%.2000s", page.Body.String())
 	}
 }

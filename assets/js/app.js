@@ -200,6 +200,15 @@
         return;
       }
       if (el === state) bar.classList.toggle("live-bar--lost", msg.type === "bye");
+      // A status bar that says the same stays (no flicker, no lost focus).
+      if (el.id === "status-bar") {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = msg.data;
+        if (tpl.content.firstElementChild && tpl.content.firstElementChild.isEqualNode(el)) {
+          ev.preventDefault();
+          return;
+        }
+      }
       if (!paused || el === state) return;
       ev.preventDefault();
       held.push({ id: el.id, el: el, data: msg.data, style: el.getAttribute("hx-swap") || "innerHTML" });
