@@ -71,15 +71,19 @@ func (b *browser) seenAt(t *testing.T, name, what string) time.Time {
 // country and the per-IP page says it is banned, each without a reload
 // and the map and the per-IP page within 5 s of the row. Then the address
 // is unbanned from the panel in a fourth tab: the open per-IP page shows
-// it unbanned, with its matched log lines kept.
-func (st *stack) flowLivePages(t *testing.T, d device) {
-	if st.sandbox == nil {
+// it unbanned, with its matched log lines kept. The bans reach every
+// device's panel (one fail2ban), so the flow waits until every tour is
+// past the map flow, which counts the countries.
+func flowLivePages(t *testing.T, dash *browser) {
+	if dash.app.sandbox == nil {
 		t.Skip("the demo has no sandbox to ban on")
 	}
+	d := dash.dev
 	ip, country := livePagesIP(d)
-	dash := st.newBrowser(t, d)
-	dash.visit(t, "/login")
-	flowLogin(t, dash, devicePassword(d))
+	waited := time.Now()
+	dash.app.mapsDone.Wait()
+	t.Logf("%s: waited %s for every map flow", d.name, time.Since(waited).Round(10*time.Millisecond))
+	dash.visit(t, "/")
 	world := dash.newTab(t)
 	world.visit(t, "/map")
 	addr := dash.newTab(t)
@@ -106,7 +110,7 @@ func (st *stack) flowLivePages(t *testing.T, d device) {
 	addr.watchFor(t, "banned", `document.querySelector("[data-testid=ip-bans]").textContent.trim() === "2" && `+bannedHere)
 
 	start := time.Now()
-	failedLogins(t, st.sandbox, ip, 6)
+	failedLogins(t, dash.app.sandbox, ip, 6)
 	row := dash.seenAt(t, "row", "the new ban's row on the dashboard")
 	counters := dash.seenAt(t, "counters", "the dashboard's country counters")
 	colour := world.seenAt(t, "map", "the country on the 24 hours map")
@@ -119,9 +123,9 @@ func (st *stack) flowLivePages(t *testing.T, d device) {
 			t.Errorf("%s: %s showed the ban %s after the dashboard's row, want within 5 s", d.name, what, lag.Round(10*time.Millisecond))
 		}
 	}
-	dash.check(t, "live-pages-dashboard")
+	dash.checkOnly(t)
 	world.check(t, "live-pages-map")
-	addr.check(t, "live-pages-ip-banned")
+	addr.checkOnly(t)
 
 	// Unbanned from the panel in another tab: the open per-IP page follows
 	// and keeps the matched log lines of the ban.
@@ -138,7 +142,15 @@ func (st *stack) flowLivePages(t *testing.T, d device) {
 		}
 	}
 	addr.check(t, "live-pages-ip-unbanned")
-	other.check(t, "live-pages-unban")
+	other.checkOnly(t)
+}
+
+// checkOnly is check without the screenshot.
+func (b *browser) checkOnly(t *testing.T) {
+	t.Helper()
+	for _, p := range b.checkPage(t) {
+		t.Errorf("%s (%s): %s", b.dev.name, b.path(t), p)
+	}
 }
 
 // restartIPs are what each device bans around the restarts: while its
@@ -154,19 +166,11 @@ func restartIPs(d device) (panelDown, panelBack, fail2banBack string) {
 // restarts (the page says the panel stopped, bans made meanwhile and after
 // appear once it is back), then fail2ban restarts (the status bar says it
 // is offline, then online, and a new ban appears), all without a reload.
-// It runs after the device tours: it restarts what they share.
-func (st *stack) flowRestarts(t *testing.T) {
+// It runs after the device tours, on the dashboards in tabs (see
+// liveDashboard): it restarts what they share.
+func (st *stack) flowRestarts(t *testing.T, tabs map[string]*browser) {
 	if st.sandbox == nil {
 		t.Skip("the demo has no sandbox to restart")
-	}
-	tabs := map[string]*browser{}
-	for _, d := range devices {
-		b := st.newBrowser(t, d)
-		b.visit(t, "/login")
-		flowLogin(t, b, devicePassword(d))
-		b.waitLive(t)
-		eval[bool](t, b, `(window.__sameDocument = true)`)
-		tabs[d.name] = b
 	}
 	t.Run("panel", func(t *testing.T) {
 		for _, d := range devices {
@@ -214,7 +218,7 @@ func (st *stack) flowRestarts(t *testing.T) {
 			if !eval[bool](t, b, `window.__sameDocument === true`) {
 				t.Fatalf("%s: the dashboard reloaded", d.name)
 			}
-			b.check(t, "dashboard-fail2ban-back")
+			b.checkOnly(t)
 		}
 	})
 }
@@ -245,7 +249,8 @@ func (st *stack) flowPanelRestart(t *testing.T, b *browser) {
 	// reconnect or the status bar's polling falls into that time.
 	b.expectConsole("[object Event]")
 	b.allowConsole("status of 502 (Bad Gateway)")
-	b.check(t, "dashboard-panel-back")
+	b.allowConsole("ERR_INCOMPLETE_CHUNKED_ENCODING")
+	b.checkOnly(t)
 }
 
 // restartPanel stops d's panel as a service manager does (SIGTERM), runs
