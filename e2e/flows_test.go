@@ -69,7 +69,7 @@ var phoneScreenshots = []string{"menu-open"}
 // self-test of checkPage. Then it checks the screenshots and nginx's log.
 func TestE2E(t *testing.T) {
 	st := startStack(t, devices)
-	st.mapsDone.Add(len(devices))
+	st.pastShared.Add(len(devices))
 	ok := t.Run("devices", func(t *testing.T) {
 		for _, d := range devices {
 			t.Run(d.name, func(t *testing.T) {
@@ -99,8 +99,8 @@ func TestE2E(t *testing.T) {
 func runDevice(t *testing.T, st *stack, d device) {
 	b := st.newBrowser(t, d)
 	password := devicePassword(d)
-	var mapped sync.Once
-	defer mapped.Do(st.mapsDone.Done) // a tour that ended early
+	var passed sync.Once
+	defer passed.Do(st.pastShared.Done) // a tour that ended early
 	setup := flow{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, st.apps[d.name], password) }}
 	if st.demo {
 		setup = flow{"demo-ready", flowDemoReady}
@@ -116,8 +116,8 @@ func runDevice(t *testing.T, st *stack, d device) {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, b) }) {
 			t.Fatalf("%s: step %s failed; later steps depend on it", d.name, s.name)
 		}
-		if s.name == "map" {
-			mapped.Do(st.mapsDone.Done)
+		if s.name == "live" { // after "map" too
+			passed.Do(st.pastShared.Done)
 		}
 	}
 }
