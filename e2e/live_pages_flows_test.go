@@ -3,15 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"bangui/fail2ban/sandbox"
 )
 
 // livePagesIP is the address each device's live-pages flow gets banned by
@@ -23,23 +20,6 @@ func livePagesIP(d device) (ip, country string) {
 		return "41.0.0.5", "ZA"
 	}
 	return "62.210.0.5", "FR"
-}
-
-// failedLogins appends n failed sshd logins from ip to the sandbox's sshd
-// log, as sshd writes them, so that fail2ban bans ip by itself.
-func failedLogins(t *testing.T, sb *sandbox.Sandbox, ip string, n int) {
-	t.Helper()
-	f, err := os.OpenFile(sb.LogPath("sshd"), os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	now := time.Now().Format(time.Stamp)
-	for i := range n {
-		if _, err := fmt.Fprintf(f, "%s e2ehost sshd[%d]: Failed password for root from %s port %d ssh2\n", now, 7000+i, ip, 52000+i); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // watchFor starts noting, in the page, the first time the JavaScript
@@ -112,7 +92,9 @@ func flowLivePages(t *testing.T, dash *browser) {
 	addr.watchFor(t, "banned", `document.querySelector("[data-testid=ip-bans]").textContent.trim() === "2" && `+bannedHere)
 
 	start := time.Now()
-	failedLogins(t, dash.app.sandbox, ip, 6)
+	if err := dash.app.sandbox.FailedLogins("sshd", ip, 6); err != nil {
+		t.Fatal(err)
+	}
 	row := dash.seenAt(t, "row", "the new ban's row on the dashboard")
 	counters := dash.seenAt(t, "counters", "the dashboard's country counters")
 	colour := world.seenAt(t, "map", "the country on the 24 hours map")

@@ -7,73 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"bangui/events"
-	"bangui/models"
 )
-
-func TestDashboardCountersFollowTheArchiveOncePerEvent(t *testing.T) {
-	l := newLiveApp(t)
-	if body := l.bodyOf("/"); !strings.Contains(body, `sse-swap="dash"`) {
-		t.Fatal("the 24 hours dashboard takes no live counters")
-	}
-	for _, p := range []string{"/?range=7d", "/?origin=blocklist", "/?source=archive"} {
-		if body := l.bodyOf(p); strings.Contains(body, `sse-swap="dash"`) {
-			t.Fatalf("%s takes the counters of the 24 hours of every origin", p)
-		}
-	}
-	now := time.Now().Unix()
-	de := "DE"
-	ban := func(ip string, ago int64) models.ArchivedBan {
-		return models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now - ago, BanCount: 1, Data: `{"matches":["x"],"failures":3}`,
-			Action: "ban", CountryCode: &de}
-	}
-	archived := func(n int64) {
-		l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: n}})
-	}
-	const viewers = 20
-	clients := make([]*sseClient, viewers)
-	for i := range clients {
-		clients[i] = l.open(l.cookie, "")
-		clients[i].next()
-		clients[i].next()
-	}
-	l.waitStreams(viewers)
-
-	for n, ips := range [][]string{{"193.99.144.80", "193.99.144.81"}, {"193.99.144.82"}} {
-		var bans []models.ArchivedBan
-		for i, ip := range ips {
-			bans = append(bans, ban(ip, int64(10-3*n-i)))
-		}
-		seedArchive(t, l.testApp, bans)
-		before := l.s.live.renders.Load()
-		archived(int64(len(ips)))
-		total := []string{"2 bans in 1 jails.", "3 bans in 1 jails."}[n]
-		for i, c := range clients {
-			ev := c.nextNamed(sseDash)
-			for _, want := range []string{`id="trend"`, `id="per-jail"`, `id="top-countries"`, total, "Germany"} {
-				if !strings.Contains(ev.data, want) || ev.id == "" {
-					t.Fatalf("event %d, viewer %d: dash frame lacks %q: %+v", n, i, want, ev)
-				}
-			}
-		}
-		if got := l.s.live.renders.Load() - before; got != 3 {
-			t.Errorf("event %d: %d renders for %d viewers, want 3 (the map, the dashboard's counters and the rows)", n, got, viewers)
-		}
-	}
-
-	// A sync that changes no count sends no counters.
-	before, lastID := l.s.live.renders.Load(), l.s.live.lastID()
-	archived(1)
-	for deadline := time.Now().Add(5 * time.Second); l.s.live.renders.Load() == before; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the hub did not look at the third sync")
-		}
-	}
-	if id := l.s.live.lastID(); id != lastID {
-		t.Errorf("the same counters were sent again (%d frames)", id-lastID)
-	}
-}
 
 func TestIPPagesHearThePanelsUnbans(t *testing.T) {
 	a, b, sb := loggedInWithFail2ban(t)
