@@ -153,6 +153,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.History = services.NewHistory(sources, a.Jails)
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
 	a.Jails.Preserver = a.ArchiveSync // every unban archives fail2ban's rows first
+	a.Jails.Events = a.Events         // the live per-IP pages hear the panel's unbans
 	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
 	a.Configuration.Preserver = a.ArchiveSync
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},

@@ -80,20 +80,41 @@ func (st *stack) newBrowserFor(t *testing.T, dev device, a *app) *browser {
 	if err := chromedp.Do(ctx); err != nil { // start the browser without a deadline
 		t.Fatalf("start chromium: %v", err)
 	}
-	b.log = watchPage(ctx, b.app.origin)
-	b.dialogs = acceptDialogs(ctx)
-	emulate := []chromedp.EmulateViewportOption{chromedp.EmulateScale(dev.scale)}
-	if dev.phone {
+	b.setUpTab(t)
+	return b
+}
+
+// newTab opens another tab in b's browser (same device, same cookies),
+// closed when t ends.
+func (b *browser) newTab(t *testing.T) *browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	t.Cleanup(cancel)
+	tab := &browser{dev: b.dev, ctx: ctx, app: b.app, artifacts: b.artifacts}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	tab.setUpTab(t)
+	return tab
+}
+
+// setUpTab watches the tab's console, requests and dialogs and emulates
+// the device.
+func (b *browser) setUpTab(t *testing.T) {
+	t.Helper()
+	b.log = watchPage(b.ctx, b.app.origin)
+	b.dialogs = acceptDialogs(b.ctx)
+	emulate := []chromedp.EmulateViewportOption{chromedp.EmulateScale(b.dev.scale)}
+	if b.dev.phone {
 		emulate = append(emulate, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	}
-	b.do(t, chromedp.EmulateViewport(dev.width, dev.height, emulate...))
+	b.do(t, chromedp.EmulateViewport(b.dev.width, b.dev.height, emulate...))
 	t.Cleanup(func() {
 		// Whatever the page logged after the last check must not go unseen.
 		if problems := b.log.drain(t, b.ctx); len(problems) > 0 {
-			t.Errorf("%s: after the last check: %s", dev.name, strings.Join(problems, "; "))
+			t.Errorf("%s: after the last check: %s", b.dev.name, strings.Join(problems, "; "))
 		}
 	})
-	return b
 }
 
 // url is the absolute URL of an in-app path such as "/jails".
@@ -190,10 +211,24 @@ func (b *browser) wantPath(t *testing.T, want string) {
 	}
 }
 
-// text returns the visible text of the first element matching sel.
+// text returns the visible text of the first element matching sel. An
+// element that a live update replaced between finding and reading it is
+// found again.
 func (b *browser) text(t *testing.T, sel string) string {
 	t.Helper()
-	return strings.TrimSpace(run(t, b, chromedp.Text(chromedp.CSS(sel))))
+	for range 3 {
+		ctx, cancel := b.step()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return strings.TrimSpace(v)
+		}
+		if !strings.Contains(err.Error(), "No node with given id") {
+			t.Fatalf("%s: %v", b.dev.name, err)
+		}
+	}
+	t.Fatalf("%s: %s kept being replaced while read", b.dev.name, sel)
+	return ""
 }
 
 // check runs checkPage on the current page, fails the test for every
@@ -295,6 +330,7 @@ type pageLog struct {
 	notify chan struct{} // a message arrived
 	marks  int           // sentinels sent so far
 	expect []string      // texts of error messages the next drain accepts
+	allow  []string      // the same, but they need not arrive
 	noted  map[string]bool
 }
 
@@ -306,6 +342,15 @@ func (b *browser) expectConsole(text string) {
 	b.log.mu.Lock()
 	defer b.log.mu.Unlock()
 	b.log.expect = append(b.log.expect, text)
+}
+
+// allowConsole makes the next check accept, and log, console errors that
+// contain text, if any arrive: errors a flow may provoke, depending on
+// timing (a poll that happens to fall while the panel restarts).
+func (b *browser) allowConsole(text string) {
+	b.log.mu.Lock()
+	defer b.log.mu.Unlock()
+	b.log.allow = append(b.log.allow, text)
 }
 
 // watchPage starts collecting the tab's messages and requests.
@@ -412,6 +457,10 @@ func (l *pageLog) take(t *testing.T, mark string) []string {
 			t.Logf("expected console message: %s", p)
 			continue
 		}
+		if slices.ContainsFunc(l.allow, func(e string) bool { return strings.Contains(m.Text, e) }) {
+			t.Logf("allowed console message: %s", p)
+			continue
+		}
 		problems = append(problems, p)
 	}
 	for j, e := range l.expect {
@@ -419,7 +468,7 @@ func (l *pageLog) take(t *testing.T, mark string) []string {
 			problems = append(problems, fmt.Sprintf("expected a console error containing %q; none arrived", e))
 		}
 	}
-	l.expect = nil
+	l.expect, l.allow = nil, nil
 	l.msgs = l.msgs[n:]
 	for _, u := range l.stray {
 		problems = append(problems, "request outside the nginx origin: "+u)

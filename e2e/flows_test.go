@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ var deviceFlows = []flow{
 	{"xss", flowXSS},
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
 	{"live", flowLive},
+	{"live-pages", flowLivePages},
 	{"fleet", flowFleet}, // last: it adds hosts to the panel
 }
 
@@ -72,6 +74,7 @@ var phoneScreenshots = []string{"menu-open"}
 // self-test of checkPage. Then it checks the screenshots and nginx's log.
 func TestE2E(t *testing.T) {
 	st := startStack(t, devices)
+	st.pastShared.Add(len(devices))
 	ok := t.Run("devices", func(t *testing.T) {
 		for _, d := range devices {
 			t.Run(d.name, func(t *testing.T) {
@@ -85,16 +88,24 @@ func TestE2E(t *testing.T) {
 	}
 	t.Run("screenshots", func(t *testing.T) { st.assertScreenshots(t) })
 	t.Run("through-nginx", func(t *testing.T) { st.assertProxied(t) })
-	// Last: it restarts the nginx every device goes through.
+	// Last: they restart the nginx, panels and fail2ban every device uses,
+	// under a dashboard open on each device.
+	live := map[string]*browser{}
 	for _, d := range devices {
-		t.Run("reconnect/"+d.name, func(t *testing.T) { st.flowReconnect(t, d) })
+		live[d.name] = st.liveDashboard(t, d)
 	}
+	for _, d := range devices {
+		t.Run("reconnect/"+d.name, func(t *testing.T) { st.flowReconnect(t, live[d.name]) })
+	}
+	t.Run("restarts", func(t *testing.T) { st.flowRestarts(t, live) })
 }
 
 // runDevice makes the whole tour on one device, each step a subtest.
 func runDevice(t *testing.T, st *stack, d device) {
 	b := st.newBrowser(t, d)
 	password := devicePassword(d)
+	var passed sync.Once
+	defer passed.Do(st.pastShared.Done) // a tour that ended early
 	setup := flow{"setup", func(t *testing.T, b *browser) { flowSetup(t, b, st.sandbox, st.apps[d.name], password) }}
 	if st.demo {
 		setup = flow{"demo-ready", flowDemoReady}
@@ -111,6 +122,9 @@ func runDevice(t *testing.T, st *stack, d device) {
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, b) }) {
 			t.Fatalf("%s: step %s failed; later steps depend on it", d.name, s.name)
+		}
+		if s.name == "live" { // after "map" too
+			passed.Do(st.pastShared.Done)
 		}
 	}
 }

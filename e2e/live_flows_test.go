@@ -57,20 +57,31 @@ func flowLive(t *testing.T, b *browser) {
 	b.check(t, "dashboard-live")
 }
 
+// liveDashboard starts a browser for d, logs in and leaves the dashboard
+// open on its live stream, for the flows after the tours; it closes when t
+// ends.
+func (st *stack) liveDashboard(t *testing.T, d device) *browser {
+	t.Helper()
+	b := st.newBrowser(t, d)
+	if st.sandbox == nil {
+		return b // the flows skip
+	}
+	b.visit(t, "/login")
+	flowLogin(t, b, devicePassword(d))
+	b.waitLive(t)
+	eval[bool](t, b, `(window.__sameDocument = true)`)
+	return b
+}
+
 // flowReconnect: with a dashboard open, nginx stops (the stream is cut), a
 // ban happens meanwhile, nginx starts again: the tab reconnects by itself
 // with Last-Event-ID and shows the ban once, without a reload. It runs
 // after the device tours, which share the one nginx.
-func (st *stack) flowReconnect(t *testing.T, d device) {
+func (st *stack) flowReconnect(t *testing.T, b *browser) {
 	if st.sandbox == nil {
 		t.Skip("the demo has no sandbox to ban on")
 	}
-	b := st.newBrowser(t, d)
-	b.visit(t, "/login")
-	flowLogin(t, b, devicePassword(d))
-	b.visit(t, "/")
-	b.waitLive(t)
-	eval[bool](t, b, `(window.__sameDocument = true)`)
+	d := b.dev
 	_, ip := liveIPs(d)
 	st.restartNginx(t, func() {
 		b.waitJS(t, `document.querySelector("[data-testid=live-state]")?.textContent.trim() !== "Live"`)

@@ -48,6 +48,12 @@ func seedGeo(t *testing.T, dataDir string) {
 			events = append(events, models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now.Add(-time.Duration(i) * 7 * time.Minute).Unix()})
 		}
 	}
+	// The live-pages flow's addresses, banned three days ago: their per-IP
+	// pages are there before the flow bans them again.
+	for _, d := range devices {
+		ip, _ := livePagesIP(d)
+		events = append(events, models.ArchivedBan{Jail: "sshd", IP: ip, TimeOfBan: now.Add(-72 * time.Hour).Unix()})
+	}
 	if _, err := repo.NewHistoryArchive(db).Archive(ctx, events); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,21 +56,27 @@ type stack struct {
 	nginxArgs []string         // nginx's command line
 	nginx     *proc            // the running nginx
 	demo      bool             // E2E_DEMO=1: every app is "bangui demo" (see demo_test.go)
+	// pastShared is done when every device's tour is past the flows that
+	// check what the shared fail2ban banned last (map, live), or ended:
+	// the live-pages flow, whose bans reach every panel, waits for it.
+	pastShared sync.WaitGroup
 }
 
 // app is one bangui instance and the nginx server in front of it.
 type app struct {
-	dataDir   string // bangui's --data-dir
-	port      int    // bangui's own loopback port
-	proxyPort int    // nginx's TLS port for it
-	origin    string // https://127.0.0.1:proxyPort
-	base      string // origin + basePath
-	proc      *proc
-	log       string
-	demo      bool             // a "bangui demo" with its own private fail2ban
-	sandbox   *sandbox.Sandbox // the local host's fail2ban, shared by every device
-	fleet     []*fleetHost     // the remote hosts this device's panel enrols
-	allFleet  []*fleetHost     // every remote host, the other devices' too
+	dataDir    string // bangui's --data-dir
+	port       int    // bangui's own loopback port
+	proxyPort  int    // nginx's TLS port for it
+	origin     string // https://127.0.0.1:proxyPort
+	base       string // origin + basePath
+	proc       *proc
+	log        string
+	cmd        []string         // bangui's command line, to start it again (see restartPanel)
+	demo       bool             // a "bangui demo" with its own private fail2ban
+	sandbox    *sandbox.Sandbox // the local host's fail2ban, shared by every device
+	pastShared *sync.WaitGroup  // the stack's pastShared
+	fleet      []*fleetHost     // the remote hosts this device's panel enrols
+	allFleet   []*fleetHost     // every remote host, the other devices' too
 }
 
 // requireTools skips the test (or fails it when CI=true) unless the
@@ -159,7 +166,7 @@ func startStack(t *testing.T, devices []device) *stack {
 	t.Cleanup(st.client.CloseIdleConnections)
 
 	for _, d := range devices {
-		a := &app{port: freePort(t), proxyPort: freePort(t)}
+		a := &app{port: freePort(t), proxyPort: freePort(t), pastShared: &st.pastShared}
 		a.origin = fmt.Sprintf("https://127.0.0.1:%d", a.proxyPort)
 		a.base = a.origin + basePath
 		a.log = filepath.Join(st.artifacts, "bangui-"+d.name+".log")
@@ -173,9 +180,9 @@ func startStack(t *testing.T, devices []device) *stack {
 			continue
 		}
 		a.sandbox = st.sandbox
-		a.proc = startProc(t, "bangui-"+d.name, a.log, bin,
+		a.cmd = []string{bin,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", a.port),
-			"--base-path", basePath+"/",
+			"--base-path", basePath + "/",
 			"--data-dir", dataDir,
 			"--socket", st.sandbox.SocketPath,
 			"--config-dir", st.sandbox.ConfigDir,
@@ -187,7 +194,8 @@ func startStack(t *testing.T, devices []device) *stack {
 			"--log-dirs", st.sandbox.Dir,
 			// The fleet flow waits for agents' history to reach the archive.
 			"--archive-interval", "2s",
-		)
+		}
+		a.proc = startProc(t, "bangui-"+d.name, a.log, a.cmd[0], a.cmd[1:]...)
 		st.apps[d.name] = a
 		t.Cleanup(func() { a.proc.stop(t, syscall.SIGTERM) })
 	}

@@ -24,6 +24,9 @@ const (
 	TopicArchive Topic = "archive"
 	// TopicImport: a blocklist import made progress or finished. Data: models.ImportProgress.
 	TopicImport Topic = "import"
+	// TopicAddresses: a command of the panel unbanned addresses on a host
+	// (fail2ban's database does not say so). Data: AddressesChanged.
+	TopicAddresses Topic = "addresses"
 )
 
 // Event is one thing that happened.
@@ -38,6 +41,13 @@ type Event struct {
 type ArchiveSynced struct {
 	Inserted int64 // new events stored by this sync
 	Purged   int64 // events removed for being older than the retention
+}
+
+// AddressesChanged is the data of a TopicAddresses event.
+type AddressesChanged struct {
+	// IPs are the addresses and ranges whose state changed; empty when it
+	// may be any address of the host (every ban lifted, a jail stopped).
+	IPs []string
 }
 
 // subscriberBuffer is how many events a subscriber may fall behind before

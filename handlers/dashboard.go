@@ -70,15 +70,20 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	table := s.dashboardTable(d, q, filters.Values)
 	table.Geo = s.geo.ForRecords(ctx, d.Bans)
-	page := views.DashboardPage{
-		Filters:    filters,
-		SourceNote: d.Note,
-		Table:      table,
-		Trend:      trendChart(d, s.panelSettings().Location),
-		PerJail:    perJailChart(d),
-		Countries:  topCountries(d.Countries),
-	}
+	page := s.dashboardCharts(d)
+	page.Filters, page.SourceNote, page.Table = filters, d.Note, table
+	// The hub's "dash" event carries the counters of this window alone.
+	page.Live = q.Range == models.Range24h && q.Origin == models.OriginAll && q.Source == services.SourceAuto
 	return s.render(c, http.StatusOK, views.DashboardView(page), nil)
+}
+
+// dashboardCharts are the dashboard's charts and country summary of d.
+func (s *Server) dashboardCharts(d services.Dashboard) views.DashboardPage {
+	return views.DashboardPage{
+		Trend:     trendChart(d, s.panelSettings().Location),
+		PerJail:   perJailChart(d),
+		Countries: topCountries(d.Countries),
+	}
 }
 
 func (s *Server) dashboardTable(d services.Dashboard, q services.DashboardQuery, values url.Values) views.BanTable {

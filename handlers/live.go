@@ -16,7 +16,6 @@ import (
 
 	"bangui/events"
 	"bangui/models"
-	"bangui/services"
 	"bangui/views"
 )
 
@@ -46,11 +45,14 @@ const (
 const (
 	sseStatus   = "status"   // the status bar, outer HTML
 	sseBans     = "bans"     // new rows for the top of the dashboard's first page
-	sseCounts   = "counts"   // counters swapped out of band by id (jails page)
+	sseCounts   = "counts"   // counters swapped out of band by id (jails and jail pages)
+	sseDash     = "dash"     // the 24 h dashboard's charts and countries, applied by app.js
 	sseMap      = "map"      // the 24 h map's countries, applied by app.js
-	sseIPs      = "ips"      // the addresses of new bans: their per-IP pages fetch their state
+	sseIPs      = "ips"      // addresses banned or unbanned ("*": any): their per-IP pages fetch their state
 	sseLive     = "live"     // the live indicator: connected
 	sseFallback = "fallback" // the live indicator: refused, the page polls
+	sseBye      = "bye"      // the live indicator: the panel stops, the tab reconnects
+	sseResync   = "resync"   // the tab missed frames: its rows and per-IP state are fetched again
 )
 
 // liveFrame is one encoded server-sent event for the tabs of one scope.
@@ -100,6 +102,10 @@ type liveHub struct {
 	// again while the counts stay the same (only the hub's goroutine
 	// touches it).
 	mapSent map[string][]byte
+	// dashSent is, per scope, the counts of the last "dash" event, not
+	// sent again while they stay the same (only the hub's goroutine
+	// touches it).
+	dashSent map[string]string
 }
 
 // banMark is the newest ban time sent and the bans of that second.
@@ -143,7 +149,7 @@ func (h *liveHub) freshBans(scope string, bans []models.BanRecord, inserted int6
 
 // run renders and fans out the broker's events until ctx ends.
 func (h *liveHub) run(ctx context.Context, b *events.Broker) {
-	ch := b.Subscribe(ctx, events.TopicStatus, events.TopicArchive)
+	ch := b.Subscribe(ctx, events.TopicStatus, events.TopicArchive, events.TopicAddresses)
 	if h.prime != nil {
 		h.prime()
 	}
@@ -170,10 +176,19 @@ func coalesce(first events.Event, ch <-chan events.Event) []events.Event {
 				if o.Topic != e.Topic || o.Host != e.Host {
 					continue
 				}
-				if e.Topic == events.TopicArchive {
+				switch e.Topic {
+				case events.TopicArchive:
 					a, _ := o.Data.(events.ArchiveSynced)
 					b, _ := e.Data.(events.ArchiveSynced)
 					e.Data = events.ArchiveSynced{Inserted: a.Inserted + b.Inserted, Purged: a.Purged + b.Purged}
+				case events.TopicAddresses:
+					a, _ := o.Data.(events.AddressesChanged)
+					b, _ := e.Data.(events.AddressesChanged)
+					var ips []string // none: any address
+					if len(a.IPs) > 0 && len(b.IPs) > 0 {
+						ips = append(slices.Clone(a.IPs), b.IPs...)
+					}
+					e.Data = events.AddressesChanged{IPs: ips}
 				}
 				out[i] = e
 				merged = true
@@ -325,7 +340,7 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 		max = defaultMaxStreams
 	}
 	h := &liveHub{max: max, heartbeat: heartbeatEvery, streams: map[*liveStream]struct{}{}, done: ctx.Done(), newest: map[string]banMark{},
-		mapSent: map[string][]byte{}}
+		mapSent: map[string][]byte{}, dashSent: map[string]string{}}
 	// Ids start at the time in milliseconds, so that an id a tab kept from
 	// an earlier panel process is older than every id of this one: that
 	// tab gets the current state, not frames it cannot place.
@@ -339,14 +354,18 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 	}
 	h.render = func(scope string, e events.Event) []liveFragment { return s.renderLive(h, scope, e) }
 	h.prime = func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
 		for _, scope := range append([]string{""}, s.scopeHostsOf("")...) {
-			if bans, err := s.newestBans(scope); err == nil {
-				h.freshBans(scope, bans, 0)
+			if d, err := s.liveDashboard(ctx, scope); err == nil {
+				h.freshBans(scope, d.Bans, 0)
+				h.dashSent[scope] = dashKey(d) // what the pages loaded show
 			}
 		}
 	}
 	if b != nil {
 		go h.run(ctx, b)
+		go s.probeWhileWatched(ctx, h)
 	}
 	return h
 }
@@ -407,12 +426,19 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		} else if err != nil {
 			add(sseMap, nil, err)
 		}
-		bans, err := s.newestBans(scope)
+		// One read for the counters and the newest rows.
+		d, err := s.liveDashboard(ctx, scope)
 		if err != nil {
 			add(sseBans, nil, err)
 			return out
 		}
-		fresh := h.freshBans(scope, bans, synced.Inserted)
+		if key := dashKey(d); key != h.dashSent[scope] {
+			h.dashSent[scope] = key
+			h.renders.Add(1)
+			html, err := s.renderFragment(scope, views.DashboardLive(s.dashboardCharts(d)))
+			add(sseDash, html, err)
+		}
+		fresh := h.freshBans(scope, d.Bans, synced.Inserted)
 		if len(fresh) == 0 {
 			return out
 		}
@@ -429,19 +455,20 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
 		html, err = s.renderFragment(scope, views.NewBanRows(t))
 		add(sseBans, html, err)
+	case events.TopicAddresses:
+		// Unbans: only the per-IP pages of the addresses ask again.
+		changed, _ := e.Data.(events.AddressesChanged)
+		ips := strings.Join(changed.IPs, " ")
+		if ips == "" {
+			ips = anyAddress
+		}
+		add(sseIPs, []byte(ips), nil)
 	}
 	return out
 }
 
-// newestBans are the newest bans of scope, newest first, as the dashboard
-// shows them.
-func (s *Server) newestBans(scope string) ([]models.BanRecord, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := s.history.BansTable(ctx, services.DashboardQuery{Host: scope, Range: models.Range24h,
-		Origin: models.OriginAll, Page: models.Page{Number: 1, Size: liveBanRows}})
-	return d.Bans, err
-}
+// anyAddress is the "ips" event of a change that may concern any address.
+const anyAddress = "*"
 
 // renderFragment renders comp outside a request, for the tabs of scope.
 func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, error) {

@@ -12,6 +12,9 @@ import (
 	"bangui/models"
 )
 
+// TestMapCountsFollowTheArchiveOncePerEvent: the 24 hours map's and the
+// dashboard's counts follow the archive, rendered once per event whatever
+// the viewers, and not sent again while they stay the same.
 func TestMapCountsFollowTheArchiveOncePerEvent(t *testing.T) {
 	l := newLiveApp(t)
 	if body := l.bodyOf("/map"); !strings.Contains(body, `sse-swap="map"`) {
@@ -22,6 +25,14 @@ func TestMapCountsFollowTheArchiveOncePerEvent(t *testing.T) {
 	}
 	if body := l.bodyOf("/map?origin=blocklist"); strings.Contains(body, `sse-swap="map"`) {
 		t.Fatal("a map of one origin takes the counts of every origin")
+	}
+	if body := l.bodyOf("/"); !strings.Contains(body, `sse-swap="dash"`) {
+		t.Fatal("the 24 hours dashboard takes no live counters")
+	}
+	for _, p := range []string{"/?range=7d", "/?origin=blocklist", "/?source=archive"} {
+		if body := l.bodyOf(p); strings.Contains(body, `sse-swap="dash"`) {
+			t.Fatalf("%s takes the counters of the 24 hours of every origin", p)
+		}
 	}
 	now := time.Now().Unix()
 	de := "DE"
@@ -58,14 +69,22 @@ func TestMapCountsFollowTheArchiveOncePerEvent(t *testing.T) {
 			if strings.Contains(ev.data, `data-country="US"`) {
 				t.Fatalf("a country without bans in the map frame: %s", ev.data)
 			}
+			ev = c.nextNamed(sseDash)
+			for _, want := range []string{`id="trend"`, `id="per-jail"`, `id="top-countries"`, []string{"2 bans in 1 jails.", "3 bans in 1 jails."}[n], "Germany"} {
+				if !strings.Contains(ev.data, want) || ev.id == "" {
+					t.Fatalf("event %d, viewer %d: dash frame lacks %q: %+v", n, i, want, ev)
+				}
+			}
 		}
-		// One map and one row render per event, whatever the viewers.
-		if got := l.s.live.renders.Load() - before; got != 2 {
-			t.Errorf("event %d: %d renders for %d viewers, want 2 (the map and the rows)", n, got, viewers)
+		// One map, one dashboard counters and one row render per event,
+		// whatever the viewers.
+		if got := l.s.live.renders.Load() - before; got != 3 {
+			t.Errorf("event %d: %d renders for %d viewers, want 3 (the map, the dashboard's counters and the rows)", n, got, viewers)
 		}
 	}
 
-	// A sync that changes no count (rows of another window) sends no map.
+	// A sync that changes no count (rows of another window) sends no map
+	// and no dashboard counters.
 	before, lastID := l.s.live.renders.Load(), l.s.live.lastID()
 	archived(1)
 	for deadline := time.Now().Add(5 * time.Second); l.s.live.renders.Load() == before; time.Sleep(time.Millisecond) {

@@ -382,6 +382,9 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 	l.waitStreams(1)
 	start := time.Now()
 	cancel()
+	if ev := c.nextNamed(sseBye); !strings.Contains(ev.data, "panel stopped") {
+		t.Errorf("last event %+v, want the panel saying it stops", ev)
+	}
 	c.ended()
 	select {
 	case err := <-served:
@@ -471,8 +474,8 @@ func TestNewBansSlideIntoTheFirstPageOnce(t *testing.T) {
 	if i1, i3 := strings.Index(ev.data, "203.0.113.1"), strings.Index(ev.data, "203.0.113.3"); i3 > i1 {
 		t.Errorf("new rows not newest first:\n%s", ev.data)
 	}
-	if got := l.s.live.renders.Load() - before; got != 2 {
-		t.Errorf("%d renders for one archive event, want 2 (the map and the rows)", got)
+	if got := l.s.live.renders.Load() - before; got != 3 {
+		t.Errorf("%d renders for one archive event, want 3 (the map, the dashboard's counters and the rows)", got)
 	}
 
 	seedArchive(t, l.testApp, []models.ArchivedBan{ban("203.0.113.4", 0)})
@@ -504,6 +507,14 @@ func TestJailCountersFollowTheStatusProbe(t *testing.T) {
 	}
 	if !strings.Contains(counts.data, `id="jc--sshd-banned">1 / 1<`) {
 		t.Fatalf("counts event after a ban: %s", counts.data)
+	}
+	// The jail's own page shows each counter alone, under the ids the
+	// event carries too.
+	if body := l.bodyOf("/jails/sshd"); !strings.Contains(body, `id="jc--sshd-banned-now"`) || !strings.Contains(body, `sse-swap="counts"`) {
+		t.Fatal("the jail page's counters have no ids for the live counts")
+	}
+	if !strings.Contains(counts.data, `id="jc--sshd-banned-now">1<`) || !strings.Contains(counts.data, `id="jc--sshd-banned-total">1<`) {
+		t.Fatalf("counts event lacks the jail page's counters: %s", counts.data)
 	}
 }
 

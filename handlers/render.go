@@ -88,8 +88,14 @@ func (s *Server) viewRequest(c echo.Context) views.Request {
 		if r.Identity.LoggedIn() {
 			r.NavAlerts = s.navAlerts(ctx)
 		}
-		if raw := s.sm.PopString(ctx, sessFlash); raw != "" {
-			_ = json.Unmarshal([]byte(raw), &r.Flashes)
+		// Only a whole page shows the flash (FlashArea is in the layout): a
+		// fragment fetched meanwhile, such as a live page's refresh in
+		// another tab, must not take the message of the page a form
+		// redirects to.
+		if !wantsFragment(c.Request()) {
+			if raw := s.sm.PopString(ctx, sessFlash); raw != "" {
+				_ = json.Unmarshal([]byte(raw), &r.Flashes)
+			}
 		}
 	}
 	return r

@@ -90,6 +90,12 @@ func (s *Server) eventStream(c echo.Context) error {
 		if html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(c.Request().Context(), s.scopeHostsOf(scope), false))); err == nil {
 			w.Write(encodeEvent(h.lastID(), sseStatus, html))
 		}
+		if lastID > 0 {
+			// A tab that had a stream (of this panel process or of one
+			// before a restart) missed rows the ring cannot replay: it
+			// fetches its table's first page and its per-IP state again.
+			w.Write(encodeEvent(0, sseResync, []byte("missed")))
+		}
 	}
 	for _, f := range replay {
 		w.Write(f)
@@ -119,6 +125,10 @@ func (s *Server) eventStream(c echo.Context) error {
 		case <-st.behind:
 			return nil
 		case <-h.done:
+			// Said before the stream ends: the tab shows why while it
+			// reconnects.
+			w.Write(encodeEvent(0, sseBye, []byte("The panel stopped; reconnecting…")))
+			_ = flush()
 			return nil
 		case <-ctx.Done():
 			return nil

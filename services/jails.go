@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/events"
 	"bangui/fail2ban"
 	"bangui/hosts"
 	"bangui/models"
@@ -26,6 +27,9 @@ type Jails struct {
 	// Preserver, when set, runs before every command that makes fail2ban
 	// unban or stop (see beforeUnban).
 	Preserver Preserver
+	// Events, when set, hears every address a command unbanned (see
+	// unbanned), for the open per-IP pages of those addresses.
+	Events *events.Broker
 
 	hosts    *hosts.Registry
 	probe    *StatusProbe
@@ -226,6 +230,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 			}
 		}
 		j.probe.RefreshHost(ctx, host)
+		j.unbanned(host, norm)
 		return n, nil
 	}
 	if err := c.RequireJail(ctx, jail); err != nil {
@@ -239,6 +244,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 	}
 	j.record(ctx, host, "unban", jail, norm)
 	j.probe.RefreshHost(ctx, host)
+	j.unbanned(host, norm)
 	return n, nil
 }
 
@@ -262,6 +268,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 		j.record(ctx, host, "unban", jail, ips)
 	}
 	j.probe.RefreshHost(ctx, host)
+	j.unbanned(host, nil)
 	return n, nil
 }
 
@@ -365,7 +372,17 @@ func (j *Jails) Stop(ctx context.Context, host, jail string) error {
 	j.beforeUnban(ctx, host)
 	err = c.StopJail(ctx, jail)
 	j.cache.forget(host, jail)
+	if err == nil {
+		j.unbanned(host, nil) // its bans are lifted
+	}
 	return j.probe.Observe(host, err)
+}
+
+// unbanned tells the live pages that a command lifted the bans of ips on
+// host (nil: any address's, as when every ban is lifted or a jail stops):
+// fail2ban's database records no unban for the archive tail to see.
+func (j *Jails) unbanned(host string, ips []string) {
+	j.Events.Publish(events.Event{Topic: events.TopicAddresses, Host: host, Data: events.AddressesChanged{IPs: ips}})
 }
 
 // beforeUnban runs the Preserver before any command that makes fail2ban

@@ -63,6 +63,9 @@ type DashboardPage struct {
 	Trend      Chart
 	PerJail    Chart
 	Countries  TopCountries
+	// Live: the page shows the 24 hours of every origin, whose counters
+	// the live pages' "dash" event keeps current (see DashboardLive).
+	Live bool
 }
 
 // TopCountries is the dashboard's country summary: the first few by name,

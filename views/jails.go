@@ -114,6 +114,15 @@ func confirmStop(name string) string {
 	return fmt.Sprintf("Stop the jail %s? It stops watching its logs and lifts its bans until it is started again.", name)
 }
 
+// counterHost is the host part of the live counters' ids on a page of the
+// acting host: its id in a fleet, "" with one host (as the hub sends them).
+func counterHost(ctx context.Context) string {
+	if Fleet(ctx) {
+		return actingHost(ctx).ID
+	}
+	return ""
+}
+
 // jailCounterID is the element id of one counter of a jail on host ("" on
 // a one-host panel): letters, digits, "-" and "_" only, so that it is a
 // plain CSS selector.

@@ -130,13 +130,40 @@
         if (label) label.remove();
       });
     }
-    // New bans (event "ips", addresses separated by spaces): the per-IP
-    // page of one of them fetches its state again.
+    // Bans and unbans (event "ips", addresses separated by spaces, "*"
+    // for any): the per-IP page of one of them fetches its state again.
     function applyIPs(data) {
       var live = document.querySelector("[data-live-ip]");
-      if (live && data.split(" ").indexOf(live.getAttribute("data-live-ip")) >= 0) {
+      if (live && (data === "*" || data.split(" ").indexOf(live.getAttribute("data-live-ip")) >= 0)) {
         htmx.trigger(live, "live-ip");
       }
+    }
+    // The 24 hours dashboard's counters (event "dash"): each chart and the
+    // country summary replace the element of the same id; an open "Show
+    // as a table" stays open.
+    function applyDash(html) {
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      Array.prototype.forEach.call(tpl.content.children, function (src) {
+        var dst = src.id && document.getElementById(src.id);
+        if (!dst) return;
+        var open = dst.querySelectorAll("details");
+        src.querySelectorAll("details").forEach(function (d, i) {
+          if (open[i] && open[i].open) d.open = true;
+        });
+        dst.replaceWith(src);
+      });
+    }
+    // The stream missed frames it cannot replay (the panel restarted, or
+    // the tab was away too long; event "resync"): the live first page of
+    // the ban table and the per-IP state are fetched again, once.
+    function resync() {
+      var rows = document.querySelector('tbody[sse-swap="bans"]');
+      var table = rows && rows.closest(".ban-events[id]");
+      if (table) {
+        htmx.ajax("GET", location.href, { target: "#" + table.id, swap: "outerHTML" });
+      }
+      applyIPs("*");
     }
     document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
       var msg = ev.detail;
@@ -160,12 +187,48 @@
         else applyCounts(msg.data);
         return;
       }
+      if (el.hasAttribute("data-live-dash")) {
+        ev.preventDefault();
+        if (paused) held.push({ dash: msg.data });
+        else applyDash(msg.data);
+        return;
+      }
+      if (el.hasAttribute("data-live-resync")) {
+        ev.preventDefault();
+        if (paused) held.push({ resync: true });
+        else resync();
+        return;
+      }
+      if (el === state) bar.classList.toggle("live-bar--lost", msg.type === "bye");
+      // A status bar that says the same stays (no flicker, no lost focus).
+      if (el.id === "status-bar") {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = msg.data;
+        if (tpl.content.firstElementChild && tpl.content.firstElementChild.isEqualNode(el)) {
+          ev.preventDefault();
+          return;
+        }
+      }
       if (!paused || el === state) return;
       ev.preventDefault();
       held.push({ id: el.id, el: el, data: msg.data, style: el.getAttribute("hx-swap") || "innerHTML" });
     });
+    // The stream broke: say so, unless the panel said why (event "bye").
     document.body.addEventListener("htmx:sseError", function () {
-      state.textContent = "Reconnecting…";
+      if (!bar.classList.contains("live-bar--lost")) state.textContent = "Reconnecting…";
+      bar.classList.add("live-bar--lost");
+    });
+    // While the panel is away the proxy answers the status bar's polling
+    // with its own error page: the bar keeps its last state instead of
+    // becoming that page (the stream says when the panel is back).
+    document.body.addEventListener("htmx:beforeSwap", function (ev) {
+      var d = ev.detail;
+      if (d.target && d.target.id === "status-bar" && d.xhr && (d.xhr.status >= 500 || d.xhr.status === 0)) {
+        d.shouldSwap = false;
+        d.isError = false;
+        state.textContent = "The panel does not answer; reconnecting…";
+        bar.classList.add("live-bar--lost");
+      }
     });
     pause.addEventListener("click", function () {
       paused = !paused;
@@ -177,6 +240,8 @@
       held = [];
       queue.forEach(function (h) {
         if (h.counts !== undefined) return applyCounts(h.counts);
+        if (h.dash !== undefined) return applyDash(h.dash);
+        if (h.resync) return resync();
         if (h.map !== undefined) return applyMap(h.map);
         if (h.ips !== undefined) return applyIPs(h.ips);
         var target = h.id ? document.getElementById(h.id) : h.el;

@@ -574,3 +574,23 @@ func (s *Sandbox) removeSockDir() {
 		s.sockDir = ""
 	}
 }
+
+// FailedLogins appends n failed sshd logins from ip, as sshd writes them,
+// to the log of the named jail (an sshd filter), so that fail2ban bans ip
+// by itself once n reaches the jail's maxretry.
+func (s *Sandbox) FailedLogins(jail, ip string, n int) error {
+	f, err := os.OpenFile(s.LogPath(jail), os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	now := time.Now().Format(time.Stamp)
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%s sandbox sshd[%d]: Failed password for root from %s port %d ssh2\n", now, 4000+i, ip, 50000+i)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return f.Close()
+}
