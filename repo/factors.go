@@ -127,13 +127,17 @@ func (s *FactorStore) RecoveryCodesLeft(ctx context.Context, userID int64) (int,
 	return int(n), nil
 }
 
-// Reset removes the user's authenticator app and recovery codes at once.
+// Reset removes all the user's second factors at once: authenticator app,
+// recovery codes and passkeys (an admin's reset after a lost device).
 func (s *FactorStore) Reset(ctx context.Context, userID int64) error {
 	err := inTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewDelete().Model((*models.UserTOTP)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model((*models.RecoveryCode)(nil)).Where("user_id = ?", userID).Exec(ctx)
+		if _, err := tx.NewDelete().Model((*models.RecoveryCode)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewDelete().Model((*models.Passkey)(nil)).Where("user_id = ?", userID).Exec(ctx)
 		return err
 	})
 	if err != nil {

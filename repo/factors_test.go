@@ -98,8 +98,16 @@ func TestFactorStore(t *testing.T) {
 			t.Fatalf("bob may hold a code with the same hash: %v", err)
 		}
 
+		passkeys := NewPasskeyStore(db)
+		if _, err := passkeys.Add(ctx, models.Passkey{UserID: alice, RPID: "panel.example", CredentialID: []byte{9},
+			PublicKey: []byte{7}, AAGUID: []byte{}, Name: "Laptop"}); err != nil {
+			t.Fatal(err)
+		}
 		if err := st.Reset(ctx, alice); err != nil {
 			t.Fatal(err)
+		}
+		if n, err := passkeys.Count(ctx, alice); n != 0 || err != nil {
+			t.Fatalf("passkeys after reset: %d, %v", n, err)
 		}
 		if _, err := st.TOTP(ctx, alice); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("totp after reset: %v", err)
