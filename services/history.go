@@ -407,8 +407,12 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 			if p.newer, err = r.IPTotals(ctx, rep.IP, synced.Last); err != nil {
 				return p, err
 			}
-			if p.live, err = r.RecentOfIP(ctx, rep.IP, IPTimelineLimit); err != nil {
-				return p, err
+			// Only what the archive has not synced yet: its copies of
+			// older rows are listed from the archive.
+			if p.newer.Bans > 0 {
+				if p.live, err = r.RecentOfIPAfter(ctx, rep.IP, synced.Last, IPTimelineLimit); err != nil {
+					return p, err
+				}
 			}
 			for i := range p.live {
 				p.live[i].Host = hh.ID()
