@@ -83,8 +83,8 @@ type Report struct {
 	Total    *classStats
 	PeakRSS  int64         // panel's VmHWM in bytes; 0 when unknown
 	PanelCPU time.Duration // CPU time the panel used during the run
-	Errors   []string // first error messages
-	Notes    []string // set-up facts worth printing
+	Errors   []string      // first error messages
+	Notes    []string      // set-up facts worth printing
 	Streams  streamReport
 }
 
