@@ -234,6 +234,27 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 	return d, nil
 }
 
+// warmRanges are the dashboard windows Warm computes at start: the long
+// ones, whose counts take longest.
+var warmRanges = []models.TimeRange{models.Range7d, models.Range30d, models.Range365d}
+
+// Warm computes the dashboard's counts over the long windows, from the
+// archive and from fail2ban's database, once at start, so that the first
+// dashboard of a year finds them ready; from then on the result caches
+// keep the counts pages ask for current as the data changes (see the
+// warmer in repo/resultcache_warm.go). Errors are left for the pages to
+// report.
+func (h *History) Warm(ctx context.Context) {
+	for _, src := range []Source{SourceArchive, SourceFail2ban} {
+		for _, r := range warmRanges {
+			if ctx.Err() != nil {
+				return
+			}
+			_, _ = h.Dashboard(ctx, DashboardQuery{Range: r, Source: src, Page: models.Page{Number: 1, Size: 1}})
+		}
+	}
+}
+
 // HistoryQuery is the history page's filter.
 type HistoryQuery struct {
 	Host     string           // a host id; "" for every host
