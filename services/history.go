@@ -238,8 +238,8 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 // ones, whose counts take longest.
 var warmRanges = []models.TimeRange{models.Range7d, models.Range30d, models.Range365d}
 
-// Warm computes the dashboard's counts over the long windows, from the
-// archive and from fail2ban's database, once at start, so that the first
+// Warm computes the dashboard's counts over the long windows, of every
+// origin, from the archive and from fail2ban's database, once at start, so that the first
 // dashboard of a year finds them ready; from then on the result caches
 // keep the counts pages ask for current as the data changes (see the
 // warmer in repo/resultcache_warm.go). Errors are left for the pages to
@@ -247,10 +247,12 @@ var warmRanges = []models.TimeRange{models.Range7d, models.Range30d, models.Rang
 func (h *History) Warm(ctx context.Context) {
 	for _, src := range []Source{SourceArchive, SourceFail2ban} {
 		for _, r := range warmRanges {
-			if ctx.Err() != nil {
-				return
+			for _, o := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock} {
+				if ctx.Err() != nil {
+					return
+				}
+				_, _ = h.Dashboard(ctx, DashboardQuery{Range: r, Origin: o, Source: src, Page: models.Page{Number: 1, Size: 1}})
 			}
-			_, _ = h.Dashboard(ctx, DashboardQuery{Range: r, Source: src, Page: models.Page{Number: 1, Size: 1}})
 		}
 	}
 }

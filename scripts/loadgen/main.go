@@ -209,6 +209,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	ip, ipBans, err := ipNear(setupCtx, f2bDB, 5072)
+	if err != nil {
+		return fmt.Errorf("pick the per-IP page: %w", err)
+	}
+	pages := timedPages(ip, ipBans)
+	timings, err := timeFirst(setupCtx, clients[0], base, pages)
+	if err != nil {
+		return fmt.Errorf("first requests: %w", err)
+	}
 	streamCtx, stopStreams := context.WithCancel(ctx)
 	defer stopStreams()
 	streamsDone := make(chan streamReport, 1)
@@ -248,6 +257,10 @@ func run() error {
 	if ctx.Err() != nil {
 		return errors.New("interrupted")
 	}
+	if err := timeMedians(ctx, clients[0], base, pages, 20, timings); err != nil {
+		return fmt.Errorf("sequential requests: %w", err)
+	}
+	rep.Timings = timings
 	rep.Target, rep.Clients, rep.Rows = base, o.clients, o.rows
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("archive: %d events; sample: %d IPs, %d jails, %d countries", archived, len(samples.ips), len(samples.jails), len(samples.countries)),

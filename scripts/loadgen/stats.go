@@ -86,6 +86,7 @@ type Report struct {
 	Errors   []string      // first error messages
 	Notes    []string      // set-up facts worth printing
 	Streams  streamReport
+	Timings  []pageTiming // single requests, apart from the load
 }
 
 // Write prints the report as a compact table.
@@ -116,6 +117,7 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "  %9.1f ms  %s\n", ms(s.Latency), s.Path)
 	}
 	r.Streams.Write(w)
+	writeTimings(w, r.Timings)
 	if r.PeakRSS > 0 {
 		fmt.Fprintf(w, "\npanel peak RSS (VmHWM): %.1f MiB\n", float64(r.PeakRSS)/(1<<20))
 	}
