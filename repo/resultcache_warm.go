@@ -22,7 +22,7 @@ import (
 
 const (
 	warmEvery = time.Second
-	warmGap   = 2 * time.Second
+	warmGap   = 5 * time.Second
 	warmAhead = 20 * time.Second // refresh this long before resultTTL
 	warmKeep  = 5 * time.Minute
 	// warmTimeout bounds one computation of the warmer.
