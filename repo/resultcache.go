@@ -100,6 +100,15 @@ func (c *resultCache) get(ctx context.Context, key string, since int64, compute 
 		}
 		return compute() // the shared computation failed (perhaps its caller left): try on our own
 	}
+	e := c.addLocked(key, v, now, since)
+	c.mu.Unlock()
+	c.fill(key, e, compute)
+	return e.val, e.err
+}
+
+// addLocked adds an entry of key under computation (c.mu held), emptying
+// the cache when it is full.
+func (c *resultCache) addLocked(key string, v int64, now time.Time, since int64) *cacheEntry {
 	if c.size >= maxCacheEntries {
 		clear(c.entries)
 		c.size = 0
@@ -107,13 +116,16 @@ func (c *resultCache) get(ctx context.Context, key string, since int64, compute 
 	e := &cacheEntry{version: v, at: now, since: since, done: make(chan struct{})}
 	c.entries[key] = append(c.entries[key], e)
 	c.size++
-	c.mu.Unlock()
+	return e
+}
+
+// fill computes the entry e of key; a failed computation is not kept.
+func (c *resultCache) fill(key string, e *cacheEntry, compute func() (any, error)) {
 	e.val, e.err = compute()
 	if e.err != nil {
 		c.drop(key, e)
 	}
 	close(e.done)
-	return e.val, e.err
 }
 
 // drop removes the entry e of key (its computation failed).

@@ -169,17 +169,7 @@ func (c *resultCache) refresh(ctx context.Context, key string, since, v int64, c
 			return
 		}
 	}
-	if c.size >= maxCacheEntries {
-		clear(c.entries)
-		c.size = 0
-	}
-	e := &cacheEntry{version: v, at: now, since: since, done: make(chan struct{})}
-	c.entries[key] = append(c.entries[key], e)
-	c.size++
+	e := c.addLocked(key, v, now, since)
 	c.mu.Unlock()
-	e.val, e.err = compute()
-	if e.err != nil {
-		c.drop(key, e)
-	}
-	close(e.done)
+	c.fill(key, e, compute)
 }

@@ -52,11 +52,21 @@ func ipNear(ctx context.Context, path string, want int) (string, int, error) {
 
 // timeOnce times one request of p.
 func timeOnce(ctx context.Context, c *http.Client, base string, p timedPage) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+p.path, nil)
+	d, err := timedGet(ctx, c, base+p.path, p.hdr)
+	if err != nil {
+		err = fmt.Errorf("GET %s: %w", p.path, err)
+	}
+	return d, err
+}
+
+// timedGet GETs url with hdr, reads the whole answer and returns its wall
+// time; anything but 200 is an error.
+func timedGet(ctx context.Context, c *http.Client, url string, hdr map[string]string) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
-	for k, v := range p.hdr {
+	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
 	start := time.Now()
@@ -68,7 +78,7 @@ func timeOnce(ctx context.Context, c *http.Client, base string, p timedPage) (ti
 	resp.Body.Close()
 	d := time.Since(start)
 	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: status %d", p.path, resp.StatusCode)
+		err = fmt.Errorf("status %d", resp.StatusCode)
 	}
 	return d, err
 }
