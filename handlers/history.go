@@ -69,10 +69,8 @@ func (s *Server) historyPage(c echo.Context) error {
 		if q.Jail != "" && !slices.Contains(jails, q.Jail) {
 			jails = append(jails, q.Jail)
 		}
-	} else if list, err := s.jails.List(ctx, s.hostID(c)); err == nil {
-		for _, j := range list {
-			jails = append(jails, j.Name)
-		}
+	} else if names, err := s.jails.Names(ctx, s.hostID(c)); err == nil {
+		jails = names // the names alone: no status or settings of each jail
 	}
 	csvQuery := url.Values{}
 	for k, v := range values {

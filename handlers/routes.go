@@ -27,6 +27,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.readForm)
 	e.Use(s.markLiveFrom)
+	e.Use(s.limitPages()) // a few pages per core at once, before gzip (see limit.go)
 	// Level 1 (fastest): at the default level gzip took 12–17% of the CPU
 	// under the load script; HTML tables compress well either way.
 	// Event streams are not compressed: gzip would hold their events back.

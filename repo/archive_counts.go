@@ -38,9 +38,11 @@ func (c cachedCounts) CountsByBucket(ctx context.Context, f models.HistoryFilter
 	if err != nil {
 		return nil, err
 	}
-	v, err := c.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
-		return c.counter.countsByBucket(ctx, f, bucket, buckets)
-	})
+	v, err := c.cache.getPlanned(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), f,
+		func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+			_, start, _, err := bucketWindow(c.counter.clock(), bucket, buckets)
+			return start, func() (any, error) { return c.counter.countsByBucket(ctx, f, bucket, buckets) }, err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +52,11 @@ func (c cachedCounts) CountsByBucket(ctx context.Context, f models.HistoryFilter
 // CountsByJail returns how many archived events match f in all and per
 // jail, the biggest jail first (ties by name).
 func (c cachedCounts) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	v, err := c.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		total, counts, err := c.counter.countsByJail(ctx, f)
-		return jailCounts{total, counts}, err
+	v, err := c.cache.getPlanned(ctx, cacheKey("jail", f), f, func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+		return sqlkit.SinceUnix(f.Since), func() (any, error) {
+			total, counts, err := c.counter.countsByJail(ctx, f)
+			return jailCounts{total, counts}, err
+		}, nil
 	})
 	if err != nil {
 		return 0, nil, err
@@ -65,8 +69,8 @@ func (c cachedCounts) CountsByJail(ctx context.Context, f models.HistoryFilter) 
 // biggest first (ties by code). Events without a known country (NULL or
 // "") are counted together under Code "", last.
 func (c cachedCounts) CountsByCountry(ctx context.Context, f models.HistoryFilter) ([]models.CountryCount, error) {
-	v, err := c.cache.get(ctx, cacheKey("country", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return c.counter.countsByCountry(ctx, f)
+	v, err := c.cache.getPlanned(ctx, cacheKey("country", f), f, func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+		return sqlkit.SinceUnix(f.Since), func() (any, error) { return c.counter.countsByCountry(ctx, f) }, nil
 	})
 	if err != nil {
 		return nil, err
@@ -79,6 +83,19 @@ func (c cachedCounts) CountsByCountry(ctx context.Context, f models.HistoryFilte
 func (c cachedCounts) cachedCount(ctx context.Context, what string, f models.HistoryFilter, q string, args ...any) (int64, error) {
 	v, err := c.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
 		return c.counter.count(ctx, what, q, args...)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+// plannedCount is cachedCount for a count whose statement build makes
+// from f alone, kept computed while asked (see the warmer of resultCache).
+func (c cachedCounts) plannedCount(ctx context.Context, what string, f models.HistoryFilter, build func(f models.HistoryFilter) (string, []any)) (int64, error) {
+	v, err := c.cache.getPlanned(ctx, cacheKey(what, f), f, func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+		q, args := build(f)
+		return sqlkit.SinceUnix(f.Since), func() (any, error) { return c.counter.count(ctx, what, q, args...) }, nil
 	})
 	if err != nil {
 		return 0, err

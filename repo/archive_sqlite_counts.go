@@ -36,8 +36,14 @@ func (s *sqliteArchive) Bans(ctx context.Context, f models.HistoryFilter, page m
 			w = prefixWhere(f)
 		}
 	}
-	cq, cargs := countStatement(f, w)
-	total, err := s.cachedCount(ctx, "count", f, cq, cargs...)
+	var total int64
+	var err error
+	if f.IPPrefix == "" {
+		total, err = s.plannedCount(ctx, "count", f, windowCountStatement)
+	} else {
+		cq, cargs := countStatement(f, w)
+		total, err = s.cachedCount(ctx, "count", f, cq, cargs...)
+	}
 	if err != nil || offset >= total {
 		return nil, total, err
 	}
@@ -216,4 +222,14 @@ func (s *sqliteArchive) smallWindow(ctx context.Context, f models.HistoryFilter)
 	n, err := s.count(ctx, "window size", `SELECT count(*) FROM (SELECT 1 FROM history_archive
 		INDEXED BY history_archive_time_country WHERE timeofban >= ? LIMIT ?)`, since, smallWindow+1)
 	return n <= smallWindow, err
+}
+
+// windowCountStatement is the count of Bans for a filter without an IP
+// prefix.
+func windowCountStatement(f models.HistoryFilter) (string, []any) {
+	w, keyed := keyedFilter(f, false)
+	if !keyed {
+		w = archiveWhere(f)
+	}
+	return countStatement(f, w)
 }

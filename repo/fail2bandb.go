@@ -147,6 +147,7 @@ func (r *Fail2BanDBReader) DB() *bun.DB { return r.db }
 
 // Close closes the read-only pool.
 func (r *Fail2BanDBReader) Close() error {
+	r.cache.close()
 	r.version.close()
 	if err := r.db.Close(); err != nil {
 		return fmt.Errorf("repo: close fail2ban database: %w", err)

@@ -85,15 +85,18 @@ func (v *fileVersion) close() {
 // zero. Bucket i covers [end-(buckets-i)·bucket, end-(buckets-i-1)·bucket)
 // with end one second after now, so a ban at this very second counts. The
 // counts are shared between requests while the file is unchanged and for
-// at most a minute (see resultCache).
+// at most a minute, and kept computed while asked (see resultCache and its
+// warmer).
 func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryFilter, bucket time.Duration, buckets int) ([]int64, error) {
 	_, start, _, err := bucketWindow(r.now(), bucket, buckets)
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.cache.get(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), start, func() (any, error) {
-		return r.countsByBucket(ctx, f, bucket, buckets)
-	})
+	v, err := r.cache.getPlanned(ctx, cacheKey("bucket", f, (sqlkit.SinceUnix(f.Since)-start)/60, bucket, buckets), f,
+		func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+			_, start, _, err := bucketWindow(r.now(), bucket, buckets)
+			return start, func() (any, error) { return r.countsByBucket(ctx, f, bucket, buckets) }, err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +105,14 @@ func (r *Fail2BanDBReader) CountsByBucket(ctx context.Context, f models.HistoryF
 
 // CountsByJail returns how many events match f in all and per jail, the
 // biggest jail first (ties by name). The counts are shared between
-// requests while the file is unchanged and for at most a minute (see
-// resultCache).
+// requests while the file is unchanged and for at most a minute, and kept
+// computed while asked (see resultCache and its warmer).
 func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFilter) (int64, []models.JailCount, error) {
-	v, err := r.cache.get(ctx, cacheKey("jail", f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		total, counts, err := r.countsByJail(ctx, f)
-		return jailCounts{total, counts}, err
+	v, err := r.cache.getPlanned(ctx, cacheKey("jail", f), f, func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+		return sqlkit.SinceUnix(f.Since), func() (any, error) {
+			total, counts, err := r.countsByJail(ctx, f)
+			return jailCounts{total, counts}, err
+		}, nil
 	})
 	if err != nil {
 		return 0, nil, err
@@ -116,11 +121,12 @@ func (r *Fail2BanDBReader) CountsByJail(ctx context.Context, f models.HistoryFil
 	return jc.total, slices.Clone(jc.counts), nil
 }
 
-// cachedCount is a count of the events matching f that count computes,
-// shared between requests like the other counts; what names the count.
-func (r *Fail2BanDBReader) cachedCount(ctx context.Context, what string, f models.HistoryFilter, count func() (int64, error)) (int64, error) {
-	v, err := r.cache.get(ctx, cacheKey(what, f), sqlkit.SinceUnix(f.Since), func() (any, error) {
-		return count()
+// cachedCount is a count of the events matching f that count computes
+// for a filter, shared between requests like the other counts; what names
+// the count.
+func (r *Fail2BanDBReader) cachedCount(ctx context.Context, what string, f models.HistoryFilter, count func(ctx context.Context, f models.HistoryFilter) (int64, error)) (int64, error) {
+	v, err := r.cache.getPlanned(ctx, cacheKey(what, f), f, func(ctx context.Context, f models.HistoryFilter) (int64, func() (any, error), error) {
+		return sqlkit.SinceUnix(f.Since), func() (any, error) { return count(ctx, f) }, nil
 	})
 	if err != nil {
 		return 0, err

@@ -29,28 +29,7 @@ func (r *Fail2BanDBReader) Bans(ctx context.Context, f models.HistoryFilter, pag
 	var rowids string // SQL selecting the page's rowids
 	var args []any
 	if f.IPPrefix == "" {
-		total, err = r.cachedCount(ctx, "count", f, func() (int64, error) {
-			w := filterWhere(sc, since, "", viaTime)
-			q := `SELECT count(*) FROM bans` + w.Clause()
-			switch {
-			case sc.all && since == 0:
-				q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
-			case sc.all:
-				after, err := r.mostlyAfter(ctx, sc.jails, since)
-				if err != nil {
-					return 0, err
-				}
-				if after {
-					// The plain count less the rows before the window, in one
-					// statement so that both see the same rows.
-					w = sqlkit.Where{}
-					w.In("jail", sc.jails)
-					w.Add("timeofban < ?", since)
-					q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
-				}
-			}
-			return r.count(ctx, q, w.Args()...)
-		})
+		total, err = r.cachedCount(ctx, "count", f, r.windowCount)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -361,4 +340,35 @@ func (r *Fail2BanDBReader) Summary(ctx context.Context) (models.BansSummary, err
 		return nil
 	})
 	return s, err
+}
+
+// windowCount counts the events matching f (no IP prefix): per jail on
+// (jail, timeofban), or, when the window holds most of the rows, the plain
+// count less the rows before it.
+func (r *Fail2BanDBReader) windowCount(ctx context.Context, f models.HistoryFilter) (int64, error) {
+	sc, err := r.scope(ctx, f)
+	if err != nil || sc.empty() {
+		return 0, err
+	}
+	since := sqlkit.SinceUnix(f.Since)
+	w := filterWhere(sc, since, "", viaTime)
+	q := `SELECT count(*) FROM bans` + w.Clause()
+	switch {
+	case sc.all && since == 0:
+		q, w = `SELECT count(*) FROM bans`, sqlkit.Where{} // plain count(*) counts the b-tree pages, no WHERE
+	case sc.all:
+		after, err := r.mostlyAfter(ctx, sc.jails, since)
+		if err != nil {
+			return 0, err
+		}
+		if after {
+			// The plain count less the rows before the window, in one
+			// statement so that both see the same rows.
+			w = sqlkit.Where{}
+			w.In("jail", sc.jails)
+			w.Add("timeofban < ?", since)
+			q = `SELECT (SELECT count(*) FROM bans) - (SELECT count(*) FROM bans` + w.Clause() + `)`
+		}
+	}
+	return r.count(ctx, q, w.Args()...)
 }

@@ -120,6 +120,16 @@ func (r *Fail2BanDBReader) ipWindow(ctx context.Context, ip string, n int64, op 
 // [t0, now] finds them with ipWindow. That holds whatever order fail2ban
 // wrote the rows in; the order only decides how wide the window is.
 func (r *Fail2BanDBReader) RecentOfIP(ctx context.Context, ip string, limit int) ([]models.BanRecord, error) {
+	return r.RecentOfIPAfter(ctx, ip, time.Time{}, limit)
+}
+
+// RecentOfIPAfter is RecentOfIP for the events stamped after after (zero:
+// all): the per-IP page asks only for what the archive has not synced yet,
+// which walks that short time window (see ipWindow) instead of ip's rows.
+func (r *Fail2BanDBReader) RecentOfIPAfter(ctx context.Context, ip string, after time.Time, limit int) ([]models.BanRecord, error) {
+	if !after.IsZero() {
+		return r.recentAfter(ctx, ip, after, limit)
+	}
 	var out []models.BanRecord
 	run := func(rowids string, args ...any) error {
 		return r.read(ctx, "recent events of IP", func(ctx context.Context) error {
@@ -165,4 +175,34 @@ func (r *Fail2BanDBReader) recentWindow(ctx context.Context, ip string, limit in
 		return nil, err
 	}
 	return r.ipWindow(ctx, ip, n, ">=", t0.Int64)
+}
+
+// recentAfter is RecentOfIPAfter with a time bound.
+func (r *Fail2BanDBReader) recentAfter(ctx context.Context, ip string, after time.Time, limit int) ([]models.BanRecord, error) {
+	var w sqlkit.Where
+	w.Add("ip = ?", ip)
+	w.Add("timeofban > ?", after.Unix())
+	n, err := r.count(ctx, `SELECT count(*) FROM bans WHERE ip = ?`, ip)
+	if err != nil {
+		return nil, err
+	}
+	window, err := r.ipWindow(ctx, ip, n, ">", after.Unix())
+	if err != nil {
+		return nil, err
+	}
+	if window != nil {
+		w = *window
+	}
+	var out []models.BanRecord
+	err = r.read(ctx, "recent events of IP", func(ctx context.Context) error {
+		var err error
+		out, err = r.records(ctx, `SELECT `+banColumns+` FROM bans WHERE rowid IN (
+			SELECT rowid FROM bans`+w.Clause()+` ORDER BY timeofban DESC, rowid DESC LIMIT ?)
+			ORDER BY timeofban DESC, rowid DESC`, append(w.Args()[:len(w.Args()):len(w.Args())], limit)...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -26,6 +26,16 @@ type resultCache struct {
 	entries  map[string][]*cacheEntry // by key: one per window start
 	size     int
 	now      func() time.Time
+
+	// The warmer (see getPlanned): the queries asked lately, by key, and
+	// whether its goroutine runs; seen is the version get read last.
+	warm    map[string]*warmQuery
+	warming bool
+	closed  bool
+	seen    int64
+	// how often the warmer looks and how soon it counts again after a
+	// change (warmEvery, warmGap; tests shorten them)
+	warmEvery, warmGap time.Duration
 }
 
 // resultTTL bounds how old a cached result may be, and how far the start of
@@ -45,7 +55,8 @@ type cacheEntry struct {
 }
 
 func newResultCache(version func(ctx context.Context) (int64, error)) *resultCache {
-	return &resultCache{version: version, entries: map[string][]*cacheEntry{}, now: time.Now}
+	return &resultCache{version: version, entries: map[string][]*cacheEntry{}, now: time.Now, warm: map[string]*warmQuery{},
+		warmEvery: warmEvery, warmGap: warmGap}
 }
 
 // get returns the cached result of key for a window starting at since, or
@@ -62,6 +73,7 @@ func (c *resultCache) get(ctx context.Context, key string, since int64, compute 
 		return compute()
 	}
 	c.mu.Lock()
+	c.seen = v
 	now := c.now()
 	var fresh []*cacheEntry
 	var hit *cacheEntry
@@ -88,6 +100,15 @@ func (c *resultCache) get(ctx context.Context, key string, since int64, compute 
 		}
 		return compute() // the shared computation failed (perhaps its caller left): try on our own
 	}
+	e := c.addLocked(key, v, now, since)
+	c.mu.Unlock()
+	c.fill(key, e, compute)
+	return e.val, e.err
+}
+
+// addLocked adds an entry of key under computation (c.mu held), emptying
+// the cache when it is full.
+func (c *resultCache) addLocked(key string, v int64, now time.Time, since int64) *cacheEntry {
 	if c.size >= maxCacheEntries {
 		clear(c.entries)
 		c.size = 0
@@ -95,20 +116,28 @@ func (c *resultCache) get(ctx context.Context, key string, since int64, compute 
 	e := &cacheEntry{version: v, at: now, since: since, done: make(chan struct{})}
 	c.entries[key] = append(c.entries[key], e)
 	c.size++
-	c.mu.Unlock()
+	return e
+}
+
+// fill computes the entry e of key; a failed computation is not kept.
+func (c *resultCache) fill(key string, e *cacheEntry, compute func() (any, error)) {
 	e.val, e.err = compute()
 	if e.err != nil {
-		c.mu.Lock()
-		if list := c.entries[key]; len(list) > 0 {
-			if k := slices.Index(list, e); k >= 0 {
-				c.entries[key] = slices.Delete(list, k, k+1)
-				c.size--
-			}
-		}
-		c.mu.Unlock()
+		c.drop(key, e)
 	}
 	close(e.done)
-	return e.val, e.err
+}
+
+// drop removes the entry e of key (its computation failed).
+func (c *resultCache) drop(key string, e *cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if list := c.entries[key]; len(list) > 0 {
+		if k := slices.Index(list, e); k >= 0 {
+			c.entries[key] = slices.Delete(list, k, k+1)
+			c.size--
+		}
+	}
 }
 
 func absDiff(a, b int64) int64 {

@@ -234,6 +234,29 @@ func (h *History) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, e
 	return d, nil
 }
 
+// warmRanges are the dashboard windows Warm computes at start: the long
+// ones, whose counts take longest.
+var warmRanges = []models.TimeRange{models.Range7d, models.Range30d, models.Range365d}
+
+// Warm computes the dashboard's counts over the long windows, of every
+// origin, from the archive and from fail2ban's database, once at start, so that the first
+// dashboard of a year finds them ready; from then on the result caches
+// keep the counts pages ask for current as the data changes (see the
+// warmer in repo/resultcache_warm.go). Errors are left for the pages to
+// report.
+func (h *History) Warm(ctx context.Context) {
+	for _, src := range []Source{SourceArchive, SourceFail2ban} {
+		for _, r := range warmRanges {
+			for _, o := range []models.Origin{models.OriginAll, models.OriginBlocklist, models.OriginSelfblock} {
+				if ctx.Err() != nil {
+					return
+				}
+				_, _ = h.Dashboard(ctx, DashboardQuery{Range: r, Origin: o, Source: src, Page: models.Page{Number: 1, Size: 1}})
+			}
+		}
+	}
+}
+
 // HistoryQuery is the history page's filter.
 type HistoryQuery struct {
 	Host     string           // a host id; "" for every host
@@ -407,8 +430,12 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 			if p.newer, err = r.IPTotals(ctx, rep.IP, synced.Last); err != nil {
 				return p, err
 			}
-			if p.live, err = r.RecentOfIP(ctx, rep.IP, IPTimelineLimit); err != nil {
-				return p, err
+			// Only what the archive has not synced yet: its copies of
+			// older rows are listed from the archive.
+			if p.newer.Bans > 0 {
+				if p.live, err = r.RecentOfIPAfter(ctx, rep.IP, synced.Last, IPTimelineLimit); err != nil {
+					return p, err
+				}
 			}
 			for i := range p.live {
 				p.live[i].Host = hh.ID()

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -353,6 +353,7 @@ func (j *Jails) Start(ctx context.Context, host, jail string) (string, error) {
 		return "", err
 	}
 	err = c.StartJail(ctx, jail)
+	j.cache.forget(host, jail)
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
 		out, rerr := c.Reload(ctx, jail)
 		return out, rerr
@@ -418,6 +419,7 @@ func (j *Jails) Reload(ctx context.Context, host, jail string) (string, error) {
 		}
 	}
 	out, err := c.Reload(ctx, jail)
+	j.cache.forget(host, jail)
 	if err != nil {
 		return out, fmt.Errorf("reload failed: %w", err)
 	}
@@ -468,41 +470,39 @@ func (j *Jails) SetIgnoreSelf(ctx context.Context, host, jail string, on bool) e
 }
 
 // CurrentBansOf returns where ip is banned right now, with start and end,
-// and the names of all running jails.
+// and the names of all running jails, sorted. The jails' counters come from
+// a status shared between pages for up to statusTTL (see jailStatuses);
+// when the ban lists the cache holds match them, they say where ip is
+// banned, and fail2ban is not asked about ip at all.
 func (j *Jails) CurrentBansOf(ctx context.Context, host, ip string) ([]models.ActiveBan, []string, error) {
 	c, err := j.hosts.Get(host)
 	if err != nil {
 		return nil, nil, err
 	}
-	where, err := c.JailsOf(ctx, ip)
-	if err != nil {
-		return nil, nil, j.probe.Observe(host, err)
-	}
-	banned := map[string]bool{}
-	if len(where) > 0 {
-		for _, jl := range where[0] {
-			banned[jl] = true
-		}
-	}
-	if len(banned) == 0 {
-		// Banned nowhere (most addresses): the jail names are all the page
-		// needs, one command instead of a status per jail.
-		st, err := c.Status(ctx)
-		if err != nil {
-			return nil, nil, j.probe.Observe(host, err)
-		}
-		names := slices.Clone(st.Jails)
-		slices.Sort(names)
-		return nil, names, nil
-	}
-	statuses, err := c.AllJailStatus(ctx)
+	statuses, err := j.jailStatuses(ctx, c)
 	if err != nil {
 		return nil, nil, j.probe.Observe(host, err)
 	}
 	names := make([]string, 0, len(statuses))
-	var out []models.ActiveBan
 	for _, st := range statuses {
 		names = append(names, st.Name)
+	}
+	sort.Strings(names)
+	banned, known := j.cache.bannedIn(host, statuses, ip)
+	if !known {
+		where, err := c.JailsOf(ctx, ip)
+		if err != nil {
+			return nil, nil, j.probe.Observe(host, err)
+		}
+		banned = map[string]bool{}
+		if len(where) > 0 {
+			for _, jl := range where[0] {
+				banned[jl] = true
+			}
+		}
+	}
+	var out []models.ActiveBan
+	for _, st := range statuses {
 		if !banned[st.Name] {
 			continue
 		}

@@ -200,22 +200,7 @@ func (m *fleetMeasure) run(ctx context.Context) (*fleetReport, error) {
 
 // get GETs path and returns its wall time; anything but 200 is an error.
 func (m *fleetMeasure) get(ctx context.Context, path string, hdr map[string]string) (time.Duration, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.base+path, nil)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	start := time.Now()
-	resp, err := m.c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	d := time.Since(start)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return d, err
+	return timedGet(ctx, m.c, m.base+path, hdr)
 }
 
 // fleetBan times the ban form with "every host": one new address per

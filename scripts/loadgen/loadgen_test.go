@@ -138,3 +138,13 @@ func TestFleetReportVerdict(t *testing.T) {
 		t.Errorf("a figure without target: %q\n%s", lines["free"], b.String())
 	}
 }
+
+func TestParseCPUTime(t *testing.T) {
+	stat := "1234 (bangui x) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 12 0 100 2000000 5000\n"
+	if got := parseCPUTime(stat); got != 3250*time.Millisecond {
+		t.Errorf("parseCPUTime = %v, want 3.25s (325 ticks)", got)
+	}
+	if got := parseCPUTime("garbage"); got != 0 {
+		t.Errorf("parseCPUTime(garbage) = %v, want 0", got)
+	}
+}

@@ -4,10 +4,13 @@
 // completes setup, waits until the archive holds every ban with its
 // country, logs in one session per client and then drives the panel with a
 // fixed number of concurrent clients for a fixed time, mixing the
-// dashboard, its table pages, history, per-IP pages and the world map. It
+// dashboard, its table pages, history, per-IP pages and the world map,
+// while -streams live event streams (GET /events) stay open on the same
+// panel and a ban reaches fail2ban every -ban-every (streams.go). It
 // prints requests per second, median and p99 latency per endpoint class,
-// the error count and the panel's peak RSS, writes the same table to a
-// file, and exits 1 when any request failed.
+// the error count, the panel's peak RSS and the streams' counts, writes
+// the same report to a file, and exits 1 when any request or stream
+// failed.
 //
 // Run it through scripts/load.sh, which builds the panel first:
 //
@@ -30,6 +33,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -61,6 +65,8 @@ type options struct {
 	fleet     int // hosts of a fleet run; 0: the single-host load run
 	fleetBans int
 	runs      int
+	streams   int           // event streams held open during the run
+	banEvery  time.Duration // a ban injected into fail2ban this often during the run; 0: none
 }
 
 func parseFlags() (options, error) {
@@ -76,6 +82,8 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.fleet, "fleet", 0, "fleet mode: start this many fail2ban sandboxes with an agent each, enrol them in the panel and time the fleet figures (see scripts/fleet-load.sh)")
 	flag.IntVar(&o.fleetBans, "fleet-bans", 5000, "fleet mode: bans in each host's fail2ban database, all in the last 23 hours")
 	flag.IntVar(&o.runs, "runs", 100, "fleet mode: sequential requests per figure")
+	flag.IntVar(&o.streams, "streams", 50, "live event streams (GET /events) held open during the run, one per client session (round robin)")
+	flag.DurationVar(&o.banEvery, "ban-every", time.Second, "during the run, ban a new address in the fail2ban sandbox this often, so that the streams carry events (0: none)")
 	flag.Parse()
 	switch {
 	case o.fleet < 0 || o.fleet > 50:
@@ -90,6 +98,8 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("-clients %d: want 1 to 1000", o.clients)
 	case o.duration < time.Second:
 		return o, fmt.Errorf("-duration %s: want at least 1s", o.duration)
+	case o.streams < 0 || o.streams > 1000:
+		return o, fmt.Errorf("-streams %d: want 0 to 1000", o.streams)
 	case o.rows < 1000:
 		return o, fmt.Errorf("-rows %d: want at least 1000", o.rows)
 	}
@@ -199,17 +209,59 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	ip, ipBans, err := ipNear(setupCtx, f2bDB, 5072)
+	if err != nil {
+		return fmt.Errorf("pick the per-IP page: %w", err)
+	}
+	pages := timedPages(ip, ipBans)
+	timings, err := timeFirst(setupCtx, clients[0], base, pages)
+	if err != nil {
+		return fmt.Errorf("first requests: %w", err)
+	}
+	streamCtx, stopStreams := context.WithCancel(ctx)
+	defer stopStreams()
+	streamsDone := make(chan streamReport, 1)
+	if o.streams > 0 {
+		log.Printf("opening %d event streams", o.streams)
+		owners := make([]*http.Client, o.streams)
+		for i := range owners {
+			owners[i] = clients[i%len(clients)]
+		}
+		ready := make(chan struct{})
+		go func() {
+			per := holdStreams(streamCtx, base, owners, ready)
+			streamsDone <- streamReport{Streams: o.streams, Per: per}
+		}()
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return errors.New("interrupted")
+		}
+	} else {
+		streamsDone <- streamReport{}
+	}
+	injected := make(chan int, 1)
+	go func() { injected <- injectBans(streamCtx, sb.SocketPath, o.banEvery) }()
 	resetPeakRSS(p.pid())
+	cpu0 := cpuTime(p.pid())
 	log.Printf("driving %s for %s with %d clients", base, o.duration, o.clients)
 	rep, err := drive(ctx, base, clients, o.duration, samples)
 	if err != nil {
 		return err
 	}
+	rep.PeakRSS = peakRSS(p.pid()) // before the streams close
+	rep.PanelCPU = cpuTime(p.pid()) - cpu0
+	stopStreams()
+	rep.Streams = <-streamsDone
+	rep.Streams.BansInjected = <-injected
 	if ctx.Err() != nil {
 		return errors.New("interrupted")
 	}
+	if err := timeMedians(ctx, clients[0], base, pages, 20, timings); err != nil {
+		return fmt.Errorf("sequential requests: %w", err)
+	}
+	rep.Timings = timings
 	rep.Target, rep.Clients, rep.Rows = base, o.clients, o.rows
-	rep.PeakRSS = peakRSS(p.pid())
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("archive: %d events; sample: %d IPs, %d jails, %d countries", archived, len(samples.ips), len(samples.jails), len(samples.countries)),
 		fmt.Sprintf("panel log: %s", p.logPath),
@@ -221,8 +273,8 @@ func run() error {
 		return err
 	}
 	fmt.Printf("report written to %s\n", o.out)
-	if rep.Total.Errors > 0 {
-		return fmt.Errorf("%d of %d requests failed", rep.Total.Errors, rep.Total.Requests)
+	if rep.Total.Errors > 0 || rep.Streams.errors() > 0 {
+		return fmt.Errorf("%d of %d requests and %d stream connections failed", rep.Total.Errors, rep.Total.Requests, rep.Streams.errors())
 	}
 	return nil
 }

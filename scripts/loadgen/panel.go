@@ -284,3 +284,28 @@ func parseVmHWM(status string) int64 {
 	}
 	return 0
 }
+
+// cpuTime reads the CPU time (user and system) pid has used from /proc, or
+// 0. Linux reports it in clock ticks of 1/100 s.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	return parseCPUTime(string(b))
+}
+
+// parseCPUTime extracts utime + stime of a /proc/PID/stat text.
+func parseCPUTime(stat string) time.Duration {
+	i := strings.LastIndexByte(stat, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
+}

@@ -81,9 +81,12 @@ type Report struct {
 	Rows     int
 	Classes  []*classStats // sorted by name
 	Total    *classStats
-	PeakRSS  int64    // panel's VmHWM in bytes; 0 when unknown
-	Errors   []string // first error messages
-	Notes    []string // set-up facts worth printing
+	PeakRSS  int64         // panel's VmHWM in bytes; 0 when unknown
+	PanelCPU time.Duration // CPU time the panel used during the run
+	Errors   []string      // first error messages
+	Notes    []string      // set-up facts worth printing
+	Streams  streamReport
+	Timings  []pageTiming // single requests, apart from the load
 }
 
 // Write prints the report as a compact table.
@@ -113,8 +116,16 @@ func (r *Report) Write(w io.Writer) {
 	for _, s := range r.Total.Slowest {
 		fmt.Fprintf(w, "  %9.1f ms  %s\n", ms(s.Latency), s.Path)
 	}
+	r.Streams.Write(w)
+	writeTimings(w, r.Timings)
 	if r.PeakRSS > 0 {
 		fmt.Fprintf(w, "\npanel peak RSS (VmHWM): %.1f MiB\n", float64(r.PeakRSS)/(1<<20))
+	}
+	if r.PanelCPU > 0 && r.Total.Requests > 0 {
+		// Less sensitive to a busy machine than the latencies: what the
+		// panel spent, not how long it waited for a core.
+		fmt.Fprintf(w, "panel CPU: %.1f s in %.0f s (%.2f cores), %.2f ms per request\n", r.PanelCPU.Seconds(), r.Duration.Seconds(),
+			r.PanelCPU.Seconds()/r.Duration.Seconds(), ms(r.PanelCPU)/float64(r.Total.Requests))
 	}
 	if r.Total.Errors > 0 {
 		fmt.Fprintf(w, "\nERRORS: %d requests failed; first ones:\n", r.Total.Errors)
