@@ -228,13 +228,9 @@ func (a *passkeyAccount) keyOf(credentialID []byte) (models.Passkey, bool) {
 	return models.Passkey{}, false
 }
 
-// accountOf returns the users row of a logged-in identity. A session from
-// before accounts (the master password) is the account named "admin".
+// accountOf returns the users row of a logged-in identity.
 func (s *Server) accountOf(ctx context.Context, id models.Identity) (models.User, error) {
-	if id.UserID != 0 {
-		return s.users.Get(ctx, id.UserID)
-	}
-	return s.users.ByName(ctx, id.Name)
+	return s.users.Get(ctx, id.UserID)
 }
 
 // loadPasskeyAccount returns an account with its user handle and its

@@ -34,7 +34,7 @@ func (s *Server) tokenRoutes(t routeTable) {
 func (s *Server) tokensSection(c echo.Context, form views.TokenForm) (views.TokensSection, error) {
 	ctx := c.Request().Context()
 	id := identityOf(ctx)
-	p := views.TokensSection{Form: form, NoAccount: id.UserID == 0, AllUsers: id.Role.Allows(models.RoleAdmin)}
+	p := views.TokensSection{Form: form, AllUsers: id.Role.Allows(models.RoleAdmin)}
 	p.Form.Scopes = scopesUpTo(id.Role)
 	if p.Form.Scope == "" {
 		p.Form.Scope = string(models.ScopeRead)
@@ -45,9 +45,6 @@ func (s *Server) tokensSection(c echo.Context, form views.TokenForm) (views.Toke
 	owner := id.UserID
 	if p.AllUsers {
 		owner = 0
-	}
-	if id.UserID == 0 && !p.AllUsers {
-		return p, nil
 	}
 	var err error
 	p.Tokens, err = s.tokens.List(ctx, owner)

@@ -108,9 +108,6 @@ func (s *Server) enroleePage(c echo.Context, e enrolee, status int, msg string) 
 // totpPage is GET /account/totp.
 func (s *Server) totpPage(c echo.Context) error {
 	id := identityOf(c.Request().Context())
-	if id.UserID == 0 {
-		return s.render(c, http.StatusOK, views.TOTPPage(views.TOTPView{Base: accountTOTPBase, NoAccount: true}), nil)
-	}
 	u, err := s.users.Get(c.Request().Context(), id.UserID)
 	if err != nil {
 		return err

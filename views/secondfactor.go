@@ -28,11 +28,7 @@ type TOTPView struct {
 	PendingSecret string // one being set up: its secret (base32)
 	RecoveryCodes int    // unused recovery codes
 	Required      bool   // the admin requires a second factor for every account
-	// NoAccount: the session is the master-password admin of an
-	// installation from before accounts, which has no account row to keep
-	// factors on yet.
-	NoAccount bool
-	Error     string // what went wrong with the last form
+	Error         string // what went wrong with the last form
 }
 
 // RecoveryCodesView shows new recovery codes, once.

@@ -9,12 +9,11 @@ import (
 // TokensSection is the API token part of the account page: the tokens
 // listed, the form that makes one, and a token just made (shown once).
 type TokensSection struct {
-	Tokens    []models.TokenInfo
-	Form      TokenForm
-	NewToken  string // the secret of the token just made; shown this once
-	NewName   string
-	AllUsers  bool // the list holds every user's tokens (an admin's view)
-	NoAccount bool // the session is not a user account's: it cannot own tokens
+	Tokens   []models.TokenInfo
+	Form     TokenForm
+	NewToken string // the secret of the token just made; shown this once
+	NewName  string
+	AllUsers bool // the list holds every user's tokens (an admin's view)
 }
 
 // TokenForm is the form that makes a token.
