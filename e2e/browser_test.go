@@ -253,13 +253,17 @@ func (b *browser) screenshot(t *testing.T, name string) {
 
 // checkPage returns what is wrong with the current page: console errors,
 // uncaught exceptions and CSP violations since the previous check, requests
-// that bypassed nginx, form controls without an accessible label, sideways
-// scrolling, and a session cookie that is missing or not Secure and HttpOnly.
+// that bypassed nginx, form controls without an accessible label, forms on
+// which Enter would not press the main button, sideways scrolling, and a
+// session cookie that is missing or not Secure and HttpOnly.
 func (b *browser) checkPage(t *testing.T) []string {
 	t.Helper()
 	problems := b.log.drain(t, b.ctx)
 	for _, c := range eval[[]string](t, b, unlabelledControlsJS) {
 		problems = append(problems, "form control without an accessible label: "+c)
+	}
+	for _, f := range eval[[]string](t, b, defaultButtonProblemsJS) {
+		problems = append(problems, "implicit submission: "+f)
 	}
 	// Under mobile emulation a too wide page widens the layout viewport, so
 	// window.innerWidth grows with it (608 for a 600px box at 375 wide):

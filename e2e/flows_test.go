@@ -164,7 +164,10 @@ func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, a *app, password s
 	b.typeInto(t, "#session_minutes", "60")
 	b.check(t, "setup-socket-ok")
 
-	if status := b.follow(t, button("Save and continue")); status != 200 {
+	// Enter in the last field (a phone keyboard's "Go") saves, as the main
+	// button says, though the socket's "Test" is the first visible submit
+	// button of the form.
+	if status := b.submitWithEnter(t, "#session_minutes"); status != 200 {
 		t.Fatalf("%s: setup answered %d", b.dev.name, status)
 	}
 	b.wantPath(t, basePath+"/login")

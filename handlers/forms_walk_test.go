@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +146,45 @@ func TestEnterPressesTheMainButton(t *testing.T) {
 		t.Fatal("no form with more than one submit button: the check saw none (the setup page has one)")
 	}
 	t.Logf("%d pages, %d forms with more than one submit button", pages, multi)
+}
+
+// TestValidationAnswersAreNotHTMXErrors reads the htmx-config meta of a page
+// and picks each status's rule as htmx 2 does (the first whose code, a
+// regular expression, matches): a 422 (a refused form, its messages in the
+// answer) is swapped in and is no error, so htmx logs nothing to the console;
+// other 4xx and 5xx answers stay errors.
+func TestValidationAnswersAreNotHTMXErrors(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	doc := parse(t, a.browser().get("/setup"))
+	content, ok := doc.Find(`meta[name="htmx-config"]`).Attr("content")
+	if !ok {
+		t.Fatal("no htmx-config meta")
+	}
+	var cfg struct {
+		ResponseHandling []struct {
+			Code  string `json:"code"`
+			Swap  bool   `json:"swap"`
+			Error bool   `json:"error"`
+		} `json:"responseHandling"`
+	}
+	if err := json.Unmarshal([]byte(content), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for status, want := range map[int][2]bool{ // swap, error
+		200: {true, false}, 204: {false, false}, 422: {true, false}, 400: {true, true}, 403: {true, true}, 500: {true, true}, 502: {true, true},
+	} {
+		found := false
+		for _, r := range cfg.ResponseHandling {
+			if regexp.MustCompile(r.Code).MatchString(strconv.Itoa(status)) {
+				if got := [2]bool{r.Swap, r.Error}; got != want {
+					t.Errorf("status %d: swap, error = %v, want %v", status, got, want)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("status %d: no rule", status)
+		}
+	}
 }
