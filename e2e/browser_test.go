@@ -254,8 +254,8 @@ func (b *browser) screenshot(t *testing.T, name string) {
 // checkPage returns what is wrong with the current page: console errors,
 // uncaught exceptions and CSP violations since the previous check, requests
 // that bypassed nginx, form controls without an accessible label, forms on
-// which Enter would not press the main button, sideways scrolling, and a
-// session cookie that is missing or not Secure and HttpOnly.
+// which Enter would not press the main button, broken images, sideways
+// scrolling, and a session cookie that is missing or not Secure and HttpOnly.
 func (b *browser) checkPage(t *testing.T) []string {
 	t.Helper()
 	problems := b.log.drain(t, b.ctx)
@@ -264,6 +264,11 @@ func (b *browser) checkPage(t *testing.T) []string {
 	}
 	for _, f := range eval[[]string](t, b, defaultButtonProblemsJS) {
 		problems = append(problems, "implicit submission: "+f)
+	}
+	// An image that finished loading without pixels is a broken one (a
+	// lazy image not yet loaded is not complete).
+	for _, src := range eval[[]string](t, b, `[...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)`) {
+		problems = append(problems, "broken image: "+src)
 	}
 	// Under mobile emulation a too wide page widens the layout viewport, so
 	// window.innerWidth grows with it (608 for a 600px box at 375 wide):
