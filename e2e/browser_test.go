@@ -178,14 +178,21 @@ func (b *browser) press(sel string) chromedp.Action[chromedp.Void] {
 // the load and returns the HTTP status of the final document.
 func (b *browser) follow(t *testing.T, sel string) int64 {
 	t.Helper()
+	return b.load(t, "press "+sel, b.press(sel))
+}
+
+// load runs steps that load a new page (what names them in failures),
+// waits for the load and returns the HTTP status of the final document.
+func (b *browser) load(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) int64 {
+	t.Helper()
 	ctx, cancel := b.step()
 	defer cancel()
-	resp, err := chromedp.RunResponse(ctx, b.press(sel))
+	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
-		t.Fatalf("%s: press %s: %v", b.dev.name, sel, err)
+		t.Fatalf("%s: %s: %v", b.dev.name, what, err)
 	}
 	if resp == nil {
-		t.Fatalf("%s: press %s: no document response", b.dev.name, sel)
+		t.Fatalf("%s: %s: no document response", b.dev.name, what)
 	}
 	return resp.Status
 }

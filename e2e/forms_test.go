@@ -33,14 +33,5 @@ const defaultButtonProblemsJS = `(() => {
 // for the new page and returns the HTTP status of the final document.
 func (b *browser) submitWithEnter(t *testing.T, sel string) int64 {
 	t.Helper()
-	ctx, cancel := b.step()
-	defer cancel()
-	resp, err := chromedp.RunResponse(ctx, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent("\r"))
-	if err != nil {
-		t.Fatalf("%s: Enter in %s: %v", b.dev.name, sel, err)
-	}
-	if resp == nil {
-		t.Fatalf("%s: Enter in %s: no document response", b.dev.name, sel)
-	}
-	return resp.Status
+	return b.load(t, "Enter in "+sel, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent("\r"))
 }
