@@ -272,6 +272,9 @@ func (b *browser) checkPage(t *testing.T) []string {
 	for _, f := range eval[[]string](t, b, defaultButtonProblemsJS) {
 		problems = append(problems, "implicit submission: "+f)
 	}
+	for _, f := range b.enterProblems(t) {
+		problems = append(problems, "Enter key: "+f)
+	}
 	// An image that finished loading without pixels is a broken one (a
 	// lazy image not yet loaded is not complete).
 	for _, src := range eval[[]string](t, b, `[...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)`) {
