@@ -13,8 +13,21 @@ import (
 	"strings"
 )
 
-//go:embed css js img
+//go:embed css js img flags
 var files embed.FS
+
+// FlagFile is the asset name of the flag of an ISO 3166-1 alpha-2 code
+// (either case), for Set.Path, and whether the panel has that flag.
+func FlagFile(code string) (string, bool) {
+	if len(code) != 2 {
+		return "", false
+	}
+	name := "flags/" + strings.ToLower(code) + ".svg"
+	if _, err := fs.Stat(files, name); err != nil {
+		return "", false
+	}
+	return name, true
+}
 
 // Set is the embedded files with their content hashes, computed once.
 type Set struct {

@@ -79,3 +79,39 @@ func TestVendoredSSEExtensionMatchesRecordedHash(t *testing.T) {
 		t.Fatal("VENDOR.md does not record the SSE extension's version and hash")
 	}
 }
+
+func TestEveryCountryHasASmallFlag(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"DE", "us", "IE", "EU"} {
+		name, ok := FlagFile(code)
+		if !ok {
+			t.Fatalf("no flag for %s", code)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), s.Path(name))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/svg+xml" ||
+			!strings.Contains(rec.Header().Get("Cache-Control"), "immutable") || !strings.HasPrefix(rec.Body.String(), "<svg") {
+			t.Fatalf("%s: %d %q %q", name, rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Control"))
+		}
+	}
+	for _, code := range []string{"", "D", "XYZ", "..", "zz", "A/"} {
+		if name, ok := FlagFile(code); ok {
+			t.Errorf("FlagFile(%q) = %q", code, name)
+		}
+	}
+	// Small enough to send one per country shown: none above 6 KB, and no
+	// script or external reference inside (they are served as images).
+	entries, err := fs.ReadDir(files, "flags")
+	if err != nil || len(entries) < 249 {
+		t.Fatalf("%d flags, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		b, _ := fs.ReadFile(files, "flags/"+e.Name())
+		if len(b) > 6<<10 || strings.Contains(string(b), "<script") || strings.Contains(string(b), "href=\"http") {
+			t.Errorf("%s: %d bytes", e.Name(), len(b))
+		}
+	}
+}

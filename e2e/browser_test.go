@@ -178,14 +178,21 @@ func (b *browser) press(sel string) chromedp.Action[chromedp.Void] {
 // the load and returns the HTTP status of the final document.
 func (b *browser) follow(t *testing.T, sel string) int64 {
 	t.Helper()
+	return b.load(t, "press "+sel, b.press(sel))
+}
+
+// load runs steps that load a new page (what names them in failures),
+// waits for the load and returns the HTTP status of the final document.
+func (b *browser) load(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) int64 {
+	t.Helper()
 	ctx, cancel := b.step()
 	defer cancel()
-	resp, err := chromedp.RunResponse(ctx, b.press(sel))
+	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
-		t.Fatalf("%s: press %s: %v", b.dev.name, sel, err)
+		t.Fatalf("%s: %s: %v", b.dev.name, what, err)
 	}
 	if resp == nil {
-		t.Fatalf("%s: press %s: no document response", b.dev.name, sel)
+		t.Fatalf("%s: %s: no document response", b.dev.name, what)
 	}
 	return resp.Status
 }
@@ -253,13 +260,25 @@ func (b *browser) screenshot(t *testing.T, name string) {
 
 // checkPage returns what is wrong with the current page: console errors,
 // uncaught exceptions and CSP violations since the previous check, requests
-// that bypassed nginx, form controls without an accessible label, sideways
+// that bypassed nginx, form controls without an accessible label, forms on
+// which Enter would not press the main button, broken images, sideways
 // scrolling, and a session cookie that is missing or not Secure and HttpOnly.
 func (b *browser) checkPage(t *testing.T) []string {
 	t.Helper()
 	problems := b.log.drain(t, b.ctx)
 	for _, c := range eval[[]string](t, b, unlabelledControlsJS) {
 		problems = append(problems, "form control without an accessible label: "+c)
+	}
+	for _, f := range eval[[]string](t, b, defaultButtonProblemsJS) {
+		problems = append(problems, "implicit submission: "+f)
+	}
+	for _, f := range b.enterProblems(t) {
+		problems = append(problems, "Enter key: "+f)
+	}
+	// An image that finished loading without pixels is a broken one (a
+	// lazy image not yet loaded is not complete).
+	for _, src := range eval[[]string](t, b, `[...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)`) {
+		problems = append(problems, "broken image: "+src)
 	}
 	// Under mobile emulation a too wide page widens the layout viewport, so
 	// window.innerWidth grows with it (608 for a 600px box at 375 wide):

@@ -164,7 +164,10 @@ func flowSetup(t *testing.T, b *browser, sb *sandbox.Sandbox, a *app, password s
 	b.typeInto(t, "#session_minutes", "60")
 	b.check(t, "setup-socket-ok")
 
-	if status := b.follow(t, button("Save and continue")); status != 200 {
+	// Enter in the last field (a phone keyboard's "Go") saves, as the main
+	// button says, though the socket's "Test" is the first visible submit
+	// button of the form.
+	if status := b.submitWithEnter(t, "#session_minutes"); status != 200 {
 		t.Fatalf("%s: setup answered %d", b.dev.name, status)
 	}
 	b.wantPath(t, basePath+"/login")
@@ -296,6 +299,33 @@ func flowChecksCanFail(t *testing.T, b *browser) {
 		main.append(wide);
 	})()`)
 	wantProblems(t, b, "form control without an accessible label: ", "page scrolls sideways: ")
+
+	// A form whose first submit button is not its main one (the setup page's
+	// old trap), and an image that does not decode.
+	b.visit(t, "/__e2e/swap")
+	eval[chromedp.Void](t, b, `(() => {
+		const form = document.createElement("form");
+		form.action = "/nowhere";
+		const label = document.createElement("label");
+		label.textContent = "Field";
+		const input = document.createElement("input");
+		label.append(input);
+		const test = document.createElement("button");
+		test.textContent = "Test";
+		const save = document.createElement("button");
+		save.textContent = "Save";
+		save.setAttribute("data-main", "");
+		form.append(label, test, save);
+		const img = document.createElement("img");
+		img.alt = "broken";
+		img.src = "data:image/png;base64,AAAA";
+		document.getElementById("main").append(form, img);
+	})()`)
+	b.waitJS(t, `document.images[document.images.length - 1].complete`)
+	wantProblems(t, b, "implicit submission: ", "Enter key: ", "broken image: ")
+	if p := b.path(t); p != basePath+"/__e2e/swap" {
+		t.Errorf("%s: the Enter probe left the page for %s", b.dev.name, p)
+	}
 }
 
 // wantProblems runs checkPage and fails unless it reports exactly one

@@ -90,6 +90,15 @@ func flowMap(t *testing.T, b *browser) {
 	if w := eval[[]int](t, b, `(() => { const r = document.querySelector("svg.worldmap").getBoundingClientRect(); return [Math.round(r.width), document.documentElement.clientWidth]; })()`); w[0] > w[1] || w[0] < w[1]/2 {
 		t.Errorf("%s: the map is %d px wide in a %d px page", b.dev.name, w[0], w[1])
 	}
+	// Flags are images, not emoji (this Chromium has no colour-emoji font):
+	// the country list's flags load from the assets at 21×14 px, with the
+	// country's name as their text alternative.
+	b.waitJS(t, `(() => {
+		const i = document.querySelector('#map-countries img.country__flag[alt="Brazil"]');
+		if (!i) return false;
+		i.scrollIntoView({block: "center"});
+		return i.complete && i.naturalWidth > 0 && i.width === 21 && i.height === 14;
+	})()`)
 	b.check(t, "map-countries")
 
 	// A click filters the table below to Brazil; the URL follows; Back restores.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,8 +115,9 @@ func TestMapPage(t *testing.T) {
 	if n := doc.Find("#map-bans tbody tr[data-ip]").Length(); n != 7 {
 		t.Errorf("%d rows in the table, want 7 (all bans of the window)", n)
 	}
-	if cell := doc.Find(`#map-bans tr[data-ip="8.8.8.8"] td[data-label="Country"]`).Text(); !strings.Contains(cell, "United States") || !strings.Contains(cell, "🇺🇸") {
-		t.Errorf("country cell = %q", cell)
+	if cell := doc.Find(`#map-bans tr[data-ip="8.8.8.8"] td[data-label="Country"]`); !strings.Contains(cell.Text(), "United States") ||
+		cell.Find(`img.country__flag[alt="United States"]`).AttrOr("src", "") == "" {
+		t.Errorf("country cell = %q", cell.Text())
 	}
 	if !strings.Contains(doc.Find(".worldmap__credit").Text(), "CC BY 4.0") {
 		t.Error("the map's source is not credited")
@@ -296,10 +299,23 @@ func TestActiveBansShowCountries(t *testing.T) {
 		return n
 	}
 	doc := parse(t, b.get("/jails"))
+	// A cell reads "[flag src alt] name": the flag image (served from the
+	// hashed assets) and the country's name.
+	flagSrc := regexp.MustCompile(`^/assets/[0-9a-f]{12}/flags/[a-z]{2}\.svg$`)
 	cell := func(doc *goquery.Document, table, ip string) string {
-		return strings.Join(strings.Fields(doc.Find(fmt.Sprintf(`%s tr[data-ip=%q] td[data-label="Country"]`, table, ip)).Text()), " ")
+		td := doc.Find(fmt.Sprintf(`%s tr[data-ip=%q] td[data-label="Country"]`, table, ip))
+		text := strings.Join(strings.Fields(td.Text()), " ")
+		if img := td.Find("img.country__flag"); img.Length() > 0 {
+			src, _ := img.Attr("src")
+			alt, _ := img.Attr("alt")
+			if !flagSrc.MatchString(src) {
+				t.Errorf("flag of %s served from %q", ip, src)
+			}
+			text = "[flag " + path.Base(src) + " " + alt + "] " + text
+		}
+		return text
 	}
-	for ip, want := range map[string]string{"193.99.144.80": "🇩🇪 Germany", "2a00:1450::1": "🇮🇪 Ireland", "10.1.2.3": "private network", "9.9.9.9": "unknown"} {
+	for ip, want := range map[string]string{"193.99.144.80": "[flag de.svg Germany] Germany", "2a00:1450::1": "[flag ie.svg Ireland] Ireland", "10.1.2.3": "private network", "9.9.9.9": "unknown"} {
 		if got := cell(doc, "#active-bans", ip); got != want {
 			t.Errorf("/jails: country of %s = %q, want %q", ip, got, want)
 		}
@@ -308,7 +324,7 @@ func TestActiveBansShowCountries(t *testing.T) {
 		t.Errorf("second column %q", th)
 	}
 	doc = parse(t, b.get("/jails/sshd"))
-	if got := cell(doc, "#jail-bans", "193.99.144.80"); got != "🇩🇪 Germany" {
+	if got := cell(doc, "#jail-bans", "193.99.144.80"); got != "[flag de.svg Germany] Germany" {
 		t.Errorf("/jails/sshd: %q", got)
 	}
 	if n := countRows(); n != 0 {

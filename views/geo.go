@@ -1,27 +1,22 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"bangui/assets"
 	"bangui/models"
 )
 
-// flagEmoji is the flag of an ISO 3166-1 alpha-2 code as two regional
-// indicator symbols (shown as a flag where the font has one, as the two
-// letters otherwise), or "" for anything that is not two letters.
-func flagEmoji(code string) string {
-	if len(code) != 2 {
+// flagSrc is the URL of the flag image of an ISO 3166-1 alpha-2 code,
+// or "" when the panel has no flag for it.
+func flagSrc(ctx context.Context, code string) string {
+	name, ok := assets.FlagFile(code)
+	if !ok {
 		return ""
 	}
-	var b strings.Builder
-	for _, r := range strings.ToUpper(code) {
-		if r < 'A' || r > 'Z' {
-			return ""
-		}
-		b.WriteRune(0x1F1E6 + r - 'A')
-	}
-	return b.String()
+	return assetURL(ctx, name)
 }
 
 // countryName is the name to show for g: its own, the vendored table's, or the code.

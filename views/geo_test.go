@@ -8,10 +8,27 @@ import (
 	"bangui/models"
 )
 
-func TestFlagEmoji(t *testing.T) {
-	for code, want := range map[string]string{"DE": "🇩🇪", "us": "🇺🇸", "": "", "D": "", "D1": "", "XYZ": ""} {
-		if got := flagEmoji(code); got != want {
-			t.Errorf("flagEmoji(%q) = %q, want %q", code, got, want)
+func TestEveryCountryHasAFlag(t *testing.T) {
+	ctx := WithRequest(context.Background(), Request{Asset: func(name string) string { return "/assets/h/" + name }})
+	n := 0
+	for a := 'A'; a <= 'Z'; a++ {
+		for b := 'A'; b <= 'Z'; b++ {
+			code := string([]rune{a, b})
+			if models.CountryName(code) == "" {
+				continue
+			}
+			n++
+			if got, want := flagSrc(ctx, code), "/assets/h/flags/"+strings.ToLower(code)+".svg"; got != want {
+				t.Errorf("flagSrc(%s) = %q, want %q", code, got, want)
+			}
+		}
+	}
+	if n < 249 {
+		t.Fatalf("only %d countries", n)
+	}
+	for _, code := range []string{"", "D", "D1", "XYZ", "ZZ"} {
+		if got := flagSrc(ctx, code); got != "" {
+			t.Errorf("flagSrc(%q) = %q", code, got)
 		}
 	}
 }
@@ -39,7 +56,8 @@ func TestCountryCell(t *testing.T) {
 		}
 		return b.String()
 	}
-	if html := render(GeoOf("DE")); !strings.Contains(html, `aria-hidden="true">🇩🇪</span>`) || !strings.Contains(html, ">Germany</span>") {
+	if html := render(GeoOf("DE")); !strings.Contains(html, `<img class="country__flag" src="/assets/missing/flags/de.svg" alt="Germany" width="21" height="14"`) ||
+		!strings.Contains(html, ">Germany</span>") || strings.Contains(html, "🇩🇪") {
 		t.Errorf("Germany: %s", html)
 	}
 	if html := render(models.GeoInfo{IP: "10.0.0.1", Special: models.GeoPrivate}); !strings.Contains(html, "private network") {

@@ -661,7 +661,7 @@ func TOTPSection(v TOTPView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<p>To make new recovery codes (the old ones stop working) or to turn the app off, confirm it is you:</p><div class=\"field\"><label for=\"totp-proof\">A code from your authenticator app, or your password</label> <input id=\"totp-proof\" name=\"proof\" type=\"password\" required autocomplete=\"off\"></div><div class=\"form__actions\"><button type=\"submit\" class=\"button button--secondary\">Make new recovery codes</button> <button type=\"submit\" class=\"button button--danger\" formaction=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<p>To make new recovery codes (the old ones stop working) or to turn the app off, confirm it is you:</p><div class=\"field\"><label for=\"totp-proof\">A code from your authenticator app, or your password</label> <input id=\"totp-proof\" name=\"proof\" type=\"password\" required autocomplete=\"off\"></div><div class=\"form__actions\"><button type=\"submit\" class=\"button button--secondary\" data-main>Make new recovery codes</button> <button type=\"submit\" class=\"button button--danger\" formaction=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
