@@ -347,3 +347,32 @@ func outageText(d time.Duration) string {
 	}
 	return d.Round(time.Second).String()
 }
+
+// LeaseName is the lease under which one panel process evaluates the rules.
+const LeaseName = "alert-rules"
+
+// LeaseHolder is the part of *services.Leases the evaluator needs.
+type LeaseHolder interface {
+	Hold(ctx context.Context, name string) (context.Context, func(keep time.Duration), bool, error)
+}
+
+// RunLeased evaluates the rules while this process holds LeaseName, so
+// that panels sharing a database do not alert twice; it tries to take the
+// lease every retry while another process holds it, and returns when ctx
+// ends.
+func (e *Evaluator) RunLeased(ctx context.Context, l LeaseHolder, retry time.Duration) {
+	for ctx.Err() == nil {
+		work, release, held, err := l.Hold(ctx, LeaseName)
+		if err != nil && ctx.Err() == nil {
+			e.log().Warn("alert rules: lease not taken", "err", err)
+		}
+		if err == nil && held {
+			<-e.Start(work)
+			release(0)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(retry):
+		}
+	}
+}

@@ -351,3 +351,41 @@ func TestAbsurdRulesAreRefused(t *testing.T) {
 		t.Fatalf("Delete of a missing rule = %v, want not found", err)
 	}
 }
+
+// TestTwoPanelsAlertOnce runs the evaluators of two panel processes on one
+// database, each with its own leases: only the lease holder alerts.
+func TestTwoPanelsAlertOnce(t *testing.T) {
+	r := newRig(t)
+	r.add(t, rules.Rule{Name: "imports", Kind: rules.KindImport})
+	other := &rules.Evaluator{Store: r.store, Events: events.New(), Sink: r.sink}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, e := range []*rules.Evaluator{r.eval, other} {
+		leases := services.NewLeases(repo.NewLeases(r.db), 0, nil)
+		wg.Go(func() { e.RunLeased(ctx, leases, 50*time.Millisecond) })
+	}
+	start := time.Now()
+	failed := models.ImportProgress{StartedAt: start, FinishedAt: start, Error: "the jail is missing"}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.sink.all()) == 0 && time.Now().Before(deadline) {
+		// Until the holder subscribed: the same run, told to both panels.
+		r.bus.Publish(events.Event{Topic: events.TopicImport, Data: failed})
+		other.Events.Publish(events.Event{Topic: events.TopicImport, Data: failed})
+		time.Sleep(20 * time.Millisecond) // polling
+	}
+	// The same run again, then a second run: once the second run's alert
+	// is in, the holder has heard everything before it.
+	second := failed
+	second.StartedAt = start.Add(time.Minute)
+	for _, p := range []models.ImportProgress{failed, failed, second} {
+		r.bus.Publish(events.Event{Topic: events.TopicImport, Data: p})
+		other.Events.Publish(events.Event{Topic: events.TopicImport, Data: p})
+	}
+	if got := r.sink.waitFor(t, 2); len(got) != 2 {
+		t.Fatalf("alerts %+v, want one per run from the lease holder", got)
+	}
+	if subs := r.bus.Subscribers() + other.Events.Subscribers(); subs != 1 {
+		t.Fatalf("%d evaluators subscribed, want only the lease holder", subs)
+	}
+}
