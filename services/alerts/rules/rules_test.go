@@ -389,3 +389,38 @@ func TestTwoPanelsAlertOnce(t *testing.T) {
 		t.Fatalf("%d evaluators subscribed, want only the lease holder", subs)
 	}
 }
+
+// TestNewCountryAndWatchedAddressAlerts stores bans in the real archive:
+// a country last seen 10 days ago is no news to a 30-day rule, a country
+// never seen is; a ban inside a watched range alerts once, however many
+// syncs follow, and bans outside it do not.
+func TestNewCountryAndWatchedAddressAlerts(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	ban := func(ip, country string, at time.Time) {
+		t.Helper()
+		_, err := r.db.ExecContext(ctx, "INSERT INTO history_archive (jail, ip, timeofban, action, origin, country_code, host) VALUES ('sshd', ?, ?, 'ban', 'selfblock', ?, 'local')",
+			ip, at.Unix(), country)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ban("192.0.2.1", "DE", time.Now().Add(-10*24*time.Hour))
+	r.add(t, rules.Rule{Name: "new country", Kind: rules.KindCountry, Params: rules.Params{Days: 30}})
+	r.add(t, rules.Rule{Name: "watch", Kind: rules.KindWatch, Params: rules.Params{Addresses: []string{"203.0.113.0/24", "2001:db8::1"}}})
+	r.start(t)
+	ban("192.0.2.2", "DE", time.Now())
+	ban("198.51.100.7", "FR", time.Now())
+	ban("203.0.113.9", "FR", time.Now())
+	for range 3 {
+		r.eval.Handle(ctx, events.Event{Topic: events.TopicArchive})
+	}
+	var subjects []string
+	for _, a := range r.sink.all() {
+		subjects = append(subjects, a.RuleName+": "+a.Subject)
+	}
+	want := []string{"new country: First ban from FR in 30 days", "watch: Watched address 203.0.113.9 banned"}
+	if !slices.Equal(subjects, want) {
+		t.Fatalf("alerts %q, want %q", subjects, want)
+	}
+}
