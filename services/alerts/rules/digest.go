@@ -49,18 +49,18 @@ func (e *Evaluator) CheckDigests(ctx context.Context) {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "From %s to %s:\n%d bans, %d new offenders.\n", from.Format("2006-01-02 15:04"), due.Format("2006-01-02 15:04 MST"), d.Bans, d.NewOffenders)
-		b.WriteString("Top countries:")
+		var countries, jails []string
 		for _, c := range d.TopCountries {
 			name := c.Host
 			if name == "" {
 				name = "unknown"
 			}
-			fmt.Fprintf(&b, " %s %d,", name, c.N)
+			countries = append(countries, fmt.Sprintf("%s %d", name, c.N))
 		}
-		b.WriteString("\nTop jails:")
 		for _, j := range d.TopJails {
-			fmt.Fprintf(&b, " %s %d,", j.Jail, j.N)
+			jails = append(jails, fmt.Sprintf("%s %d", j.Jail, j.N))
 		}
-		e.send(ctx, r, "digest", fmt.Sprintf("BanGUI %s digest: %d bans", r.Params.Every, d.Bans), strings.TrimRight(b.String(), ","))
+		fmt.Fprintf(&b, "Top countries: %s\nTop jails: %s", strings.Join(countries, ", "), strings.Join(jails, ", "))
+		e.send(ctx, r, "digest", fmt.Sprintf("BanGUI %s digest: %d bans", r.Params.Every, d.Bans), b.String())
 	}
 }

@@ -105,7 +105,7 @@ func (r *rig) start(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-// TestBanBurstSendsOneSpikeAlertPerGroup bans 40 addresses in two jails of
+// TestBanBurstSendsOneSpikeAlertPerGroup bans 500 addresses in two jails of
 // a real fail2ban while the archive tail runs: the spike rules send one
 // alert per group key (per jail, and in all), however many archive syncs
 // follow.
@@ -117,8 +117,8 @@ func TestBanBurstSendsOneSpikeAlertPerGroup(t *testing.T) {
 	tail := services.NewArchiveSync(services.NewBanSources(reg, repo.NewHistoryArchive(r.db)), repo.NewSettingsStore(r.db))
 	tail.Events = r.bus
 	perJail := r.add(t, rules.Rule{Name: "storm per jail", Kind: rules.KindSpike, Channels: []int64{1, 2}, Wait: time.Minute,
-		Params: rules.Params{Bans: 9, Minutes: 10, Per: "jail"}})
-	r.add(t, rules.Rule{Name: "storm", Kind: rules.KindSpike, Channels: []int64{1}, Params: rules.Params{Bans: 30, Minutes: 10, Per: "all"}})
+		Params: rules.Params{Bans: 150, Minutes: 10, Per: "jail"}})
+	r.add(t, rules.Rule{Name: "storm", Kind: rules.KindSpike, Channels: []int64{1}, Params: rules.Params{Bans: 450, Minutes: 10, Per: "all"}})
 	r.add(t, rules.Rule{Name: "quiet", Kind: rules.KindSpike, Params: rules.Params{Bans: 1000, Minutes: 10, Per: "host"}})
 	r.start(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,11 +126,16 @@ func TestBanBurstSendsOneSpikeAlertPerGroup(t *testing.T) {
 	wg.Go(func() { tail.Tail(ctx, services.DefaultTailEvery) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	for jail, n := range map[string]int{"sshd": 25, "web": 15} {
-		for i := range n {
-			if _, err := sb.Client().Ban(context.Background(), jail, fmt.Sprintf("198.51.100.%d", i+1+100*boolInt(jail == "web"))); err != nil {
-				t.Fatal(err)
+	for jail, n := range map[string]int{"sshd": 300, "web": 200} {
+		ips := make([]string, n)
+		for i := range ips {
+			ips[i] = fmt.Sprintf("198.51.%d.%d", 100+boolInt(jail == "web"), i%250+1)
+			if i >= 250 {
+				ips[i] = fmt.Sprintf("203.0.%d.%d", 113-boolInt(jail == "web")*10, i%250+1)
 			}
+		}
+		if _, err := sb.Client().Ban(context.Background(), jail, ips...); err != nil {
+			t.Fatal(err)
 		}
 	}
 	got := r.sink.waitFor(t, 3)
@@ -303,7 +308,7 @@ func TestDigestAtItsTimeInThePanelZone(t *testing.T) {
 	r.eval.CheckDigests(ctx)
 	got := r.sink.all()
 	if len(got) != 1 || got[0].Subject != "BanGUI daily digest: 3 bans" || !strings.Contains(got[0].Body, "3 bans, 2 new offenders") ||
-		!strings.Contains(got[0].Body, "Top countries: FR 2, DE 1") || !strings.Contains(got[0].Body, "Top jails: sshd 2, web 1") {
+		!strings.Contains(got[0].Body, "Top countries: FR 2, DE 1\nTop jails: sshd 2, web 1") {
 		t.Fatalf("digests at 08:00 (a Monday) %+v, want one daily digest of the day's 3 bans", got)
 	}
 	now = due.Add(24 * time.Hour)
