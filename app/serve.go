@@ -126,7 +126,7 @@ func (a *App) startJobs() *jobs.Group {
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
 	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
 	if a.AlertSink != nil { // one panel process evaluates the alert rules
-		eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.AlertSink, Log: log,
+		eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.AlertSink, Log: log, State: a.Settings,
 			Location: func(ctx context.Context) *time.Location {
 				ps, err := setup.LoadPanelSettings(ctx, a.Settings)
 				if err != nil || ps.Location == nil {

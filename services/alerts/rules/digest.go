@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,10 +38,12 @@ func (e *Evaluator) CheckDigests(ctx context.Context) {
 			period = 7 * 24 * time.Hour
 		}
 		key := due.Format("2006-01-02")
-		if now.Before(due) || now.Sub(due) >= digestLate || e.digests[r.ID] == key {
+		stateKey := stateDigestPrefix + strconv.FormatInt(r.ID, 10)
+		if now.Before(due) || now.Sub(due) >= digestLate || e.digests[r.ID] == key || e.loadState(ctx, stateKey) == key {
 			continue
 		}
 		e.digests[r.ID] = key
+		e.saveState(ctx, stateKey, key)
 		from := due.Add(-period)
 		d, err := e.Store.Digest(ctx, from.Unix(), due.Unix(), digestTop)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,10 @@ type Evaluator struct {
 	// AuditEvery is how often new audit entries are read (auditPollEvery
 	// when 0); TickEvery how often digests are due-checked (a minute when 0).
 	AuditEvery, TickEvery time.Duration
+	// State, when set, keeps across restarts and lease hand-overs what
+	// must be neither lost nor said twice: the last audit entry read and
+	// each digest's last period (repo.Settings has it).
+	State State
 
 	mu        sync.Mutex
 	spikes    map[string]time.Time // group key → last alert
@@ -61,14 +66,48 @@ func (e *Evaluator) log() *slog.Logger {
 	return slog.Default()
 }
 
+// State is a small key-value store.
+type State interface {
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value string) error
+}
+
+// The State keys.
+const (
+	stateAuditSeen    = "alerts.audit_seen"
+	stateDigestPrefix = "alerts.digest."
+)
+
+// loadState reads key, "" when it is not there or State is unset.
+func (e *Evaluator) loadState(ctx context.Context, key string) string {
+	if e.State == nil {
+		return ""
+	}
+	v, _ := e.State.Get(ctx, key) // not there: ""
+	return v
+}
+
+// saveState stores key (when State is set).
+func (e *Evaluator) saveState(ctx context.Context, key, value string) {
+	if e.State == nil {
+		return
+	}
+	if err := e.State.Set(ctx, key, value); err != nil {
+		e.log().Warn("alert rules: state not saved", "key", key, "err", err)
+	}
+}
+
 // Start subscribes to the panel's events at once and evaluates the rules
 // in the background until ctx ends; done closes when it stopped.
 func (e *Evaluator) Start(ctx context.Context) (done <-chan struct{}) {
 	sub := e.Events.Subscribe(ctx, events.TopicArchive, events.TopicStatus, events.TopicImport)
 	e.spikes, e.seen, e.down, e.online = map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
 	e.imports, e.digests, e.since = map[time.Time]bool{}, map[int64]string{}, e.now()
-	if id, err := e.Store.LastAuditID(ctx); err == nil {
-		e.lastAudit = id // what was audited before the evaluator ran is not news
+	if id, err := strconv.ParseInt(e.loadState(ctx, stateAuditSeen), 10, 64); err == nil {
+		e.lastAudit = id // where this or another panel's evaluator stopped
+	} else if id, err := e.Store.LastAuditID(ctx); err == nil {
+		e.lastAudit = id // the first run: what was audited before is not news
+		e.saveState(ctx, stateAuditSeen, strconv.FormatInt(id, 10))
 	}
 	ch := make(chan struct{})
 	go func() {
@@ -326,6 +365,7 @@ func (e *Evaluator) CheckAudit(ctx context.Context) {
 		return
 	}
 	e.lastAudit = entries[len(entries)-1].ID
+	defer e.saveState(ctx, stateAuditSeen, strconv.FormatInt(e.lastAudit, 10))
 	rules := e.enabled(ctx, KindConfig)
 	for _, en := range entries {
 		what := "Configuration saved"

@@ -85,8 +85,14 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(func() { db.Close() })
 	store := repo.NewAlertRuleStore(db)
 	r := &rig{db: db, store: store, rules: rules.NewService(store), bus: events.New(), sink: &recordingSink{}}
-	r.eval = &rules.Evaluator{Store: store, Events: r.bus, Sink: r.sink, AuditEvery: 50 * time.Millisecond}
+	r.eval = r.evaluator()
 	return r
+}
+
+// evaluator is a panel process's evaluator on the rig's database (the
+// rig's broker and sink).
+func (r *rig) evaluator() *rules.Evaluator {
+	return &rules.Evaluator{Store: r.store, Events: r.bus, Sink: r.sink, AuditEvery: 50 * time.Millisecond, State: repo.NewSettingsStore(r.db)}
 }
 
 func (r *rig) add(t *testing.T, rule rules.Rule) int64 {
@@ -427,6 +433,43 @@ func TestNewCountryAndWatchedAddressAlerts(t *testing.T) {
 		subjects = append(subjects, a.RuleName+": "+a.Subject)
 	}
 	want := []string{"new country: First ban from FR in 30 days", "watch: Watched address 203.0.113.9 banned"}
+	if !slices.Equal(subjects, want) {
+		t.Fatalf("alerts %q, want %q", subjects, want)
+	}
+}
+
+// TestRestartedEvaluatorLosesAndRepeatsNothing stops an evaluator, audits
+// a configuration save while none runs, and starts another at the same
+// digest time: the save is told, the day's digest not again.
+func TestRestartedEvaluatorLosesAndRepeatsNothing(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	audit := repo.NewAuditStore(r.db)
+	r.add(t, rules.Rule{Name: "config", Kind: rules.KindConfig})
+	r.add(t, rules.Rule{Name: "daily", Kind: rules.KindDigest, Params: rules.Params{Every: "daily", At: "06:00"}})
+	now := time.Date(2026, 12, 7, 6, 5, 0, 0, time.UTC)
+	first := r.evaluator()
+	first.Now = func() time.Time { return now }
+	runCtx, stop := context.WithCancel(ctx)
+	done := first.Start(runCtx)
+	first.CheckDigests(ctx)
+	stop()
+	<-done
+	if err := audit.Record(ctx, models.AuditEntry{At: 5, Actor: "carol", Action: models.AuditConfigSave, Host: "local", File: "jail.local", Result: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	second := r.evaluator()
+	second.Now = func() time.Time { return now.Add(time.Minute) }
+	r.eval = second
+	r.start(t)
+	second.CheckDigests(ctx)
+	second.CheckAudit(ctx)
+	var subjects []string
+	for _, a := range r.sink.all() {
+		subjects = append(subjects, a.Subject)
+	}
+	slices.Sort(subjects) // the audit poll may come first
+	want := []string{"BanGUI daily digest: 0 bans", "Configuration saved on local: jail.local"}
 	if !slices.Equal(subjects, want) {
 		t.Fatalf("alerts %q, want %q", subjects, want)
 	}
