@@ -74,6 +74,7 @@ type Rule struct {
 // to the user.
 type ValidationError struct{ Msg string }
 
+// Error is the message shown to the user.
 func (e *ValidationError) Error() string { return e.Msg }
 
 func invalid(format string, args ...any) error {
