@@ -49,8 +49,12 @@ func (s *Server) alertRulesPage(c echo.Context) error {
 		}
 		form = formOfRule(r)
 	}
-	return s.renderAlertRules(c, http.StatusOK, form, c.QueryParam("done"))
+	return s.renderAlertRules(c, http.StatusOK, form, alertRuleDone[c.QueryParam("done")])
 }
+
+// alertRuleDone says what the change a page follows did, by its ?done=.
+var alertRuleDone = map[string]string{"add": "The rule was added.", "edit": "The rule was saved.",
+	"on": "The rule is on.", "off": "The rule is off.", "delete": "The rule was deleted."}
 
 func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRuleForm, flash string) error {
 	list, err := s.alertRules.List(c.Request().Context())

@@ -64,6 +64,9 @@ func TestAlertRulesPage(t *testing.T) {
 	if rec := b.postForm("/alerts/rules/"+idText+"/enable", "/alerts/rules", url.Values{}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("turn off: %d", rec.Code)
 	}
+	if rec := b.get("/alerts/rules?done=off"); !strings.Contains(rec.Body.String(), "The rule is off.") {
+		t.Fatal("no word of the rule turned off")
+	}
 	r, err := f.a.s.alertRules.Get(ctx, id)
 	if err != nil || r.Enabled || r.Params.Per != "all" {
 		t.Fatalf("after edit and turning off: %+v, %v", r, err)
