@@ -208,8 +208,31 @@ func (e *Evaluator) checkArchive(ctx context.Context) {
 		}
 	}
 	// Rows reach the archive seconds after their ban: look back a minute
-	// (what was already said is remembered).
+	// (what was already said is remembered while it may come again).
 	e.since = now.Add(-time.Minute)
+	e.forget(now)
+}
+
+// forget drops the memories that can no longer stop an alert: spikes
+// older than the longest window, countries and addresses older than the
+// archive checks' look-back (the watermark passed them), import runs of
+// more than a day ago.
+func (e *Evaluator) forget(now time.Time) {
+	for k, at := range e.spikes {
+		if now.Sub(at) > MaxMinutes*time.Minute {
+			delete(e.spikes, k)
+		}
+	}
+	for k, at := range e.seen {
+		if now.Sub(at) > time.Hour {
+			delete(e.seen, k)
+		}
+	}
+	for started := range e.imports {
+		if now.Sub(started) > 24*time.Hour {
+			delete(e.imports, started)
+		}
+	}
 }
 
 func (e *Evaluator) checkSpike(ctx context.Context, r Rule, now time.Time) {
@@ -246,7 +269,7 @@ func (e *Evaluator) checkCountries(ctx context.Context, r Rule, now time.Time) {
 	}
 	for _, c := range cs {
 		mem := fmt.Sprintf("%d/country/%s", r.ID, c.Country)
-		if last, ok := e.seen[mem]; ok && now.Sub(last) < seenFor {
+		if _, ok := e.seen[mem]; ok {
 			continue
 		}
 		e.seen[mem] = now
