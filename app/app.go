@@ -22,7 +22,6 @@ import (
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/alerts"
-	"bangui/services/alerts/rules"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -73,10 +72,9 @@ type App struct {
 	Passkeys *repo.PasskeyStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
-	// AlertRules are the alert rules; AlertSink, when set, delivers what
-	// their evaluator notices (the evaluator runs only with a sink).
-	AlertRules *rules.Service
-	AlertSink  alerts.Sink
+	// AlertSink, when set, delivers what the alert rules' evaluator
+	// notices (the evaluator runs only with a sink).
+	AlertSink alerts.Sink
 	// Metrics is the Prometheus exposition; nil while metrics are off
 	// (neither --metrics-listen nor --metrics-token).
 	Metrics *metrics.Metrics
@@ -150,7 +148,6 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	// up stays listed on the Hosts page with its reason.
 	a.Audit = repo.NewAuditStore(a.DB)
 	a.Passkeys = repo.NewPasskeyStore(a.DB)
-	a.AlertRules = rules.NewService(repo.NewAlertRuleStore(a.DB))
 	a.Fleet = fleet.New(repo.NewHostStore(a.DB), a.Hosts, a.Status, log)
 	if err := a.Fleet.Load(ctx); err != nil {
 		return nil, err

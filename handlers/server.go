@@ -113,7 +113,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		api:             newAPIState(),
 		factors:         a.SecondFactors,
 		passkeys:        a.Passkeys,
-		alertRules:      a.AlertRules,
+		alertRules:      rules.NewService(repo.NewAlertRuleStore(a.DB)),
 		routeRoles:      map[string]models.Role{},
 		assets:          set,
 		log:             a.Log,
