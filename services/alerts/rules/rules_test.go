@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"bangui/services"
 	"bangui/services/alerts"
 	"bangui/services/alerts/rules"
+	"bangui/services/blocklists"
 	"bangui/services/internal/servicetest"
 )
 
@@ -472,5 +474,31 @@ func TestRestartedEvaluatorLosesAndRepeatsNothing(t *testing.T) {
 	want := []string{"BanGUI daily digest: 0 bans", "Configuration saved on local: jail.local"}
 	if !slices.Equal(subjects, want) {
 		t.Fatalf("alerts %q, want %q", subjects, want)
+	}
+}
+
+// TestRealBlocklistImportFailureAlerts runs a real blocklist import whose
+// list cannot be downloaded, against a real fail2ban: its finished event
+// makes the import rule alert with the source's error.
+func TestRealBlocklistImportFailureAlerts(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd"})
+	r := newRig(t)
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	t.Cleanup(func() { reg.Close() })
+	ctx := context.Background()
+	b := blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(r.db), Logs: repo.NewImportLogStore(r.db),
+		Runs: repo.NewImportRunStore(r.db), Settings: repo.NewSettingsStore(r.db)}, reg, services.NewStatusProbe(reg),
+		blocklists.Options{Events: r.bus, Logger: slog.New(slog.DiscardHandler)})
+	if _, err := b.CreateSource(ctx, blocklists.SourceInput{Name: "unreachable", URL: "http://127.0.0.1:1/list.txt", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.add(t, rules.Rule{Name: "imports", Kind: rules.KindImport, Channels: []int64{5}})
+	r.start(t)
+	if _, err := b.Import(ctx, 0, models.TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	got := r.sink.waitFor(t, 1)
+	if len(got) != 1 || got[0].Subject != "Blocklist import failed" || !strings.HasPrefix(got[0].Body, "unreachable: ") || !slices.Equal(got[0].channels, []int64{5}) {
+		t.Fatalf("alerts %+v, want one saying the source failed", got)
 	}
 }
