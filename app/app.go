@@ -21,6 +21,7 @@ import (
 	"bangui/metrics"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/alerts"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -71,6 +72,9 @@ type App struct {
 	Passkeys *repo.PasskeyStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
+	// AlertSink, when set, delivers what the alert rules' evaluator
+	// notices (the evaluator runs only with a sink).
+	AlertSink alerts.Sink
 	// Metrics is the Prometheus exposition; nil while metrics are off
 	// (neither --metrics-listen nor --metrics-token).
 	Metrics *metrics.Metrics

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"bangui/jobs"
+	"bangui/repo"
 	"bangui/services"
+	"bangui/services/alerts/rules"
+	"bangui/services/setup"
 )
 
 // MaxHeaderBytes is the most request-line and header bytes the HTTP server
@@ -122,6 +125,17 @@ func (a *App) startJobs() *jobs.Group {
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
 	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
+	if a.AlertSink != nil { // one panel process evaluates the alert rules
+		eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.AlertSink, Log: log, State: a.Settings,
+			Location: func(ctx context.Context) *time.Location {
+				ps, err := setup.LoadPanelSettings(ctx, a.Settings)
+				if err != nil || ps.Location == nil {
+					return time.UTC
+				}
+				return ps.Location
+			}}
+		g.Go(ctx, func(ctx context.Context) { eval.RunLeased(ctx, a.Leases, services.DefaultLeaseTTL) })
+	}
 	g.EveryOnce(ctx, "audit-retention", 24*time.Hour, jobs.PruneAuditLog(services.AuditRetention{Log: a.Audit, Settings: a.Settings}, log))
 	return g
 }

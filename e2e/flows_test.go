@@ -37,6 +37,7 @@ var deviceFlows = []flow{
 	{"config-activate", flowConfigActivate},
 	{"config-tabs", flowConfigTabs},
 	{"audit", flowAudit},
+	{"alert-rules", flowAlertRules},
 	{"map", flowMap},
 	{"hosts", flowHosts},
 	{"accounts", flowAccounts},
@@ -62,7 +63,7 @@ var screenshots = []string{
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
 	"users", "users-refused", "account",
-	"audit",
+	"audit", "alert-rules", "alert-rules-refused",
 	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
 }
 

@@ -23,6 +23,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/alerts/rules"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -50,6 +51,7 @@ type Server struct {
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
 	passkeys      *repo.PasskeyStore
+	alertRules    *rules.Service // nil: no rules page
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -111,6 +113,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		api:             newAPIState(),
 		factors:         a.SecondFactors,
 		passkeys:        a.Passkeys,
+		alertRules:      rules.NewService(repo.NewAlertRuleStore(a.DB)),
 		routeRoles:      map[string]models.Role{},
 		assets:          set,
 		log:             a.Log,

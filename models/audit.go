@@ -7,29 +7,30 @@ type AuditAction string
 
 // Audit actions.
 const (
-	AuditLogin        AuditAction = "login"
-	AuditLoginFailed  AuditAction = "login.failed"
-	AuditLogout       AuditAction = "logout"
-	AuditBan          AuditAction = "ban"
-	AuditUnban        AuditAction = "unban"
-	AuditUnbanAll     AuditAction = "unban.all"
-	AuditJailAction   AuditAction = "jail.action" // start, stop, idle …: Detail says which
-	AuditIgnoreAdd    AuditAction = "ignore.add"
-	AuditIgnoreRemove AuditAction = "ignore.remove"
-	AuditIgnoreSelf   AuditAction = "ignore.self" // a jail's ignoreself: Detail says on or off
-	AuditImport       AuditAction = "blocklist.import"
-	AuditBlocklist    AuditAction = "blocklist.change" // a source added, edited or deleted
-	AuditConfigSave   AuditAction = "config.save"
-	AuditConfigUndo   AuditAction = "config.rollback"
-	AuditReload       AuditAction = "reload"      // of fail2ban or of jails; a restart too: Detail says which
-	AuditFlushLogs    AuditAction = "logs.flush"  // fail2ban reopened its log
-	AuditUserChange   AuditAction = "user.change" // add, role, disable, password, delete: Detail says which
-	AuditFactorChange AuditAction = "factor.change"
-	AuditTokenChange  AuditAction = "token.change"
-	AuditHostChange   AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
-	AuditSetup        AuditAction = "setup"
-	AuditRetention    AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
-	AuditMapChange    AuditAction = "map.change"      // the map's colours, or its countries looked up again
+	AuditLogin           AuditAction = "login"
+	AuditLoginFailed     AuditAction = "login.failed"
+	AuditLogout          AuditAction = "logout"
+	AuditBan             AuditAction = "ban"
+	AuditUnban           AuditAction = "unban"
+	AuditUnbanAll        AuditAction = "unban.all"
+	AuditJailAction      AuditAction = "jail.action" // start, stop, idle …: Detail says which
+	AuditIgnoreAdd       AuditAction = "ignore.add"
+	AuditIgnoreRemove    AuditAction = "ignore.remove"
+	AuditIgnoreSelf      AuditAction = "ignore.self" // a jail's ignoreself: Detail says on or off
+	AuditImport          AuditAction = "blocklist.import"
+	AuditBlocklist       AuditAction = "blocklist.change" // a source added, edited or deleted
+	AuditConfigSave      AuditAction = "config.save"
+	AuditConfigUndo      AuditAction = "config.rollback"
+	AuditReload          AuditAction = "reload"      // of fail2ban or of jails; a restart too: Detail says which
+	AuditFlushLogs       AuditAction = "logs.flush"  // fail2ban reopened its log
+	AuditUserChange      AuditAction = "user.change" // add, role, disable, password, delete: Detail says which
+	AuditFactorChange    AuditAction = "factor.change"
+	AuditTokenChange     AuditAction = "token.change"
+	AuditHostChange      AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
+	AuditSetup           AuditAction = "setup"
+	AuditRetention       AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
+	AuditMapChange       AuditAction = "map.change"      // the map's colours, or its countries looked up again
+	AuditAlertRuleChange AuditAction = "alert.rule"      // an alert rule added, edited, turned on or off, deleted: Detail says which
 )
 
 // AuditActions lists every action, for the audit page's filter.
@@ -37,7 +38,7 @@ var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
 	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
 	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
-	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange,
+	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange, AuditAlertRuleChange,
 }
 
 // AuditEntry is one row of the append-only audit log: who did what, where,

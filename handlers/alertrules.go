@@ -1,0 +1,250 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"bangui/models"
+	"bangui/repo"
+	"bangui/services/alerts/rules"
+	"bangui/views"
+)
+
+// alertRuleRoutes registers the alert rules' page and its changes (admins
+// only; /alerts and its delivery log are the channels' part).
+func (s *Server) alertRuleRoutes(t routeTable) {
+	t.GET("/alerts/rules", models.RoleAdmin, s.alertRulesPage)
+	t.POST("/alerts/rules", models.RoleAdmin, s.alertRuleSave)
+	t.POST("/alerts/rules/:id/enable", models.RoleAdmin, s.alertRuleEnable)
+	t.POST("/alerts/rules/:id/delete", models.RoleAdmin, s.alertRuleDelete)
+}
+
+// alertRuleKinds are the kinds the form offers, in words.
+var alertRuleKinds = []views.Option{
+	{Value: string(rules.KindSpike), Label: "Ban spike"},
+	{Value: string(rules.KindCountry), Label: "First ban from a new country"},
+	{Value: string(rules.KindWatch), Label: "Watched address banned"},
+	{Value: string(rules.KindDown), Label: "fail2ban down and back up"},
+	{Value: string(rules.KindImport), Label: "Blocklist import failed"},
+	{Value: string(rules.KindConfig), Label: "Configuration change or rollback"},
+	{Value: string(rules.KindDigest), Label: "Daily or weekly digest"},
+}
+
+func (s *Server) alertRulesPage(c echo.Context) error {
+	form := views.AlertRuleForm{Kind: string(rules.KindSpike), Per: "jail", Wait: "60", Enabled: true, Every: "daily", At: "08:00"}
+	if v := c.QueryParam("edit"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The rule to edit is not a number.")
+		}
+		r, err := s.alertRules.Get(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		form = formOfRule(r)
+	}
+	return s.renderAlertRules(c, http.StatusOK, form, alertRuleDone[c.QueryParam("done")])
+}
+
+// alertRuleDone says what the change a page follows did, by its ?done=.
+var alertRuleDone = map[string]string{"add": "The rule was added.", "edit": "The rule was saved.",
+	"on": "The rule is on.", "off": "The rule is off.", "delete": "The rule was deleted."}
+
+func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRuleForm, flash string) error {
+	list, err := s.alertRules.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := views.AlertRulesPage{Form: form, Kinds: alertRuleKinds, Flash: flash}
+	for _, r := range list {
+		p.Rules = append(p.Rules, views.AlertRuleRow{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Summary: ruleSummary(r),
+			Channels: joinIDs(r.Channels), Wait: r.Wait.String(), Enabled: r.Enabled})
+	}
+	return s.render(c, status, views.AlertRulesView(p), nil)
+}
+
+// alertRuleForm is the form as bound (checkboxes read as ticked or not).
+type alertRuleForm struct {
+	views.AlertRuleForm
+	Zero    checkbox `form:"zero"`
+	Enabled checkbox `form:"enabled"`
+}
+
+// alertRuleSave adds a rule (id 0) or changes one.
+func (s *Server) alertRuleSave(c echo.Context) error {
+	var in alertRuleForm
+	if err := bindForm(c, &in); err != nil {
+		return err
+	}
+	form := in.AlertRuleForm
+	form.Zero, form.Enabled = bool(in.Zero), bool(in.Enabled)
+	r, err := ruleOfForm(form)
+	if err == nil {
+		r.ID, err = s.alertRules.Save(c.Request().Context(), r)
+	}
+	if v, ok := rules.IsValidation(err); ok {
+		form.Error = v.Msg
+		return s.renderAlertRules(c, http.StatusUnprocessableEntity, form, "")
+	}
+	if errors.Is(err, repo.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "This rule does not exist (any more).")
+	}
+	what := "add"
+	if form.ID != 0 {
+		what = "edit"
+	}
+	entry := models.AuditEntry{Action: models.AuditAlertRuleChange, Target: r.Name, Detail: what + ": " + ruleSummary(r), Result: "ok"}
+	if err != nil {
+		entry.Result = s.classify(err).Message
+		s.audit(c, entry)
+		return err
+	}
+	entry.Target += " (#" + strconv.FormatInt(r.ID, 10) + ")"
+	s.audit(c, entry)
+	return c.Redirect(http.StatusSeeOther, s.url("/alerts/rules?done="+what))
+}
+
+// alertRuleChange runs change on the rule of the path's id and audits it.
+func (s *Server) alertRuleChange(c echo.Context, what string, change func(id int64) error) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The rule is not a number.")
+	}
+	r, err := s.alertRules.Get(c.Request().Context(), id)
+	if errors.Is(err, repo.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "This rule does not exist (any more).")
+	}
+	if err != nil {
+		return err
+	}
+	entry := models.AuditEntry{Action: models.AuditAlertRuleChange, Target: fmt.Sprintf("%s (#%d)", r.Name, id), Detail: what, Result: "ok"}
+	if err := change(id); err != nil {
+		entry.Result = s.classify(err).Message
+		s.audit(c, entry)
+		return err
+	}
+	s.audit(c, entry)
+	return c.Redirect(http.StatusSeeOther, s.url("/alerts/rules?done="+what))
+}
+
+func (s *Server) alertRuleEnable(c echo.Context) error {
+	on := ticked(c.FormValue("enabled"))
+	what := "off"
+	if on {
+		what = "on"
+	}
+	return s.alertRuleChange(c, what, func(id int64) error { return s.alertRules.SetEnabled(c.Request().Context(), id, on) })
+}
+
+func (s *Server) alertRuleDelete(c echo.Context) error {
+	return s.alertRuleChange(c, "delete", func(id int64) error { return s.alertRules.Delete(c.Request().Context(), id) })
+}
+
+// ruleOfForm reads the form's numbers and lists; the rule's own checks
+// come after (rules.Rule.Validate).
+func ruleOfForm(f views.AlertRuleForm) (rules.Rule, error) {
+	r := rules.Rule{ID: f.ID, Name: strings.TrimSpace(f.Name), Kind: rules.Kind(f.Kind), Enabled: f.Enabled}
+	p := &r.Params
+	num := func(v, what string) (int64, error) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, &rules.ValidationError{Msg: what + " must be a whole number."}
+		}
+		return n, nil
+	}
+	var err error
+	var wait, weekday int64
+	for _, x := range []struct {
+		v, what string
+		dst     *int64
+	}{{f.Bans, "The number of bans", &p.Bans}, {f.Minutes, "The window", &p.Minutes}, {f.Days, "The days", &p.Days},
+		{f.Wait, "The grouping wait", &wait}, {f.Weekday, "The weekday", &weekday}} {
+		if *x.dst, err = num(x.v, x.what); err != nil {
+			return r, err
+		}
+	}
+	if wait > int64(rules.MaxWait/time.Second) {
+		return r, &rules.ValidationError{Msg: fmt.Sprintf("The grouping wait must be between 0 and %d seconds.", int(rules.MaxWait/time.Second))}
+	}
+	r.Wait, p.Weekday = time.Duration(wait)*time.Second, int(weekday)
+	if r.Kind == rules.KindSpike {
+		p.Per = f.Per
+	}
+	if r.Kind == rules.KindWatch {
+		for _, a := range strings.FieldsFunc(f.Addresses, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }) {
+			p.Addresses = append(p.Addresses, a)
+		}
+	}
+	if r.Kind == rules.KindDigest {
+		p.Every, p.At = f.Every, f.At
+	}
+	p.Host, p.Zero = strings.TrimSpace(f.Host), f.Zero
+	for _, v := range strings.FieldsFunc(f.Channels, func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return r, &rules.ValidationError{Msg: fmt.Sprintf("Channel %q is not a channel id.", v)}
+		}
+		r.Channels = append(r.Channels, id)
+	}
+	return r, nil
+}
+
+// formOfRule is a stored rule in the edit form.
+func formOfRule(r rules.Rule) views.AlertRuleForm {
+	p := r.Params
+	itoa := func(n int64) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	return views.AlertRuleForm{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Bans: itoa(p.Bans), Minutes: itoa(p.Minutes), Per: p.Per,
+		Days: itoa(p.Days), Addresses: strings.Join(p.Addresses, "\n"), Host: p.Host, Zero: p.Zero, Every: p.Every, At: p.At,
+		Weekday: strconv.Itoa(p.Weekday), Channels: joinIDs(r.Channels), Wait: strconv.FormatInt(int64(r.Wait/time.Second), 10), Enabled: r.Enabled}
+}
+
+// ruleSummary says what a rule watches for.
+func ruleSummary(r rules.Rule) string {
+	p := r.Params
+	switch r.Kind {
+	case rules.KindSpike:
+		return fmt.Sprintf("more than %d bans in %d minutes, %s", p.Bans, p.Minutes, map[string]string{"jail": "per jail", "host": "per host", "all": "in all"}[p.Per])
+	case rules.KindCountry:
+		return fmt.Sprintf("the first ban from a country not seen in %d days", p.Days)
+	case rules.KindWatch:
+		return "bans of " + strings.Join(p.Addresses, ", ")
+	case rules.KindDown:
+		if p.Host != "" {
+			return "fail2ban down and back up on " + p.Host
+		}
+		return "fail2ban down and back up on any host"
+	case rules.KindImport:
+		if p.Zero {
+			return "a blocklist import failed or banned nothing"
+		}
+		return "a blocklist import failed"
+	case rules.KindConfig:
+		return "a configuration change or rollback"
+	case rules.KindDigest:
+		return fmt.Sprintf("a %s digest at %s", p.Every, p.At)
+	}
+	return string(r.Kind)
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
+}
