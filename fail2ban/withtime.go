@@ -42,7 +42,7 @@ func ParseBanEntry(line string, loc *time.Location) (BanEntry, error) {
 	if plus != "+" || eq != "=" {
 		return bad("want \"IP START + SECONDS = END\"")
 	}
-	start, err := time.ParseInLocation(banTimeLayout, startText, loc)
+	start, err := parseBanTime(startText, loc)
 	if err != nil {
 		return bad("start time: %v", err)
 	}
@@ -63,14 +63,25 @@ func ParseBanEntry(line string, loc *time.Location) (BanEntry, error) {
 	if secs < 0 || endText == "9999-12-31 23:59:59" {
 		// fail2ban prints this end for permanent bans and for ends beyond
 		// year 9999; both never expire in practice.
-		if _, err := time.ParseInLocation(banTimeLayout, endText, loc); err != nil {
+		if _, err := parseBanTime(endText, loc); err != nil {
 			return bad("end time: %v", err)
 		}
 		e.Permanent = true
 		return e, nil
 	}
-	if e.End, err = time.ParseInLocation(banTimeLayout, endText, loc); err != nil {
+	if e.End, err = parseBanTime(endText, loc); err != nil {
 		return bad("end time: %v", err)
 	}
 	return e, nil
+}
+
+// parseBanTime reads a time as fail2ban prints it, in whole seconds. Go's
+// parser would also take a fraction after the seconds (",1"), which
+// fail2ban never prints: such text is refused, not half-read.
+func parseBanTime(text string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(banTimeLayout, text, loc)
+	if err == nil && t.Nanosecond() != 0 {
+		err = fmt.Errorf("%q has a fraction of a second", text)
+	}
+	return t, err
 }
