@@ -12,7 +12,7 @@ import (
 // Alert is one thing a rule noticed. Alerts with the same RuleID and GroupKey
 // that arrive within the rule's wait window are sent as one grouped message.
 type Alert struct {
-	RuleID   int64  // the alert_rules row (0: a test message)
+	RuleID   int64 // the alert_rules row (0: a test message)
 	RuleName string
 	GroupKey string // e.g. "spike/local/sshd"; grouping is per (rule, group key, channel)
 	Subject  string // one line
