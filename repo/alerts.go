@@ -152,7 +152,7 @@ func (s *AlertStore) GroupDue(ctx context.Context, now int64,
 			var alerts []models.AlertQueued
 			if err := tx.NewSelect().Model(&alerts).
 				Where("rule_id = ?", g.RuleID).Where("group_key = ?", g.GroupKey).
-				Where("channel_id = ?", g.ChannelID).Where("at <= ?", now).
+				Where("channel_id = ?", g.ChannelID).
 				OrderExpr("at, id").Scan(ctx); err != nil {
 				return err
 			}
