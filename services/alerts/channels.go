@@ -88,7 +88,7 @@ func Validate(kind string, c Config, secret string) error {
 				return fmt.Errorf("header %q is not a valid HTTP header", name)
 			}
 			switch http.CanonicalHeaderKey(name) {
-			case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", SignatureHeader:
+			case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", http.CanonicalHeaderKey(SignatureHeader):
 				return fmt.Errorf("header %q is set by the panel", name)
 			}
 		}
