@@ -105,7 +105,8 @@ func (a *App) metricsServer() *http.Server {
 func (a *App) startJobs() *jobs.Group {
 	ctx, log := a.jobCtx, a.Log
 	g := &jobs.Group{Leases: a.Leases}
-	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
+	a.Blocklists.Start(ctx, a.setupDone)                                // after setup: ensure the jail, finish interrupted imports
+	g.EveryOnce(ctx, "alert-delivery", 5*time.Second, a.Alerts.RunOnce) // queued alerts, grouped, with retries
 	g.EveryOnce(ctx, "session-cleanup", 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
 	g.Every(ctx, time.Minute, jobs.FollowBlocklistSchedule(a.Blocklists, log))
 	g.Every(ctx, 30*time.Second, func(ctx context.Context) {
