@@ -23,6 +23,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/alerts"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -47,6 +48,7 @@ type Server struct {
 	users         *repo.UserStore
 	accounts      *services.Accounts
 	tokens        *repo.TokenStore
+	alerts        *alerts.Delivery
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
 	passkeys      *repo.PasskeyStore
@@ -108,6 +110,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		accounts:        a.Accounts,
 		metrics:         a.Metrics,
 		tokens:          a.Tokens,
+		alerts:          a.Alerts,
 		api:             newAPIState(),
 		factors:         a.SecondFactors,
 		passkeys:        a.Passkeys,

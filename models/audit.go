@@ -25,6 +25,7 @@ const (
 	AuditFlushLogs    AuditAction = "logs.flush"  // fail2ban reopened its log
 	AuditUserChange   AuditAction = "user.change" // add, role, disable, password, delete: Detail says which
 	AuditFactorChange AuditAction = "factor.change"
+	AuditAlertChange  AuditAction = "alert.change" // a channel added, edited, deleted or tested: Detail says which
 	AuditTokenChange  AuditAction = "token.change"
 	AuditHostChange   AuditAction = "host.change" // enrol, rename, disable, remove, accept fingerprint
 	AuditSetup        AuditAction = "setup"
@@ -37,7 +38,7 @@ var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
 	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
 	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
-	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange,
+	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange, AuditAlertChange,
 }
 
 // AuditEntry is one row of the append-only audit log: who did what, where,

@@ -208,6 +208,9 @@ func compose(_ models.AlertChannel, alerts []models.AlertQueued) models.AlertDel
 	return models.AlertDelivery{Subject: subject, Body: b.String()}
 }
 
+// Store is the channels, queue and log this delivery works on.
+func (d *Delivery) Store() *repo.AlertStore { return d.store }
+
 // SendTest sends a test message to ch now (not through the queue) and
 // returns the receiver's answer.
 func (d *Delivery) SendTest(ctx context.Context, ch models.AlertChannel) (Answer, error) {
