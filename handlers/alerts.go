@@ -138,14 +138,10 @@ func (s *Server) alertChannelSave(c echo.Context) error {
 	}
 	ch.Name, ch.Kind, ch.Config, ch.Secret = form.Name, form.Kind, string(b), secret
 	err := s.alerts.Store().SaveChannel(ctx, &ch)
-	entry := models.AuditEntry{Action: models.AuditAlertChange, Target: ch.Name + " (#" + strconv.FormatInt(ch.ID, 10) + ")",
-		Detail: detail + " channel: " + ch.Kind}
-	if err != nil {
-		entry.Result = s.classify(err).Message
-		s.audit(c, entry)
+	if err := s.auditAlert(c, models.AuditEntry{Target: ch.Name + " (#" + strconv.FormatInt(ch.ID, 10) + ")",
+		Detail: detail + " channel: " + ch.Kind}, err); err != nil {
 		return err
 	}
-	s.audit(c, entry)
 	s.flash(c, "success", "The channel "+ch.Name+" is saved.")
 	return s.redirect(c, s.url("/alerts"))
 }
@@ -196,19 +192,26 @@ func checkAlertForm(f *views.AlertChannelForm) (alerts.Config, map[string][]stri
 	return cfg, errs
 }
 
+// auditAlert records a channel change (AuditAlertChange), failed when err
+// is not nil, and returns err.
+func (s *Server) auditAlert(c echo.Context, entry models.AuditEntry, err error) error {
+	entry.Action = models.AuditAlertChange
+	if err != nil {
+		entry.Result = s.classify(err).Message
+	}
+	s.audit(c, entry)
+	return err
+}
+
 func (s *Server) alertChannelDelete(c echo.Context) error {
 	ch, err := s.alertChannel(c)
 	if err != nil {
 		return err
 	}
 	err = s.alerts.Store().DeleteChannel(c.Request().Context(), ch.ID)
-	entry := models.AuditEntry{Action: models.AuditAlertChange, Target: ch.Name + " (#" + c.Param("id") + ")", Detail: "delete channel"}
-	if err != nil {
-		entry.Result = s.classify(err).Message
-		s.audit(c, entry)
+	if err := s.auditAlert(c, models.AuditEntry{Target: ch.Name + " (#" + c.Param("id") + ")", Detail: "delete channel"}, err); err != nil {
 		return err
 	}
-	s.audit(c, entry)
 	s.flash(c, "success", "The channel "+ch.Name+" is deleted.")
 	return s.redirect(c, s.url("/alerts"))
 }
