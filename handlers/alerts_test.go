@@ -106,6 +106,10 @@ func TestAlertPages(t *testing.T) {
 	if rec := viewer.get("/alerts"); rec.Code != http.StatusForbidden {
 		t.Errorf("viewer: %d", rec.Code)
 	}
+	if parse(t, viewer.get("/")).Find(`[data-testid=user-menu] a[href="/alerts"]`).Length() != 0 ||
+		parse(t, admin.get("/")).Find(`[data-testid=user-menu] a[href="/alerts"]`).Length() != 1 {
+		t.Error("the Alerts link is not for admins only")
+	}
 	if rec := admin.postForm(id+"/delete", "/alerts", nil); rec.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d", rec.Code)
 	}
