@@ -152,6 +152,9 @@ func (d *Delivery) attempt(ctx context.Context, del models.AlertDelivery) error 
 		_, err = d.sender.Send(ctx, ch, Message{RuleName: del.RuleName, GroupKey: del.GroupKey,
 			Alerts: del.Alerts, Subject: del.Subject, Body: del.Body, At: time.UnixMilli(del.CreatedAt)})
 	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the panel stops: not the receiver's failure, the next start sends it
+	}
 	now := d.clock.Now()
 	switch {
 	case err == nil:
