@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,42 @@ func TestNoChannelNothingStored(t *testing.T) {
 	}
 	if n, _ := store.QueuedAlerts(ctx); n != 0 {
 		t.Errorf("%d queued", n)
+	}
+}
+
+// TestHangingReceiverDoesNotStickTheWorker: a receiver that never answers
+// costs one timeout per round; the round ends, the other channel gets its
+// message and the hung one waits for its retry with a clear error.
+func TestHangingReceiverDoesNotStickTheWorker(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, t.TempDir())
+	store := repo.NewAlertStore(db)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC))
+	d := NewDelivery(store, Options{Clock: clock, Sender: NewSender(300 * time.Millisecond)})
+	hang := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer hung.Close()
+	defer close(hang) // before Close, which waits for the handler
+	good := newReceiver(t, "")
+	c1 := addChannel(t, store, "hung", KindWebhook, Config{URL: hung.URL}, "")
+	c2 := addChannel(t, store, "good", KindWebhook, Config{URL: good.URL}, "")
+	if err := d.Enqueue(ctx, Alert{RuleID: 3, GroupKey: "k", Subject: "x"}, []int64{c1.ID, c2.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := d.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("round took %v", time.Since(start))
+	}
+	if len(good.got()) != 1 {
+		t.Error("the good channel got nothing")
+	}
+	log, _ := store.Deliveries(ctx, 0, 10)
+	for _, l := range log {
+		if l.Channel == "hung" && (l.Status != models.DeliveryPending || !strings.Contains(l.LastError, "no answer in time")) {
+			t.Errorf("hung: %+v", l)
+		}
 	}
 }
