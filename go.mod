@@ -9,6 +9,11 @@ require (
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // the QR code of the TOTP secret, see pquerna/otp
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	// Alert e-mail: go-smtp is a maintained SMTP client and server (the
+	// client sends with STARTTLS or implicit TLS; the tests run its server
+	// as the real receiver); go-sasl is its AUTH PLAIN.
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
 	// Tests only: validates the API's hand-written OpenAPI 3 document
 	// (handlers/api_openapi.json); the panel itself never parses it.
 	github.com/getkin/kin-openapi v0.153.0

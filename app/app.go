@@ -72,12 +72,11 @@ type App struct {
 	Passkeys *repo.PasskeyStore
 	// Audit is the append-only audit log; nil records nothing.
 	Audit repo.AuditLog
-	// AlertSink, when set, delivers what the alert rules' evaluator
-	// notices (the evaluator runs only with a sink).
-	AlertSink alerts.Sink
 	// Metrics is the Prometheus exposition; nil while metrics are off
 	// (neither --metrics-listen nor --metrics-token).
 	Metrics *metrics.Metrics
+	// Alerts queues and delivers alert messages (the rules' Sink).
+	Alerts *alerts.Delivery
 
 	setupDone bool // setup was complete when the panel was built
 	scheduler *jobs.BlocklistScheduler
@@ -173,6 +172,8 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		a.Metrics = metrics.New(metrics.Options{Token: cfg.MetricsToken, Version: opts.Version, Logger: log,
 			Sources: metrics.Sources{Status: a.Status, Archive: archive, CaughtUp: a.ArchiveSync}})
 	}
+
+	a.Alerts = alerts.NewDelivery(repo.NewAlertStore(a.DB), alerts.Options{Metrics: a.Metrics, Logger: log})
 
 	a.Blocklists = blocklists.New(blocklists.Stores{Sources: repo.NewBlocklistStore(a.DB), Logs: repo.NewImportLogStore(a.DB),
 		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases,

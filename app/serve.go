@@ -108,7 +108,8 @@ func (a *App) metricsServer() *http.Server {
 func (a *App) startJobs() *jobs.Group {
 	ctx, log := a.jobCtx, a.Log
 	g := &jobs.Group{Leases: a.Leases}
-	a.Blocklists.Start(ctx, a.setupDone) // after setup: ensure the jail, finish interrupted imports
+	a.Blocklists.Start(ctx, a.setupDone)                                // after setup: ensure the jail, finish interrupted imports
+	g.EveryOnce(ctx, "alert-delivery", 5*time.Second, a.Alerts.RunOnce) // queued alerts, grouped, with retries
 	g.EveryOnce(ctx, "session-cleanup", 10*time.Minute, jobs.CleanupSessions(a.Sessions, log))
 	g.Every(ctx, time.Minute, jobs.FollowBlocklistSchedule(a.Blocklists, log))
 	g.Every(ctx, 30*time.Second, func(ctx context.Context) {
@@ -125,17 +126,17 @@ func (a *App) startJobs() *jobs.Group {
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))
 	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
-	if a.AlertSink != nil { // one panel process evaluates the alert rules
-		eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.AlertSink, Log: log, State: a.Settings,
-			Location: func(ctx context.Context) *time.Location {
-				ps, err := setup.LoadPanelSettings(ctx, a.Settings)
-				if err != nil || ps.Location == nil {
-					return time.UTC
-				}
-				return ps.Location
-			}}
-		g.Go(ctx, func(ctx context.Context) { eval.RunLeased(ctx, a.Leases, services.DefaultLeaseTTL) })
-	}
+	// One panel process evaluates the alert rules; their alerts go to the
+	// delivery queue.
+	eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.Alerts, Log: log, State: a.Settings,
+		Location: func(ctx context.Context) *time.Location {
+			ps, err := setup.LoadPanelSettings(ctx, a.Settings)
+			if err != nil || ps.Location == nil {
+				return time.UTC
+			}
+			return ps.Location
+		}}
+	g.Go(ctx, func(ctx context.Context) { eval.RunLeased(ctx, a.Leases, services.DefaultLeaseTTL) })
 	g.EveryOnce(ctx, "audit-retention", 24*time.Hour, jobs.PruneAuditLog(services.AuditRetention{Log: a.Audit, Settings: a.Settings}, log))
 	return g
 }

@@ -86,6 +86,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.secondFactorRoutes(t)
 	s.apiRoutes(t)
 	s.passkeyRoutes(t)
+	s.alertRoutes(t)
 	s.alertRuleRoutes(t)
 	if buildTestRoutes != nil {
 		buildTestRoutes(t)

@@ -23,6 +23,7 @@ import (
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
+	"bangui/services/alerts"
 	"bangui/services/alerts/rules"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
@@ -48,6 +49,7 @@ type Server struct {
 	users         *repo.UserStore
 	accounts      *services.Accounts
 	tokens        *repo.TokenStore
+	alerts        *alerts.Delivery
 	api           *apiState // the API's per-token rate limits and last-use stamps
 	factors       *services.SecondFactors
 	passkeys      *repo.PasskeyStore
@@ -110,6 +112,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		accounts:        a.Accounts,
 		metrics:         a.Metrics,
 		tokens:          a.Tokens,
+		alerts:          a.Alerts,
 		api:             newAPIState(),
 		factors:         a.SecondFactors,
 		passkeys:        a.Passkeys,

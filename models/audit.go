@@ -31,6 +31,7 @@ const (
 	AuditRetention       AuditAction = "audit.retention" // the audit log's retention changed: Detail says to what
 	AuditMapChange       AuditAction = "map.change"      // the map's colours, or its countries looked up again
 	AuditAlertRuleChange AuditAction = "alert.rule"      // an alert rule added, edited, turned on or off, deleted: Detail says which
+	AuditAlertChange     AuditAction = "alert.change"    // a channel added, edited, deleted or tested: Detail says which
 )
 
 // AuditActions lists every action, for the audit page's filter.
@@ -38,7 +39,7 @@ var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditBan, AuditUnban, AuditUnbanAll, AuditJailAction,
 	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
 	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
-	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange, AuditAlertRuleChange,
+	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange, AuditAlertRuleChange, AuditAlertChange,
 }
 
 // AuditEntry is one row of the append-only audit log: who did what, where,
