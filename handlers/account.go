@@ -36,8 +36,7 @@ func (s *Server) accountPage(c echo.Context) error {
 // renderAccount renders /account with the change-password form as given.
 func (s *Server) renderAccount(c echo.Context, status int, pw views.UserForm) error {
 	ctx := c.Request().Context()
-	id := identityOf(ctx)
-	u, err := s.accounts.User(ctx, id.UserID)
+	u, err := s.currentAccount(ctx)
 	if err != nil {
 		return err
 	}

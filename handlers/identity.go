@@ -64,7 +64,7 @@ func (s *Server) currentIdentity(ctx context.Context) (models.Identity, error) {
 	var u models.User
 	var err error
 	if stored.UserID != 0 {
-		u, err = s.accounts.User(ctx, stored.UserID)
+		u, err = s.users.Get(ctx, stored.UserID)
 	} else {
 		u, err = s.users.ByName(ctx, repo.MasterAdminName)
 	}
@@ -99,11 +99,17 @@ func (s *Server) stillAllowed(ctx context.Context) bool {
 	if id.UserID == 0 {
 		return id.LoggedIn()
 	}
-	u, err := s.accounts.User(ctx, id.UserID)
+	u, err := s.users.Get(ctx, id.UserID)
 	if errors.Is(err, repo.ErrNotFound) {
 		return false
 	}
 	return err != nil || (!u.Disabled && u.RoleOf().Allows(models.RoleViewer))
+}
+
+// currentAccount returns the users row of the request's identity (every
+// logged-in identity is an account's, see currentIdentity).
+func (s *Server) currentAccount(ctx context.Context) (models.User, error) {
+	return s.users.Get(ctx, identityOf(ctx).UserID)
 }
 
 // logIn stores id in the session (whose token the caller has renewed).

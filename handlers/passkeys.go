@@ -228,11 +228,6 @@ func (a *passkeyAccount) keyOf(credentialID []byte) (models.Passkey, bool) {
 	return models.Passkey{}, false
 }
 
-// accountOf returns the users row of a logged-in identity.
-func (s *Server) accountOf(ctx context.Context, id models.Identity) (models.User, error) {
-	return s.users.Get(ctx, id.UserID)
-}
-
 // loadPasskeyAccount returns an account with its user handle and its
 // passkeys for the relying party rpID.
 func (s *Server) loadPasskeyAccount(ctx context.Context, u models.User, rpID string) (*passkeyAccount, error) {
@@ -329,7 +324,7 @@ func passkeyError(c echo.Context, status int, msg string) error {
 func (s *Server) passkeysPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	var sec views.PasskeysSection
-	u, err := s.accountOf(ctx, identityOf(ctx))
+	u, err := s.currentAccount(ctx)
 	switch {
 	case err == nil:
 		sec = s.passkeysSection(c, u)
@@ -398,7 +393,7 @@ func (s *Server) passkeyRegisterBegin(c echo.Context) error {
 	if err != nil {
 		return passkeyError(c, http.StatusConflict, err.Error()+".")
 	}
-	u, err := s.accountOf(ctx, identityOf(ctx))
+	u, err := s.currentAccount(ctx)
 	if err != nil {
 		return passkeyError(c, http.StatusConflict, "Passkeys belong to a user account, and this session has none.")
 	}
@@ -430,7 +425,7 @@ func (s *Server) passkeyRegisterFinish(c echo.Context) error {
 		s.flash(c, "error", msg)
 		return s.redirect(c, back)
 	}
-	u, err := s.accountOf(ctx, identityOf(ctx))
+	u, err := s.currentAccount(ctx)
 	if err != nil {
 		return fail(msgNoCeremony)
 	}
@@ -479,7 +474,7 @@ func (s *Server) passkeyDelete(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "No such passkey.")
 	}
-	u, err := s.accountOf(ctx, identityOf(ctx))
+	u, err := s.currentAccount(ctx)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "No such passkey.")
 	}

@@ -74,15 +74,11 @@ func (s *Server) tokensPage(c echo.Context) error {
 // once, on the page it answers with.
 func (s *Server) tokenCreate(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := identityOf(ctx)
 	var form views.TokenForm
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	if id.UserID == 0 {
-		return echo.NewHTTPError(http.StatusForbidden, "This session did not sign in with a user account, so it cannot own tokens.")
-	}
-	user, err := s.users.Get(ctx, id.UserID)
+	user, err := s.currentAccount(ctx)
 	if err != nil {
 		return err
 	}

@@ -69,11 +69,7 @@ type enroleeFunc func(c echo.Context) (e enrolee, ok bool, err error)
 
 // accountEnrolee is the logged-in account.
 func (s *Server) accountEnrolee(c echo.Context) (enrolee, bool, error) {
-	id := identityOf(c.Request().Context())
-	if id.UserID == 0 {
-		return enrolee{}, false, echo.NewHTTPError(http.StatusConflict, "This session logged in before accounts existed. Log out and in again to set up a second factor.")
-	}
-	u, err := s.users.Get(c.Request().Context(), id.UserID)
+	u, err := s.currentAccount(c.Request().Context())
 	if err != nil {
 		return enrolee{}, false, err
 	}
@@ -107,8 +103,7 @@ func (s *Server) enroleePage(c echo.Context, e enrolee, status int, msg string) 
 
 // totpPage is GET /account/totp.
 func (s *Server) totpPage(c echo.Context) error {
-	id := identityOf(c.Request().Context())
-	u, err := s.users.Get(c.Request().Context(), id.UserID)
+	u, err := s.currentAccount(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,6 @@ func (a *Accounts) Authenticate(ctx context.Context, name, pw string) (u models.
 	return u, true, nil
 }
 
-// User returns the account with id; repo.ErrNotFound when there is none.
-func (a *Accounts) User(ctx context.Context, id int64) (models.User, error) {
-	return a.users.Get(ctx, id)
-}
-
 // List returns every account by name.
 func (a *Accounts) List(ctx context.Context) ([]models.User, error) { return a.users.List(ctx) }
 

@@ -47,7 +47,7 @@ func TestAuthenticate(t *testing.T) {
 	if _, ok, _ := a.Authenticate(ctx, "ada", "Sturdy-Passw0rd"); ok {
 		t.Error("a disabled account logged in")
 	}
-	stored, _ := a.User(ctx, u.ID)
+	stored, _ := a.users.Get(ctx, u.ID)
 	real, _ := bcrypt.Cost([]byte(stored.PasswordHash))
 	dummy, err := bcrypt.Cost([]byte(noAccountHash))
 	if err != nil || dummy != real || real != BcryptCost {
