@@ -128,7 +128,7 @@ func (a *App) startJobs() *jobs.Group {
 	g.EveryOnce(ctx, "geo-cache-cleanup", 24*time.Hour, jobs.CleanupGeoCache(a.Geo, log))
 	// One panel process evaluates the alert rules; their alerts go to the
 	// delivery queue.
-	eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Audit: a.Audit, Events: a.Events, Sink: a.Alerts, Log: log, State: a.Settings,
+	eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.Alerts, Log: log, State: a.Settings,
 		Location: func(ctx context.Context) *time.Location {
 			ps, err := setup.LoadPanelSettings(ctx, a.Settings)
 			if err != nil || ps.Location == nil {

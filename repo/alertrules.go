@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"bangui/models"
 )
 
 // AlertRule is one row of alert_rules: what the alert evaluator watches
@@ -167,6 +169,31 @@ func (s *AlertRuleStore) NewCountriesSince(ctx context.Context, since, seenSince
 		return nil, fmt.Errorf("repo: new countries: %w", dbError(err))
 	}
 	return out, nil
+}
+
+// AuditAfter returns the audit entries of the given actions with an id
+// above after, oldest first, at most limit of them.
+func (s *AlertRuleStore) AuditAfter(ctx context.Context, after int64, actions []models.AuditAction, limit int) ([]models.AuditEntry, error) {
+	var rows []auditRow
+	names := make([]string, len(actions))
+	for i, a := range actions {
+		names[i] = string(a)
+	}
+	err := s.db.NewSelect().Model(&rows).Where("id > ?", after).Where("action IN (?)", bun.In(names)).
+		OrderExpr("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("repo: audit entries after %d: %w", after, dbError(err))
+	}
+	return entriesOf(rows), nil
+}
+
+// LastAuditID is the highest id of the audit log, 0 when it is empty.
+func (s *AlertRuleStore) LastAuditID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.NewSelect().TableExpr("audit_log").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("repo: last audit id: %w", dbError(err))
+	}
+	return id, nil
 }
 
 // BannedAddress is an address the archive holds a ban of.

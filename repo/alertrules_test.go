@@ -81,11 +81,11 @@ func TestAlertRuleStoreAndQueriesOnEveryDialect(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		last, err := audit.LastID(ctx)
+		last, err := s.LastAuditID(ctx)
 		if err != nil || last == 0 {
 			t.Fatalf("last audit id %d, %v", last, err)
 		}
-		entries, err := audit.After(ctx, 0, []models.AuditAction{models.AuditConfigSave, models.AuditConfigUndo}, 10)
+		entries, err := s.AuditAfter(ctx, 0, []models.AuditAction{models.AuditConfigSave, models.AuditConfigUndo}, 10)
 		if err != nil || len(entries) != 2 || entries[1].Action != models.AuditConfigUndo {
 			t.Fatalf("audit after = %+v, %v", entries, err)
 		}

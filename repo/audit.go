@@ -182,28 +182,3 @@ func listHas(q *bun.SelectQuery, column, value string) *bun.SelectQuery {
 	return q.Where(`(',' || replace(?, ' ', '') || ',') LIKE ? ESCAPE '\'`,
 		bun.Ident(column), "%,"+likeEscaper.Replace(strings.ReplaceAll(value, " ", ""))+",%")
 }
-
-// After returns the audit entries of the given actions with an id
-// above after, oldest first, at most limit of them.
-func (s *AuditStore) After(ctx context.Context, after int64, actions []models.AuditAction, limit int) ([]models.AuditEntry, error) {
-	var rows []auditRow
-	names := make([]string, len(actions))
-	for i, a := range actions {
-		names[i] = string(a)
-	}
-	err := s.db.NewSelect().Model(&rows).Where("id > ?", after).Where("action IN (?)", bun.In(names)).
-		OrderExpr("id").Limit(int64(limit)).Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("repo: audit entries after %d: %w", after, dbError(err))
-	}
-	return entriesOf(rows), nil
-}
-
-// LastID is the highest id of the audit log, 0 when it is empty.
-func (s *AuditStore) LastID(ctx context.Context) (int64, error) {
-	var id int64
-	if err := s.db.NewSelect().TableExpr("audit_log").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id); err != nil {
-		return 0, fmt.Errorf("repo: last audit id: %w", dbError(err))
-	}
-	return id, nil
-}

@@ -213,11 +213,6 @@ type AuditLog interface {
 	// DeleteOlderThan deletes the entries stamped before cutoff (unix
 	// seconds): retention, the one way an entry goes.
 	DeleteOlderThan(ctx context.Context, cutoff int64) (int64, error)
-	// After returns the entries of the given actions with an id above
-	// after, oldest first, at most limit (for readers that follow the log).
-	After(ctx context.Context, after int64, actions []models.AuditAction, limit int) ([]models.AuditEntry, error)
-	// LastID is the highest id, 0 when the log is empty.
-	LastID(ctx context.Context) (int64, error)
 }
 
 var _ AuditLog = (*AuditStore)(nil)

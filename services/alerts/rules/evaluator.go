@@ -26,7 +26,6 @@ const watchScanLimit = 10_000
 // what it already said is its own.
 type Evaluator struct {
 	Store  *repo.AlertRuleStore
-	Audit  repo.AuditLog // followed for configuration changes
 	Events *events.Broker
 	Sink   alerts.Sink
 	Log    *slog.Logger
@@ -106,7 +105,7 @@ func (e *Evaluator) Start(ctx context.Context) (done <-chan struct{}) {
 	e.imports, e.digests, e.since = map[time.Time]bool{}, map[int64]string{}, e.now()
 	if id, err := strconv.ParseInt(e.loadState(ctx, stateAuditSeen), 10, 64); err == nil {
 		e.lastAudit = id // where this or another panel's evaluator stopped
-	} else if id, err := e.Audit.LastID(ctx); err == nil {
+	} else if id, err := e.Store.LastAuditID(ctx); err == nil {
 		e.lastAudit = id // the first run: what was audited before is not news
 		e.saveState(ctx, stateAuditSeen, strconv.FormatInt(id, 10))
 	}
@@ -380,7 +379,7 @@ func (e *Evaluator) checkImport(ctx context.Context, p models.ImportProgress) {
 func (e *Evaluator) CheckAudit(ctx context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	entries, err := e.Audit.After(ctx, e.lastAudit, []models.AuditAction{models.AuditConfigSave, models.AuditConfigUndo}, 500)
+	entries, err := e.Store.AuditAfter(ctx, e.lastAudit, []models.AuditAction{models.AuditConfigSave, models.AuditConfigUndo}, 500)
 	if err != nil {
 		e.log().Warn("alert rules: audit log", "err", err)
 		return

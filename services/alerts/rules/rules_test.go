@@ -94,7 +94,7 @@ func newRig(t *testing.T) *rig {
 // evaluator is a panel process's evaluator on the rig's database (the
 // rig's broker and sink).
 func (r *rig) evaluator() *rules.Evaluator {
-	return &rules.Evaluator{Store: r.store, Audit: repo.NewAuditStore(r.db), Events: r.bus, Sink: r.sink, AuditEvery: 50 * time.Millisecond, State: repo.NewSettingsStore(r.db)}
+	return &rules.Evaluator{Store: r.store, Events: r.bus, Sink: r.sink, AuditEvery: 50 * time.Millisecond, State: repo.NewSettingsStore(r.db)}
 }
 
 func (r *rig) add(t *testing.T, rule rules.Rule) int64 {
@@ -372,7 +372,7 @@ func TestAbsurdRulesAreRefused(t *testing.T) {
 func TestTwoPanelsAlertOnce(t *testing.T) {
 	r := newRig(t)
 	r.add(t, rules.Rule{Name: "imports", Kind: rules.KindImport})
-	other := &rules.Evaluator{Store: r.store, Audit: repo.NewAuditStore(r.db), Events: events.New(), Sink: r.sink}
+	other := &rules.Evaluator{Store: r.store, Events: events.New(), Sink: r.sink}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
