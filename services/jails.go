@@ -469,6 +469,12 @@ func (j *Jails) SetIgnoreSelf(ctx context.Context, host, jail string, on bool) e
 	return j.probe.Observe(host, err)
 }
 
+// Archived tells the jails that new bans of host reached the archive. The
+// counters shared between pages (see CurrentBansOf) may have been read
+// before those bans; the next page reads them again, so a per-IP page that
+// asks because of the new bans finds them.
+func (j *Jails) Archived(host string) { j.cache.forgetCounters(host) }
+
 // CurrentBansOf returns where ip is banned right now, with start and end,
 // and the names of all running jails, sorted. The jails' counters come from
 // a status shared between pages for up to statusTTL (see jailStatuses);
