@@ -30,6 +30,9 @@ type Jails struct {
 	// Events, when set, hears every address a command unbanned (see
 	// unbanned), for the open per-IP pages of those addresses.
 	Events *events.Broker
+	// Timed, when set, holds the bans whose time a user chose: the ban
+	// tables show their chosen ends, and unbans forget them.
+	Timed *TimedBans
 
 	hosts    *hosts.Registry
 	probe    *StatusProbe
@@ -118,7 +121,7 @@ func (j *Jails) Banned(ctx context.Context, host, jail, search string, page mode
 		return nil, 0, j.probe.Observe(host, err)
 	}
 	out, total := pageOfBans(bans, search, page)
-	return out, total, nil
+	return j.Timed.overlay(ctx, host, out), total, nil
 }
 
 // ActiveBans returns one page of the current bans of every jail.
@@ -143,7 +146,7 @@ func (j *Jails) ActiveBans(ctx context.Context, host, search string, page models
 		sortBans(all)
 	}
 	out, total := pageOfBans(all, search, page)
-	return out, total, nil
+	return j.Timed.overlay(ctx, host, out), total, nil
 }
 
 // pageOfBans filters sorted bans by a substring of the address and cuts one
@@ -222,6 +225,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
+		j.Timed.forget(ctx, host, "", norm)
 		for i, ip := range norm {
 			if i < len(where) {
 				for _, jl := range where[i] {
@@ -243,6 +247,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		return 0, j.probe.Observe(host, err)
 	}
 	j.record(ctx, host, "unban", jail, norm)
+	j.Timed.forget(ctx, host, jail, norm)
 	j.probe.RefreshHost(ctx, host)
 	j.unbanned(host, norm)
 	return n, nil
@@ -267,6 +272,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 	for jail, ips := range byJail {
 		j.record(ctx, host, "unban", jail, ips)
 	}
+	j.Timed.forget(ctx, host, "", nil)
 	j.probe.RefreshHost(ctx, host)
 	j.unbanned(host, nil)
 	return n, nil
@@ -522,5 +528,5 @@ func (j *Jails) CurrentBansOf(ctx context.Context, host, ip string) ([]models.Ac
 			out = append(out, models.ActiveBan{IP: ip, Jail: st.Name})
 		}
 	}
-	return out, names, nil
+	return j.Timed.overlay(ctx, host, out), names, nil
 }
