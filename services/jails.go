@@ -220,12 +220,12 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 			return 0, j.probe.Observe(host, err)
 		}
 		j.beforeUnban(ctx, host)
+		j.Timed.forget(ctx, host, "", norm) // first, so that no renewal bans them again
 		n, err = c.UnbanEverywhere(ctx, norm...)
 		j.cache.forget(host, "")
 		if err != nil {
 			return 0, j.probe.Observe(host, err)
 		}
-		j.Timed.forget(ctx, host, "", norm)
 		for i, ip := range norm {
 			if i < len(where) {
 				for _, jl := range where[i] {
@@ -241,13 +241,13 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		return 0, j.probe.Observe(host, err)
 	}
 	j.beforeUnban(ctx, host)
+	j.Timed.forget(ctx, host, jail, norm) // first, so that no renewal bans them again
 	n, err = c.Unban(ctx, jail, norm...)
 	j.cache.forget(host, jail)
 	if err != nil {
 		return 0, j.probe.Observe(host, err)
 	}
 	j.record(ctx, host, "unban", jail, norm)
-	j.Timed.forget(ctx, host, jail, norm)
 	j.probe.RefreshHost(ctx, host)
 	j.unbanned(host, norm)
 	return n, nil
@@ -264,6 +264,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 		return 0, j.probe.Observe(host, err)
 	}
 	j.beforeUnban(ctx, host)
+	j.Timed.forget(ctx, host, "", nil) // first, so that no renewal bans them again
 	n, err := c.UnbanAll(ctx)
 	j.cache.forget(host, "")
 	if err != nil {
@@ -272,7 +273,6 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 	for jail, ips := range byJail {
 		j.record(ctx, host, "unban", jail, ips)
 	}
-	j.Timed.forget(ctx, host, "", nil)
 	j.probe.RefreshHost(ctx, host)
 	j.unbanned(host, nil)
 	return n, nil

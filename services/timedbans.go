@@ -44,8 +44,9 @@ import (
 //   - a chosen time shorter than the jail's ends early: Keep lifts it at
 //     its end, even when fail2ban restored it after a restart;
 //   - a ban lifted through the panel (Jails.Unban, UnbanAll) loses its
-//     chosen time; one lifted behind the panel's back (fail2ban-client)
-//     is banned again until its end.
+//     chosen time, before fail2ban is asked to unban (if that fails, the
+//     ban ends with the jail's time); one lifted behind the panel's back
+//     (fail2ban-client) is banned again until its end.
 //
 // Run repeats Keep, under a lease so that one panel process among those
 // sharing the database does it, waking for the next end or renewal.

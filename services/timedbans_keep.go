@@ -96,7 +96,7 @@ func (t *TimedBans) keepJail(ctx context.Context, host, jail string, rows []mode
 			next = minTime(next, renew)
 		}
 	}
-	if len(again) > 0 {
+	if again, lost = t.stillChosen(ctx, host, jail, again, lost); len(again) > 0 {
 		_, err := c.Ban(ctx, jail, again...)
 		t.jails.cache.forget(host, jail)
 		if err != nil {
@@ -112,6 +112,37 @@ func (t *TimedBans) keepJail(ctx context.Context, host, jail string, rows []mode
 		}
 	}
 	return next
+}
+
+// stillChosen keeps of again and lost the addresses whose chosen time in
+// jail is still stored: an unban through the panel forgets the time before
+// it unbans (see Jails.Unban), so a pass that read the times before that
+// does not ban the address again.
+func (t *TimedBans) stillChosen(ctx context.Context, host, jail string, again, lost []string) ([]string, []string) {
+	if len(again) == 0 {
+		return nil, nil
+	}
+	rows, err := t.store.OfIPs(ctx, host, again)
+	if err != nil {
+		t.log.Warn("chosen ban times not read; no ban renewed", "host", host, "jail", jail, "err", err)
+		return nil, nil
+	}
+	kept := map[string]bool{}
+	for _, r := range rows {
+		if r.Jail == jail {
+			kept[r.IP] = true
+		}
+	}
+	keep := func(ips []string) []string {
+		var out []string
+		for _, ip := range ips {
+			if kept[ip] {
+				out = append(out, ip)
+			}
+		}
+		return out
+	}
+	return keep(again), keep(lost)
 }
 
 func minTime(a, b time.Time) time.Time {
