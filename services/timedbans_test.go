@@ -241,3 +241,45 @@ func TestTimedBansRefuseBadInput(t *testing.T) {
 		t.Fatalf("after unban, stored = %+v, %v", rows, err)
 	}
 }
+
+// A permanent chosen ban in a jail of 4 s holds past the jail's time
+// (renewed by the panel) and the table says it never ends; an unban
+// through the panel ends it for good: no later pass bans it again.
+func TestTimedBansPermanentUntilUnbanned(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "scaled", Manual: true, BanTime: "4"})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	t.Cleanup(func() { reg.Close() })
+	c, err := reg.Get(models.LocalHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	panel := startTimedPanel(t, reg, t.TempDir())
+	ctx := context.Background()
+	const ip = "203.0.113.40"
+	t0 := time.Now()
+	if res, err := panel.timed.BanFor(ctx, models.LocalHost, []models.TimedBanRequest{{Address: ip, Jail: "scaled"}}); err != nil || !res[0].OK || res[0].Message != "banned in scaled permanently" {
+		t.Fatalf("BanFor = %+v, %v", res, err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for time.Since(t0) < 7*time.Second {
+		<-tick.C
+		if ok, _ := bannedIn(t, c, "scaled", ip); !ok {
+			t.Fatalf("the permanent ban is gone after %v", time.Since(t0))
+		}
+	}
+	bans, _, err := panel.jails.Banned(ctx, models.LocalHost, "scaled", "", models.Page{Number: 1, Size: 10})
+	if err != nil || len(bans) != 1 || !bans[0].Permanent || !bans[0].Chosen {
+		t.Fatalf("table = %+v, %v; want one permanent chosen ban", bans, err)
+	}
+	if n, err := panel.jails.Unban(ctx, models.LocalHost, "scaled", []string{ip}); err != nil || n != 1 {
+		t.Fatalf("Unban = %d, %v", n, err)
+	}
+	unbanned := time.Now()
+	for time.Since(unbanned) < 3*time.Second {
+		<-tick.C
+		if ok, _ := bannedIn(t, c, "scaled", ip); ok {
+			t.Fatalf("banned again %v after the unban", time.Since(unbanned))
+		}
+	}
+}
