@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"bangui/fail2ban/sandbox"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -105,5 +106,36 @@ func TestBanForBadTimes(t *testing.T) {
 	}
 	if got := bannedIPs(t, sb, "sshd"); len(got) != 0 {
 		t.Fatalf("a bad time reached fail2ban: %v", got)
+	}
+}
+
+// A ban for a chosen time on every host: each fail2ban bans, each host
+// keeps the chosen time, the dead host is named; an unban on every host
+// forgets the times.
+func TestBanForAChosenTimeOnEveryHost(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, true)
+	rec := f.b.postForm("/jails/ban", "/jails", url.Values{"target": {"198.51.100.8"}, "jail": {"sshd"}, "where": {"all"}, "duration": {"24h"}})
+	assertRedirect(t, rec, "/jails")
+	for _, sb := range []*sandbox.Sandbox{f.local, f.other["web2"]} {
+		if got := bannedIPs(t, sb, "sshd"); len(got) != 1 || got[0] != "198.51.100.8" {
+			t.Fatalf("fail2ban bans %v after the ban on every host", got)
+		}
+	}
+	doc := parse(t, f.b.get("/jails"))
+	items := doc.Find(`#flash [data-testid="host-results"] li`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+	if len(items) != 3 || items[0] != "local: banned" || items[1] != "web2: banned" || !strings.Contains(items[2], "Gone host: 198.51.100.8: not banned") {
+		t.Fatalf("results per host: %q", items)
+	}
+	if msg := doc.Find("#flash").Text(); !strings.Contains(msg, "Ban of 198.51.100.8 in sshd for 1 d on every host") {
+		t.Fatalf("flash = %q", msg)
+	}
+	store := repo.NewTimedBans(f.app.db)
+	rows, err := store.All(context.Background())
+	if err != nil || len(rows) != 2 || rows[0].Host != "local" || rows[1].Host != "web2" {
+		t.Fatalf("chosen times = %+v, %v; want local's and web2's", rows, err)
+	}
+	assertRedirect(t, f.b.postForm("/jails/unban", "/jails", url.Values{"target": {"198.51.100.8"}, "where": {"all"}}), "/jails")
+	if rows, err := store.All(context.Background()); err != nil || len(rows) != 0 {
+		t.Fatalf("chosen times after the unban on every host = %+v, %v", rows, err)
 	}
 }
