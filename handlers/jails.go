@@ -169,6 +169,8 @@ func (s *Server) banSubmit(c echo.Context) error {
 	}
 	if d, chosen, errs := banDuration(form); errs != nil {
 		form.Errors = errs
+		s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
+			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(errs)})
 		return s.renderBanFormError(c, form)
 	} else if chosen {
 		return s.banForSubmit(c, form, d)

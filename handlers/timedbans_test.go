@@ -78,7 +78,7 @@ func TestBanForAChosenTime(t *testing.T) {
 // Bad ban times are refused with a message at their field, and nothing
 // reaches fail2ban.
 func TestBanForBadTimes(t *testing.T) {
-	_, b, sb := loggedInWithFail2ban(t)
+	a, b, sb := loggedInWithFail2ban(t)
 	for _, tc := range []struct{ duration, custom, field, want string }{
 		{"bogus", "", "ban-duration", "Choose a ban time from the list"},
 		{"custom", "", "ban-duration-custom", "Enter a ban time"},
@@ -106,6 +106,17 @@ func TestBanForBadTimes(t *testing.T) {
 	}
 	if got := bannedIPs(t, sb, "sshd"); len(got) != 0 {
 		t.Fatalf("a bad time reached fail2ban: %v", got)
+	}
+	// Each refused ban is in the audit log, with why.
+	entries, _, err := repo.NewAuditStore(a.db).List(context.Background(), models.AuditFilter{}, models.Page{Number: 1, Size: 50})
+	refused := 0
+	for _, e := range entries {
+		if e.Action == models.AuditBan && e.Result != "ok" && e.Result != "" {
+			refused++
+		}
+	}
+	if err != nil || refused != 9 {
+		t.Errorf("refused bans in the audit log: %d, %v; want 9", refused, err)
 	}
 }
 

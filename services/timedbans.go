@@ -80,6 +80,9 @@ const (
 	DefaultTimedWait = 15 * time.Second
 	// timedBansLease is the lease of Run's passes.
 	timedBansLease = "timed-bans"
+	// timedSettle is how long after a chosen time was stored a pass
+	// leaves its address unbanned: BanFor bans right after storing.
+	timedSettle = 5 * time.Second
 	// timedRetry is how soon a pass that could not reach fail2ban or the
 	// database tries again.
 	timedRetry = 5 * time.Second

@@ -82,6 +82,9 @@ func (t *TimedBans) keepJail(ctx context.Context, host, jail string, rows []mode
 	for _, r := range live {
 		e, ok := byIP[r.IP]
 		switch {
+		case !ok && now.Before(time.Unix(r.CreatedAt, 0).Add(timedSettle)):
+			// BanFor stores the time before it bans: leave it that long.
+			next = minTime(next, time.Unix(r.CreatedAt, 0).Add(timedSettle))
 		case !ok:
 			again = append(again, r.IP)
 			lost = append(lost, r.IP)

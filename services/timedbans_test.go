@@ -283,3 +283,43 @@ func TestTimedBansPermanentUntilUnbanned(t *testing.T) {
 		}
 	}
 }
+
+// Two panel processes on one database: the chosen time set in one is kept
+// by whichever holds the lease, and the ban is lifted once, not twice.
+func TestTimedBansTwoPanelsLiftOnce(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "tenmin", Manual: true, BanTime: "10m"})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	t.Cleanup(func() { reg.Close() })
+	c, err := reg.Get(models.LocalHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, second := startTimedPanel(t, reg, dir), startTimedPanel(t, reg, dir)
+	ctx := context.Background()
+	const ip = "203.0.113.50"
+	t0 := time.Now()
+	if res, err := second.timed.BanFor(ctx, models.LocalHost, []models.TimedBanRequest{{Address: ip, Jail: "tenmin", Duration: 10 * time.Second}}); err != nil || !res[0].OK {
+		t.Fatalf("BanFor = %+v, %v", res, err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		<-tick.C
+		ok, _ := bannedIn(t, c, "tenmin", ip)
+		if !ok {
+			break
+		}
+		if time.Since(t0) > 15*time.Second {
+			t.Fatalf("still banned after %v", time.Since(t0))
+		}
+	}
+	if at := time.Since(t0); at < 10*time.Second {
+		t.Fatalf("lifted after %v of 10 s", at)
+	}
+	// Each lift through Jails.Unban archives one unban.
+	n, err := first.db.NewSelect().Model((*models.ArchivedBan)(nil)).Where("action = 'unban' AND ip = ?", ip).Count(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("archived unbans = %d, %v; want 1", n, err)
+	}
+}
