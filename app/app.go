@@ -52,6 +52,7 @@ type App struct {
 	Sessions      *repo.SessionStore
 	Status        *services.StatusProbe
 	Jails         *services.Jails
+	TimedBans     *services.TimedBans // bans for a chosen time, kept by startJobs
 	History       *services.History
 	ArchiveSync   *services.ArchiveSync
 	Blocklists    *blocklists.Service
@@ -157,6 +158,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
 	a.Jails.Preserver = a.ArchiveSync // every unban archives fail2ban's rows first
 	a.Jails.Events = a.Events         // the live per-IP pages hear the panel's unbans
+	a.TimedBans = services.NewTimedBans(a.Hosts, a.Jails, repo.NewTimedBans(a.DB), log)
 	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
 	a.Configuration.Preserver = a.ArchiveSync
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},

@@ -41,6 +41,7 @@ type Server struct {
 	hosts         *hosts.Registry
 	status        *services.StatusProbe
 	jails         *services.Jails
+	timedBans     *services.TimedBans
 	history       *services.History
 	blocklists    *blocklists.Service
 	geo           *services.Geo
@@ -103,6 +104,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		hosts:           a.Hosts,
 		status:          a.Status,
 		jails:           a.Jails,
+		timedBans:       a.TimedBans,
 		history:         a.History,
 		blocklists:      a.Blocklists,
 		geo:             a.Geo,
