@@ -29,7 +29,7 @@ func (s *Server) alertRuleRoutes(t routeTable) {
 var alertRuleKinds = []views.Option{
 	{Value: string(rules.KindSpike), Label: "Ban spike"},
 	{Value: string(rules.KindCountry), Label: "First ban from a new country"},
-	{Value: string(rules.KindWatch), Label: "Watched address banned"},
+	{Value: string(rules.KindWatch), Label: "Watched address banned or failing"},
 	{Value: string(rules.KindDown), Label: "fail2ban down and back up"},
 	{Value: string(rules.KindImport), Label: "Blocklist import failed"},
 	{Value: string(rules.KindConfig), Label: "Configuration change or rollback"},
@@ -222,7 +222,7 @@ func ruleSummary(r rules.Rule) string {
 	case rules.KindCountry:
 		return fmt.Sprintf("the first ban from a country not seen in %d days", p.Days)
 	case rules.KindWatch:
-		return "bans of " + strings.Join(p.Addresses, ", ")
+		return "bans and failures of " + strings.Join(p.Addresses, ", ")
 	case rules.KindDown:
 		if p.Host != "" {
 			return "fail2ban down and back up on " + p.Host

@@ -40,6 +40,11 @@ type Evaluator struct {
 	// must be neither lost nor said twice: the last audit entry read and
 	// each digest's last period (repo.Settings has it).
 	State State
+	// Failures, when set, tells the watch rules of failures fail2ban
+	// found (HostLogs reads them from the hosts' logs), read every
+	// FailEvery (30 s when 0); unset, they see bans only.
+	Failures  FailureSource
+	FailEvery time.Duration
 
 	mu        sync.Mutex
 	spikes    map[string]time.Time // group key → last alert
@@ -50,6 +55,7 @@ type Evaluator struct {
 	imports   map[time.Time]bool   // finished import runs already judged, by start
 	lastAudit int64
 	digests   map[int64]string // rule → the last digest period sent
+	failLines map[string]bool  // the failure lines of the last check (nil: none yet)
 }
 
 func (e *Evaluator) now() time.Time {
@@ -103,6 +109,7 @@ func (e *Evaluator) Start(ctx context.Context) (done <-chan struct{}) {
 	sub := e.Events.Subscribe(ctx, events.TopicArchive, events.TopicStatus, events.TopicImport)
 	e.spikes, e.seen, e.down, e.online = map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
 	e.imports, e.digests, e.since = map[time.Time]bool{}, map[int64]string{}, e.now()
+	e.failLines = nil
 	if id, err := strconv.ParseInt(e.loadState(ctx, stateAuditSeen), 10, 64); err == nil {
 		e.lastAudit = id // where this or another panel's evaluator stopped
 	} else if id, err := e.Store.LastAuditID(ctx); err == nil {
@@ -122,6 +129,9 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 	defer audit.Stop()
 	tick := time.NewTicker(orDefault(e.TickEvery, time.Minute))
 	defer tick.Stop()
+	failing := time.NewTicker(orDefault(e.FailEvery, failEvery))
+	defer failing.Stop()
+	e.CheckFailures(ctx) // what the logs hold now is no news
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,6 +145,8 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 			e.CheckAudit(ctx)
 		case <-tick.C:
 			e.CheckDigests(ctx)
+		case <-failing.C:
+			e.CheckFailures(ctx)
 		}
 	}
 }
@@ -290,8 +302,7 @@ func (e *Evaluator) checkWatched(ctx context.Context, r Rule, now time.Time) {
 			continue
 		}
 		for _, b := range banned {
-			ip, err := parseWatched(b.IP)
-			if err != nil || !pfx.Overlaps(ip) || ip.Bits() < pfx.Bits() {
+			if !within(pfx, b.IP) {
 				continue
 			}
 			mem := fmt.Sprintf("%d/watch/%s/%s/%s", r.ID, b.Host, b.Jail, b.IP)
