@@ -38,7 +38,8 @@ type Evaluator struct {
 	AuditEvery, TickEvery time.Duration
 	// State, when set, keeps across restarts and lease hand-overs what
 	// must be neither lost nor said twice: the last audit entry read and
-	// each digest's last period (repo.Settings has it).
+	// each digest's last period, when each spike was told, when the
+	// archive was last checked (repo.Settings has it).
 	State State
 	// Failures, when set, tells the watch rules of failures fail2ban
 	// found (HostLogs reads them from the hosts' logs), read every
@@ -50,6 +51,7 @@ type Evaluator struct {
 	spikes    map[string]time.Time // group key → last alert
 	seen      map[string]time.Time // "country/…", "watch/…" keys → last alert
 	since     time.Time            // archive watermark of country and watch checks
+	floor     time.Time            // the watermark this process started from
 	down      map[string]time.Time // host → when it went down
 	online    map[string]bool      // host → last known state
 	imports   map[time.Time]bool   // finished import runs already judged, by start
@@ -80,8 +82,10 @@ type State interface {
 
 // The State keys.
 const (
-	stateAuditSeen    = "alerts.audit_seen"
-	stateDigestPrefix = "alerts.digest."
+	stateAuditSeen      = "alerts.audit_seen"
+	stateDigestPrefix   = "alerts.digest."
+	stateSpikePrefix    = "alerts.spike."
+	stateArchiveChecked = "alerts.archive_checked"
 )
 
 // loadState reads key, "" when it is not there or State is unset.
@@ -110,6 +114,14 @@ func (e *Evaluator) Start(ctx context.Context) (done <-chan struct{}) {
 	e.spikes, e.seen, e.down, e.online = map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
 	e.imports, e.digests, e.since = map[time.Time]bool{}, map[int64]string{}, e.now()
 	e.failLines = nil
+	// Bans a panel before this one checked are not news again; those of
+	// the hour since its last check are (a restart loses nothing).
+	if sec, err := strconv.ParseInt(e.loadState(ctx, stateArchiveChecked), 10, 64); err == nil {
+		if after := time.Unix(sec+1, 0); e.since.Sub(after) < time.Hour {
+			e.since = after
+		}
+	}
+	e.floor = e.since
 	if id, err := strconv.ParseInt(e.loadState(ctx, stateAuditSeen), 10, 64); err == nil {
 		e.lastAudit = id // where this or another panel's evaluator stopped
 	} else if id, err := e.Store.LastAuditID(ctx); err == nil {
@@ -220,8 +232,13 @@ func (e *Evaluator) checkArchive(ctx context.Context) {
 		}
 	}
 	// Rows reach the archive seconds after their ban: look back a minute
-	// (what was already said is remembered while it may come again).
+	// (what was already said is remembered while it may come again), not
+	// before what this process started from (its memory is its own).
 	e.since = now.Add(-time.Minute)
+	if e.since.Before(e.floor) {
+		e.since = e.floor
+	}
+	e.saveState(ctx, stateArchiveChecked, strconv.FormatInt(now.Unix(), 10))
 	e.forget(now)
 }
 
@@ -247,6 +264,21 @@ func (e *Evaluator) forget(now time.Time) {
 	}
 }
 
+// spikeTold returns when the spike mem was last told: from memory, or
+// from State when this process did not tell it (a restart or a lease
+// hand-over within the window does not tell it again).
+func (e *Evaluator) spikeTold(ctx context.Context, mem string) (time.Time, bool) {
+	if last, ok := e.spikes[mem]; ok {
+		return last, true
+	}
+	sec, err := strconv.ParseInt(e.loadState(ctx, stateSpikePrefix+mem), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	e.spikes[mem] = time.Unix(sec, 0)
+	return e.spikes[mem], true
+}
+
 func (e *Evaluator) checkSpike(ctx context.Context, r Rule, now time.Time) {
 	window := time.Duration(r.Params.Minutes) * time.Minute
 	groups, err := e.Store.BanCountsSince(ctx, now.Add(-window).Unix(), r.Params.Bans, r.Params.Per)
@@ -263,10 +295,11 @@ func (e *Evaluator) checkSpike(ctx context.Context, r Rule, now time.Time) {
 			key, where = "spike/"+g.Host, "on "+g.Host
 		}
 		mem := fmt.Sprintf("%d/%s", r.ID, key)
-		if last, ok := e.spikes[mem]; ok && now.Sub(last) < window {
+		if last, ok := e.spikeTold(ctx, mem); ok && now.Sub(last) < window {
 			continue // this spike was told; a new one after the window
 		}
 		e.spikes[mem] = now
+		e.saveState(ctx, stateSpikePrefix+mem, strconv.FormatInt(now.Unix(), 10))
 		e.send(ctx, r, key, fmt.Sprintf("Ban spike: %d bans in %d minutes %s", g.N, r.Params.Minutes, where),
 			fmt.Sprintf("%d bans %s in the last %d minutes (the rule allows %d).", g.N, where, r.Params.Minutes, r.Params.Bans))
 	}
