@@ -18,6 +18,10 @@ import (
 // auditPollEvery is how often the evaluator reads new audit entries.
 const auditPollEvery = 10 * time.Second
 
+// finishWithin bounds an evaluation that goes on after the evaluator was
+// told to stop.
+const finishWithin = 30 * time.Second
+
 // watchScanLimit bounds the addresses one watch check reads.
 const watchScanLimit = 10_000
 
@@ -143,7 +147,15 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 	defer tick.Stop()
 	failing := time.NewTicker(orDefault(e.FailEvery, failEvery))
 	defer failing.Stop()
-	e.CheckFailures(ctx) // what the logs hold now is no news
+	// An evaluation under way when ctx ends finishes (within
+	// finishWithin): its alerts are queued and its watermarks saved
+	// together, so that the next process neither repeats nor loses them.
+	step := func(check func(context.Context)) {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWithin)
+		defer cancel()
+		check(c)
+	}
+	step(e.CheckFailures) // what the logs hold now is no news
 	for {
 		select {
 		case <-ctx.Done():
@@ -152,13 +164,13 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 			if !ok {
 				return
 			}
-			e.Handle(ctx, ev)
+			step(func(c context.Context) { e.Handle(c, ev) })
 		case <-audit.C:
-			e.CheckAudit(ctx)
+			step(e.CheckAudit)
 		case <-tick.C:
-			e.CheckDigests(ctx)
+			step(e.CheckDigests)
 		case <-failing.C:
-			e.CheckFailures(ctx)
+			step(e.CheckFailures)
 		}
 	}
 }
