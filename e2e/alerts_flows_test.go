@@ -55,7 +55,7 @@ func flowAlerts(t *testing.T, b *browser) {
 	rule := "watch " + b.dev.name
 	b.typeInto(t, "#rule-name", rule)
 	b.do(t, chromedp.SetValue(chromedp.CSS("#rule-kind"), "watch"))
-	b.typeInto(t, "#rule-addresses", "203.0.113.0/24")
+	b.do(t, chromedp.SetValue(chromedp.CSS("#rule-addresses"), "203.0.113.0/24"))
 	b.do(t, b.press(fmt.Sprintf(`//label[normalize-space()=%q]`, name+" (webhook)")))
 	if status := b.follow(t, button("Save the rule")); status != 200 {
 		t.Fatalf("%s: saving the rule answered %d", b.dev.name, status)
