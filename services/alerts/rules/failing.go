@@ -14,6 +14,9 @@ import (
 // failEvery is how often the watch rules read the failures fail2ban found.
 const failEvery = 30 * time.Second
 
+// failReadWithin bounds one reading of the hosts' logs.
+const failReadWithin = 5 * time.Second
+
 // failLines is how many of the last "Found" lines of each host's fail2ban
 // log one check reads.
 const failLines = 2000
@@ -86,7 +89,9 @@ func (e *Evaluator) CheckFailures(ctx context.Context) {
 		e.failLines = nil // a rule added later starts from what the logs hold then
 		return
 	}
-	found, err := e.Failures.RecentFailures(ctx)
+	readCtx, cancel := context.WithTimeout(ctx, failReadWithin) // the rules' other events wait meanwhile
+	found, err := e.Failures.RecentFailures(readCtx)
+	cancel()
 	if err != nil {
 		e.log().Debug("alert rules: failures", "err", err)
 	}
@@ -98,7 +103,12 @@ func (e *Evaluator) CheckFailures(ctx context.Context) {
 			fresh[Failure{Host: f.Host, Jail: f.Jail, IP: f.IP}]++
 		}
 	}
-	e.failLines = lines // lines that left the tail cannot come back
+	if err != nil && e.failLines != nil {
+		for l := range e.failLines { // a host not read this time: its lines are not news next time
+			lines[l] = true
+		}
+	}
+	e.failLines = lines // (lines that left the tail cannot come back)
 	now := e.now()
 	for _, r := range rules {
 		for _, w := range r.Params.Addresses {
