@@ -60,8 +60,8 @@ type Evaluator struct {
 	online    map[string]bool      // host → last known state
 	imports   map[time.Time]bool   // finished import runs already judged, by start
 	lastAudit int64
-	digests   map[int64]string // rule → the last digest period sent
-	failLines map[string]bool  // the failure lines of the last check (nil: none yet)
+	digests   map[int64]string           // rule → the last digest period sent
+	failLines map[string]map[string]bool // host → the failure lines of its last reading (nil: none yet)
 }
 
 func (e *Evaluator) now() time.Time {

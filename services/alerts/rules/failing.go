@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -95,20 +96,24 @@ func (e *Evaluator) CheckFailures(ctx context.Context) {
 	if err != nil {
 		e.log().Debug("alert rules: failures", "err", err)
 	}
-	lines := make(map[string]bool, len(found))
-	fresh := map[Failure]int{} // per host, jail and address (Line empty): how many new
+	first := e.failLines == nil
+	if first {
+		e.failLines = map[string]map[string]bool{}
+	}
+	read := map[string]map[string]bool{} // host → its lines read now
+	fresh := map[Failure]int{}           // per host, jail and address (Line empty): how many new
 	for _, f := range found {
-		lines[f.Line] = true
-		if e.failLines != nil && !e.failLines[f.Line] {
+		if read[f.Host] == nil {
+			read[f.Host] = map[string]bool{}
+		}
+		read[f.Host][f.Line] = true
+		if !first && !e.failLines[f.Host][f.Line] {
 			fresh[Failure{Host: f.Host, Jail: f.Jail, IP: f.IP}]++
 		}
 	}
-	if err != nil && e.failLines != nil {
-		for l := range e.failLines { // a host not read this time: its lines are not news next time
-			lines[l] = true
-		}
-	}
-	e.failLines = lines // (lines that left the tail cannot come back)
+	// A host's lines are those of its last reading (lines that left the
+	// tail cannot come back); a host not read now keeps its last ones.
+	maps.Copy(e.failLines, read)
 	now := e.now()
 	for _, r := range rules {
 		for _, w := range r.Params.Addresses {
