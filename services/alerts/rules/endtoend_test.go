@@ -277,7 +277,10 @@ func TestAlertsEndToEnd(t *testing.T) {
 	web, smtp = subjects(t, hook, mail)
 	banned := "Watched address 198.51.101.252 banned"
 	if len(web) != 6 || len(smtp) != 6 || web[5] != banned || smtp[5] != banned {
-		t.Fatalf("after the restart: webhook %q, mail %q; want the ban once each; last: %v", web, smtp, hook.Bodies()[len(web)-1])
+		var times []int64
+		_ = p.db.NewSelect().TableExpr("history_archive").Column("timeofban").Where("ip = ?", "198.51.101.252").Scan(ctx, &times)
+		checked, _ := repo.NewSettingsStore(p.db).Get(ctx, "alerts.archive_checked")
+		t.Fatalf("after the restart: webhook %q, mail %q; want the ban once each; last: %v; ban times %v, checked %s", web, smtp, hook.Bodies()[len(web)-1], times, checked)
 	}
 	if n, _ := repo.NewAlertStore(p.db).QueuedAlerts(ctx); n != 0 {
 		t.Errorf("%d alerts queued after the restart, want none (no spike told again)", n)

@@ -250,7 +250,9 @@ func (e *Evaluator) checkArchive(ctx context.Context) {
 	if e.since.Before(e.floor) {
 		e.since = e.floor
 	}
-	e.saveState(ctx, stateArchiveChecked, strconv.FormatInt(now.Unix(), 10))
+	// The archive's times are whole seconds, rounded: this check saw
+	// bans up to a second after its own.
+	e.saveState(ctx, stateArchiveChecked, strconv.FormatInt(now.Unix()+1, 10))
 	e.forget(now)
 }
 
