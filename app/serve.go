@@ -130,6 +130,7 @@ func (a *App) startJobs() *jobs.Group {
 	// One panel process evaluates the alert rules; their alerts go to the
 	// delivery queue.
 	eval := &rules.Evaluator{Store: repo.NewAlertRuleStore(a.DB), Events: a.Events, Sink: a.Alerts, Log: log, State: a.Settings,
+		Failures: rules.HostLogs{Hosts: a.Hosts},
 		Location: func(ctx context.Context) *time.Location {
 			ps, err := setup.LoadPanelSettings(ctx, a.Settings)
 			if err != nil || ps.Location == nil {

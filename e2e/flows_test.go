@@ -39,6 +39,7 @@ var deviceFlows = []flow{
 	{"config-tabs", flowConfigTabs},
 	{"audit", flowAudit},
 	{"alert-rules", flowAlertRules},
+	{"alerts", flowAlerts},
 	{"map", flowMap},
 	{"hosts", flowHosts},
 	{"accounts", flowAccounts},
@@ -64,7 +65,7 @@ var screenshots = []string{
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
 	"users", "users-refused", "account",
-	"audit", "alert-rules", "alert-rules-refused",
+	"audit", "alert-rules", "alert-rules-refused", "alerts-test", "alerts-rule",
 	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
 }
 

@@ -29,7 +29,7 @@ func (s *Server) alertRuleRoutes(t routeTable) {
 var alertRuleKinds = []views.Option{
 	{Value: string(rules.KindSpike), Label: "Ban spike"},
 	{Value: string(rules.KindCountry), Label: "First ban from a new country"},
-	{Value: string(rules.KindWatch), Label: "Watched address banned"},
+	{Value: string(rules.KindWatch), Label: "Watched address banned or failing"},
 	{Value: string(rules.KindDown), Label: "fail2ban down and back up"},
 	{Value: string(rules.KindImport), Label: "Blocklist import failed"},
 	{Value: string(rules.KindConfig), Label: "Configuration change or rollback"},
@@ -61,10 +61,19 @@ func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRu
 	if err != nil {
 		return err
 	}
+	chs, err := s.alerts.Store().Channels(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	p := views.AlertRulesPage{Form: form, Kinds: alertRuleKinds, Flash: flash}
+	names := map[int64]string{}
+	for _, ch := range chs {
+		names[ch.ID] = ch.Name
+		p.Channels = append(p.Channels, views.Option{Value: strconv.FormatInt(ch.ID, 10), Label: ch.Name + " (" + ch.Kind + ")"})
+	}
 	for _, r := range list {
 		p.Rules = append(p.Rules, views.AlertRuleRow{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Summary: ruleSummary(r),
-			Channels: joinIDs(r.Channels), Wait: r.Wait.String(), Enabled: r.Enabled})
+			Channels: channelNames(r.Channels, names), Wait: r.Wait.String(), Enabled: r.Enabled})
 	}
 	return s.render(c, status, views.AlertRulesView(p), nil)
 }
@@ -189,7 +198,7 @@ func ruleOfForm(f views.AlertRuleForm) (rules.Rule, error) {
 		p.Every, p.At = f.Every, f.At
 	}
 	p.Host, p.Zero = strings.TrimSpace(f.Host), f.Zero
-	for _, v := range strings.FieldsFunc(f.Channels, func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, v := range strings.FieldsFunc(strings.Join(f.Channels, ","), func(r rune) bool { return r == ',' || r == ' ' }) {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return r, &rules.ValidationError{Msg: fmt.Sprintf("Channel %q is not a channel id.", v)}
@@ -210,7 +219,7 @@ func formOfRule(r rules.Rule) views.AlertRuleForm {
 	}
 	return views.AlertRuleForm{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Bans: itoa(p.Bans), Minutes: itoa(p.Minutes), Per: p.Per,
 		Days: itoa(p.Days), Addresses: strings.Join(p.Addresses, "\n"), Host: p.Host, Zero: p.Zero, Every: p.Every, At: p.At,
-		Weekday: strconv.Itoa(p.Weekday), Channels: joinIDs(r.Channels), Wait: strconv.FormatInt(int64(r.Wait/time.Second), 10), Enabled: r.Enabled}
+		Weekday: strconv.Itoa(p.Weekday), Channels: idTexts(r.Channels), Wait: strconv.FormatInt(int64(r.Wait/time.Second), 10), Enabled: r.Enabled}
 }
 
 // ruleSummary says what a rule watches for.
@@ -222,7 +231,7 @@ func ruleSummary(r rules.Rule) string {
 	case rules.KindCountry:
 		return fmt.Sprintf("the first ban from a country not seen in %d days", p.Days)
 	case rules.KindWatch:
-		return "bans of " + strings.Join(p.Addresses, ", ")
+		return "bans and failures of " + strings.Join(p.Addresses, ", ")
 	case rules.KindDown:
 		if p.Host != "" {
 			return "fail2ban down and back up on " + p.Host
@@ -241,10 +250,27 @@ func ruleSummary(r rules.Rule) string {
 	return string(r.Kind)
 }
 
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
+// idTexts are ids as form values.
+func idTexts(ids []int64) []string {
+	out := make([]string, len(ids))
 	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
+		out[i] = strconv.FormatInt(id, 10)
 	}
-	return strings.Join(parts, ", ")
+	return out
+}
+
+// channelNames are a rule's channels by name ("#id (deleted)" for one
+// that is gone), or "none".
+func channelNames(ids []int64, names map[int64]string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = names[id]
+		if out[i] == "" {
+			out[i] = "#" + strconv.FormatInt(id, 10) + " (deleted)"
+		}
+	}
+	return strings.Join(out, ", ")
 }

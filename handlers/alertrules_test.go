@@ -89,3 +89,51 @@ func TestAlertRulesPage(t *testing.T) {
 		t.Fatalf("a viewer got the rules page: %d", rec.Code)
 	}
 }
+
+// TestAlertRuleChannelsByName: the rule form offers the channels by name
+// as checkboxes; the ticked ones are stored and the list names them (a
+// deleted one as such).
+func TestAlertRuleChannelsByName(t *testing.T) {
+	f := newAPIFixture(t)
+	b := loginAs(t, f.a, f.users[models.RoleAdmin])
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"ops hook", "on-call mail"} {
+		ch := models.AlertChannel{Name: name, Kind: "webhook", Config: `{"url":"http://127.0.0.1:1/"}`}
+		if err := f.a.s.alerts.Store().SaveChannel(ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, strconv.FormatInt(ch.ID, 10))
+	}
+	doc := parse(t, b.get("/alerts/rules"))
+	for i, name := range []string{"ops hook (webhook)", "on-call mail (webhook)"} {
+		box := doc.Find(`[data-testid=rule-channels] input[type=checkbox][name=channels][value="` + ids[i] + `"]`)
+		id, _ := box.Attr("id")
+		if box.Length() != 1 || strings.TrimSpace(doc.Find(`label[for="`+id+`"]`).Text()) != name {
+			t.Fatalf("no checkbox labelled %q for channel %s", name, ids[i])
+		}
+	}
+	form := url.Values{"id": {"0"}, "name": {"down"}, "kind": {"down"}, "channels": {ids[0], ids[1]}, "wait": {"0"}, "enabled": {"on"}}
+	if rec := b.postForm("/alerts/rules", "/alerts/rules", form); rec.Code != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", rec.Code, rec.Body)
+	}
+	id, _ := strconv.ParseInt(ids[1], 10, 64)
+	if err := f.a.s.alerts.Store().DeleteChannel(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	doc = parse(t, b.get("/alerts/rules"))
+	if got := strings.TrimSpace(doc.Find(`tr[data-rule] td[data-label=Channels]`).Text()); got != "ops hook, #"+ids[1]+" (deleted)" {
+		t.Fatalf("the rule's channels read %q", got)
+	}
+	list, err := f.a.s.alertRules.List(ctx)
+	if err != nil || len(list) != 1 || len(list[0].Channels) != 2 {
+		t.Fatalf("stored %+v, %v", list, err)
+	}
+	if doc.Find(`[data-testid=rule-channels] input[value="`+ids[0]+`"][checked]`).Length() != 0 {
+		t.Error("a new rule's form comes with a channel ticked")
+	}
+	edit := parse(t, b.get("/alerts/rules?edit="+strconv.FormatInt(list[0].ID, 10)))
+	if edit.Find(`[data-testid=rule-channels] input[value="`+ids[0]+`"][checked]`).Length() != 1 {
+		t.Error("the edit form does not tick the rule's channel")
+	}
+}

@@ -117,3 +117,44 @@ func TestAlertPages(t *testing.T) {
 		t.Error("not deleted")
 	}
 }
+
+// TestSendTestToHangingReceiver: Send test to a receiver that never
+// answers ends at the sender's timeout with a clear message, and other
+// pages answer meanwhile.
+func TestSendTestToHangingReceiver(t *testing.T) {
+	f := newAPIFixture(t)
+	f.a.s.alerts = alerts.NewDelivery(f.a.s.alerts.Store(), alerts.Options{Sender: alerts.NewSender(4 * time.Second)})
+	hang := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-hang }))
+	defer hung.Close()
+	defer close(hang) // before Close, which waits for the handler
+	ch := models.AlertChannel{Name: "hung", Kind: alerts.KindWebhook, Config: `{"url":"` + hung.URL + `"}`}
+	if err := f.a.s.alerts.Store().SaveChannel(context.Background(), &ch); err != nil {
+		t.Fatal(err)
+	}
+	tester, other := loginAs(t, f.a, f.users[models.RoleAdmin]), loginAs(t, f.a, f.users[models.RoleAdmin])
+	start := time.Now()
+	done := make(chan string, 1)
+	go func() {
+		rec := tester.postForm("/alerts/channels/"+itoa(ch.ID)+"/test", "/alerts", nil)
+		done <- parse(t, rec).Find(`[data-testid="alert-test-result"]`).Text()
+	}()
+	for _, path := range []string{"/alerts", "/alerts/log", "/"} {
+		if rec := other.get(path); rec.Code != http.StatusOK {
+			t.Errorf("%s answered %d while a test hangs", path, rec.Code)
+		}
+	}
+	select {
+	case <-done:
+		t.Errorf("the other pages answered only after the hanging test ended (%v)", time.Since(start))
+	default:
+	}
+	select {
+	case res := <-done:
+		if !strings.Contains(res, "Test of hung: ") || !strings.Contains(res, "no answer in time") {
+			t.Errorf("the result of a hanging receiver reads %q", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send test to a hanging receiver did not end within 10 s")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,10 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
-
 	"bangui/models"
+	"bangui/services/alerts/alertstest"
 )
 
 func channel(t *testing.T, kind string, c Config, secret string) models.AlertChannel {
@@ -82,87 +79,14 @@ func TestHTTPKindsReachRealReceivers(t *testing.T) {
 	}
 }
 
-// smtpBackend is a go-smtp server backend that insists on TLS and AUTH
-// PLAIN with one user and keeps the messages it accepts.
-type smtpBackend struct {
-	mu   sync.Mutex
-	msgs []string
-	from string
-	to   []string
-}
-
-func (b *smtpBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &smtpSession{b: b, conn: c}, nil
-}
-
-type smtpSession struct {
-	b      *smtpBackend
-	conn   *smtp.Conn
-	authed bool
-	from   string
-	to     []string
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, user, pass string) error {
-		if _, tlsOn := s.conn.TLSConnectionState(); !tlsOn {
-			return errors.New("no TLS")
-		}
-		if user != "alerts" || pass != "s3cret-pass" {
-			return errors.New("bad credentials")
-		}
-		s.authed = true
-		return nil
-	}), nil
-}
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	if !s.authed {
-		return errors.New("auth first")
-	}
-	s.from = from
-	return nil
-}
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.b.mu.Lock()
-	s.b.msgs, s.b.from, s.b.to = append(s.b.msgs, string(b)), s.from, s.to
-	s.b.mu.Unlock()
-	return err
-}
-func (s *smtpSession) Reset()        {}
-func (s *smtpSession) Logout() error { return nil }
-
-// startSMTP runs a go-smtp server on 127.0.0.1 with a self-signed
-// certificate: STARTTLS on a plain listener, or implicit TLS.
-func startSMTP(t *testing.T, cert tls.Certificate, implicit bool) (*smtpBackend, int) {
-	be := &smtpBackend{}
-	srv := smtp.NewServer(be)
-	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	var ln net.Listener
-	var err error
-	if implicit {
-		ln, err = tls.Listen("tcp", "127.0.0.1:0", srv.TLSConfig)
-	} else {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return be, ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestEmailOverSMTP sends through a real SMTP server in the test process,
 // with STARTTLS and with implicit TLS, a self-signed certificate the
 // sender is told to trust, and AUTH PLAIN; the server checks all three.
 func TestEmailOverSMTP(t *testing.T) {
 	cert, pool := selfSigned(t)
 	for _, mode := range []string{SMTPStartTLS, SMTPTLS} {
-		be, port := startSMTP(t, cert, mode == SMTPTLS)
+		srv := alertstest.StartSMTP(t, cert, mode == SMTPTLS, "alerts", "s3cret-pass")
+		port := srv.Port
 		s := NewSender(5 * time.Second)
 		s.TLS = &tls.Config{RootCAs: pool}
 		c := Config{Host: "127.0.0.1", Port: port, Security: mode, Username: "alerts",
@@ -170,13 +94,12 @@ func TestEmailOverSMTP(t *testing.T) {
 		if _, err := s.Send(context.Background(), channel(t, KindEmail, c, "s3cret-pass"), testMessage); err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		be.mu.Lock()
-		if len(be.msgs) != 1 || be.from != "bangui@example.org" || len(be.to) != 2 ||
-			!strings.Contains(be.msgs[0], "Subject: =?utf-8?q?B=C3=A4n_storm?=") ||
-			!strings.Contains(be.msgs[0], "line 1\r\nline 2") {
-			t.Errorf("%s: from %q to %v msgs %q", mode, be.from, be.to, be.msgs)
+		mails := srv.Mails()
+		if len(mails) != 1 || mails[0].From != "bangui@example.org" || len(mails[0].To) != 2 ||
+			!strings.Contains(mails[0].Data, "Subject: =?utf-8?q?B=C3=A4n_storm?=") ||
+			!strings.Contains(mails[0].Data, "line 1\r\nline 2") {
+			t.Errorf("%s: mails %+v", mode, mails)
 		}
-		be.mu.Unlock()
 
 		// A wrong password is refused with a clear error.
 		if _, err := s.Send(context.Background(), channel(t, KindEmail, c, "wrong"), testMessage); err == nil || !strings.Contains(err.Error(), "SMTP login") {
@@ -184,7 +107,7 @@ func TestEmailOverSMTP(t *testing.T) {
 		}
 	}
 	// An untrusted certificate is refused.
-	_, port := startSMTP(t, cert, false)
+	port := alertstest.StartSMTP(t, cert, false, "alerts", "s3cret-pass").Port
 	c := Config{Host: "127.0.0.1", Port: port, Security: SMTPStartTLS, From: "a@b.c", To: []string{"d@e.f"}}
 	if _, err := NewSender(5*time.Second).Send(context.Background(), channel(t, KindEmail, c, ""), testMessage); err == nil {
 		t.Error("untrusted certificate accepted")

@@ -38,7 +38,7 @@ func TestStormIsOneMessagePerChannel(t *testing.T) {
 	if err := d.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(r1.got())+len(r2.got()) != 0 {
+	if len(r1.Bodies())+len(r2.Bodies()) != 0 {
 		t.Fatal("sent before the wait ended")
 	}
 	clock.Advance(time.Minute)
@@ -46,7 +46,7 @@ func TestStormIsOneMessagePerChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, r := range map[string]*receiver{"one": r1, "two": r2} {
-		got := r.got()
+		got := r.Bodies()
 		if len(got) != 1 {
 			t.Fatalf("channel %s got %d messages, want 1", name, len(got))
 		}
@@ -57,8 +57,8 @@ func TestStormIsOneMessagePerChannel(t *testing.T) {
 			t.Errorf("channel %s body: %q", name, body)
 		}
 	}
-	if r1.bad != 0 {
-		t.Errorf("%d bad signatures", r1.bad)
+	if r1.BadSignatures() != 0 {
+		t.Errorf("%d bad signatures", r1.BadSignatures())
 	}
 	if n, _ := store.QueuedAlerts(ctx); n != 0 {
 		t.Errorf("%d alerts still queued", n)
@@ -79,10 +79,10 @@ func TestReceiverDownThenUp(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC))
 	d := newTestDelivery(db, clock)
 	r := newReceiver(t, "")
-	r.answer(http.StatusServiceUnavailable)
+	r.Answer(http.StatusServiceUnavailable)
 	up := addChannel(t, store, "flaky", KindSlack, Config{URL: r.URL}, "")
 	dead := newReceiver(t, "")
-	dead.Close()
+	dead.Stop()
 	gone := addChannel(t, store, "gone", KindNtfy, Config{URL: dead.URL + "/topic"}, "")
 	if err := d.Enqueue(ctx, Alert{RuleID: 1, GroupKey: "g", Subject: "fail2ban down"}, []int64{up.ID, gone.ID}, 0); err != nil {
 		t.Fatal(err)
@@ -103,14 +103,14 @@ func TestReceiverDownThenUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.answer(http.StatusOK)
+	r.Answer(http.StatusOK)
 	for range 20 {
 		clock.Advance(time.Hour)
 		if err := d.Round(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := r.got(); len(got) != 1 {
+	if got := r.Bodies(); len(got) != 1 {
 		t.Fatalf("delivered %d times, want 1", len(got))
 	}
 	log, _ = store.Deliveries(ctx, 0, 10)
@@ -154,11 +154,11 @@ func TestRestartDeliversQueuedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := r.got()
+	got := r.Bodies()
 	if len(got) != 1 || got[0]["alerts"] != float64(3) {
 		t.Fatalf("got %v, want one message of 3 alerts", got)
 	}
-	if r.bad != 0 {
+	if r.BadSignatures() != 0 {
 		t.Error("bad signature")
 	}
 }
@@ -207,7 +207,7 @@ func TestHangingReceiverDoesNotStickTheWorker(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("round took %v", time.Since(start))
 	}
-	if len(good.got()) != 1 {
+	if len(good.Bodies()) != 1 {
 		t.Error("the good channel got nothing")
 	}
 	log, _ := store.Deliveries(ctx, 0, 10)

@@ -18,6 +18,10 @@ import (
 // auditPollEvery is how often the evaluator reads new audit entries.
 const auditPollEvery = 10 * time.Second
 
+// finishWithin bounds an evaluation that goes on after the evaluator was
+// told to stop.
+const finishWithin = 30 * time.Second
+
 // watchScanLimit bounds the addresses one watch check reads.
 const watchScanLimit = 10_000
 
@@ -38,18 +42,26 @@ type Evaluator struct {
 	AuditEvery, TickEvery time.Duration
 	// State, when set, keeps across restarts and lease hand-overs what
 	// must be neither lost nor said twice: the last audit entry read and
-	// each digest's last period (repo.Settings has it).
+	// each digest's last period, when each spike was told, when the
+	// archive was last checked (repo.Settings has it).
 	State State
+	// Failures, when set, tells the watch rules of failures fail2ban
+	// found (HostLogs reads them from the hosts' logs), read every
+	// FailEvery (30 s when 0); unset, they see bans only.
+	Failures  FailureSource
+	FailEvery time.Duration
 
 	mu        sync.Mutex
 	spikes    map[string]time.Time // group key → last alert
 	seen      map[string]time.Time // "country/…", "watch/…" keys → last alert
 	since     time.Time            // archive watermark of country and watch checks
+	floor     time.Time            // the watermark this process started from
 	down      map[string]time.Time // host → when it went down
 	online    map[string]bool      // host → last known state
 	imports   map[time.Time]bool   // finished import runs already judged, by start
 	lastAudit int64
-	digests   map[int64]string // rule → the last digest period sent
+	digests   map[int64]string           // rule → the last digest period sent
+	failLines map[string]map[string]bool // host → the failure lines of its last reading (nil: none yet)
 }
 
 func (e *Evaluator) now() time.Time {
@@ -74,8 +86,10 @@ type State interface {
 
 // The State keys.
 const (
-	stateAuditSeen    = "alerts.audit_seen"
-	stateDigestPrefix = "alerts.digest."
+	stateAuditSeen      = "alerts.audit_seen"
+	stateDigestPrefix   = "alerts.digest."
+	stateSpikePrefix    = "alerts.spike."
+	stateArchiveChecked = "alerts.archive_checked"
 )
 
 // loadState reads key, "" when it is not there or State is unset.
@@ -103,6 +117,15 @@ func (e *Evaluator) Start(ctx context.Context) (done <-chan struct{}) {
 	sub := e.Events.Subscribe(ctx, events.TopicArchive, events.TopicStatus, events.TopicImport)
 	e.spikes, e.seen, e.down, e.online = map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
 	e.imports, e.digests, e.since = map[time.Time]bool{}, map[int64]string{}, e.now()
+	e.failLines = nil
+	// Bans a panel before this one checked are not news again; those of
+	// the hour since its last check are (a restart loses nothing).
+	if sec, err := strconv.ParseInt(e.loadState(ctx, stateArchiveChecked), 10, 64); err == nil {
+		if after := time.Unix(sec+1, 0); e.since.Sub(after) < time.Hour {
+			e.since = after
+		}
+	}
+	e.floor = e.since
 	if id, err := strconv.ParseInt(e.loadState(ctx, stateAuditSeen), 10, 64); err == nil {
 		e.lastAudit = id // where this or another panel's evaluator stopped
 	} else if id, err := e.Store.LastAuditID(ctx); err == nil {
@@ -122,6 +145,17 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 	defer audit.Stop()
 	tick := time.NewTicker(orDefault(e.TickEvery, time.Minute))
 	defer tick.Stop()
+	failing := time.NewTicker(orDefault(e.FailEvery, failEvery))
+	defer failing.Stop()
+	// An evaluation under way when ctx ends finishes (within
+	// finishWithin): its alerts are queued and its watermarks saved
+	// together, so that the next process neither repeats nor loses them.
+	step := func(check func(context.Context)) {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishWithin)
+		defer cancel()
+		check(c)
+	}
+	step(e.CheckFailures) // what the logs hold now is no news
 	for {
 		select {
 		case <-ctx.Done():
@@ -130,11 +164,13 @@ func (e *Evaluator) run(ctx context.Context, sub <-chan events.Event) {
 			if !ok {
 				return
 			}
-			e.Handle(ctx, ev)
+			step(func(c context.Context) { e.Handle(c, ev) })
 		case <-audit.C:
-			e.CheckAudit(ctx)
+			step(e.CheckAudit)
 		case <-tick.C:
-			e.CheckDigests(ctx)
+			step(e.CheckDigests)
+		case <-failing.C:
+			step(e.CheckFailures)
 		}
 	}
 }
@@ -208,8 +244,15 @@ func (e *Evaluator) checkArchive(ctx context.Context) {
 		}
 	}
 	// Rows reach the archive seconds after their ban: look back a minute
-	// (what was already said is remembered while it may come again).
+	// (what was already said is remembered while it may come again), not
+	// before what this process started from (its memory is its own).
 	e.since = now.Add(-time.Minute)
+	if e.since.Before(e.floor) {
+		e.since = e.floor
+	}
+	// The archive's times are whole seconds, rounded: this check saw
+	// bans up to a second after its own.
+	e.saveState(ctx, stateArchiveChecked, strconv.FormatInt(now.Unix()+1, 10))
 	e.forget(now)
 }
 
@@ -235,6 +278,21 @@ func (e *Evaluator) forget(now time.Time) {
 	}
 }
 
+// spikeTold returns when the spike mem was last told: from memory, or
+// from State when this process did not tell it (a restart or a lease
+// hand-over within the window does not tell it again).
+func (e *Evaluator) spikeTold(ctx context.Context, mem string) (time.Time, bool) {
+	if last, ok := e.spikes[mem]; ok {
+		return last, true
+	}
+	sec, err := strconv.ParseInt(e.loadState(ctx, stateSpikePrefix+mem), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	e.spikes[mem] = time.Unix(sec, 0)
+	return e.spikes[mem], true
+}
+
 func (e *Evaluator) checkSpike(ctx context.Context, r Rule, now time.Time) {
 	window := time.Duration(r.Params.Minutes) * time.Minute
 	groups, err := e.Store.BanCountsSince(ctx, now.Add(-window).Unix(), r.Params.Bans, r.Params.Per)
@@ -251,10 +309,11 @@ func (e *Evaluator) checkSpike(ctx context.Context, r Rule, now time.Time) {
 			key, where = "spike/"+g.Host, "on "+g.Host
 		}
 		mem := fmt.Sprintf("%d/%s", r.ID, key)
-		if last, ok := e.spikes[mem]; ok && now.Sub(last) < window {
+		if last, ok := e.spikeTold(ctx, mem); ok && now.Sub(last) < window {
 			continue // this spike was told; a new one after the window
 		}
 		e.spikes[mem] = now
+		e.saveState(ctx, stateSpikePrefix+mem, strconv.FormatInt(now.Unix(), 10))
 		e.send(ctx, r, key, fmt.Sprintf("Ban spike: %d bans in %d minutes %s", g.N, r.Params.Minutes, where),
 			fmt.Sprintf("%d bans %s in the last %d minutes (the rule allows %d).", g.N, where, r.Params.Minutes, r.Params.Bans))
 	}
@@ -290,8 +349,7 @@ func (e *Evaluator) checkWatched(ctx context.Context, r Rule, now time.Time) {
 			continue
 		}
 		for _, b := range banned {
-			ip, err := parseWatched(b.IP)
-			if err != nil || !pfx.Overlaps(ip) || ip.Bits() < pfx.Bits() {
+			if !within(pfx, b.IP) {
 				continue
 			}
 			mem := fmt.Sprintf("%d/watch/%s/%s/%s", r.ID, b.Host, b.Jail, b.IP)

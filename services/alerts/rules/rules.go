@@ -23,7 +23,7 @@ type Kind string
 const (
 	KindSpike   Kind = "spike"   // more than Bans bans in Minutes minutes, Per jail, host or all
 	KindCountry Kind = "country" // the first ban from a country not seen in the last Days days
-	KindWatch   Kind = "watch"   // a watched address or range banned
+	KindWatch   Kind = "watch"   // a watched address or range banned, or failing
 	KindDown    Kind = "down"    // fail2ban down, and back up with the outage length
 	KindImport  Kind = "import"  // a blocklist import failed, or (Zero) imported nothing
 	KindConfig  Kind = "config"  // a configuration change or rollback (from the audit log)
