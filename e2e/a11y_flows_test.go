@@ -3,7 +3,6 @@ package e2e
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
 	"path"
 	"strings"
 	"testing"
@@ -68,6 +67,7 @@ const crawlLinksJS = `[...document.querySelectorAll("a[href]")].filter(a => a.or
 func (b *browser) crawl(t *testing.T) []string {
 	t.Helper()
 	seen := map[string]bool{}
+	from := map[string]string{} // the page that links to a path
 	parents := map[string]bool{}
 	queue := []string{"/"}
 	var pages []string
@@ -79,7 +79,12 @@ func (b *browser) crawl(t *testing.T) []string {
 		}
 		seen[p] = true
 		pages = append(pages, p)
-		b.visit(t, p)
+		if status := b.visitStatus(t, p); status != 200 {
+			t.Logf("%s: the link to %s on %s leads to a page with status %d", b.dev.name, p, from[p], status)
+		}
+		for _, problem := range b.log.drain(t, b.ctx) {
+			t.Errorf("%s %s: %s", b.dev.name, p, problem)
+		}
 		for _, link := range eval[[]string](t, b, crawlLinksJS) {
 			rel, ok := strings.CutPrefix(link, basePath)
 			if !ok {
@@ -87,9 +92,6 @@ func (b *browser) crawl(t *testing.T) []string {
 			}
 			if rel == "" {
 				rel = "/"
-			}
-			if u, err := url.PathUnescape(rel); err == nil {
-				rel = u
 			}
 			if seen[rel] || crawlSkipped(rel) {
 				continue
@@ -100,6 +102,9 @@ func (b *browser) crawl(t *testing.T) []string {
 					continue
 				}
 				parents[parent] = true
+			}
+			if _, ok := from[rel]; !ok {
+				from[rel] = p
 			}
 			queue = append(queue, rel)
 		}
@@ -136,7 +141,7 @@ func flowA11y(t *testing.T, b *browser) {
 	t.Logf("%s: accessibility walk over %d pages: %s", b.dev.name, len(pages), strings.Join(pages, " "))
 	clean := 0
 	for _, p := range pages {
-		b.visit(t, p)
+		b.visitStatus(t, p)
 		found := 0
 		for _, scheme := range []string{"light", "dark"} {
 			b.colorScheme(t, scheme)
@@ -151,6 +156,9 @@ func flowA11y(t *testing.T, b *browser) {
 		}
 		for _, problem := range b.keyboardProblems(t) {
 			t.Errorf("%s %s: keyboard: %s", b.dev.name, p, problem)
+		}
+		for _, problem := range b.log.drain(t, b.ctx) {
+			t.Errorf("%s %s: %s", b.dev.name, p, problem)
 		}
 	}
 	t.Logf("%s: axe-core: %d of %d pages without serious or critical violations, light and dark", b.dev.name, clean, len(pages))
