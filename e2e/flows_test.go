@@ -32,6 +32,7 @@ var deviceFlows = []flow{
 	{"timed-ban", flowTimedBan},
 	{"jail-paging", flowJailPaging},
 	{"dashboard", flowDashboard},
+	{"layout", flowLayout},
 	{"history", flowHistory},
 	{"blocklists", flowBlocklists},
 	{"config-jail", flowConfigJail},
@@ -47,6 +48,9 @@ var deviceFlows = []flow{
 	{"xss-checks-can-fail", flowXSSChecksCanFail},
 	{"live", flowLive},
 	{"live-pages", flowLivePages},
+	{"keyboard", flowKeyboard},
+	{"a11y", flowA11y},
+	{"weight", flowWeight},
 	{"fleet", flowFleet}, // last: it adds hosts to the panel
 }
 
@@ -67,6 +71,7 @@ var screenshots = []string{
 	"users", "users-refused", "account",
 	"audit", "alert-rules", "alert-rules-refused", "alerts-test", "alerts-rule",
 	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
+	"keyboard-unbanned",
 }
 
 // phoneScreenshots are taken on phones only.
@@ -378,7 +383,7 @@ func flowLogout(t *testing.T, b *browser) {
 // page at every size.
 func (st *stack) assertScreenshots(t *testing.T) {
 	for _, d := range devices {
-		names := slices.Concat(screenshots, fleetScreenshots)
+		names := slices.Concat(screenshots, fleetScreenshots, layoutScreenshots)
 		if d.phone {
 			names = append(names, phoneScreenshots...)
 		}

@@ -96,6 +96,7 @@ func flowBanUnban(t *testing.T, b *browser) {
 	b.visit(t, "/jails/sshd")
 	b.do(t, chromedp.WaitVisible(chromedp.CSS("#jail-bans "+row)))
 	b.check(t, "jail-detail")
+	b.openRowMenu(t, "#jail-bans "+row)
 	b.do(t, b.press("#jail-bans "+row+` button[type="submit"]`), chromedp.WaitNotPresent(chromedp.CSS("#jail-bans "+row)))
 	if d := b.dialogs.last(); d != "Unban "+ip+" from sshd?" {
 		t.Errorf("%s: confirmation = %q", b.dev.name, d)

@@ -40,5 +40,6 @@ func flowTimedBan(t *testing.T, b *browser) {
 	}
 	b.check(t, "ip-timed-ban")
 	b.visit(t, "/jails/sshd")
+	b.openRowMenu(t, row)
 	b.do(t, b.press(row+` button[type="submit"]`), chromedp.WaitNotPresent(chromedp.CSS(row)))
 }

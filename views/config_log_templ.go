@@ -297,7 +297,7 @@ func LogLines(v models.LogView, auto bool) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<ol class=\"cfg-log\" data-testid=\"log-lines\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<ol class=\"cfg-log\" data-testid=\"log-lines\" tabindex=\"0\" aria-labelledby=\"cfg-log-title\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

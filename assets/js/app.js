@@ -252,10 +252,45 @@
     });
   }
 
+  // Keyboard focus survives htmx swaps: when a swap removes the focused
+  // element (a pager link, a boosted form's button), the focus goes to the
+  // same pager link in the new content (or another of its pager links),
+  // else to the swapped region (for a whole page, to <main>), so Tab goes
+  // on from where the reader was.
+  function setupSwapFocus() {
+    // Noted when the request starts: a button may lose the focus while it
+    // is disabled during the request.
+    var pending = new WeakMap();
+    document.addEventListener("htmx:beforeRequest", function (ev) {
+      var a = document.activeElement;
+      var d = ev.detail;
+      if (d.xhr && a && a !== document.body && d.target && d.target.contains(a)) {
+        pending.set(d.xhr, { id: d.target.id, pager: a.getAttribute("data-pager"), whole: d.target === document.body });
+      }
+    });
+    document.addEventListener("htmx:afterSettle", function (ev) {
+      var l = ev.detail.xhr && pending.get(ev.detail.xhr);
+      if (!l) return;
+      pending.delete(ev.detail.xhr);
+      var a = document.activeElement;
+      if (a && a !== document.body && a.isConnected) return;
+      var box = l.whole ? document.getElementById("main") : l.id && document.getElementById(l.id);
+      if (!box) return;
+      // The same pager link, else (Next on the last page but one) another.
+      var next = l.pager && (box.querySelector('[data-pager="' + l.pager + '"]') || box.querySelector("[data-pager]"));
+      if (!next) {
+        next = box;
+        if (!next.hasAttribute("tabindex")) next.setAttribute("tabindex", "-1");
+      }
+      next.focus({ preventScroll: true });
+    });
+  }
+
   function setup() {
     setupMenu();
     setupAutosubmit();
     setupLive();
+    setupSwapFocus();
   }
 
   if (document.readyState === "loading") {
