@@ -81,3 +81,7 @@ func (a *AllowList) record(ctx context.Context, e models.AuditEntry) {
 		slog.Error("audit: write entry", "err", err, "action", e.Action)
 	}
 }
+
+// ExpiryInterval is how often the expiry job looks for entries that have
+// ended: an entry leaves at most this long after its time.
+const ExpiryInterval = 2 * time.Second
