@@ -130,3 +130,17 @@ func Scope(jails []string) string {
 	}
 	return strings.Join(jails, ", ")
 }
+
+// JailNames lists the jails of a host's configuration, for the form's
+// scope.
+func (a *AllowList) JailNames(ctx context.Context, host string) ([]string, error) {
+	h, err := a.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
+	base, err := h.LoadConfig(ctx, "jail", map[string][]byte{File: nil})
+	if err != nil {
+		return nil, err
+	}
+	return jailNames(base), nil
+}
