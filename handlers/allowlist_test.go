@@ -77,7 +77,7 @@ func TestAllowListRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{url.Values{"addresses": {"192.0.2.300"}}, "is not an IP address"},
-		{url.Values{"addresses": {"exa mple;com"}}, "not an IP address, CIDR range or DNS name"},
+		{url.Values{"addresses": {"bad!name"}}, "not an IP address, CIDR range or DNS name"},
 		{url.Values{"addresses": {"192.0.2.1"}, "expiry": {"custom"}, "until": {"2001-01-01T10:00"}}, "is in the past"},
 		{url.Values{"addresses": {"192.0.2.1"}, "expiry": {"custom"}, "until": {"tomorrow"}}, "Write the end as"},
 		{url.Values{"addresses": {"192.0.2.1"}, "scope": {"jails"}}, "Tick at least one jail"},
@@ -128,6 +128,9 @@ func TestAllowListShowsOtherFilesReadOnly(t *testing.T) {
 // which offers the jail it came from first and goes back there.
 func TestNeverBanConfirmation(t *testing.T) {
 	_, b, sb := configApp(t)
+	if _, err := sb.Client().Ban(context.Background(), "web", "192.0.2.42"); err != nil {
+		t.Fatal(err)
+	}
 	ip := b.get("/history/192.0.2.42")
 	link := parse(t, ip).Find(`a[data-testid="never-ban"]`)
 	href, ok := link.Attr("href")

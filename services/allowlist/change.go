@@ -55,6 +55,9 @@ func (a *AllowList) change(ctx context.Context, h hosts.Host, mutate mutation) (
 				return nil, err
 			}
 			base, ch.before, ch.after = b, cur, next
+			if slices.Equal(cur, next) {
+				return nil, errUnchanged
+			}
 			return render(b, next), nil
 		},
 		Reload: func() []string { return nameJails(ch.before, ch.after, ch.running) },
@@ -74,9 +77,17 @@ func (a *AllowList) change(ctx context.Context, h hosts.Host, mutate mutation) (
 			return errors.Join(append(errs, a.store.Restore(ctx, h.ID(), ch.before))...)
 		},
 	})
+	if errors.Is(err, errUnchanged) {
+		ch.res = models.ApplyResult{File: File, OK: true}
+		return ch, nil
+	}
 	ch.res = res
 	return ch, err
 }
+
+// errUnchanged stops a change that leaves the entries as they are: nothing
+// is written.
+var errUnchanged = errors.New("allow-list: nothing to change")
 
 // saveDiff stores the difference between two states of a host's entries.
 func (a *AllowList) saveDiff(ctx context.Context, host string, before, after []models.AllowEntry) error {
