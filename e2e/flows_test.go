@@ -32,6 +32,7 @@ var deviceFlows = []flow{
 	{"jail-paging", flowJailPaging},
 	{"dashboard", flowDashboard},
 	{"history", flowHistory},
+	{"never-ban", flowNeverBan},
 	{"blocklists", flowBlocklists},
 	{"config-jail", flowConfigJail},
 	{"config-activate", flowConfigActivate},
@@ -63,7 +64,7 @@ var screenshots = []string{
 	"hosts", "hosts-confirm", "hosts-enrolled",
 	"dashboard-live",
 	"users", "users-refused", "account",
-	"audit", "alert-rules", "alert-rules-refused",
+	"audit", "alert-rules", "alert-rules-refused", "allowlist-confirm", "allowlist",
 	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
 }
 
