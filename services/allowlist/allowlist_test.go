@@ -371,3 +371,19 @@ func TestConcurrentChangesAreSerialized(t *testing.T) {
 		t.Errorf("neither message says it waited: %q", msgs)
 	}
 }
+
+// TestAllowDNSNameReloadsItsJails: fail2ban's socket takes addresses only,
+// so a DNS name reaches the running jails by reloading those it covers.
+func TestAllowDNSNameReloadsItsJails(t *testing.T) {
+	f := newFixture(t)
+	res := mustAllow(t, f, models.AllowRequest{Address: "Monitor.Example.", Jails: []string{"alpha"}})
+	if !strings.Contains(res[0].Message, "reloading alpha") {
+		t.Errorf("message = %q, want it to say alpha was reloaded", res[0].Message)
+	}
+	if l := f.ignoreList(t, "alpha"); !slices.Contains(l, "monitor.example") {
+		t.Fatalf("alpha's ignore list = %v", l)
+	}
+	if l := f.ignoreList(t, "beta"); slices.Contains(l, "monitor.example") {
+		t.Fatalf("beta's ignore list = %v", l)
+	}
+}
