@@ -41,7 +41,10 @@ func flowNeverBan(t *testing.T, b *browser) {
 	b.typeInto(t, "#allow-note", "<i>monitoring</i>")
 	b.do(t, chromedp.SetValue(chromedp.CSS("#allow-expiry"), "24h"))
 	b.check(t, "allowlist-confirm")
-	if status := b.follow(t, button("Never ban "+ip)); status != 200 {
+	if label := b.text(t, "[data-testid=allow-submit]"); label != "Never ban "+ip {
+		t.Errorf("%s: the button says %q", b.dev.name, label)
+	}
+	if status := b.follow(t, "[data-testid=allow-submit]"); status != 200 {
 		t.Fatalf("%s: the allow answered %d", b.dev.name, status)
 	}
 	b.wantPath(t, basePath+"/history/"+ip)

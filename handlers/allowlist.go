@@ -83,20 +83,12 @@ func (s *Server) allowConfirmPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	f := views.AllowForm{On: s.hostID(c), Addresses: addr, Scope: "all", Confirm: true, Back: s.safeBack(c.QueryParam("back"))}
+	f := views.AllowForm{On: s.hostID(c), Addresses: addr, Scope: "all", Confirm: true, Back: inAppPath(c.QueryParam("back"))}
 	if jail := queryText(c, "jail", 100); jail != "" && fail2ban.ValidJailName(jail) == nil {
 		f.Scope, f.Jails = "jails", []string{jail}
 	}
 	f.JailSet, _ = s.allowList.JailNames(c.Request().Context(), f.On)
 	return s.render(c, http.StatusOK, views.AllowConfirmView(s.allowFormChoices(c, f)), nil)
-}
-
-// safeBack is an in-app path to go back to, or "".
-func (s *Server) safeBack(back string) string {
-	if back == "" || !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.ContainsAny(back, "\\\r\n") {
-		return ""
-	}
-	return back
 }
 
 // allowAdd adds the form's entries on its host.
@@ -105,7 +97,7 @@ func (s *Server) allowAdd(c echo.Context) error {
 	if err := bindForm(c, &f); err != nil {
 		return err
 	}
-	f.Back = s.safeBack(f.Back)
+	f.Back = inAppPath(f.Back)
 	f.Confirm = f.Back != "" && len(splitTargets(f.Addresses)) == 1
 	if f.On == "" {
 		f.On = s.hostID(c)

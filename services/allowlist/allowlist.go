@@ -325,11 +325,14 @@ func allowedMessage(e models.AllowEntry, ch changed, unbanned []string) string {
 	return msg
 }
 
-// jailNames are the jail sections of a jail configuration.
+// jailNames are the jail sections of a jail configuration, without those
+// whose names BanGUI does not write (fail2ban.ValidJailName refuses them).
 func jailNames(s *f2bconf.Set) []string {
 	var out []string
 	for _, j := range s.Jails() {
-		out = append(out, j.Name)
+		if fail2ban.ValidJailName(j.Name) == nil {
+			out = append(out, j.Name)
+		}
 	}
 	slices.Sort(out)
 	return out
