@@ -237,13 +237,20 @@ func TestAllowUnbansAndRemoveReverses(t *testing.T) {
 }
 
 // TestExpiryRemovesOnTime: an entry with a five-second expiry leaves the
-// file and the running jails once it ends (and not before), and the audit
-// log records it.
+// file and the running jails once it ends (and not before), also after a
+// restart of fail2ban and of the panel (a new AllowList on the same
+// database) in between, and the audit log records it.
 func TestExpiryRemovesOnTime(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	end := time.Now().Add(5 * time.Second)
 	mustAllow(t, f, models.AllowRequest{Address: "192.0.2.80", Expires: end})
+	if err := f.sb.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted := New(f.reg, f.al.config, f.al.store, f.al.jails)
+	restarted.Audit = f.audit
+	f.al = restarted
 	if n, err := f.al.ExpireDue(ctx); n != 0 || err != nil {
 		t.Fatalf("ExpireDue before the end = %d, %v", n, err)
 	}
