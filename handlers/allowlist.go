@@ -246,7 +246,7 @@ func (s *Server) allowEnd(f views.AllowForm) (time.Time, string) {
 
 // allowDetail is an add's audit detail: scope, end and note.
 func allowDetail(r models.AllowRequest) string {
-	d := "scope " + allowlist.Scope(r.Jails)
+	d := "scope " + models.AllowScope(r.Jails)
 	if !r.Expires.IsZero() {
 		d += "; ends " + r.Expires.UTC().Format(time.RFC3339)
 	}

@@ -67,3 +67,11 @@ func (i AllowItem) TimeLeft(now time.Time) time.Duration {
 	}
 	return i.ExpiresAt.Sub(now)
 }
+
+// AllowScope names the jails an entry holds in, for pages and messages.
+func AllowScope(jails []string) string {
+	if len(jails) == 0 {
+		return "every jail"
+	}
+	return strings.Join(jails, ", ")
+}

@@ -84,14 +84,6 @@ func (f AllowForm) submitLabel() string {
 	return "Add to the allow-list"
 }
 
-// allowScope names an item's jails.
-func allowScope(jails []string) string {
-	if len(jails) == 0 {
-		return "every jail"
-	}
-	return strings.Join(jails, ", ")
-}
-
 // allowSource says where an item comes from.
 func allowSource(it models.AllowItem) string {
 	switch {
@@ -115,7 +107,7 @@ func allowTimeLeft(ctx context.Context, it models.AllowItem) string {
 func itemKey(it models.AllowItem) string { return strconv.FormatInt(it.ID, 10) }
 
 func confirmAllowRemove(it models.AllowItem) string {
-	return "Take " + it.Address + " off the allow-list (" + allowScope(it.Jails) + ")? fail2ban may ban it again."
+	return "Take " + it.Address + " off the allow-list (" + models.AllowScope(it.Jails) + ")? fail2ban may ban it again."
 }
 
 // NeverBanURL is the confirmation page that allow-lists ip, in jail when

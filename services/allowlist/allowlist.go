@@ -92,9 +92,9 @@ func actorOf(ctx context.Context) string {
 	return name
 }
 
-// ErrBusyNote is the sentence results carry when a change waited for
+// BusyNote is the sentence results carry when a change waited for
 // another change of the same host's allow-list.
-const ErrBusyNote = "Another change of this host's allow-list was being written; this one waited for it to finish."
+const BusyNote = "Another change of this host's allow-list was being written; this one waited for it to finish."
 
 // lock serializes the changes of one host in this process (the
 // configuration lock serializes them across processes) and reports
@@ -192,7 +192,7 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 		r.OK = true
 		r.Message = allowedMessage(e, ch, unbanned[e.Address])
 		if waited {
-			r.Message += " " + ErrBusyNote
+			r.Message += " " + BusyNote
 		}
 	}
 	return results, nil
@@ -232,7 +232,7 @@ func (a *AllowList) Remove(ctx context.Context, host string, ids []int64) ([]mod
 		results[i].OK = true
 		results[i].Message = results[i].Address + " is off the allow-list: removed from " + File + " and the running jails."
 		if waited {
-			results[i].Message += " " + ErrBusyNote
+			results[i].Message += " " + BusyNote
 		}
 	}
 	return results, nil
@@ -302,11 +302,7 @@ func cleanNote(s string) (string, string) {
 }
 
 func allowedMessage(e models.AllowEntry, ch changed, unbanned []string) string {
-	scope := "every jail"
-	if e.Jails != "" {
-		scope = strings.Join(e.JailList(), ", ")
-	}
-	msg := e.Address + " is allow-listed in " + scope
+	msg := e.Address + " is allow-listed in " + models.AllowScope(e.JailList())
 	if e.ExpiresAt > 0 {
 		msg += " until " + time.Unix(e.ExpiresAt, 0).UTC().Format("2006-01-02 15:04 MST")
 	}

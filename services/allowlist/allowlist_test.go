@@ -374,7 +374,7 @@ func TestConcurrentChangesAreSerialized(t *testing.T) {
 	if !strings.Contains(f.file(t), "192.0.2.10") || !strings.Contains(f.file(t), "192.0.2.11") {
 		t.Fatalf("one change was lost:\n%s", f.file(t))
 	}
-	if !strings.Contains(msgs[0]+msgs[1], ErrBusyNote) {
+	if !strings.Contains(msgs[0]+msgs[1], BusyNote) {
 		t.Errorf("neither message says it waited: %q", msgs)
 	}
 }

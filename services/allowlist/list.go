@@ -3,7 +3,6 @@ package allowlist
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	f2bconf "bangui/fail2ban/config"
@@ -121,14 +120,6 @@ func liveItems(host string, base *f2bconf.Set, mine []models.AllowEntry, live ma
 		out = append(out, *byAddr[e])
 	}
 	return out
-}
-
-// Scope names the jails of an item for the page.
-func Scope(jails []string) string {
-	if len(jails) == 0 {
-		return "every jail"
-	}
-	return strings.Join(jails, ", ")
 }
 
 // JailNames lists the jails of a host's configuration, for the form's
