@@ -159,12 +159,16 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 	ch, err := a.change(ctx, h, func(base *f2bconf.Set, cur []models.AllowEntry) ([]models.AllowEntry, error) {
 		jails := jailNames(base)
 		next := slices.Clone(cur)
+		index := make(map[string]int, len(next))
+		for i, o := range next {
+			index[o.Address] = i
+		}
 		for k, e := range wanted {
 			if bad := unknownJails(e.JailList(), jails); len(bad) > 0 {
 				results[at[k]].Message = "No jail of this host is called " + strings.Join(bad, ", ") + "."
 				continue
 			}
-			if j := slices.IndexFunc(next, func(o models.AllowEntry) bool { return o.Address == e.Address }); j >= 0 {
+			if j, ok := index[e.Address]; ok {
 				e.ID = next[j].ID
 				next[j] = e
 			} else {

@@ -91,17 +91,20 @@ var errUnchanged = errors.New("allow-list: nothing to change")
 
 // saveDiff stores the difference between two states of a host's entries.
 func (a *AllowList) saveDiff(ctx context.Context, host string, before, after []models.AllowEntry) error {
-	var gone []int64
+	had := make(map[int64]models.AllowEntry, len(before))
 	for _, b := range before {
-		if !slices.ContainsFunc(after, func(e models.AllowEntry) bool { return e.ID == b.ID }) {
-			gone = append(gone, b.ID)
-		}
+		had[b.ID] = b
 	}
 	var save []models.AllowEntry
 	for _, e := range after {
-		if e.ID == 0 || !slices.Contains(before, e) {
+		if b, ok := had[e.ID]; e.ID == 0 || !ok || b != e {
 			save = append(save, e)
 		}
+		delete(had, e.ID)
+	}
+	gone := make([]int64, 0, len(had))
+	for id := range had {
+		gone = append(gone, id)
 	}
 	if _, err := a.store.Delete(ctx, host, gone); err != nil {
 		return err
@@ -254,19 +257,20 @@ func syncLive(ctx context.Context, h hosts.Host, base *f2bconf.Set, running []st
 		if slices.Equal(want, had) {
 			continue
 		}
-		list, err := h.IgnoreIPs(ctx, jail)
+		l, err := h.IgnoreIPs(ctx, jail)
 		if err != nil {
 			return undo, fmt.Errorf("read the ignore list of %s: %w", jail, err)
 		}
-		keep := baseEntries(base, jail)
+		list, keep, wanted := setOf(l), setOf(baseEntries(base, jail)), setOf(want)
 		var add, del []string
 		for _, ip := range want {
-			if !slices.Contains(list, ip) && !slices.Contains(add, ip) {
+			if !list[ip] {
 				add = append(add, ip)
+				list[ip] = true
 			}
 		}
 		for _, ip := range had {
-			if !slices.Contains(want, ip) && slices.Contains(list, ip) && !slices.Contains(keep, ip) {
+			if !wanted[ip] && list[ip] && !keep[ip] {
 				del = append(del, ip)
 			}
 		}

@@ -40,13 +40,14 @@ func (a *AllowList) List(ctx context.Context, host string) (Listing, error) {
 		out.Jails = jailNames(base)
 	}
 	live := map[string][]string{}
+	liveSet := map[string]map[string]bool{}
 	st, err := h.Status(ctx)
 	if err != nil {
 		out.Offline = "fail2ban is not answering, so what the running jails hold is not shown: " + err.Error()
 	} else {
 		for _, j := range st.Jails {
 			if l, err := h.IgnoreIPs(ctx, j); err == nil {
-				live[j] = l
+				live[j], liveSet[j] = l, setOf(l)
 			}
 		}
 	}
@@ -56,8 +57,8 @@ func (a *AllowList) List(ctx context.Context, host string) (Listing, error) {
 		if e.ExpiresAt > 0 {
 			item.ExpiresAt = time.Unix(e.ExpiresAt, 0)
 		}
-		for j, l := range live {
-			if e.Covers(j) && !isName(e.Address) && !slices.Contains(l, e.Address) {
+		for j, l := range liveSet {
+			if e.Covers(j) && !isName(e.Address) && !l[e.Address] {
 				item.Applied = false
 			}
 		}
@@ -100,10 +101,14 @@ func liveItems(host string, base *f2bconf.Set, mine []models.AllowEntry, live ma
 		jails = append(jails, j)
 	}
 	slices.Sort(jails)
+	byAddress := make(map[string]models.AllowEntry, len(mine))
+	for _, m := range mine {
+		byAddress[m.Address] = m
+	}
 	for _, j := range jails {
-		known := baseEntries(base, j)
+		known := setOf(baseEntries(base, j))
 		for _, e := range live[j] {
-			if slices.Contains(known, e) || slices.ContainsFunc(mine, func(m models.AllowEntry) bool { return m.Address == e && m.Covers(j) }) {
+			if m, ok := byAddress[e]; known[e] || ok && m.Covers(j) {
 				continue
 			}
 			it := byAddr[e]
@@ -134,4 +139,13 @@ func (a *AllowList) JailNames(ctx context.Context, host string) ([]string, error
 		return nil, err
 	}
 	return jailNames(base), nil
+}
+
+// setOf is the set of the strings of l.
+func setOf(l []string) map[string]bool {
+	out := make(map[string]bool, len(l))
+	for _, s := range l {
+		out[s] = true
+	}
+	return out
 }
