@@ -36,10 +36,11 @@ func (s *Server) allowListPage(c echo.Context) error {
 // renderAllowList renders /allowlist with the form as given.
 func (s *Server) renderAllowList(c echo.Context, status int, form views.AllowForm) error {
 	ctx := c.Request().Context()
-	var p views.AllowListPage
+	p := views.AllowListPage{Search: queryText(c, "q", maxSearchLen)}
 	for _, id := range s.scopeHosts(c) {
 		l, err := s.allowList.List(ctx, id)
-		h := views.AllowHostList{Host: id, Items: l.Items, Offline: l.Offline, Problem: l.Problem}
+		items := matchingAllowItems(l.Items, p.Search)
+		h := views.AllowHostList{Host: id, Items: items[:min(len(items), views.AllowRowsShown)], Total: len(items), Offline: l.Offline, Problem: l.Problem}
 		if err != nil {
 			h.Problem = s.classify(err).Message
 		}
@@ -53,6 +54,22 @@ func (s *Server) renderAllowList(c echo.Context, status int, form views.AllowFor
 		p.Form.JailSet, _ = s.allowList.JailNames(ctx, form.On)
 	}
 	return s.render(c, status, views.AllowListView(p), nil)
+}
+
+// matchingAllowItems are the items whose address or note contains q,
+// ignoring case (every item when q is "").
+func matchingAllowItems(items []models.AllowItem, q string) []models.AllowItem {
+	if q == "" {
+		return items
+	}
+	q = strings.ToLower(q)
+	var out []models.AllowItem
+	for _, it := range items {
+		if strings.Contains(strings.ToLower(it.Address), q) || strings.Contains(strings.ToLower(it.Note), q) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // allowFormChoices fills in what the form offers: hosts and time zone.

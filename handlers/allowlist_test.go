@@ -36,6 +36,12 @@ func TestAllowListPageAddsShowsAndRemoves(t *testing.T) {
 	if l, _ := sb.Client().IgnoreIPs(context.Background(), "web"); !slices.Contains(l, "192.0.2.40") {
 		t.Fatalf("web's ignore list = %v", l)
 	}
+	if n := parse(t, b.get("/allowlist?q=OFFICE")).Find(`tr[data-testid="allow-row"]`).Length(); n != 1 {
+		t.Fatalf("a search of the note finds %d rows", n)
+	}
+	if msg := parse(t, b.get("/allowlist?q=203.0.113")).Find(`[data-testid="allow-empty"]`).Text(); !strings.Contains(msg, "matches") {
+		t.Fatalf("a search that finds nothing says %q", msg)
+	}
 	action, _ := row.Find("form").Attr("action")
 	assertRedirect(t, b.postForm(action, "/allowlist", nil), "/allowlist")
 	if l, _ := sb.Client().IgnoreIPs(context.Background(), "web"); slices.Contains(l, "192.0.2.40") {
@@ -157,5 +163,28 @@ func TestNeverBanConfirmation(t *testing.T) {
 	assertRedirect(t, b.postForm("/allowlist", "/allowlist", form), "/jails/web")
 	if l, _ := sb.Client().IgnoreIPs(context.Background(), "web"); !slices.Contains(l, "192.0.2.42") {
 		t.Fatalf("web's ignore list = %v", l)
+	}
+}
+
+// TestAllowListPageCapsRows: a long allow-list shows its first rows and
+// says how many there are; a search finds the others.
+func TestAllowListPageCapsRows(t *testing.T) {
+	a, b, _ := configApp(t)
+	var reqs []models.AllowRequest
+	for i := range 600 {
+		reqs = append(reqs, models.AllowRequest{Address: fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)})
+	}
+	if _, err := a.s.allowList.Allow(context.Background(), models.LocalHost, reqs); err != nil {
+		t.Fatal(err)
+	}
+	doc := parse(t, b.get("/allowlist"))
+	if n := doc.Find(`tr[data-testid="allow-row"]`).Length(); n != 500 {
+		t.Fatalf("%d rows shown, want 500", n)
+	}
+	if msg := doc.Find(`[data-testid="allow-shown"]`).Text(); !strings.Contains(msg, "500 of 600") {
+		t.Fatalf("the page says %q", msg)
+	}
+	if n := parse(t, b.get("/allowlist?q=10.0.2.")).Find(`tr[data-testid="allow-row"]`).Length(); n != 100 {
+		t.Fatalf("a search finds %d rows, want 100", n)
 	}
 }

@@ -13,16 +13,18 @@ import (
 // AllowListPage is /allowlist: the allow-list of the hosts in scope and the
 // form adding entries.
 type AllowListPage struct {
-	Hosts []AllowHostList
-	Form  AllowForm
+	Hosts  []AllowHostList
+	Form   AllowForm
+	Search string // the address or note filter; "" for every entry
 }
 
 // AllowHostList is the allow-list of one host.
 type AllowHostList struct {
 	Host    string
-	Items   []models.AllowItem
-	Offline string // the running jails did not answer
-	Problem string // the configuration or the database could not be read
+	Items   []models.AllowItem // the entries shown
+	Total   int                // how many match the search, shown or not
+	Offline string             // the running jails did not answer
+	Problem string             // the configuration or the database could not be read
 }
 
 // AllowForm is the form adding entries, as submitted. On /allowlist/new it
@@ -122,3 +124,7 @@ func NeverBanURL(ip, jail, back string) string {
 	}
 	return "/allowlist/new?" + q.Encode()
 }
+
+// AllowRowsShown is the most entries the page lists per host; a search
+// narrows a longer list.
+const AllowRowsShown = 500
