@@ -54,20 +54,17 @@ func (a *AllowList) expireHost(ctx context.Context, host string, now time.Time) 
 		}
 		return slices.DeleteFunc(slices.Clone(cur), func(e models.AllowEntry) bool { return e.ExpiresAt > 0 && e.ExpiresAt <= now.Unix() }), nil
 	})
-	result := "ok"
-	switch {
-	case err != nil:
-		result = err.Error()
-	case !ch.res.OK:
+	if err == nil && !ch.res.OK {
 		err = &ApplyError{Result: ch.res}
-		result = err.Error()
+	}
+	if err != nil {
+		// Tried again on the next turn; the audit log records the removal
+		// once it happened.
+		return 0, err
 	}
 	for _, e := range gone {
 		a.record(ctx, models.AuditEntry{Action: models.AuditAllowExpire, Host: host, Jail: e.Jails, File: File, Target: e.Address,
-			Detail: "expired at " + time.Unix(e.ExpiresAt, 0).UTC().Format(time.RFC3339) + "; added by " + e.CreatedBy, Result: result})
-	}
-	if err != nil {
-		return 0, err
+			Detail: "expired at " + time.Unix(e.ExpiresAt, 0).UTC().Format(time.RFC3339) + "; added by " + e.CreatedBy, Result: "ok"})
 	}
 	return len(gone), nil
 }
