@@ -22,6 +22,7 @@ import (
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/alerts"
+	"bangui/services/allowlist"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -58,6 +59,8 @@ type App struct {
 	Blocklists    *blocklists.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
+	// AllowList keeps each host's allow-list (the /allowlist page).
+	AllowList *allowlist.AllowList
 	// Leases share the scheduled work among the panel processes on one
 	// database (see startJobs); its holder id is this process's.
 	Leases *services.Leases
@@ -161,6 +164,8 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.TimedBans = services.NewTimedBans(a.Hosts, a.Jails, repo.NewTimedBans(a.DB), log)
 	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
 	a.Configuration.Preserver = a.ArchiveSync
+	a.AllowList = allowlist.New(a.Hosts, a.Configuration, repo.NewAllowStore(a.DB), a.Jails)
+	a.AllowList.Audit = a.Audit
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
 		repo.NewGeoCacheStore(a.DB), settings, archive, log)
 	a.onClose(a.Geo.Close) // after the jobs stop: writes the cache's last answers

@@ -11,6 +11,7 @@ import (
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/alerts/rules"
+	"bangui/services/allowlist"
 	"bangui/services/setup"
 )
 
@@ -139,6 +140,7 @@ func (a *App) startJobs() *jobs.Group {
 			return ps.Location
 		}}
 	g.Go(ctx, func(ctx context.Context) { eval.RunLeased(ctx, a.Leases, services.DefaultLeaseTTL) })
+	g.EveryOnce(ctx, "allowlist-expiry", allowlist.ExpiryInterval, jobs.ExpireAllowList(a.AllowList, log))
 	g.EveryOnce(ctx, "audit-retention", 24*time.Hour, jobs.PruneAuditLog(services.AuditRetention{Log: a.Audit, Settings: a.Settings}, log))
 	return g
 }

@@ -34,6 +34,7 @@ var deviceFlows = []flow{
 	{"dashboard", flowDashboard},
 	{"layout", flowLayout},
 	{"history", flowHistory},
+	{"never-ban", flowNeverBan},
 	{"blocklists", flowBlocklists},
 	{"config-jail", flowConfigJail},
 	{"config-activate", flowConfigActivate},
@@ -70,6 +71,7 @@ var screenshots = []string{
 	"dashboard-live",
 	"users", "users-refused", "account",
 	"audit", "alert-rules", "alert-rules-refused", "alerts-test", "alerts-rule",
+	"allowlist-confirm", "allowlist",
 	"passkeys-added", "passkey-login", "passkey-second-factor", "passkeys-removed",
 	"keyboard-unbanned",
 }

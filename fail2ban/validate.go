@@ -344,3 +344,30 @@ func validHostName(s string) bool {
 	}
 	return true
 }
+
+// ParseIgnoreEntry checks one entry of an ignore list as fail2ban accepts
+// it in ignoreip and addignoreip: an IPv4 or IPv6 address or CIDR range
+// (returned in ParseTarget's canonical form) or a DNS name (returned in
+// lower case, without a final dot). Errors are *ValidationError.
+func ParseIgnoreEntry(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	p, err := ParseTarget(t)
+	if err == nil {
+		return targetString(p), nil
+	}
+	if t == "" || strings.ContainsAny(t, ":/%") || looksNumeric(t) {
+		return "", err // meant as an address: say what is wrong with it
+	}
+	if !validHostName(t) {
+		return "", invalid(FieldIP, "%s is not an IP address, CIDR range or DNS name.", quoteInput(t))
+	}
+	return strings.ToLower(strings.TrimSuffix(t, ".")), nil
+}
+
+// looksNumeric reports a name whose last label is all digits: a mistyped
+// IPv4 address (192.0.2.300, 10.1.1), never a DNS name.
+func looksNumeric(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	last := s[strings.LastIndexByte(s, '.')+1:]
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}

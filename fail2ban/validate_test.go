@@ -200,3 +200,26 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestParseIgnoreEntry accepts what fail2ban's ignoreip accepts and
+// refuses mistyped addresses and garbage with a message.
+func TestParseIgnoreEntry(t *testing.T) {
+	for in, want := range map[string]string{
+		" 192.0.2.7 ":      "192.0.2.7",
+		"192.0.2.7/24":     "192.0.2.0/24",
+		"2001:DB8::1":      "2001:db8::1",
+		"Monitor.Example.": "monitor.example",
+		"office-gw":        "office-gw",
+	} {
+		if got, err := ParseIgnoreEntry(in); err != nil || got != want {
+			t.Errorf("ParseIgnoreEntry(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "192.0.2.300", "10.1.1", "0.0.0.0/0", "a;b", "-x.example", "fe80::1%eth0", "<b>x</b>", "1.2.3.4/33"} {
+		if got, err := ParseIgnoreEntry(in); err == nil {
+			t.Errorf("ParseIgnoreEntry(%q) = %q, want an error", in, got)
+		} else if ve, ok := err.(*ValidationError); !ok || ve.Message == "" {
+			t.Errorf("ParseIgnoreEntry(%q) error %T %v", in, err, err)
+		}
+	}
+}

@@ -446,11 +446,18 @@ func (s *Server) statusBar(c echo.Context) error {
 
 // backPath returns the form's "back" field when it is an in-app path, else def.
 func (s *Server) backPath(c echo.Context, def string) string {
-	back := c.FormValue("back")
-	if back == "" || !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.ContainsAny(back, "\\\r\n") {
-		return def
+	if back := inAppPath(c.FormValue("back")); back != "" {
+		return back
 	}
-	return back
+	return def
+}
+
+// inAppPath is p when it is a path inside the panel to go back to, or "".
+func inAppPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return ""
+	}
+	return p
 }
 
 // formError returns field messages for input the panel refused, or nil.

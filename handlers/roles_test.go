@@ -115,6 +115,10 @@ var routeRoleTable = map[string]models.Role{
 	"POST /alerts/rules":            models.RoleAdmin,
 	"POST /alerts/rules/:id/enable": models.RoleAdmin,
 	"POST /alerts/rules/:id/delete": models.RoleAdmin,
+	"GET /allowlist":                models.RoleOperator,
+	"GET /allowlist/new":            models.RoleOperator,
+	"POST /allowlist":               models.RoleOperator,
+	"POST /allowlist/:id/delete":    models.RoleOperator,
 
 	"POST /users/:id/factors/reset":            models.RoleAdmin,
 	"POST /users/second-factor":                models.RoleAdmin,

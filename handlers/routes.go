@@ -88,6 +88,7 @@ func (s *Server) routes(e *echo.Echo) {
 	s.passkeyRoutes(t)
 	s.alertRoutes(t)
 	s.alertRuleRoutes(t)
+	s.allowRoutes(t)
 	if buildTestRoutes != nil {
 		buildTestRoutes(t)
 	}

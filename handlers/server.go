@@ -25,6 +25,7 @@ import (
 	"bangui/services"
 	"bangui/services/alerts"
 	"bangui/services/alerts/rules"
+	"bangui/services/allowlist"
 	"bangui/services/blocklists"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
@@ -55,6 +56,7 @@ type Server struct {
 	factors       *services.SecondFactors
 	passkeys      *repo.PasskeyStore
 	alertRules    *rules.Service // nil: no rules page
+	allowList     *allowlist.AllowList
 	assets        *assets.Set
 	log           *slog.Logger
 	version       string
@@ -119,6 +121,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		factors:         a.SecondFactors,
 		passkeys:        a.Passkeys,
 		alertRules:      rules.NewService(repo.NewAlertRuleStore(a.DB)),
+		allowList:       a.AllowList,
 		routeRoles:      map[string]models.Role{},
 		assets:          set,
 		log:             a.Log,

@@ -32,6 +32,9 @@ const (
 	AuditMapChange       AuditAction = "map.change"      // the map's colours, or its countries looked up again
 	AuditAlertRuleChange AuditAction = "alert.rule"      // an alert rule added, edited, turned on or off, deleted: Detail says which
 	AuditAlertChange     AuditAction = "alert.change"    // a channel added, edited, deleted or tested: Detail says which
+	AuditAllowAdd        AuditAction = "allow.add"       // allow-list entries added or changed
+	AuditAllowRemove     AuditAction = "allow.remove"    // allow-list entries removed
+	AuditAllowExpire     AuditAction = "allow.expire"    // an allow-list entry ended at its expiry (actor "system")
 )
 
 // AuditActions lists every action, for the audit page's filter.
@@ -40,6 +43,7 @@ var AuditActions = []AuditAction{
 	AuditIgnoreAdd, AuditIgnoreRemove, AuditIgnoreSelf, AuditImport, AuditBlocklist, AuditConfigSave,
 	AuditConfigUndo, AuditReload, AuditFlushLogs, AuditUserChange, AuditFactorChange, AuditTokenChange,
 	AuditHostChange, AuditSetup, AuditRetention, AuditMapChange, AuditAlertRuleChange, AuditAlertChange,
+	AuditAllowAdd, AuditAllowRemove, AuditAllowExpire,
 }
 
 // AuditEntry is one row of the append-only audit log: who did what, where,

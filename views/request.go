@@ -168,6 +168,7 @@ var navEntries = []navEntry{
 	{"/jails", "Jails", models.RoleViewer},
 	{"/history", "History", models.RoleViewer},
 	{"/blocklists", "Blocklists", models.RoleViewer},
+	{"/allowlist", "Allow-list", models.RoleOperator},
 	{"/config", "Configuration", models.RoleAdmin},
 	{"/hosts", "Hosts", models.RoleAdmin},
 }

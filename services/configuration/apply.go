@@ -29,6 +29,7 @@ type change struct {
 	precheck    func(s *f2bconf.Set) error       // checks on the merged result before writing
 	filterCheck string                           // filter to load with fail2ban-regex after the test
 	reload      []string                         // jails to reload after the test, in order
+	reloadOf    func() []string                  // sets reload once edit has run, when set
 	expect      func(s *f2bconf.Set) map[string]bool
 	apply       func(ctx context.Context) error // runtime changes instead of (or besides) reloads
 	undo        func(ctx context.Context) error // reverts apply during a rollback
@@ -70,6 +71,9 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 	data, err := ch.edit(old)
 	if err != nil {
 		return res, err
+	}
+	if ch.reloadOf != nil {
+		ch.reload = ch.reloadOf()
 	}
 	if cur.Exists && bytes.Equal(data, old) {
 		return res, nil

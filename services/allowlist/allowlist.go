@@ -1,0 +1,349 @@
+// Package allowlist is the use case behind the allow-list page: the
+// addresses, ranges and DNS names fail2ban must never ban on a host, kept
+// in the panel's database (with note, author and expiry), written to one
+// BanGUI-owned .local file through the configuration pipeline and applied
+// to the running jails at once.
+package allowlist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"bangui/fail2ban"
+	f2bconf "bangui/fail2ban/config"
+	"bangui/hosts"
+	"bangui/models"
+	"bangui/services/configuration"
+)
+
+// File is the .local file BanGUI writes the allow-list to. jail.d/*.local
+// files are read last and in name order, so the "zz-" keeps the entries on
+// top of the files an administrator writes.
+const File = "jail.d/zz-bangui-allow.local"
+
+// MaxEntries is the most entries BanGUI keeps on one host's allow-list.
+const MaxEntries = 10000
+
+// MaxNote is the longest note, in characters.
+const MaxNote = 500
+
+// ErrTooMany is returned when a change would take a host's allow-list
+// above MaxEntries; nothing is written then.
+var ErrTooMany = fmt.Errorf("the allow-list of a host holds at most %d entries; nothing was changed", MaxEntries)
+
+// Store keeps the entries BanGUI wrote (*repo.AllowStore has it).
+type Store interface {
+	List(ctx context.Context, host string) ([]models.AllowEntry, error)
+	Save(ctx context.Context, entries []models.AllowEntry) error
+	Delete(ctx context.Context, host string, ids []int64) (int64, error)
+	Restore(ctx context.Context, host string, before []models.AllowEntry) error
+	Expired(ctx context.Context, now int64) ([]string, error)
+}
+
+// Unbanner lifts bans, archiving their evidence first (*services.Jails).
+type Unbanner interface {
+	Unban(ctx context.Context, host, jail string, targets []string) (int, error)
+}
+
+// AuditRecorder appends audit entries (repo.AuditLog has it).
+type AuditRecorder interface {
+	Record(ctx context.Context, e models.AuditEntry) error
+}
+
+// AllowList is the allow-list use case. Every method acts on the host
+// with the given id, local or remote.
+type AllowList struct {
+	// Audit, when set, records the entries the expiry job removes (the
+	// handlers record what users do).
+	Audit AuditRecorder
+
+	hosts  *hosts.Registry
+	config *configuration.Service
+	store  Store
+	jails  Unbanner
+	now    func() time.Time
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex // per host: one change at a time in this process
+}
+
+// New wires the allow-list use case.
+func New(reg *hosts.Registry, config *configuration.Service, store Store, jails Unbanner) *AllowList {
+	return &AllowList{hosts: reg, config: config, store: store, jails: jails, now: time.Now, locks: map[string]*sync.Mutex{}}
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx naming who makes the change, for the entries'
+// "added by".
+func WithActor(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, actorKey{}, name)
+}
+
+func actorOf(ctx context.Context) string {
+	name, _ := ctx.Value(actorKey{}).(string)
+	return name
+}
+
+// BusyNote is the sentence results carry when a change waited for
+// another change of the same host's allow-list.
+const BusyNote = "Another change of this host's allow-list was being written; this one waited for it to finish."
+
+// lock serializes the changes of one host in this process (the
+// configuration lock serializes them across processes) and reports
+// whether it had to wait.
+func (a *AllowList) lock(host string) (unlock func(), waited bool) {
+	a.mu.Lock()
+	m := a.locks[host]
+	if m == nil {
+		m = &sync.Mutex{}
+		a.locks[host] = m
+	}
+	a.mu.Unlock()
+	if !m.TryLock() {
+		waited = true
+		m.Lock()
+	}
+	return m.Unlock, waited
+}
+
+// Allow adds entries to a host's allow-list: every valid request is
+// written in one change of File (tested with fail2ban-client -t, rolled
+// back on failure), applied to the running jails, and unbanned where it is
+// banned in a jail it covers. An address the host has already replaces
+// that entry. Results follow reqs; the error is for the batch as a whole
+// (unknown host, fail2ban offline, ErrTooMany, a failed test).
+func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowRequest) ([]models.AddressResult, error) {
+	h, err := a.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
+	if len(reqs) > MaxEntries {
+		return nil, ErrTooMany
+	}
+	now := a.now()
+	results := make([]models.AddressResult, len(reqs))
+	wanted := make([]models.AllowEntry, 0, len(reqs))
+	at := make([]int, 0, len(reqs)) // index in reqs of each wanted entry
+	seen := map[string]int{}
+	for i, r := range reqs {
+		results[i].Address = strings.TrimSpace(r.Address)
+		e, msg := entryOf(host, r, actorOf(ctx), now)
+		if msg != "" {
+			results[i].Message = msg
+			continue
+		}
+		results[i].Address = e.Address
+		if first, dup := seen[e.Address]; dup {
+			results[i].Message = fmt.Sprintf("%s is listed twice; the entry on line %d is used.", e.Address, first+1)
+			continue
+		}
+		seen[e.Address] = i
+		wanted = append(wanted, e)
+		at = append(at, i)
+	}
+	if len(wanted) == 0 {
+		return results, nil
+	}
+	unlock, waited := a.lock(host)
+	defer unlock()
+
+	added := map[string]bool{}
+	ch, err := a.change(ctx, h, func(base *f2bconf.Set, cur []models.AllowEntry) ([]models.AllowEntry, error) {
+		jails := jailNames(base)
+		next := slices.Clone(cur)
+		index := make(map[string]int, len(next))
+		for i, o := range next {
+			index[o.Address] = i
+		}
+		for k, e := range wanted {
+			if bad := unknownJails(e.JailList(), jails); len(bad) > 0 {
+				results[at[k]].Message = "No jail of this host is called " + strings.Join(bad, ", ") + "."
+				continue
+			}
+			if j, ok := index[e.Address]; ok {
+				e.ID = next[j].ID
+				next[j] = e
+			} else {
+				next = append(next, e)
+			}
+			added[e.Address] = true
+		}
+		if len(next) > MaxEntries {
+			return nil, ErrTooMany
+		}
+		return next, nil
+	})
+	if err != nil {
+		return results, err
+	}
+	if !ch.res.OK {
+		return results, &ApplyError{Result: ch.res}
+	}
+	unbanned := a.unbanCovered(ctx, h, ch.after, added)
+	for k, e := range wanted {
+		r := &results[at[k]]
+		if !added[e.Address] {
+			continue
+		}
+		r.OK = true
+		r.Message = allowedMessage(e, ch, unbanned[e.Address])
+		if waited {
+			r.Message += " " + BusyNote
+		}
+	}
+	return results, nil
+}
+
+// Remove takes entries BanGUI wrote off a host's allow-list, from File and
+// the running jails. Results follow ids.
+func (a *AllowList) Remove(ctx context.Context, host string, ids []int64) ([]models.AddressResult, error) {
+	h, err := a.hosts.Get(host)
+	if err != nil {
+		return nil, err
+	}
+	unlock, waited := a.lock(host)
+	defer unlock()
+	results := make([]models.AddressResult, len(ids))
+	ch, err := a.change(ctx, h, func(_ *f2bconf.Set, cur []models.AllowEntry) ([]models.AllowEntry, error) {
+		for i, id := range ids {
+			j := slices.IndexFunc(cur, func(e models.AllowEntry) bool { return e.ID == id })
+			if j < 0 {
+				results[i].Message = "This entry is not on the allow-list (any more)."
+				continue
+			}
+			results[i].Address = cur[j].Address
+		}
+		return slices.DeleteFunc(slices.Clone(cur), func(e models.AllowEntry) bool { return slices.Contains(ids, e.ID) }), nil
+	})
+	if err != nil {
+		return results, err
+	}
+	if !ch.res.OK {
+		return results, &ApplyError{Result: ch.res}
+	}
+	for i := range results {
+		if results[i].Address == "" {
+			continue
+		}
+		results[i].OK = true
+		results[i].Message = results[i].Address + " is off the allow-list: removed from " + File + " and the running jails."
+		if waited {
+			results[i].Message += " " + BusyNote
+		}
+	}
+	return results, nil
+}
+
+// ApplyError is a change that fail2ban refused (its configuration test, a
+// reload, the live update): the file was put back. Its message is meant
+// for the page.
+type ApplyError struct{ Result models.ApplyResult }
+
+// Error implements error.
+func (e *ApplyError) Error() string {
+	msg := "Nothing was changed: " + e.Result.Failure
+	if e.Result.RollbackFailure != "" {
+		msg += " Putting the previous state back failed too: " + e.Result.RollbackFailure
+	}
+	return msg
+}
+
+// entryOf checks one request and returns its entry, or what is wrong.
+func entryOf(host string, r models.AllowRequest, actor string, now time.Time) (models.AllowEntry, string) {
+	addr, err := fail2ban.ParseIgnoreEntry(r.Address)
+	if err != nil {
+		var ve *fail2ban.ValidationError
+		if errors.As(err, &ve) {
+			return models.AllowEntry{}, ve.Message
+		}
+		return models.AllowEntry{}, err.Error()
+	}
+	jails := slices.Clone(r.Jails)
+	for _, j := range jails {
+		if err := fail2ban.ValidJailName(j); err != nil {
+			return models.AllowEntry{}, err.Error()
+		}
+	}
+	slices.Sort(jails)
+	jails = slices.Compact(jails)
+	if !r.Expires.IsZero() && !r.Expires.After(now) {
+		return models.AllowEntry{}, "The expiry " + r.Expires.UTC().Format("2006-01-02 15:04 MST") + " is in the past; choose a time still to come."
+	}
+	note, msg := cleanNote(r.Note)
+	if msg != "" {
+		return models.AllowEntry{}, msg
+	}
+	e := models.AllowEntry{Host: host, Address: addr, Jails: strings.Join(jails, " "), Note: note, CreatedBy: actor, CreatedAt: now.Unix()}
+	if !r.Expires.IsZero() {
+		// Whole seconds, rounded up: an entry never ends early.
+		e.ExpiresAt = r.Expires.Add(time.Second - time.Nanosecond).Unix()
+	}
+	return e, ""
+}
+
+// cleanNote is a note on one line, or why it is refused. Markup is kept as
+// text: pages escape it.
+func cleanNote(s string) (string, string) {
+	if !utf8.ValidString(s) {
+		return "", "The note is not valid text."
+	}
+	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return "", "The note contains control characters; write plain text."
+	}
+	if n := utf8.RuneCountInString(s); n > MaxNote {
+		return "", fmt.Sprintf("The note is %d characters long; at most %d are kept.", n, MaxNote)
+	}
+	return s, ""
+}
+
+func allowedMessage(e models.AllowEntry, ch changed, unbanned []string) string {
+	msg := e.Address + " is allow-listed in " + models.AllowScope(e.JailList())
+	if e.ExpiresAt > 0 {
+		msg += " until " + time.Unix(e.ExpiresAt, 0).UTC().Format("2006-01-02 15:04 MST")
+	}
+	msg += ": written to " + File
+	if isName(e.Address) {
+		if len(ch.res.Reloaded) > 0 {
+			msg += " and applied by reloading " + strings.Join(ch.res.Reloaded, ", ") + " (fail2ban resolves names when it loads a jail)"
+		}
+	} else {
+		msg += " and applied to the running jails"
+	}
+	msg += "."
+	if len(unbanned) > 0 {
+		msg += " It was banned, and is now unbanned, in " + strings.Join(unbanned, ", ") + "."
+	}
+	return msg
+}
+
+// jailNames are the jail sections of a jail configuration, without those
+// whose names BanGUI does not write (fail2ban.ValidJailName refuses them).
+func jailNames(s *f2bconf.Set) []string {
+	var out []string
+	for _, j := range s.Jails() {
+		if fail2ban.ValidJailName(j.Name) == nil {
+			out = append(out, j.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func unknownJails(want, have []string) []string {
+	var bad []string
+	for _, j := range want {
+		if _, ok := slices.BinarySearch(have, j); !ok {
+			bad = append(bad, j)
+		}
+	}
+	return bad
+}
