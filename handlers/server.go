@@ -26,6 +26,7 @@ import (
 	"bangui/services/alerts"
 	"bangui/services/alerts/rules"
 	"bangui/services/blocklists"
+	"bangui/services/bulk"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
 	"bangui/services/setup"
@@ -43,6 +44,7 @@ type Server struct {
 	jails         *services.Jails
 	history       *services.History
 	blocklists    *blocklists.Service
+	bulk          *bulk.Service // nil: no bulk actions
 	geo           *services.Geo
 	configuration *configuration.Service
 	fleet         *fleet.Service
@@ -105,6 +107,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		jails:           a.Jails,
 		history:         a.History,
 		blocklists:      a.Blocklists,
+		bulk:            a.Bulk,
 		geo:             a.Geo,
 		configuration:   a.Configuration,
 		fleet:           a.Fleet,

@@ -317,8 +317,19 @@ func (h *History) ArchivedJails(ctx context.Context, q HistoryQuery) ([]string, 
 // EachHistory calls fn for every event matching q, newest first, reading
 // page by page so that memory stays flat however long the history is.
 func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(models.BanRecord) error) (Chosen, error) {
-	f := h.historyFilter(q)
-	chosen := h.sources.Pick(ctx, q.Source, f)
+	return h.each(ctx, q.Source, h.historyFilter(q), fn)
+}
+
+// EachDashboardBan calls fn for every ban of the dashboard's table for q
+// (all its pages), newest first: what "all matching" selects there.
+func (h *History) EachDashboardBan(ctx context.Context, q DashboardQuery, fn func(models.BanRecord) error) (Chosen, error) {
+	return h.each(ctx, q.Source, h.filter(q), fn)
+}
+
+// each calls fn for every event matching f in the source chosen for want,
+// page by page or streamed.
+func (h *History) each(ctx context.Context, want Source, f models.HistoryFilter, fn func(models.BanRecord) error) (Chosen, error) {
+	chosen := h.sources.Pick(ctx, want, f)
 	if chosen.host != "" {
 		next := fn
 		fn = func(b models.BanRecord) error {
