@@ -91,7 +91,7 @@ func (s *Server) bulkRead(c echo.Context) (views.BulkSelection, []bulk.Target, e
 		return sel, targets, err
 	}
 	if len(sel.Rows) > bulkMaxRows {
-		return sel, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf(
+		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
 			"%d rows are ticked; tick at most %d by hand, or choose all rows matching the filter.", len(sel.Rows), bulkMaxRows))
 	}
 	targets := make([]bulk.Target, 0, len(sel.Rows))
@@ -174,7 +174,7 @@ func (s *Server) bulkMatching(c echo.Context, sel views.BulkSelection) ([]bulk.T
 		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "This table cannot select all rows matching its filter: tick the rows instead.")
 	}
 	if errors.Is(err, errBulkFull) {
-		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf(
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
 			"The filter matches more than %d addresses; one bulk action takes at most %d. Narrow the filter and run it in parts.",
 			bulk.MaxTargets, bulk.MaxTargets))
 	}

@@ -12,6 +12,7 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/repo/sqlkit"
 	"bangui/textfmt"
 )
 
@@ -343,7 +344,9 @@ func (h *History) each(ctx context.Context, want Source, f models.HistoryFilter,
 		return chosen, st.EachBan(ctx, f, fn)
 	}
 	for page := 1; ; page++ {
-		bans, _, err := chosen.src.Bans(ctx, f, models.Page{Number: page, Size: 1000})
+		// Pages as large as the sources give: they cap a page at
+		// sqlkit.MaxPageSize, and a shorter page is the last.
+		bans, _, err := chosen.src.Bans(ctx, f, models.Page{Number: page, Size: sqlkit.MaxPageSize})
 		if err != nil {
 			return chosen, err
 		}
@@ -352,7 +355,7 @@ func (h *History) each(ctx context.Context, want Source, f models.HistoryFilter,
 				return chosen, err
 			}
 		}
-		if len(bans) < 1000 {
+		if len(bans) < sqlkit.MaxPageSize {
 			return chosen, nil
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"bangui/fail2ban"
 	"bangui/models"
 )
 
@@ -61,6 +62,9 @@ const (
 	MaxTargets = 10_000
 	// DefaultBatch is how many addresses go in one call.
 	DefaultBatch = 500
+	// CallTimeout bounds one batch's calls: fail2ban runs its actions for
+	// every address of a batch before it answers.
+	CallTimeout = 5 * time.Minute
 	// keptJobs is how many finished jobs stay readable.
 	keptJobs = 50
 )
@@ -291,9 +295,10 @@ func (s *Service) call(req Request, b batch) ([]models.AddressResult, error) {
 	for i, t := range b.targets {
 		ips[i] = t.IP
 	}
+	ctx := fail2ban.WithCallTimeout(s.ctx, CallTimeout)
 	switch req.Action {
 	case models.BulkUnban:
-		return s.unbans.UnbanEach(s.ctx, b.host, b.jail, ips)
+		return s.unbans.UnbanEach(ctx, b.host, b.jail, ips)
 	case models.BulkAllow:
 		reqs := make([]models.AllowRequest, len(ips))
 		for i, ip := range ips {
@@ -302,14 +307,14 @@ func (s *Service) call(req Request, b batch) ([]models.AddressResult, error) {
 				reqs[i].Jails = []string{b.jail}
 			}
 		}
-		res, err := s.allows.Allow(s.ctx, b.host, reqs)
+		res, err := s.allows.Allow(ctx, b.host, reqs)
 		return inOrder(ips, res, err)
 	case models.BulkBan:
 		reqs := make([]models.TimedBanRequest, len(ips))
 		for i, ip := range ips {
 			reqs[i] = models.TimedBanRequest{Address: ip, Jail: b.jail, Duration: req.Duration, Note: req.Note}
 		}
-		res, err := s.bans.BanFor(s.ctx, b.host, reqs)
+		res, err := s.bans.BanFor(ctx, b.host, reqs)
 		return inOrder(ips, res, err)
 	}
 	return nil, ErrUnsupported
