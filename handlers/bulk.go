@@ -14,6 +14,7 @@ import (
 	"bangui/fail2ban"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/repo/sqlkit"
 	"bangui/services/bulk"
 	"bangui/textfmt"
 	"bangui/views"
@@ -31,8 +32,11 @@ const bulkMaxNote = 500
 
 // Bulk scopes: the tables whose filter "all matching" can resolve.
 const (
-	bulkScopeDashboard = "dashboard"
-	bulkScopeHistory   = "history"
+	bulkScopeDashboard = "dashboard" // the dashboard's ban events
+	bulkScopeHistory   = "history"   // the history's events
+	bulkScopeActive    = "active"    // the jails page's current bans
+	bulkScopeJail      = "jail"      // one jail's current bans (filter: jail=)
+	bulkScopeMap       = "map"       // the map's table
 )
 
 func (s *Server) bulkRoutes(t routeTable) {
@@ -44,9 +48,9 @@ func (s *Server) bulkRoutes(t routeTable) {
 }
 
 // bulkSelect makes a table's rows selectable: its bulk form, the filter
-// it shows (filter, as the table's page parsed it; never the raw query)
-// and this page's rows.
-func (s *Server) bulkSelect(c echo.Context, scope, tableID string, filter url.Values, matching int64, bans []models.BanRecord) *views.BulkSelect {
+// it shows (filter, as the table's page parsed it; never the raw query),
+// the rows matching it (the pager's total) and this page's rows.
+func (s *Server) bulkSelect(c echo.Context, scope, tableID string, p views.Pager, filter url.Values, rows []string) *views.BulkSelect {
 	if s.bulk == nil {
 		return nil
 	}
@@ -63,16 +67,30 @@ func (s *Server) bulkSelect(c echo.Context, scope, tableID string, filter url.Va
 	for k, v := range q {
 		back[k] = v
 	}
-	if n := c.QueryParam("page"); n != "" && n != "1" {
-		back.Set("page", strconv.Itoa(parsePage(c, []int{1}).Number))
+	if p.Page > 1 {
+		back.Set("page", strconv.Itoa(p.Page))
 	}
-	b := &views.BulkSelect{Form: "bulk-" + tableID, Scope: scope, Filter: q.Encode(), Matching: matching,
-		Back:     s.stripBase(c.Request().URL.Path) + "?" + back.Encode(),
+	return &views.BulkSelect{Form: "bulk-" + tableID, Scope: scope, Filter: q.Encode(), Matching: p.Total,
+		Back: p.Path + "?" + back.Encode(), Host: s.hostID(c), Rows: rows,
 		CanAllow: s.bulk.Supports(models.BulkAllow), CanBan: s.bulk.Supports(models.BulkBan)}
-	for _, r := range bans {
-		b.Rows = append(b.Rows, views.BulkRow(r.Host, r.Jail, r.IP))
+}
+
+// recordRows are the bulk rows of ban events.
+func recordRows(bans []models.BanRecord) []string {
+	out := make([]string, len(bans))
+	for i, b := range bans {
+		out[i] = views.BulkRow(b.Host, b.Jail, b.IP)
 	}
-	return b
+	return out
+}
+
+// activeRows are the bulk rows of a host's current bans.
+func activeRows(host string, bans []models.ActiveBan) []string {
+	out := make([]string, len(bans))
+	for i, b := range bans {
+		out[i] = views.BulkRow(host, b.Jail, b.IP)
+	}
+	return out
 }
 
 // bulkRead reads a bulk form's selection and resolves it to its targets,
@@ -170,6 +188,10 @@ func (s *Server) bulkMatching(c echo.Context, sel views.BulkSelection) ([]bulk.T
 	case bulkScopeHistory:
 		q, _ := s.historyQuery(fc)
 		_, err = s.history.EachHistory(ctx, q, add)
+	case bulkScopeActive, bulkScopeJail:
+		err = s.eachActiveBan(fc, sel.Scope == bulkScopeJail, add)
+	case bulkScopeMap:
+		err = s.eachMapBan(fc, add)
 	default:
 		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "This table cannot select all rows matching its filter: tick the rows instead.")
 	}
@@ -185,6 +207,50 @@ func (s *Server) bulkMatching(c echo.Context, sel views.BulkSelection) ([]bulk.T
 		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "No ban matches the filter any more: nothing to do.")
 	}
 	return targets, nil
+}
+
+// eachActiveBan calls fn for every current ban of the jails page's table,
+// or of one jail's (the filter's jail=), matching its search.
+func (s *Server) eachActiveBan(fc echo.Context, oneJail bool, fn func(models.BanRecord) error) error {
+	ctx, host, search := fc.Request().Context(), s.hostID(fc), queryText(fc, "q", maxSearchLen)
+	all := models.Page{Number: 1, Size: bulk.MaxTargets + 1}
+	var bans []models.ActiveBan
+	var err error
+	if oneJail {
+		jail := fc.QueryParam("jail")
+		if fail2ban.ValidJailName(jail) != nil {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "The filter names no jail: reload the page and select again.")
+		}
+		bans, _, err = s.jails.Banned(ctx, host, jail, search, all)
+	} else {
+		bans, _, err = s.jails.ActiveBans(ctx, host, search, all)
+	}
+	for _, b := range bans {
+		if err == nil {
+			err = fn(models.BanRecord{Host: host, Jail: b.Jail, IP: b.IP})
+		}
+	}
+	return err
+}
+
+// eachMapBan calls fn for every row of the map's table, page by page.
+func (s *Server) eachMapBan(fc echo.Context, fn func(models.BanRecord) error) error {
+	q := s.mapQuery(fc)
+	q.Page = models.Page{Number: 1, Size: sqlkit.MaxPageSize}
+	for ; ; q.Page.Number++ {
+		bans, _, err := s.geo.MapTable(fc.Request().Context(), q)
+		if err != nil {
+			return err
+		}
+		for _, b := range bans {
+			if err := fn(b); err != nil {
+				return err
+			}
+		}
+		if len(bans) < q.Page.Size {
+			return nil
+		}
+	}
 }
 
 // filterContext is c with the query of a table's filter, for the table's

@@ -67,7 +67,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		t := s.dashboardTable(d, q, filters.Values)
 		t.Geo = s.geo.ForRecords(ctx, d.Bans)
-		t.Bulk = s.bulkSelect(c, bulkScopeDashboard, t.ID, filters.Values, d.Total, d.Bans)
+		t.Bulk = s.bulkSelect(c, bulkScopeDashboard, t.ID, t.Pager, filters.Values, recordRows(d.Bans))
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(t))
 	}
 	d, err := s.history.Dashboard(ctx, q)
@@ -76,7 +76,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	table := s.dashboardTable(d, q, filters.Values)
 	table.Geo = s.geo.ForRecords(ctx, d.Bans)
-	table.Bulk = s.bulkSelect(c, bulkScopeDashboard, table.ID, filters.Values, d.Total, d.Bans)
+	table.Bulk = s.bulkSelect(c, bulkScopeDashboard, table.ID, table.Pager, filters.Values, recordRows(d.Bans))
 	page := s.dashboardCharts(d)
 	page.Filters, page.SourceNote, page.Table = filters, d.Note, table
 	// The hub's "dash" event carries the counters of this window alone.

@@ -17,6 +17,7 @@ type BulkSelect struct {
 	Matching int64    // rows matching the filter
 	Rows     []string // this page's rows (BulkRow values), for "all on this page"
 	Back     string   // the page to come back to
+	Host     string   // the host of rows that carry none (a host's current bans)
 	CanAllow bool     // the allow-list action runs on this panel
 	CanBan   bool     // the timed-ban action runs on this panel
 }
@@ -94,4 +95,12 @@ func bulkHostNames(ctx context.Context, ids []string) string {
 		names[i] = HostName(ctx, id)
 	}
 	return strings.Join(names, ", ")
+}
+
+// bulkHost is the host of rows that carry none; "" without a selection.
+func bulkHost(b *BulkSelect) string {
+	if b == nil {
+		return ""
+	}
+	return b.Host
 }
