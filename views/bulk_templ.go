@@ -175,7 +175,7 @@ func BulkBar(b *BulkSelect) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if Can(ctx, models.RoleOperator) {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<button type=\"submit\" name=\"action\" value=\"unban\" class=\"button button--secondary\" data-testid=\"bulk-unban\">Unban…</button> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<button type=\"submit\" name=\"action\" value=\"unban\" class=\"button button--secondary\" data-testid=\"bulk-unban\" data-main>Unban…</button> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
