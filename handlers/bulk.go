@@ -285,20 +285,25 @@ func (s *Server) bulkOthers() string {
 
 // bulkConfirm asks before a bulk action: how many addresses, which hosts.
 func (s *Server) bulkConfirm(c echo.Context) error {
-	action, err := s.bulkAction(c)
+	p, _, err := s.bulkAsked(c)
 	if err != nil {
 		return err
 	}
-	sel, targets, err := s.bulkRead(c)
-	if err != nil {
-		return err
-	}
-	p := confirmPage(action, sel, targets)
 	p.EveryJail, p.Duration = true, "24h"
 	return s.render(c, http.StatusOK, views.BulkConfirmView(p), nil)
 }
 
-func confirmPage(action models.BulkAction, sel views.BulkSelection, targets []bulk.Target) views.BulkConfirmPage {
+// bulkAsked reads a bulk form's action and selection: the confirmation
+// page of what it asks, and its targets.
+func (s *Server) bulkAsked(c echo.Context) (views.BulkConfirmPage, []bulk.Target, error) {
+	action, err := s.bulkAction(c)
+	if err != nil {
+		return views.BulkConfirmPage{}, nil, err
+	}
+	sel, targets, err := s.bulkRead(c)
+	if err != nil {
+		return views.BulkConfirmPage{}, nil, err
+	}
 	p := views.BulkConfirmPage{Action: action, Selection: sel, Count: len(targets), Hosts: bulk.HostsOf(targets)}
 	jails := map[string]bool{}
 	for i, t := range targets {
@@ -310,22 +315,17 @@ func confirmPage(action models.BulkAction, sel views.BulkSelection, targets []bu
 			p.Sample = append(p.Sample, t.IP)
 		}
 	}
-	return p
+	return p, targets, nil
 }
 
 // bulkRun starts a confirmed bulk action in the background and shows its
 // progress. It writes one audit entry, with the count.
 func (s *Server) bulkRun(c echo.Context) error {
-	action, err := s.bulkAction(c)
+	p, targets, err := s.bulkAsked(c)
 	if err != nil {
 		return err
 	}
-	sel, targets, err := s.bulkRead(c)
-	if err != nil {
-		return err
-	}
-	req := bulk.Request{Action: action, Targets: targets, By: identityOf(c.Request().Context()).Name}
-	p := confirmPage(action, sel, targets)
+	req := bulk.Request{Action: p.Action, Targets: targets, By: identityOf(c.Request().Context()).Name}
 	p.Note, p.Expires, p.Duration, p.Custom = c.FormValue("note"), c.FormValue("expires"), c.FormValue("duration"), c.FormValue("custom")
 	p.EveryJail = c.FormValue("everyjail") == "1"
 	if p.Errors = s.bulkFields(&req, p); len(p.Errors) > 0 {
@@ -336,7 +336,7 @@ func (s *Server) bulkRun(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
-	return s.redirect(c, s.url("/bulk/jobs/"+job.ID+"?"+url.Values{"back": {sel.Back}}.Encode()))
+	return s.redirect(c, s.url("/bulk/jobs/"+job.ID+"?"+url.Values{"back": {p.Selection.Back}}.Encode()))
 }
 
 // bulkFields checks the action's own fields into req.
