@@ -54,25 +54,27 @@ func (s *Server) bulkSelect(c echo.Context, scope, tableID string, p views.Pager
 	if s.bulk == nil {
 		return nil
 	}
-	q := url.Values{}
-	for k, v := range filter {
-		if len(v) > 0 && v[0] != "" {
-			q[k] = v
-		}
-	}
-	if h := s.hostScope(c); h != "" {
-		q.Set(hostParam, h)
-	}
-	back := url.Values{}
-	for k, v := range q {
-		back[k] = v
-	}
+	q, back := s.scopedQuery(c, filter), s.scopedQuery(c, p.Query) // back: the page as the pager links it
 	if p.Page > 1 {
 		back.Set("page", strconv.Itoa(p.Page))
 	}
 	return &views.BulkSelect{Form: "bulk-" + tableID, Scope: scope, Filter: q.Encode(), Matching: p.Total,
 		Back: p.Path + "?" + back.Encode(), Host: s.hostID(c), Rows: rows,
 		CanAllow: s.bulk.Supports(models.BulkAllow), CanBan: s.bulk.Supports(models.BulkBan)}
+}
+
+// scopedQuery is v without its empty values, with the request's host.
+func (s *Server) scopedQuery(c echo.Context, v url.Values) url.Values {
+	q := url.Values{}
+	for k, vs := range v {
+		if len(vs) > 0 && vs[0] != "" {
+			q[k] = vs
+		}
+	}
+	if h := s.hostScope(c); h != "" {
+		q.Set(hostParam, h)
+	}
+	return q
 }
 
 // recordRows are the bulk rows of ban events.

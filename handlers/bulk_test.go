@@ -359,3 +359,36 @@ func textfmtEntry(e models.AuditEntry) models.AuditEntry {
 	}
 	return e
 }
+
+// TestBulkAllMatchingOnAJailPage selects all current bans of a jail that
+// match its search, as the jail page's table shows them, and unbans them:
+// the others stay banned.
+func TestBulkAllMatchingOnAJailPage(t *testing.T) {
+	a, b, sb := loggedInWithFail2ban(t)
+	host := a.app.Hosts.Local().ID()
+	if _, err := a.s.jails.Ban(context.Background(), host, "sshd", []string{"198.18.5.1", "198.18.5.2", "198.18.5.3", "198.18.6.1"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := parse(t, b.get("/jails/sshd?q=198.18.5."))
+	form := formOf(t, doc, "form#bulk-jail-bans")
+	if got := doc.Find("#jail-bans tbody input[name=row]").Length(); got != 3 {
+		t.Fatalf("%d row checkboxes, want 3", got)
+	}
+	form.Set("matching", "1")
+	form.Set("action", "unban")
+	confirm := parse(t, b.postForm("/bulk/confirm", "/jails/sshd", form))
+	if got := confirm.Find("[data-testid=bulk-count]").Text(); got != "3" {
+		t.Fatalf("the confirmation counts %q, want 3: %s", got, confirm.Find("main, body").First().Text())
+	}
+	rec := b.postForm("/bulk/run", "/jails/sshd", formOf(t, confirm, `form[action$="/bulk/run"]`))
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("run: %d %.300s", rec.Code, rec.Body.String())
+	}
+	if loc := rec.Header().Get("Location"); !strings.Contains(loc, "back=%2Fjails%2Fsshd%3Fq%3D198.18.5.") {
+		t.Errorf("the job page does not lead back to the jail's filtered page: %s", loc)
+	}
+	followBulkJob(t, b, rec.Header().Get("Location"))
+	if left := bannedIPs(t, sb, "sshd"); len(left) != 1 || left[0] != "198.18.6.1" {
+		t.Fatalf("left banned: %v, want 198.18.6.1 alone", left)
+	}
+}
