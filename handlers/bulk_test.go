@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"bangui/fail2ban"
+	"bangui/fail2ban/sandbox"
 	"bangui/models"
 	"bangui/services"
 	"bangui/views"
@@ -390,5 +391,37 @@ func TestBulkAllMatchingOnAJailPage(t *testing.T) {
 	followBulkJob(t, b, rec.Header().Get("Location"))
 	if left := bannedIPs(t, sb, "sshd"); len(left) != 1 || left[0] != "198.18.6.1" {
 		t.Fatalf("left banned: %v, want 198.18.6.1 alone", left)
+	}
+}
+
+// TestBulkUnbanAcrossHosts: rows carry their host; one selection unbans an
+// address on two hosts and a dead host's row fails alone, with its reason.
+func TestBulkUnbanAcrossHosts(t *testing.T) {
+	f := fleetApp(t, []string{"web2"}, true)
+	const ip = "198.18.7.1"
+	for _, id := range []string{f.app.app.Hosts.Local().ID(), "web2"} {
+		if _, err := f.app.s.jails.Ban(context.Background(), id, "sshd", []string{ip}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	form := url.Values{"action": {"unban"}, "row": {views.BulkRow(f.app.app.Hosts.Local().ID(), "sshd", ip), views.BulkRow("web2", "sshd", ip),
+		views.BulkRow("gone", "sshd", ip)}}
+	confirm := parse(t, f.b.postForm("/bulk/confirm", "/", form))
+	if summary := confirm.Find("[data-testid=bulk-summary]").Text(); !strings.Contains(summary, "web2") || !strings.Contains(summary, "Gone host") {
+		t.Fatalf("the confirmation does not name every host: %q", summary)
+	}
+	rec := f.b.postForm("/bulk/run", "/", formOf(t, confirm, `form[action$="/bulk/run"]`))
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("run: %d %.300s", rec.Code, rec.Body.String())
+	}
+	job := followBulkJob(t, f.b, rec.Header().Get("Location"))
+	for _, sb := range []*sandbox.Sandbox{f.local, f.other["web2"]} {
+		if left := bannedIPs(t, sb, "sshd"); len(left) != 0 {
+			t.Fatalf("still banned: %v", left)
+		}
+	}
+	failures := job.Find("[data-testid=bulk-failures] tbody tr")
+	if failures.Length() != 1 || !strings.Contains(failures.Text(), "Gone host") || !strings.Contains(failures.Text(), "fail2ban's socket does not answer") {
+		t.Fatalf("failures: %q, want the dead host's row alone", failures.Text())
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/models"
+	"bangui/services"
 )
 
 // Target is one selected row: an address as it shows on a host, in a jail.
@@ -341,10 +342,15 @@ func inOrder(ips []string, res []models.AddressResult, err error) ([]models.Addr
 	return out, nil
 }
 
-// failure is the message of a batch that failed as a whole.
+// failure is the message of a batch that failed as a whole: fail2ban's
+// and the hosts' transport errors in the panel's words, others as they
+// say (a jail that does not run, an address fail2ban refused).
 func failure(err error) string {
-	if errors.Is(err, context.Canceled) {
+	switch {
+	case errors.Is(err, context.Canceled):
 		return "not done: the panel stopped"
+	case fail2ban.IsUnreachable(err), errors.Is(err, fail2ban.ErrTimeout), errors.Is(err, fail2ban.ErrPermission):
+		return services.DescribeFail2banError(err)
 	}
 	return err.Error()
 }

@@ -67,7 +67,7 @@ func TestStartRefuses(t *testing.T) {
 	}
 	many := make([]Target, MaxTargets+1)
 	for i := range many {
-		many[i] = Target{Host: "a", Jail: "sshd", IP: string(rune('a' + i%26)) + string(rune(i))}
+		many[i] = Target{Host: "a", Jail: "sshd", IP: string(rune('a'+i%26)) + string(rune(i))}
 	}
 	var tooMany *TooManyError
 	if _, err := s.Start(Request{Action: models.BulkUnban, Targets: many}); !errors.As(err, &tooMany) {
