@@ -104,3 +104,12 @@ func bulkHost(b *BulkSelect) string {
 	}
 	return b.Host
 }
+
+// bulkFormAction is where a bulk form posts: the confirmation for those
+// who may act, the export (their only action) for viewers.
+func bulkFormAction(ctx context.Context) string {
+	if Can(ctx, models.RoleOperator) {
+		return "/bulk/confirm"
+	}
+	return "/bulk/export"
+}
