@@ -53,11 +53,12 @@ type App struct {
 	Sessions    *repo.SessionStore
 	Status      *services.StatusProbe
 	Jails       *services.Jails
+	TimedBans   *services.TimedBans // bans for a chosen time, kept by startJobs
 	History     *services.History
 	ArchiveSync *services.ArchiveSync
 	Blocklists  *blocklists.Service
-	// Bulk runs actions on many selected bans. Its allow-list and
-	// timed-ban actions are nil (not offered) until those services exist.
+	// Bulk runs actions on many selected bans. Its allow-list action is
+	// nil (not offered) until that service exists.
 	Bulk          *bulk.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
@@ -161,6 +162,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.ArchiveSync = services.NewArchiveSync(sources, settings)
 	a.Jails.Preserver = a.ArchiveSync // every unban archives fail2ban's rows first
 	a.Jails.Events = a.Events         // the live per-IP pages hear the panel's unbans
+	a.TimedBans = services.NewTimedBans(a.Hosts, a.Jails, repo.NewTimedBans(a.DB), log)
 	a.Configuration = configuration.New(a.Hosts, a.Status, configuration.Options{})
 	a.Configuration.Preserver = a.ArchiveSync
 	a.Geo = services.OpenGeo(services.GeoConfig{CountryDB: cfg.GeoCountryDB, ASNDB: cfg.GeoASNDB, OnlineURL: cfg.GeoOnline},
@@ -185,7 +187,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
 	// Bulk actions on many selected bans; the allow-list and timed bans are
 	// wired in when their services exist (nil: those actions are not offered).
-	a.Bulk = bulk.New(jobCtx, a.Jails, nil, nil)
+	a.Bulk = bulk.New(jobCtx, a.Jails, nil, a.TimedBans)
 	a.onClose(func() error { a.Bulk.Wait(); return nil }) // a running job stops between batches
 	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log, opts.Scheduler...); err != nil {
 		return nil, err

@@ -121,7 +121,8 @@ func (a *App) startJobs() *jobs.Group {
 	})
 	g.Every(ctx, a.Config.ArchiveEvery, jobs.SyncArchive(a.ArchiveSync, log)) // the safety net of the tail
 	g.Go(ctx, func(ctx context.Context) { a.ArchiveSync.Tail(ctx, services.DefaultTailEvery) })
-	g.Go(ctx, a.History.Warm) // the long dashboards' counts, ready for their first request
+	g.Go(ctx, a.History.Warm)                                               // the long dashboards' counts, ready for their first request
+	g.Go(ctx, func(ctx context.Context) { a.TimedBans.Run(ctx, a.Leases) }) // chosen ban times: renewals and ends
 	g.Every(ctx, 30*time.Second, jobs.FlushGeoCache(a.Geo, log))
 	g.Every(ctx, time.Minute, jobs.RefreshGeoDatabases(a.Geo, log))
 	g.EveryOnce(ctx, geoFillLease, time.Minute, jobs.FillArchiveCountries(a.Geo, log))

@@ -29,6 +29,7 @@ var deviceFlows = []flow{
 	{"navigation", flowNavigation},
 	{"htmx-swap", flowSwap},
 	{"ban-unban", flowBanUnban},
+	{"timed-ban", flowTimedBan},
 	{"jail-paging", flowJailPaging},
 	{"dashboard", flowDashboard},
 	{"history", flowHistory},

@@ -363,22 +363,14 @@ func (s *Server) bulkFields(req *bulk.Request, p views.BulkConfirmPage) map[stri
 			}
 		}
 	case models.BulkBan:
-		switch p.Duration {
-		case "permanent":
-			req.Duration = 0
-		case "custom":
-			d, err := fail2ban.ParseTimeSpec(p.Custom)
-			if err != nil || d <= 0 {
-				errs["custom"] = append(errs["custom"], "Give a duration such as 90m, 36h or 2w.")
-			}
-			req.Duration = d
-		default:
-			d, err := fail2ban.ParseTimeSpec(p.Duration)
-			if err != nil || d <= 0 {
-				errs["duration"] = append(errs["duration"], "Choose how long the ban lasts.")
-			}
-			req.Duration = d
+		d, chosen, derrs := banDuration(views.TargetForm{Duration: p.Duration, Custom: p.Custom})
+		for k, v := range derrs {
+			errs[k] = append(errs[k], v...)
 		}
+		if derrs == nil && !chosen {
+			errs["duration"] = append(errs["duration"], "Choose how long: a bulk ban is for a chosen time.")
+		}
+		req.Duration = d
 	}
 	return errs
 }

@@ -343,7 +343,7 @@ func TestBulkAllowAndTimedBan(t *testing.T) {
 		form   url.Values
 		action models.BulkAction
 		says   string
-	}{{past, models.BulkAllow, "The end is in the past"}, {bad, models.BulkBan, "Give a duration such as 90m"}} {
+	}{{past, models.BulkAllow, "The end is in the past"}, {bad, models.BulkBan, "is not a time"}} {
 		if !a.s.bulk.Supports(c.action) {
 			continue
 		}

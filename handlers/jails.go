@@ -168,6 +168,14 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
+	if d, chosen, errs := banDuration(form); errs != nil {
+		form.Errors = errs
+		s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
+			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(errs)})
+		return s.renderBanFormError(c, form)
+	} else if chosen {
+		return s.banForSubmit(c, form, d)
+	}
 	if form.Where == views.WhereAll {
 		res, err := s.jails.BanOnEveryHost(c.Request().Context(), form.Jail, splitTargets(form.Target))
 		auditOnEveryHost(s, c, models.AuditEntry{Action: models.AuditBan, Jail: form.Jail, Target: auditTargets(splitTargets(form.Target))}, res, err)
@@ -341,8 +349,12 @@ func (s *Server) jailAction(c echo.Context) error {
 }
 
 func (s *Server) jailPage(c echo.Context) error {
+	return s.renderJailPage(c, http.StatusOK, c.Param("name"), views.TargetForm{})
+}
+
+// renderJailPage renders the page of the jail name with its ban form.
+func (s *Server) renderJailPage(c echo.Context, status int, name string, ban views.TargetForm) error {
 	ctx := c.Request().Context()
-	name := c.Param("name")
 	if err := fail2ban.ValidJailName(name); err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no jail by that name.")
 	}
@@ -367,7 +379,7 @@ func (s *Server) jailPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.JailPageView(views.JailPage{Jail: detail, Bans: table}), nil)
+	return s.render(c, status, views.JailPageView(views.JailPage{Jail: detail, Bans: table, BanForm: ban}), nil)
 }
 
 func (s *Server) ignoreAdd(c echo.Context) error {

@@ -418,6 +418,9 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if synced.Inserted == 0 {
 			return nil
 		}
+		// The per-IP pages this event makes ask must not get counters
+		// read before the new bans.
+		s.jails.Archived(e.Host)
 		h.renders.Add(1)
 		html, err := s.renderLiveMap(ctx, scope)
 		if err == nil && !bytes.Equal(html, h.mapSent[scope]) {

@@ -42,6 +42,7 @@ type Server struct {
 	hosts         *hosts.Registry
 	status        *services.StatusProbe
 	jails         *services.Jails
+	timedBans     *services.TimedBans
 	history       *services.History
 	blocklists    *blocklists.Service
 	bulk          *bulk.Service // nil: no bulk actions
@@ -105,6 +106,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		hosts:           a.Hosts,
 		status:          a.Status,
 		jails:           a.Jails,
+		timedBans:       a.TimedBans,
 		history:         a.History,
 		blocklists:      a.Blocklists,
 		bulk:            a.Bulk,

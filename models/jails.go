@@ -67,6 +67,8 @@ type ActiveBan struct {
 	Start     time.Time
 	End       time.Time // zero when permanent
 	Permanent bool
+	Chosen    bool   // End and Permanent are a time a user chose, not the jail's ban time (see TimedBan)
+	ChosenBy  string // who chose it, when Chosen; empty when not known
 }
 
 // TimeLeft is how long the ban still runs at now; zero when over or permanent.

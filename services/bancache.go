@@ -146,6 +146,14 @@ func (c *banCache) forget(host, jail string) {
 	}
 }
 
+// forgetCounters drops the shared read of a host's jail counters, so the
+// next page reads them again.
+func (c *banCache) forgetCounters(host string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.statuses, host)
+}
+
 // stale returns the jails of a host whose cached list does not match the
 // counters in jails or is older than maxAge, and drops the lists of jails
 // that are no longer running. It returns nothing while a previous

@@ -86,3 +86,36 @@ func TestProbeKeepsBanListsCurrent(t *testing.T) {
 		t.Fatalf("the list was fetched again although no counter moved (%d → %d)", n, lists())
 	}
 }
+
+// A ban fail2ban made on its own, once archived, shows on the per-IP page
+// at once, even when the page's jail counters were read just before it
+// (they are shared between pages for up to a second).
+func TestArchivedBanShowsOnTheAddressAtOnce(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Jail{Name: "sshd", MaxRetry: 5})
+	reg := servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir})
+	jails := services.NewJails(reg, services.NewStatusProbe(reg), nil)
+	ctx := context.Background()
+	const ip = "192.0.2.7"
+	bannedIn := func() []string {
+		t.Helper()
+		bans, _, err := jails.CurrentBansOf(ctx, models.LocalHost, ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range bans {
+			out = append(out, b.Jail)
+		}
+		return out
+	}
+	if got := bannedIn(); len(got) != 0 {
+		t.Fatalf("%s banned in %v before the test", ip, got)
+	}
+	if _, err := sb.Client().Call(ctx, "set", "sshd", "banip", ip); err != nil {
+		t.Fatal(err)
+	}
+	jails.Archived(models.LocalHost)
+	if got := bannedIn(); !slices.Equal(got, []string{"sshd"}) {
+		t.Fatalf("%s banned in %v after its ban was archived, want [sshd]", ip, got)
+	}
+}

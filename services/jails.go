@@ -30,6 +30,9 @@ type Jails struct {
 	// Events, when set, hears every address a command unbanned (see
 	// unbanned), for the open per-IP pages of those addresses.
 	Events *events.Broker
+	// Timed, when set, holds the bans whose time a user chose: the ban
+	// tables show their chosen ends, and unbans forget them.
+	Timed *TimedBans
 
 	hosts    *hosts.Registry
 	probe    *StatusProbe
@@ -118,7 +121,7 @@ func (j *Jails) Banned(ctx context.Context, host, jail, search string, page mode
 		return nil, 0, j.probe.Observe(host, err)
 	}
 	out, total := pageOfBans(bans, search, page)
-	return out, total, nil
+	return j.Timed.overlay(ctx, host, out), total, nil
 }
 
 // ActiveBans returns one page of the current bans of every jail.
@@ -143,7 +146,7 @@ func (j *Jails) ActiveBans(ctx context.Context, host, search string, page models
 		sortBans(all)
 	}
 	out, total := pageOfBans(all, search, page)
-	return out, total, nil
+	return j.Timed.overlay(ctx, host, out), total, nil
 }
 
 // pageOfBans filters sorted bans by a substring of the address and cuts one
@@ -217,6 +220,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 			return 0, j.probe.Observe(host, err)
 		}
 		j.beforeUnban(ctx, host)
+		j.Timed.forget(ctx, host, "", norm) // first, so that no renewal bans them again
 		n, err = c.UnbanEverywhere(ctx, norm...)
 		j.cache.forget(host, "")
 		if err != nil {
@@ -237,6 +241,7 @@ func (j *Jails) Unban(ctx context.Context, host, jail string, targets []string) 
 		return 0, j.probe.Observe(host, err)
 	}
 	j.beforeUnban(ctx, host)
+	j.Timed.forget(ctx, host, jail, norm) // first, so that no renewal bans them again
 	n, err = c.Unban(ctx, jail, norm...)
 	j.cache.forget(host, jail)
 	if err != nil {
@@ -259,6 +264,7 @@ func (j *Jails) UnbanAll(ctx context.Context, host string) (int, error) {
 		return 0, j.probe.Observe(host, err)
 	}
 	j.beforeUnban(ctx, host)
+	j.Timed.forget(ctx, host, "", nil) // first, so that no renewal bans them again
 	n, err := c.UnbanAll(ctx)
 	j.cache.forget(host, "")
 	if err != nil {
@@ -469,6 +475,12 @@ func (j *Jails) SetIgnoreSelf(ctx context.Context, host, jail string, on bool) e
 	return j.probe.Observe(host, err)
 }
 
+// Archived tells the jails that new bans of host reached the archive. The
+// counters shared between pages (see CurrentBansOf) may have been read
+// before those bans; the next page reads them again, so a per-IP page that
+// asks because of the new bans finds them.
+func (j *Jails) Archived(host string) { j.cache.forgetCounters(host) }
+
 // CurrentBansOf returns where ip is banned right now, with start and end,
 // and the names of all running jails, sorted. The jails' counters come from
 // a status shared between pages for up to statusTTL (see jailStatuses);
@@ -522,5 +534,5 @@ func (j *Jails) CurrentBansOf(ctx context.Context, host, ip string) ([]models.Ac
 			out = append(out, models.ActiveBan{IP: ip, Jail: st.Name})
 		}
 	}
-	return out, names, nil
+	return j.Timed.overlay(ctx, host, out), names, nil
 }

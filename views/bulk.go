@@ -59,11 +59,6 @@ type BulkConfirmPage struct {
 	EveryJail                       bool
 }
 
-// BanDurations are the timed-ban form's choices; "custom" takes a duration
-// such as 90m or 2d12h.
-var BanDurations = []Option{{"1h", "1 hour"}, {"24h", "24 hours"}, {"7d", "7 days"}, {"30d", "30 days"},
-	{"permanent", "Permanent"}, {"custom", "Custom…"}}
-
 // bulkVerb is how the pages name an action.
 func bulkVerb(a models.BulkAction) string {
 	switch a {

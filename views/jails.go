@@ -47,7 +47,10 @@ type TargetForm struct {
 	Target string `form:"target"`
 	Jail   string `form:"jail"`
 	Where  string `form:"where"`
-	Errors map[string][]string
+	// Duration and Custom are a ban form's time (see banDurationFields).
+	Duration string `form:"duration"`
+	Custom   string `form:"custom"`
+	Errors   map[string][]string
 }
 
 // whereOf is the choice a ban or unban form shows: the one sent, else every
@@ -86,6 +89,7 @@ type JailPage struct {
 	Jail       models.JailDetail
 	Bans       ActiveBansTable
 	IgnoreForm TargetForm
+	BanForm    TargetForm
 }
 
 func timeLeft(ctx context.Context, b models.ActiveBan) string {
