@@ -24,6 +24,7 @@ import (
 	"bangui/services/alerts"
 	"bangui/services/allowlist"
 	"bangui/services/blocklists"
+	"bangui/services/bulk"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
 	"bangui/services/setup"
@@ -48,15 +49,18 @@ type App struct {
 	Events  *events.Broker
 	Hosts   *hosts.Registry
 
-	Settings      repo.Settings
-	Setup         *setup.Service
-	Sessions      *repo.SessionStore
-	Status        *services.StatusProbe
-	Jails         *services.Jails
-	TimedBans     *services.TimedBans // bans for a chosen time, kept by startJobs
-	History       *services.History
-	ArchiveSync   *services.ArchiveSync
-	Blocklists    *blocklists.Service
+	Settings    repo.Settings
+	Setup       *setup.Service
+	Sessions    *repo.SessionStore
+	Status      *services.StatusProbe
+	Jails       *services.Jails
+	TimedBans   *services.TimedBans // bans for a chosen time, kept by startJobs
+	History     *services.History
+	ArchiveSync *services.ArchiveSync
+	Blocklists  *blocklists.Service
+	// Bulk runs actions on many selected bans. Its allow-list action is
+	// nil (not offered) until that service exists.
+	Bulk          *bulk.Service
 	Geo           *services.Geo
 	Configuration *configuration.Service
 	// AllowList keeps each host's allow-list (the /allowlist page).
@@ -186,6 +190,10 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (_ *App, err er
 		Runs: repo.NewImportRunStore(a.DB), Settings: settings}, a.Hosts, a.Status, blocklists.Options{Logger: log, Events: a.Events, Leases: a.Leases,
 		OnFinish: a.Metrics.ImportFinished})
 	a.onClose(func() error { a.Blocklists.Wait(); return nil }) // imports stop and resume at the next start
+	// Bulk actions on many selected bans; the allow-list and timed bans are
+	// wired in when their services exist (nil: those actions are not offered).
+	a.Bulk = bulk.New(jobCtx, a.Jails, a.AllowList, a.TimedBans)
+	a.onClose(func() error { a.Bulk.Wait(); return nil }) // a running job stops between batches
 	if a.scheduler, err = jobs.NewBlocklistScheduler(jobCtx, a.Blocklists.RunScheduled, log, opts.Scheduler...); err != nil {
 		return nil, err
 	}

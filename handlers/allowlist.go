@@ -12,6 +12,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/models"
+	"bangui/services"
 	"bangui/services/allowlist"
 	"bangui/services/configuration"
 	"bangui/views"
@@ -124,7 +125,7 @@ func (s *Server) allowAdd(c echo.Context) error {
 		f.Errors = errs
 		return s.rerenderAllow(c, f)
 	}
-	ctx := allowlist.WithActor(c.Request().Context(), identityOf(c.Request().Context()).Name)
+	ctx := services.WithActor(c.Request().Context(), identityOf(c.Request().Context()).Name)
 	results, err := s.allowList.Allow(ctx, f.On, reqs)
 	entry := models.AuditEntry{Action: models.AuditAllowAdd, Host: f.On, Jail: strings.Join(reqs[0].Jails, " "), File: allowlist.File,
 		Target: auditTargets(splitTargets(f.Addresses)), Detail: allowDetail(reqs[0]), Result: s.auditOutcome(err)}

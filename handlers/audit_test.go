@@ -405,6 +405,8 @@ var auditFreeRoutes = map[string]bool{
 	"POST /login":                    true, // the login's own entries are the accounts' concern
 	"POST /hosts/probe":              true, // reaches an agent, changes nothing
 	"POST /config/regex":             true, // the regex tester
+	"POST /bulk/confirm":             true, // asks before a bulk action; /bulk/run writes its entry
+	"POST /bulk/export":              true, // a CSV download of the selection, like GET /history.csv
 	"POST /logout":                   true, // posted last, below
 	"POST /account/sessions/end":     true, // no such session: nothing ends (TestAccountPageSessions ends one)
 	"POST /account/sessions/end-all": true, // ends this session too, like logout

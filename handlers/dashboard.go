@@ -42,15 +42,20 @@ func parseSource(v string) services.Source {
 	return services.SourceAuto
 }
 
-func (s *Server) dashboard(c echo.Context) error {
-	ctx := c.Request().Context()
-	q := services.DashboardQuery{
+// dashboardQuery is the dashboard table's filter, as the request asks.
+func (s *Server) dashboardQuery(c echo.Context) services.DashboardQuery {
+	return services.DashboardQuery{
 		Host:   s.hostScope(c),
 		Range:  parseRange(c.QueryParam("range"), models.Range24h),
 		Origin: parseOrigin(c.QueryParam("origin")),
 		Source: parseSource(c.QueryParam("source")),
 		Page:   parsePage(c, dashboardPageSizes),
 	}
+}
+
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := s.dashboardQuery(c)
 	// The current filters: links change one of them and start again at page 1.
 	filters := views.Filters{Path: "/", Values: url.Values{
 		"range": {string(q.Range)}, "origin": {string(q.Origin)}, "source": {string(q.Source)},
@@ -62,6 +67,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		t := s.dashboardTable(d, q, filters.Values)
 		t.Geo = s.geo.ForRecords(ctx, d.Bans)
+		t.Bulk = s.bulkSelect(c, bulkScopeDashboard, t.ID, t.Pager, filters.Values, recordRows(d.Bans))
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(t))
 	}
 	d, err := s.history.Dashboard(ctx, q)
@@ -70,6 +76,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	table := s.dashboardTable(d, q, filters.Values)
 	table.Geo = s.geo.ForRecords(ctx, d.Bans)
+	table.Bulk = s.bulkSelect(c, bulkScopeDashboard, table.ID, table.Pager, filters.Values, recordRows(d.Bans))
 	page := s.dashboardCharts(d)
 	page.Filters, page.SourceNote, page.Table = filters, d.Note, table
 	// The hub's "dash" event carries the counters of this window alone.

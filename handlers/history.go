@@ -57,6 +57,7 @@ func (s *Server) historyPage(c echo.Context) error {
 		Empty: "No ban matches these filters.",
 	}
 	table.Geo = s.geo.ForRecords(ctx, p.Bans)
+	table.Bulk = s.bulkSelect(c, bulkScopeHistory, table.ID, table.Pager, values, recordRows(p.Bans))
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(table))
 	}

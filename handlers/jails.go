@@ -87,6 +87,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 		return err
 	}
 	table.Geo = s.geo.Lookup(ctx, activeBanIPs(bans))
+	table.Bulk = s.bulkSelect(c, bulkScopeActive, table.ID, table.Pager, table.Pager.Query, activeRows(host, bans))
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}
@@ -370,6 +371,7 @@ func (s *Server) renderJailPage(c echo.Context, status int, name string, ban vie
 			Path: path, Query: url.Values{"q": {search}}, Target: "#jail-bans"},
 	}
 	table.Geo = s.geo.Lookup(ctx, activeBanIPs(bans))
+	table.Bulk = s.bulkSelect(c, bulkScopeJail, table.ID, table.Pager, url.Values{"q": {search}, "jail": {name}}, activeRows(s.hostID(c), bans))
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, http.StatusOK, views.ActiveBans(table))
 	}

@@ -456,6 +456,9 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		add(sseIPs, []byte(strings.Join(ips, " ")), nil)
 		h.renders.Add(1)
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
+		if s.bulk != nil {
+			t.Bulk = &views.BulkSelect{Form: "bulk-dash-bans"} // the rows' checkboxes, in the dashboard's bulk form
+		}
 		html, err = s.renderFragment(scope, views.NewBanRows(t))
 		add(sseBans, html, err)
 	case events.TopicAddresses:

@@ -26,19 +26,24 @@ func (s *Server) mapRoutes(t routeTable) {
 	t.POST("/map/thresholds", models.RoleAdmin, s.mapThresholds)
 }
 
-func (s *Server) mapPage(c echo.Context) error { return s.renderMap(c, http.StatusOK, nil) }
-
-// renderMap renders /map: the whole page, the map region (#map-view, after a
-// country click) or the table alone (#map-bans, its pager).
-func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsForm) error {
-	ctx := c.Request().Context()
-	q := services.MapQuery{
+// mapQuery is the map table's filter, as the request asks.
+func (s *Server) mapQuery(c echo.Context) services.MapQuery {
+	return services.MapQuery{
 		Host:    s.hostScope(c),
 		Range:   parseRange(c.QueryParam("range"), models.Range24h),
 		Origin:  parseOrigin(c.QueryParam("origin")),
 		Country: services.ParseCountry(c.QueryParam("country")),
 		Page:    parsePage(c, mapPageSizes),
 	}
+}
+
+func (s *Server) mapPage(c echo.Context) error { return s.renderMap(c, http.StatusOK, nil) }
+
+// renderMap renders /map: the whole page, the map region (#map-view, after a
+// country click) or the table alone (#map-bans, its pager).
+func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsForm) error {
+	ctx := c.Request().Context()
+	q := s.mapQuery(c)
 	values := url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}, "country": {q.Country}}
 	empty := "No bans in this window."
 	switch q.Country {
@@ -57,6 +62,7 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 			return err
 		}
 		table.Bans, table.Pager.Total, table.Geo = bans, total, s.geo.ForRecords(ctx, bans)
+		table.Bulk = s.bulkSelect(c, bulkScopeMap, table.ID, table.Pager, values, recordRows(bans))
 		return s.renderComponent(c, http.StatusOK, views.MapBans(table))
 	}
 	d, err := s.geo.Map(ctx, q)
@@ -64,6 +70,7 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 		return err
 	}
 	table.Bans, table.Pager.Total, table.Geo = d.Bans, d.BansTotal, d.Geo
+	table.Bulk = s.bulkSelect(c, bulkScopeMap, table.ID, table.Pager, values, recordRows(d.Bans))
 	shapes, err := assets.WorldMap()
 	if err != nil {
 		return err

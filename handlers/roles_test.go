@@ -67,6 +67,13 @@ var routeRoleTable = map[string]models.Role{
 	"POST /blocklists/sources/:id/enabled": models.RoleAdmin,
 	"POST /blocklists/sources/:id/delete":  models.RoleAdmin,
 	"POST /map/thresholds":                 models.RoleAdmin,
+	// Bulk actions: asking and running are an operator's; a CSV of the
+	// selection is a viewer's, like the history's export.
+	"POST /bulk/confirm":             models.RoleOperator,
+	"POST /bulk/run":                 models.RoleOperator,
+	"POST /bulk/export":              models.RoleViewer,
+	"GET /bulk/jobs/:id":             models.RoleOperator,
+	"GET /bulk/jobs/:id/results.csv": models.RoleOperator,
 
 	"GET /config":                         models.RoleAdmin,
 	"POST /config/jails":                  models.RoleAdmin,

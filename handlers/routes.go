@@ -77,6 +77,7 @@ func (s *Server) routes(e *echo.Echo) {
 	t.POST("/jails/:name/ignoreself", operator, s.ignoreSelfSubmit)
 	t.POST("/jails/:name/:action", admin, s.jailAction) // start, stop, idle, reload
 	s.blocklistRoutes(t)
+	s.bulkRoutes(t)
 	s.mapRoutes(t)
 	s.configRoutes(t)
 	s.hostRoutes(t)

@@ -27,6 +27,7 @@ import (
 	"bangui/services/alerts/rules"
 	"bangui/services/allowlist"
 	"bangui/services/blocklists"
+	"bangui/services/bulk"
 	"bangui/services/configuration"
 	"bangui/services/fleet"
 	"bangui/services/setup"
@@ -45,6 +46,7 @@ type Server struct {
 	timedBans     *services.TimedBans
 	history       *services.History
 	blocklists    *blocklists.Service
+	bulk          *bulk.Service // nil: no bulk actions
 	geo           *services.Geo
 	configuration *configuration.Service
 	fleet         *fleet.Service
@@ -109,6 +111,7 @@ func New(ctx context.Context, a *app.App) (*echo.Echo, *Server, error) {
 		timedBans:       a.TimedBans,
 		history:         a.History,
 		blocklists:      a.Blocklists,
+		bulk:            a.Bulk,
 		geo:             a.Geo,
 		configuration:   a.Configuration,
 		fleet:           a.Fleet,

@@ -12,6 +12,7 @@ import (
 	"bangui/hosts"
 	"bangui/models"
 	"bangui/repo"
+	"bangui/repo/sqlkit"
 	"bangui/textfmt"
 )
 
@@ -317,8 +318,19 @@ func (h *History) ArchivedJails(ctx context.Context, q HistoryQuery) ([]string, 
 // EachHistory calls fn for every event matching q, newest first, reading
 // page by page so that memory stays flat however long the history is.
 func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(models.BanRecord) error) (Chosen, error) {
-	f := h.historyFilter(q)
-	chosen := h.sources.Pick(ctx, q.Source, f)
+	return h.each(ctx, q.Source, h.historyFilter(q), fn)
+}
+
+// EachDashboardBan calls fn for every ban of the dashboard's table for q
+// (all its pages), newest first: what "all matching" selects there.
+func (h *History) EachDashboardBan(ctx context.Context, q DashboardQuery, fn func(models.BanRecord) error) (Chosen, error) {
+	return h.each(ctx, q.Source, h.filter(q), fn)
+}
+
+// each calls fn for every event matching f in the source chosen for want,
+// page by page or streamed.
+func (h *History) each(ctx context.Context, want Source, f models.HistoryFilter, fn func(models.BanRecord) error) (Chosen, error) {
+	chosen := h.sources.Pick(ctx, want, f)
 	if chosen.host != "" {
 		next := fn
 		fn = func(b models.BanRecord) error {
@@ -332,7 +344,9 @@ func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(model
 		return chosen, st.EachBan(ctx, f, fn)
 	}
 	for page := 1; ; page++ {
-		bans, _, err := chosen.src.Bans(ctx, f, models.Page{Number: page, Size: 1000})
+		// Pages as large as the sources give: they cap a page at
+		// sqlkit.MaxPageSize, and a shorter page is the last.
+		bans, _, err := chosen.src.Bans(ctx, f, models.Page{Number: page, Size: sqlkit.MaxPageSize})
 		if err != nil {
 			return chosen, err
 		}
@@ -341,7 +355,7 @@ func (h *History) EachHistory(ctx context.Context, q HistoryQuery, fn func(model
 				return chosen, err
 			}
 		}
-		if len(bans) < 1000 {
+		if len(bans) < sqlkit.MaxPageSize {
 			return chosen, nil
 		}
 	}

@@ -101,19 +101,6 @@ func NewTimedBans(reg *hosts.Registry, jails *Jails, store TimedBanStore, log *s
 	return t
 }
 
-type actorKey struct{}
-
-// WithActor returns ctx naming who acts, for the "chosen by" of the bans
-// BanFor makes.
-func WithActor(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, actorKey{}, name)
-}
-
-func actorOf(ctx context.Context) string {
-	name, _ := ctx.Value(actorKey{}).(string)
-	return name
-}
-
 // CheckBanDuration says why d cannot be a chosen ban time (0 is
 // permanent), or nil. Its errors are *fail2ban.ValidationError.
 func CheckBanDuration(d time.Duration) error {
@@ -139,7 +126,7 @@ func (t *TimedBans) BanFor(ctx context.Context, host string, reqs []models.Timed
 	}
 	out := make([]models.AddressResult, len(reqs))
 	now := t.now()
-	by := actorOf(ctx)
+	by := ActorOf(ctx)
 	var order []string
 	byJail := map[string][]int{}
 	for i, r := range reqs {

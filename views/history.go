@@ -53,6 +53,8 @@ type BanTable struct {
 	// Live: new bans arrive at the top over the tab's event stream (event
 	// "bans"); only the first page of an unfiltered table.
 	Live bool
+	// Bulk: rows can be selected for bulk actions; nil: they cannot.
+	Bulk *BulkSelect
 }
 
 // DashboardPage is the dashboard's data.

@@ -81,6 +81,7 @@ type ActiveBansTable struct {
 	Jail   string                    // set on a jail's own page; hides the jail column
 	Total  int64                     // all bans, unfiltered, for "unban all"
 	Geo    map[string]models.GeoInfo // where the page's addresses are; missing ones show as unknown
+	Bulk   *BulkSelect               // rows can be selected for bulk actions; nil: they cannot
 }
 
 // JailPage is one jail's detail page.

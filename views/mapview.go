@@ -33,6 +33,7 @@ type MapTable struct {
 	Geo   map[string]models.GeoInfo // where the addresses are; else the record's country
 	Pager Pager
 	Empty string
+	Bulk  *BulkSelect // rows can be selected for bulk actions; nil: they cannot
 }
 
 // recordGeo is where a record's address is: from the lookup map, else the

@@ -33,6 +33,17 @@
     });
   }
 
+  // Bulk forms: "all on this page" ticks or clears the rows' checkboxes
+  // (the form sends the page's rows itself, so this only shows it).
+  function setupBulk() {
+    document.addEventListener("change", function (ev) {
+      var el = ev.target;
+      if (!el || !el.hasAttribute || !el.hasAttribute("data-bulk-page") || !el.form) return;
+      var boxes = document.querySelectorAll('input[name="row"][form="' + el.form.id + '"]');
+      for (var i = 0; i < boxes.length; i++) boxes[i].checked = el.checked;
+    });
+  }
+
   // Live pages (the htmx SSE extension on <body>): remember the last event
   // id, so that a new EventSource (the extension opens one after the old
   // gave up, e.g. while nginx was down) resumes where the old one stopped;
@@ -289,6 +300,7 @@
   function setup() {
     setupMenu();
     setupAutosubmit();
+    setupBulk();
     setupLive();
     setupSwapFocus();
   }

@@ -20,6 +20,7 @@ import (
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
 	"bangui/models"
+	"bangui/services"
 	"bangui/services/configuration"
 )
 
@@ -79,19 +80,6 @@ func New(reg *hosts.Registry, config *configuration.Service, store Store, jails 
 	return &AllowList{hosts: reg, config: config, store: store, jails: jails, now: time.Now, locks: map[string]*sync.Mutex{}}
 }
 
-type actorKey struct{}
-
-// WithActor returns ctx naming who makes the change, for the entries'
-// "added by".
-func WithActor(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, actorKey{}, name)
-}
-
-func actorOf(ctx context.Context) string {
-	name, _ := ctx.Value(actorKey{}).(string)
-	return name
-}
-
 // BusyNote is the sentence results carry when a change waited for
 // another change of the same host's allow-list.
 const BusyNote = "Another change of this host's allow-list was being written; this one waited for it to finish."
@@ -135,7 +123,7 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 	seen := map[string]int{}
 	for i, r := range reqs {
 		results[i].Address = strings.TrimSpace(r.Address)
-		e, msg := entryOf(host, r, actorOf(ctx), now)
+		e, msg := entryOf(host, r, services.ActorOf(ctx), now)
 		if msg != "" {
 			results[i].Message = msg
 			continue

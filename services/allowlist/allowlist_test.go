@@ -91,7 +91,7 @@ func (f fixture) banned(t *testing.T, jail string) []string {
 
 func mustAllow(t *testing.T, f fixture, reqs ...models.AllowRequest) []models.AddressResult {
 	t.Helper()
-	res, err := f.al.Allow(WithActor(context.Background(), "ann"), models.LocalHost, reqs)
+	res, err := f.al.Allow(services.WithActor(context.Background(), "ann"), models.LocalHost, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
