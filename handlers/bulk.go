@@ -377,7 +377,7 @@ func (s *Server) bulkFields(req *bulk.Request, p views.BulkConfirmPage) map[stri
 
 // bulkAuditActions are the audit actions of the bulk actions.
 var bulkAuditActions = map[models.BulkAction]models.AuditAction{
-	models.BulkUnban: models.AuditUnban, models.BulkAllow: models.AuditIgnoreAdd, models.BulkBan: models.AuditBan,
+	models.BulkUnban: models.AuditUnban, models.BulkAllow: models.AuditAllowAdd, models.BulkBan: models.AuditBan,
 }
 
 // bulkAuditEntry is the one entry of a bulk action: its hosts and jails,
