@@ -187,7 +187,7 @@ func (s *Server) secondFactorSubmit(c echo.Context) error {
 	}
 	if wait := s.throttle.Wait(secondFactorThrottleKey(u.ID), s.now()); wait > 0 {
 		return s.renderSecondFactor(c, http.StatusTooManyRequests, p, u,
-			fmt.Sprintf("Too many wrong codes. Wait %s before trying again.", seconds(wait)))
+			tr(c, "factor.throttled", "Wait", seconds(c, wait)))
 	}
 	what := "authenticator code"
 	if in.RecoveryCode != "" {

@@ -197,7 +197,7 @@ func (s *Server) totpConfirm(who enroleeFunc) echo.HandlerFunc {
 		}
 		key := secondFactorThrottleKey(e.user.ID)
 		if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-			return s.enroleePage(c, e, http.StatusTooManyRequests, "Too many wrong codes. Wait "+seconds(wait)+" before trying again.")
+			return s.enroleePage(c, e, http.StatusTooManyRequests, tr(c, "factor.throttled", "Wait", seconds(c, wait)))
 		}
 		codes, err := s.factors.ConfirmTOTP(ctx, e.user.ID, in.Code, s.now())
 		switch {
@@ -241,7 +241,7 @@ func (s *Server) checkProof(c echo.Context, u models.User) (ok bool, msg string,
 	}
 	key := secondFactorThrottleKey(u.ID)
 	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-		return false, "Too many wrong tries. Wait " + seconds(wait) + " before trying again.", nil
+		return false, tr(c, "factor.throttled_tries", "Wait", seconds(c, wait)), nil
 	}
 	err = s.factors.CheckTOTP(c.Request().Context(), u.ID, in.Proof, s.now())
 	if err != nil && !errors.Is(err, services.ErrWrongCode) {

@@ -169,28 +169,28 @@ func confirmDeleteSource(s models.BlocklistSource) string {
 	return fmt.Sprintf("Delete the list %s? Its import log stays; addresses it banned stay banned until their ban runs out.", s.Name)
 }
 
-func previewCounts(c models.BlocklistCounts) [][2]string {
+func previewCounts(ctx context.Context, c models.BlocklistCounts) [][2]string {
 	return [][2]string{
-		{"IPv4 addresses", fmtCount(c.IPv4)},
-		{"IPv6 addresses", fmtCount(c.IPv6)},
-		{"CIDR ranges", fmtCount(c.CIDR)},
-		{"Comments", fmtCount(c.Comments)},
-		{"Blank lines", fmtCount(c.Blank)},
-		{"Invalid lines", fmtCount(c.Invalid)},
-		{"Duplicates", fmtCount(c.Duplicates)},
-		{"Reserved addresses", fmtCount(c.Reserved)},
+		{"IPv4 addresses", fmtCount(ctx, c.IPv4)},
+		{"IPv6 addresses", fmtCount(ctx, c.IPv6)},
+		{"CIDR ranges", fmtCount(ctx, c.CIDR)},
+		{"Comments", fmtCount(ctx, c.Comments)},
+		{"Blank lines", fmtCount(ctx, c.Blank)},
+		{"Invalid lines", fmtCount(ctx, c.Invalid)},
+		{"Duplicates", fmtCount(ctx, c.Duplicates)},
+		{"Reserved addresses", fmtCount(ctx, c.Reserved)},
 	}
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
 // hostImportText says what an import did on one host.
-func hostImportText(h models.ImportHostResult) string {
+func hostImportText(ctx context.Context, h models.ImportHostResult) string {
 	switch {
 	case h.Error != "":
 		return "did not import: " + h.Error
 	case h.Unchanged:
 		return "unchanged"
 	}
-	return fmt.Sprintf("%s imported, %s already banned", fmtCount(h.Imported), fmtCount(h.AlreadyBanned))
+	return fmt.Sprintf("%s imported, %s already banned", fmtCount(ctx, h.Imported), fmtCount(ctx, h.AlreadyBanned))
 }

@@ -106,8 +106,8 @@ func confirmUnban(b models.ActiveBan) string {
 	return fmt.Sprintf("Unban %s from %s?", b.IP, b.Jail)
 }
 
-func confirmUnbanAll(n int64) string {
-	return fmt.Sprintf("Unban all %s addresses in every jail? fail2ban forgets these bans; BanGUI's history keeps them.", fmtCount(n))
+func confirmUnbanAll(ctx context.Context, n int64) string {
+	return fmt.Sprintf("Unban all %s addresses in every jail? fail2ban forgets these bans; BanGUI's history keeps them.", fmtCount(ctx, n))
 }
 
 func confirmStop(name string) string {
