@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"bangui/lang"
+	"bangui/models"
 )
 
 // englishWords are common English words of a panel's sentences and
@@ -252,4 +255,67 @@ func TestGermanPagesShowNoEnglish(t *testing.T) {
 		t.Errorf("%s is listed as pending translation but shows no English: take it off pendingGerman", q)
 	}
 	t.Logf("%d pages in German, %d pending translation", pages, len(pendingGerman))
+}
+
+// TestAccountLanguage: a viewer chooses German on /account and the panel
+// speaks German to them whatever the browser asks; choosing "as the
+// browser asks" follows Accept-Language again; an unknown language is
+// refused. Each change is audited.
+func TestAccountLanguage(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	a.browser().completeSetup()
+	b := a.browserAs("vera", models.RoleViewer)
+	b.headers = map[string]string{"Accept-Language": "en-GB,en;q=0.9"}
+	pageLang := func() (string, *goquery.Document) {
+		doc := parse(t, b.get("/account"))
+		return doc.Find("html").AttrOr("lang", ""), doc
+	}
+	if got, _ := pageLang(); got != "en" {
+		t.Fatalf("before the choice: lang %q, want en", got)
+	}
+	assertRedirect(t, b.postForm("/account/language", "/account", url.Values{"language": {"de"}}), "/account")
+	got, doc := pageLang()
+	if got != "de" {
+		t.Fatalf("after choosing German: lang %q, want de", got)
+	}
+	if h := strings.TrimSpace(doc.Find("h1").First().Text()); h != "Ihr Konto" {
+		t.Errorf("heading %q, want Ihr Konto", h)
+	}
+	if msg := strings.TrimSpace(doc.Find(".flash--success").Text()); msg != "Ihre Sprache ist gespeichert." {
+		t.Errorf("flash %q: the answer to the change must already be German", msg)
+	}
+	if sel := doc.Find(`select[name="language"] option[selected]`).AttrOr("value", "?"); sel != "de" {
+		t.Errorf("selected language %q, want de", sel)
+	}
+	rec := b.postForm("/account/language", "/account", url.Values{"language": {"tlh"}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("unknown language: %d, want 422", rec.Code)
+	}
+	b.headers = map[string]string{"Accept-Language": "de-AT"}
+	assertRedirect(t, b.postForm("/account/language", "/account", url.Values{"language": {""}}), "/account")
+	if got, _ := pageLang(); got != "de" {
+		t.Errorf("following an Austrian browser: lang %q, want de", got)
+	}
+	b.headers = map[string]string{"Accept-Language": "fr"}
+	if got, _ := pageLang(); got != "en" {
+		t.Errorf("following a French browser: lang %q, want en (the default)", got)
+	}
+	u, err := a.s.users.ByName(t.Context(), "vera")
+	if err != nil || u.Language != "" {
+		t.Fatalf("stored language %q, %v", u.Language, err)
+	}
+	entries, _, err := a.app.Audit.List(t.Context(), models.AuditFilter{}, models.Page{Number: 1, Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, e := range entries {
+		if e.Action == models.AuditUserChange && e.Actor == "vera" {
+			details = append(details, e.Detail)
+		}
+	}
+	sort.Strings(details)
+	if want := []string{"own language: browser", "own language: de"}; !slices.Equal(details, want) {
+		t.Errorf("audit details %q, want %q", details, want)
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -90,4 +91,13 @@ func defaultRole(r string) string {
 		return models.RoleViewer.String()
 	}
 	return r
+}
+
+// languageOptions are the panel's languages, each named in itself.
+func languageOptions() []Option {
+	var out []Option
+	for _, code := range lang.Codes() {
+		out = append(out, Option{Value: code, Label: lang.Get(code).T("lang.name")})
+	}
+	return out
 }
