@@ -140,7 +140,7 @@ func (s *Server) require(need models.Role) echo.MiddlewareFunc {
 				return next(c)
 			}
 			if id.LoggedIn() {
-				return echo.NewHTTPError(http.StatusForbidden, "Your account may not do this.")
+				return echo.NewHTTPError(http.StatusForbidden, tr(c, "error.not_allowed"))
 			}
 			target := c.Request().URL.RequestURI()
 			if isHTMX(c.Request()) {

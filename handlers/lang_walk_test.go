@@ -71,8 +71,9 @@ func englishOnly() map[string]bool {
 
 // untranslated returns the texts of doc, visible or read out (text, title,
 // aria-label, placeholder, alt, a button's value, an htmx confirmation),
-// that hold an English word: code, preformatted text, scripts and form
-// values (data the user typed or the panel read) are left out.
+// that hold an English word: code, preformatted text, scripts, form values
+// (data the user typed or the panel read) and records marked
+// translate="no" (the audit log's stored details) are left out.
 func untranslated(doc *goquery.Document, english map[string]bool) []string {
 	var found []string
 	check := func(where, text string) {
@@ -143,13 +144,8 @@ func attr(n *html.Node, key string) string {
 // test, so that it is taken off the list.
 var pendingGerman = []string{
 	"/",
-	"/account",
-	"/account/passkeys",
-	"/account/tokens",
-	"/account/totp",
 	"/alerts",
 	"/alerts/",
-	"/audit",
 	"/blocklists",
 	"/blocklists/",
 	"/config",
@@ -170,7 +166,6 @@ var pendingGerman = []string{
 	"/jails",
 	"/jails/",
 	"/map",
-	"/users",
 	"/users/",
 }
 

@@ -147,9 +147,9 @@ func (s *Server) passkeyLoginFailed(c echo.Context, acct *passkeyAccount, err er
 	s.audit(c, models.AuditEntry{Action: models.AuditLoginFailed, Target: name, Detail: "passkey: " + err.Error(), Result: "refused"})
 	switch {
 	case errors.Is(err, repo.ErrNotFound):
-		return refuse("This passkey is not registered here. It may have been removed; log in with your password.")
+		return refuse(tr(c, "passkey.unknown"))
 	case errors.Is(err, errAccountDisabled):
-		return refuse("This account is disabled. Ask an admin.")
+		return refuse(tr(c, "passkey.disabled"))
 	case errors.Is(err, errPasskeyCloned):
 		return refuse("This passkey was refused: " + err.Error() + ". Log in with your password and remove it.")
 	}

@@ -48,10 +48,10 @@ type UsersPage struct {
 }
 
 // roleOptions are the roles an account can have, for a select.
-func roleOptions() []Option {
+func roleOptions(ctx context.Context) []Option {
 	out := make([]Option, len(models.Roles))
 	for i, r := range models.Roles {
-		out[i] = Option{Value: r.String(), Label: r.String()}
+		out[i] = Option{Value: r.String(), Label: roleLabel(ctx, r)}
 	}
 	return out
 }
