@@ -144,8 +144,6 @@ func attr(n *html.Node, key string) string {
 // test, so that it is taken off the list.
 var pendingGerman = []string{
 	"/",
-	"/alerts",
-	"/alerts/",
 	"/blocklists",
 	"/blocklists/",
 	"/config",
@@ -161,8 +159,6 @@ var pendingGerman = []string{
 	"/config/server",
 	"/history",
 	"/history/",
-	"/hosts",
-	"/hosts/",
 	"/jails",
 	"/jails/",
 	"/map",

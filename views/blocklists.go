@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -105,12 +106,16 @@ func frequencyOptions() []Option {
 	}
 }
 
-func weekdayOptions() []Option {
-	var out []Option
-	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
-		out = append(out, Option{strconv.Itoa(int(d)), d.String()})
+func weekdayOptions(ctx context.Context) []Option {
+	return []Option{
+		{strconv.Itoa(int(time.Monday)), lang.T(ctx, "weekday.monday")},
+		{strconv.Itoa(int(time.Tuesday)), lang.T(ctx, "weekday.tuesday")},
+		{strconv.Itoa(int(time.Wednesday)), lang.T(ctx, "weekday.wednesday")},
+		{strconv.Itoa(int(time.Thursday)), lang.T(ctx, "weekday.thursday")},
+		{strconv.Itoa(int(time.Friday)), lang.T(ctx, "weekday.friday")},
+		{strconv.Itoa(int(time.Saturday)), lang.T(ctx, "weekday.saturday")},
+		{strconv.Itoa(int(time.Sunday)), lang.T(ctx, "weekday.sunday")},
 	}
-	return out
 }
 
 // describeSchedule says the schedule in words: "Daily at 03:30 (Europe/Berlin)".

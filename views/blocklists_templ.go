@@ -1830,7 +1830,7 @@ func scheduleCard(f ScheduleForm, info models.ScheduleInfo) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = selectField(Select{ID: "schedule-weekday", Name: "weekday", Label: "Day of the week", Options: weekdayOptions(), Selected: f.Weekday, Hint: "Weekly imports only.", Errors: f.Errors["weekday"]}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = selectField(Select{ID: "schedule-weekday", Name: "weekday", Label: "Day of the week", Options: weekdayOptions(ctx), Selected: f.Weekday, Hint: "Weekly imports only.", Errors: f.Errors["weekday"]}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
