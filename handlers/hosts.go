@@ -178,7 +178,7 @@ func (s *Server) hostEnabled(c echo.Context) error {
 		if st := s.status.Current(id); st.Online {
 			msg += " " + tr(c, "hosts.answers")
 		} else if st.Error != "" {
-			msg += " " + tr(c, "hosts.no_answer_yet", "Error", st.Error)
+			msg += " " + tr(c, "hosts.does_not_answer_yet", "Error", st.Error)
 		}
 		s.flash(c, "success", msg)
 	} else {

@@ -152,17 +152,11 @@ var pendingGerman = []string{
 	"/config/filters",
 	"/config/filters/",
 	"/config/jails/",
-	"/config/log",
-	"/config/log/lines",
-	"/config/raw",
-	"/config/regex",
-	"/config/server",
 	"/history",
 	"/history/",
 	"/jails",
 	"/jails/",
 	"/map",
-	"/users/",
 }
 
 func isPendingGerman(p string) (string, bool) {
