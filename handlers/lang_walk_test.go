@@ -161,8 +161,6 @@ var pendingGerman = []string{
 	// finds are its own English messages, shown as they are.
 	"/config/filters/selinux-common",
 	"/",
-	"/blocklists",
-	"/blocklists/",
 	"/history",
 	"/history/",
 	"/jails",

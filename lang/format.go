@@ -34,6 +34,12 @@ func (l *Lang) Int(n int64) string {
 	return b.String()
 }
 
+// Decimal formats v with places decimals and the language's decimal mark:
+// 1.5 or 1,5.
+func (l *Lang) Decimal(v float64, places int) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', places, 64), ".", l.T("format.decimal"), 1)
+}
+
 // Seconds writes a short wait in seconds, with one decimal when it has a
 // fraction: "2 s", "1.5 s", "1,5 s".
 func (l *Lang) Seconds(d time.Duration) string {
@@ -41,7 +47,7 @@ func (l *Lang) Seconds(d time.Duration) string {
 	if v == math.Trunc(v) {
 		return strconv.FormatFloat(v, 'f', 0, 64) + " " + l.T("unit.s")
 	}
-	return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", l.T("format.decimal"), 1) + " " + l.T("unit.s")
+	return l.Decimal(v, 1) + " " + l.T("unit.s")
 }
 
 // DateTime formats t, already in the panel's time zone, as a date and time.
