@@ -184,7 +184,6 @@ func sourceLabel(e models.ImportLog) string {
 	return e.SourceURL
 }
 
-
 func previewCounts(ctx context.Context, c models.BlocklistCounts) [][2]string {
 	return [][2]string{
 		{lang.T(ctx, "bl.c.ipv4"), fmtCount(ctx, c.IPv4)},
