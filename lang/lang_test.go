@@ -155,6 +155,23 @@ func TestFormats(t *testing.T) {
 			t.Errorf("de Duration(%v) = %q, want %q", d, got, want[1])
 		}
 	}
+	for _, c := range []struct {
+		ctx  context.Context
+		n    int
+		want string
+	}{
+		{en, 1, "1 day"}, {en, 30, "30 days"}, {de, 1, "1 Tag"}, {de, 0, "0 Tage"}, {de, 1234, "1.234 Tage"},
+	} {
+		if got := N(c.ctx, "tokens.days", c.n); got != c.want {
+			t.Errorf("N(%s, tokens.days, %d) = %q, want %q", From(c.ctx).Code(), c.n, got, c.want)
+		}
+	}
+	if got := T(de, "status.no_answer", "Host", "web-1"); got != "web-1 hat nicht geantwortet:" {
+		t.Errorf("a message with a field: %q", got)
+	}
+	if got := From(de).Seconds(1500 * time.Millisecond); got != "1,5 s" {
+		t.Errorf("de Seconds = %q", got)
+	}
 	if got := T(context.Background(), "common.yes"); got != "yes" {
 		t.Errorf("T without a language = %q, want English", got)
 	}
