@@ -57,6 +57,18 @@ require (
 )
 
 require (
+	// Languages (package lang): go-i18n is the maintained Go message
+	// catalogue library: JSON catalogues, CLDR plural rules per language
+	// (one/other for English and German, more for any language added
+	// later) and fallback to English for a message a catalogue lacks.
+	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	// The Go project's BCP 47 tags and matcher: the browser's
+	// Accept-Language (q-values, regional variants such as de-AT) is matched
+	// to the panel's languages by it; go-i18n requires it too.
+	golang.org/x/text v0.44.0
+)
+
+require (
 	github.com/a-h/parse v0.0.0-20250122154542-74294addb73e // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/andybalholm/cascadia v1.3.4 // indirect
@@ -107,7 +119,6 @@ require (
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.1 // indirect

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -20,6 +22,7 @@ func (s *Server) accountRoutes(t routeTable) {
 	t.POST("/account/password", models.RoleViewer, s.accountPassword)
 	t.POST("/account/sessions/end", models.RoleViewer, s.accountEndSession)
 	t.POST("/account/sessions/end-all", models.RoleViewer, s.accountEndAll)
+	t.POST("/account/language", models.RoleViewer, s.accountLanguage)
 }
 
 // accountSection renders one section of /account that another feature
@@ -102,7 +105,25 @@ func (s *Server) accountPassword(c echo.Context) error {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: id.Name, Detail: "own password"})
-	s.flash(c, "success", "Your password has been changed; your other sessions have ended.")
+	s.flash(c, "success", tr(c, "account.password_changed"))
+	return s.redirect(c, s.url("/account"))
+}
+
+// accountLanguage stores the account's language: one of lang.Codes, or ""
+// to follow the browser. The answer is already in the new language.
+func (s *Server) accountLanguage(c echo.Context) error {
+	ctx := c.Request().Context()
+	code := c.FormValue("language")
+	if !lang.Valid(code) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "account.language_unknown"))
+	}
+	id := identityOf(ctx)
+	if err := s.users.SetLanguage(ctx, id.UserID, code); err != nil {
+		return err
+	}
+	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: id.Name, Detail: "own language: " + cmp.Or(code, "browser")})
+	c.SetRequest(c.Request().WithContext(lang.With(ctx, lang.Choose(code, c.Request().Header.Get("Accept-Language")))))
+	s.flash(c, "success", tr(c, "account.language_saved"))
 	return s.redirect(c, s.url("/account"))
 }
 
@@ -115,9 +136,9 @@ func (s *Server) accountEndSession(c echo.Context) error {
 	}
 	if ended {
 		s.audit(c, models.AuditEntry{Action: models.AuditLogout, Target: id.Name, Detail: "ended one of their other sessions"})
-		s.flash(c, "success", "The session has ended.")
+		s.flash(c, "success", tr(c, "account.session_ended"))
 	} else {
-		s.flash(c, "info", "That session had already ended.")
+		s.flash(c, "info", tr(c, "account.session_gone"))
 	}
 	return s.redirect(c, s.url("/account"))
 }
@@ -136,6 +157,6 @@ func (s *Server) accountEndAll(c echo.Context) error {
 	s.logOut(ctx)
 	s.rotateCSRF(ctx)
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
-	s.flash(c, "info", "You have been signed out everywhere.")
+	s.flash(c, "info", tr(c, "account.signed_out_all"))
 	return s.redirect(c, s.url("/login"))
 }

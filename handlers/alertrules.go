@@ -26,14 +26,16 @@ func (s *Server) alertRuleRoutes(t routeTable) {
 }
 
 // alertRuleKinds are the kinds the form offers, in words.
-var alertRuleKinds = []views.Option{
-	{Value: string(rules.KindSpike), Label: "Ban spike"},
-	{Value: string(rules.KindCountry), Label: "First ban from a new country"},
-	{Value: string(rules.KindWatch), Label: "Watched address banned or failing"},
-	{Value: string(rules.KindDown), Label: "fail2ban down and back up"},
-	{Value: string(rules.KindImport), Label: "Blocklist import failed"},
-	{Value: string(rules.KindConfig), Label: "Configuration change or rollback"},
-	{Value: string(rules.KindDigest), Label: "Daily or weekly digest"},
+func alertRuleKinds(c echo.Context) []views.Option {
+	return []views.Option{
+		{Value: string(rules.KindSpike), Label: tr(c, "rules.kind.spike")},
+		{Value: string(rules.KindCountry), Label: tr(c, "rules.kind.country")},
+		{Value: string(rules.KindWatch), Label: tr(c, "rules.kind.watch")},
+		{Value: string(rules.KindDown), Label: tr(c, "rules.kind.down")},
+		{Value: string(rules.KindImport), Label: tr(c, "rules.kind.import")},
+		{Value: string(rules.KindConfig), Label: tr(c, "rules.kind.config")},
+		{Value: string(rules.KindDigest), Label: tr(c, "rules.kind.digest")},
+	}
 }
 
 func (s *Server) alertRulesPage(c echo.Context) error {
@@ -41,7 +43,7 @@ func (s *Server) alertRulesPage(c echo.Context) error {
 	if v := c.QueryParam("edit"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "The rule to edit is not a number.")
+			return echo.NewHTTPError(http.StatusBadRequest, tr(c, "rules.edit_nan"))
 		}
 		r, err := s.alertRules.Get(c.Request().Context(), id)
 		if err != nil {
@@ -49,12 +51,25 @@ func (s *Server) alertRulesPage(c echo.Context) error {
 		}
 		form = formOfRule(r)
 	}
-	return s.renderAlertRules(c, http.StatusOK, form, alertRuleDone[c.QueryParam("done")])
+	return s.renderAlertRules(c, http.StatusOK, form, alertRuleDone(c, c.QueryParam("done")))
 }
 
 // alertRuleDone says what the change a page follows did, by its ?done=.
-var alertRuleDone = map[string]string{"add": "The rule was added.", "edit": "The rule was saved.",
-	"on": "The rule is on.", "off": "The rule is off.", "delete": "The rule was deleted."}
+func alertRuleDone(c echo.Context, done string) string {
+	switch done {
+	case "add":
+		return tr(c, "rules.done.add")
+	case "edit":
+		return tr(c, "rules.done.edit")
+	case "on":
+		return tr(c, "rules.done.on")
+	case "off":
+		return tr(c, "rules.done.off")
+	case "delete":
+		return tr(c, "rules.done.delete")
+	}
+	return ""
+}
 
 func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRuleForm, flash string) error {
 	list, err := s.alertRules.List(c.Request().Context())
@@ -65,7 +80,7 @@ func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRu
 	if err != nil {
 		return err
 	}
-	p := views.AlertRulesPage{Form: form, Kinds: alertRuleKinds, Flash: flash}
+	p := views.AlertRulesPage{Form: form, Kinds: alertRuleKinds(c), Flash: flash}
 	names := map[int64]string{}
 	for _, ch := range chs {
 		names[ch.ID] = ch.Name
@@ -102,7 +117,7 @@ func (s *Server) alertRuleSave(c echo.Context) error {
 		return s.renderAlertRules(c, http.StatusUnprocessableEntity, form, "")
 	}
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "This rule does not exist (any more).")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "rules.no_such"))
 	}
 	what := "add"
 	if form.ID != 0 {
@@ -123,11 +138,11 @@ func (s *Server) alertRuleSave(c echo.Context) error {
 func (s *Server) alertRuleChange(c echo.Context, what string, change func(id int64) error) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The rule is not a number.")
+		return echo.NewHTTPError(http.StatusBadRequest, tr(c, "rules.nan"))
 	}
 	r, err := s.alertRules.Get(c.Request().Context(), id)
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "This rule does not exist (any more).")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "rules.no_such"))
 	}
 	if err != nil {
 		return err

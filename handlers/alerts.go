@@ -69,11 +69,11 @@ func (s *Server) alertsPage(c echo.Context) error {
 func (s *Server) alertChannel(c echo.Context) (models.AlertChannel, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return models.AlertChannel{}, echo.NewHTTPError(http.StatusNotFound, "There is no such channel.")
+		return models.AlertChannel{}, echo.NewHTTPError(http.StatusNotFound, tr(c, "alerts.no_such"))
 	}
 	ch, err := s.alerts.Store().Channel(c.Request().Context(), id)
 	if errors.Is(err, repo.ErrNotFound) {
-		return ch, echo.NewHTTPError(http.StatusNotFound, "There is no such channel.")
+		return ch, echo.NewHTTPError(http.StatusNotFound, tr(c, "alerts.no_such"))
 	}
 	return ch, err
 }
@@ -142,7 +142,7 @@ func (s *Server) alertChannelSave(c echo.Context) error {
 		Detail: detail + " channel: " + ch.Kind}, err); err != nil {
 		return err
 	}
-	s.flash(c, "success", "The channel "+ch.Name+" is saved.")
+	s.flash(c, "success", tr(c, "alerts.saved", "Name", ch.Name))
 	return s.redirect(c, s.url("/alerts"))
 }
 
@@ -212,7 +212,7 @@ func (s *Server) alertChannelDelete(c echo.Context) error {
 	if err := s.auditAlert(c, models.AuditEntry{Target: ch.Name + " (#" + c.Param("id") + ")", Detail: "delete channel"}, err); err != nil {
 		return err
 	}
-	s.flash(c, "success", "The channel "+ch.Name+" is deleted.")
+	s.flash(c, "success", tr(c, "alerts.deleted", "Name", ch.Name))
 	return s.redirect(c, s.url("/alerts"))
 }
 

@@ -105,7 +105,7 @@ func (s *Server) auditPage(c echo.Context) error {
 // submitted, nil to show the stored value.
 func (s *Server) renderAudit(c echo.Context, status int, retention *views.RetentionForm) error {
 	if s.audits == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "audit.none"))
 	}
 	ctx := c.Request().Context()
 	f, form, values, all := s.auditQuery(c)
@@ -114,9 +114,9 @@ func (s *Server) renderAudit(c echo.Context, status int, retention *views.Retent
 	if err != nil {
 		return err
 	}
-	empty := "No entry matches these filters."
+	empty := tr(c, "audit.no_match")
 	if len(values) == 0 {
-		empty = "Nothing has been recorded yet."
+		empty = tr(c, "audit.nothing_yet")
 	}
 	table := views.AuditTable{Entries: entries, Empty: empty,
 		Pager: views.Pager{Page: page.Number, Size: page.Size, Total: total, Sizes: auditPageSizes,
@@ -149,10 +149,10 @@ func (s *Server) auditRetention() services.AuditRetention {
 // auditRetentionSubmit changes how long entries are kept (admins only).
 func (s *Server) auditRetentionSubmit(c echo.Context) error {
 	if s.audits == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "audit.none"))
 	}
 	if !identityOf(c.Request().Context()).Role.Allows(models.RoleAdmin) {
-		return echo.NewHTTPError(http.StatusForbidden, "Your account may not do this.")
+		return echo.NewHTTPError(http.StatusForbidden, tr(c, "error.not_allowed"))
 	}
 	raw := c.FormValue(services.AuditRetentionField)
 	days, err := s.auditRetention().SetDays(c.Request().Context(), raw)
@@ -165,7 +165,7 @@ func (s *Server) auditRetentionSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Audit entries are kept for "+strconv.Itoa(days)+" days.")
+	s.flash(c, "success", tr(c, "audit.kept", "Days", days))
 	return s.redirect(c, s.url("/audit"))
 }
 
@@ -174,7 +174,7 @@ func (s *Server) auditRetentionSubmit(c echo.Context) error {
 // come from anyone.
 func (s *Server) auditCSV(c echo.Context) error {
 	if s.audits == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "This panel keeps no audit log.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "audit.none"))
 	}
 	f, _, _, _ := s.auditQuery(c)
 	out := s.newCSVExport(c, "bangui-audit", []string{"time_utc", "actor", "user_id", "token_id", "role", "client", "action",

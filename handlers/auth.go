@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -54,7 +54,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	client, account := throttleKey(ip), strings.ToLower(strings.TrimSpace(in.Username))
 	form := views.LoginForm{Next: in.Next, Username: in.Username}
 	if wait := max(s.throttle.Wait(client, s.now()), s.accountThrottle.Wait(account, s.now())); wait > 0 {
-		form.Error = fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait))
+		form.Error = tr(c, "login.throttled", "Wait", seconds(c, wait))
 		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
 	user, ok, err := s.accounts.Authenticate(ctx, in.Username, in.Password)
@@ -71,9 +71,9 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (next wait: %s).", seconds(services.LoginDelay(2)))
+		form.Error = tr(c, "login.wrong_next", "Wait", seconds(c, services.LoginDelay(2)))
 		if delay > 500*time.Millisecond {
-			form.Error = fmt.Sprintf("Wrong password or user name. Each further failure makes you wait longer (this one: %s).", seconds(delay))
+			form.Error = tr(c, "login.wrong_this", "Wait", seconds(c, delay))
 		}
 		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
@@ -154,7 +154,7 @@ func (s *Server) logout(c echo.Context) error {
 	}
 	s.sm.SetDeadline(ctx, s.now().Add(anonymousLifetime))
 	s.rotateCSRF(ctx)
-	s.flash(c, "info", "You have been logged out.")
+	s.flash(c, "info", tr(c, "login.logged_out"))
 	return s.redirect(c, s.url("/login"))
 }
 
@@ -212,10 +212,6 @@ func (s *Server) safeNext(next string) string {
 	return next
 }
 
-func seconds(d time.Duration) string {
-	v := d.Seconds()
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f s", v)
-	}
-	return fmt.Sprintf("%.1f s", v)
+func seconds(c echo.Context, d time.Duration) string {
+	return lang.From(c.Request().Context()).Seconds(d)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -143,13 +144,16 @@ func (s *Server) blocklistImport(c echo.Context) error {
 	}
 	err := s.blocklists.StartImport(id, models.TriggerManual)
 	e := models.AuditEntry{Action: models.AuditImport, Target: target, Detail: "started " + what, Result: s.auditOutcome(err)}
-	kind, msg := "success", "Started importing "+what+"."
+	kind, msg := "success", tr(c, "bl.started_all")
+	if target != "" {
+		msg = tr(c, "bl.started_one", "Name", target)
+	}
 	switch {
 	case errors.Is(err, blocklists.ErrImportRunningElsewhere):
-		kind, msg = "info", "Another BanGUI panel on this database is importing right now. Try again when it is done."
+		kind, msg = "info", tr(c, "bl.other_panel")
 		e.Result = msg
 	case errors.Is(err, blocklists.ErrImportRunning):
-		kind, msg = "info", "An import is running already; its progress is shown below. Try again when it is done."
+		kind, msg = "info", tr(c, "bl.running_already")
 		e.Result = msg
 	}
 	s.audit(c, e)
@@ -190,7 +194,7 @@ func (s *Server) blocklistSchedule(c echo.Context) error {
 	if err == nil {
 		e.Detail = "schedule: " + string(sched.Frequency)
 		if sched.Frequency != models.ScheduleOff {
-			e.Detail = "schedule: " + scheduleWords(sched)
+			e.Detail = "schedule: " + scheduleWords(lang.With(c.Request().Context(), lang.Get("en")), sched)
 		}
 	}
 	s.audit(c, e)
@@ -202,23 +206,24 @@ func (s *Server) blocklistSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "Automatic imports are off."
+	msg := tr(c, "bl.auto_off")
 	if sched.Frequency != models.ScheduleOff {
-		msg = "Saved the schedule: " + scheduleWords(sched) + "."
+		msg = tr(c, "bl.schedule_saved", "Schedule", scheduleWords(c.Request().Context(), sched))
 	}
 	s.flash(c, "success", msg)
 	return s.redirect(c, s.url("/blocklists"))
 }
 
 // scheduleWords says a schedule briefly for the flash.
-func scheduleWords(sc models.BlocklistSchedule) string {
+func scheduleWords(ctx context.Context, sc models.BlocklistSchedule) string {
+	at := fmt.Sprintf("%02d:%02d", sc.Hour, sc.Minute)
 	switch sc.Frequency {
 	case models.ScheduleHourly:
-		return fmt.Sprintf("every hour at minute %02d", sc.Minute)
+		return lang.T(ctx, "bl.words.hourly", "Minute", fmt.Sprintf("%02d", sc.Minute))
 	case models.ScheduleWeekly:
-		return fmt.Sprintf("every %s at %02d:%02d", sc.Weekday, sc.Hour, sc.Minute)
+		return lang.T(ctx, "bl.words.weekly", "Day", views.WeekdayName(ctx, sc.Weekday), "Time", at)
 	}
-	return fmt.Sprintf("daily at %02d:%02d", sc.Hour, sc.Minute)
+	return lang.T(ctx, "bl.words.daily", "Time", at)
 }
 
 // sourceInput is the add or edit form of a blocklist source.
@@ -243,7 +248,7 @@ func (s *Server) readSourceForm(c echo.Context) (views.SourceForm, blocklists.So
 		Choices: s.sourceHostChoices()}
 	if len(f.Choices) > 1 && !f.AllHosts && len(f.Hosts) == 0 {
 		return f, blocklists.SourceInput{}, &services.ValidationError{Fields: map[string][]string{
-			blocklists.FieldHosts: {"Pick at least one host to ban on."}}}
+			blocklists.FieldHosts: {tr(c, "bl.pick_host")}}}
 	}
 	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled,
 		Hosts: models.TargetsOf(f.AllHosts, f.Hosts)}, nil
@@ -286,7 +291,7 @@ func (s *Server) blocklistCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Added the list "+src.Name+". Preview it, or import it now.")
+	s.flash(c, "success", tr(c, "bl.added", "Name", src.Name))
 	return s.redirect(c, s.url("/blocklists"))
 }
 
@@ -343,7 +348,7 @@ func (s *Server) blocklistUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Saved the list "+updated.Name+".")
+	s.flash(c, "success", tr(c, "bl.saved", "Name", updated.Name))
 	return s.redirect(c, s.url("/blocklists/sources/"+strconv.FormatInt(src.ID, 10)))
 }
 
@@ -359,9 +364,9 @@ func (s *Server) blocklistPreview(c echo.Context) error {
 	var de *blocklists.DownloadError
 	switch {
 	case errors.As(err, &de):
-		pvErr = "Could not read the list: " + de.Error()
+		pvErr = tr(c, "bl.unreadable", "Error", de.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		pvErr = fmt.Sprintf("The list did not arrive within %d seconds.", int(previewTimeout/time.Second))
+		pvErr = tr(c, "bl.timeout", "Seconds", int(previewTimeout/time.Second))
 	case err != nil:
 		return err
 	}
@@ -391,9 +396,9 @@ func (s *Server) blocklistEnabled(c echo.Context) error {
 		return err
 	}
 	if on {
-		s.flash(c, "success", "Enabled the list "+src.Name+": Import now and the schedule import it.")
+		s.flash(c, "success", tr(c, "bl.enabled_msg", "Name", src.Name))
 	} else {
-		s.flash(c, "success", "Disabled the list "+src.Name+": it is imported only with its own Import button.")
+		s.flash(c, "success", tr(c, "bl.disabled_msg", "Name", src.Name))
 	}
 	back := "/blocklists"
 	if c.FormValue("from") == "detail" {
@@ -415,11 +420,11 @@ func (s *Server) blocklistDelete(c echo.Context) error {
 	s.audit(c, e)
 	switch {
 	case errors.Is(err, blocklists.ErrImportRunning):
-		s.flash(c, "error", e.Result)
+		s.flash(c, "error", tr(c, "bl.delete_running"))
 	case err != nil:
 		return err
 	default:
-		s.flash(c, "success", "Deleted the list "+src.Name+". Its import log stays; its bans last until they run out.")
+		s.flash(c, "success", tr(c, "bl.deleted_msg", "Name", src.Name))
 	}
 	return s.redirect(c, s.url("/blocklists"))
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -81,7 +80,7 @@ func (s *Server) configFlush(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "fail2ban flushed its log ("+out+").")
+	s.flash(c, "success", tr(c, "config.flushed", "Out", out))
 	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
@@ -100,7 +99,7 @@ func (s *Server) configReload(c echo.Context) error {
 		s.flash(c, "error", e.Result)
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
-	s.flash(c, "success", "fail2ban reloaded its whole configuration.")
+	s.flash(c, "success", tr(c, "config.reloaded"))
 	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
@@ -116,6 +115,6 @@ func (s *Server) configRestart(c echo.Context) error {
 		s.flash(c, "error", e.Result)
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
-	s.flash(c, "success", fmt.Sprintf("fail2ban restarted and answered after %.1f s.", took.Seconds()))
+	s.flash(c, "success", tr(c, "config.restarted", "Took", seconds(c, took)))
 	return s.redirect(c, s.hostURL(c, "/config/server"))
 }

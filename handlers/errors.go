@@ -12,6 +12,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/configuration"
@@ -57,7 +58,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.answerAPIError(c, err)
 		return
 	}
-	re := s.classify(err)
+	re := s.classifyIn(err, lang.From(c.Request().Context()))
 	re.Message = s.noteFailure(c, err, re.Status, re.Message)
 	c.Response().Header().Add("Vary", "Accept")
 	switch req := c.Request(); {
@@ -88,15 +89,18 @@ func (s *Server) noteFailure(c echo.Context, err error, status int, msg string) 
 	s.log.Error("request failed", "err", err, "method", c.Request().Method,
 		"path", c.Request().URL.Path, "request_id", requestID(c))
 	if status == http.StatusInternalServerError {
-		msg += " Reference: " + requestID(c) + "."
+		msg += " " + lang.T(c.Request().Context(), "error.reference", "ID", requestID(c))
 	}
 	return msg
 }
 
-// classify maps an error to the answer the user gets: the one place where
-// the typed errors of the layers below get their status and words. It
-// returns a new value the caller may change.
-func (s *Server) classify(err error) *ResponseError {
+// classify is classifyIn in English: the words of the audit log and the API.
+func (s *Server) classify(err error) *ResponseError { return s.classifyIn(err, lang.Get("en")) }
+
+// classifyIn maps an error to the answer the user gets, in language l: the
+// one place where the typed errors of the layers below get their status and
+// words. It returns a new value the caller may change.
+func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 	var (
 		re  *ResponseError
 		he  *echo.HTTPError
@@ -112,74 +116,85 @@ func (s *Server) classify(err error) *ResponseError {
 		cp := *re
 		return &cp
 	case errors.As(err, &he):
-		return classifyHTTPError(he, err)
+		return classifyHTTPError(he, err, l)
 	case errors.Is(err, fail2ban.ErrUnknownJail):
-		return answer(http.StatusNotFound, "Unknown jail", "fail2ban has no jail by that name.")
+		return answer(http.StatusNotFound, l.T("error.unknown_jail.title"), l.T("error.unknown_jail.message"))
 	case errors.Is(err, hosts.ErrUnknownHost):
-		return answer(http.StatusNotFound, "Unknown host", "The panel manages no fail2ban host by that name.")
+		return answer(http.StatusNotFound, l.T("error.unknown_host.title"), l.T("error.unknown_host.message"))
 	case errors.Is(err, hosts.ErrFingerprintChanged):
-		return answer(http.StatusBadGateway, "The host's certificate changed",
-			"The host's agent shows a certificate that does not match the fingerprint the panel pinned, so the panel stopped talking to it. "+
-				"If the agent was reinstalled, compare the new fingerprint it prints with the one on the Hosts page and accept it there. "+err.Error()+".")
+		return answer(http.StatusBadGateway, l.T("error.fingerprint.title"), l.T("error.fingerprint.message", "Cause", err.Error()))
 	case errors.Is(err, hosts.ErrAgentRefused):
-		return answer(http.StatusBadGateway, "The host's agent refused the panel",
-			"The host's agent no longer accepts the panel's credential (it was revoked or the agent was reset). Enrol the host again on the Hosts page.")
+		return answer(http.StatusBadGateway, l.T("error.agent_refused.title"), l.T("error.agent_refused.message"))
 	case errors.As(err, &ue):
-		return answer(http.StatusBadGateway, "The host is not answering",
-			"The host's agent did not answer ("+ue.URL+"). Check that bangui agent runs there and that the panel may reach its port.")
+		return answer(http.StatusBadGateway, l.T("error.host_down.title"), l.T("error.host_down.message", "URL", ue.URL))
 	case fail2ban.IsUnreachable(err):
-		return answer(http.StatusBadGateway, "fail2ban is not answering",
-			"fail2ban did not answer on its socket. Check that it is running and that BanGUI may use the socket.")
+		return answer(http.StatusBadGateway, l.T("error.f2b_down.title"), l.T("error.f2b_down.message"))
 	case errors.Is(err, configuration.ErrNotFound):
-		return answer(http.StatusNotFound, "Not found", "The configuration does not define that.")
+		return answer(http.StatusNotFound, l.T("error.not_found.title"), l.T("error.config_not_found.message"))
 	case errors.Is(err, configuration.ErrNameUnsupported):
-		return answer(http.StatusUnprocessableEntity, http.StatusText(http.StatusUnprocessableEntity), err.Error())
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), err.Error())
 	case errors.Is(err, configuration.ErrUnreadable):
-		return answer(http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable),
-			err.Error()+". Check the directory chosen at setup.")
+		return answer(http.StatusServiceUnavailable, l.T("error.unavailable.title"), l.T("error.config_unreadable.message", "Cause", err.Error()))
 	case errors.As(err, &f2v):
-		return answer(http.StatusUnprocessableEntity, http.StatusText(http.StatusUnprocessableEntity), f2v.Message)
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), f2v.Message)
 	case errors.As(err, &sv):
-		return answer(http.StatusUnprocessableEntity, http.StatusText(http.StatusUnprocessableEntity), firstMessage(sv.Fields))
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), firstMessage(sv.Fields))
 	case errors.Is(err, repo.ErrBusy):
-		return answer(http.StatusServiceUnavailable, "fail2ban's database is busy",
-			"fail2ban's database stayed locked while fail2ban was writing to it. Nothing was changed; try again in a moment.")
+		return answer(http.StatusServiceUnavailable, l.T("error.f2b_busy.title"),
+			l.T("error.f2b_busy.message"))
 	case errors.Is(err, repo.ErrContention):
-		return answer(http.StatusServiceUnavailable, "The database is busy",
-			"BanGUI's database was busy with other work and gave up this request. Nothing was changed; try again in a moment.")
+		return answer(http.StatusServiceUnavailable, l.T("error.db_busy.title"),
+			l.T("error.db_busy.message"))
 	case errors.Is(err, repo.ErrUnavailable):
-		return answer(http.StatusServiceUnavailable, "The database is not answering",
-			"BanGUI could not reach its database server. Nothing was changed; check that PostgreSQL is running and try again.")
+		return answer(http.StatusServiceUnavailable, l.T("error.db_down.title"),
+			l.T("error.db_down.message"))
 	case isDiskFull(err):
-		return answer(http.StatusInsufficientStorage, "Could not save: the disk is full",
-			"BanGUI could not save this because the disk that holds its database is full. Everything saved before is kept; free some space and try again.")
+		return answer(http.StatusInsufficientStorage, l.T("error.disk_full.title"),
+			l.T("error.disk_full.message"))
 	}
-	return answer(http.StatusInternalServerError, "Something went wrong", "The panel hit an unexpected error. It has been logged.")
+	return answer(http.StatusInternalServerError, l.T("error.internal.title"), l.T("error.internal.message"))
 }
 
 // classifyHTTPError words Echo's errors (unknown routes, wrong methods, the
 // body limit, the handlers' own status and message).
-func classifyHTTPError(he *echo.HTTPError, err error) *ResponseError {
+func classifyHTTPError(he *echo.HTTPError, err error, l *lang.Lang) *ResponseError {
 	msg, _ := he.Message.(string)
-	re := &ResponseError{Status: he.Code, Title: http.StatusText(he.Code), Message: msg, Err: err}
+	re := &ResponseError{Status: he.Code, Title: statusTitle(he.Code, l), Message: msg, Err: err}
 	switch he.Code {
 	case http.StatusNotFound:
-		re.Title = "Not found"
+		re.Title = l.T("error.not_found.title")
 		if msg == "" || msg == http.StatusText(http.StatusNotFound) {
-			re.Message = "There is no page at this address."
+			re.Message = l.T("error.no_page.message")
 		}
 		return re
 	case http.StatusMethodNotAllowed:
-		re.Title, re.Message = "Not allowed", "This address does not accept that kind of request."
+		re.Title, re.Message = l.T("error.method.title"), l.T("error.method.message")
 		return re
 	case http.StatusRequestEntityTooLarge:
-		re.Title, re.Message = "Too large", "The request is larger than the panel accepts."
+		re.Title, re.Message = l.T("error.too_large.title"), l.T("error.too_large.message")
 		return re
 	}
 	if msg == "" || he.Internal != nil && he.Code >= 500 {
 		re.Message = http.StatusText(he.Code)
 	}
 	return re
+}
+
+// statusTitle is the title of an answer with status code, in language l.
+func statusTitle(code int, l *lang.Lang) string {
+	switch code {
+	case http.StatusBadRequest:
+		return l.T("error.bad_request.title")
+	case http.StatusForbidden:
+		return l.T("error.forbidden.title")
+	case http.StatusConflict:
+		return l.T("error.conflict.title")
+	case http.StatusUnprocessableEntity:
+		return l.T("error.invalid.title")
+	case http.StatusTooManyRequests:
+		return l.T("error.too_many.title")
+	}
+	return http.StatusText(code)
 }
 
 // wantsJSON reports whether an error should be answered as JSON: the path

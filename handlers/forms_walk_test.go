@@ -98,6 +98,21 @@ func TestEnterPressesTheMainButton(t *testing.T) {
 	// With an authenticator app set up, /account shows the form that makes
 	// new recovery codes or turns the app off.
 	(&factorApp{testApp: a, clock: time.Now()}).enrolAdmin()
+	pages := walkPages(t, a, b, func(p string, doc *goquery.Document) {
+		multi += checkImplicitSubmission(t, p, doc)
+	})
+	if multi == 0 {
+		t.Fatal("no form with more than one submit button: the check saw none (the setup page has one)")
+	}
+	t.Logf("%d pages, %d forms with more than one submit button", pages, multi)
+}
+
+// walkPages opens, as b, every page of a (the GET routes of the route
+// table, then the links found on those pages, at most three query variants
+// of a path) and calls visit with each HTML page; it fails the test when it
+// saw fewer than 20 pages, and returns how many it saw.
+func walkPages(t *testing.T, a *testApp, b *browser, visit func(p string, doc *goquery.Document)) int {
+	t.Helper()
 	skip := func(p string) bool {
 		return strings.HasPrefix(p, "/assets/") || strings.HasPrefix(p, "/events") || strings.HasPrefix(p, "/__e2e") ||
 			p == "/logout" || strings.HasSuffix(p, ".csv") || strings.HasSuffix(p, ".png") || strings.HasSuffix(p, ".json")
@@ -128,7 +143,7 @@ func TestEnterPressesTheMainButton(t *testing.T) {
 		}
 		pages++
 		doc := parse(t, rec)
-		multi += checkImplicitSubmission(t, p, doc)
+		visit(p, doc)
 		doc.Find("a[href]").Each(func(_ int, l *goquery.Selection) {
 			u, err := url.Parse(l.AttrOr("href", ""))
 			if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, a.cfg.BasePath+"/") || l.AttrOr("download", "-") != "-" {
@@ -142,10 +157,7 @@ func TestEnterPressesTheMainButton(t *testing.T) {
 	if pages < 20 {
 		t.Fatalf("only %d pages rendered: the walk is not seeing the app", pages)
 	}
-	if multi == 0 {
-		t.Fatal("no form with more than one submit button: the check saw none (the setup page has one)")
-	}
-	t.Logf("%d pages, %d forms with more than one submit button", pages, multi)
+	return pages
 }
 
 // TestValidationAnswersAreNotHTMXErrors reads the htmx-config meta of a page

@@ -44,7 +44,7 @@ func (s *Server) renderHosts(c echo.Context, status int, add views.HostForm) err
 	p := views.HostsPage{Hosts: list, Add: add}
 	if err != nil {
 		s.log.Error("list hosts", "err", err, "request_id", requestID(c))
-		p.Error = "The panel could not read its list of hosts from its database; only this machine is shown. Reload to try again."
+		p.Error = tr(c, "hosts.unreadable")
 		local := s.hosts.Local().ID()
 		p.Hosts = []models.HostInfo{{ID: local, Name: s.hosts.Name(local), Local: true, Enabled: true, Status: s.status.Current(local)}}
 		if status == http.StatusOK {
@@ -99,7 +99,7 @@ func (s *Server) hostEnroll(c echo.Context) error {
 	}
 	h, err := s.fleet.Enroll(c.Request().Context(), in.enroll())
 	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: strings.TrimSpace(in.ID), Target: in.Name,
-		Detail: "enrol " + in.URL + " (certificate " + in.Fingerprint + ")", Result: s.auditOutcome(hostNotFound(err))})
+		Detail: "enrol " + in.URL + " (certificate " + in.Fingerprint + ")", Result: s.auditOutcome(hostNotFound(c, err))})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		// The form shows the token again (it was refused, or not sent):
@@ -113,18 +113,18 @@ func (s *Server) hostEnroll(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "Enrolled " + h.Name + ": the panel now asks its agent at " + h.URL + "."
+	msg := tr(c, "hosts.enrolled", "Name", h.Name, "URL", h.URL)
 	if st := s.status.Current(h.ID); !st.Online {
-		msg += " It did not answer yet: " + st.Error
+		msg += " " + tr(c, "hosts.no_answer_yet", "Error", st.Error)
 	}
 	s.flash(c, "success", msg)
 	return s.redirect(c, s.url("/hosts"))
 }
 
 // hostNotFound turns the store's not found into a 404 that says so.
-func hostNotFound(err error) error {
+func hostNotFound(c echo.Context, err error) error {
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "The panel manages no host by that id.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "hosts.no_such"))
 	}
 	return err
 }
@@ -134,7 +134,7 @@ func hostNotFound(err error) error {
 func (s *Server) flashValidation(c echo.Context, err error) error {
 	var verr *services.ValidationError
 	if !errors.As(err, &verr) {
-		return hostNotFound(err)
+		return hostNotFound(c, err)
 	}
 	s.flash(c, "error", firstMessage(verr.Fields))
 	return nil
@@ -149,13 +149,13 @@ func (s *Server) hostRename(c echo.Context) error {
 	}
 	h, err := s.fleet.Rename(c.Request().Context(), c.Param("id"), in.Name)
 	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Target: in.Name, Detail: "rename",
-		Result: s.auditOutcome(hostNotFound(err))})
+		Result: s.auditOutcome(hostNotFound(c, err))})
 	if err != nil {
 		if err := s.flashValidation(c, err); err != nil {
 			return err
 		}
 	} else {
-		s.flash(c, "success", "Renamed the host "+h.ID+" to "+h.Name+".")
+		s.flash(c, "success", tr(c, "hosts.renamed", "ID", h.ID, "Name", h.Name))
 	}
 	return s.redirect(c, s.url("/hosts"))
 }
@@ -170,45 +170,45 @@ func (s *Server) hostEnabled(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
 	if in.Enabled {
 		h, err := s.fleet.Enable(ctx, id)
-		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "enable", Result: s.auditOutcome(hostNotFound(err))})
+		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "enable", Result: s.auditOutcome(hostNotFound(c, err))})
 		if err != nil {
-			return hostNotFound(err)
+			return hostNotFound(c, err)
 		}
-		msg := "Enabled " + h.Name + "."
+		msg := tr(c, "users.enabled_msg", "Name", h.Name)
 		if st := s.status.Current(id); st.Online {
-			msg += " It answers."
+			msg += " " + tr(c, "hosts.answers")
 		} else if st.Error != "" {
-			msg += " It does not answer yet: " + st.Error
+			msg += " " + tr(c, "hosts.does_not_answer_yet", "Error", st.Error)
 		}
 		s.flash(c, "success", msg)
 	} else {
 		h, err := s.fleet.Disable(ctx, id)
-		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "disable", Result: s.auditOutcome(hostNotFound(err))})
+		s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: id, Detail: "disable", Result: s.auditOutcome(hostNotFound(c, err))})
 		if err != nil {
-			return hostNotFound(err)
+			return hostNotFound(c, err)
 		}
-		s.flash(c, "success", "Disabled "+h.Name+": the panel no longer asks it, and its pages, syncs and imports skip it until it is enabled again.")
+		s.flash(c, "success", tr(c, "hosts.disabled_msg", "Name", h.Name))
 	}
 	return s.redirect(c, s.url("/hosts"))
 }
 
 func (s *Server) hostRemove(c echo.Context) error {
 	r, err := s.fleet.Remove(c.Request().Context(), c.Param("id"))
-	e := models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "remove", Result: s.auditOutcome(hostNotFound(err))}
+	e := models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "remove", Result: s.auditOutcome(hostNotFound(c, err))}
 	if err == nil && r.RevokeError != "" {
 		e.Detail += "; the agent could not be told to forget the credential: " + r.RevokeError
 	}
 	s.audit(c, e)
 	if err != nil {
-		return hostNotFound(err)
+		return hostNotFound(c, err)
 	}
-	msg := "Removed " + r.Host.Name + " and revoked its credential on the agent."
+	msg := tr(c, "hosts.removed", "Name", r.Host.Name)
 	kind := "success"
 	if r.RevokeError != "" {
 		kind = "warning"
-		msg = "Removed " + r.Host.Name + ", but its agent could not be told to forget the panel's credential (" + r.RevokeError + "). The panel no longer has the credential; stop the agent or reset its data dir to be sure."
+		msg = tr(c, "hosts.removed_unrevoked", "Name", r.Host.Name, "Error", r.RevokeError)
 	}
-	s.flash(c, kind, msg+" Its archived bans stay in the history under the id "+r.Host.ID+".")
+	s.flash(c, kind, msg+" "+tr(c, "hosts.archive_stays", "ID", r.Host.ID))
 	return s.redirect(c, s.url("/hosts"))
 }
 
@@ -221,13 +221,13 @@ func (s *Server) hostAcceptFingerprint(c echo.Context) error {
 	}
 	h, err := s.fleet.AcceptFingerprint(c.Request().Context(), c.Param("id"), in.Fingerprint)
 	s.audit(c, models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "accept certificate " + in.Fingerprint,
-		Result: s.auditOutcome(hostNotFound(err))})
+		Result: s.auditOutcome(hostNotFound(c, err))})
 	if err != nil {
 		if err := s.flashValidation(c, err); err != nil {
 			return err
 		}
 	} else {
-		s.flash(c, "success", "Accepted the new certificate of "+h.Name+"; the panel talks to it again.")
+		s.flash(c, "success", tr(c, "hosts.cert_accepted", "Name", h.Name))
 	}
 	return s.redirect(c, s.url("/hosts"))
 }

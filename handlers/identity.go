@@ -55,14 +55,14 @@ func (s *Server) sessionIdentity(ctx context.Context) models.Identity {
 // from the users table on every request: a disabled or removed account is
 // logged out at once, and a changed role takes effect at once, with a new
 // session token. A session stored before accounts (the master password)
-// becomes the session of the account admin.
-func (s *Server) currentIdentity(ctx context.Context) (models.Identity, error) {
+// becomes the session of the account admin. language is the account's
+// language setting ("" to follow the browser).
+func (s *Server) currentIdentity(ctx context.Context) (id models.Identity, language string, err error) {
 	stored := s.sessionIdentity(ctx)
 	if !stored.LoggedIn() {
-		return stored, nil
+		return stored, "", nil
 	}
 	var u models.User
-	var err error
 	if stored.UserID != 0 {
 		u, err = s.users.Get(ctx, stored.UserID)
 	} else {
@@ -72,22 +72,22 @@ func (s *Server) currentIdentity(ctx context.Context) (models.Identity, error) {
 	case errors.Is(err, repo.ErrNotFound):
 		u = models.User{}
 	case err != nil:
-		return models.Identity{}, fmt.Errorf("read the session's account: %w", err)
+		return models.Identity{}, "", fmt.Errorf("read the session's account: %w", err)
 	}
-	id := u.Identity()
+	id = u.Identity()
 	if u.Disabled || !id.LoggedIn() {
 		s.logOut(ctx)
-		return models.Identity{}, nil
+		return models.Identity{}, "", nil
 	}
 	if id != stored {
 		if id.Role != stored.Role {
 			if err := s.sm.RenewToken(ctx); err != nil {
-				return models.Identity{}, fmt.Errorf("renew the session: %w", err)
+				return models.Identity{}, "", fmt.Errorf("renew the session: %w", err)
 			}
 		}
 		s.logIn(ctx, id)
 	}
-	return id, nil
+	return id, u.Language, nil
 }
 
 // stillAllowed reports whether the account of a long-lived request (an
@@ -140,7 +140,7 @@ func (s *Server) require(need models.Role) echo.MiddlewareFunc {
 				return next(c)
 			}
 			if id.LoggedIn() {
-				return echo.NewHTTPError(http.StatusForbidden, "Your account may not do this.")
+				return echo.NewHTTPError(http.StatusForbidden, tr(c, "error.not_allowed"))
 			}
 			target := c.Request().URL.RequestURI()
 			if isHTMX(c.Request()) {

@@ -16,6 +16,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"bangui/lang"
 )
 
 // ContentSecurityPolicy allows only our own scripts, styles and images:
@@ -35,6 +37,28 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// chooseLanguage puts the request's language into its context, for the
+// views, flash messages and error pages: the browser's Accept-Language
+// here; loadSession replaces it with the account's setting, if it has one.
+// The API answers in English always: its messages are for programs and
+// their logs.
+func (s *Server) chooseLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		accept := req.Header.Get("Accept-Language")
+		if s.isAPIPath(req) {
+			accept = ""
+		} else {
+			c.Response().Header().Add("Vary", "Accept-Language")
+		}
+		c.SetRequest(req.WithContext(lang.With(req.Context(), lang.Choose("", accept))))
+		return next(c)
+	}
+}
+
+// tr translates the message id into the request's language (see lang.T).
+func tr(c echo.Context, id string, kv ...any) string { return lang.T(c.Request().Context(), id, kv...) }
 
 // readForm reads a POST's form before any handler looks at it, so a body
 // over the limit is answered 413 (and a garbled one 400) even when the
@@ -58,7 +82,7 @@ func (s *Server) readForm(next echo.HandlerFunc) echo.HandlerFunc {
 		case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
 			return he
 		case err != nil:
-			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+			return echo.NewHTTPError(http.StatusBadRequest, tr(c, "error.form_unreadable"))
 		}
 		return next(c)
 	}
@@ -102,11 +126,14 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		ctx = context.WithValue(ctx, sessionLoadedKey{}, true)
-		id, err := s.currentIdentity(ctx)
+		id, setting, err := s.currentIdentity(ctx)
 		if err != nil {
 			return err
 		}
 		ctx = withIdentity(ctx, id)
+		if setting != "" {
+			ctx = lang.With(ctx, lang.Choose(setting, ""))
+		}
 		ctx = context.WithValue(ctx, visitorKey{}, &visitor{id: visitorID(token)})
 		c.SetRequest(req.WithContext(ctx))
 		saved := false
@@ -215,7 +242,7 @@ func (s *Server) setupGuard(next echo.HandlerFunc) echo.HandlerFunc {
 			if c.Request().Method == http.MethodGet {
 				return c.Redirect(http.StatusSeeOther, s.url("/login"))
 			}
-			return echo.NewHTTPError(http.StatusConflict, "Setup has already been completed; it cannot be run again.")
+			return echo.NewHTTPError(http.StatusConflict, tr(c, "setup.done_already"))
 		}
 		if onSetup {
 			return next(c)
@@ -267,14 +294,14 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			want = s.visitorCSRF(v.id)
 		}
 		if req.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return echo.NewHTTPError(http.StatusForbidden, "Cross-site request refused.")
+			return echo.NewHTTPError(http.StatusForbidden, tr(c, "error.cross_site"))
 		}
 		got := req.Header.Get("X-CSRF-Token")
 		if got == "" {
 			got = c.FormValue("_csrf")
 		}
 		if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			return echo.NewHTTPError(http.StatusForbidden, "The form has expired or did not come from this panel. Reload the page and try again.")
+			return echo.NewHTTPError(http.StatusForbidden, tr(c, "error.csrf"))
 		}
 		return next(c)
 	}

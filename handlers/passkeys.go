@@ -119,7 +119,7 @@ func (s *Server) fromTrustedProxy(r *http.Request) bool {
 func (s *Server) passkeyOffer(c echo.Context) views.PasskeyOffer {
 	origin := s.passkeyOrigin(c)
 	if _, err := rpIDOf(origin); err != nil {
-		return views.PasskeyOffer{Reason: "Passkeys need the panel to be opened by its host name, not an IP address: set --public-url to that address."}
+		return views.PasskeyOffer{Reason: tr(c, "passkey.need_host")}
 	}
 	if !s.atPasskeyHost(c, origin) {
 		return views.PasskeyOffer{At: s.cfg.PublicURL + "/"}
@@ -329,7 +329,7 @@ func (s *Server) passkeysPage(c echo.Context) error {
 	case err == nil:
 		sec = s.passkeysSection(c, u)
 	case errors.Is(err, repo.ErrNotFound):
-		sec.Unavailable = "Passkeys belong to a user account, and this session has none. Log in with your account to add one."
+		sec.Unavailable = tr(c, "passkey.no_account")
 	default:
 		return err
 	}
@@ -348,7 +348,7 @@ func (s *Server) passkeysSection(c echo.Context, u models.User) views.PasskeysSe
 	keys, err := s.passkeys.List(c.Request().Context(), u.ID)
 	if err != nil {
 		s.log.Error("passkeys: list", "err", err, "request_id", requestID(c))
-		sec.Unavailable = "The panel could not read your passkeys from its database. Reload to try again."
+		sec.Unavailable = tr(c, "passkey.unreadable")
 		return sec
 	}
 	rpID, _ := rpIDOf(s.passkeyOrigin(c))
@@ -378,16 +378,16 @@ func (s *Server) passkeyRegisterBegin(c echo.Context) error {
 		Name string `json:"name"`
 	}
 	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 4096)).Decode(&in); err != nil {
-		return passkeyError(c, http.StatusBadRequest, "The request could not be read. Reload the page and try again.")
+		return passkeyError(c, http.StatusBadRequest, tr(c, "error.form_unreadable"))
 	}
 	name := strings.TrimSpace(in.Name)
 	switch {
 	case name == "":
-		return passkeyError(c, http.StatusUnprocessableEntity, "Give the passkey a name, such as the device it is on.")
+		return passkeyError(c, http.StatusUnprocessableEntity, tr(c, "passkey.name_missing"))
 	case utf8.RuneCountInString(name) > passkeyNameMax:
-		return passkeyError(c, http.StatusUnprocessableEntity, fmt.Sprintf("The name is too long: at most %d characters.", passkeyNameMax))
+		return passkeyError(c, http.StatusUnprocessableEntity, tr(c, "passkey.name_long", "Max", passkeyNameMax))
 	case strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }):
-		return passkeyError(c, http.StatusUnprocessableEntity, "The name must be one line of text.")
+		return passkeyError(c, http.StatusUnprocessableEntity, tr(c, "passkey.name_line"))
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
@@ -395,7 +395,7 @@ func (s *Server) passkeyRegisterBegin(c echo.Context) error {
 	}
 	u, err := s.currentAccount(ctx)
 	if err != nil {
-		return passkeyError(c, http.StatusConflict, "Passkeys belong to a user account, and this session has none.")
+		return passkeyError(c, http.StatusConflict, tr(c, "passkey.no_account_short"))
 	}
 	acct, err := s.loadPasskeyAccount(ctx, u, rp.Config.RPID)
 	if err != nil {
@@ -456,14 +456,14 @@ func (s *Server) passkeyRegisterFinish(c echo.Context) error {
 		AttestationType: cred.AttestationType, AttestationFormat: cred.AttestationFormat, Name: f.name,
 	})
 	if errors.Is(err, repo.ErrDuplicate) {
-		return fail("This passkey is already registered.")
+		return fail(tr(c, "passkey.registered"))
 	}
 	if err != nil {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Target: u.Name,
 		Detail: "passkey added: " + f.name + " (#" + strconv.FormatInt(id, 10) + ")"})
-	s.flash(c, "success", "Passkey “"+f.name+"” added. You can now log in with it alone.")
+	s.flash(c, "success", tr(c, "passkey.added", "Name", f.name))
 	return s.redirect(c, back)
 }
 
@@ -472,11 +472,11 @@ func (s *Server) passkeyDelete(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "No such passkey.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "passkey.no_such"))
 	}
 	u, err := s.currentAccount(ctx)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "No such passkey.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "passkey.no_such"))
 	}
 	// The admin may require a second factor: the last one stays.
 	f, err := s.secondFactorsOf(ctx, u.ID)
@@ -488,19 +488,19 @@ func (s *Server) passkeyDelete(c echo.Context) error {
 		return err
 	}
 	if required && !f.TOTP && f.Passkeys <= 1 {
-		s.flash(c, "error", "Your administrator requires a second factor for every account: set up another before removing this passkey.")
+		s.flash(c, "error", tr(c, "passkey.keep_one"))
 		return s.redirect(c, s.url("/account/passkeys"))
 	}
 	name, err := s.passkeys.Delete(ctx, u.ID, id)
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "No such passkey: it may have been removed already.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "passkey.no_such_more"))
 	}
 	if err != nil {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Target: u.Name,
 		Detail: "passkey removed: " + name + " (#" + strconv.FormatInt(id, 10) + ")"})
-	s.flash(c, "success", "Passkey “"+name+"” removed. It no longer logs in here; you may also delete it from the device.")
+	s.flash(c, "success", tr(c, "passkey.removed", "Name", name))
 	return s.redirect(c, s.url("/account/passkeys"))
 }
 

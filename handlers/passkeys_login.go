@@ -32,7 +32,7 @@ func (s *Server) passkeyLoginBegin(c echo.Context) error {
 	now := s.now()
 	key := throttleKey(c.RealIP())
 	if wait := max(s.throttle.Wait(key, now), s.throttle.Wait(passkeyBeginKey(key), now)); wait > 0 {
-		return passkeyError(c, http.StatusTooManyRequests, fmt.Sprintf("Too many passkey logins from your address. Wait %s before trying again.", seconds(wait)))
+		return passkeyError(c, http.StatusTooManyRequests, tr(c, "passkey.throttled", "Wait", seconds(c, wait)))
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
@@ -65,7 +65,7 @@ func (s *Server) passkeyLoginFinish(c echo.Context) error {
 		return s.render(c, status, views.LoginPage(views.LoginForm{Error: msg, Next: next}), nil)
 	}
 	if wait := s.throttle.Wait(throttleKey(c.RealIP()), s.now()); wait > 0 {
-		return refuse(http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait)))
+		return refuse(http.StatusTooManyRequests, tr(c, "login.throttled", "Wait", seconds(c, wait)))
 	}
 	pc, ok := s.takeCeremony(ctx, ceremonyLogin)
 	if !ok {
@@ -147,9 +147,9 @@ func (s *Server) passkeyLoginFailed(c echo.Context, acct *passkeyAccount, err er
 	s.audit(c, models.AuditEntry{Action: models.AuditLoginFailed, Target: name, Detail: "passkey: " + err.Error(), Result: "refused"})
 	switch {
 	case errors.Is(err, repo.ErrNotFound):
-		return refuse("This passkey is not registered here. It may have been removed; log in with your password.")
+		return refuse(tr(c, "passkey.unknown"))
 	case errors.Is(err, errAccountDisabled):
-		return refuse("This account is disabled. Ask an admin.")
+		return refuse(tr(c, "passkey.disabled"))
 	case errors.Is(err, errPasskeyCloned):
 		return refuse("This passkey was refused: " + err.Error() + ". Log in with your password and remove it.")
 	}
@@ -167,7 +167,7 @@ func (s *Server) passkeySecondFactorBegin(c echo.Context) error {
 		return err
 	}
 	if wait := s.throttle.Wait(secondFactorThrottleKey(u.ID), s.now()); wait > 0 {
-		return passkeyError(c, http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait)))
+		return passkeyError(c, http.StatusTooManyRequests, tr(c, "login.throttled", "Wait", seconds(c, wait)))
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
@@ -178,7 +178,7 @@ func (s *Server) passkeySecondFactorBegin(c echo.Context) error {
 		return err
 	}
 	if len(acct.keys) == 0 {
-		return passkeyError(c, http.StatusConflict, "Your passkeys were made for another address of the panel: open it there.")
+		return passkeyError(c, http.StatusConflict, tr(c, "passkey.other_address"))
 	}
 	assertion, data, err := rp.BeginLogin(acct, webauthn.WithUserVerification(protocol.VerificationPreferred))
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) passkeySecondFactorFinish(c echo.Context) error {
 	refuse := func(msg string) error { return s.renderSecondFactor(c, http.StatusUnauthorized, p, u, msg) }
 	if wait := s.throttle.Wait(secondFactorThrottleKey(u.ID), s.now()); wait > 0 {
 		return s.renderSecondFactor(c, http.StatusTooManyRequests, p, u,
-			fmt.Sprintf("Too many failed attempts. Wait %s before trying again.", seconds(wait)))
+			tr(c, "login.throttled", "Wait", seconds(c, wait)))
 	}
 	f, refused, err := s.finishCeremony(c, ceremonySecondFactor, u)
 	if err != nil {

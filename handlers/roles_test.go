@@ -48,6 +48,7 @@ var routeRoleTable = map[string]models.Role{
 	"POST /account/password":         models.RoleViewer,
 	"POST /account/sessions/end":     models.RoleViewer,
 	"POST /account/sessions/end-all": models.RoleViewer,
+	"POST /account/language":         models.RoleViewer,
 
 	"POST /jails/unban-all":                models.RoleOperator,
 	"POST /jails/:name/ignore":             models.RoleOperator,

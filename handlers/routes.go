@@ -24,6 +24,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
 	e.Use(s.securityHeaders)
+	e.Use(s.chooseLanguage)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.readForm)
 	e.Use(s.markLiveFrom)

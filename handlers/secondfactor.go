@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -123,7 +122,7 @@ func (s *Server) pendingUser(c echo.Context) (pendingLogin, models.User, bool, e
 	s.endPendingLogin(ctx)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if hadOne {
-		s.flash(c, "warning", "Your login took too long or was ended. Enter your password again.")
+		s.flash(c, "warning", tr(c, "factor.login_expired"))
 	}
 	return p, models.User{}, false, s.redirect(c, s.url("/login")+nextQuery(p.Next))
 }
@@ -187,7 +186,7 @@ func (s *Server) secondFactorSubmit(c echo.Context) error {
 	}
 	if wait := s.throttle.Wait(secondFactorThrottleKey(u.ID), s.now()); wait > 0 {
 		return s.renderSecondFactor(c, http.StatusTooManyRequests, p, u,
-			fmt.Sprintf("Too many wrong codes. Wait %s before trying again.", seconds(wait)))
+			tr(c, "factor.throttled", "Wait", seconds(c, wait)))
 	}
 	what := "authenticator code"
 	if in.RecoveryCode != "" {
@@ -222,10 +221,13 @@ func (s *Server) wrongSecondFactor(c echo.Context, p pendingLogin, u models.User
 	p.Failures++
 	if p.Failures >= pendingLoginMaxFailures {
 		s.endPendingLogin(ctx)
-		s.flash(c, "error", "Too many wrong codes. Enter your password again.")
+		s.flash(c, "error", tr(c, "factor.too_many"))
 		return s.redirect(c, s.url("/login")+nextQuery(p.Next))
 	}
 	s.sm.Put(ctx, sessPendingFailures, p.Failures)
-	msg := fmt.Sprintf("Wrong %s, or one used already. Try again.", what)
+	msg := tr(c, "factor.wrong_code")
+	if what == "recovery code" {
+		msg = tr(c, "factor.wrong_recovery")
+	}
 	return s.renderSecondFactor(c, http.StatusUnauthorized, p, u, msg)
 }

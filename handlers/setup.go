@@ -54,7 +54,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, views.SetupPage(f), nil)
 	case errors.Is(err, setup.ErrDone):
 		s.setupDone.Store(true)
-		return echo.NewHTTPError(http.StatusConflict, "Setup has already been completed; it cannot be run again.")
+		return echo.NewHTTPError(http.StatusConflict, tr(c, "setup.done_already"))
 	case err != nil:
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	s.setupDone.Store(true)
 	s.audit(c, models.AuditEntry{Action: models.AuditSetup, Actor: strings.TrimSpace(in.Username),
 		Detail: "first admin " + strings.TrimSpace(in.Username) + ", socket " + ps.Socket + ", configuration " + ps.ConfigDir})
-	s.flash(c, "success", "Setup is complete. Log in as "+strings.TrimSpace(in.Username)+" with your new password.")
+	s.flash(c, "success", tr(c, "setup.complete", "User", strings.TrimSpace(in.Username)))
 	return s.redirect(c, s.url("/login"))
 }
 

@@ -82,7 +82,7 @@ func (s *Server) tokenCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, errs := s.checkTokenForm(&form, user.RoleOf())
+	tok, errs := s.checkTokenForm(c, &form, user.RoleOf())
 	if len(errs) > 0 {
 		form.Errors = errs
 		p, err := s.tokensSection(c, form)
@@ -117,19 +117,19 @@ func newTokenSecret() string { return tokenPrefix + randomToken() }
 
 // checkTokenForm turns the form into a token to store, or says what is
 // wrong with it. A scope above role is refused.
-func (s *Server) checkTokenForm(form *views.TokenForm, role models.Role) (models.APIToken, map[string][]string) {
+func (s *Server) checkTokenForm(c echo.Context, form *views.TokenForm, role models.Role) (models.APIToken, map[string][]string) {
 	errs := map[string][]string{}
 	form.Name = strings.TrimSpace(form.Name)
 	switch {
 	case form.Name == "":
-		errs["name"] = []string{"Name the token, e.g. after the script that uses it."}
+		errs["name"] = []string{tr(c, "tokens.name_missing")}
 	case !utf8.ValidString(form.Name) || utf8.RuneCountInString(form.Name) > maxTokenName:
 		errs["name"] = []string{"The name may have at most " + strconv.Itoa(maxTokenName) + " characters."}
 	}
 	scope, err := models.ParseTokenScope(form.Scope)
 	switch {
 	case err != nil:
-		errs["scope"] = []string{"Choose read, operate or admin."}
+		errs["scope"] = []string{tr(c, "tokens.scope_invalid")}
 	case !role.Allows(scope.Role()):
 		errs["scope"] = []string{"Your role (" + role.String() + ") does not allow the scope " + string(scope) + "."}
 	}
@@ -140,7 +140,7 @@ func (s *Server) checkTokenForm(form *views.TokenForm, role models.Role) (models
 		exp := s.now().Add(time.Duration(days) * 24 * time.Hour).Unix()
 		tok.ExpiresAt = &exp
 	default:
-		errs["expiry"] = []string{"Choose 30, 90 or 365 days, or never."}
+		errs["expiry"] = []string{tr(c, "tokens.expiry_invalid")}
 	}
 	return tok, errs
 }
@@ -160,17 +160,17 @@ func (s *Server) tokenRevoke(c echo.Context) error {
 	id := identityOf(ctx)
 	tokID, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || tokID <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "tokens.no_such"))
 	}
 	owner := id.UserID
 	if id.Role.Allows(models.RoleAdmin) {
 		owner = 0
 	} else if owner == 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "tokens.no_such"))
 	}
 	tok, err := s.tokens.Revoke(ctx, tokID, owner)
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such token.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "tokens.no_such"))
 	}
 	entry := models.AuditEntry{Action: models.AuditTokenChange, Target: tok.Name + " (#" + c.Param("id") + ")", Detail: "revoke"}
 	if err != nil {
@@ -179,7 +179,7 @@ func (s *Server) tokenRevoke(c echo.Context) error {
 		return err
 	}
 	s.audit(c, entry)
-	s.flash(c, "success", "The token "+tok.Name+" is revoked: requests with it are refused from now on.")
+	s.flash(c, "success", tr(c, "tokens.revoked", "Name", tok.Name))
 	return s.redirect(c, s.url(s.backPath(c, "/account/tokens")))
 }
 

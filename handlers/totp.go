@@ -145,7 +145,7 @@ func (s *Server) totpStart(who enroleeFunc) echo.HandlerFunc {
 			return err
 		}
 		if _, err := s.factors.StartTOTP(c.Request().Context(), e.user.ID); errors.Is(err, repo.ErrDuplicate) {
-			s.flash(c, "info", "An authenticator app is set up already. Turn it off first to set up another.")
+			s.flash(c, "info", tr(c, "factor.already"))
 		} else if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (s *Server) totpQR(who enroleeFunc) echo.HandlerFunc {
 			return err
 		}
 		if f.PendingSecret == "" {
-			return echo.NewHTTPError(http.StatusNotFound, "No authenticator app is being set up.")
+			return echo.NewHTTPError(http.StatusNotFound, tr(c, "factor.none_pending"))
 		}
 		img, err := services.TOTPQRCode(f.PendingSecret, e.user.Name, totpQRSize)
 		if err != nil {
@@ -197,16 +197,16 @@ func (s *Server) totpConfirm(who enroleeFunc) echo.HandlerFunc {
 		}
 		key := secondFactorThrottleKey(e.user.ID)
 		if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-			return s.enroleePage(c, e, http.StatusTooManyRequests, "Too many wrong codes. Wait "+seconds(wait)+" before trying again.")
+			return s.enroleePage(c, e, http.StatusTooManyRequests, tr(c, "factor.throttled", "Wait", seconds(c, wait)))
 		}
 		codes, err := s.factors.ConfirmTOTP(ctx, e.user.ID, in.Code, s.now())
 		switch {
 		case errors.Is(err, services.ErrWrongCode):
 			s.throttle.Fail(key, s.now())
 			return s.enroleePage(c, e, http.StatusUnprocessableEntity,
-				"That code does not match. Check that the app shows a code for BanGUI and that your phone's clock is right.")
+				tr(c, "factor.no_match"))
 		case errors.Is(err, repo.ErrNotFound):
-			s.flash(c, "warning", "Nothing was being set up. Start again.")
+			s.flash(c, "warning", tr(c, "factor.nothing_pending"))
 			return s.redirect(c, s.url(e.page()))
 		case err != nil:
 			return err
@@ -241,7 +241,7 @@ func (s *Server) checkProof(c echo.Context, u models.User) (ok bool, msg string,
 	}
 	key := secondFactorThrottleKey(u.ID)
 	if wait := s.throttle.Wait(key, s.now()); wait > 0 {
-		return false, "Too many wrong tries. Wait " + seconds(wait) + " before trying again.", nil
+		return false, tr(c, "factor.throttled_tries", "Wait", seconds(c, wait)), nil
 	}
 	err = s.factors.CheckTOTP(c.Request().Context(), u.ID, in.Proof, s.now())
 	if err != nil && !errors.Is(err, services.ErrWrongCode) {
@@ -252,7 +252,7 @@ func (s *Server) checkProof(c echo.Context, u models.User) (ok bool, msg string,
 		return true, "", nil
 	}
 	s.throttle.Fail(key, s.now())
-	return false, "That is neither a current code of your authenticator app nor your password.", nil
+	return false, tr(c, "factor.bad_proof"), nil
 }
 
 // totpDisable is POST /account/totp/disable: it turns the authenticator
@@ -286,13 +286,13 @@ func (s *Server) totpDisable(c echo.Context) error {
 	others := f.Passkeys > 0
 	if required && !others {
 		return s.renderTOTPPage(c, http.StatusConflict, e.user,
-			"Your administrator requires a second factor for every account: set up another before turning this one off.")
+			tr(c, "factor.keep_one"))
 	}
 	if err := s.factors.TurnOffTOTP(ctx, e.user.ID, !others); err != nil {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Target: e.user.Name, Detail: "authenticator app turned off"})
-	s.flash(c, "success", "The authenticator app is turned off.")
+	s.flash(c, "success", tr(c, "factor.turned_off"))
 	return s.redirect(c, s.url(accountTOTPBase))
 }
 
@@ -308,7 +308,7 @@ func (s *Server) recoveryCodesRenew(c echo.Context) error {
 		return err
 	}
 	if !f.any() {
-		return s.renderTOTPPage(c, http.StatusConflict, e.user, "Recovery codes stand in for a second factor: set one up first.")
+		return s.renderTOTPPage(c, http.StatusConflict, e.user, tr(c, "factor.codes_need_factor"))
 	}
 	good, msg, err := s.checkProof(c, e.user)
 	if err != nil {
@@ -339,11 +339,11 @@ func (s *Server) recoveryCodesDownload(c echo.Context) error {
 	}
 	codes := form["code"]
 	if len(codes) == 0 || len(codes) > services.RecoveryCodeCount {
-		return echo.NewHTTPError(http.StatusBadRequest, "No recovery codes to download.")
+		return echo.NewHTTPError(http.StatusBadRequest, tr(c, "factor.no_download"))
 	}
 	for _, code := range codes {
 		if !recoveryCodeForm.MatchString(code) {
-			return echo.NewHTTPError(http.StatusBadRequest, "That is not a recovery code.")
+			return echo.NewHTTPError(http.StatusBadRequest, tr(c, "factor.not_a_code"))
 		}
 	}
 	h := c.Response().Header()
@@ -360,11 +360,11 @@ func (s *Server) factorsReset(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "No such user.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "factor.no_user"))
 	}
 	u, err := s.users.Get(ctx, id)
 	if errors.Is(err, repo.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "No such user.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "factor.no_user"))
 	}
 	if err != nil {
 		return err
@@ -373,7 +373,7 @@ func (s *Server) factorsReset(c echo.Context) error {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Target: u.Name, Detail: "second factors reset by an admin"})
-	s.flash(c, "success", "The second factors of "+u.Name+" are removed.")
+	s.flash(c, "success", tr(c, "factor.removed", "Name", u.Name))
 	return s.redirect(c, s.url("/users"))
 }
 
@@ -395,10 +395,10 @@ func (s *Server) secondFactorPolicy(c echo.Context) error {
 		return err
 	}
 	detail := "second factor no longer required"
-	msg := "A second factor is no longer required."
+	msg := tr(c, "factor.not_required")
 	if on {
 		detail = "second factor required for every account"
-		msg = "Every account now needs a second factor: one without sets it up at its next login."
+		msg = tr(c, "factor.now_required")
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditFactorChange, Detail: detail})
 	s.flash(c, "success", msg)

@@ -60,7 +60,7 @@ func (s *Server) userAdd(c echo.Context) error {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: u.Name, Detail: "add, role " + u.Role})
-	s.flash(c, "success", "Added "+u.Name+" as "+u.Role+".")
+	s.flash(c, "success", tr(c, "users.added", "Name", u.Name, "Role", u.Role))
 	return s.redirect(c, s.url("/users"))
 }
 
@@ -71,13 +71,13 @@ func (s *Server) userRole(c echo.Context) error {
 	}
 	role, _ := models.ParseRole(c.FormValue("role"))
 	before, after, err := s.accounts.SetRole(c.Request().Context(), id, role)
-	if err := userError(err); err != nil {
+	if err := userError(c, err); err != nil {
 		return err
 	}
 	if before.Role != after.Role {
 		s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: after.Name, Detail: "role " + before.Role + " → " + after.Role})
 	}
-	s.flash(c, "success", after.Name+" is now "+after.Role+".")
+	s.flash(c, "success", tr(c, "users.role_changed", "Name", after.Name, "Role", after.Role))
 	return s.redirect(c, s.url("/users"))
 }
 
@@ -88,12 +88,12 @@ func (s *Server) userEnabled(c echo.Context) error {
 	}
 	disable := !ticked(c.FormValue("enabled"))
 	u, err := s.accounts.SetDisabled(c.Request().Context(), id, disable)
-	if err := userError(err); err != nil {
+	if err := userError(c, err); err != nil {
 		return err
 	}
-	what, msg := "enable", "Enabled "+u.Name+"."
+	what, msg := "enable", tr(c, "users.enabled_msg", "Name", u.Name)
 	if disable {
-		what, msg = "disable", "Disabled "+u.Name+": their sessions have ended."
+		what, msg = "disable", tr(c, "users.disabled_msg", "Name", u.Name)
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: u.Name, Detail: what})
 	s.flash(c, "success", msg)
@@ -114,11 +114,11 @@ func (s *Server) userPassword(c echo.Context) error {
 	if errors.As(err, &verr) {
 		return s.renderUsers(c, http.StatusUnprocessableEntity, views.UsersPage{FormUser: id, Form: views.UserForm{Errors: verr.Fields}})
 	}
-	if err := userError(err); err != nil {
+	if err := userError(c, err); err != nil {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: u.Name, Detail: "password reset"})
-	s.flash(c, "success", "Set a new password for "+u.Name+": their sessions have ended.")
+	s.flash(c, "success", tr(c, "users.password_set", "Name", u.Name))
 	return s.redirect(c, s.url("/users"))
 }
 
@@ -128,11 +128,11 @@ func (s *Server) userDelete(c echo.Context) error {
 		return err
 	}
 	u, err := s.accounts.Remove(c.Request().Context(), id)
-	if err := userError(err); err != nil {
+	if err := userError(c, err); err != nil {
 		return err
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditUserChange, Target: u.Name, Detail: "delete"})
-	s.flash(c, "success", "Deleted the account "+u.Name+".")
+	s.flash(c, "success", tr(c, "users.deleted", "Name", u.Name))
 	if id == identityOf(c.Request().Context()).UserID {
 		return s.redirect(c, s.url("/login"))
 	}
@@ -143,21 +143,21 @@ func (s *Server) userDelete(c echo.Context) error {
 func userID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, "There is no such account.")
+		return 0, echo.NewHTTPError(http.StatusNotFound, tr(c, "users.no_such"))
 	}
 	return id, nil
 }
 
 // userError turns the refusals of an account change into answers.
-func userError(err error) error {
+func userError(c echo.Context, err error) error {
 	var verr *services.ValidationError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, services.ErrLastAdmin):
-		return echo.NewHTTPError(http.StatusConflict, "This is the last enabled admin: make another account an admin first. The panel always keeps one.")
+		return echo.NewHTTPError(http.StatusConflict, tr(c, "users.last_admin"))
 	case errors.Is(err, repo.ErrNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such account (any more).")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "users.no_such_more"))
 	case errors.As(err, &verr):
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(verr.Fields))
 	}

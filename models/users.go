@@ -10,6 +10,7 @@ type User struct {
 	PasswordHash  string `bun:"password_hash,notnull"` // bcrypt
 	Role          string `bun:"role,notnull"`          // a Role's String
 	Disabled      bool   `bun:"disabled,notnull"`      // a disabled user's sessions and tokens stop at once
+	Language      string `bun:"language,notnull"`      // the panel's language for this user ("en", "de"); "" follows the browser
 	CreatedAt     int64  `bun:"created_at,notnull"`    // unix seconds
 	UpdatedAt     int64  `bun:"updated_at,notnull"`    // unix seconds
 }

@@ -97,6 +97,11 @@ func (s *UserStore) SetPasswordHash(ctx context.Context, id int64, hash string) 
 	return s.update(ctx, id, "password_hash", hash)
 }
 
+// SetLanguage stores the user's language ("" follows the browser).
+func (s *UserStore) SetLanguage(ctx context.Context, id int64, code string) error {
+	return s.update(ctx, id, "language", code)
+}
+
 // Delete removes a user; ErrNotFound for an unknown id.
 func (s *UserStore) Delete(ctx context.Context, id int64) error {
 	res, err := s.db.NewDelete().Model((*models.User)(nil)).Where("id = ?", id).Exec(ctx)

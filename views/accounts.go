@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -47,10 +48,10 @@ type UsersPage struct {
 }
 
 // roleOptions are the roles an account can have, for a select.
-func roleOptions() []Option {
+func roleOptions(ctx context.Context) []Option {
 	out := make([]Option, len(models.Roles))
 	for i, r := range models.Roles {
-		out[i] = Option{Value: r.String(), Label: r.String()}
+		out[i] = Option{Value: r.String(), Label: roleLabel(ctx, r)}
 	}
 	return out
 }
@@ -90,4 +91,13 @@ func defaultRole(r string) string {
 		return models.RoleViewer.String()
 	}
 	return r
+}
+
+// languageOptions are the panel's languages, each named in itself.
+func languageOptions() []Option {
+	var out []Option
+	for _, code := range lang.Codes() {
+		out = append(out, Option{Value: code, Label: lang.Get(code).T("lang.name")})
+	}
+	return out
 }

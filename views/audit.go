@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -59,13 +60,13 @@ func AuditURL(pairs ...string) string {
 }
 
 // auditWho names who did an entry: the user, and the token when one was used.
-func auditWho(e models.AuditEntry) string {
+func auditWho(ctx context.Context, e models.AuditEntry) string {
 	who := e.Actor
 	if who == "" {
-		who = "(not logged in)"
+		who = lang.T(ctx, "audit.not_logged_in")
 	}
 	if e.Token != 0 {
-		who += " (token #" + strconv.FormatInt(e.Token, 10) + ")"
+		who += " " + lang.T(ctx, "audit.token", "ID", strconv.FormatInt(e.Token, 10))
 	}
 	return who
 }
@@ -81,7 +82,7 @@ func auditWhere(ctx context.Context, e models.AuditEntry) string {
 		parts = append(parts, strings.Join(names, ", "))
 	}
 	if e.Jail != "" {
-		parts = append(parts, "jail "+e.Jail)
+		parts = append(parts, lang.T(ctx, "audit.jail", "Jail", e.Jail))
 	}
 	if e.File != "" {
 		parts = append(parts, e.File)

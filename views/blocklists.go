@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
-	"bangui/textfmt"
 )
 
 // BlocklistsPage is /blocklists: the jail, import now with its progress,
@@ -46,7 +46,7 @@ func hostTargetsText(ctx context.Context, t models.HostTargets) string {
 	case t == "":
 		return HostName(ctx, models.LocalHost)
 	case t.Every():
-		return "every host"
+		return lang.T(ctx, "bl.every_host_short")
 	}
 	ids := strings.Split(string(t), ",")
 	for i, id := range ids {
@@ -96,25 +96,44 @@ type ImportStatusView struct {
 
 func sourceURL(id int64) string { return "/blocklists/sources/" + strconv.FormatInt(id, 10) }
 
-func frequencyOptions() []Option {
+func frequencyOptions(ctx context.Context) []Option {
 	return []Option{
-		{string(models.ScheduleOff), "Off"},
-		{string(models.ScheduleHourly), "Hourly"},
-		{string(models.ScheduleDaily), "Daily"},
-		{string(models.ScheduleWeekly), "Weekly"},
+		{string(models.ScheduleOff), lang.T(ctx, "bl.freq.off")},
+		{string(models.ScheduleHourly), lang.T(ctx, "bl.freq.hourly")},
+		{string(models.ScheduleDaily), lang.T(ctx, "bl.freq.daily")},
+		{string(models.ScheduleWeekly), lang.T(ctx, "bl.freq.weekly")},
 	}
 }
 
-func weekdayOptions() []Option {
+func weekdayOptions(ctx context.Context) []Option {
 	var out []Option
 	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
-		out = append(out, Option{strconv.Itoa(int(d)), d.String()})
+		out = append(out, Option{strconv.Itoa(int(d)), WeekdayName(ctx, d)})
 	}
 	return out
 }
 
+// WeekdayName is the name of d in the request's language.
+func WeekdayName(ctx context.Context, d time.Weekday) string {
+	switch d {
+	case time.Monday:
+		return lang.T(ctx, "weekday.monday")
+	case time.Tuesday:
+		return lang.T(ctx, "weekday.tuesday")
+	case time.Wednesday:
+		return lang.T(ctx, "weekday.wednesday")
+	case time.Thursday:
+		return lang.T(ctx, "weekday.thursday")
+	case time.Friday:
+		return lang.T(ctx, "weekday.friday")
+	case time.Saturday:
+		return lang.T(ctx, "weekday.saturday")
+	}
+	return lang.T(ctx, "weekday.sunday")
+}
+
 // describeSchedule says the schedule in words: "Daily at 03:30 (Europe/Berlin)".
-func describeSchedule(info models.ScheduleInfo) string {
+func describeSchedule(ctx context.Context, info models.ScheduleInfo) string {
 	s := info.Schedule
 	zone := "UTC"
 	if info.Location != nil {
@@ -122,23 +141,23 @@ func describeSchedule(info models.ScheduleInfo) string {
 	}
 	switch s.Frequency {
 	case models.ScheduleHourly:
-		return fmt.Sprintf("Every hour at minute %02d (%s).", s.Minute, zone)
+		return lang.T(ctx, "bl.sched.hourly", "Minute", fmt.Sprintf("%02d", s.Minute), "Zone", zone)
 	case models.ScheduleDaily:
-		return fmt.Sprintf("Daily at %02d:%02d (%s).", s.Hour, s.Minute, zone)
+		return lang.T(ctx, "bl.sched.daily", "Time", fmt.Sprintf("%02d:%02d", s.Hour, s.Minute), "Zone", zone)
 	case models.ScheduleWeekly:
-		return fmt.Sprintf("Every %s at %02d:%02d (%s).", s.Weekday, s.Hour, s.Minute, zone)
+		return lang.T(ctx, "bl.sched.weekly", "Day", WeekdayName(ctx, s.Weekday), "Time", fmt.Sprintf("%02d:%02d", s.Hour, s.Minute), "Zone", zone)
 	}
-	return "Off: lists are imported only with Import now."
+	return lang.T(ctx, "bl.sched.off")
 }
 
-func triggerText(t models.ImportTrigger) string {
+func triggerText(ctx context.Context, t models.ImportTrigger) string {
 	switch t {
 	case models.TriggerSchedule:
-		return "schedule"
+		return lang.T(ctx, "bl.trigger.schedule")
 	case models.TriggerResume:
-		return "resumed at start"
+		return lang.T(ctx, "bl.trigger.resumed")
 	}
-	return "by hand"
+	return lang.T(ctx, "bl.trigger.hand")
 }
 
 func progressPercent(p models.ImportProgress) string {
@@ -151,9 +170,9 @@ func progressPercent(p models.ImportProgress) string {
 func elapsedText(ctx context.Context, p models.ImportProgress) string {
 	d := p.Elapsed(RequestFrom(ctx).Now)
 	if d < time.Minute {
-		return fmt.Sprintf("%.1f s", d.Seconds())
+		return lang.From(ctx).Decimal(d.Seconds(), 1) + " " + lang.T(ctx, "unit.s")
 	}
-	return textfmt.Duration(d)
+	return fmtDuration(ctx, d)
 }
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0) }
@@ -165,32 +184,28 @@ func sourceLabel(e models.ImportLog) string {
 	return e.SourceURL
 }
 
-func confirmDeleteSource(s models.BlocklistSource) string {
-	return fmt.Sprintf("Delete the list %s? Its import log stays; addresses it banned stay banned until their ban runs out.", s.Name)
-}
-
-func previewCounts(c models.BlocklistCounts) [][2]string {
+func previewCounts(ctx context.Context, c models.BlocklistCounts) [][2]string {
 	return [][2]string{
-		{"IPv4 addresses", fmtCount(c.IPv4)},
-		{"IPv6 addresses", fmtCount(c.IPv6)},
-		{"CIDR ranges", fmtCount(c.CIDR)},
-		{"Comments", fmtCount(c.Comments)},
-		{"Blank lines", fmtCount(c.Blank)},
-		{"Invalid lines", fmtCount(c.Invalid)},
-		{"Duplicates", fmtCount(c.Duplicates)},
-		{"Reserved addresses", fmtCount(c.Reserved)},
+		{lang.T(ctx, "bl.c.ipv4"), fmtCount(ctx, c.IPv4)},
+		{lang.T(ctx, "bl.c.ipv6"), fmtCount(ctx, c.IPv6)},
+		{lang.T(ctx, "bl.c.cidr"), fmtCount(ctx, c.CIDR)},
+		{lang.T(ctx, "bl.c.comments"), fmtCount(ctx, c.Comments)},
+		{lang.T(ctx, "bl.c.blank"), fmtCount(ctx, c.Blank)},
+		{lang.T(ctx, "bl.c.invalid"), fmtCount(ctx, c.Invalid)},
+		{lang.T(ctx, "bl.c.dupes"), fmtCount(ctx, c.Duplicates)},
+		{lang.T(ctx, "bl.c.reserved"), fmtCount(ctx, c.Reserved)},
 	}
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
 // hostImportText says what an import did on one host.
-func hostImportText(h models.ImportHostResult) string {
+func hostImportText(ctx context.Context, h models.ImportHostResult) string {
 	switch {
 	case h.Error != "":
-		return "did not import: " + h.Error
+		return lang.T(ctx, "bl.host.failed", "Error", h.Error)
 	case h.Unchanged:
-		return "unchanged"
+		return lang.T(ctx, "bl.host.unchanged")
 	}
-	return fmt.Sprintf("%s imported, %s already banned", fmtCount(h.Imported), fmtCount(h.AlreadyBanned))
+	return lang.T(ctx, "bl.host.counts", "Imported", fmtCount(ctx, h.Imported), "Already", fmtCount(ctx, h.AlreadyBanned))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -21,16 +22,35 @@ const (
 	ConfigTabLog     = "log"
 )
 
-type configTab struct{ id, path, label string }
+type configTab struct{ id, path string }
 
 var configTabs = []configTab{
-	{ConfigTabJails, "/config", "Jails"},
-	{ConfigTabFilters, "/config/filters", "Filters"},
-	{ConfigTabActions, "/config/actions", "Actions"},
-	{ConfigTabRaw, "/config/raw", "Raw files"},
-	{ConfigTabServer, "/config/server", "Server"},
-	{ConfigTabRegex, "/config/regex", "Regex tester"},
-	{ConfigTabLog, "/config/log", "Log"},
+	{ConfigTabJails, "/config"},
+	{ConfigTabFilters, "/config/filters"},
+	{ConfigTabActions, "/config/actions"},
+	{ConfigTabRaw, "/config/raw"},
+	{ConfigTabServer, "/config/server"},
+	{ConfigTabRegex, "/config/regex"},
+	{ConfigTabLog, "/config/log"},
+}
+
+// configTabLabel is the name of the configuration tab id.
+func configTabLabel(ctx context.Context, id string) string {
+	switch id {
+	case ConfigTabJails:
+		return lang.T(ctx, "nav.jails")
+	case ConfigTabFilters:
+		return lang.T(ctx, "config.tab.filters")
+	case ConfigTabActions:
+		return lang.T(ctx, "config.tab.actions")
+	case ConfigTabRaw:
+		return lang.T(ctx, "config.tab.raw")
+	case ConfigTabServer:
+		return lang.T(ctx, "config.tab.server")
+	case ConfigTabRegex:
+		return lang.T(ctx, "config.tab.regex")
+	}
+	return lang.T(ctx, "config.tab.log")
 }
 
 // rawURL is the raw editor with the file name opened.

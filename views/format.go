@@ -3,12 +3,13 @@ package views
 import (
 	"context"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"bangui/lang"
 )
 
-// fmtTime shows t in the panel's time zone, or "—" for the zero time.
+// fmtTime shows t in the panel's time zone and the request's language, or
+// "—" for the zero time.
 func fmtTime(ctx context.Context, t time.Time) string {
 	if t.IsZero() {
 		return "—"
@@ -17,29 +18,18 @@ func fmtTime(ctx context.Context, t time.Time) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("2006-01-02 15:04:05")
+	return lang.From(ctx).DateTime(t.In(loc))
 }
 
 // isoTime is t for a <time datetime> attribute.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// fmtCount groups thousands with a thin space: 12 345.
-func fmtCount[T ~int | ~int64](n T) string {
-	s := strconv.FormatInt(int64(n), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune('\u202f')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// fmtCount groups thousands as the request's language does: 12 345, 12.345.
+func fmtCount[T ~int | ~int64](ctx context.Context, n T) string { return lang.Int(ctx, n) }
+
+// fmtDuration writes d compactly in the request's language (see
+// lang.Lang.Duration).
+func fmtDuration(ctx context.Context, d time.Duration) string { return lang.Duration(ctx, d) }
 
 // withQuery returns path with the query values set (empty values dropped).
 func withQuery(path string, q url.Values) string {
@@ -64,9 +54,9 @@ func orDash(s string) string {
 	return s
 }
 
-func yesNo(b bool) string {
+func yesNo(ctx context.Context, b bool) string {
 	if b {
-		return "yes"
+		return lang.T(ctx, "common.yes")
 	}
-	return "no"
+	return lang.T(ctx, "common.no")
 }

@@ -1,8 +1,10 @@
 package views
 
 import (
+	"context"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -52,37 +54,33 @@ func changedCertificates(hs []models.HostInfo) []models.HostInfo {
 }
 
 // hostState is a host's state badge: its text and modifier.
-func hostState(h models.HostInfo) (string, string) {
+func hostState(ctx context.Context, h models.HostInfo) (string, string) {
 	switch {
 	case !h.Enabled:
-		return "Disabled", "muted"
+		return lang.T(ctx, "hosts.state.disabled"), "muted"
 	case h.Problem != "":
-		return "Not set up", "bad"
+		return lang.T(ctx, "hosts.state.not_set_up"), "bad"
 	case h.Status.NewFingerprint != "":
-		return "Certificate changed", "warn"
+		return lang.T(ctx, "hosts.state.cert"), "warn"
 	case h.Status.Online:
-		return "Online", "ok"
+		return lang.T(ctx, "status.online"), "ok"
 	case h.Status.CheckedAt.IsZero():
-		return "Not checked yet", "muted"
+		return lang.T(ctx, "hosts.state.unchecked"), "muted"
 	}
-	return "Offline", "bad"
+	return lang.T(ctx, "status.offline"), "bad"
 }
 
 // hostProblem is why the last call to a host failed, "" when it did not.
-func hostProblem(h models.HostInfo) string {
+func hostProblem(ctx context.Context, h models.HostInfo) string {
 	switch {
 	case !h.Enabled:
-		return "Disabled: the panel does not ask this host."
+		return lang.T(ctx, "hosts.disabled_note")
 	case h.Problem != "":
 		return h.Problem
 	case h.Status.Online || h.Status.CheckedAt.IsZero():
 		return ""
 	}
 	return h.Status.Error
-}
-
-func confirmRemoveHost(h models.HostInfo) string {
-	return "Remove the host " + h.Name + "? The panel revokes its credential on the agent and stops asking it. Its archived bans stay in the history."
 }
 
 // fingerprintHalves splits a long fingerprint after its middle colon, as

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -111,12 +112,12 @@ func confirmUnban(b models.ActiveBan) string {
 	return fmt.Sprintf("Unban %s from %s?", b.IP, b.Jail)
 }
 
-func confirmUnbanAll(n int64) string {
-	return fmt.Sprintf("Unban all %s addresses in every jail? fail2ban forgets these bans; BanGUI's history keeps them.", fmtCount(n))
+func confirmUnbanAll(ctx context.Context, n int64) string {
+	return lang.T(ctx, "jails.unban_all_confirm", "Count", fmtCount(ctx, n))
 }
 
-func confirmStop(name string) string {
-	return fmt.Sprintf("Stop the jail %s? It stops watching its logs and lifts its bans until it is started again.", name)
+func confirmStop(ctx context.Context, name string) string {
+	return lang.T(ctx, "jails.stop_confirm", "Name", name)
 }
 
 // counterHost is the host part of the live counters' ids on a page of the

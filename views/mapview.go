@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -93,14 +94,14 @@ func (p MapPage) Live() bool {
 }
 
 // countryTitle is a country's tooltip and accessible name.
-func countryTitle(name string, n int64) string {
+func countryTitle(ctx context.Context, name string, n int64) string {
 	switch n {
 	case 0:
 		return name + ": no bans"
 	case 1:
 		return name + ": 1 ban"
 	}
-	return name + ": " + fmtCount(n) + " bans"
+	return name + ": " + fmtCount(ctx, n) + " bans"
 }
 
 // rangeLabel is the window in words.
@@ -115,7 +116,7 @@ func rangeLabel(v string) string {
 
 // summary is the line above the map: bans and countries, ending with ";"
 // when the link to the unknown ones follows.
-func (p MapPage) summary() string {
+func (p MapPage) summary(ctx context.Context) string {
 	bans := "bans"
 	if p.Total == 1 {
 		bans = "ban"
@@ -128,7 +129,7 @@ func (p MapPage) summary() string {
 	if p.Unknown > 0 {
 		end = ";" // the link to the unknown ones follows
 	}
-	return fmt.Sprintf("%s %s from %s %s in %s%s", fmtCount(p.Total), bans, fmtCount(len(p.Ranked)), countries,
+	return fmt.Sprintf("%s %s from %s %s in %s%s", fmtCount(ctx, p.Total), bans, fmtCount(ctx, len(p.Ranked)), countries,
 		rangeLabel(p.Filters.Values.Get("range")), end)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 
 	"github.com/a-h/templ"
@@ -157,20 +158,53 @@ func csrfHeaders(ctx context.Context) string {
 
 // navEntry is one item of the main navigation, shown to Role and above.
 type navEntry struct {
-	Path  string
-	Label string
-	Role  models.Role
+	Path string
+	Role models.Role
 }
 
 var navEntries = []navEntry{
-	{"/", "Dashboard", models.RoleViewer},
-	{"/map", "World map", models.RoleViewer},
-	{"/jails", "Jails", models.RoleViewer},
-	{"/history", "History", models.RoleViewer},
-	{"/blocklists", "Blocklists", models.RoleViewer},
-	{"/allowlist", "Allow-list", models.RoleOperator},
-	{"/config", "Configuration", models.RoleAdmin},
-	{"/hosts", "Hosts", models.RoleAdmin},
+	{"/", models.RoleViewer},
+	{"/map", models.RoleViewer},
+	{"/jails", models.RoleViewer},
+	{"/history", models.RoleViewer},
+	{"/blocklists", models.RoleViewer},
+	{"/allowlist", models.RoleOperator},
+	{"/config", models.RoleAdmin},
+	{"/hosts", models.RoleAdmin},
+}
+
+// navLabel is the name of the navigation entry at path.
+func navLabel(ctx context.Context, path string) string {
+	switch path {
+	case "/":
+		return lang.T(ctx, "nav.dashboard")
+	case "/map":
+		return lang.T(ctx, "nav.map")
+	case "/jails":
+		return lang.T(ctx, "nav.jails")
+	case "/history":
+		return lang.T(ctx, "nav.history")
+	case "/blocklists":
+		return lang.T(ctx, "nav.blocklists")
+	case "/allowlist":
+		return lang.T(ctx, "nav.allowlist")
+	case "/config":
+		return lang.T(ctx, "nav.config")
+	}
+	return lang.T(ctx, "nav.hosts")
+}
+
+// roleLabel is the name of role r in the request's language.
+func roleLabel(ctx context.Context, r models.Role) string {
+	switch r {
+	case models.RoleAdmin:
+		return lang.T(ctx, "role.admin")
+	case models.RoleOperator:
+		return lang.T(ctx, "role.operator")
+	case models.RoleViewer:
+		return lang.T(ctx, "role.viewer")
+	}
+	return lang.T(ctx, "role.none")
 }
 
 func isActive(ctx context.Context, p string) bool {

@@ -1,8 +1,11 @@
 package views
 
 import (
+	"context"
 	"strconv"
 	"strings"
+
+	"bangui/lang"
 )
 
 // SecondFactorView is the page that asks for a second factor after a right
@@ -51,14 +54,11 @@ func groupSecret(s string) string {
 }
 
 // recoveryCodesLeft says how many recovery codes are left.
-func recoveryCodesLeft(n int) string {
-	switch n {
-	case 0:
-		return "No recovery codes are left: make new ones."
-	case 1:
-		return "1 unused recovery code is left."
+func recoveryCodesLeft(ctx context.Context, n int) string {
+	if n == 0 {
+		return lang.T(ctx, "factor.no_codes_left")
 	}
-	return strconv.Itoa(n) + " unused recovery codes are left."
+	return lang.N(ctx, "factor.codes_left", n)
 }
 
 // resetFactorsPath is the admin's route that removes a user's second factors.
@@ -68,9 +68,6 @@ func resetFactorsPath(userID int64) string {
 
 // confirmResetFactors is the question before an admin removes a user's
 // second factors.
-func confirmResetFactors(name string) string {
-	return "Remove every second factor of " + name + "? They log in with their password alone until they set up a new one."
-}
 
 // RecoveryCodesText is the codes one per line, as copied and downloaded.
 func RecoveryCodesText(codes []string) string {

@@ -1,8 +1,11 @@
 package views
 
 import (
+	"context"
+	"strconv"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -30,32 +33,44 @@ var TokenExpiries = []string{"30", "90", "365", "never"}
 
 func (f TokenForm) errs(field string) []string { return f.Errors[field] }
 
-func scopeOptions(scopes []models.TokenScope) []Option {
+func scopeOptions(ctx context.Context, scopes []models.TokenScope) []Option {
 	out := make([]Option, len(scopes))
 	for i, s := range scopes {
 		label := string(s)
 		switch s {
 		case models.ScopeRead:
-			label = "read: status, jails, bans, history"
+			label = lang.T(ctx, "tokens.scope.read")
 		case models.ScopeOperate:
-			label = "operate: also ban, unban, ignore lists, imports"
+			label = lang.T(ctx, "tokens.scope.operate")
 		case models.ScopeAdmin:
-			label = "admin: everything your account may do"
+			label = lang.T(ctx, "tokens.scope.admin")
 		}
 		out[i] = Option{Value: string(s), Label: label}
 	}
 	return out
 }
 
-func expiryOptions() []Option {
+func expiryOptions(ctx context.Context) []Option {
 	out := make([]Option, len(TokenExpiries))
 	for i, d := range TokenExpiries {
-		out[i] = Option{Value: d, Label: d + " days"}
+		n, _ := strconv.Atoi(d)
+		out[i] = Option{Value: d, Label: lang.N(ctx, "tokens.days", n)}
 		if d == "never" {
-			out[i].Label = "never"
+			out[i].Label = lang.T(ctx, "tokens.never")
 		}
 	}
 	return out
+}
+
+// tokenStateLabel is a tokenState in words.
+func tokenStateLabel(ctx context.Context, state string) string {
+	switch state {
+	case "revoked":
+		return lang.T(ctx, "tokens.state.revoked")
+	case "expired":
+		return lang.T(ctx, "tokens.state.expired")
+	}
+	return lang.T(ctx, "tokens.state.active")
 }
 
 // tokenState words a token's state at now.

@@ -226,7 +226,7 @@
     });
     // The stream broke: say so, unless the panel said why (event "bye").
     document.body.addEventListener("htmx:sseError", function () {
-      if (!bar.classList.contains("live-bar--lost")) state.textContent = "Reconnecting…";
+      if (!bar.classList.contains("live-bar--lost")) state.textContent = bar.dataset.msgReconnecting;
       bar.classList.add("live-bar--lost");
     });
     // While the panel is away the proxy answers the status bar's polling
@@ -237,14 +237,14 @@
       if (d.target && d.target.id === "status-bar" && d.xhr && (d.xhr.status >= 500 || d.xhr.status === 0)) {
         d.shouldSwap = false;
         d.isError = false;
-        state.textContent = "The panel does not answer; reconnecting…";
+        state.textContent = bar.dataset.msgLost;
         bar.classList.add("live-bar--lost");
       }
     });
     pause.addEventListener("click", function () {
       paused = !paused;
       pause.setAttribute("aria-pressed", paused ? "true" : "false");
-      pause.textContent = paused ? "Resume" : "Pause";
+      pause.textContent = paused ? bar.dataset.msgResume : bar.dataset.msgPause;
       bar.classList.toggle("live-bar--paused", paused);
       if (paused) return;
       var queue = held;

@@ -75,6 +75,14 @@
     };
   }
 
+  // text is a message of the page's language, from the status element's
+  // data-msg-* attributes (the panel renders them in the user's language).
+  function text(form, name, arg) {
+    var el = form.querySelector("[data-passkey-status]");
+    var msg = (el && el.dataset[name]) || name;
+    return msg.replace("%s", arg === undefined ? "" : arg);
+  }
+
   function say(form, msg, isError) {
     var el = form.querySelector("[data-passkey-status]");
     if (!el) return;
@@ -106,44 +114,44 @@
         return new Promise(function () {});
       }
       return resp.json().catch(function () {
-        return { error: "The panel answered " + resp.status + ". Reload the page and try again." };
+        return { error: text(form, "msgAnswered", resp.status) };
       }).then(function (data) {
-        if (!resp.ok || data.error) throw new Error(data.error || "The panel answered " + resp.status + ".");
+        if (!resp.ok || data.error) throw new Error(data.error || text(form, "msgAnswered", resp.status));
         return data;
       });
     });
   }
 
   // explain turns the browser's refusal into a sentence.
-  function explain(err) {
+  function explain(form, err) {
     switch (err && err.name) {
       case "NotAllowedError":
-        return "The passkey request was cancelled or timed out.";
+        return text(form, "msgCancelled");
       case "InvalidStateError":
-        return "This device already holds a passkey for your account here.";
+        return text(form, "msgExists");
       case "SecurityError":
-        return "The browser refused passkeys at this address.";
+        return text(form, "msgRefused");
       case "NotSupportedError":
-        return "This device cannot make a passkey the panel accepts.";
+        return text(form, "msgUnsupported");
     }
-    return (err && err.message) || "The passkey step failed.";
+    return (err && err.message) || text(form, "msgFailed");
   }
 
   function run(form) {
     var kind = form.dataset.passkey;
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    say(form, kind === "register" ? "Follow your browser to create the passkey…" : "Follow your browser to use your passkey…", false);
+    say(form, text(form, kind === "register" ? "msgCreate" : "msgUse"), false);
     begin(form).then(function (options) {
       if (kind === "register") return navigator.credentials.create(creationOptions(options));
       return navigator.credentials.get(requestOptions(options));
     }).then(function (cred) {
-      if (!cred) throw new Error("The browser gave no passkey.");
+      if (!cred) throw new Error(text(form, "msgNone"));
       form.querySelector("input[name=credential]").value = JSON.stringify(answer(cred));
-      say(form, "Checking the passkey…", false);
+      say(form, text(form, "msgChecking"), false);
       form.submit();
     }).catch(function (err) {
-      say(form, explain(err), true);
+      say(form, explain(form, err), true);
       if (button) button.disabled = false;
     });
   }
@@ -153,7 +161,7 @@
     if (!(form instanceof HTMLFormElement) || !form.dataset.passkey) return;
     ev.preventDefault();
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      say(form, "This browser cannot use passkeys.", true);
+      say(form, text(form, "msgNoBrowser"), true);
       return;
     }
     run(form);

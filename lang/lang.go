@@ -1,0 +1,186 @@
+// Package lang holds the panel's languages: the message catalogues (one
+// JSON file per language in catalogue/, read by go-i18n with CLDR plural
+// rules), the choice of a request's language (the account's setting, else
+// the browser's Accept-Language) and the formatting of numbers, dates and
+// durations for it. A request's language travels in its context: handlers
+// and views call T, N and the formatters with that context and nothing else.
+package lang
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed catalogue/*.json
+var catalogueFS embed.FS
+
+// Default is the language of a request that asks for none the panel has.
+var Default = language.English
+
+// supported are the panel's languages, the default first (the matcher
+// falls back to the first).
+var supported = []language.Tag{language.English, language.German}
+
+// Lang is one language of the panel, ready to translate and format.
+type Lang struct {
+	tag language.Tag
+	loc *i18n.Localizer
+}
+
+var (
+	bundle  = mustBundle()
+	langs   = map[string]*Lang{}
+	matcher = language.NewMatcher(supported)
+)
+
+func init() {
+	for _, t := range supported {
+		langs[t.String()] = &Lang{tag: t, loc: i18n.NewLocalizer(bundle, t.String(), Default.String())}
+	}
+}
+
+// mustBundle reads every catalogue; a catalogue that does not parse is a
+// build mistake, caught by the package's tests.
+func mustBundle() *i18n.Bundle {
+	b := i18n.NewBundle(Default)
+	files, err := fs.Glob(catalogueFS, "catalogue/*.json")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		if _, err := b.LoadMessageFileFS(catalogueFS, f); err != nil {
+			panic(fmt.Sprintf("lang: catalogue %s: %v", path.Base(f), err))
+		}
+	}
+	return b
+}
+
+// Codes are the codes of the panel's languages ("en", "de"), the default
+// first: the choices of the account setting.
+func Codes() []string {
+	out := make([]string, len(supported))
+	for i, t := range supported {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// Valid reports whether code is one of Codes, or "" (the browser's choice).
+func Valid(code string) bool {
+	_, ok := langs[code]
+	return ok || code == ""
+}
+
+// Get returns the language with code, the default when there is none.
+func Get(code string) *Lang {
+	if l, ok := langs[code]; ok {
+		return l
+	}
+	return langs[Default.String()]
+}
+
+// Choose picks a request's language: the account's setting when it names
+// one of the panel's languages, else the best match of the browser's
+// Accept-Language header, else the default.
+func Choose(setting, acceptLanguage string) *Lang {
+	if l, ok := langs[setting]; ok {
+		return l
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Get("")
+	}
+	_, i, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return Get("")
+	}
+	return langs[supported[i].String()]
+}
+
+// Code is the language's code, for <html lang>.
+func (l *Lang) Code() string { return l.tag.String() }
+
+type ctxKey struct{}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Lang) context.Context { return context.WithValue(ctx, ctxKey{}, l) }
+
+// From returns the language in ctx, the default when none was set.
+func From(ctx context.Context) *Lang {
+	if l, ok := ctx.Value(ctxKey{}).(*Lang); ok {
+		return l
+	}
+	return Get("")
+}
+
+// T translates the message id into ctx's language; kv are the values of
+// the message's fields, as pairs of name and value: T(ctx, "flash.banned",
+// "IP", ip). A message missing from every catalogue shows its id (the
+// catalogue test keeps that from happening).
+func T(ctx context.Context, id string, kv ...any) string { return From(ctx).T(id, kv...) }
+
+// N translates id in the plural form for n; the message reads n as
+// {{.Count}}, formatted for the language.
+func N(ctx context.Context, id string, n int, kv ...any) string { return From(ctx).N(id, n, kv...) }
+
+// T translates the message id; see the package function T.
+func (l *Lang) T(id string, kv ...any) string {
+	return l.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+}
+
+// N translates id in the plural form for n; see the package function N.
+func (l *Lang) N(id string, n int, kv ...any) string {
+	d := data(kv)
+	d["Count"] = l.Int(int64(n))
+	return l.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: n})
+}
+
+func (l *Lang) localize(cfg *i18n.LocalizeConfig) string {
+	s, err := l.loc.Localize(cfg)
+	if err != nil && s == "" {
+		return cfg.MessageID
+	}
+	return s
+}
+
+func data(kv []any) map[string]any {
+	d := make(map[string]any, len(kv)/2+1)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		d[k] = kv[i+1]
+	}
+	return d
+}
+
+// Catalogue returns the catalogue of the language with code: every
+// message id with the text of each of its plural forms ("other" for a
+// message without plurals). The tests read it to keep the catalogues
+// complete and to know the words of each language.
+func Catalogue(code string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	raw, err := catalogueFS.ReadFile("catalogue/" + code + ".json")
+	if err != nil {
+		return out
+	}
+	mf, err := i18n.ParseMessageFileBytes(raw, code+".json", nil)
+	if err != nil {
+		return out
+	}
+	for _, m := range mf.Messages {
+		forms := map[string]string{}
+		for form, s := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
+			if strings.TrimSpace(s) != "" {
+				forms[form] = s
+			}
+		}
+		out[m.ID] = forms
+	}
+	return out
+}

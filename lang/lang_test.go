@@ -1,0 +1,181 @@
+package lang
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCataloguesAreComplete fails on any message one catalogue has and
+// the other lacks, on a message without the plural forms its language
+// needs, and on a message used in the code that no catalogue has.
+func TestCataloguesAreComplete(t *testing.T) {
+	en, de := Catalogue("en"), Catalogue("de")
+	if len(en) < 10 {
+		t.Fatalf("the English catalogue has %d messages", len(en))
+	}
+	for id, forms := range en {
+		deForms, ok := de[id]
+		if !ok {
+			t.Errorf("%s: missing from the German catalogue", id)
+			continue
+		}
+		// English and German have the same plural categories: one, other.
+		if _, plural := forms["one"]; plural {
+			for _, f := range []string{"one", "other"} {
+				if deForms[f] == "" || forms[f] == "" {
+					t.Errorf("%s: a plural message without its %q form", id, f)
+				}
+			}
+		}
+	}
+	for id := range de {
+		if _, ok := en[id]; !ok {
+			t.Errorf("%s: missing from the English catalogue", id)
+		}
+	}
+	used := usedMessages(t)
+	if len(used) < 10 {
+		t.Fatalf("found %d messages in the code: the scan is broken", len(used))
+	}
+	for id, where := range used {
+		if _, ok := en[id]; !ok {
+			t.Errorf("%s (used in %s): missing from the catalogues", id, where)
+		}
+	}
+	for id := range en {
+		if _, ok := used[id]; !ok && !strings.HasPrefix(id, "format.") && !strings.HasPrefix(id, "unit.") {
+			t.Errorf("%s: in the catalogues but used nowhere", id)
+		}
+	}
+}
+
+// callRE finds the message ids of the code's calls of T and N (lang.T,
+// lang.N, l.T…); a message id is always a literal, so this finds them all.
+var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*)"([a-z0-9_.-]+)"`)
+
+// usedMessages scans the panel's Go and templ sources (not the generated
+// ones, not tests) for message ids.
+func usedMessages(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	root := ".."
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == "e2e" || n == "testdata" || strings.HasPrefix(n, ".") && p != root {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".templ")) || strings.HasSuffix(p, "_test.go") || strings.HasSuffix(p, "_templ.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range callRE.FindAllStringSubmatch(string(b), -1) {
+			out[m[1]] = p
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestChoose(t *testing.T) {
+	for _, c := range []struct{ setting, accept, want string }{
+		{"", "", "en"},
+		{"", "de-DE,de;q=0.9,en;q=0.8", "de"},
+		{"", "de-AT", "de"},
+		{"", "fr-FR,fr;q=0.9", "en"},
+		{"", "fr-FR,de;q=0.5", "de"},
+		{"", "en-GB,de;q=0.1", "en"},
+		{"de", "en", "de"},
+		{"en", "de", "en"},
+		{"xx", "de", "de"},
+		{"", "garbage;;q=", "en"},
+	} {
+		if got := Choose(c.setting, c.accept).Code(); got != c.want {
+			t.Errorf("Choose(%q, %q) = %s, want %s", c.setting, c.accept, got, c.want)
+		}
+	}
+	if !slices.Equal(Codes(), []string{"en", "de"}) {
+		t.Errorf("Codes() = %v", Codes())
+	}
+	for code, want := range map[string]bool{"": true, "en": true, "de": true, "fr": false} {
+		if Valid(code) != want {
+			t.Errorf("Valid(%q) = %v", code, !want)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	en, de := With(context.Background(), Get("en")), With(context.Background(), Get("de"))
+	if got := Int(en, 1234567); got != "1\u202f234\u202f567" {
+		t.Errorf("en Int = %q", got)
+	}
+	if got := Int(de, -1234567); got != "-1.234.567" {
+		t.Errorf("de Int = %q", got)
+	}
+	if got := Int(de, 999); got != "999" {
+		t.Errorf("de Int = %q", got)
+	}
+	at := time.Date(2026, 12, 7, 3, 4, 5, 0, time.UTC)
+	if got := From(de).DateTime(at); got != "07.12.2026 03:04:05" {
+		t.Errorf("de DateTime = %q", got)
+	}
+	if got := From(en).DateTime(at); got != "2026-12-07 03:04:05" {
+		t.Errorf("en DateTime = %q", got)
+	}
+	if got := From(de).Date(at); got != "07.12.2026" {
+		t.Errorf("de Date = %q", got)
+	}
+	for d, want := range map[time.Duration][2]string{
+		90 * time.Minute: {"1 h 30 min", "1 Std. 30 Min."},
+		-1:               {"permanent", "dauerhaft"},
+		50 * time.Hour:   {"2 d 2 h", "2 T. 2 Std."},
+		45 * time.Second: {"45 s", "45 s"},
+		0:                {"0 s", "0 s"},
+	} {
+		if got := Duration(en, d); got != want[0] {
+			t.Errorf("en Duration(%v) = %q, want %q", d, got, want[0])
+		}
+		if got := Duration(de, d); got != want[1] {
+			t.Errorf("de Duration(%v) = %q, want %q", d, got, want[1])
+		}
+	}
+	for _, c := range []struct {
+		ctx  context.Context
+		n    int
+		want string
+	}{
+		{en, 1, "1 day"}, {en, 30, "30 days"}, {de, 1, "1 Tag"}, {de, 0, "0 Tage"}, {de, 1234, "1.234 Tage"},
+	} {
+		if got := N(c.ctx, "tokens.days", c.n); got != c.want {
+			t.Errorf("N(%s, tokens.days, %d) = %q, want %q", From(c.ctx).Code(), c.n, got, c.want)
+		}
+	}
+	if got := T(de, "status.no_answer", "Host", "web-1"); got != "web-1 hat nicht geantwortet:" {
+		t.Errorf("a message with a field: %q", got)
+	}
+	if got := From(de).Seconds(1500 * time.Millisecond); got != "1,5 s" {
+		t.Errorf("de Seconds = %q", got)
+	}
+	if got := T(context.Background(), "common.yes"); got != "yes" {
+		t.Errorf("T without a language = %q, want English", got)
+	}
+	if got := T(de, "no.such.message"); got != "no.such.message" {
+		t.Errorf("a missing message shows %q, want its id", got)
+	}
+}
