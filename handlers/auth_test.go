@@ -52,8 +52,8 @@ func TestFirstRunSetupLoginLogout(t *testing.T) {
 		t.Fatalf("dashboard: %d", rec.Code)
 	}
 	doc := parse(t, rec)
-	if n := doc.Find("#site-nav a").Length(); n != 8 { // seven pages and, for an admin, the audit log
-		t.Fatalf("nav has %d links, want 8", n)
+	if n := doc.Find("#site-nav a").Length(); n != 9 { // eight pages and, for an admin, the audit log
+		t.Fatalf("nav has %d links, want 9", n)
 	}
 	if doc.Find(`form.logout-form input[name="_csrf"]`).Length() != 1 {
 		t.Fatal("logout form without CSRF field")
