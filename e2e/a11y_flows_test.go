@@ -181,8 +181,9 @@ const keyboardArmJS = `(() => {
 	// A radio group is one Tab stop (arrow keys move within it): reaching
 	// one of its radios reaches them all.
 	const group = el => el.type === "radio" && el.name ? [...document.querySelectorAll("input[type=radio]")].filter(r => r.name === el.name && r.form === el.form) : [el];
-	const missed = el => el.isConnected && !group(el).some(g => window.__kbd.reached.has(g));
-	window.__kbd = {actions, name, missed, reached: new Set(), unseen: [], stops: 0};
+	const reached = new Set();
+	const missed = el => el.isConnected && !group(el).some(g => reached.has(g));
+	window.__kbd = {actions, name, missed, reached, unseen: [], stops: 0};
 	document.addEventListener("focusin", e => {
 		const k = window.__kbd;
 		if (!k) return;
