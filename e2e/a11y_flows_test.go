@@ -178,7 +178,12 @@ const keyboardArmJS = `(() => {
 		// An SVG link (the world map's countries) rings its shape instead.
 		return [...el.querySelectorAll("path, polygon, rect")].some(c => parseFloat(getComputedStyle(c).strokeWidth) >= 3);
 	};
-	window.__kbd = {actions, name, reached: new Set(), unseen: [], stops: 0};
+	// A radio group is one Tab stop (arrow keys move within it): reaching
+	// one of its radios reaches them all.
+	const group = el => el.type === "radio" && el.name ? [...document.querySelectorAll("input[type=radio]")].filter(r => r.name === el.name && r.form === el.form) : [el];
+	const reached = new Set();
+	const missed = el => el.isConnected && !group(el).some(g => reached.has(g));
+	window.__kbd = {actions, name, missed, reached, unseen: [], stops: 0};
 	document.addEventListener("focusin", e => {
 		const k = window.__kbd;
 		if (!k) return;
@@ -196,7 +201,7 @@ const keyboardArmJS = `(() => {
 const keyboardResultJS = `(() => {
 	const k = window.__kbd;
 	delete window.__kbd;
-	const out = k.actions.filter(el => !k.reached.has(el) && el.isConnected).slice(0, 5).map(el => "not reachable with Tab: " + k.name(el));
+	const out = k.actions.filter(k.missed).slice(0, 5).map(el => "not reachable with Tab: " + k.name(el));
 	for (const n of [...new Set(k.unseen)].slice(0, 5)) out.push("focus not visible on " + n);
 	return out;
 })()`
@@ -227,7 +232,7 @@ func (b *browser) keyboardProblems(t *testing.T) []string {
 }
 
 // keyboardLeftJS counts the actions the focus has not reached yet.
-const keyboardLeftJS = `window.__kbd.actions.filter(el => !window.__kbd.reached.has(el) && el.isConnected).length`
+const keyboardLeftJS = `window.__kbd.actions.filter(window.__kbd.missed).length`
 
 // keyboardIP is the address flowKeyboard bans and unbans on device d.
 func keyboardIP(d device) string {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +129,16 @@ func reservedJailName(name string) bool {
 		return true
 	}
 	return false
+}
+
+// itemNameRE is the name of a filter or action (a file name without .conf).
+var itemNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
+
+// ValidItemName reports whether name is one BanGUI reads and writes as a
+// filter or action: filter.d/<name>.conf, action.d/<name>.conf.
+func ValidItemName(name string) bool {
+	return itemNameRE.MatchString(name) && !strings.Contains(name, "..") &&
+		!strings.HasSuffix(name, ".conf") && !strings.HasSuffix(name, ".local")
 }
 
 // ValidJailName checks the syntax of a jail name: 1 to 64 characters out of

@@ -94,9 +94,13 @@ func (s *Server) location() *time.Location {
 
 // allowConfirmPage is "Never ban this address" from another page: the
 // address, the scope (the jail it came from first), a note and an end, to
-// confirm.
+// confirm. Without an address it is the allow-list page, whose form asks
+// for one.
 func (s *Server) allowConfirmPage(c echo.Context) error {
 	ip := queryText(c, "ip", 300)
+	if ip == "" {
+		return c.Redirect(http.StatusSeeOther, s.url("/allowlist"))
+	}
 	addr, err := fail2ban.ParseIgnoreEntry(ip)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())

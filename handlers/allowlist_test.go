@@ -151,6 +151,8 @@ func TestNeverBanConfirmation(t *testing.T) {
 	if rec := b.get("/allowlist/new?ip=192.0.2.999"); rec.Code != http.StatusBadRequest {
 		t.Fatalf("a bad address: %d", rec.Code)
 	}
+	// Without an address: the allow-list page, whose form asks for one.
+	assertRedirect(t, b.get("/allowlist/new"), "/allowlist")
 	jr := b.get("/allowlist/new?ip=192.0.2.42&jail=web&back=/jails/web")
 	jd := parse(t, jr)
 	if v, _ := jd.Find(`input[name="scope"][checked]`).Attr("value"); v != "jails" {

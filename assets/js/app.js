@@ -34,10 +34,16 @@
   }
 
   // Bulk forms: "all on this page" ticks or clears the rows' checkboxes
-  // (the form sends the page's rows itself, so this only shows it).
+  // (the form sends the page's rows itself, so this only shows it); a
+  // ticked row opens its form's menu (folded on phones).
   function setupBulk() {
     document.addEventListener("change", function (ev) {
       var el = ev.target;
+      if (el && el.name === "row" && el.checked && el.form) {
+        var menu = el.form.closest("[data-bulk-menu]");
+        if (menu) menu.open = true;
+        return;
+      }
       if (!el || !el.hasAttribute || !el.hasAttribute("data-bulk-page") || !el.form) return;
       var boxes = document.querySelectorAll('input[name="row"][form="' + el.form.id + '"]');
       for (var i = 0; i < boxes.length; i++) boxes[i].checked = el.checked;

@@ -273,11 +273,3 @@ func failureReason(err error) string {
 	}
 	return text
 }
-
-// itemNameRE is the name of a filter or action (a file name without .conf).
-var itemNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
-
-func validItemName(name string) bool {
-	return itemNameRE.MatchString(name) && !strings.Contains(name, "..") &&
-		!strings.HasSuffix(name, ".conf") && !strings.HasSuffix(name, ".local")
-}

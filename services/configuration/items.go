@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
 	"bangui/models"
@@ -145,7 +146,7 @@ func (c *Service) SaveItem(ctx context.Context, host, kind, name string, ff mode
 	if err != nil {
 		return models.ApplyResult{}, err
 	}
-	if !validItemName(name) {
+	if !fail2ban.ValidItemName(name) {
 		return models.ApplyResult{}, fmt.Errorf("%w: %s %q", ErrNotFound, kind, name)
 	}
 	s, err := c.load(ctx, h, itemStack(kind, name), nil)
@@ -174,7 +175,7 @@ func (c *Service) CreateItem(ctx context.Context, host, kind, name string, ff mo
 	}
 	name = strings.TrimSpace(name)
 	verr := &services.ValidationError{}
-	if !validItemName(name) {
+	if !fail2ban.ValidItemName(name) {
 		verr.Add(FieldItemName, "Use 1 to 64 letters, digits and _ . @ + - for the name (without .conf or .local).")
 	} else if names, err := c.itemNames(ctx, h, kind); err != nil {
 		return models.ApplyResult{}, err
@@ -354,7 +355,7 @@ func (c *Service) Item(ctx context.Context, host, kind, name string) (models.Con
 	if err != nil {
 		return models.ConfigItemDetail{}, err
 	}
-	if !validItemName(name) {
+	if !fail2ban.ValidItemName(name) {
 		return models.ConfigItemDetail{}, fmt.Errorf("%w: %s %q", ErrNotFound, kind, name)
 	}
 	s, err := c.load(ctx, h, itemStack(kind, name), nil)
