@@ -176,8 +176,11 @@ func TestTimedBansLastTheirChosenTime(t *testing.T) {
 		}
 	}
 	t.Logf("lifted after %v; banned anew after fail2ban's restart: %v", gone, rebanned)
-	if !rebanned[long] || rebanned[short] {
-		t.Errorf("banned anew after fail2ban's restart: %v; want only %s (past its jail's time; fail2ban restores the other)", rebanned, long)
+	// The long ban is past its jail's time, so fail2ban cannot restore it:
+	// the panel must ban it anew. fail2ban restores the short one itself,
+	// unless the panel's pass came first (a loaded machine): either holds.
+	if !rebanned[long] {
+		t.Errorf("banned anew after fail2ban's restart: %v; want %s (past its jail's time)", rebanned, long)
 	}
 	if !restartedPanel || !restartedF2B {
 		t.Fatalf("restarts: panel %v, fail2ban %v", restartedPanel, restartedF2B)
@@ -317,9 +320,20 @@ func TestTimedBansTwoPanelsLiftOnce(t *testing.T) {
 	if at := time.Since(t0); at < 10*time.Second {
 		t.Fatalf("lifted after %v of 10 s", at)
 	}
-	// Each lift through Jails.Unban archives one unban.
-	n, err := first.db.NewSelect().Model((*models.ArchivedBan)(nil)).Where("action = 'unban' AND ip = ?", ip).Count(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("archived unbans = %d, %v; want 1", n, err)
+	// Each lift through Jails.Unban archives one unban, just after
+	// fail2ban's; the other panel's next passes lift nothing more.
+	unbans := func() int {
+		n, err := first.db.NewSelect().Model((*models.ArchivedBan)(nil)).Where("action = 'unban' AND ip = ?", ip).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); unbans() == 0 && time.Now().Before(deadline); <-tick.C {
+	}
+	for until := time.Now().Add(2 * time.Second); time.Now().Before(until); <-tick.C {
+		if n := unbans(); n != 1 {
+			t.Fatalf("archived unbans = %d; want 1", n)
+		}
 	}
 }
