@@ -63,6 +63,7 @@ var layoutPages = []struct {
 // layoutScreenshots are the screenshots flowLayout takes on every device.
 var layoutScreenshots = []string{
 	"layout-dashboard-light", "layout-dashboard-dark", "layout-jails-light", "layout-jails-dark", "layout-row-menu",
+	"layout-dashboard-de-light", "layout-dashboard-de-dark", "layout-jails-de-light", "layout-jails-de-dark",
 }
 
 // flowLayout measures the dashboard and the jails page at the default page
@@ -70,42 +71,11 @@ var layoutScreenshots = []string{
 // status bar, the filters and at least eight bans on the first screen, and
 // the pages' heights; on the desktop, the full table. Chart labels are at
 // least 11 px on both. It photographs both pages in the light and the dark
-// colour scheme, and a row menu.
+// colour scheme, and a row menu; then the same in German.
 func flowLayout(t *testing.T, b *browser) {
 	for _, p := range layoutPages {
 		b.visit(t, p.path)
-		f := eval[layoutFigures](t, b, fmt.Sprintf(layoutJS, p.table))
-		t.Logf("%s %s: page %d px tall, %d rows of %.1f px, %d wholly on the first screen, status bar shown %v, filters shown %v, chart labels %v px",
-			b.dev.name, p.path, f.Height, f.Rows, f.RowHeight, f.FirstScreen, f.StatusShown, f.FiltersShown, f.LabelPx)
-		for _, px := range f.LabelPx {
-			if px < chartLabelMinPx {
-				t.Errorf("%s %s: a chart label is %.1f px, want at least %d", b.dev.name, p.path, px, chartLabelMinPx)
-				break
-			}
-		}
-		if p.path == "/" {
-			// The budgets hold at the default page size, on a full page.
-			if f.Rows != 100 {
-				t.Errorf("%s: the dashboard shows %d bans, want a full page of 100", b.dev.name, f.Rows)
-			}
-			if len(f.LabelPx) == 0 {
-				t.Errorf("%s: the dashboard shows no chart labels", b.dev.name)
-			}
-		}
-		if b.dev.phone {
-			if f.Height >= p.phoneMaxHeight {
-				t.Errorf("%s %s is %d px tall, want under %d", b.dev.name, p.path, f.Height, p.phoneMaxHeight)
-			}
-			if f.RowDisplay == "table-row" || f.HeadShown {
-				t.Errorf("%s %s: rows display as %q with the column heads shown, want compact rows", b.dev.name, p.path, f.RowDisplay)
-			}
-			if p.path == "/" && (!f.StatusShown || !f.FiltersShown || f.FirstScreen < phoneFirstScreenBans) {
-				t.Errorf("%s: the first screen shows status bar %v, filters %v and %d bans; want both and at least %d bans",
-					b.dev.name, f.StatusShown, f.FiltersShown, f.FirstScreen, phoneFirstScreenBans)
-			}
-		} else if f.RowDisplay != "table-row" || !f.HeadShown {
-			t.Errorf("%s %s: rows display as %q, column heads shown %v; want the full table", b.dev.name, p.path, f.RowDisplay, f.HeadShown)
-		}
+		measureLayout(t, b, p.path, p.table, p.phoneMaxHeight)
 		b.check(t, p.shot+"-light")
 		b.colorScheme(t, "dark")
 		b.screenshot(t, p.shot+"-dark")
@@ -117,6 +87,77 @@ func flowLayout(t *testing.T, b *browser) {
 	b.openRowMenu(t, row)
 	b.do(t, chromedp.WaitVisible(chromedp.CSS(row+` button[aria-label="Reload sshd"]`)))
 	b.screenshot(t, "layout-row-menu")
+	flowLayoutGerman(t, b)
+}
+
+// flowLayoutGerman sets the account's language to German, holds the same
+// budgets with German's longer words, photographs both pages in both
+// colour schemes, and sets the language back to the browser's (English).
+func flowLayoutGerman(t *testing.T, b *browser) {
+	setLanguage(t, b, "de", "de")
+	defer setLanguage(t, b, "", "en")
+	for _, p := range layoutPages {
+		b.visit(t, p.path)
+		measureLayout(t, b, p.path, p.table, p.phoneMaxHeight)
+		b.check(t, p.shot+"-de-light")
+		b.colorScheme(t, "dark")
+		b.screenshot(t, p.shot+"-de-dark")
+		b.colorScheme(t, "")
+	}
+}
+
+// setLanguage chooses code ("" for the browser's) on the account page and
+// waits until a page loads in the language want.
+func setLanguage(t *testing.T, b *browser, code, want string) {
+	t.Helper()
+	b.visit(t, "/account")
+	b.do(t, chromedp.SetValue(chromedp.CSS("#language"), code))
+	b.do(t, b.press(`[data-testid="account-language"] button[type="submit"]`))
+	b.waitJS(t, `!!document.querySelector(".flash--success")`)
+	b.visit(t, "/account")
+	if got := eval[string](t, b, `document.documentElement.lang`); got != want {
+		t.Fatalf("%s: the account page is in %q after choosing %q, want %q", b.dev.name, got, code, want)
+	}
+}
+
+// measureLayout checks the current page against issue 20's budgets: on the
+// phone two-line rows, the page's height and, on the dashboard, the status
+// bar, the filters and at least eight bans on the first screen; on the
+// desktop the full table; chart labels of at least 11 px on both.
+func measureLayout(t *testing.T, b *browser, path, table string, phoneMaxHeight int) {
+	t.Helper()
+	f := eval[layoutFigures](t, b, fmt.Sprintf(layoutJS, table))
+	t.Logf("%s %s: page %d px tall, %d rows of %.1f px, %d wholly on the first screen, status bar shown %v, filters shown %v, chart labels %v px",
+		b.dev.name, path, f.Height, f.Rows, f.RowHeight, f.FirstScreen, f.StatusShown, f.FiltersShown, f.LabelPx)
+	for _, px := range f.LabelPx {
+		if px < chartLabelMinPx {
+			t.Errorf("%s %s: a chart label is %.1f px, want at least %d", b.dev.name, path, px, chartLabelMinPx)
+			break
+		}
+	}
+	if path == "/" {
+		// The budgets hold at the default page size, on a full page.
+		if f.Rows != 100 {
+			t.Errorf("%s: the dashboard shows %d bans, want a full page of 100", b.dev.name, f.Rows)
+		}
+		if len(f.LabelPx) == 0 {
+			t.Errorf("%s: the dashboard shows no chart labels", b.dev.name)
+		}
+	}
+	if b.dev.phone {
+		if f.Height >= phoneMaxHeight {
+			t.Errorf("%s %s is %d px tall, want under %d", b.dev.name, path, f.Height, phoneMaxHeight)
+		}
+		if f.RowDisplay == "table-row" || f.HeadShown {
+			t.Errorf("%s %s: rows display as %q with the column heads shown, want compact rows", b.dev.name, path, f.RowDisplay)
+		}
+		if path == "/" && (!f.StatusShown || !f.FiltersShown || f.FirstScreen < phoneFirstScreenBans) {
+			t.Errorf("%s: the first screen shows status bar %v, filters %v and %d bans; want both and at least %d bans",
+				b.dev.name, f.StatusShown, f.FiltersShown, f.FirstScreen, phoneFirstScreenBans)
+		}
+	} else if f.RowDisplay != "table-row" || !f.HeadShown {
+		t.Errorf("%s %s: rows display as %q, column heads shown %v; want the full table", b.dev.name, path, f.RowDisplay, f.HeadShown)
+	}
 }
 
 // openRowMenu makes the actions of the table row sel usable: on the phone it
