@@ -264,8 +264,15 @@ func TestAccountLanguage(t *testing.T) {
 	b := a.browserAs("vera", models.RoleViewer)
 	b.headers = map[string]string{"Accept-Language": "en-GB,en;q=0.9"}
 	pageLang := func() (string, *goquery.Document) {
-		doc := parse(t, b.get("/account"))
-		return doc.Find("html").AttrOr("lang", ""), doc
+		rec := b.get("/account")
+		doc := parse(t, rec)
+		// The header says it too, for the script to set <html lang> on a
+		// boosted page.
+		lang := doc.Find("html").AttrOr("lang", "")
+		if h := rec.Header().Get("Content-Language"); h != lang {
+			t.Errorf("Content-Language %q on a page in %q", h, lang)
+		}
+		return lang, doc
 	}
 	if got, _ := pageLang(); got != "en" {
 		t.Fatalf("before the choice: lang %q, want en", got)

@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/views"
 )
 
@@ -35,6 +36,9 @@ func (s *Server) renderComponent(c echo.Context, status int, comp templ.Componen
 	h := c.Response().Header()
 	h.Add("Vary", "HX-Request")
 	h.Set("Cache-Control", "no-store")
+	// The page's language, for the script to set <html lang> when htmx
+	// swaps in a boosted page (it keeps the old document's element).
+	h.Set("Content-Language", lang.From(c.Request().Context()).Code())
 	ctx := views.WithRequest(c.Request().Context(), s.viewRequest(c))
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)

@@ -303,8 +303,19 @@
     });
   }
 
+  // A boosted page replaces the body but keeps the old <html>: its lang
+  // follows the page's Content-Language (a changed language setting).
+  function setupLang() {
+    document.body.addEventListener("htmx:afterSwap", function (ev) {
+      var xhr = ev.detail.xhr;
+      var code = ev.detail.boosted && xhr && xhr.getResponseHeader("Content-Language");
+      if (code) document.documentElement.lang = code;
+    });
+  }
+
   function setup() {
     setupMenu();
+    setupLang();
     setupAutosubmit();
     setupBulk();
     setupLive();
