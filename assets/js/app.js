@@ -174,13 +174,44 @@
     // The stream missed frames it cannot replay (the panel restarted, or
     // the tab was away too long; event "resync"): the live first page of
     // the ban table and the per-IP state are fetched again, once.
+    // New rows that arrive while that fetch is under way are held and
+    // added after it, unless it already brought them: the rows would
+    // otherwise land in the table it replaces.
+    var resyncing = null;
     function resync() {
       var rows = document.querySelector('tbody[sse-swap="bans"]');
       var table = rows && rows.closest(".ban-events[id]");
       if (table) {
-        htmx.ajax("GET", location.href, { target: "#" + table.id, swap: "outerHTML" });
+        var waiting = resyncing = [];
+        var done = function () {
+          if (resyncing === waiting) resyncing = null;
+          waiting.forEach(addNewRows);
+        };
+        htmx.ajax("GET", location.href, { target: "#" + table.id, swap: "outerHTML" }).then(done, done);
       }
       applyIPs("*");
+    }
+    // addNewRows puts the rows of a "bans" frame on top of the live table,
+    // leaving out those it shows already (same address and time).
+    function addNewRows(html) {
+      var tbody = document.querySelector('tbody[sse-swap="bans"]');
+      if (!tbody) return;
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      var timeOf = function (tr) {
+        var t = tr.querySelector("time");
+        return t ? t.getAttribute("datetime") : "";
+      };
+      var rows = Array.prototype.slice.call(tpl.content.querySelectorAll("tr[data-ip]"));
+      rows.reverse().forEach(function (tr) {
+        var shown = Array.prototype.some.call(tbody.querySelectorAll("tr[data-ip]"), function (o) {
+          return o.getAttribute("data-ip") === tr.getAttribute("data-ip") && timeOf(o) === timeOf(tr);
+        });
+        if (shown) return;
+        tbody.insertBefore(tr, tbody.firstChild);
+        htmx.process(tr);
+      });
+      if (rows.length) tbody.querySelectorAll(".empty-row").forEach(function (e) { e.remove(); });
     }
     document.body.addEventListener("htmx:sseBeforeMessage", function (ev) {
       var msg = ev.detail;
@@ -225,6 +256,11 @@
           ev.preventDefault();
           return;
         }
+      }
+      if (resyncing && el.matches('tbody[sse-swap="bans"]')) {
+        ev.preventDefault();
+        resyncing.push(msg.data);
+        return;
       }
       if (!paused || el === state) return;
       ev.preventDefault();
