@@ -166,8 +166,6 @@ var pendingGerman = []string{
 	"/jails",
 	"/jails/",
 	"/map",
-	"/allowlist",
-	"/allowlist/",
 	"/bulk/",
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -187,7 +188,7 @@ func onHostLabel(ctx context.Context, host string) string {
 	if !HostColumn(ctx) || host == "" {
 		return ""
 	}
-	return " on " + HostName(ctx, host)
+	return lang.T(ctx, "common.on_host", "Host", HostName(ctx, host))
 }
 
 // nth is id for the first of several forms, id-i for the others.
