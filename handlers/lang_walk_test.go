@@ -166,7 +166,6 @@ var pendingGerman = []string{
 	"/jails",
 	"/jails/",
 	"/map",
-	"/bulk/",
 }
 
 func isPendingGerman(p string) (string, bool) {
