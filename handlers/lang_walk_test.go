@@ -163,8 +163,6 @@ var pendingGerman = []string{
 	"/",
 	"/history",
 	"/history/",
-	"/jails",
-	"/jails/",
 	"/map",
 }
 
