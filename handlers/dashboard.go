@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -91,7 +90,7 @@ func (s *Server) dashboardCharts(ctx context.Context, d services.Dashboard) view
 	return views.DashboardPage{
 		Trend:     trendChart(ctx, d, s.panelSettings().Location),
 		PerJail:   perJailChart(ctx, d),
-		Countries: topCountries(d.Countries),
+		Countries: topCountries(ctx, d.Countries),
 	}
 }
 
@@ -147,8 +146,8 @@ func unknownIP(c echo.Context, err error) error {
 
 // topCountries keeps the first four countries by name, sums the rest, and
 // charts the top 20.
-func topCountries(counts []models.CountryCount) views.TopCountries {
-	tc := views.TopCountries{Chart: views.Chart{ID: "countries", Title: "Top 20 countries"}}
+func topCountries(ctx context.Context, counts []models.CountryCount) views.TopCountries {
+	tc := views.TopCountries{Chart: views.Chart{ID: "countries", Title: lang.T(ctx, "chart.countries")}}
 	known := 0
 	var total int64
 	for _, c := range counts {
@@ -163,10 +162,10 @@ func topCountries(counts []models.CountryCount) views.TopCountries {
 			tc.Other += c.Count
 		}
 		if known < 20 {
-			tc.Chart.Bars = append(tc.Chart.Bars, views.Bar{Label: models.CountryName(c.Code), Value: c.Count})
+			tc.Chart.Bars = append(tc.Chart.Bars, views.Bar{Label: lang.Country(ctx, c.Code, models.CountryName(c.Code)), Value: c.Count})
 		}
 		known++
 	}
-	tc.Chart.Summary = fmt.Sprintf("%d bans from %d countries; %d from unknown places.", total, known, tc.Unknown)
+	tc.Chart.Summary = lang.T(ctx, "chart.countries_summary", "Total", lang.Int(ctx, total), "N", lang.Int(ctx, known), "Unknown", lang.Int(ctx, tc.Unknown))
 	return tc
 }
