@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-	"golang.org/x/text/language/display"
-
 	"bangui/textfmt"
 )
 
@@ -72,32 +69,16 @@ func Int[T ~int | ~int64](ctx context.Context, n T) string { return From(ctx).In
 // Duration says d in ctx's language; see Lang.Duration.
 func Duration(ctx context.Context, d time.Duration) string { return From(ctx).Duration(d) }
 
-// regionNames are CLDR's country names (golang.org/x/text's display
-// dictionaries, one per language so that only these are linked) of the
-// languages besides English.
-var regionNames = map[string]display.Namer{"de": display.German.Regions()}
+// countryNames are the country names of the languages besides English,
+// from CLDR (see countries_de.go).
+var countryNames = map[string]map[string]string{"de": germanCountries}
 
 // Country names the ISO 3166-1 alpha-2 code in ctx's language: english
 // (the panel's own table) in English, CLDR's name in the other languages,
-// english when CLDR has none.
+// english when there is none.
 func Country(ctx context.Context, code, english string) string {
-	names, ok := regionNames[From(ctx).Code()]
-	if !ok || code == "" {
-		return english
-	}
-	r, err := language.ParseRegion(code)
-	if err != nil {
-		return english
-	}
-	if n, ok := countryOverrides[From(ctx).Code()][code]; ok {
-		return n
-	}
-	if n := names.Name(r); n != "" {
+	if n, ok := countryNames[From(ctx).Code()][code]; ok {
 		return n
 	}
 	return english
 }
-
-// countryOverrides are names a language uses rather than CLDR's (CLDR
-// keeps the English "Isle of Man" in German).
-var countryOverrides = map[string]map[string]string{"de": {"IM": "Insel Man"}}
