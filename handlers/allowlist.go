@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/services/allowlist"
@@ -124,7 +125,7 @@ func (s *Server) allowAdd(c echo.Context) error {
 	if f.On == "" {
 		f.On = s.hostID(c)
 	}
-	reqs, errs := s.allowRequests(f)
+	reqs, errs := s.allowRequests(c, f)
 	if len(errs) > 0 {
 		f.Errors = errs
 		return s.rerenderAllow(c, f)
@@ -157,7 +158,7 @@ func (s *Server) allowAdd(c echo.Context) error {
 	case len(ok) == 1:
 		s.flash(c, "success", first)
 	case len(ok) > 1:
-		s.flashItems(c, "success", fmt.Sprintf("%d entries are on the allow-list.", len(ok)), clipItems(ok))
+		s.flashItems(c, "success", tr(c, "allow.added_n", "Count", lang.Int(c.Request().Context(), len(ok))), clipItems(ok))
 	}
 	if len(refused) > 0 {
 		var again []string
@@ -198,27 +199,27 @@ func (s *Server) rerenderAllow(c echo.Context, f views.AllowForm) error {
 }
 
 // allowRequests turns the form into requests, or field problems.
-func (s *Server) allowRequests(f views.AllowForm) ([]models.AllowRequest, map[string][]string) {
+func (s *Server) allowRequests(c echo.Context, f views.AllowForm) ([]models.AllowRequest, map[string][]string) {
 	errs := map[string][]string{}
 	if _, err := s.hosts.Get(f.On); err != nil {
-		errs[views.AllowFieldAddresses] = append(errs[views.AllowFieldAddresses], "There is no host "+strconv.Quote(f.On)+".")
+		errs[views.AllowFieldAddresses] = append(errs[views.AllowFieldAddresses], tr(c, "allow.err_no_host", "Host", strconv.Quote(f.On)))
 	}
 	addrs := splitTargets(f.Addresses)
 	switch {
 	case len(addrs) == 0:
-		errs[views.AllowFieldAddresses] = append(errs[views.AllowFieldAddresses], "Enter an IP address, CIDR range or DNS name.")
+		errs[views.AllowFieldAddresses] = append(errs[views.AllowFieldAddresses], tr(c, "allow.err_empty"))
 	case len(addrs) > allowlist.MaxEntries:
 		errs[views.AllowFieldAddresses] = append(errs[views.AllowFieldAddresses],
-			fmt.Sprintf("%d entries were sent; the allow-list of a host holds at most %d. Nothing was changed.", len(addrs), allowlist.MaxEntries))
+			tr(c, "allow.err_too_many", "Sent", strconv.Itoa(len(addrs)), "Max", strconv.Itoa(allowlist.MaxEntries)))
 	}
 	var jails []string
 	if f.Scope == "jails" {
 		jails = f.Jails
 		if len(jails) == 0 {
-			errs[views.AllowFieldJails] = []string{"Tick at least one jail, or choose every jail."}
+			errs[views.AllowFieldJails] = []string{tr(c, "allow.err_no_jail")}
 		}
 	}
-	end, msg := s.allowEnd(f)
+	end, msg := s.allowEnd(c, f)
 	if msg != "" {
 		errs[views.AllowFieldExpiry] = []string{msg}
 	}
@@ -233,14 +234,14 @@ func (s *Server) allowRequests(f views.AllowForm) ([]models.AllowRequest, map[st
 }
 
 // allowEnd is the end the form chose (zero: never), or why it is refused.
-func (s *Server) allowEnd(f views.AllowForm) (time.Time, string) {
+func (s *Server) allowEnd(c echo.Context, f views.AllowForm) (time.Time, string) {
 	now := s.now()
 	switch f.Expiry {
 	case "":
 		return time.Time{}, ""
 	case "custom":
 		if strings.TrimSpace(f.Until) == "" {
-			return time.Time{}, "Choose the time the entry ends, or another end."
+			return time.Time{}, tr(c, "allow.err_no_time")
 		}
 		var t time.Time
 		var err error
@@ -250,10 +251,10 @@ func (s *Server) allowEnd(f views.AllowForm) (time.Time, string) {
 			}
 		}
 		if err != nil {
-			return time.Time{}, "Write the end as 2026-12-31T18:00 (date and time)."
+			return time.Time{}, tr(c, "allow.err_time_format")
 		}
 		if !t.After(now) {
-			return time.Time{}, "The end " + t.Format("2006-01-02 15:04") + " is in the past; choose a time still to come."
+			return time.Time{}, tr(c, "allow.err_past", "Time", t.Format("2006-01-02 15:04"))
 		}
 		return t, ""
 	}
@@ -263,7 +264,7 @@ func (s *Server) allowEnd(f views.AllowForm) (time.Time, string) {
 			return now.Add(d), ""
 		}
 	}
-	return time.Time{}, "Choose one of the ends offered."
+	return time.Time{}, tr(c, "allow.err_preset")
 }
 
 // allowDetail is an add's audit detail: scope, end and note.
@@ -291,7 +292,7 @@ func clipItems(items []string) []string {
 func (s *Server) allowRemove(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no such allow-list entry.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "allow.err_no_entry"))
 	}
 	host := s.hostID(c)
 	results, err := s.allowList.Remove(c.Request().Context(), host, []int64{id})

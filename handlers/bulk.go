@@ -111,8 +111,7 @@ func (s *Server) bulkRead(c echo.Context) (views.BulkSelection, []bulk.Target, e
 		return sel, targets, err
 	}
 	if len(sel.Rows) > bulkMaxRows {
-		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
-			"%d rows are ticked; tick at most %d by hand, or choose all rows matching the filter.", len(sel.Rows), bulkMaxRows))
+		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_too_many_rows", "Rows", strconv.Itoa(len(sel.Rows)), "Max", strconv.Itoa(bulkMaxRows)))
 	}
 	targets := make([]bulk.Target, 0, len(sel.Rows))
 	var bad []string
@@ -125,8 +124,7 @@ func (s *Server) bulkRead(c echo.Context) (views.BulkSelection, []bulk.Target, e
 		targets = append(targets, t)
 	}
 	if len(bad) > 0 {
-		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
-			"%d of the selected rows cannot be acted on (%s). Reload the page and select again.", len(bad), bad[0]))
+		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_bad_rows", "Bad", strconv.Itoa(len(bad)), "First", bad[0]))
 	}
 	targets = bulk.Dedupe(targets, false)
 	if len(targets) == 0 {
@@ -195,18 +193,16 @@ func (s *Server) bulkMatching(c echo.Context, sel views.BulkSelection) ([]bulk.T
 	case bulkScopeMap:
 		err = s.eachMapBan(fc, add)
 	default:
-		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "This table cannot select all rows matching its filter: tick the rows instead.")
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_no_matching"))
 	}
 	if errors.Is(err, errBulkFull) {
-		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
-			"The filter matches more than %d addresses; one bulk action takes at most %d. Narrow the filter and run it in parts.",
-			bulk.MaxTargets, bulk.MaxTargets))
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_full", "Max", strconv.Itoa(bulk.MaxTargets)))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if len(targets) == 0 {
-		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "No ban matches the filter any more: nothing to do.")
+		return nil, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_none_match"))
 	}
 	return targets, nil
 }
@@ -221,7 +217,7 @@ func (s *Server) eachActiveBan(fc echo.Context, oneJail bool, fn func(models.Ban
 	if oneJail {
 		jail := fc.QueryParam("jail")
 		if fail2ban.ValidJailName(jail) != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, "The filter names no jail: reload the page and select again.")
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, tr(fc, "bulk.err_no_jail"))
 		}
 		bans, _, err = s.jails.Banned(ctx, host, jail, search, all)
 	} else {
@@ -269,18 +265,18 @@ func filterContext(c echo.Context, filter string) echo.Context {
 func (s *Server) bulkAction(c echo.Context) (models.BulkAction, error) {
 	a := models.BulkAction(c.FormValue("action"))
 	if s.bulk == nil || !s.bulk.Supports(a) {
-		return a, echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose an action: unban"+s.bulkOthers()+".")
+		return a, echo.NewHTTPError(http.StatusUnprocessableEntity, tr(c, "bulk.err_action", "Others", s.bulkOthers(c)))
 	}
 	return a, nil
 }
 
-func (s *Server) bulkOthers() string {
+func (s *Server) bulkOthers(c echo.Context) string {
 	var out string
 	if s.bulk != nil && s.bulk.Supports(models.BulkAllow) {
-		out += ", never ban"
+		out += tr(c, "bulk.other_allow")
 	}
 	if s.bulk != nil && s.bulk.Supports(models.BulkBan) {
-		out += ", ban for a chosen time"
+		out += tr(c, "bulk.other_ban")
 	}
 	return out
 }
@@ -330,7 +326,7 @@ func (s *Server) bulkRun(c echo.Context) error {
 	req := bulk.Request{Action: p.Action, Targets: targets, By: identityOf(c.Request().Context()).Name}
 	p.Note, p.Expires, p.Duration, p.Custom = c.FormValue("note"), c.FormValue("expires"), c.FormValue("duration"), c.FormValue("custom")
 	p.EveryJail = c.FormValue("everyjail") == "1"
-	if p.Errors = s.bulkFields(&req, p); len(p.Errors) > 0 {
+	if p.Errors = s.bulkFields(c, &req, p); len(p.Errors) > 0 {
 		return s.render(c, http.StatusUnprocessableEntity, views.BulkConfirmView(p), nil)
 	}
 	job, err := s.bulk.Start(req)
@@ -342,10 +338,10 @@ func (s *Server) bulkRun(c echo.Context) error {
 }
 
 // bulkFields checks the action's own fields into req.
-func (s *Server) bulkFields(req *bulk.Request, p views.BulkConfirmPage) map[string][]string {
+func (s *Server) bulkFields(c echo.Context, req *bulk.Request, p views.BulkConfirmPage) map[string][]string {
 	errs := map[string][]string{}
 	if len(p.Note) > bulkMaxNote {
-		errs["note"] = append(errs["note"], fmt.Sprintf("Keep the note under %d characters.", bulkMaxNote))
+		errs["note"] = append(errs["note"], tr(c, "bulk.err_note", "Max", strconv.Itoa(bulkMaxNote)))
 	}
 	req.Note = strings.ToValidUTF8(strings.TrimSpace(p.Note), "\uFFFD")
 	switch req.Action {
@@ -355,9 +351,9 @@ func (s *Server) bulkFields(req *bulk.Request, p views.BulkConfirmPage) map[stri
 			t, err := time.ParseInLocation("2006-01-02T15:04", v, s.panelSettings().Location)
 			switch {
 			case err != nil:
-				errs["expires"] = append(errs["expires"], "Give the end as a date and time, such as 2026-12-31T18:00.")
+				errs["expires"] = append(errs["expires"], tr(c, "bulk.err_end_format"))
 			case !t.After(s.now()):
-				errs["expires"] = append(errs["expires"], "The end is in the past: choose a later time, or none.")
+				errs["expires"] = append(errs["expires"], tr(c, "bulk.err_end_past"))
 			default:
 				req.Expires = t
 			}
@@ -368,7 +364,7 @@ func (s *Server) bulkFields(req *bulk.Request, p views.BulkConfirmPage) map[stri
 			errs[k] = append(errs[k], v...)
 		}
 		if derrs == nil && !chosen {
-			errs["duration"] = append(errs["duration"], "Choose how long: a bulk ban is for a chosen time.")
+			errs["duration"] = append(errs["duration"], tr(c, "bulk.err_no_duration"))
 		}
 		req.Duration = d
 	}
@@ -408,8 +404,7 @@ func (s *Server) bulkJobOf(c echo.Context) (models.BulkJob, error) {
 			return job, nil
 		}
 	}
-	return models.BulkJob{}, echo.NewHTTPError(http.StatusNotFound,
-		"No such bulk action: it ran before the panel last started, or it never was. The audit log keeps what was done.")
+	return models.BulkJob{}, echo.NewHTTPError(http.StatusNotFound, tr(c, "bulk.err_no_job"))
 }
 
 // bulkJob follows a bulk job; its htmx polls get the status alone.

@@ -1,14 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/views"
@@ -65,7 +66,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		t := s.dashboardTable(d, q, filters.Values)
+		t := s.dashboardTable(ctx, d, q, filters.Values)
 		t.Geo = s.geo.ForRecords(ctx, d.Bans)
 		t.Bulk = s.bulkSelect(c, bulkScopeDashboard, t.ID, t.Pager, filters.Values, recordRows(d.Bans))
 		return s.renderComponent(c, http.StatusOK, views.BanEvents(t))
@@ -74,30 +75,30 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	table := s.dashboardTable(d, q, filters.Values)
+	table := s.dashboardTable(ctx, d, q, filters.Values)
 	table.Geo = s.geo.ForRecords(ctx, d.Bans)
 	table.Bulk = s.bulkSelect(c, bulkScopeDashboard, table.ID, table.Pager, filters.Values, recordRows(d.Bans))
-	page := s.dashboardCharts(d)
-	page.Filters, page.SourceNote, page.Table = filters, d.Note, table
+	page := s.dashboardCharts(ctx, d)
+	page.Filters, page.SourceNote, page.Table = filters, sourceNote(ctx, d.Chosen), table
 	// The hub's "dash" event carries the counters of this window alone.
 	page.Live = q.Range == models.Range24h && q.Origin == models.OriginAll && q.Source == services.SourceAuto
 	return s.render(c, http.StatusOK, views.DashboardView(page), nil)
 }
 
 // dashboardCharts are the dashboard's charts and country summary of d.
-func (s *Server) dashboardCharts(d services.Dashboard) views.DashboardPage {
+func (s *Server) dashboardCharts(ctx context.Context, d services.Dashboard) views.DashboardPage {
 	return views.DashboardPage{
-		Trend:     trendChart(d, s.panelSettings().Location),
-		PerJail:   perJailChart(d),
-		Countries: topCountries(d.Countries),
+		Trend:     trendChart(ctx, d, s.panelSettings().Location),
+		PerJail:   perJailChart(ctx, d),
+		Countries: topCountries(ctx, d.Countries),
 	}
 }
 
-func (s *Server) dashboardTable(d services.Dashboard, q services.DashboardQuery, values url.Values) views.BanTable {
+func (s *Server) dashboardTable(ctx context.Context, d services.Dashboard, q services.DashboardQuery, values url.Values) views.BanTable {
 	return views.BanTable{
 		ID: "dash-bans", Bans: d.Bans,
 		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: d.Total, Path: "/", Query: values, Target: "#dash-bans"},
-		Empty: "No bans in this window.",
+		Empty: lang.T(ctx, "chart.no_bans"),
 		// New bans slide in at the top of the first page only, so a reader
 		// of a later page keeps their place; they are of every origin.
 		Live: q.Page.Number == 1 && q.Origin == models.OriginAll,
@@ -105,8 +106,8 @@ func (s *Server) dashboardTable(d services.Dashboard, q services.DashboardQuery,
 }
 
 // trendChart labels each bucket by its start in the panel's time zone.
-func trendChart(d services.Dashboard, loc *time.Location) views.Chart {
-	c := views.Chart{ID: "trend", Title: "Bans over time"}
+func trendChart(ctx context.Context, d services.Dashboard, loc *time.Location) views.Chart {
+	c := views.Chart{ID: "trend", Title: lang.T(ctx, "chart.trend")}
 	n := len(d.Trend)
 	start := d.TrendEnd.Add(-time.Duration(n) * d.Bucket)
 	layout := "Jan 2"
@@ -122,31 +123,31 @@ func trendChart(d services.Dashboard, loc *time.Location) views.Chart {
 		c.Bars = append(c.Bars, views.Bar{Label: t.Format(layout), Value: v})
 		total += v
 	}
-	c.Summary = fmt.Sprintf("%d bans in %d buckets of %s.", total, n, d.Bucket)
+	c.Summary = lang.T(ctx, "chart.trend_summary", "Total", lang.Int(ctx, total), "N", lang.Int(ctx, n), "Bucket", lang.Duration(ctx, d.Bucket))
 	return c
 }
 
-func perJailChart(d services.Dashboard) views.Chart {
-	c := views.Chart{ID: "per-jail", Title: "Bans per jail"}
+func perJailChart(ctx context.Context, d services.Dashboard) views.Chart {
+	c := views.Chart{ID: "per-jail", Title: lang.T(ctx, "chart.per_jail")}
 	for _, j := range d.PerJail {
 		c.Bars = append(c.Bars, views.Bar{Label: j.Jail, Value: j.Count})
 	}
-	c.Summary = fmt.Sprintf("%d bans in %d jails.", d.JailTotal, len(d.PerJail))
+	c.Summary = lang.T(ctx, "chart.jail_summary", "Total", lang.Int(ctx, d.JailTotal), "N", lang.Int(ctx, len(d.PerJail)))
 	return c
 }
 
 // unknownIP maps the service's ErrUnknownIP to a 404 page that says so.
-func unknownIP(err error) error {
+func unknownIP(c echo.Context, err error) error {
 	if errors.Is(err, services.ErrUnknownIP) {
-		return echo.NewHTTPError(http.StatusNotFound, "Neither fail2ban nor BanGUI's archive has any record of this address.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "history.no_record"))
 	}
 	return err
 }
 
 // topCountries keeps the first four countries by name, sums the rest, and
 // charts the top 20.
-func topCountries(counts []models.CountryCount) views.TopCountries {
-	tc := views.TopCountries{Chart: views.Chart{ID: "countries", Title: "Top 20 countries"}}
+func topCountries(ctx context.Context, counts []models.CountryCount) views.TopCountries {
+	tc := views.TopCountries{Chart: views.Chart{ID: "countries", Title: lang.T(ctx, "chart.countries")}}
 	known := 0
 	var total int64
 	for _, c := range counts {
@@ -161,10 +162,10 @@ func topCountries(counts []models.CountryCount) views.TopCountries {
 			tc.Other += c.Count
 		}
 		if known < 20 {
-			tc.Chart.Bars = append(tc.Chart.Bars, views.Bar{Label: models.CountryName(c.Code), Value: c.Count})
+			tc.Chart.Bars = append(tc.Chart.Bars, views.Bar{Label: lang.Country(ctx, c.Code, models.CountryName(c.Code)), Value: c.Count})
 		}
 		known++
 	}
-	tc.Chart.Summary = fmt.Sprintf("%d bans from %d countries; %d from unknown places.", total, known, tc.Unknown)
+	tc.Chart.Summary = lang.T(ctx, "chart.countries_summary", "Total", lang.Int(ctx, total), "N", lang.Int(ctx, known), "Unknown", lang.Int(ctx, tc.Unknown))
 	return tc
 }

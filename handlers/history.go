@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/views"
@@ -54,7 +56,7 @@ func (s *Server) historyPage(c echo.Context) error {
 		ID: "history-bans", Bans: p.Bans, RepeatMin: repeatOffenderMin,
 		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Total: p.Total, Sizes: historyPageSizes,
 			Path: "/history", Query: values, Target: "#history-bans"},
-		Empty: "No ban matches these filters.",
+		Empty: tr(c, "history.no_match"),
 	}
 	table.Geo = s.geo.ForRecords(ctx, p.Bans)
 	table.Bulk = s.bulkSelect(c, bulkScopeHistory, table.ID, table.Pager, values, recordRows(p.Bans))
@@ -78,7 +80,7 @@ func (s *Server) historyPage(c echo.Context) error {
 		csvQuery[k] = v
 	}
 	page := views.HistoryPage{
-		Filters: views.Filters{Path: "/history", Values: values}, SourceNote: p.Note, Table: table,
+		Filters: views.Filters{Path: "/history", Values: values}, SourceNote: sourceNote(c.Request().Context(), p.Chosen), Table: table,
 		Jails: jails, IPPrefix: q.IPPrefix, CSVURL: "/history.csv?" + csvQuery.Encode(),
 	}
 	return s.render(c, http.StatusOK, views.HistoryView(page), nil)
@@ -140,7 +142,7 @@ func (s *Server) ipPage(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, verr.Message)
 	}
 	if err != nil {
-		return unknownIP(err)
+		return unknownIP(c, err)
 	}
 	page := views.IPPage{
 		IP: rep.IP, Events: rep.Events, Bans: rep.Bans, Failures: rep.Failures, First: rep.First, Last: rep.Last,
@@ -153,7 +155,7 @@ func (s *Server) ipPage(c echo.Context) error {
 		page.Geo = g
 	}
 	if !wantsFragment(c.Request()) {
-		page.Audit = s.auditTrail(c, "Bans and unbans by people", models.AuditFilter{Target: rep.IP}, views.AuditURL("target", rep.IP))
+		page.Audit = s.auditTrail(c, tr(c, "history.audit_trail"), models.AuditFilter{Target: rep.IP}, views.AuditURL("target", rep.IP))
 	}
 	return s.render(c, http.StatusOK, views.IPView(page), views.IPLive(page))
 }
@@ -175,4 +177,32 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 	}
 	s.flash(c, "success", target+" is now on the ignore list of "+jail+" (until the next reload).")
 	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails/"+jail)))
+}
+
+// sourceNote says in the request's language which source a page reads and
+// why (services.Chosen.Note in English).
+func sourceNote(ctx context.Context, ch services.Chosen) string {
+	age := func() string {
+		if ch.Age >= 24*time.Hour {
+			return lang.N(ctx, "source.days", int(ch.Age.Hours()/24))
+		}
+		return lang.N(ctx, "source.hours", max(1, int(ch.Age.Hours())))
+	}
+	switch ch.Reason {
+	case services.NoteArchiveChosen:
+		return lang.T(ctx, "source.archive_chosen")
+	case services.NoteArchiveEveryHost:
+		return lang.T(ctx, "source.archive_every_host")
+	case services.NoteArchiveManual:
+		return lang.T(ctx, "source.archive_manual")
+	case services.NoteArchiveShortDB:
+		return lang.T(ctx, "source.archive_short_db", "Age", age())
+	case services.NoteArchiveNoDB:
+		return lang.T(ctx, "source.archive_no_db", "Problem", ch.Problem)
+	case services.NoteFail2ban:
+		return lang.T(ctx, "source.fail2ban", "Age", age())
+	case services.NoteFail2banChosen:
+		return lang.T(ctx, "source.fail2ban_chosen", "Age", age())
+	}
+	return ch.Note
 }

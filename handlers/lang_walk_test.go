@@ -160,15 +160,6 @@ var pendingGerman = []string{
 	// The problems the configuration reader (services/configuration)
 	// finds are its own English messages, shown as they are.
 	"/config/filters/selinux-common",
-	"/",
-	"/history",
-	"/history/",
-	"/jails",
-	"/jails/",
-	"/map",
-	"/allowlist",
-	"/allowlist/",
-	"/bulk/",
 }
 
 func isPendingGerman(p string) (string, bool) {

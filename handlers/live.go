@@ -438,7 +438,7 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if key := dashKey(d); key != h.dashSent[scope] {
 			h.dashSent[scope] = key
 			h.renders.Add(1)
-			html, err := s.renderFragment(scope, views.DashboardLive(s.dashboardCharts(d)))
+			html, err := s.renderFragment(scope, views.DashboardLive(s.dashboardCharts(ctx, d)))
 			add(sseDash, html, err)
 		}
 		fresh := h.freshBans(scope, d.Bans, synced.Inserted)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/assets"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/views"
@@ -45,13 +46,13 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 	ctx := c.Request().Context()
 	q := s.mapQuery(c)
 	values := url.Values{"range": {string(q.Range)}, "origin": {string(q.Origin)}, "country": {q.Country}}
-	empty := "No bans in this window."
+	empty := tr(c, "map.empty")
 	switch q.Country {
 	case "":
 	case services.CountryUnknown:
-		empty = "No bans from unknown countries in this window."
+		empty = tr(c, "map.empty_unknown")
 	default:
-		empty = "No bans from " + models.CountryName(q.Country) + " in this window."
+		empty = tr(c, "map.empty_country", "Country", lang.Country(ctx, q.Country, models.CountryName(q.Country)))
 	}
 	table := views.MapTable{ID: "map-bans", Empty: empty,
 		Pager: views.Pager{Page: q.Page.Number, Size: q.Page.Size, Sizes: mapPageSizes,

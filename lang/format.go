@@ -68,3 +68,17 @@ func Int[T ~int | ~int64](ctx context.Context, n T) string { return From(ctx).In
 
 // Duration says d in ctx's language; see Lang.Duration.
 func Duration(ctx context.Context, d time.Duration) string { return From(ctx).Duration(d) }
+
+// countryNames are the country names of the languages besides English,
+// from CLDR (see countries_de.go).
+var countryNames = map[string]map[string]string{"de": germanCountries}
+
+// Country names the ISO 3166-1 alpha-2 code in ctx's language: english
+// (the panel's own table) in English, CLDR's name in the other languages,
+// english when there is none.
+func Country(ctx context.Context, code, english string) string {
+	if n, ok := countryNames[From(ctx).Code()][code]; ok {
+		return n
+	}
+	return english
+}

@@ -179,3 +179,18 @@ func TestFormats(t *testing.T) {
 		t.Errorf("a missing message shows %q, want its id", got)
 	}
 }
+
+func TestCountry(t *testing.T) {
+	en, de := With(context.Background(), Get("en")), With(context.Background(), Get("de"))
+	if got := Country(en, "DE", "Germany"); got != "Germany" {
+		t.Errorf("en DE = %q", got)
+	}
+	for code, want := range map[string]string{"DE": "Deutschland", "US": "Vereinigte Staaten", "AX": "Ålandinseln"} {
+		if got := Country(de, code, "x"); got != want {
+			t.Errorf("de %s = %q, want %q", code, got, want)
+		}
+	}
+	if got := Country(de, "unknown", "unknown"); got != "unknown" {
+		t.Errorf("de unknown = %q", got)
+	}
+}

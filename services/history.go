@@ -75,9 +75,14 @@ func (b *BanSources) PurgeAge(ctx context.Context, host string) time.Duration {
 // Chosen is the source a page reads and why.
 type Chosen struct {
 	Source Source
-	Note   string // why this source, for the page
-	src    repo.BanSource
-	host   string // the host of a fail2ban database, whose rows name none
+	Note   string // why this source, for the page (English; the API's note)
+	// Reason, Age and Problem are Note's parts, for a page to say it in its
+	// language.
+	Reason  NoteReason
+	Age     time.Duration // how far back fail2ban's database reaches
+	Problem string        // why fail2ban's database cannot be read
+	src     repo.BanSource
+	host    string // the host of a fail2ban database, whose rows name none
 }
 
 // named fills in the host of events read from one host's fail2ban
@@ -93,6 +98,20 @@ func (c Chosen) named(bans []models.BanRecord) []models.BanRecord {
 	return bans
 }
 
+// NoteReason is why Pick chose a source.
+type NoteReason string
+
+// The reasons of Pick's choice.
+const (
+	NoteArchiveChosen    NoteReason = "archive-chosen"     // the archive, as asked
+	NoteArchiveEveryHost NoteReason = "archive-every-host" // every host: only the archive has them
+	NoteArchiveManual    NoteReason = "archive-manual"     // the panel's own bans: only the archive has them
+	NoteArchiveShortDB   NoteReason = "archive-short-db"   // fail2ban's database does not reach back far enough (Age)
+	NoteArchiveNoDB      NoteReason = "archive-no-db"      // fail2ban's database cannot be read (Problem)
+	NoteFail2ban         NoteReason = "fail2ban"           // fail2ban's database, holding the last Age
+	NoteFail2banChosen   NoteReason = "fail2ban-chosen"    // fail2ban's database as asked, holding the last Age
+)
+
 // Pick chooses the source for a query by f: the archive, or the fail2ban
 // database of the one host f asks for (with one host, "every host" is that
 // host), when the panel reads it directly and it reaches back far enough.
@@ -100,7 +119,7 @@ func (c Chosen) named(bans []models.BanRecord) []models.BanRecord {
 func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilter) Chosen {
 	archive := Chosen{Source: SourceArchive, src: b.archive}
 	if want == SourceArchive {
-		archive.Note = "BanGUI's archive, as you chose."
+		archive.Note, archive.Reason = "BanGUI's archive, as you chose.", NoteArchiveChosen
 		return archive
 	}
 	host := f.Host
@@ -108,28 +127,30 @@ func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilt
 		host = all[0].ID()
 	}
 	if host == "" {
-		archive.Note = "BanGUI's archive: it holds the events of every host."
+		archive.Note, archive.Reason = "BanGUI's archive: it holds the events of every host.", NoteArchiveEveryHost
 		return archive
 	}
 	if f.Origin == models.OriginManual {
-		archive.Note = "BanGUI's archive: only it records the panel's own bans and unbans."
+		archive.Note, archive.Reason = "BanGUI's archive: only it records the panel's own bans and unbans.", NoteArchiveManual
 		return archive
 	}
 	age := b.PurgeAge(ctx, host)
+	archive.Age = age
 	if want == SourceAuto && (f.Since.IsZero() || b.now().Sub(f.Since) > age+time.Minute) {
-		archive.Note = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", textfmt.DurationInWords(age))
+		archive.Note, archive.Reason = fmt.Sprintf("BanGUI's archive: fail2ban keeps bans for only %s.", textfmt.DurationInWords(age)), NoteArchiveShortDB
 		return archive
 	}
 	r, err := b.Fail2banDB(ctx, host)
 	if err != nil {
-		archive.Note = "BanGUI's archive: fail2ban's database cannot be read (" + describeDBError(err) + ")."
+		archive.Problem = describeDBError(err)
+		archive.Note, archive.Reason = "BanGUI's archive: fail2ban's database cannot be read ("+archive.Problem+").", NoteArchiveNoDB
 		return archive
 	}
-	note := "fail2ban's database, which holds the last " + textfmt.DurationInWords(age) + "."
+	note, reason := "fail2ban's database, which holds the last "+textfmt.DurationInWords(age)+".", NoteFail2ban
 	if want == SourceFail2ban {
-		note = "fail2ban's database, as you chose; it holds only the last " + textfmt.DurationInWords(age) + "."
+		note, reason = "fail2ban's database, as you chose; it holds only the last "+textfmt.DurationInWords(age)+".", NoteFail2banChosen
 	}
-	return Chosen{Source: SourceFail2ban, Note: note, src: r, host: host}
+	return Chosen{Source: SourceFail2ban, Note: note, Reason: reason, Age: age, src: r, host: host}
 }
 
 func describeDBError(err error) string {

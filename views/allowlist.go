@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
-	"bangui/textfmt"
 )
 
 // AllowListPage is /allowlist: the allow-list of the hosts in scope and the
@@ -61,9 +61,19 @@ var AllowExpiryPresets = []Option{
 	{Value: "168h", Label: "in 7 days"}, {Value: "720h", Label: "in 30 days"},
 }
 
-func allowExpiryOptions() []Option {
-	out := append([]Option{{Value: "", Label: "never"}}, AllowExpiryPresets...)
-	return append(out, Option{Value: "custom", Label: "at the time below"})
+// allowExpiryOptions are the form's ends in the request's language: never,
+// the presets, a chosen time.
+func allowExpiryOptions(ctx context.Context) []Option {
+	label := map[string]string{"1h": lang.T(ctx, "allow.expiry_1h"), "24h": lang.T(ctx, "allow.expiry_24h"),
+		"168h": lang.T(ctx, "allow.expiry_168h"), "720h": lang.T(ctx, "allow.expiry_720h")}
+	out := []Option{{Value: "", Label: lang.T(ctx, "allow.never")}}
+	for _, p := range AllowExpiryPresets {
+		if l, ok := label[p.Value]; ok {
+			p.Label = l
+		}
+		out = append(out, p)
+	}
+	return append(out, Option{Value: "custom", Label: lang.T(ctx, "allow.expiry_custom")})
 }
 
 func (f AllowForm) errs(field string) []string { return f.Errors[field] }
@@ -79,20 +89,20 @@ func (f AllowForm) jailChecked(j string) bool {
 	return false
 }
 
-func (f AllowForm) submitLabel() string {
+func (f AllowForm) submitLabel(ctx context.Context) string {
 	if f.Confirm {
-		return "Never ban " + strings.TrimSpace(f.Addresses)
+		return lang.T(ctx, "allow.never_ban_title", "Address", strings.TrimSpace(f.Addresses))
 	}
-	return "Add to the allow-list"
+	return lang.T(ctx, "allow.add_title")
 }
 
 // allowSource says where an item comes from.
-func allowSource(it models.AllowItem) string {
+func allowSource(ctx context.Context, it models.AllowItem) string {
 	switch {
 	case it.Live:
-		return "only in the running jail (added on the jail page; gone at the next reload)"
+		return lang.T(ctx, "allow.source_live")
 	case it.ID == 0:
-		return it.File + ", line " + strconv.Itoa(it.Line)
+		return lang.T(ctx, "allow.source_file", "File", it.File, "Line", strconv.Itoa(it.Line))
 	}
 	return "BanGUI"
 }
@@ -101,15 +111,23 @@ func allowSource(it models.AllowItem) string {
 func allowTimeLeft(ctx context.Context, it models.AllowItem) string {
 	left := it.TimeLeft(RequestFrom(ctx).Now)
 	if left <= 0 {
-		return "ended; being removed"
+		return lang.T(ctx, "allow.ended")
 	}
-	return textfmt.Duration(left) + " left"
+	return lang.T(ctx, "allow.left", "Duration", fmtDuration(ctx, left))
+}
+
+// allowScope names the jails an entry holds in, "every jail" for none.
+func allowScope(ctx context.Context, jails []string) string {
+	if len(jails) == 0 {
+		return lang.T(ctx, "allow.scope_all")
+	}
+	return models.AllowScope(jails)
 }
 
 func itemKey(it models.AllowItem) string { return strconv.FormatInt(it.ID, 10) }
 
-func confirmAllowRemove(it models.AllowItem) string {
-	return "Take " + it.Address + " off the allow-list (" + models.AllowScope(it.Jails) + ")? fail2ban may ban it again."
+func confirmAllowRemove(ctx context.Context, it models.AllowItem) string {
+	return lang.T(ctx, "allow.remove_confirm", "Address", it.Address, "Scope", allowScope(ctx, it.Jails))
 }
 
 // NeverBanURL is the confirmation page that allow-lists ip, in jail when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -60,14 +61,14 @@ type BulkConfirmPage struct {
 }
 
 // bulkVerb is how the pages name an action.
-func bulkVerb(a models.BulkAction) string {
+func bulkVerb(ctx context.Context, a models.BulkAction) string {
 	switch a {
 	case models.BulkUnban:
-		return "Unban"
+		return lang.T(ctx, "bulk.verb_unban")
 	case models.BulkAllow:
-		return "Never ban"
+		return lang.T(ctx, "bulk.verb_allow")
 	case models.BulkBan:
-		return "Ban"
+		return lang.T(ctx, "bulk.verb_ban")
 	}
 	return string(a)
 }

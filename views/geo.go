@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"bangui/assets"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -20,14 +21,15 @@ func flagSrc(ctx context.Context, code string) string {
 }
 
 // countryName is the name to show for g: its own, the vendored table's, or the code.
-func countryName(g models.GeoInfo) string {
-	if g.CountryName != "" {
-		return g.CountryName
+func countryName(ctx context.Context, g models.GeoInfo) string {
+	english := g.CountryName
+	if english == "" {
+		english = models.CountryName(g.CountryCode)
 	}
-	if n := models.CountryName(g.CountryCode); n != "" {
-		return n
+	if english == "" {
+		return g.CountryCode
 	}
-	return g.CountryCode
+	return lang.Country(ctx, g.CountryCode, english)
 }
 
 // GeoOf is the GeoInfo of a bare country code (as the archive stores it),

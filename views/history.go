@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -133,15 +134,47 @@ func stayHere(ctx context.Context, p string) string {
 }
 
 // originLabel names an origin for people.
-func originLabel(o models.Origin) string {
+func originLabel(ctx context.Context, o models.Origin) string {
 	switch o {
 	case models.OriginBlocklist:
-		return "blocklist"
+		return lang.T(ctx, "origin.blocklist")
 	case models.OriginManual:
-		return "manual"
+		return lang.T(ctx, "origin.manual")
 	default:
-		return "detected"
+		return lang.T(ctx, "origin.detected")
 	}
+}
+
+// filterOptionLabel names a choice of the filter key (range, origin,
+// source) in the request's language; an unknown one keeps its label.
+func filterOptionLabel(ctx context.Context, key string, o Option) string {
+	switch key + "=" + o.Value {
+	case "range=all":
+		return lang.T(ctx, "filter.range_all")
+	case "range=24h":
+		return lang.T(ctx, "filter.range_24h")
+	case "range=7d":
+		return lang.T(ctx, "filter.range_7d")
+	case "range=30d":
+		return lang.T(ctx, "filter.range_30d")
+	case "range=365d":
+		return lang.T(ctx, "filter.range_365d")
+	case "origin=":
+		return lang.T(ctx, "filter.origin_all")
+	case "origin=blocklist":
+		return lang.T(ctx, "filter.origin_blocklist")
+	case "origin=selfblock":
+		return lang.T(ctx, "filter.origin_detected")
+	case "origin=manual":
+		return lang.T(ctx, "filter.origin_manual")
+	case "source=":
+		return lang.T(ctx, "filter.source_auto")
+	case "source=fail2ban":
+		return lang.T(ctx, "filter.source_fail2ban")
+	case "source=archive":
+		return lang.T(ctx, "filter.source_archive")
+	}
+	return o.Label
 }
 
 // firstMatch is the first matched log line of a ban, shortened.
@@ -153,14 +186,14 @@ func firstMatch(b models.BanRecord) string {
 }
 
 // banDuration describes a ban's length.
-func banDuration(b models.BanRecord) string {
+func banDuration(ctx context.Context, b models.BanRecord) string {
 	if b.BanTime < 0 {
-		return "permanent"
+		return lang.T(ctx, "bans.permanent")
 	}
 	if b.BanTime == 0 {
 		return "—"
 	}
-	return textfmt.Duration(time.Duration(b.BanTime) * time.Second)
+	return fmtDuration(ctx, time.Duration(b.BanTime)*time.Second)
 }
 
 func banEnd(b models.BanRecord) time.Time {
@@ -187,7 +220,7 @@ func onHostLabel(ctx context.Context, host string) string {
 	if !HostColumn(ctx) || host == "" {
 		return ""
 	}
-	return " on " + HostName(ctx, host)
+	return lang.T(ctx, "common.on_host", "Host", HostName(ctx, host))
 }
 
 // nth is id for the first of several forms, id-i for the others.

@@ -2,13 +2,11 @@ package views
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 
 	"bangui/lang"
 	"bangui/models"
-	"bangui/textfmt"
 )
 
 // JailsPage is the jails overview with the ban tools and the active bans:
@@ -95,21 +93,21 @@ type JailPage struct {
 
 func timeLeft(ctx context.Context, b models.ActiveBan) string {
 	if b.Permanent {
-		return "permanent"
+		return lang.T(ctx, "bans.permanent")
 	}
 	left := b.TimeLeft(RequestFrom(ctx).Now)
 	if left <= 0 {
-		return "ending"
+		return lang.T(ctx, "bans.ending")
 	}
-	return textfmt.Duration(left)
+	return fmtDuration(ctx, left)
 }
 
 // jailURL is the page of a jail. Valid jail names need no escaping; names
 // read from fail2ban's database may hold anything, even "/" or "?".
 func jailURL(name string) string { return "/jails/" + url.PathEscape(name) }
 
-func confirmUnban(b models.ActiveBan) string {
-	return fmt.Sprintf("Unban %s from %s?", b.IP, b.Jail)
+func confirmUnban(ctx context.Context, b models.ActiveBan) string {
+	return lang.T(ctx, "bans.unban_confirm", "IP", b.IP, "Jail", b.Jail)
 }
 
 func confirmUnbanAll(ctx context.Context, n int64) string {

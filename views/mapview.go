@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"bangui/assets"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -76,11 +78,11 @@ func (p MapPage) countryLink(code string) string {
 func (p MapPage) clearLink() string { return p.countryLink(p.Country) }
 
 // selectedName names the selected country for people.
-func (p MapPage) selectedName() string {
+func (p MapPage) selectedName(ctx context.Context) string {
 	if p.Country == CountryUnknown {
-		return "unknown countries"
+		return lang.T(ctx, "map.unknown_countries")
 	}
-	return models.CountryName(p.Country)
+	return lang.Country(ctx, p.Country, models.CountryName(p.Country))
 }
 
 // LiveRange is the one window whose map the live pages keep current.
@@ -95,42 +97,31 @@ func (p MapPage) Live() bool {
 
 // countryTitle is a country's tooltip and accessible name.
 func countryTitle(ctx context.Context, name string, n int64) string {
-	switch n {
-	case 0:
-		return name + ": no bans"
-	case 1:
-		return name + ": 1 ban"
+	if n == 0 {
+		return lang.T(ctx, "map.title_none", "Country", name)
 	}
-	return name + ": " + fmtCount(ctx, n) + " bans"
+	return lang.N(ctx, "map.title_n", int(n), "Country", name)
 }
 
 // rangeLabel is the window in words.
-func rangeLabel(v string) string {
+func rangeLabel(ctx context.Context, v string) string {
 	for _, o := range RangeOptions {
 		if o.Value == v {
-			return "the last " + o.Label
+			return filterOptionLabel(ctx, "range", o)
 		}
 	}
-	return "the last 24 hours"
+	return lang.T(ctx, "filter.range_24h")
 }
 
 // summary is the line above the map: bans and countries, ending with ";"
 // when the link to the unknown ones follows.
 func (p MapPage) summary(ctx context.Context) string {
-	bans := "bans"
-	if p.Total == 1 {
-		bans = "ban"
-	}
-	countries := "countries"
-	if len(p.Ranked) == 1 {
-		countries = "country"
-	}
 	end := "."
 	if p.Unknown > 0 {
 		end = ";" // the link to the unknown ones follows
 	}
-	return fmt.Sprintf("%s %s from %s %s in %s%s", fmtCount(ctx, p.Total), bans, fmtCount(ctx, len(p.Ranked)), countries,
-		rangeLabel(p.Filters.Values.Get("range")), end)
+	return lang.T(ctx, "map.summary", "Bans", lang.N(ctx, "map.n_bans", int(p.Total)), "Countries", lang.N(ctx, "map.n_countries", len(p.Ranked)),
+		"Range", rangeLabel(ctx, p.Filters.Values.Get("range")), "End", end)
 }
 
 // RGB anchors of the colour scale: one ban, low, medium and high.
@@ -207,4 +198,12 @@ func geoCredit(path string) string {
 		return "Country data: ip-location-db (geo-whois-asn-country), from RIR data by the NRO (nro.net), CC BY 4.0."
 	}
 	return ""
+}
+
+// mapCredit is the shapes' attribution in the request's language.
+func mapCredit(ctx context.Context, credit string) string {
+	if credit == assets.WorldMapCredit {
+		return lang.T(ctx, "map.credit")
+	}
+	return credit
 }

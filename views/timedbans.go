@@ -1,8 +1,10 @@
 package views
 
 import (
+	"context"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -15,13 +17,13 @@ const (
 
 // banDurations are the fixed lengths the ban forms offer.
 var banDurations = []struct {
-	value, label string
-	d            time.Duration
+	value string
+	d     time.Duration
 }{
-	{"1h", "1 hour", time.Hour},
-	{"24h", "24 hours", 24 * time.Hour},
-	{"7d", "7 days", 7 * 24 * time.Hour},
-	{"30d", "30 days", 30 * 24 * time.Hour},
+	{"1h", time.Hour},
+	{"24h", 24 * time.Hour},
+	{"7d", 7 * 24 * time.Hour},
+	{"30d", 30 * 24 * time.Hour},
 }
 
 // BanDurationOf is the length of a fixed choice of a ban form, 0 for
@@ -39,31 +41,34 @@ func BanDurationOf(value string) (d time.Duration, ok bool) {
 }
 
 // banDurationOptions are the choices after the jail's own ban time.
-func banDurationOptions() []Option {
+func banDurationOptions(ctx context.Context) []Option {
+	label := map[string]string{"1h": lang.T(ctx, "timed.d_1h"), "24h": lang.T(ctx, "timed.d_24h"),
+		"7d": lang.T(ctx, "timed.d_7d"), "30d": lang.T(ctx, "timed.d_30d")}
 	out := make([]Option, 0, len(banDurations)+2)
 	for _, c := range banDurations {
-		out = append(out, Option{Value: c.value, Label: c.label})
+		out = append(out, Option{Value: c.value, Label: label[c.value]})
 	}
-	return append(out, Option{Value: BanForPermanent, Label: "Permanent"}, Option{Value: BanForCustom, Label: "Custom time (below)"})
+	return append(out, Option{Value: BanForPermanent, Label: lang.T(ctx, "timed.permanent")},
+		Option{Value: BanForCustom, Label: lang.T(ctx, "timed.custom_below")})
 }
 
 // jailBanTimeLabel is the first choice: the jail's ban time, named when
 // the form knows it (on a jail's page).
-func jailBanTimeLabel(known string) string {
+func jailBanTimeLabel(ctx context.Context, known string) string {
 	if known == "" {
-		return "The jail's ban time"
+		return lang.T(ctx, "timed.jail_time")
 	}
-	return "The jail's ban time (" + known + ")"
+	return lang.T(ctx, "timed.jail_time_known", "Time", known)
 }
 
 // banHow says how a ban's end was set: by the jail's ban time or chosen,
 // and by whom.
-func banHow(b models.ActiveBan) string {
+func banHow(ctx context.Context, b models.ActiveBan) string {
 	switch {
 	case !b.Chosen:
-		return "jail's ban time"
+		return lang.T(ctx, "timed.how_jail")
 	case b.ChosenBy == "":
-		return "time chosen in BanGUI"
+		return lang.T(ctx, "timed.how_chosen")
 	}
-	return "time chosen by " + b.ChosenBy
+	return lang.T(ctx, "timed.how_chosen_by", "Name", b.ChosenBy)
 }
