@@ -55,9 +55,9 @@ func TestCataloguesAreComplete(t *testing.T) {
 	}
 }
 
-// callRE finds the message ids of the code's calls of T and N (lang.T,
+// callRE finds the message ids of the code's calls of T and N (lang.T, views' col,
 // lang.N, l.T…); a message id is always a literal, so this finds them all.
-var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*)"([a-z0-9_.-]+)"`)
+var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN|col)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*)"([a-z0-9_.-]+)"`)
 
 // usedMessages scans the panel's Go and templ sources (not the generated
 // ones, not tests) for message ids.
