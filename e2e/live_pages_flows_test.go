@@ -117,6 +117,9 @@ func flowLivePages(t *testing.T, dash *browser) {
 		[...document.querySelectorAll("[data-testid=ip-timeline] summary")].some(s => s.textContent.includes("Matched log lines"))`)
 	other := dash.newTab(t)
 	other.visit(t, "/history/"+ip)
+	// Not while a live refresh swaps #ip-live (another device's unbans
+	// refresh every per-IP page): the button pressed would be the old one.
+	other.waitJS(t, `!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")`)
 	other.do(t, other.press(`#ip-live form[action*="/jails/unban"] button[type="submit"]`))
 	other.waitJS(t, `!!document.querySelector(".flash--success") && !(`+bannedHere+`)`)
 	addr.seenAt(t, "unbanned", "the per-IP page's state after the panel's unban")
