@@ -393,7 +393,7 @@ func TestValidationSendsNothing(t *testing.T) {
 	for name, call := range calls {
 		err := call()
 		var ve *ValidationError
-		if !errors.As(err, &ve) || ve.Message == "" {
+		if !errors.As(err, &ve) || ve.Message.IsZero() {
 			t.Errorf("%s: err = %v, want *ValidationError", name, err)
 		}
 	}

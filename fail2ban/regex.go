@@ -97,23 +97,23 @@ func (r RegexRunner) Test(ctx context.Context, t RegexTest) (RegexResult, error)
 		return RegexResult{}, err
 	}
 	if len(t.Lines) == 0 {
-		return RegexResult{}, invalid(FieldValue, "Paste at least one log line.")
+		return RegexResult{}, invalidf(FieldValue, "Paste at least one log line.")
 	}
 	if len(t.Lines) > MaxRegexLines {
-		return RegexResult{}, invalid(FieldValue, "Test at most %d lines at a time.", MaxRegexLines)
+		return RegexResult{}, invalidf(FieldValue, "Test at most %d lines at a time.", MaxRegexLines)
 	}
 	size := 0
 	lines := make([]string, len(t.Lines))
 	for i, l := range t.Lines {
 		l = strings.ToValidUTF8(strings.TrimRight(l, "\r\n"), "\uFFFD")
 		if strings.ContainsAny(l, "\x00\r\n") {
-			return RegexResult{}, invalid(FieldValue, "Log line %d contains a NUL or line break character.", i+1)
+			return RegexResult{}, invalidf(FieldValue, "Log line %d contains a NUL or line break character.", i+1)
 		}
 		size += len(l) + 1
 		lines[i] = l
 	}
 	if size > MaxRegexInput {
-		return RegexResult{}, invalid(FieldValue, "The log lines are larger than %d KB.", MaxRegexInput>>10)
+		return RegexResult{}, invalidf(FieldValue, "The log lines are larger than %d KB.", MaxRegexInput>>10)
 	}
 
 	f, err := os.CreateTemp("", "bangui-regex-*.log")
@@ -158,13 +158,13 @@ func (r RegexRunner) Test(ctx context.Context, t RegexTest) (RegexResult, error)
 func validRegex(what, v string, required bool) error {
 	switch {
 	case v == "" && required:
-		return invalid(FieldValue, "Enter a %s.", what)
+		return invalidf(FieldValue, "Enter a %s.", what)
 	case len(v) > MaxRegexLen:
-		return invalid(FieldValue, "The %s is longer than %d characters.", what, MaxRegexLen)
+		return invalidf(FieldValue, "The %s is longer than %d characters.", what, MaxRegexLen)
 	case !utf8.ValidString(v):
-		return invalid(FieldValue, "The %s is not valid text.", what)
+		return invalidf(FieldValue, "The %s is not valid text.", what)
 	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }):
-		return invalid(FieldValue, "The %s must be one line without control characters.", what)
+		return invalidf(FieldValue, "The %s must be one line without control characters.", what)
 	}
 	return nil
 }
@@ -322,7 +322,7 @@ var filterArgRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
 // *RegexError with fail2ban's message.
 func (r RegexRunner) CheckFilter(ctx context.Context, configDir, name string) error {
 	if !filterArgRE.MatchString(name) || strings.Contains(name, "..") {
-		return invalid(FieldValue, "%s is not a filter name.", quoteInput(name))
+		return invalidf(FieldValue, "%s is not a filter name.", quoteInput(name))
 	}
 	if err := validPath(configDir); err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"bangui/lang"
 )
 
 // Field names used in ValidationError.Field.
@@ -27,14 +29,22 @@ const (
 // to fail2ban. Message is meant for the user as is.
 type ValidationError struct {
 	Field   string // which input was wrong, one of the Field* constants
-	Message string
+	Message lang.Message
 }
 
-// Error returns the user-facing message.
-func (e *ValidationError) Error() string { return e.Message }
+// Error returns the user-facing message in English; handlers show
+// Message in the request's language.
+func (e *ValidationError) Error() string { return e.Message.Error() }
 
-func invalid(field, format string, args ...any) *ValidationError {
-	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+// invalid refuses the input of field with the message id and its fields.
+func invalid(field, id string, kv ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: lang.M(id, kv...)}
+}
+
+// invalidf refuses the input of field with an English text.
+// TODO(issue 20): every caller moves to invalid with a catalogue id.
+func invalidf(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: lang.Raw(fmt.Sprintf(format, args...))}
 }
 
 // quoteInput quotes user input for an error message, shortened so a huge
@@ -51,10 +61,10 @@ func quoteInput(s string) string { return strconv.Quote(clip(s, 80)) }
 func ParseTarget(s string) (netip.Prefix, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return netip.Prefix{}, invalid(FieldIP, "Enter an IP address or CIDR range.")
+		return netip.Prefix{}, invalidf(FieldIP, "Enter an IP address or CIDR range.")
 	}
 	bad := func(why string) (netip.Prefix, error) {
-		return netip.Prefix{}, invalid(FieldIP, "%s is not an IP address or CIDR range%s", quoteInput(t), why)
+		return netip.Prefix{}, invalidf(FieldIP, "%s is not an IP address or CIDR range%s", quoteInput(t), why)
 	}
 	if strings.Contains(t, "%") {
 		return bad(" (zones are not allowed)")
@@ -67,7 +77,7 @@ func ParseTarget(s string) (netip.Prefix, error) {
 		if p.Bits() == 0 {
 			// fail2ban would take 0.0.0.0/0 for the address 0.0.0.0, and
 			// a range of every address is never what anyone means.
-			return netip.Prefix{}, invalid(FieldIP, "%s covers every address; enter a smaller range.", quoteInput(t))
+			return netip.Prefix{}, invalidf(FieldIP, "%s covers every address; enter a smaller range.", quoteInput(t))
 		}
 		return p.Masked(), nil
 	}
@@ -111,7 +121,7 @@ func NormalizeTargets(inputs []string) ([]string, error) {
 		out = append(out, targetString(p))
 	}
 	if len(out) == 0 {
-		return nil, invalid(FieldIP, "Enter at least one IP address or CIDR range.")
+		return nil, invalidf(FieldIP, "Enter at least one IP address or CIDR range.")
 	}
 	return out, nil
 }
@@ -148,10 +158,10 @@ func ValidItemName(name string) bool {
 // to the server setting instead. Errors are *ValidationError.
 func ValidJailName(name string) error {
 	if name == "" {
-		return invalid(FieldJail, "Enter a jail name.")
+		return invalidf(FieldJail, "Enter a jail name.")
 	}
 	bad := func() error {
-		return invalid(FieldJail, "%s is not a valid jail name: use 1 to %d letters, digits or . _ @ + - (not starting with - or .).",
+		return invalidf(FieldJail, "%s is not a valid jail name: use 1 to %d letters, digits or . _ @ + - (not starting with - or .).",
 			quoteInput(name), MaxJailNameLen)
 	}
 	if len(name) > MaxJailNameLen || name[0] == '-' || name[0] == '.' {
@@ -166,7 +176,7 @@ func ValidJailName(name string) error {
 		}
 	}
 	if reservedJailName(name) {
-		return invalid(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
+		return invalidf(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
 	}
 	return nil
 }
@@ -184,13 +194,13 @@ const maxJailArgLen = 1024
 // *ValidationError.
 func checkJailArg(name string) error {
 	if name == "" {
-		return invalid(FieldJail, "Enter a jail name.")
+		return invalidf(FieldJail, "Enter a jail name.")
 	}
 	if len(name) > maxJailArgLen || name[0] == '-' || strings.ContainsFunc(name, unicode.IsControl) || !utf8.ValidString(name) {
-		return invalid(FieldJail, "%s is not a jail name fail2ban could have.", quoteInput(name))
+		return invalidf(FieldJail, "%s is not a jail name fail2ban could have.", quoteInput(name))
 	}
 	if reservedJailName(name) {
-		return invalid(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
+		return invalidf(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
 	}
 	return nil
 }
@@ -249,10 +259,10 @@ func unitSeconds(unit string) (int64, bool) {
 func ParseTimeSpec(s string) (time.Duration, error) {
 	t := strings.TrimSpace(s)
 	bad := func() (time.Duration, error) {
-		return 0, invalid(FieldValue, "%s is not a time: use seconds or a number with a unit, such as 600, 10m, 1h or 2d (-1 for permanent).", quoteInput(t))
+		return 0, invalidf(FieldValue, "%s is not a time: use seconds or a number with a unit, such as 600, 10m, 1h or 2d (-1 for permanent).", quoteInput(t))
 	}
 	if t == "" {
-		return 0, invalid(FieldValue, "Enter a time, such as 10m.")
+		return 0, invalidf(FieldValue, "Enter a time, such as 10m.")
 	}
 	if t == "-1" {
 		return -time.Second, nil
@@ -287,7 +297,7 @@ func ParseTimeSpec(s string) (time.Duration, error) {
 			return bad()
 		}
 		if n > (maxSeconds-total)/mul {
-			return 0, invalid(FieldValue, "%s is too long.", quoteInput(t))
+			return 0, invalidf(FieldValue, "%s is too long.", quoteInput(t))
 		}
 		total += n * mul
 		groups++
@@ -310,7 +320,7 @@ func validLogLevel(v string) (string, error) {
 	case "CRITICAL", "ERROR", "WARNING", "WARN", "NOTICE", "INFO", "DEBUG", "TRACEDEBUG", "HEAVYDEBUG", "MSG":
 		return u, nil
 	}
-	return "", invalid(FieldValue, "%s is not a log level: use CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACEDEBUG or HEAVYDEBUG.", quoteInput(v))
+	return "", invalidf(FieldValue, "%s is not a log level: use CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACEDEBUG or HEAVYDEBUG.", quoteInput(v))
 }
 
 // validLogTarget accepts the special targets or an absolute file path.
@@ -321,7 +331,7 @@ func validLogTarget(v string) (string, error) {
 		return u, nil
 	}
 	if err := validPath(t); err != nil {
-		return "", invalid(FieldValue, "%s is not a log target: use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.", quoteInput(v))
+		return "", invalidf(FieldValue, "%s is not a log target: use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.", quoteInput(v))
 	}
 	return t, nil
 }
@@ -329,10 +339,10 @@ func validLogTarget(v string) (string, error) {
 // validPath accepts clean-enough absolute paths without control characters.
 func validPath(p string) error {
 	if p == "" {
-		return invalid(FieldPath, "Enter a file path.")
+		return invalidf(FieldPath, "Enter a file path.")
 	}
 	if len(p) > 4096 || !utf8.ValidString(p) || !filepath.IsAbs(p) || strings.ContainsFunc(p, unicode.IsControl) {
-		return invalid(FieldPath, "%s is not an absolute file path.", quoteInput(p))
+		return invalidf(FieldPath, "%s is not an absolute file path.", quoteInput(p))
 	}
 	return nil
 }
@@ -370,7 +380,7 @@ func ParseIgnoreEntry(s string) (string, error) {
 		return "", err // meant as an address: say what is wrong with it
 	}
 	if !validHostName(t) {
-		return "", invalid(FieldIP, "%s is not an IP address, CIDR range or DNS name.", quoteInput(t))
+		return "", invalidf(FieldIP, "%s is not an IP address, CIDR range or DNS name.", quoteInput(t))
 	}
 	return strings.ToLower(strings.TrimSuffix(t, ".")), nil
 }

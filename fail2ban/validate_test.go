@@ -66,7 +66,7 @@ func TestNormalizeTargets(t *testing.T) {
 
 	_, err = NormalizeTargets([]string{"192.0.2.1", "bogus", "also bad"})
 	var ve *ValidationError
-	if !errors.As(err, &ve) || !strings.Contains(ve.Message, `"bogus"`) || strings.Contains(ve.Message, "also bad") {
+	if !errors.As(err, &ve) || !strings.Contains(ve.Message.Error(), `"bogus"`) || strings.Contains(ve.Message.Error(), "also bad") {
 		t.Errorf("err = %v, want a ValidationError naming the first bad input", err)
 	}
 	for _, empty := range [][]string{nil, {}, {"", "  "}} {
@@ -88,7 +88,7 @@ func TestValidJailName(t *testing.T) {
 	} {
 		err := ValidJailName(name)
 		var ve *ValidationError
-		if !errors.As(err, &ve) || ve.Field != FieldJail || ve.Message == "" {
+		if !errors.As(err, &ve) || ve.Field != FieldJail || ve.Message.IsZero() {
 			t.Errorf("ValidJailName(%q) = %v, want *ValidationError for field jail", name, err)
 		}
 	}
@@ -218,7 +218,7 @@ func TestParseIgnoreEntry(t *testing.T) {
 	for _, in := range []string{"", "192.0.2.300", "10.1.1", "0.0.0.0/0", "a;b", "-x.example", "fe80::1%eth0", "<b>x</b>", "1.2.3.4/33"} {
 		if got, err := ParseIgnoreEntry(in); err == nil {
 			t.Errorf("ParseIgnoreEntry(%q) = %q, want an error", in, got)
-		} else if ve, ok := err.(*ValidationError); !ok || ve.Message == "" {
+		} else if ve, ok := err.(*ValidationError); !ok || ve.Message.IsZero() {
 			t.Errorf("ParseIgnoreEntry(%q) error %T %v", in, err, err)
 		}
 	}

@@ -95,7 +95,7 @@ func (s *Server) accountPassword(c echo.Context) error {
 	err := s.accounts.ChangeOwnPassword(ctx, id.UserID, in.Current, in.New, in.Confirm, repo.SessionID(s.sm.Token(ctx)))
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		return s.renderAccount(c, http.StatusUnprocessableEntity, views.UserForm{Errors: verr.Fields})
+		return s.renderAccount(c, http.StatusUnprocessableEntity, views.UserForm{Errors: verr.In(langOf(c))})
 	}
 	if err != nil {
 		return err

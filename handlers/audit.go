@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/lang"
 	"context"
 	"strings"
 
@@ -57,10 +58,10 @@ func (s *Server) auditOutcome(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	if fe := formError(err); fe != nil {
+	if fe := formError(lang.Get("en"), err); fe != nil {
 		return firstMessage(fe)
 	}
-	if fe := configErrors(err); fe != nil {
+	if fe := configErrors(lang.Get("en"), err); fe != nil {
 		return firstMessage(fe)
 	}
 	if msg, ok := configFailMessage(err); ok {

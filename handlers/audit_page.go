@@ -160,7 +160,7 @@ func (s *Server) auditRetentionSubmit(c echo.Context) error {
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
 		return s.renderAudit(c, http.StatusUnprocessableEntity,
-			&views.RetentionForm{Days: clipText(raw, 20), Errors: verr.Fields[services.AuditRetentionField]})
+			&views.RetentionForm{Days: clipText(raw, 20), Errors: verr.In(langOf(c))[services.AuditRetentionField]})
 	}
 	if err != nil {
 		return err

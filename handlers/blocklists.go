@@ -200,7 +200,7 @@ func (s *Server) blocklistSchedule(c echo.Context) error {
 	s.audit(c, e)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
+		form.Errors = verr.In(langOf(c))
 		return s.renderBlocklists(c, http.StatusUnprocessableEntity, views.SourceForm{Enabled: true}, &form)
 	}
 	if err != nil {
@@ -247,8 +247,7 @@ func (s *Server) readSourceForm(c echo.Context) (views.SourceForm, blocklists.So
 	f := views.SourceForm{Name: in.Name, URL: in.URL, Enabled: bool(in.Enabled), Hosts: in.Hosts, AllHosts: bool(in.AllHosts),
 		Choices: s.sourceHostChoices()}
 	if len(f.Choices) > 1 && !f.AllHosts && len(f.Hosts) == 0 {
-		return f, blocklists.SourceInput{}, &services.ValidationError{Fields: map[string][]string{
-			blocklists.FieldHosts: {tr(c, "bl.pick_host")}}}
+		return f, blocklists.SourceInput{}, services.Invalid(blocklists.FieldHosts, lang.M("bl.pick_host"))
 	}
 	return f, blocklists.SourceInput{Name: f.Name, URL: f.URL, Enabled: f.Enabled,
 		Hosts: models.TargetsOf(f.AllHosts, f.Hosts)}, nil
@@ -285,7 +284,7 @@ func (s *Server) blocklistCreate(c echo.Context) error {
 	s.audit(c, models.AuditEntry{Action: models.AuditBlocklist, Target: form.Name, Detail: "add list " + form.URL, Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
+		form.Errors = verr.In(langOf(c))
 		return s.renderBlocklists(c, http.StatusUnprocessableEntity, form, nil)
 	}
 	if err != nil {
@@ -342,7 +341,7 @@ func (s *Server) blocklistUpdate(c echo.Context) error {
 	s.audit(c, models.AuditEntry{Action: models.AuditBlocklist, Target: src.Name, Detail: "edit list " + form.Name + " " + form.URL, Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
+		form.Errors = verr.In(langOf(c))
 		return s.renderSource(c, http.StatusUnprocessableEntity, src, form, nil, "")
 	}
 	if err != nil {

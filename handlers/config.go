@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/lang"
 	"errors"
 	"strings"
 
@@ -42,10 +43,10 @@ func (s *Server) configRoutes(t routeTable) {
 }
 
 // configErrors returns the field messages of refused input, or nil.
-func configErrors(err error) map[string][]string {
+func configErrors(l *lang.Lang, err error) map[string][]string {
 	var ve *services.ValidationError
 	if errors.As(err, &ve) {
-		return ve.Fields
+		return ve.In(l)
 	}
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
@@ -57,7 +58,7 @@ func configErrors(err error) map[string][]string {
 	}
 	var fe *fail2ban.ValidationError
 	if errors.As(err, &fe) {
-		return map[string][]string{"": {fe.Message}}
+		return map[string][]string{"": {fe.Message.In(l)}}
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 		}
 		res, err := s.configuration.CreateItem(c.Request().Context(), s.hostID(c), kind, name, ff, af)
 		s.auditApply(c, models.AuditEntry{Target: strings.TrimSpace(name), Detail: "create " + kind}, res, err)
-		if fe := configErrors(err); fe != nil {
+		if fe := configErrors(langOf(c), err); fe != nil {
 			return s.renderConfigItems(c, kind, http.StatusUnprocessableEntity,
 				views.ConfigItemsPage{NewName: name, NewFilter: ff, NewAction: af, Errors: fe})
 		}
@@ -126,7 +126,7 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		}
 		res, err := s.configuration.SaveItem(ctx, s.hostID(c), kind, name, ff, af)
 		s.auditApply(c, models.AuditEntry{Target: name, Detail: "edit " + kind}, res, err)
-		if fe := configErrors(err); fe != nil {
+		if fe := configErrors(langOf(c), err); fe != nil {
 			return s.render(c, http.StatusUnprocessableEntity, views.ConfigItemView(views.ConfigItemPage{Item: d, Filter: ff, Action: af, Errors: fe}), nil)
 		}
 		back := "/config/" + kind + "s/" + url.PathEscape(name)

@@ -39,7 +39,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 	form := in.form()
 	res, err := s.configuration.CreateJail(c.Request().Context(), s.hostID(c), form)
 	s.auditApply(c, models.AuditEntry{Jail: strings.TrimSpace(form.Name), Detail: "create jail"}, res, err)
-	if fe := configErrors(err); fe != nil {
+	if fe := configErrors(langOf(c), err); fe != nil {
 		return s.renderConfigJails(c, http.StatusUnprocessableEntity, form, fe)
 	}
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Server) configJailSave(c echo.Context) error {
 	form := in.form()
 	res, err := s.configuration.SaveJail(ctx, s.hostID(c), name, form)
 	s.auditApply(c, models.AuditEntry{Jail: name, Detail: "edit jail"}, res, err)
-	if fe := configErrors(err); fe != nil {
+	if fe := configErrors(langOf(c), err); fe != nil {
 		d, derr := s.configuration.Jail(ctx, s.hostID(c), name)
 		if derr != nil {
 			return s.configFail(c, derr, "/config")
@@ -157,7 +157,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 			detail = "activate jail"
 		}
 		s.auditApply(c, models.AuditEntry{Jail: name, Detail: detail}, res, err)
-		if fe := configErrors(err); fe != nil {
+		if fe := configErrors(langOf(c), err); fe != nil {
 			s.flash(c, "error", "Not changed: "+firstMessage(fe))
 			return s.redirect(c, s.hostURL(c, back))
 		}

@@ -20,7 +20,7 @@ func (s *Server) configRaw(c echo.Context) error {
 	p := views.ConfigRawPage{Name: name, MaxKB: configuration.MaxRawSize >> 10}
 	if name != "" {
 		f, err := s.configuration.ReadRaw(c.Request().Context(), s.hostID(c), name)
-		if fe := configErrors(err); fe != nil {
+		if fe := configErrors(langOf(c), err); fe != nil {
 			p.Errors = fe
 			return s.renderConfigRaw(c, http.StatusBadRequest, p)
 		}
@@ -64,7 +64,7 @@ func (s *Server) configRawSave(c echo.Context) error {
 		e.Result = tooLarge
 	}
 	s.auditApply(c, e, res, err)
-	switch fe := configErrors(err); {
+	switch fe := configErrors(langOf(c), err); {
 	case errors.Is(err, configuration.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
 		p.Errors = map[string][]string{configuration.FieldRawContent: {tooLarge}}

@@ -41,7 +41,7 @@ func (s *Server) configRegexRun(c echo.Context) error {
 	}
 	p := views.ConfigRegexPage{Form: form, LogDirs: dirs}
 	rep, err := s.configuration.TestRegex(c.Request().Context(), s.hostID(c), form)
-	if fe := configErrors(err); fe != nil {
+	if fe := configErrors(langOf(c), err); fe != nil {
 		p.Errors = fe
 		return s.render(c, http.StatusUnprocessableEntity, views.ConfigRegexView(p), nil)
 	}

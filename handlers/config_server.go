@@ -58,7 +58,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 		err = configuration.ErrOffline
 	}
 	s.auditApply(c, models.AuditEntry{File: "fail2ban.local", Detail: "server settings"}, res, err)
-	if fe := configErrors(err); fe != nil {
+	if fe := configErrors(langOf(c), err); fe != nil {
 		return s.renderConfigServer(c, http.StatusUnprocessableEntity, &form, fe)
 	}
 	if err != nil {

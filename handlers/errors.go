@@ -136,9 +136,9 @@ func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 	case errors.Is(err, configuration.ErrUnreadable):
 		return answer(http.StatusServiceUnavailable, l.T("error.unavailable.title"), l.T("error.config_unreadable.message", "Cause", err.Error()))
 	case errors.As(err, &f2v):
-		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), f2v.Message)
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), f2v.Message.In(l))
 	case errors.As(err, &sv):
-		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), firstMessage(sv.Fields))
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), firstMessage(sv.In(l)))
 	case errors.Is(err, repo.ErrBusy):
 		return answer(http.StatusServiceUnavailable, l.T("error.f2b_busy.title"),
 			l.T("error.f2b_busy.message"))

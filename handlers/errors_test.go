@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/lang"
 	"context"
 	"encoding/json"
 	"errors"
@@ -140,7 +141,7 @@ func TestRemoteHostErrors(t *testing.T) {
 	a := newTestApp(t, t.TempDir())
 	for _, local := range []error{
 		&fail2ban.CommandError{Class: "fail2ban.exceptions.UnknownJailException", Message: "nope"},
-		&fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: `"x" is not an IP address or CIDR range`},
+		&fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.Raw(`"x" is not an IP address or CIDR range`)},
 		fmt.Errorf("ban: %w", fail2ban.ErrUnreachable),
 		fmt.Errorf("read: %w", repo.ErrBusy),
 	} {

@@ -169,7 +169,7 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 	jail, target := form.Jail, form.Target
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), jail, []string{target})
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: jail, Target: target, Result: s.auditOutcome(err)})
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {

@@ -82,7 +82,7 @@ func (s *Server) hostProbe(c echo.Context) error {
 	got, err := s.fleet.Probe(c.Request().Context(), in.enroll())
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(got, verr.Fields))
+		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(got, verr.In(langOf(c))))
 	}
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ func (s *Server) hostEnroll(c echo.Context) error {
 		if fp := verr.Fields["fingerprint"]; len(fp) > 0 {
 			verr.Fields["url"] = append(verr.Fields["url"], fp...)
 		}
-		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(in.enroll(), verr.Fields))
+		return s.renderHosts(c, http.StatusUnprocessableEntity, hostFormOf(in.enroll(), verr.In(langOf(c))))
 	}
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (s *Server) flashValidation(c echo.Context, err error) error {
 	if !errors.As(err, &verr) {
 		return hostNotFound(c, err)
 	}
-	s.flash(c, "error", firstMessage(verr.Fields))
+	s.flash(c, "error", firstMessage(verr.In(langOf(c))))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/lang"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,7 +112,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 		var verr *fail2ban.ValidationError
 		switch {
 		case errors.As(err, &verr):
-			p.Lookup.Error = verr.Message
+			p.Lookup.Error = verr.Message.In(langOf(c))
 		case err != nil:
 			return err
 		default:
@@ -179,7 +180,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if form.Where == views.WhereAll {
 		res, err := s.jails.BanOnEveryHost(c.Request().Context(), form.Jail, splitTargets(form.Target))
 		auditOnEveryHost(s, c, models.AuditEntry{Action: models.AuditBan, Jail: form.Jail, Target: auditTargets(splitTargets(form.Target))}, res, err)
-		if fe := formError(err); fe != nil {
+		if fe := formError(langOf(c), err); fe != nil {
 			form.Errors = fe
 			return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
 		}
@@ -197,7 +198,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
 	s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
 		Target: auditTargets(splitTargets(form.Target)), Result: s.auditOutcome(err)})
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, form, views.TargetForm{})
 	}
@@ -233,7 +234,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 	if form.Where == views.WhereAll {
 		res, err := s.jails.UnbanOnEveryHost(c.Request().Context(), form.Jail, targets)
 		auditOnEveryHost(s, c, models.AuditEntry{Action: models.AuditUnban, Jail: form.Jail, Target: auditTargets(targets)}, res, err)
-		if fe := formError(err); fe != nil {
+		if fe := formError(langOf(c), err); fe != nil {
 			form.Errors = fe
 			return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
 		}
@@ -254,7 +255,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		e.Detail = "was not banned; nothing changed"
 	}
 	s.audit(c, e)
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		form.Errors = fe
 		return s.renderJails(c, http.StatusUnprocessableEntity, views.TargetForm{}, form)
 	}
@@ -334,7 +335,7 @@ func (s *Server) jailAction(c echo.Context) error {
 		e.Detail = "idle off"
 	}
 	s.audit(c, e)
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {
@@ -387,7 +388,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 	targets := splitTargets(c.FormValue("target"))
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), name, targets)
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: name, Target: auditTargets(targets), Result: s.auditOutcome(err)})
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {
@@ -408,7 +409,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 			fmt.Sprintf("fail2ban did not remove %s from the ignore list of %s: %s", clipText(entry, 80), name, clipText(ce.Message, 200)))
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreRemove, Host: s.hostID(c), Jail: name, Target: clipText(entry, 200), Result: s.auditOutcome(err)})
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {
@@ -427,7 +428,7 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 		detail = "on"
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreSelf, Host: s.hostID(c), Jail: name, Detail: detail, Result: s.auditOutcome(err)})
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
 	}
 	if err != nil {
@@ -463,14 +464,14 @@ func inAppPath(p string) string {
 }
 
 // formError returns field messages for input the panel refused, or nil.
-func formError(err error) map[string][]string {
+func formError(l *lang.Lang, err error) map[string][]string {
 	var verr *fail2ban.ValidationError
 	if errors.As(err, &verr) {
 		field := "target"
 		if verr.Field == "jail" {
 			field = "jail"
 		}
-		return map[string][]string{field: {verr.Message}}
+		return map[string][]string{field: {verr.Message.In(l)}}
 	}
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
 		return map[string][]string{"jail": {"fail2ban has no running jail by that name."}}

@@ -314,3 +314,128 @@ func TestAccountLanguage(t *testing.T) {
 		t.Errorf("audit details %q, want %q", details, want)
 	}
 }
+
+// refusalValue is what TestGermanRefusalsShowNoEnglish types into every
+// field: no address, name, number, path, time or URL any form takes.
+const refusalValue = "x!"
+
+// textInputs are the fields a person types into.
+const textInputs = `input:not([type]), input[type="text"], input[type="number"], input[type="email"], input[type="url"],
+	input[type="password"], input[type="search"], input[type="time"], input[type="date"], input[type="datetime-local"], textarea`
+
+// refusalForm is a form found on a page: where it posts and what the
+// walk sends.
+type refusalForm struct {
+	page, action string
+	htmx         bool
+	values       url.Values
+}
+
+// refusalForms returns the forms of doc that post and have a field to type
+// into, with every such field (and every choice) filled with refusalValue
+// and the hidden fields (the CSRF token, ids) kept: forms of buttons only
+// (unban, delete) are actions, not input, and are left alone.
+func refusalForms(page string, doc *goquery.Document) []refusalForm {
+	var out []refusalForm
+	doc.Find("form").Each(func(_ int, form *goquery.Selection) {
+		method := strings.ToLower(form.AttrOr("method", "get"))
+		action, htmx := form.AttrOr("action", ""), false
+		if hx, ok := form.Attr("hx-post"); ok {
+			action, htmx = hx, true
+		} else if method != "post" {
+			return
+		}
+		if form.Find(textInputs).Length() == 0 {
+			return
+		}
+		v := url.Values{}
+		form.Find("input, textarea, select").Each(func(_ int, in *goquery.Selection) {
+			name := in.AttrOr("name", "")
+			if name == "" || in.Is("[disabled]") {
+				return
+			}
+			switch {
+			case in.Is(`input[type="hidden"]`):
+				v.Add(name, in.AttrOr("value", ""))
+			case in.Is(textInputs), in.Is("select"):
+				v.Set(name, refusalValue)
+			}
+		})
+		if action == "" {
+			action = page
+		}
+		out = append(out, refusalForm{page: page, action: action, htmx: htmx, values: v})
+	})
+	return out
+}
+
+// TestGermanRefusalsShowNoEnglish submits every form of the panel, found as
+// the German walk finds the pages, with refusalValue in each field, as a
+// German account, and fails on any answer (the refused form, its flash, the
+// error page) that shows English: the messages of the services and of
+// fail2ban's checks are translated where they are shown.
+func TestGermanRefusalsShowNoEnglish(t *testing.T) {
+	english := englishOnly()
+	a, b, _ := configApp(t)
+	(&factorApp{testApp: a, clock: time.Now()}).enrolAdmin()
+	admin, err := a.s.users.ByName(t.Context(), testAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.s.users.SetLanguage(t.Context(), admin.ID, "de"); err != nil {
+		t.Fatal(err)
+	}
+	var forms []refusalForm
+	seen, perFamily := map[string]bool{}, map[string]int{}
+	walkPages(t, a, b, func(p string, doc *goquery.Document) {
+		for _, f := range refusalForms(p, doc) {
+			keys := make([]string, 0, len(f.values))
+			for k := range f.values {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			// One form per family of pages: every filter's page has the
+			// same form, as does every jail's.
+			family := f.action
+			if i := strings.LastIndex(family, "/"); i > 0 {
+				family = family[:i]
+			}
+			key := family + "?" + strings.Join(keys, "&")
+			if !seen[key] && perFamily[family] < 3 {
+				seen[key] = true
+				perFamily[family]++
+				forms = append(forms, f)
+			}
+		}
+	})
+	if len(forms) < 15 {
+		t.Fatalf("only %d forms to refuse: the walk is not seeing the app", len(forms))
+	}
+	refused := 0
+	for _, f := range forms {
+		hdr := map[string]string{}
+		if f.htmx {
+			hdr["HX-Request"] = "true"
+		}
+		rec := b.do(http.MethodPost, f.action, f.values, hdr)
+		where := f.action + " (form on " + f.page + ")"
+		if rec.Code >= 500 {
+			t.Errorf("%s: status %d", where, rec.Code)
+		}
+		if loc := rec.Header().Get("Location"); rec.Code/100 == 3 && loc != "" {
+			if strings.Contains(loc, "/login") {
+				t.Fatalf("%s: logged out (redirect to %s)", where, loc)
+			}
+			rec = b.get(loc) // the flash the redirect carries
+			where += " → " + loc
+		}
+		if rec.Code == http.StatusUnprocessableEntity || rec.Code/100 == 4 {
+			refused++
+		}
+		doc := parse(t, rec)
+		for _, found := range untranslated(doc, english) {
+			t.Errorf("%s: English in German: %s", where, found)
+		}
+	}
+	t.Logf("%d forms submitted with %q in every field, %d refused", len(forms), refusalValue, refused)
+}

@@ -150,7 +150,7 @@ func (s *Server) mapThresholds(c echo.Context) error {
 		clipText(form.Medium, 20) + "/" + clipText(form.High, 20), Result: s.auditOutcome(err)})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		form.Errors = verr.Fields
+		form.Errors = verr.In(langOf(c))
 		return s.renderMap(c, http.StatusUnprocessableEntity, &form)
 	}
 	if err != nil {

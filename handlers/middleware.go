@@ -60,6 +60,13 @@ func (s *Server) chooseLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 // tr translates the message id into the request's language (see lang.T).
 func tr(c echo.Context, id string, kv ...any) string { return lang.T(c.Request().Context(), id, kv...) }
 
+// langOf is the request's language.
+func langOf(c echo.Context) *lang.Lang { return lang.From(c.Request().Context()) }
+
+// trErr is err in the request's language: the lang.Message it holds, else
+// its own words (see lang.Text).
+func trErr(c echo.Context, err error) string { return lang.Text(c.Request().Context(), err) }
+
 // readForm reads a POST's form before any handler looks at it, so a body
 // over the limit is answered 413 (and a garbled one 400) even when the
 // client did not announce its length: FormValue would drop the error and

@@ -50,7 +50,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	switch {
 	case errors.As(err, &verr):
 		f := views.SetupForm{Username: in.Username, Socket: in.Socket, ConfigDir: in.ConfigDir, Timezone: in.Timezone,
-			SessionMinutes: in.SessionMinutes, Errors: verr.Fields}
+			SessionMinutes: in.SessionMinutes, Errors: verr.In(langOf(c))}
 		return s.render(c, http.StatusUnprocessableEntity, views.SetupPage(f), nil)
 	case errors.Is(err, setup.ErrDone):
 		s.setupDone.Store(true)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"net/http"
@@ -73,13 +74,13 @@ func (s *Server) banForSubmit(c echo.Context, form views.TargetForm, d time.Dura
 	ctx := services.WithActor(c.Request().Context(), identityOf(c.Request().Context()).Name)
 	targets, err := fail2ban.NormalizeTargets(splitTargets(form.Target))
 	if err == nil && len(targets) == 0 {
-		err = &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: "Enter an IP address or CIDR range."}
+		err = &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.Raw("Enter an IP address or CIDR range.")}
 	}
 	if err == nil {
 		err = fail2ban.ValidJailName(form.Jail)
 	}
 	entry := models.AuditEntry{Action: models.AuditBan, Jail: form.Jail, Target: auditTargets(splitTargets(form.Target)), Detail: banLength(d)}
-	if fe := formError(err); fe != nil {
+	if fe := formError(langOf(c), err); fe != nil {
 		entry.Host, entry.Result = s.hostID(c), s.auditOutcome(err)
 		s.audit(c, entry)
 		form.Errors = fe

@@ -54,7 +54,7 @@ func (s *Server) userAdd(c echo.Context) error {
 	u, err := s.accounts.Add(c.Request().Context(), services.NewUser{Name: in.Username, Password: in.Password, Confirm: in.Confirm, Role: in.Role})
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		return s.renderUsers(c, http.StatusUnprocessableEntity, views.UsersPage{Add: views.UserForm{Username: in.Username, Role: in.Role, Errors: verr.Fields}})
+		return s.renderUsers(c, http.StatusUnprocessableEntity, views.UsersPage{Add: views.UserForm{Username: in.Username, Role: in.Role, Errors: verr.In(langOf(c))}})
 	}
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Server) userPassword(c echo.Context) error {
 	u, err := s.accounts.ResetPassword(c.Request().Context(), id, in.Password, in.Confirm)
 	var verr *services.ValidationError
 	if errors.As(err, &verr) {
-		return s.renderUsers(c, http.StatusUnprocessableEntity, views.UsersPage{FormUser: id, Form: views.UserForm{Errors: verr.Fields}})
+		return s.renderUsers(c, http.StatusUnprocessableEntity, views.UsersPage{FormUser: id, Form: views.UserForm{Errors: verr.In(langOf(c))}})
 	}
 	if err := userError(c, err); err != nil {
 		return err
@@ -159,7 +159,7 @@ func userError(c echo.Context, err error) error {
 	case errors.Is(err, repo.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, tr(c, "users.no_such_more"))
 	case errors.As(err, &verr):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(verr.Fields))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(verr.In(langOf(c))))
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts/wire"
+	"bangui/lang"
 	"bangui/repo"
 )
 
@@ -28,7 +29,7 @@ func EncodeError(err error) wire.Error {
 	)
 	switch {
 	case errors.As(err, &ve):
-		e.Code, e.Field, e.Detail = wire.CodeValidation, ve.Field, ve.Message
+		e.Code, e.Field, e.Detail, e.Text = wire.CodeValidation, ve.Field, ve.Message.Error(), &ve.Message
 	case errors.As(err, &pe):
 		e.Code, e.Name, e.Detail = wire.CodeConfigPath, pe.Name, pe.Message
 	case errors.As(err, &val):
@@ -105,7 +106,11 @@ func DecodeError(e wire.Error) error {
 	var typed error
 	switch e.Code {
 	case wire.CodeValidation:
-		typed = &fail2ban.ValidationError{Field: e.Field, Message: e.Detail}
+		msg := lang.Raw(e.Detail) // an agent older than the message's id
+		if e.Text != nil {
+			msg = *e.Text
+		}
+		typed = &fail2ban.ValidationError{Field: e.Field, Message: msg}
 	case wire.CodeConfigPath:
 		typed = &f2bconf.PathError{Name: e.Name, Message: e.Detail}
 	case wire.CodeConfigValue:
@@ -129,7 +134,7 @@ func DecodeError(e wire.Error) error {
 	case wire.CodeUnauthorized, wire.CodeNotEnrolled, wire.CodeBadToken:
 		typed = ErrAgentRefused
 	case wire.CodeBadRequest, wire.CodeTooLarge:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: "The host's agent refused the request: " + e.Message}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("hosts.agent_refused_request", "Reason", e.Message)}
 	case wire.CodeUnknownMethod:
 		return &AgentError{Code: e.Code, Message: e.Message + " (is bangui agent on that host older than the panel? update it)"}
 	default:

@@ -1,6 +1,7 @@
 package hosts
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,9 @@ func TestErrorsCrossTheWire(t *testing.T) {
 		err   error
 		check func(error) bool
 	}{
-		{&fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: "bad address"}, func(e error) bool {
+		{&fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.Raw("bad address")}, func(e error) bool {
 			var ve *fail2ban.ValidationError
-			return errors.As(e, &ve) && ve.Field == fail2ban.FieldIP && ve.Message == "bad address"
+			return errors.As(e, &ve) && ve.Field == fail2ban.FieldIP && ve.Message.Error() == "bad address"
 		}},
 		{fmt.Errorf("read x: %w", &f2bconf.PathError{Name: "../x", Message: "outside"}), func(e error) bool {
 			var pe *f2bconf.PathError

@@ -161,15 +161,40 @@ func data(kv []any) map[string]any {
 
 // Catalogue returns the catalogue of the language with code: every
 // message id with the text of each of its plural forms ("other" for a
-// message without plurals). The tests read it to keep the catalogues
-// complete and to know the words of each language.
+// message without plurals), from all of the language's files (code.json
+// and area.code.json). The tests read it to keep the catalogues complete
+// and to know the words of each language.
 func Catalogue(code string) map[string]map[string]string {
 	out := map[string]map[string]string{}
-	raw, err := catalogueFS.ReadFile("catalogue/" + code + ".json")
+	for _, file := range catalogueFiles(code) {
+		for id, forms := range catalogueFile(file) {
+			out[id] = forms
+		}
+	}
+	return out
+}
+
+// catalogueFiles are the paths, in the embedded catalogue/ folder, of the
+// files of the language with code.
+func catalogueFiles(code string) []string {
+	files, _ := fs.Glob(catalogueFS, "catalogue/*.json")
+	var out []string
+	for _, f := range files {
+		if b := path.Base(f); b == code+".json" || strings.HasSuffix(b, "."+code+".json") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// catalogueFile reads one catalogue file as Catalogue does.
+func catalogueFile(file string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	raw, err := catalogueFS.ReadFile(file)
 	if err != nil {
 		return out
 	}
-	mf, err := i18n.ParseMessageFileBytes(raw, code+".json", nil)
+	mf, err := i18n.ParseMessageFileBytes(raw, path.Base(file), nil)
 	if err != nil {
 		return out
 	}

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,8 +58,9 @@ func TestCataloguesAreComplete(t *testing.T) {
 }
 
 // callRE finds the message ids of the code's calls of T and N (lang.T, views' col,
-// lang.N, l.T…); a message id is always a literal, so this finds them all.
-var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN|col)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*)"([a-z0-9_.-]+)"`)
+// lang.N, l.T…) and of the Messages it makes (lang.M, lang.MN); a message
+// id is always a literal, so this finds them all.
+var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN|col)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*|\blang\.MN?\(\s*)"([a-z0-9_.-]+)"`)
 
 // usedMessages scans the panel's Go and templ sources (not the generated
 // ones, not tests) for message ids.
@@ -91,6 +94,103 @@ func usedMessages(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestCatalogueFiles: each file of one language has its twin in the other
+// (setup.en.json and setup.de.json) with the same ids, and no id is in two
+// files of a language (go-i18n would keep one of them without a word).
+func TestCatalogueFiles(t *testing.T) {
+	ids := map[string]string{}
+	files := catalogueFiles("en")
+	if len(files) == 0 {
+		t.Fatal("no English catalogue files")
+	}
+	for _, f := range files {
+		twin := strings.TrimSuffix(f, "en.json") + "de.json"
+		en, de := catalogueFile(f), catalogueFile(twin)
+		if len(en) == 0 {
+			t.Errorf("%s: empty or unreadable", f)
+		}
+		for id := range en {
+			if _, ok := de[id]; !ok {
+				t.Errorf("%s: %s is missing from %s", f, id, twin)
+			}
+			if other, dup := ids[id]; dup {
+				t.Errorf("%s is in both %s and %s", id, other, f)
+			}
+			ids[id] = f
+		}
+		for id := range de {
+			if _, ok := en[id]; !ok {
+				t.Errorf("%s: %s is missing from %s", twin, id, f)
+			}
+		}
+	}
+	if n, m := len(files), len(catalogueFiles("de")); n != m {
+		t.Errorf("%d English catalogue files, %d German ones", n, m)
+	}
+}
+
+// rawTextRE finds English written into the code as a Raw message, or as a
+// refusal of package fail2ban without a catalogue id.
+var rawTextRE = regexp.MustCompile(`\blang\.Raw\(\s*(?:"|fmt\.Sprintf)|\binvalidf\(`)
+
+// TestNoRawText fails on a text for people written in the code instead of
+// the catalogues: lang.Raw is for words from outside the panel (fail2ban's
+// output, an operating system's error), never a literal.
+func TestNoRawText(t *testing.T) {
+	err := filepath.WalkDir("..", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == "e2e" || n == "testdata" || strings.HasPrefix(n, ".") && p != ".." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || strings.HasSuffix(p, "_templ.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if rawTextRE.MatchString(line) && !strings.Contains(line, "func invalidf(") {
+				t.Errorf("%s:%d: English in the code, not in the catalogues: %s", p, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	de := Get("de")
+	m := MN("tokens.days", 3)
+	if got := m.In(de); got != "3 Tage" {
+		t.Errorf("MN in German = %q", got)
+	}
+	if got := m.Error(); got != "3 days" {
+		t.Errorf("MN as an error = %q", got)
+	}
+	wrapped := fmt.Errorf("context for the log: %w", M("status.no_answer", "Host", "web-1"))
+	if got := Text(With(context.Background(), de), wrapped); got != "web-1 hat nicht geantwortet:" {
+		t.Errorf("Text of a wrapped Message = %q", got)
+	}
+	if got := Text(With(context.Background(), de), errors.New("fail2ban: no such jail")); got != "fail2ban: no such jail" {
+		t.Errorf("Text of a plain error = %q", got)
+	}
+	nested := M("status.no_answer", "Host", MN("tokens.days", 1))
+	if got := nested.In(de); got != "1 Tag hat nicht geantwortet:" {
+		t.Errorf("a Message as a field's value = %q", got)
+	}
+	if !Raw("").IsZero() || M("x").IsZero() || Of(nil).IsZero() != true {
+		t.Error("IsZero")
+	}
 }
 
 func TestChoose(t *testing.T) {

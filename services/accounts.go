@@ -1,6 +1,7 @@
 package services
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -97,12 +98,12 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 	verr := &ValidationError{}
 	name := strings.TrimSpace(in.Name)
 	for _, msg := range UsernameProblems(name) {
-		verr.Add(models.AccountFieldUsername, msg)
+		verr.Add(models.AccountFieldUsername, lang.Raw(msg))
 	}
 	checkNewPassword(verr, in.Password, in.Confirm)
 	role, err := models.ParseRole(in.Role)
 	if err != nil {
-		verr.Add(models.AccountFieldRole, "Choose a role: viewer, operator or admin.")
+		verr.Add(models.AccountFieldRole, lang.Raw("Choose a role: viewer, operator or admin."))
 	}
 	if !verr.Empty() {
 		return models.User{}, verr
@@ -114,7 +115,7 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 	u := models.User{Name: name, PasswordHash: hash, Role: role.String()}
 	u.ID, err = a.users.Create(ctx, u)
 	if errors.Is(err, repo.ErrDuplicate) {
-		verr.Add(models.AccountFieldUsername, "This user name is taken (names are compared ignoring case).")
+		verr.Add(models.AccountFieldUsername, lang.Raw("This user name is taken (names are compared ignoring case)."))
 		return u, verr
 	}
 	return u, err
@@ -124,7 +125,7 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 // after; ErrLastAdmin when it is the last enabled admin.
 func (a *Accounts) SetRole(ctx context.Context, id int64, role models.Role) (before, after models.User, err error) {
 	if role == models.RoleNone {
-		return before, after, &ValidationError{Fields: map[string][]string{models.AccountFieldRole: {"Choose a role: viewer, operator or admin."}}}
+		return before, after, Invalid(models.AccountFieldRole, lang.Raw("Choose a role: viewer, operator or admin."))
 	}
 	return a.users.Edit(ctx, id, func(u *models.User) error { u.Role = role.String(); return nil })
 }
@@ -164,7 +165,7 @@ func (a *Accounts) ChangeOwnPassword(ctx context.Context, id int64, current, pw,
 		return err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil {
-		verr.Add(models.AccountFieldCurrentPassword, "This is not your current password.")
+		verr.Add(models.AccountFieldCurrentPassword, lang.Raw("This is not your current password."))
 	}
 	checkNewPassword(verr, pw, confirm)
 	if !verr.Empty() {
@@ -224,10 +225,10 @@ func HashPassword(pw string) (string, error) {
 
 func checkNewPassword(verr *ValidationError, pw, confirm string) {
 	for _, msg := range PasswordProblems(pw) {
-		verr.Add(models.AccountFieldPassword, msg)
+		verr.Add(models.AccountFieldPassword, lang.Raw(msg))
 	}
 	if confirm != pw {
-		verr.Add(models.AccountFieldConfirm, "The two passwords differ.")
+		verr.Add(models.AccountFieldConfirm, lang.Raw("The two passwords differ."))
 	}
 }
 

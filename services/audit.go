@@ -1,6 +1,7 @@
 package services
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (r AuditRetention) SetDays(ctx context.Context, raw string) (int, error) {
 	d, err := strconv.Atoi(strings.TrimSpace(raw))
 	if err != nil || d < MinAuditRetentionDays || d > MaxAuditRetentionDays {
 		verr := &ValidationError{}
-		verr.Add(AuditRetentionField, fmt.Sprintf("Enter a whole number of days between %d and %d.", MinAuditRetentionDays, MaxAuditRetentionDays))
+		verr.Add(AuditRetentionField, lang.Raw(fmt.Sprintf("Enter a whole number of days between %d and %d.", MinAuditRetentionDays, MaxAuditRetentionDays)))
 		return 0, verr
 	}
 	if err := r.Settings.Set(ctx, models.SettingAuditRetentionDays, strconv.Itoa(d)); err != nil {

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -300,7 +301,7 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse := func(field, v string, dst *int64) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || n < 1 || n > 1_000_000_000 {
-			verr.Add(field, "Enter a whole number of bans from 1 to 1,000,000,000.")
+			verr.Add(field, lang.Raw("Enter a whole number of bans from 1 to 1,000,000,000."))
 			return
 		}
 		*dst = n
@@ -310,10 +311,10 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse(FieldMapHigh, in.High, &t.High)
 	if verr.Empty() {
 		if t.Medium <= t.Low {
-			verr.Add(FieldMapMedium, "Medium must be more than low.")
+			verr.Add(FieldMapMedium, lang.Raw("Medium must be more than low."))
 		}
 		if t.High <= t.Medium {
-			verr.Add(FieldMapHigh, "High must be more than medium.")
+			verr.Add(FieldMapHigh, lang.Raw("High must be more than medium."))
 		}
 	}
 	if !verr.Empty() {

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -106,11 +107,11 @@ func NewTimedBans(reg *hosts.Registry, jails *Jails, store TimedBanStore, log *s
 func CheckBanDuration(d time.Duration) error {
 	switch {
 	case d < 0:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: "A ban time cannot be negative."}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A ban time cannot be negative.")}
 	case d > 0 && d < MinTimedBan:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: "A chosen ban time must be at least " + textfmt.Duration(MinTimedBan) + "."}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A chosen ban time must be at least " + textfmt.Duration(MinTimedBan) + ".")}
 	case d > MaxTimedBan:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: "A chosen ban time can be at most 10 years; choose permanent for longer."}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A chosen ban time can be at most 10 years; choose permanent for longer.")}
 	}
 	return nil
 }
@@ -212,7 +213,7 @@ func banFailure(jail string, err error) string {
 // checkTimedBan checks one request and returns its address normalized.
 func checkTimedBan(r models.TimedBanRequest) (string, error) {
 	if strings.TrimSpace(r.Address) == "" {
-		return "", &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: "Enter an IP address or CIDR range."}
+		return "", &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.Raw("Enter an IP address or CIDR range.")}
 	}
 	norm, err := fail2ban.NormalizeTargets([]string{r.Address})
 	if err != nil {
@@ -225,7 +226,7 @@ func checkTimedBan(r models.TimedBanRequest) (string, error) {
 		return "", err
 	}
 	if n := len([]rune(strings.TrimSpace(r.Note))); n > MaxTimedBanNote {
-		return "", &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: fmt.Sprintf("The note has %d characters; at most %d fit.", n, MaxTimedBanNote)}
+		return "", &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw(fmt.Sprintf("The note has %d characters; at most %d fit.", n, MaxTimedBanNote))}
 	}
 	return norm[0], nil
 }

@@ -11,6 +11,7 @@ package wire
 
 import (
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/repo"
 )
 
@@ -126,17 +127,18 @@ type Failure struct {
 // the Code* constants), its whole message and the fields its type carries.
 // hosts turns it back into the same Go error.
 type Error struct {
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Field   string   `json:"field,omitempty"`  // ValidationError.Field
-	Name    string   `json:"name,omitempty"`   // PathError.Name, LogPathError.Path
-	Class   string   `json:"class,omitempty"`  // CommandError.Class
-	Detail  string   `json:"detail,omitempty"` // the typed error's own message when Message wraps it
-	Cause   string   `json:"cause,omitempty"`  // RunError.Err, RestartCommandError.Err, LogPathError.Err
-	Args    []string `json:"args,omitempty"`   // RunError.Args, RestartCommandError.Command
-	Output  string   `json:"output,omitempty"` // RunError.Output, RestartCommandError.Output
-	Line    int      `json:"line,omitempty"`   // ValueError.Line
-	Flag    bool     `json:"flag,omitempty"`   // RunError.TimedOut; LogPathError outside the folders
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Field   string        `json:"field,omitempty"`  // ValidationError.Field
+	Name    string        `json:"name,omitempty"`   // PathError.Name, LogPathError.Path
+	Class   string        `json:"class,omitempty"`  // CommandError.Class
+	Detail  string        `json:"detail,omitempty"` // the typed error's own message when Message wraps it
+	Text    *lang.Message `json:"text,omitempty"`   // ValidationError.Message, for the panel to translate
+	Cause   string        `json:"cause,omitempty"`  // RunError.Err, RestartCommandError.Err, LogPathError.Err
+	Args    []string      `json:"args,omitempty"`   // RunError.Args, RestartCommandError.Command
+	Output  string        `json:"output,omitempty"` // RunError.Output, RestartCommandError.Output
+	Line    int           `json:"line,omitempty"`   // ValueError.Line
+	Flag    bool          `json:"flag,omitempty"`   // RunError.TimedOut; LogPathError outside the folders
 }
 
 // Error codes. The first group names Go error types and sentinels of the

@@ -250,7 +250,7 @@ func entryOf(host string, r models.AllowRequest, actor string, now time.Time) (m
 	if err != nil {
 		var ve *fail2ban.ValidationError
 		if errors.As(err, &ve) {
-			return models.AllowEntry{}, ve.Message
+			return models.AllowEntry{}, ve.Message.Error()
 		}
 		return models.AllowEntry{}, err.Error()
 	}

@@ -1,6 +1,7 @@
 package blocklists
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"path/filepath"
@@ -50,7 +51,7 @@ func TestImportToSeveralHosts(t *testing.T) {
 	// A host the panel does not know is refused.
 	_, err := b.CreateSource(ctx, SourceInput{Name: "X", URL: e.lists.URL + "/list/good", Enabled: true, Hosts: "local,nope"})
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.Fields[FieldHosts], " "), "nope") {
+	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.In(lang.Get("en"))[FieldHosts], " "), "nope") {
 		t.Fatalf("a source for an unknown host: %v", err)
 	}
 

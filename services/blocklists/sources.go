@@ -1,6 +1,7 @@
 package blocklists
 
 import (
+	"bangui/lang"
 	"bytes"
 	"context"
 	"errors"
@@ -31,21 +32,21 @@ func (b *Service) validate(ctx context.Context, id int64, in SourceInput) (Sourc
 	in.URL = strings.TrimSpace(in.URL)
 	switch {
 	case in.Name == "":
-		verr.Add(FieldSourceName, "Enter a name for the list.")
+		verr.Add(FieldSourceName, lang.Raw("Enter a name for the list."))
 	case utf8.RuneCountInString(in.Name) > MaxSourceNameLen:
-		verr.Add(FieldSourceName, fmt.Sprintf("Use at most %d characters.", MaxSourceNameLen))
+		verr.Add(FieldSourceName, lang.Raw(fmt.Sprintf("Use at most %d characters.", MaxSourceNameLen)))
 	case strings.ContainsAny(in.Name, "\r\n\t"):
-		verr.Add(FieldSourceName, "Use a single line without tabs.")
+		verr.Add(FieldSourceName, lang.Raw("Use a single line without tabs."))
 	}
 	if u, msg := CheckListURL(in.URL); msg != "" {
-		verr.Add(FieldSourceURL, msg)
+		verr.Add(FieldSourceURL, lang.Raw(msg))
 	} else {
 		in.URL = u.String()
 	}
 	if in.Hosts != "" && !in.Hosts.Every() {
 		for _, id := range strings.Split(string(in.Hosts), ",") {
 			if _, err := b.hosts.Get(id); err != nil {
-				verr.Add(FieldHosts, "There is no host “"+id+"”.")
+				verr.Add(FieldHosts, lang.Raw("There is no host “"+id+"”."))
 			}
 		}
 	}
@@ -59,10 +60,10 @@ func (b *Service) validate(ctx context.Context, id int64, in SourceInput) (Sourc
 				continue
 			}
 			if strings.EqualFold(s.Name, in.Name) {
-				verr.Add(FieldSourceName, "Another list is already called “"+s.Name+"”.")
+				verr.Add(FieldSourceName, lang.Raw("Another list is already called “"+s.Name+"”."))
 			}
 			if s.URL == in.URL {
-				verr.Add(FieldSourceURL, "The list “"+s.Name+"” already has this address.")
+				verr.Add(FieldSourceURL, lang.Raw("The list “"+s.Name+"” already has this address."))
 			}
 		}
 	}
@@ -80,9 +81,9 @@ func duplicateSourceField(err error) error {
 	}
 	verr := &services.ValidationError{}
 	if de.Column == "url" {
-		verr.Add(FieldSourceURL, "Another list already has this address.")
+		verr.Add(FieldSourceURL, lang.Raw("Another list already has this address."))
 	} else {
-		verr.Add(FieldSourceName, "Another list already has this name.")
+		verr.Add(FieldSourceName, lang.Raw("Another list already has this name."))
 	}
 	return verr
 }

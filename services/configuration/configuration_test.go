@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -268,7 +269,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 		mutate(&form)
 		_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 		var verr *services.ValidationError
-		if !errors.As(err, &verr) || len(verr.Fields[field]) == 0 {
+		if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))[field]) == 0 {
 			t.Errorf("%s: %v, want a message for %s", field, err, field)
 		}
 	}
@@ -284,7 +285,7 @@ func TestSaveJailRefusesBadInputWithoutTouchingFiles(t *testing.T) {
 	form.MaxRetry = "2"
 	_, err := c.SaveJail(ctx, models.LocalHost, "alpha", form)
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.Fields[FieldMaxRetry], " "), "jail.d/zz-admin.local sets maxretry again") {
+	if !errors.As(err, &verr) || !strings.Contains(strings.Join(verr.In(lang.Get("en"))[FieldMaxRetry], " "), "jail.d/zz-admin.local sets maxretry again") {
 		t.Fatalf("overridden value: %v", err)
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
@@ -338,7 +339,7 @@ func TestCreateJail(t *testing.T) {
 	}
 	_, err := c.CreateJail(ctx, models.LocalHost, models.NewJailForm{Name: "alpha", Filter: "nope", LogPath: ""})
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || len(verr.Fields[FieldJailName]) == 0 || len(verr.Fields[FieldFilter]) == 0 || len(verr.Fields[FieldLogPath]) == 0 {
+	if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))[FieldJailName]) == 0 || len(verr.In(lang.Get("en"))[FieldFilter]) == 0 || len(verr.In(lang.Get("en"))[FieldLogPath]) == 0 {
 		t.Fatalf("bad form: %v", err)
 	}
 	res, err := c.CreateJail(ctx, models.LocalHost, models.NewJailForm{Name: "delta", Filter: "sshd", LogPath: logFile, MaxRetry: "3", BanTime: "1d", Enabled: true})
@@ -414,11 +415,11 @@ func TestSaveActionInit(t *testing.T) {
 	// "; " are refused because fail2ban would cut them there.
 	_, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{}, models.ActionForm{ActionStart: "touch /tmp/x"})
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || len(verr.Fields["actionban"]) == 0 {
+	if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))["actionban"]) == 0 {
 		t.Fatalf("action without actionban: %v", err)
 	}
 	_, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{}, models.ActionForm{ActionBan: "logger banned <ip> ; true"})
-	if !errors.As(err, &verr) || !strings.Contains(verr.Fields["actionban"][0], "comment") {
+	if !errors.As(err, &verr) || !strings.Contains(verr.In(lang.Get("en"))["actionban"][0], "comment") {
 		t.Fatalf("command with an inline comment: %v", err)
 	}
 	res, err = c.CreateItem(ctx, models.LocalHost, "action", "notify", models.FilterForm{},
@@ -453,7 +454,7 @@ func TestRawEditorRefusesPathTricks(t *testing.T) {
 	for _, n := range names {
 		_, err := c.SaveRaw(ctx, models.LocalHost, n, "[x]\na = 1\n")
 		var verr *services.ValidationError
-		if !errors.As(err, &verr) || len(verr.Fields[FieldRawFile]) == 0 || verr.Fields[FieldRawFile][0] == "" {
+		if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))[FieldRawFile]) == 0 || verr.In(lang.Get("en"))[FieldRawFile][0] == "" {
 			t.Errorf("%q: %v, want a message about the file", n, err)
 		}
 		if _, err := c.ReadRaw(context.Background(), models.LocalHost, n); err == nil {
@@ -486,7 +487,7 @@ func TestRawEditorSavesTestsAndRollsBack(t *testing.T) {
 	}
 	_, err = c.SaveRaw(ctx, models.LocalHost, "jail.d/gamma.local", "maxretry = 3\n")
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || !strings.Contains(verr.Fields[FieldRawContent][0], "section header") {
+	if !errors.As(err, &verr) || !strings.Contains(verr.In(lang.Get("en"))[FieldRawContent][0], "section header") {
 		t.Fatalf("unparsable text: %v", err)
 	}
 	res, err = c.SaveRaw(ctx, models.LocalHost, "jail.d/new.local", "[alpha]\nmaxretry = 11\n")
@@ -536,7 +537,7 @@ func TestServerSettings(t *testing.T) {
 	form.DBPurgeAge = "1d + 1"
 	_, err = c.SaveServer(ctx, models.LocalHost, form)
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || len(verr.Fields[FieldDBPurgeAge]) == 0 {
+	if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))[FieldDBPurgeAge]) == 0 {
 		t.Fatalf("arithmetic purge age: %v", err)
 	}
 }
@@ -583,11 +584,11 @@ func TestRegexTesterOnPastedLinesAndLogFiles(t *testing.T) {
 	}
 	_, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `<HOST>`, LogFile: "/etc/passwd"})
 	var verr *services.ValidationError
-	if !errors.As(err, &verr) || len(verr.Fields[FieldRegexLogFile]) == 0 {
+	if !errors.As(err, &verr) || len(verr.In(lang.Get("en"))[FieldRegexLogFile]) == 0 {
 		t.Fatalf("/etc/passwd: %v", err)
 	}
 	_, err = c.TestRegex(ctx, models.LocalHost, models.RegexForm{FailRegex: `Failed (`, Lines: "x"})
-	if !errors.As(err, &verr) || !strings.Contains(verr.Fields[FieldFailRegex][0], "Unable to compile") {
+	if !errors.As(err, &verr) || !strings.Contains(verr.In(lang.Get("en"))[FieldFailRegex][0], "Unable to compile") {
 		t.Fatalf("broken regex: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"context"
 	"fmt"
 	"slices"
@@ -65,16 +66,16 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, err.Error())
+			verr.Add(f.key, lang.Of(err))
 			continue
 		}
 		changes = append(changes, f2bconf.Change{Section: "Definition", Option: f.key, Lines: lines})
 	}
 	if kind == "filter" && creating && strings.TrimSpace(ff.FailRegex) == "" {
-		verr.Add(FieldFailRegex, "A filter needs at least one fail regex.")
+		verr.Add(FieldFailRegex, lang.Raw("A filter needs at least one fail regex."))
 	}
 	if kind == "action" && creating && strings.TrimSpace(af.ActionBan) == "" {
-		verr.Add("actionban", "An action needs at least the command that bans (actionban).")
+		verr.Add("actionban", lang.Raw("An action needs at least the command that bans (actionban)."))
 	}
 	if kind == "action" {
 		origInit := map[string]string{}
@@ -88,7 +89,7 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			}
 			lines, err := checkField("line", kv.Value)
 			if err != nil {
-				verr.Add("init_"+key, err.Error())
+				verr.Add("init_"+key, lang.Of(err))
 				continue
 			}
 			changes = append(changes, f2bconf.Change{Section: "Init", Option: key, Lines: lines})
@@ -97,14 +98,14 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			lines, err := checkField("line", af.NewValue)
 			switch {
 			case !f2bconf.ValidOptionName(k):
-				verr.Add(FieldNewKey, "Use letters, digits and _ . - for the name.")
+				verr.Add(FieldNewKey, lang.Raw("Use letters, digits and _ . - for the name."))
 			case err != nil:
-				verr.Add(FieldNewValue, err.Error())
+				verr.Add(FieldNewValue, lang.Of(err))
 			default:
 				changes = append(changes, f2bconf.Change{Section: "Init", Option: strings.ToLower(k), Lines: lines})
 			}
 		} else if strings.TrimSpace(af.NewValue) != "" {
-			verr.Add(FieldNewKey, "Name the new option.")
+			verr.Add(FieldNewKey, lang.Raw("Name the new option."))
 		}
 	}
 	if !verr.Empty() {
@@ -124,11 +125,11 @@ func itemPrecheck(file string, changes []f2bconf.Change) func(s *f2bconf.Set) er
 				field = "init_" + ch.Option
 			}
 			if !ok || v.Source.File != file {
-				verr.Add(field, fmt.Sprintf("Another file (%s) sets %s after %s; change it there.", v.Source.File, ch.Option, file))
+				verr.Add(field, lang.Raw(fmt.Sprintf("Another file (%s) sets %s after %s; change it there.", v.Source.File, ch.Option, file)))
 				continue
 			}
 			if _, err := s.Get(ch.Section, ch.Option); err != nil {
-				verr.Add(field, err.Error())
+				verr.Add(field, lang.Of(err))
 			}
 		}
 		if !verr.Empty() {
@@ -176,13 +177,13 @@ func (c *Service) CreateItem(ctx context.Context, host, kind, name string, ff mo
 	name = strings.TrimSpace(name)
 	verr := &services.ValidationError{}
 	if !fail2ban.ValidItemName(name) {
-		verr.Add(FieldItemName, "Use 1 to 64 letters, digits and _ . @ + - for the name (without .conf or .local).")
+		verr.Add(FieldItemName, lang.Raw("Use 1 to 64 letters, digits and _ . @ + - for the name (without .conf or .local)."))
 	} else if names, err := c.itemNames(ctx, h, kind); err != nil {
 		return models.ApplyResult{}, err
 	} else {
 		for _, n := range names {
 			if n == name {
-				verr.Add(FieldItemName, fmt.Sprintf("A %s called %s already exists; edit it instead.", kind, name))
+				verr.Add(FieldItemName, lang.Raw(fmt.Sprintf("A %s called %s already exists; edit it instead.", kind, name)))
 			}
 		}
 	}
@@ -214,7 +215,7 @@ func (c *Service) applyItem(ctx context.Context, h hosts.Host, kind, name, file 
 		file: file,
 		edit: func(old []byte) ([]byte, error) {
 			if creating && old != nil {
-				return nil, &services.ValidationError{Fields: map[string][]string{FieldItemName: {file + " already exists."}}}
+				return nil, services.Invalid(FieldItemName, lang.Raw(file+" already exists."))
 			}
 			return f2bconf.Edit(file, old, changes)
 		},

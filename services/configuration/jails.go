@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -241,13 +242,13 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 				continue
 			}
 			if f.kind != "regexes" && f.kind != "actions" && f.kind != "line" {
-				verr.Add(f.key, "Enter a value.")
+				verr.Add(f.key, lang.Raw("Enter a value."))
 				continue
 			}
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, err.Error())
+			verr.Add(f.key, lang.Of(err))
 			continue
 		}
 		nf.lines = lines
@@ -284,7 +285,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if ok {
 					where = v.Source.File
 				}
-				verr.Add(k, fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file))
+				verr.Add(k, lang.Raw(fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file)))
 				continue
 			}
 			if _, err := s.Get(section, k); err != nil {
@@ -292,7 +293,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if errors.As(err, &ie) && ie.Kind == f2bconf.ErrMissingOption && strings.HasPrefix(ie.Detail, "known/") {
 					continue // fail2ban fills known/ values of jails from their filter
 				}
-				verr.Add(k, err.Error())
+				verr.Add(k, lang.Of(err))
 			}
 		}
 		if !verr.Empty() {
@@ -412,9 +413,9 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		return models.ApplyResult{}, err
 	}
 	if err := fail2ban.ValidJailName(name); err != nil {
-		verr.Add(FieldJailName, err.Error())
+		verr.Add(FieldJailName, lang.Of(err))
 	} else if s.HasSection(name) || name == "INCLUDES" {
-		verr.Add(FieldJailName, "A jail called "+name+" already exists; edit it instead.")
+		verr.Add(FieldJailName, lang.Raw("A jail called "+name+" already exists; edit it instead."))
 	}
 	filters, err := c.itemNames(ctx, h, "filter")
 	if err != nil {
@@ -422,19 +423,19 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 	}
 	filter := strings.TrimSpace(f.Filter)
 	if !slices.Contains(filters, filter) {
-		verr.Add(FieldFilter, "Choose one of the filters in filter.d.")
+		verr.Add(FieldFilter, lang.Raw("Choose one of the filters in filter.d."))
 	}
 	var changes []f2bconf.Change
 	add := func(key, kind, v string, required bool) {
 		if strings.TrimSpace(v) == "" {
 			if required {
-				verr.Add(key, "Enter a value.")
+				verr.Add(key, lang.Raw("Enter a value."))
 			}
 			return
 		}
 		lines, err := checkField(kind, v)
 		if err != nil {
-			verr.Add(key, err.Error())
+			verr.Add(key, lang.Of(err))
 			return
 		}
 		changes = append(changes, f2bconf.Change{Section: name, Option: key, Lines: lines})
@@ -453,7 +454,7 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		file: file,
 		edit: func(old []byte) ([]byte, error) {
 			if old != nil {
-				return nil, &services.ValidationError{Fields: map[string][]string{FieldJailName: {file + " already exists; edit it on the Raw files tab."}}}
+				return nil, services.Invalid(FieldJailName, lang.Raw(file+" already exists; edit it on the Raw files tab."))
 			}
 			return f2bconf.Edit(file, nil, changes)
 		},

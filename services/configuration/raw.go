@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"bytes"
 	"context"
 	"errors"
@@ -47,7 +48,7 @@ func (c *Service) RawFiles(ctx context.Context, host string) ([]models.RawFile, 
 func rawError(err error) error {
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
-		return &services.ValidationError{Fields: map[string][]string{FieldRawFile: {pe.Message}}}
+		return services.Invalid(FieldRawFile, lang.Raw(pe.Message))
 	}
 	return err
 }
@@ -93,15 +94,15 @@ func (c *Service) SaveRaw(ctx context.Context, host, name, content string) (mode
 	}
 	data := []byte(normalizeBreaks(ctx, h, name, content))
 	if !utf8.Valid(data) {
-		return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {"The text is not valid UTF-8."}}}
+		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw("The text is not valid UTF-8."))
 	}
 	for i, b := range data {
 		if b == 0 {
-			return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {fmt.Sprintf("The text contains a NUL byte (at byte %d).", i)}}}
+			return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw(fmt.Sprintf("The text contains a NUL byte (at byte %d).", i)))
 		}
 	}
 	if _, err := f2bconf.Parse(name, data); err != nil {
-		return models.ApplyResult{}, &services.ValidationError{Fields: map[string][]string{FieldRawContent: {"fail2ban could not read this: " + err.Error()}}}
+		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw("fail2ban could not read this: "+err.Error()))
 	}
 	res, err := c.apply(ctx, h, change{
 		file:      name,

@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -33,9 +34,9 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 		var pathErr *hosts.LogPathError
 		switch {
 		case errors.As(err, &pathErr):
-			return rep, &services.ValidationError{Fields: map[string][]string{FieldRegexLogFile: {err.Error()}}}
+			return rep, services.Invalid(FieldRegexLogFile, lang.Of(err))
 		case err != nil:
-			return rep, &services.ValidationError{Fields: map[string][]string{FieldRegexLogFile: {"The file cannot be read: " + err.Error()}}}
+			return rep, services.Invalid(FieldRegexLogFile, lang.Raw("The file cannot be read: "+err.Error()))
 		}
 		lines = tail.Lines
 		// A log file may hold NUL bytes (a crash, a binary write); fail2ban
@@ -45,13 +46,13 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 		}
 		rep.Source = fmt.Sprintf("the last %d lines of %s", len(lines), p)
 		if len(lines) == 0 {
-			return rep, &services.ValidationError{Fields: map[string][]string{FieldRegexLogFile: {"The file is empty."}}}
+			return rep, services.Invalid(FieldRegexLogFile, lang.Raw("The file is empty."))
 		}
 	} else {
 		text := strings.ReplaceAll(f.Lines, "\r\n", "\n")
 		lines = strings.Split(strings.TrimRight(text, "\n"), "\n")
 		if strings.TrimSpace(text) == "" {
-			return rep, &services.ValidationError{Fields: map[string][]string{FieldRegexLines: {"Paste some log lines, or name a log file."}}}
+			return rep, services.Invalid(FieldRegexLines, lang.Raw("Paste some log lines, or name a log file."))
 		}
 		rep.Source = "the pasted lines"
 	}
@@ -67,18 +68,18 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 	case errors.As(err, &ve):
 		field := FieldFailRegex
 		switch {
-		case strings.Contains(ve.Message, "ignore regex"):
+		case strings.Contains(ve.Message.Error(), "ignore regex"):
 			field = FieldIgnoreRegex
-		case strings.Contains(ve.Message, "date pattern"):
+		case strings.Contains(ve.Message.Error(), "date pattern"):
 			field = FieldDatePattern
-		case strings.Contains(ve.Message, "line"):
+		case strings.Contains(ve.Message.Error(), "line"):
 			field = FieldRegexLines
 		}
-		return rep, &services.ValidationError{Fields: map[string][]string{field: {ve.Message}}}
+		return rep, services.Invalid(field, ve.Message)
 	case errors.As(err, &rx):
-		return rep, &services.ValidationError{Fields: map[string][]string{FieldFailRegex: {"fail2ban-regex refused it: " + rx.Message}}}
+		return rep, services.Invalid(FieldFailRegex, lang.Raw("fail2ban-regex refused it: "+rx.Message))
 	case errors.Is(err, fail2ban.ErrTimeout):
-		return rep, &services.ValidationError{Fields: map[string][]string{FieldFailRegex: {"fail2ban-regex did not finish within its time limit; the regex may backtrack too much."}}}
+		return rep, services.Invalid(FieldFailRegex, lang.Raw("fail2ban-regex did not finish within its time limit; the regex may backtrack too much."))
 	case err != nil:
 		return rep, err
 	}

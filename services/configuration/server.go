@@ -1,6 +1,7 @@
 package configuration
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -109,7 +110,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 			valid = valid || l == lv
 		}
 		if !valid {
-			verr.Add(FieldLogLevel, "Choose one of "+strings.Join(LogLevels, ", ")+".")
+			verr.Add(FieldLogLevel, lang.Raw("Choose one of "+strings.Join(LogLevels, ", ")+"."))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogLevel, Lines: []string{lv}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogLevel(ctx, lv); return err })
@@ -119,7 +120,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if lt := strings.TrimSpace(f.LogTarget); lt != old.LogTarget {
 		t, err := checkLogTarget(lt)
 		if err != nil {
-			verr.Add(FieldLogTarget, err.Error())
+			verr.Add(FieldLogTarget, lang.Of(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogTarget, Lines: []string{strings.ReplaceAll(t, "%", "%%")}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, t); return err })
@@ -129,7 +130,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if pa := strings.TrimSpace(f.DBPurgeAge); pa != old.DBPurgeAge {
 		lines, err := checkField("time", pa)
 		if err != nil {
-			verr.Add(FieldDBPurgeAge, err.Error())
+			verr.Add(FieldDBPurgeAge, lang.Of(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBPurgeAge, Lines: lines})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBPurgeAge(ctx, lines[0]); return err })
@@ -142,7 +143,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if mm := strings.TrimSpace(f.DBMaxMatches); mm != old.DBMaxMatches {
 		n, err := strconv.ParseInt(mm, 10, 64)
 		if err != nil || n < 0 || n > 100000 {
-			verr.Add(FieldDBMaxMatches, "Enter a whole number from 0 to 100000.")
+			verr.Add(FieldDBMaxMatches, lang.Raw("Enter a whole number from 0 to 100000."))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBMaxMatches, Lines: []string{strconv.FormatInt(n, 10)}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, n); return err })

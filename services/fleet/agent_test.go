@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"os"
@@ -32,7 +33,7 @@ func fieldMessage(err error, field string) string {
 	if !errors.As(err, &verr) {
 		return ""
 	}
-	return strings.Join(verr.Fields[field], " ")
+	return strings.Join(verr.In(lang.Get("en"))[field], " ")
 }
 
 // The whole life of a host with a real agent on a real fail2ban: enrol

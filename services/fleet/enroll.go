@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"net/url"
@@ -60,7 +61,7 @@ func (s *Service) Enroll(ctx context.Context, in EnrollInput) (models.HostInfo, 
 		if verr == nil {
 			verr = &services.ValidationError{}
 		}
-		verr.Add("fingerprint", "Compare the agent's certificate fingerprint first.")
+		verr.Add("fingerprint", lang.Raw("Compare the agent's certificate fingerprint first."))
 	}
 	if verr != nil {
 		return models.HostInfo{}, verr
@@ -111,7 +112,7 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 		// Stored as the agent prints it, whatever form it came in.
 		norm, err := hosts.NormalizeFingerprint(fp)
 		if err != nil {
-			v.Add("fingerprint", "This is not a certificate fingerprint: compare the agent's again.")
+			v.Add("fingerprint", lang.Raw("This is not a certificate fingerprint: compare the agent's again."))
 		}
 		in.Fingerprint = norm
 	}
@@ -120,36 +121,36 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	}
 	switch {
 	case in.ID == "":
-		v.Add("id", "Give the host a name or an id.")
+		v.Add("id", lang.Raw("Give the host a name or an id."))
 	case !idPattern.MatchString(in.ID):
-		v.Add("id", "An id is 1 to 32 lower-case letters, digits and dashes, such as web-1.")
+		v.Add("id", lang.Raw("An id is 1 to 32 lower-case letters, digits and dashes, such as web-1."))
 	case in.ID == models.LocalHost:
-		v.Add("id", "The id local is the panel's own machine; choose another.")
+		v.Add("id", lang.Raw("The id local is the panel's own machine; choose another."))
 	default:
 		if _, err := s.store.Get(ctx, in.ID); err == nil {
-			v.Add("id", "A host with the id "+in.ID+" exists already.")
+			v.Add("id", lang.Raw("A host with the id "+in.ID+" exists already."))
 		} else if !errors.Is(err, repo.ErrNotFound) {
-			v.Add("id", "The panel could not check the id: "+err.Error())
+			v.Add("id", lang.Raw("The panel could not check the id: "+err.Error()))
 		}
 	}
 	var msg string
 	if in.Name, msg = checkName(in.Name, in.ID); msg != "" {
-		v.Add("name", msg)
+		v.Add("name", lang.Raw(msg))
 	}
 	u, msg := checkURL(in.URL)
 	if msg != "" {
-		v.Add("url", msg)
+		v.Add("url", lang.Raw(msg))
 	} else {
 		in.URL = u
 		if other := s.enrolledAt(ctx, u); other != "" {
-			v.Add("url", "The agent at this address is enrolled already, as the host "+other+". To enrol it again, remove that host first.")
+			v.Add("url", lang.Raw("The agent at this address is enrolled already, as the host "+other+". To enrol it again, remove that host first."))
 		}
 	}
 	switch {
 	case in.Token == "":
-		v.Add("token", "Enter the enrolment token the agent printed when it started.")
+		v.Add("token", lang.Raw("Enter the enrolment token the agent printed when it started."))
 	case len(in.Token) > maxTokenLen || strings.IndexFunc(in.Token, func(r rune) bool { return r < ' ' || r == utf8.RuneError || r > unicode.MaxASCII }) >= 0:
-		v.Add("token", "This is not an enrolment token: copy the token the agent printed (letters, digits and dashes).")
+		v.Add("token", lang.Raw("This is not an enrolment token: copy the token the agent printed (letters, digits and dashes)."))
 	}
 	if v.Empty() {
 		return in, nil

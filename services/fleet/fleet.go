@@ -7,6 +7,7 @@
 package fleet
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -291,7 +292,7 @@ func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string)
 // fieldError is a ValidationError of one field.
 func fieldError(field, msg string) *services.ValidationError {
 	v := &services.ValidationError{}
-	v.Add(field, msg)
+	v.Add(field, lang.Raw(msg))
 	return v
 }
 

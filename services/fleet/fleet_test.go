@@ -138,12 +138,12 @@ func TestProbeRefusesBadInput(t *testing.T) {
 	}
 	var verr *services.ValidationError
 	_, err := p.fleet.Probe(ctx, fleet.EnrollInput{ID: "mail", URL: "https://192.0.2.7:9443/", Token: "T"})
-	if !errors.As(err, &verr) || !strings.Contains(verr.Fields["id"][0], "exists already") || !strings.Contains(verr.Fields["url"][0], "enrolled already, as the host mail") {
+	if !errors.As(err, &verr) || !strings.Contains(verr.Fields["id"][0].Error(), "exists already") || !strings.Contains(verr.Fields["url"][0].Error(), "enrolled already, as the host mail") {
 		t.Fatalf("duplicate id and url: %v", err)
 	}
 	dead := deadURL(t)
 	in, err := p.fleet.Probe(ctx, fleet.EnrollInput{Name: "Web 1", URL: strings.ToUpper(dead[:5]) + dead[5:] + "/", Token: " ABCDE-FGHIJ \n KLMNO "})
-	if !errors.As(err, &verr) || len(verr.Fields) != 1 || !strings.Contains(verr.Fields["url"][0], "could not reach an agent at "+dead) {
+	if !errors.As(err, &verr) || len(verr.Fields) != 1 || !strings.Contains(verr.Fields["url"][0].Error(), "could not reach an agent at "+dead) {
 		t.Fatalf("dead agent: %v", err)
 	}
 	if in.ID != "web-1" || in.URL != dead || in.Token != "ABCDE-FGHIJKLMNO" {

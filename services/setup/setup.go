@@ -3,6 +3,7 @@
 package setup
 
 import (
+	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,7 @@ func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error)
 		if strings.TrimSpace(in.Code) != "" {
 			msg = "This is not the setup code. " + msg
 		}
-		verr.Add(models.SetupFieldCode, msg)
+		verr.Add(models.SetupFieldCode, lang.Raw(msg))
 	}
 	if !verr.Empty() {
 		return ps, verr
@@ -131,46 +132,46 @@ func Validate(in Input) (PanelSettings, *services.ValidationError) {
 	verr := &services.ValidationError{}
 	var ps PanelSettings
 	for _, msg := range services.UsernameProblems(strings.TrimSpace(in.Username)) {
-		verr.Add(models.SetupFieldUsername, msg)
+		verr.Add(models.SetupFieldUsername, lang.Raw(msg))
 	}
 	for _, msg := range services.PasswordProblems(in.Password) {
-		verr.Add(models.SetupFieldPassword, msg)
+		verr.Add(models.SetupFieldPassword, lang.Raw(msg))
 	}
 	if in.Confirm != in.Password {
-		verr.Add(models.SetupFieldConfirm, "The two passwords differ.")
+		verr.Add(models.SetupFieldConfirm, lang.Raw("The two passwords differ."))
 	}
 	ps.Socket = strings.TrimSpace(in.Socket)
 	switch {
 	case ps.Socket == "":
-		verr.Add(models.SetupFieldSocket, "Enter the path of the fail2ban socket.")
+		verr.Add(models.SetupFieldSocket, lang.Raw("Enter the path of the fail2ban socket."))
 	case !filepath.IsAbs(ps.Socket):
-		verr.Add(models.SetupFieldSocket, "Use an absolute path, starting with /.")
+		verr.Add(models.SetupFieldSocket, lang.Raw("Use an absolute path, starting with /."))
 	case len(ps.Socket) > maxSocketPath:
-		verr.Add(models.SetupFieldSocket, fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket)))
+		verr.Add(models.SetupFieldSocket, lang.Raw(fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket))))
 	}
 	ps.ConfigDir = strings.TrimSpace(in.ConfigDir)
 	switch {
 	case ps.ConfigDir == "":
-		verr.Add(models.SetupFieldConfigDir, "Enter fail2ban's configuration directory.")
+		verr.Add(models.SetupFieldConfigDir, lang.Raw("Enter fail2ban's configuration directory."))
 	case !filepath.IsAbs(ps.ConfigDir):
-		verr.Add(models.SetupFieldConfigDir, "Use an absolute path, starting with /.")
+		verr.Add(models.SetupFieldConfigDir, lang.Raw("Use an absolute path, starting with /."))
 	default:
 		ps.ConfigDir = filepath.Clean(ps.ConfigDir)
 		if fi, err := os.Stat(ps.ConfigDir); err == nil && !fi.IsDir() {
-			verr.Add(models.SetupFieldConfigDir, "This path is a file, not a directory.")
+			verr.Add(models.SetupFieldConfigDir, lang.Raw("This path is a file, not a directory."))
 		}
 	}
 	loc, msg := ParseTimezone(in.Timezone)
 	if msg != "" {
-		verr.Add(models.SetupFieldTimezone, msg)
+		verr.Add(models.SetupFieldTimezone, lang.Raw(msg))
 	}
 	ps.Location = loc
 	minutes, err := strconv.Atoi(strings.TrimSpace(in.SessionMinutes))
 	switch {
 	case err != nil:
-		verr.Add(models.SetupFieldSessionMinutes, "Enter a whole number of minutes.")
+		verr.Add(models.SetupFieldSessionMinutes, lang.Raw("Enter a whole number of minutes."))
 	case minutes < MinSessionMinutes || minutes > MaxSessionMinutes:
-		verr.Add(models.SetupFieldSessionMinutes, fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes))
+		verr.Add(models.SetupFieldSessionMinutes, lang.Raw(fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes)))
 	default:
 		ps.SessionDuration = time.Duration(minutes) * time.Minute
 	}
