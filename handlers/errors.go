@@ -159,6 +159,9 @@ func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 // body limit, the handlers' own status and message).
 func classifyHTTPError(he *echo.HTTPError, err error, l *lang.Lang) *ResponseError {
 	msg, _ := he.Message.(string)
+	if m, ok := he.Message.(lang.Message); ok {
+		msg = m.In(l)
+	}
 	re := &ResponseError{Status: he.Code, Title: statusTitle(he.Code, l), Message: msg, Err: err}
 	switch he.Code {
 	case http.StatusNotFound:
