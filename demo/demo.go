@@ -117,7 +117,11 @@ func Load(args []string, getenv func(string) string, out io.Writer) (config.Conf
 	}
 	if opts.Password != "" {
 		if p := services.PasswordProblems(opts.Password); len(p) > 0 {
-			return cfg, opts, fmt.Errorf("invalid %s: %s", PasswordEnv, strings.Join(p, " "))
+			rules := make([]string, len(p))
+			for i, m := range p {
+				rules[i] = m.Error()
+			}
+			return cfg, opts, fmt.Errorf("invalid %s: %s", PasswordEnv, strings.Join(rules, " "))
 		}
 	}
 	return cfg, opts, nil
@@ -361,7 +365,7 @@ func localZone() string {
 		}
 	}
 	for _, c := range cands {
-		if _, msg := setup.ParseTimezone(c); msg == "" {
+		if _, msg := setup.ParseTimezone(c); msg.IsZero() {
 			return c
 		}
 	}

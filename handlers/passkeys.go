@@ -20,6 +20,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/views"
@@ -62,7 +63,7 @@ func (s *Server) passkeyRoutes(t routeTable) {
 }
 
 // errPasskeyHost says why this request cannot run a passkey ceremony.
-var errPasskeyHost = errors.New("passkeys need the panel to be opened by its host name")
+var errPasskeyHost = lang.M("acct.passkey_host")
 
 // passkeyOrigin is the origin passkeys are bound to: that of --public-url,
 // else the request's own.
@@ -159,10 +160,10 @@ func (s *Server) relyingParty(c echo.Context) (*webauthn.WebAuthn, error) {
 		return nil, err
 	}
 	if !s.atPasskeyHost(c, origin) {
-		return nil, fmt.Errorf("passkeys work at %s only", s.cfg.PublicURL+"/")
+		return nil, lang.M("acct.passkey_only_at", "URL", s.cfg.PublicURL+"/")
 	}
 	timeouts := webauthn.TimeoutConfig{Enforce: true, Timeout: passkeyTimeout, TimeoutUVD: passkeyTimeout}
-	return webauthn.New(&webauthn.Config{
+	rp, err := webauthn.New(&webauthn.Config{
 		RPID:          rpID,
 		RPDisplayName: "BanGUI",
 		RPOrigins:     []string{origin},
@@ -176,6 +177,10 @@ func (s *Server) relyingParty(c echo.Context) (*webauthn.WebAuthn, error) {
 		AttestationPreference: protocol.PreferNoAttestation,
 		Timeouts:              webauthn.TimeoutsConfig{Login: timeouts, Registration: timeouts},
 	})
+	if err != nil {
+		return nil, lang.M("acct.passkey_config", "Reason", lang.Raw(err.Error()))
+	}
+	return rp, nil
 }
 
 // passkeyAccount is an account with its passkeys, as the WebAuthn library
@@ -269,7 +274,7 @@ func (s *Server) startCeremony(ctx context.Context, pc passkeyCeremony) error {
 
 // msgNoCeremony answers a finish without its begin, a second finish, or
 // one after the timeout.
-const msgNoCeremony = "No passkey request is under way here, or it took too long. Try again."
+var msgNoCeremony = lang.M("acct.passkey_no_ceremony")
 
 // takeCeremony removes the ceremony of purpose from the session and returns
 // it: each challenge can be answered once.
@@ -293,16 +298,16 @@ type ceremonyFinish struct {
 
 // finishCeremony takes the session's ceremony of purpose, which must have
 // been begun for the account u, and loads u's passkeys at this request's
-// relying party. refused is what to tell the user when it cannot go on;
-// err is a fault of the panel.
+// relying party. refused is what to tell the user when it cannot go on
+// (in the request's language); err is a fault of the panel.
 func (s *Server) finishCeremony(c echo.Context, purpose string, u models.User) (f ceremonyFinish, refused string, err error) {
 	ctx := c.Request().Context()
 	pc, ok := s.takeCeremony(ctx, purpose)
 	if !ok || pc.UserID != u.ID {
-		return f, msgNoCeremony, nil
+		return f, msgNoCeremony.In(langOf(c)), nil
 	}
 	if f.rp, err = s.relyingParty(c); err != nil {
-		return f, err.Error() + ".", nil
+		return f, trErr(c, err), nil
 	}
 	f.data, f.name = pc.Data, pc.Name
 	f.acct, err = s.loadPasskeyAccount(ctx, u, f.rp.Config.RPID)
@@ -391,7 +396,7 @@ func (s *Server) passkeyRegisterBegin(c echo.Context) error {
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
-		return passkeyError(c, http.StatusConflict, err.Error()+".")
+		return passkeyError(c, http.StatusConflict, trErr(c, err))
 	}
 	u, err := s.currentAccount(ctx)
 	if err != nil {
@@ -427,7 +432,7 @@ func (s *Server) passkeyRegisterFinish(c echo.Context) error {
 	}
 	u, err := s.currentAccount(ctx)
 	if err != nil {
-		return fail(msgNoCeremony)
+		return fail(msgNoCeremony.In(langOf(c)))
 	}
 	f, refused, err := s.finishCeremony(c, ceremonyRegister, u)
 	if err != nil {
@@ -438,12 +443,12 @@ func (s *Server) passkeyRegisterFinish(c echo.Context) error {
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(c.FormValue("credential")))
 	if err != nil {
-		return fail("The browser's answer could not be read: " + ceremonyDetail(err))
+		return fail(tr(c, "acct.passkey_unreadable", "Reason", ceremonyDetail(err)))
 	}
 	cred, err := f.rp.CreateCredential(f.acct, f.data, parsed)
 	if err != nil {
 		s.log.Info("passkey registration refused", "user", u.Name, "err", err, "request_id", requestID(c))
-		return fail("The passkey was not accepted: " + ceremonyDetail(err))
+		return fail(tr(c, "acct.passkey_not_accepted", "Reason", ceremonyDetail(err)))
 	}
 	var transports []string
 	for _, t := range cred.Transport {
@@ -505,11 +510,11 @@ func (s *Server) passkeyDelete(c echo.Context) error {
 }
 
 // ceremonyDetail is what a user is told about a refused ceremony: the
-// library's short reason, never its debug information.
-func ceremonyDetail(err error) string {
+// library's short reason (its own words), never its debug information.
+func ceremonyDetail(err error) lang.Message {
 	var pe *protocol.Error
 	if errors.As(err, &pe) && pe.Details != "" {
-		return pe.Details + "."
+		return lang.Raw(pe.Details)
 	}
-	return "it does not match what the panel asked for."
+	return lang.M("acct.passkey_mismatch")
 }

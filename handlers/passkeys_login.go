@@ -36,7 +36,7 @@ func (s *Server) passkeyLoginBegin(c echo.Context) error {
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
-		return passkeyError(c, http.StatusConflict, err.Error()+".")
+		return passkeyError(c, http.StatusConflict, trErr(c, err))
 	}
 	assertion, data, err := rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
@@ -69,15 +69,15 @@ func (s *Server) passkeyLoginFinish(c echo.Context) error {
 	}
 	pc, ok := s.takeCeremony(ctx, ceremonyLogin)
 	if !ok {
-		return refuse(http.StatusConflict, msgNoCeremony)
+		return refuse(http.StatusConflict, msgNoCeremony.In(langOf(c)))
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
-		return refuse(http.StatusConflict, err.Error()+".")
+		return refuse(http.StatusConflict, trErr(c, err))
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(c.FormValue("credential")))
 	if err != nil {
-		return refuse(http.StatusBadRequest, "The browser's answer could not be read: "+ceremonyDetail(err))
+		return refuse(http.StatusBadRequest, tr(c, "acct.passkey_unreadable", "Reason", ceremonyDetail(err)))
 	}
 	var acct *passkeyAccount
 	findAccount := func(_, handle []byte) (webauthn.User, error) {
@@ -151,9 +151,9 @@ func (s *Server) passkeyLoginFailed(c echo.Context, acct *passkeyAccount, err er
 	case errors.Is(err, errAccountDisabled):
 		return refuse(tr(c, "passkey.disabled"))
 	case errors.Is(err, errPasskeyCloned):
-		return refuse("This passkey was refused: " + err.Error() + ". Log in with your password and remove it.")
+		return refuse(tr(c, "acct.passkey_cloned"))
 	}
-	return refuse("The passkey was not accepted: " + ceremonyDetail(err))
+	return refuse(tr(c, "acct.passkey_not_accepted", "Reason", ceremonyDetail(err)))
 }
 
 // passkeySecondFactorBegin answers the options for the passkeys of the
@@ -171,7 +171,7 @@ func (s *Server) passkeySecondFactorBegin(c echo.Context) error {
 	}
 	rp, err := s.relyingParty(c)
 	if err != nil {
-		return passkeyError(c, http.StatusConflict, err.Error()+".")
+		return passkeyError(c, http.StatusConflict, trErr(c, err))
 	}
 	acct, err := s.loadPasskeyAccount(ctx, u, rp.Config.RPID)
 	if err != nil {
@@ -213,7 +213,7 @@ func (s *Server) passkeySecondFactorFinish(c echo.Context) error {
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(c.FormValue("credential")))
 	if err != nil {
-		return refuse("The browser's answer could not be read: " + ceremonyDetail(err))
+		return refuse(tr(c, "acct.passkey_unreadable", "Reason", ceremonyDetail(err)))
 	}
 	cred, err := f.rp.ValidateLogin(f.acct, f.data, parsed)
 	if err == nil {

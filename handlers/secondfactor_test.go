@@ -153,6 +153,11 @@ func TestTOTPLoginEndToEnd(t *testing.T) {
 		!strings.Contains(dl.Header().Get("Content-Disposition"), "attachment") || !strings.Contains(dl.Body.String(), codes[9]+"\n") {
 		t.Fatalf("download: %d %q %q %q", dl.Code, dl.Header().Get("Content-Type"), dl.Header().Get("Content-Disposition"), dl.Body)
 	}
+	// The file's heading is in the language of the browser that asks.
+	form := url.Values{"code": codes, "_csrf": {b.csrfFrom("/account/totp")}}
+	if dl := b.do("POST", "/account/totp/recovery-codes.txt", form, map[string]string{"Accept-Language": "de"}); !strings.HasPrefix(dl.Body.String(), "BanGUI-Wiederherstellungscodes (jeder gilt nur einmal)\n") {
+		t.Fatalf("download in German: %q", dl.Body)
+	}
 	if rec := b.postForm("/account/totp/recovery-codes.txt", "/account/totp", url.Values{"code": {"<script>"}}); rec.Code != http.StatusBadRequest {
 		t.Fatalf("download of something else: %d", rec.Code)
 	}

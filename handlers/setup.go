@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/services/setup"
@@ -80,11 +81,11 @@ func (s *Server) setupProbe(c echo.Context) error {
 	path := in.Socket
 	status, view := http.StatusOK, (*views.ProbeView)(nil)
 	if s.setup.CodeMatches(in.Code) {
-		view = probeView(fail2ban.Probe(c.Request().Context(), path), path)
+		view = probeView(langOf(c), fail2ban.Probe(c.Request().Context(), path), path)
 	} else {
 		status = http.StatusForbidden
-		view = &views.ProbeView{Title: "Enter the setup code first: the test needs it, like the setup itself.",
-			Fix: []string{"BanGUI printed the code in its log when it started, and keeps it in the file " + setup.CodeFile + " in its data directory."}}
+		view = &views.ProbeView{Title: tr(c, "acct.probe_code_first"),
+			Fix: []string{tr(c, "acct.probe_code_where", "File", setup.CodeFile)}}
 	}
 	if wantsFragment(c.Request()) {
 		return s.renderComponent(c, status, views.ProbeResult(view))
@@ -96,36 +97,31 @@ func (s *Server) setupProbe(c echo.Context) error {
 	return s.render(c, status, views.SetupPage(f), nil)
 }
 
-// probeView turns a probe result into a message and the steps that fix it.
-func probeView(r fail2ban.ProbeResult, path string) *views.ProbeView {
+// probeView turns a probe result into a message and the steps that fix it,
+// in language l. The probe's technical detail (an operating system's
+// error) stays as it is.
+func probeView(l *lang.Lang, r fail2ban.ProbeResult, path string) *views.ProbeView {
 	v := &views.ProbeView{Detail: r.Detail}
 	switch r.Status {
 	case fail2ban.ProbeOK:
 		v.OK = true
-		v.Title = "Connected: fail2ban " + r.Version + " answers on this socket."
+		v.Title = l.T("acct.probe_ok", "Version", r.Version)
 		v.Detail = ""
 	case fail2ban.ProbeMissing:
-		v.Title = "There is no socket at " + path + "."
-		v.Fix = []string{
-			"Check that fail2ban is running: systemctl status fail2ban.",
-			"Check the socket path: it is the \"socket\" value in fail2ban.conf or fail2ban.local.",
-			"In a container, mount the directory /var/run/fail2ban, not the socket file: fail2ban recreates the file on every restart.",
-		}
+		v.Title = l.T("acct.probe_missing", "Path", path)
+		v.Fix = []string{l.T("acct.probe_missing_running"), l.T("acct.probe_missing_path"), l.T("acct.probe_missing_container")}
 	case fail2ban.ProbePermission:
-		v.Title = "Permission denied: BanGUI may not use this socket."
-		v.Fix = []string{
-			"Run BanGUI as root, like fail2ban-client, or",
-			"give BanGUI's user access through a group: an ACL on the socket directory (setfacl -m g:bangui:rx /var/run/fail2ban) and on the socket (setfacl -m g:bangui:rw /var/run/fail2ban/fail2ban.sock), reapplied after each fail2ban restart (for example with ExecStartPost in a systemd drop-in).",
-		}
+		v.Title = l.T("acct.probe_permission")
+		v.Fix = []string{l.T("acct.probe_permission_root"), l.T("acct.probe_permission_group")}
 	case fail2ban.ProbeNotSocket:
-		v.Title = "This path exists but is not a socket."
-		v.Fix = []string{"Enter the path of fail2ban's control socket, usually /var/run/fail2ban/fail2ban.sock."}
+		v.Title = l.T("acct.probe_not_socket")
+		v.Fix = []string{l.T("acct.probe_not_socket_fix")}
 	case fail2ban.ProbeRefused:
-		v.Title = "The socket exists but nothing answers: fail2ban is probably stopped."
-		v.Fix = []string{"Start fail2ban: systemctl start fail2ban, then test again."}
+		v.Title = l.T("acct.probe_refused")
+		v.Fix = []string{l.T("acct.probe_refused_fix")}
 	default:
-		v.Title = "Something answered on this socket, but it is not fail2ban."
-		v.Fix = []string{"Check that the path belongs to fail2ban and not to another service."}
+		v.Title = l.T("acct.probe_other")
+		v.Fix = []string{l.T("acct.probe_other_fix")}
 	}
 	return v
 }

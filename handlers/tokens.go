@@ -124,14 +124,14 @@ func (s *Server) checkTokenForm(c echo.Context, form *views.TokenForm, role mode
 	case form.Name == "":
 		errs["name"] = []string{tr(c, "tokens.name_missing")}
 	case !utf8.ValidString(form.Name) || utf8.RuneCountInString(form.Name) > maxTokenName:
-		errs["name"] = []string{"The name may have at most " + strconv.Itoa(maxTokenName) + " characters."}
+		errs["name"] = []string{tr(c, "acct.token_name_long", "Max", maxTokenName)}
 	}
 	scope, err := models.ParseTokenScope(form.Scope)
 	switch {
 	case err != nil:
 		errs["scope"] = []string{tr(c, "tokens.scope_invalid")}
 	case !role.Allows(scope.Role()):
-		errs["scope"] = []string{"Your role (" + role.String() + ") does not allow the scope " + string(scope) + "."}
+		errs["scope"] = []string{tr(c, "acct.token_scope_above_role", "Role", views.RoleLabel(c.Request().Context(), role), "Scope", string(scope))}
 	}
 	tok := models.APIToken{Name: form.Name, Scope: scope}
 	switch days, err := strconv.Atoi(form.Expiry); {

@@ -349,7 +349,7 @@ func (s *Server) recoveryCodesDownload(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="bangui-recovery-codes.txt"`)
-	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(views.RecoveryCodesText(codes)))
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(views.RecoveryCodesText(c.Request().Context(), codes)))
 }
 
 // factorsReset is POST /users/:id/factors/reset: an admin removes a user's

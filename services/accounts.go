@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -98,12 +98,12 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 	verr := &ValidationError{}
 	name := strings.TrimSpace(in.Name)
 	for _, msg := range UsernameProblems(name) {
-		verr.Add(models.AccountFieldUsername, lang.Raw(msg))
+		verr.Add(models.AccountFieldUsername, msg)
 	}
 	checkNewPassword(verr, in.Password, in.Confirm)
 	role, err := models.ParseRole(in.Role)
 	if err != nil {
-		verr.Add(models.AccountFieldRole, lang.Raw("Choose a role: viewer, operator or admin."))
+		verr.Add(models.AccountFieldRole, lang.M("acct.role_choose"))
 	}
 	if !verr.Empty() {
 		return models.User{}, verr
@@ -115,7 +115,7 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 	u := models.User{Name: name, PasswordHash: hash, Role: role.String()}
 	u.ID, err = a.users.Create(ctx, u)
 	if errors.Is(err, repo.ErrDuplicate) {
-		verr.Add(models.AccountFieldUsername, lang.Raw("This user name is taken (names are compared ignoring case)."))
+		verr.Add(models.AccountFieldUsername, lang.M("acct.username_taken"))
 		return u, verr
 	}
 	return u, err
@@ -125,7 +125,7 @@ func (a *Accounts) Add(ctx context.Context, in NewUser) (models.User, error) {
 // after; ErrLastAdmin when it is the last enabled admin.
 func (a *Accounts) SetRole(ctx context.Context, id int64, role models.Role) (before, after models.User, err error) {
 	if role == models.RoleNone {
-		return before, after, Invalid(models.AccountFieldRole, lang.Raw("Choose a role: viewer, operator or admin."))
+		return before, after, Invalid(models.AccountFieldRole, lang.M("acct.role_choose"))
 	}
 	return a.users.Edit(ctx, id, func(u *models.User) error { u.Role = role.String(); return nil })
 }
@@ -165,7 +165,7 @@ func (a *Accounts) ChangeOwnPassword(ctx context.Context, id int64, current, pw,
 		return err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil {
-		verr.Add(models.AccountFieldCurrentPassword, lang.Raw("This is not your current password."))
+		verr.Add(models.AccountFieldCurrentPassword, lang.M("acct.password_not_current"))
 	}
 	checkNewPassword(verr, pw, confirm)
 	if !verr.Empty() {
@@ -225,27 +225,36 @@ func HashPassword(pw string) (string, error) {
 
 func checkNewPassword(verr *ValidationError, pw, confirm string) {
 	for _, msg := range PasswordProblems(pw) {
-		verr.Add(models.AccountFieldPassword, lang.Raw(msg))
+		verr.Add(models.AccountFieldPassword, msg)
 	}
 	if confirm != pw {
-		verr.Add(models.AccountFieldConfirm, lang.Raw("The two passwords differ."))
+		verr.Add(models.AccountFieldConfirm, MsgPasswordsDiffer)
 	}
 }
 
+// MsgPasswordsDiffer refuses a new password whose repetition differs.
+var MsgPasswordsDiffer = lang.M("acct.passwords_differ")
+
+// Bounds of a password's length, in bytes (bcrypt reads at most 72).
+const (
+	minPassword = 8
+	maxPassword = 72
+)
+
 // PasswordProblems lists every rule a new password breaks.
-func PasswordProblems(pw string) []string {
-	var out []string
-	if len(pw) < 8 {
-		out = append(out, "Use at least 8 characters.")
+func PasswordProblems(pw string) []lang.Message {
+	var out []lang.Message
+	if len(pw) < minPassword {
+		out = append(out, lang.M("acct.password_short", "Min", minPassword))
 	}
-	if len(pw) > 72 {
-		out = append(out, "Use at most 72 bytes (the limit of bcrypt); accented letters count as two bytes.")
+	if len(pw) > maxPassword {
+		out = append(out, lang.M("acct.password_long", "Max", maxPassword))
 	}
 	if !strings.ContainsFunc(pw, unicode.IsUpper) {
-		out = append(out, "Include at least one upper-case letter.")
+		out = append(out, lang.M("acct.password_upper"))
 	}
 	if !strings.ContainsFunc(pw, unicode.IsDigit) {
-		out = append(out, "Include at least one digit.")
+		out = append(out, lang.M("acct.password_digit"))
 	}
 	return out
 }
@@ -255,16 +264,16 @@ const maxUsername = 64
 
 // UsernameProblems lists every rule a new user name breaks: 1 to 64
 // letters, digits and . _ - @.
-func UsernameProblems(name string) []string {
+func UsernameProblems(name string) []lang.Message {
 	switch {
 	case name == "":
-		return []string{"Enter a user name."}
+		return []lang.Message{lang.M("acct.username_missing")}
 	case len(name) > maxUsername:
-		return []string{fmt.Sprintf("Use at most %d characters.", maxUsername)}
+		return []lang.Message{lang.M("acct.username_long", "Max", maxUsername)}
 	case strings.ContainsFunc(name, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@", r)
 	}):
-		return []string{"Use only letters, digits and . _ - @ (no spaces)."}
+		return []lang.Message{lang.M("acct.username_chars")}
 	}
 	return nil
 }

@@ -1,14 +1,13 @@
 package services
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -51,7 +50,7 @@ func (r AuditRetention) SetDays(ctx context.Context, raw string) (int, error) {
 	d, err := strconv.Atoi(strings.TrimSpace(raw))
 	if err != nil || d < MinAuditRetentionDays || d > MaxAuditRetentionDays {
 		verr := &ValidationError{}
-		verr.Add(AuditRetentionField, lang.Raw(fmt.Sprintf("Enter a whole number of days between %d and %d.", MinAuditRetentionDays, MaxAuditRetentionDays)))
+		verr.Add(AuditRetentionField, lang.M("acct.retention_days", "Min", MinAuditRetentionDays, "Max", MaxAuditRetentionDays))
 		return 0, verr
 	}
 	if err := r.Settings.Set(ctx, models.SettingAuditRetentionDays, strconv.Itoa(d)); err != nil {

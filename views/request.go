@@ -194,6 +194,9 @@ func navLabel(ctx context.Context, path string) string {
 	return lang.T(ctx, "nav.hosts")
 }
 
+// RoleLabel is the name of role r in the request's language.
+func RoleLabel(ctx context.Context, r models.Role) string { return roleLabel(ctx, r) }
+
 // roleLabel is the name of role r in the request's language.
 func roleLabel(ctx context.Context, r models.Role) string {
 	switch r {

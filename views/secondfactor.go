@@ -69,7 +69,8 @@ func resetFactorsPath(userID int64) string {
 // confirmResetFactors is the question before an admin removes a user's
 // second factors.
 
-// RecoveryCodesText is the codes one per line, as copied and downloaded.
-func RecoveryCodesText(codes []string) string {
-	return "BanGUI recovery codes (each works once)\n" + strings.Join(codes, "\n") + "\n"
+// RecoveryCodesText is the codes one per line under a heading in ctx's
+// language, as copied and downloaded.
+func RecoveryCodesText(ctx context.Context, codes []string) string {
+	return lang.T(ctx, "acct.recovery_codes_heading") + "\n" + strings.Join(codes, "\n") + "\n"
 }

@@ -3,7 +3,6 @@
 package setup
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -84,12 +84,11 @@ func (s *Service) Done(ctx context.Context) (bool, error) {
 func (s *Service) Complete(ctx context.Context, in Input) (PanelSettings, error) {
 	ps, verr := Validate(in)
 	if !s.CodeMatches(in.Code) {
-		msg := "Enter the setup code: BanGUI printed it in its log when it started, and keeps it in the file " +
-			CodeFile + " in its data directory."
+		msg := lang.M("acct.setup_code_missing", "File", CodeFile)
 		if strings.TrimSpace(in.Code) != "" {
-			msg = "This is not the setup code. " + msg
+			msg = lang.M("acct.setup_code_wrong", "File", CodeFile)
 		}
-		verr.Add(models.SetupFieldCode, lang.Raw(msg))
+		verr.Add(models.SetupFieldCode, msg)
 	}
 	if !verr.Empty() {
 		return ps, verr
@@ -132,46 +131,46 @@ func Validate(in Input) (PanelSettings, *services.ValidationError) {
 	verr := &services.ValidationError{}
 	var ps PanelSettings
 	for _, msg := range services.UsernameProblems(strings.TrimSpace(in.Username)) {
-		verr.Add(models.SetupFieldUsername, lang.Raw(msg))
+		verr.Add(models.SetupFieldUsername, msg)
 	}
 	for _, msg := range services.PasswordProblems(in.Password) {
-		verr.Add(models.SetupFieldPassword, lang.Raw(msg))
+		verr.Add(models.SetupFieldPassword, msg)
 	}
 	if in.Confirm != in.Password {
-		verr.Add(models.SetupFieldConfirm, lang.Raw("The two passwords differ."))
+		verr.Add(models.SetupFieldConfirm, services.MsgPasswordsDiffer)
 	}
 	ps.Socket = strings.TrimSpace(in.Socket)
 	switch {
 	case ps.Socket == "":
-		verr.Add(models.SetupFieldSocket, lang.Raw("Enter the path of the fail2ban socket."))
+		verr.Add(models.SetupFieldSocket, lang.M("acct.socket_missing"))
 	case !filepath.IsAbs(ps.Socket):
-		verr.Add(models.SetupFieldSocket, lang.Raw("Use an absolute path, starting with /."))
+		verr.Add(models.SetupFieldSocket, lang.M("acct.path_not_absolute"))
 	case len(ps.Socket) > maxSocketPath:
-		verr.Add(models.SetupFieldSocket, lang.Raw(fmt.Sprintf("A socket path can be at most %d bytes long; this one has %d.", maxSocketPath, len(ps.Socket))))
+		verr.Add(models.SetupFieldSocket, lang.M("acct.socket_long", "Max", maxSocketPath, "Len", len(ps.Socket)))
 	}
 	ps.ConfigDir = strings.TrimSpace(in.ConfigDir)
 	switch {
 	case ps.ConfigDir == "":
-		verr.Add(models.SetupFieldConfigDir, lang.Raw("Enter fail2ban's configuration directory."))
+		verr.Add(models.SetupFieldConfigDir, lang.M("acct.config_dir_missing"))
 	case !filepath.IsAbs(ps.ConfigDir):
-		verr.Add(models.SetupFieldConfigDir, lang.Raw("Use an absolute path, starting with /."))
+		verr.Add(models.SetupFieldConfigDir, lang.M("acct.path_not_absolute"))
 	default:
 		ps.ConfigDir = filepath.Clean(ps.ConfigDir)
 		if fi, err := os.Stat(ps.ConfigDir); err == nil && !fi.IsDir() {
-			verr.Add(models.SetupFieldConfigDir, lang.Raw("This path is a file, not a directory."))
+			verr.Add(models.SetupFieldConfigDir, lang.M("acct.config_dir_file"))
 		}
 	}
 	loc, msg := ParseTimezone(in.Timezone)
-	if msg != "" {
-		verr.Add(models.SetupFieldTimezone, lang.Raw(msg))
+	if !msg.IsZero() {
+		verr.Add(models.SetupFieldTimezone, msg)
 	}
 	ps.Location = loc
 	minutes, err := strconv.Atoi(strings.TrimSpace(in.SessionMinutes))
 	switch {
 	case err != nil:
-		verr.Add(models.SetupFieldSessionMinutes, lang.Raw("Enter a whole number of minutes."))
+		verr.Add(models.SetupFieldSessionMinutes, lang.M("acct.session_not_number"))
 	case minutes < MinSessionMinutes || minutes > MaxSessionMinutes:
-		verr.Add(models.SetupFieldSessionMinutes, lang.Raw(fmt.Sprintf("Choose between %d and %d minutes (30 days).", MinSessionMinutes, MaxSessionMinutes)))
+		verr.Add(models.SetupFieldSessionMinutes, lang.M("acct.session_range", "Min", MinSessionMinutes, "Max", MaxSessionMinutes))
 	default:
 		ps.SessionDuration = time.Duration(minutes) * time.Minute
 	}
@@ -179,20 +178,20 @@ func Validate(in Input) (PanelSettings, *services.ValidationError) {
 }
 
 // ParseTimezone loads an IANA time zone. It returns a message for the user
-// when the name is empty or unknown.
-func ParseTimezone(name string) (*time.Location, string) {
+// when the name is empty or unknown (a zero Message otherwise).
+func ParseTimezone(name string) (*time.Location, lang.Message) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return time.UTC, "Choose a time zone."
+		return time.UTC, lang.M("acct.timezone_missing")
 	}
 	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
-		return time.UTC, fmt.Sprintf("%q is not an IANA time zone name; use one such as Europe/Berlin or UTC.", name)
+		return time.UTC, lang.M("acct.timezone_not_iana", "Name", strconv.Quote(name))
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return time.UTC, fmt.Sprintf("Unknown time zone %q; use an IANA name such as Europe/Berlin or UTC.", name)
+		return time.UTC, lang.M("acct.timezone_unknown", "Name", strconv.Quote(name))
 	}
-	return loc, ""
+	return loc, lang.Message{}
 }
 
 // LoadPanelSettings reads the settings chosen at setup.
@@ -207,7 +206,7 @@ func LoadPanelSettings(ctx context.Context, st repo.Settings) (PanelSettings, er
 		Location:        time.UTC,
 		SessionDuration: 60 * time.Minute,
 	}
-	if loc, msg := ParseTimezone(all[models.SettingTimezone]); msg == "" {
+	if loc, msg := ParseTimezone(all[models.SettingTimezone]); msg.IsZero() {
 		ps.Location = loc
 	}
 	if m, err := strconv.Atoi(all[models.SettingSessionMinutes]); err == nil && m >= MinSessionMinutes {
