@@ -122,7 +122,7 @@ func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 	case errors.Is(err, hosts.ErrUnknownHost):
 		return answer(http.StatusNotFound, l.T("error.unknown_host.title"), l.T("error.unknown_host.message"))
 	case errors.Is(err, hosts.ErrFingerprintChanged):
-		return answer(http.StatusBadGateway, l.T("error.fingerprint.title"), l.T("error.fingerprint.message", "Cause", err.Error()))
+		return answer(http.StatusBadGateway, l.T("error.fingerprint.title"), l.T("error.fingerprint.message", "Cause", lang.Of(err).In(l)))
 	case errors.Is(err, hosts.ErrAgentRefused):
 		return answer(http.StatusBadGateway, l.T("error.agent_refused.title"), l.T("error.agent_refused.message"))
 	case errors.As(err, &ue):
