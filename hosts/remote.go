@@ -99,7 +99,7 @@ func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
 
 func newRemote(o RemoteOptions) (*Remote, error) {
 	if o.ID == "" {
-		return nil, errors.New("hosts: a remote host needs an id")
+		return nil, word(lang.M("fleet.agent.no_id"), nil)
 	}
 	base, err := agentBase(o.URL)
 	if err != nil {
@@ -110,7 +110,7 @@ func newRemote(o RemoteOptions) (*Remote, error) {
 		return nil, err
 	}
 	if o.Credential == "" {
-		return nil, errors.New("hosts: a remote host needs the credential of its enrolment")
+		return nil, word(lang.M("fleet.agent.no_stored_credential"), nil)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultRemoteTimeout

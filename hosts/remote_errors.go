@@ -151,6 +151,8 @@ func DecodeError(e wire.Error) error {
 		typed = ErrAgentRefused
 	case wire.CodeBadRequest, wire.CodeTooLarge:
 		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("hosts.agent_refused_request", "Reason", e.Message)}
+	case wire.CodeRateLimited:
+		return &AgentError{Code: e.Code, Message: lang.M("fleet.agent.rate_limited")}
 	case wire.CodeUnknownMethod:
 		return &AgentError{Code: e.Code, Message: lang.M("fleet.agent.outdated", "Reason", e.Message)}
 	default:
