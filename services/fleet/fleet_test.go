@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -165,6 +166,9 @@ func TestHostThatCannotBeSetUpIsListedWithWhy(t *testing.T) {
 	list, err := p.fleet.List(ctx)
 	if err != nil || len(list) != 2 || !strings.HasPrefix(list[1].Problem.Error(), "The panel could not set up this host: ") {
 		t.Fatalf("list %+v, %v", list, err)
+	}
+	if why := list[1].Problem.In(lang.Get("de")); why != `Das Panel konnte diesen Host nicht einrichten: "not-a-fingerprint" ist kein SHA-256-Fingerabdruck (64 Hexadezimalziffern)` {
+		t.Errorf("the reason in German: %q", why)
 	}
 	if _, err := p.reg.Get("broken"); !errors.Is(err, hosts.ErrUnknownHost) {
 		t.Fatalf("a host that could not be set up is registered: %v", err)
