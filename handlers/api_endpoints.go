@@ -26,7 +26,7 @@ func (s *Server) apiStatus(c echo.Context) error {
 	for i, st := range s.hostStatuses(c.Request().Context(), ids, true) {
 		out[i] = apiHostStatus{Host: ids[i], Name: s.hosts.Name(ids[i]), Online: st.Online, Version: st.Version,
 			ActiveJails: st.ActiveJails, Banned: st.Banned, Failed: st.Failed, CheckedAt: apiTime(st.CheckedAt),
-			LastContact: apiTime(st.LastContact), Error: st.Error}
+			LastContact: apiTime(st.LastContact), Error: st.Error.Error()}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hosts": out})
 }

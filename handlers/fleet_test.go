@@ -194,6 +194,11 @@ func TestStatusBarSumsHostsAndNamesTheOfflineOne(t *testing.T) {
 	if got := doc.Find("[data-testid=status-offline]").Text(); !strings.Contains(got, "Gone host did not answer:") || !strings.Contains(got, "fail2ban") {
 		t.Fatalf("offline hosts = %q", got)
 	}
+	// In German, the reason too.
+	doc = parse(t, b.do("GET", "/status", nil, map[string]string{"HX-Request": "true", "Accept-Language": "de"}))
+	if got := doc.Find("[data-testid=status-offline]").Text(); !strings.Contains(got, "Gone host hat nicht geantwortet: Der Socket von fail2ban antwortet nicht: fail2ban ist angehalten oder startet neu.") {
+		t.Fatalf("offline hosts in German = %q", got)
+	}
 	// One host selected: its own bar.
 	doc = parse(t, b.get("/status?host=web2"))
 	if got := doc.Find("[data-testid=status-banned]").Text(); got != "1" {

@@ -115,7 +115,7 @@ func (s *Server) hostEnroll(c echo.Context) error {
 	}
 	msg := tr(c, "hosts.enrolled", "Name", h.Name, "URL", h.URL)
 	if st := s.status.Current(h.ID); !st.Online {
-		msg += " " + tr(c, "hosts.no_answer_yet", "Error", st.Error)
+		msg += " " + tr(c, "hosts.no_answer_yet", "Error", st.Error.In(langOf(c)))
 	}
 	s.flash(c, "success", msg)
 	return s.redirect(c, s.url("/hosts"))
@@ -177,8 +177,8 @@ func (s *Server) hostEnabled(c echo.Context) error {
 		msg := tr(c, "users.enabled_msg", "Name", h.Name)
 		if st := s.status.Current(id); st.Online {
 			msg += " " + tr(c, "hosts.answers")
-		} else if st.Error != "" {
-			msg += " " + tr(c, "hosts.does_not_answer_yet", "Error", st.Error)
+		} else if !st.Error.IsZero() {
+			msg += " " + tr(c, "hosts.does_not_answer_yet", "Error", st.Error.In(langOf(c)))
 		}
 		s.flash(c, "success", msg)
 	} else {
@@ -195,8 +195,8 @@ func (s *Server) hostEnabled(c echo.Context) error {
 func (s *Server) hostRemove(c echo.Context) error {
 	r, err := s.fleet.Remove(c.Request().Context(), c.Param("id"))
 	e := models.AuditEntry{Action: models.AuditHostChange, Host: c.Param("id"), Detail: "remove", Result: s.auditOutcome(hostNotFound(c, err))}
-	if err == nil && r.RevokeError != "" {
-		e.Detail += "; the agent could not be told to forget the credential: " + r.RevokeError
+	if err == nil && !r.RevokeError.IsZero() {
+		e.Detail += "; the agent could not be told to forget the credential: " + r.RevokeError.Error()
 	}
 	s.audit(c, e)
 	if err != nil {
@@ -204,9 +204,9 @@ func (s *Server) hostRemove(c echo.Context) error {
 	}
 	msg := tr(c, "hosts.removed", "Name", r.Host.Name)
 	kind := "success"
-	if r.RevokeError != "" {
+	if !r.RevokeError.IsZero() {
 		kind = "warning"
-		msg = tr(c, "hosts.removed_unrevoked", "Name", r.Host.Name, "Error", r.RevokeError)
+		msg = tr(c, "hosts.removed_unrevoked", "Name", r.Host.Name, "Error", r.RevokeError.In(langOf(c)))
 	}
 	s.flash(c, kind, msg+" "+tr(c, "hosts.archive_stays", "ID", r.Host.ID))
 	return s.redirect(c, s.url("/hosts"))

@@ -102,6 +102,7 @@ func TestHostsPageEnrolsARealAgent(t *testing.T) {
 	if state := strings.TrimSpace(doc.Find(`tr[data-host="edge-one"] [data-testid="host-state"]`).Text()); state != "Certificate changed" {
 		t.Errorf("state %q", state)
 	}
+	germanCertificateChange(t, b, &seen, ag.Fingerprint)
 	// Accepting takes the fingerprint from the agent's log, typed or pasted:
 	// the form offers none, so a click alone accepts nothing.
 	if v, ok := changed.Find(`form input[name="fingerprint"]`).Attr("value"); ok && v != "" {

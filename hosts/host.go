@@ -15,6 +15,7 @@ import (
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
+	"bangui/lang"
 	"bangui/repo"
 )
 
@@ -217,7 +218,14 @@ var ErrUnknownHost = errors.New("unknown fail2ban host")
 type UnknownHostError struct{ ID string }
 
 // Error implements error.
-func (e *UnknownHostError) Error() string { return ErrUnknownHost.Error() + " " + strconv.Quote(e.ID) }
+func (e *UnknownHostError) Error() string { return e.message().Error() }
+
+func (e *UnknownHostError) message() lang.Message {
+	return lang.M("fleet.unknown_host", "ID", strconv.Quote(e.ID))
+}
+
+// As gives errors.As (and lang.Of) the error in the panel's words.
+func (e *UnknownHostError) As(target any) bool { return asMessage(target, e.message()) }
 
 // Is makes errors.Is(err, ErrUnknownHost) true.
 func (e *UnknownHostError) Is(target error) bool { return target == ErrUnknownHost }
@@ -247,9 +255,14 @@ type RestartCommandError struct {
 }
 
 // Error implements error.
-func (e *RestartCommandError) Error() string {
-	return "the restart command " + strings.Join(e.Command, " ") + " failed: " + e.Output + ": " + e.Err.Error()
+func (e *RestartCommandError) Error() string { return e.message().Error() }
+
+func (e *RestartCommandError) message() lang.Message {
+	return lang.M("fleet.restart_failed", "Command", strings.Join(e.Command, " "), "Output", e.Output, "Cause", e.Err)
 }
+
+// As gives errors.As (and lang.Of) the error in the panel's words.
+func (e *RestartCommandError) As(target any) bool { return asMessage(target, e.message()) }
 
 // Unwrap returns the run's error.
 func (e *RestartCommandError) Unwrap() error { return e.Err }

@@ -2,12 +2,13 @@ package hosts
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"bangui/lang"
 )
 
 // logWindow is how many bytes TailLog reads from the end of a log file.
@@ -35,11 +36,11 @@ func (l *Local) TailLog(_ context.Context, path string, n int, filter string) (L
 // file inside one of the allowed folders.
 func (l *Local) allowedFile(p string) (string, error) {
 	if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
-		return "", fmt.Errorf("%w: use an absolute path", ErrLogNotAllowed)
+		return "", word(lang.M("fleet.log.relative"), ErrLogNotAllowed)
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return "", fmt.Errorf("%s cannot be read: %w", p, err)
+		return "", word(lang.M("fleet.log.unreadable", "Path", p, "Cause", err), err)
 	}
 	for _, d := range l.opts.LogDirs {
 		rd, err := filepath.EvalSymlinks(d)
@@ -52,12 +53,12 @@ func (l *Local) allowedFile(p string) (string, error) {
 				return "", err
 			}
 			if !fi.Mode().IsRegular() {
-				return "", fmt.Errorf("%s is not a regular file", p)
+				return "", word(lang.M("fleet.log.not_file", "Path", p), nil)
 			}
 			return real, nil
 		}
 	}
-	return "", fmt.Errorf("%w (%s)", ErrLogNotAllowed, strings.Join(l.opts.LogDirs, ", "))
+	return "", word(lang.M("fleet.log.outside", "Dirs", strings.Join(l.opts.LogDirs, ", ")), ErrLogNotAllowed)
 }
 
 // tailLines returns the last n lines of a file that contain filter (case

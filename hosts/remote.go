@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"bangui/hosts/wire"
+	"bangui/lang"
 )
 
 // This file is the panel's side of `bangui agent`: a Host reached over the
@@ -52,9 +54,14 @@ var ErrFingerprintChanged = errors.New("the agent's certificate changed")
 type FingerprintError struct{ Want, Got string }
 
 // Error implements error.
-func (e *FingerprintError) Error() string {
-	return ErrFingerprintChanged.Error() + ": expected " + e.Want + ", got " + e.Got
+func (e *FingerprintError) Error() string { return e.message().Error() }
+
+func (e *FingerprintError) message() lang.Message {
+	return lang.M("fleet.agent.cert_changed", "Want", e.Want, "Got", e.Got)
 }
+
+// As gives errors.As (and lang.Of) the error in the panel's words.
+func (e *FingerprintError) As(target any) bool { return asMessage(target, e.message()) }
 
 // Is makes errors.Is(err, ErrFingerprintChanged) true.
 func (e *FingerprintError) Is(target error) bool { return target == ErrFingerprintChanged }
@@ -92,7 +99,7 @@ func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
 
 func newRemote(o RemoteOptions) (*Remote, error) {
 	if o.ID == "" {
-		return nil, errors.New("hosts: a remote host needs an id")
+		return nil, word(lang.M("fleet.agent.no_id"), nil)
 	}
 	base, err := agentBase(o.URL)
 	if err != nil {
@@ -103,7 +110,7 @@ func newRemote(o RemoteOptions) (*Remote, error) {
 		return nil, err
 	}
 	if o.Credential == "" {
-		return nil, errors.New("hosts: a remote host needs the credential of its enrolment")
+		return nil, word(lang.M("fleet.agent.no_stored_credential"), nil)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultRemoteTimeout
@@ -141,7 +148,7 @@ func (r *Remote) Info(ctx context.Context) (wire.Info, error) {
 func agentBase(raw string) (string, error) {
 	u, err := neturl.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("hosts: %q is not an agent address: use https://host:port", raw)
+		return "", word(lang.M("fleet.agent.bad_address", "URL", strconv.Quote(raw)), nil)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -165,7 +172,7 @@ func Fingerprint(der []byte) string {
 func NormalizeFingerprint(s string) (string, error) {
 	hex := strings.ToUpper(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
 	if len(hex) != 64 || strings.Trim(hex, "0123456789ABCDEF") != "" {
-		return "", fmt.Errorf("hosts: %q is not a SHA-256 fingerprint (64 hex digits)", s)
+		return "", word(lang.M("fleet.agent.bad_fingerprint", "Value", strconv.Quote(s)), nil)
 	}
 	var b strings.Builder
 	for i := 0; i < 64; i += 2 {
@@ -185,7 +192,7 @@ func pinnedClient(want string) *http.Client {
 		InsecureSkipVerify: true, // the chain is not checked; VerifyConnection checks the pin
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the agent sent no certificate")
+				return word(lang.M("fleet.agent.no_certificate"), nil)
 			}
 			if got := Fingerprint(cs.PeerCertificates[0].Raw); got != want {
 				return &FingerprintError{Want: want, Got: got}
@@ -203,7 +210,7 @@ func pinnedClient(want string) *http.Client {
 		Proxy:                 nil,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return errors.New("the agent answered with a redirect")
+		return word(lang.M("fleet.agent.redirect"), nil)
 	}}
 }
 
@@ -231,7 +238,7 @@ func FetchFingerprint(ctx context.Context, url string) (string, error) {
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
 	if len(certs) == 0 {
-		return "", fmt.Errorf("hosts: %s did not show a certificate", base)
+		return "", word(lang.M("fleet.agent.no_certificate_shown", "URL", base), nil)
 	}
 	return Fingerprint(certs[0].Raw), nil
 }
@@ -254,7 +261,7 @@ func Enroll(ctx context.Context, url, fingerprint, token string) (credential str
 		return "", err
 	}
 	if out.Credential == "" {
-		return "", errors.New("hosts: the agent sent no credential")
+		return "", word(lang.M("fleet.agent.no_credential"), nil)
 	}
 	return out.Credential, nil
 }

@@ -2,7 +2,6 @@ package hosts
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 
 	"bangui/fail2ban"
@@ -35,7 +34,7 @@ func EncodeError(err error) wire.Error {
 	case errors.As(err, &val):
 		e.Code, e.Line, e.Detail = wire.CodeConfigValue, val.Line, val.Message
 	case errors.As(err, &lpe):
-		e.Code, e.Name, e.Cause, e.Flag = wire.CodeLogPath, lpe.Path, errText(lpe.Err), errors.Is(lpe.Err, ErrLogNotAllowed)
+		e.Code, e.Name, e.Cause, e.Flag, e.Text = wire.CodeLogPath, lpe.Path, errText(lpe.Err), errors.Is(lpe.Err, ErrLogNotAllowed), wordsOf(lpe.Err)
 	case errors.As(err, &rx):
 		e.Code, e.Detail = wire.CodeRegex, rx.Message
 	case errors.As(err, &rce):
@@ -56,8 +55,20 @@ func EncodeError(err error) wire.Error {
 				break
 			}
 		}
+		if e.Code == wire.CodeError {
+			e.Text = wordsOf(err)
+		}
 	}
 	return e
+}
+
+// wordsOf is the message err holds in the panel's words, for the panel to
+// show in a person's language; nil when it holds none.
+func wordsOf(err error) *lang.Message {
+	if m := lang.Of(err); m.ID() != "" {
+		return &m
+	}
+	return nil
 }
 
 // sentinels are the sentinel errors that cross the wire, most specific
@@ -117,8 +128,13 @@ func DecodeError(e wire.Error) error {
 		typed = &f2bconf.ValueError{Line: e.Line, Message: e.Detail}
 	case wire.CodeLogPath:
 		cause := errOf(e.Cause)
+		var sentinel error
 		if e.Flag {
-			cause = &remoteError{msg: e.Cause, err: ErrLogNotAllowed}
+			sentinel = ErrLogNotAllowed
+			cause = &remoteError{msg: e.Cause, err: sentinel}
+		}
+		if e.Text != nil {
+			cause = word(*e.Text, sentinel)
 		}
 		typed = &LogPathError{Path: e.Name, Err: cause}
 	case wire.CodeRegex:
@@ -135,8 +151,10 @@ func DecodeError(e wire.Error) error {
 		typed = ErrAgentRefused
 	case wire.CodeBadRequest, wire.CodeTooLarge:
 		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("hosts.agent_refused_request", "Reason", e.Message)}
+	case wire.CodeRateLimited:
+		return &AgentError{Code: e.Code, Message: lang.M("fleet.agent.rate_limited")}
 	case wire.CodeUnknownMethod:
-		return &AgentError{Code: e.Code, Message: e.Message + " (is bangui agent on that host older than the panel? update it)"}
+		return &AgentError{Code: e.Code, Message: lang.M("fleet.agent.outdated", "Reason", e.Message)}
 	default:
 		for _, s := range sentinels {
 			if s.code == e.Code {
@@ -145,10 +163,13 @@ func DecodeError(e wire.Error) error {
 		}
 	}
 	if typed == nil {
-		if e.Message == "" {
-			return fmt.Errorf("the agent answered with an error (%s)", e.Code)
+		switch {
+		case e.Text != nil:
+			return &AgentError{Code: e.Code, Message: *e.Text}
+		case e.Message == "":
+			return &AgentError{Code: e.Code, Message: lang.M("fleet.agent.error_code", "Code", e.Code)}
 		}
-		return &AgentError{Code: e.Code, Message: e.Message}
+		return &AgentError{Code: e.Code, Message: lang.Raw(e.Message)}
 	}
 	if e.Message == "" || e.Message == typed.Error() {
 		return typed
@@ -160,9 +181,12 @@ func DecodeError(e wire.Error) error {
 // own on the panel's side: a refused request, or any other failure, with
 // the agent's message.
 type AgentError struct {
-	Code    string // one of wire's Code* constants
-	Message string
+	Code    string       // one of wire's Code* constants
+	Message lang.Message // the agent's words (in the panel's, when it sent their id)
 }
 
-// Error implements error.
-func (e *AgentError) Error() string { return e.Message }
+// Error is the message in English.
+func (e *AgentError) Error() string { return e.Message.Error() }
+
+// Unwrap returns the message, for lang.Of.
+func (e *AgentError) Unwrap() error { return e.Message }

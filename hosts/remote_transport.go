@@ -14,6 +14,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/hosts/wire"
+	"bangui/lang"
 )
 
 // UnreachableError is an agent that did not answer: the connection failed
@@ -27,27 +28,35 @@ type UnreachableError struct {
 }
 
 // Error implements error.
-func (e *UnreachableError) Error() string {
+func (e *UnreachableError) Error() string { return e.message().Error() }
+
+func (e *UnreachableError) message() lang.Message {
 	if e.Timeout {
-		return "the agent at " + e.URL + " did not answer in time"
+		return lang.M("fleet.agent.timeout", "URL", e.URL)
 	}
-	return "the agent at " + e.URL + " does not answer: " + describeDial(e.Err)
+	return lang.M("fleet.agent.down", "URL", e.URL, "Cause", e.Reason())
 }
 
-// describeDial words why a connection to an agent failed, without the
+// As gives errors.As (and lang.Of) the error in the panel's words.
+func (e *UnreachableError) As(target any) bool { return asMessage(target, e.message()) }
+
+// Reason words why the connection to the agent failed, without the
 // request's method and URL that net/http puts in front of it.
-func describeDial(err error) string {
+func (e *UnreachableError) Reason() lang.Message {
+	err := e.Err
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	switch {
+	case err == nil:
+		return lang.Message{}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing listens at that address (connection refused): the agent is stopped or listens elsewhere"
+		return lang.M("fleet.agent.connection_refused")
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "the address cannot be reached (" + err.Error() + ")"
+		return lang.M("fleet.agent.no_route", "Cause", err)
 	}
-	return err.Error()
+	return lang.Of(err)
 }
 
 // Unwrap returns the cause.
@@ -70,7 +79,7 @@ func transportError(ctx context.Context, base string, err error) error {
 		timeout = errors.As(err, &te) && te.Timeout()
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return fmt.Errorf("the call to the agent at %s was cancelled: %w", base, ctx.Err())
+		return word(lang.M("fleet.agent.cancelled", "URL", base, "Cause", ctx.Err()), ctx.Err())
 	}
 	return &UnreachableError{URL: base, Err: err, Timeout: timeout}
 }
@@ -125,7 +134,7 @@ func (r *Remote) do(ctx context.Context, d time.Duration, method, path string, b
 			return transportError(ctx, r.base, rerr)
 		}
 		if json.Unmarshal(b, &f) != nil || f.Error.Code == "" {
-			return &AgentError{Code: wire.CodeError, Message: fmt.Sprintf("%s answered %s", r.base, resp.Status)}
+			return &AgentError{Code: wire.CodeError, Message: lang.M("fleet.agent.answered", "URL", r.base, "Status", resp.Status)}
 		}
 		return DecodeError(f.Error)
 	}
@@ -138,7 +147,7 @@ func (r *Remote) do(ctx context.Context, d time.Duration, method, path string, b
 		if ctx.Err() != nil {
 			return transportError(ctx, r.base, err)
 		}
-		return &AgentError{Code: wire.CodeError, Message: fmt.Sprintf("%s sent an answer the panel cannot read: %v", r.base, err)}
+		return &AgentError{Code: wire.CodeError, Message: lang.M("fleet.agent.unreadable", "URL", r.base, "Cause", err)}
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package models
 
-import "github.com/uptrace/bun"
+import (
+	"github.com/uptrace/bun"
+
+	"bangui/lang"
+)
 
 // RemoteHost is one enrolled agent (`bangui agent`) in the hosts table.
 // Credential is what the panel presents to the agent; it is kept only in
@@ -28,8 +32,8 @@ type HostInfo struct {
 	Local       bool
 	Enabled     bool
 	// Problem says why the panel could not set the host up at start (it
-	// is then not asked); "" when it could.
-	Problem string
+	// is then not asked); zero when it could.
+	Problem lang.Message
 	// Status is the status probe's last word on the host (zero when the
 	// host is disabled or has a Problem).
 	Status ServerStatus

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"bangui/lang"
+)
 
 // ServerStatus is the cached state of the fail2ban server shown in the status bar.
 type ServerStatus struct {
@@ -10,7 +14,7 @@ type ServerStatus struct {
 	Banned      int64 // currently banned, summed over jails
 	Failed      int64 // currently failed, summed over jails
 	CheckedAt   time.Time
-	Error       string // why fail2ban is offline, for the banner
+	Error       lang.Message // why fail2ban is offline, for the banner
 	// LastContact is the time of the last check that found the host
 	// online; zero when none did since the panel started.
 	LastContact time.Time

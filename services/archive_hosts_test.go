@@ -176,11 +176,11 @@ func TestStatusProbeKeepsLastContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	offline := probe.RefreshHost(ctx, models.LocalHost)
-	if offline.Online || offline.Error == "" || !offline.LastContact.Equal(online.LastContact) || !offline.CheckedAt.After(online.CheckedAt) {
+	if offline.Online || offline.Error.IsZero() || !offline.LastContact.Equal(online.LastContact) || !offline.CheckedAt.After(online.CheckedAt) {
 		t.Fatalf("offline status %+v: want the last contact of %+v kept and an error", offline, online)
 	}
 	probe.Forget(models.LocalHost)
-	if st := probe.Current(models.LocalHost); st.Error != "not checked yet" {
+	if st := probe.Current(models.LocalHost); st.Error.Error() != "not checked yet" {
 		t.Fatalf("after Forget: %+v", st)
 	}
 }

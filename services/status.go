@@ -11,6 +11,7 @@ import (
 	"bangui/events"
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -80,7 +81,7 @@ func (p *StatusProbe) Current(host string) models.ServerStatus {
 	if st, ok := p.cur[host]; ok {
 		return st
 	}
-	return models.ServerStatus{Error: "not checked yet"}
+	return models.ServerStatus{Error: lang.M("fleet.status.unchecked")}
 }
 
 // store keeps st as host's status and publishes it when it changed.
@@ -90,9 +91,17 @@ func (p *StatusProbe) store(host string, st models.ServerStatus) {
 	p.cur[host] = st
 	p.mu.Unlock()
 	old.CheckedAt, old.LastContact = st.CheckedAt, st.LastContact
-	if !known || old != st {
+	if !known || !sameStatus(old, st) {
 		p.Events.Publish(events.Event{Topic: events.TopicStatus, Host: host, Time: st.CheckedAt, Data: st})
 	}
+}
+
+// sameStatus reports whether a and b say the same, their errors compared
+// as English texts.
+func sameStatus(a, b models.ServerStatus) bool {
+	return a.Online == b.Online && a.Version == b.Version && a.ActiveJails == b.ActiveJails &&
+		a.Banned == b.Banned && a.Failed == b.Failed && a.CheckedAt.Equal(b.CheckedAt) &&
+		a.Error.Error() == b.Error.Error() && a.LastContact.Equal(b.LastContact) && a.NewFingerprint == b.NewFingerprint
 }
 
 // Refresh asks every host, in parallel and within one deadline, for its
@@ -115,7 +124,7 @@ func (p *StatusProbe) RefreshHost(ctx context.Context, host string) models.Serve
 	}
 	h, err := p.hosts.Get(host)
 	if err != nil {
-		return models.ServerStatus{CheckedAt: p.now(), Error: err.Error()}
+		return models.ServerStatus{CheckedAt: p.now(), Error: lang.Of(err)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
@@ -138,7 +147,7 @@ func (p *StatusProbe) refresh(ctx context.Context, h hosts.Host) models.ServerSt
 		}
 	}
 	if err != nil {
-		st.Error = DescribeFail2banError(err)
+		st.Error = Fail2banProblem(err)
 		var fe *hosts.FingerprintError
 		if errors.As(err, &fe) {
 			st.NewFingerprint = fe.Got
@@ -215,29 +224,34 @@ func (p *StatusProbe) Observe(host string, err error) error {
 	p.keepJails(host, nil)
 	st := p.Current(host)
 	st.Online = false
-	st.Error = DescribeFail2banError(err)
+	st.Error = Fail2banProblem(err)
 	st.CheckedAt = p.now()
 	p.store(host, st)
 	return err
 }
 
-// DescribeFail2banError turns a fail2ban client error into a sentence for
-// the status banner and the pages.
-func DescribeFail2banError(err error) string {
+// DescribeFail2banError is Fail2banProblem in English.
+func DescribeFail2banError(err error) string { return Fail2banProblem(err).Error() }
+
+// Fail2banProblem turns a fail2ban client error into a sentence for the
+// status banner and the pages.
+func Fail2banProblem(err error) lang.Message {
 	var agentDown *hosts.UnreachableError
 	switch {
+	case errors.As(err, &agentDown) && agentDown.Timeout:
+		return lang.M("fleet.status.agent_timeout", "URL", agentDown.URL)
 	case errors.As(err, &agentDown):
-		return "The a" + strings.TrimPrefix(agentDown.Error(), "the a") + "."
+		return lang.M("fleet.status.agent_down", "URL", agentDown.URL, "Cause", agentDown.Reason())
 	case errors.Is(err, hosts.ErrFingerprintChanged):
-		return "The agent's certificate changed, so the panel stopped talking to it. Compare the new fingerprint with the one the agent prints and accept it on the Hosts page."
+		return lang.M("fleet.status.cert_changed")
 	case errors.Is(err, hosts.ErrAgentRefused):
-		return "The agent refused the panel's credential: it was revoked, or the agent was enrolled again. Remove the host and add it again with a new enrolment token."
+		return lang.M("fleet.status.agent_refused")
 	case errors.Is(err, fail2ban.ErrPermission):
-		return "BanGUI may not use fail2ban's socket (permission denied)."
+		return lang.M("fleet.status.permission")
 	case errors.Is(err, fail2ban.ErrTimeout):
-		return "fail2ban did not answer in time."
+		return lang.M("fleet.status.f2b_timeout")
 	case errors.Is(err, fail2ban.ErrUnreachable):
-		return "fail2ban's socket does not answer: fail2ban is stopped or restarting."
+		return lang.M("fleet.status.f2b_down")
 	}
-	return "fail2ban answered with an error: " + err.Error()
+	return lang.M("fleet.status.f2b_error", "Cause", err)
 }

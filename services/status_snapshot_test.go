@@ -44,7 +44,7 @@ func TestProbeSnapshotKeepsJailCounters(t *testing.T) {
 	check("fail2ban stopped, no refresh yet (nothing is asked)")
 	probe.Refresh(ctx)
 	snap := probe.Snapshot()
-	if len(snap) != 1 || snap[0].Status.Online || snap[0].Status.Error == "" || len(snap[0].Jails) != 0 {
+	if len(snap) != 1 || snap[0].Status.Online || snap[0].Status.Error.IsZero() || len(snap[0].Jails) != 0 {
 		t.Fatalf("after fail2ban stopped: %+v, want the host offline without jails", snap)
 	}
 	probe.Forget(models.LocalHost)

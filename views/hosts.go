@@ -58,7 +58,7 @@ func hostState(ctx context.Context, h models.HostInfo) (string, string) {
 	switch {
 	case !h.Enabled:
 		return lang.T(ctx, "hosts.state.disabled"), "muted"
-	case h.Problem != "":
+	case !h.Problem.IsZero():
 		return lang.T(ctx, "hosts.state.not_set_up"), "bad"
 	case h.Status.NewFingerprint != "":
 		return lang.T(ctx, "hosts.state.cert"), "warn"
@@ -75,12 +75,12 @@ func hostProblem(ctx context.Context, h models.HostInfo) string {
 	switch {
 	case !h.Enabled:
 		return lang.T(ctx, "hosts.disabled_note")
-	case h.Problem != "":
-		return h.Problem
+	case !h.Problem.IsZero():
+		return lang.Text(ctx, h.Problem)
 	case h.Status.Online || h.Status.CheckedAt.IsZero():
 		return ""
 	}
-	return h.Status.Error
+	return lang.Text(ctx, h.Status.Error)
 }
 
 // fingerprintHalves splits a long fingerprint after its middle colon, as

@@ -1,6 +1,9 @@
 package views
 
-import "bangui/models"
+import (
+	"bangui/lang"
+	"bangui/models"
+)
 
 // FleetStatus is the status bar's data: one host's status, or with several
 // hosts the sum over those that answered, naming the ones that did not.
@@ -14,7 +17,7 @@ type FleetStatus struct {
 // HostErr names a host and what went wrong with it.
 type HostErr struct {
 	Name  string
-	Error string
+	Error lang.Message
 }
 
 // Combined reports whether the bar sums several hosts.

@@ -132,7 +132,7 @@ func TestHostLifeWithRealAgent(t *testing.T) {
 		t.Fatal("the agent kept its certificate")
 	}
 	st := p.status.RefreshHost(ctx, "edge-1")
-	if st.Online || st.NewFingerprint != ag2.Fingerprint || !strings.Contains(st.Error, "certificate changed") {
+	if st.Online || st.NewFingerprint != ag2.Fingerprint || !strings.Contains(st.Error.Error(), "certificate changed") {
 		t.Fatalf("status with a changed certificate: %+v", st)
 	}
 	list, _ := p.fleet.List(ctx)
@@ -151,7 +151,7 @@ func TestHostLifeWithRealAgent(t *testing.T) {
 
 	// Remove revokes: the agent refuses the old credential afterwards.
 	r, err := p.fleet.Remove(ctx, "edge-1")
-	if err != nil || r.RevokeError != "" {
+	if err != nil || !r.RevokeError.IsZero() {
 		t.Fatalf("remove: %+v, %v", r, err)
 	}
 	if _, err := p.store.Get(ctx, "edge-1"); !errors.Is(err, repo.ErrNotFound) {

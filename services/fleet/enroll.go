@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -46,7 +46,7 @@ func (s *Service) Probe(ctx context.Context, in EnrollInput) (EnrollInput, error
 	defer cancel()
 	fp, err := hosts.FetchFingerprint(cctx, in.URL)
 	if err != nil {
-		return in, fieldError("url", "The panel could not reach an agent at "+in.URL+": "+describeAgentError(err))
+		return in, services.Invalid("url", lang.M("fleet.enroll.unreachable", "URL", in.URL, "Cause", describeAgentError(err)))
 	}
 	in.Fingerprint = fp
 	return in, nil
@@ -61,7 +61,7 @@ func (s *Service) Enroll(ctx context.Context, in EnrollInput) (models.HostInfo, 
 		if verr == nil {
 			verr = &services.ValidationError{}
 		}
-		verr.Add("fingerprint", lang.Raw("Compare the agent's certificate fingerprint first."))
+		verr.Add("fingerprint", lang.M("fleet.enroll.compare_first"))
 	}
 	if verr != nil {
 		return models.HostInfo{}, verr
@@ -71,11 +71,11 @@ func (s *Service) Enroll(ctx context.Context, in EnrollInput) (models.HostInfo, 
 	cancel()
 	switch {
 	case errors.Is(err, hosts.ErrAgentRefused):
-		return models.HostInfo{}, fieldError("token", "The agent refused this enrolment token: it is wrong, used already or expired. Take the token the agent printed last, or have the agent make a new one.")
+		return models.HostInfo{}, services.Invalid("token", lang.M("fleet.enroll.token_refused"))
 	case errors.Is(err, hosts.ErrFingerprintChanged):
-		return models.HostInfo{}, fieldError("url", "The agent's certificate is no longer the one you compared. Start again and compare the new fingerprint.")
+		return models.HostInfo{}, services.Invalid("url", lang.M("fleet.enroll.cert_changed"))
 	case err != nil:
-		return models.HostInfo{}, fieldError("url", "The panel could not enrol the agent at "+in.URL+": "+describeAgentError(err))
+		return models.HostInfo{}, services.Invalid("url", lang.M("fleet.enroll.failed", "URL", in.URL, "Cause", describeAgentError(err)))
 	}
 	h := models.RemoteHost{ID: in.ID, Name: in.Name, URL: in.URL, Fingerprint: in.Fingerprint, Credential: cred, Enabled: true}
 	s.mu.Lock()
@@ -92,7 +92,7 @@ func (s *Service) Enroll(ctx context.Context, in EnrollInput) (models.HostInfo, 
 		}
 		cancel()
 		if errors.Is(err, repo.ErrDuplicate) {
-			return models.HostInfo{}, fieldError("id", "A host with the id "+in.ID+" exists already.")
+			return models.HostInfo{}, services.Invalid("id", lang.M("fleet.enroll.id_taken", "ID", in.ID))
 		}
 		return models.HostInfo{}, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 		// Stored as the agent prints it, whatever form it came in.
 		norm, err := hosts.NormalizeFingerprint(fp)
 		if err != nil {
-			v.Add("fingerprint", lang.Raw("This is not a certificate fingerprint: compare the agent's again."))
+			v.Add("fingerprint", lang.M("fleet.enroll.not_fingerprint"))
 		}
 		in.Fingerprint = norm
 	}
@@ -121,36 +121,36 @@ func (s *Service) check(ctx context.Context, in EnrollInput) (EnrollInput, *serv
 	}
 	switch {
 	case in.ID == "":
-		v.Add("id", lang.Raw("Give the host a name or an id."))
+		v.Add("id", lang.M("fleet.enroll.id_missing"))
 	case !idPattern.MatchString(in.ID):
-		v.Add("id", lang.Raw("An id is 1 to 32 lower-case letters, digits and dashes, such as web-1."))
+		v.Add("id", lang.M("fleet.enroll.id_invalid", "Max", MaxIDLen))
 	case in.ID == models.LocalHost:
-		v.Add("id", lang.Raw("The id local is the panel's own machine; choose another."))
+		v.Add("id", lang.M("fleet.enroll.id_local", "ID", models.LocalHost))
 	default:
 		if _, err := s.store.Get(ctx, in.ID); err == nil {
-			v.Add("id", lang.Raw("A host with the id "+in.ID+" exists already."))
+			v.Add("id", lang.M("fleet.enroll.id_taken", "ID", in.ID))
 		} else if !errors.Is(err, repo.ErrNotFound) {
-			v.Add("id", lang.Raw("The panel could not check the id: "+err.Error()))
+			v.Add("id", lang.M("fleet.enroll.id_unchecked", "Cause", err))
 		}
 	}
-	var msg string
-	if in.Name, msg = checkName(in.Name, in.ID); msg != "" {
-		v.Add("name", lang.Raw(msg))
+	var msg lang.Message
+	if in.Name, msg = checkName(in.Name, in.ID); !msg.IsZero() {
+		v.Add("name", msg)
 	}
 	u, msg := checkURL(in.URL)
-	if msg != "" {
-		v.Add("url", lang.Raw(msg))
+	if !msg.IsZero() {
+		v.Add("url", msg)
 	} else {
 		in.URL = u
 		if other := s.enrolledAt(ctx, u); other != "" {
-			v.Add("url", lang.Raw("The agent at this address is enrolled already, as the host "+other+". To enrol it again, remove that host first."))
+			v.Add("url", lang.M("fleet.enroll.url_enrolled", "ID", other))
 		}
 	}
 	switch {
 	case in.Token == "":
-		v.Add("token", lang.Raw("Enter the enrolment token the agent printed when it started."))
+		v.Add("token", lang.M("fleet.enroll.token_missing"))
 	case len(in.Token) > maxTokenLen || strings.IndexFunc(in.Token, func(r rune) bool { return r < ' ' || r == utf8.RuneError || r > unicode.MaxASCII }) >= 0:
-		v.Add("token", lang.Raw("This is not an enrolment token: copy the token the agent printed (letters, digits and dashes)."))
+		v.Add("token", lang.M("fleet.enroll.token_invalid"))
 	}
 	if v.Empty() {
 		return in, nil
@@ -173,47 +173,47 @@ func (s *Service) enrolledAt(ctx context.Context, u string) string {
 }
 
 // checkName cleans a display name; an empty one becomes the id. The
-// string says what is wrong, "" when nothing is.
-func checkName(name, id string) (string, string) {
+// message says what is wrong, zero when nothing is.
+func checkName(name, id string) (string, lang.Message) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return id, ""
+		return id, lang.Message{}
 	case utf8.RuneCountInString(name) > MaxNameLen || !utf8.ValidString(name):
-		return name, "A name has at most 64 characters."
+		return name, lang.M("fleet.name.too_long", "Max", MaxNameLen)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return name, "A name cannot hold control characters."
+		return name, lang.M("fleet.name.control")
 	}
-	return name, ""
+	return name, lang.Message{}
 }
 
-// checkURL cleans an agent's address to https://host[:port]. The second
-// string says what is wrong, "" when nothing is.
-func checkURL(raw string) (string, string) {
+// checkURL cleans an agent's address to https://host[:port]. The message
+// says what is wrong, zero when nothing is.
+func checkURL(raw string) (string, lang.Message) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", "Enter the agent's address, such as https://web-1.example.org:9443."
+		return "", lang.M("fleet.url.missing")
 	}
 	if len(raw) > maxURLLen {
-		return "", "This address is too long."
+		return "", lang.M("fleet.url.too_long")
 	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
-		return "", "This is not an address: write it as https://host:port."
+		return "", lang.M("fleet.url.invalid")
 	case u.Scheme != "https":
-		return "", "The agent serves only HTTPS: the address must start with https://."
+		return "", lang.M("fleet.url.not_https")
 	case u.User != nil:
-		return "", "The address cannot hold a user name or password; the panel authenticates with the enrolment token."
+		return "", lang.M("fleet.url.user")
 	case u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "":
-		return "", "Give only the agent's address, https://host:port, without a path."
+		return "", lang.M("fleet.url.path")
 	case u.Hostname() == "":
-		return "", "The address names no host."
+		return "", lang.M("fleet.url.no_host")
 	}
 	if p := u.Port(); p != "" && !isPort(p) {
-		return "", "The port must be a number from 1 to 65535."
+		return "", lang.M("fleet.url.port")
 	}
-	return "https://" + strings.ToLower(u.Host), ""
+	return "https://" + strings.ToLower(u.Host), lang.Message{}
 }
 
 func isPort(p string) bool {

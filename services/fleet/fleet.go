@@ -7,7 +7,6 @@
 package fleet
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -34,7 +34,7 @@ type Service struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex                   // serialises changes
-	problems map[string]string            // enabled hosts that could not be set up, by id: why
+	problems map[string]lang.Message      // enabled hosts that could not be set up, by id: why
 	loaded   map[string]models.RemoteHost // what each registered (or tried) host was set up from
 }
 
@@ -44,7 +44,7 @@ func New(store repo.Hosts, reg *hosts.Registry, status *services.StatusProbe, lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{store: store, reg: reg, status: status, log: log, problems: map[string]string{}, loaded: map[string]models.RemoteHost{}}
+	return &Service{store: store, reg: reg, status: status, log: log, problems: map[string]lang.Message{}, loaded: map[string]models.RemoteHost{}}
 }
 
 // Load registers every enabled host of the table. A host whose client
@@ -94,7 +94,7 @@ func (s *Service) register(h models.RemoteHost) {
 	}
 	if err != nil {
 		s.log.Warn("host not set up", "host", h.ID, "err", err)
-		s.problems[h.ID] = "The panel could not set up this host: " + err.Error()
+		s.problems[h.ID] = lang.M("fleet.setup_failed", "Cause", err)
 		if rerr := s.reg.Remove(h.ID); rerr == nil {
 			s.status.Forget(h.ID) // its earlier client is not asked any more
 		}
@@ -141,7 +141,7 @@ func (s *Service) List(ctx context.Context) ([]models.HostInfo, error) {
 	defer s.mu.Unlock()
 	for _, h := range list {
 		info := models.HostInfo{ID: h.ID, Name: h.Name, URL: h.URL, Fingerprint: h.Fingerprint, Enabled: h.Enabled, Problem: s.problems[h.ID]}
-		if h.Enabled && info.Problem == "" {
+		if h.Enabled && info.Problem.IsZero() {
 			info.Status = s.status.Current(h.ID)
 		}
 		out = append(out, info)
@@ -161,8 +161,8 @@ func (s *Service) Get(ctx context.Context, id string) (models.HostInfo, error) {
 // Rename gives a stored host another display name.
 func (s *Service) Rename(ctx context.Context, id, name string) (models.HostInfo, error) {
 	name, msg := checkName(name, id)
-	if msg != "" {
-		return models.HostInfo{}, fieldError("name", msg)
+	if !msg.IsZero() {
+		return models.HostInfo{}, services.Invalid("name", msg)
 	}
 	if _, err := s.stored(ctx, id); err != nil {
 		return models.HostInfo{}, err
@@ -216,8 +216,8 @@ func (s *Service) Enable(ctx context.Context, id string) (models.HostInfo, error
 type Removed struct {
 	Host models.HostInfo
 	// RevokeError says why the agent could not be told to forget the
-	// credential (it was unreachable, say); "" when it was.
-	RevokeError string
+	// credential (it was unreachable, say); zero when it was.
+	RevokeError lang.Message
 }
 
 // Remove revokes the host's credential on its agent (best effort: a dead
@@ -262,16 +262,16 @@ func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string)
 	}
 	fingerprint, err = hosts.NormalizeFingerprint(fingerprint)
 	if err != nil {
-		return models.HostInfo{}, fieldError("fingerprint", "Paste the fingerprint the agent printed when it started (64 hexadecimal digits).")
+		return models.HostInfo{}, services.Invalid("fingerprint", lang.M("fleet.accept.paste"))
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	got, err := hosts.FetchFingerprint(cctx, h.URL)
 	cancel()
 	if err != nil {
-		return models.HostInfo{}, fieldError("fingerprint", "The panel could not reach the agent to check its certificate: "+describeAgentError(err))
+		return models.HostInfo{}, services.Invalid("fingerprint", lang.M("fleet.accept.unreachable", "Cause", describeAgentError(err)))
 	}
 	if got != fingerprint {
-		return models.HostInfo{}, fieldError("fingerprint", "The agent at "+h.URL+" presents another certificate ("+got+") than the fingerprint you pasted. Something else may answer at that address: check the agent before you accept.")
+		return models.HostInfo{}, services.Invalid("fingerprint", lang.M("fleet.accept.mismatch", "URL", h.URL, "Got", got))
 	}
 	s.mu.Lock()
 	if err := s.store.SetFingerprint(ctx, id, fingerprint); err != nil {
@@ -289,22 +289,15 @@ func (s *Service) AcceptFingerprint(ctx context.Context, id, fingerprint string)
 	return s.Get(ctx, id)
 }
 
-// fieldError is a ValidationError of one field.
-func fieldError(field, msg string) *services.ValidationError {
-	v := &services.ValidationError{}
-	v.Add(field, lang.Raw(msg))
-	return v
-}
-
 // describeAgentError says in words why a call to an agent failed.
-func describeAgentError(err error) string {
+func describeAgentError(err error) lang.Message {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return "the agent did not answer in time."
+		return lang.M("fleet.call.timeout")
 	case errors.Is(err, hosts.ErrAgentRefused):
-		return "the agent refused the panel."
+		return lang.M("fleet.call.refused")
 	case errors.Is(err, hosts.ErrFingerprintChanged):
-		return "the agent's certificate is not the pinned one."
+		return lang.M("fleet.call.not_pinned")
 	}
-	return err.Error()
+	return lang.Of(err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -88,7 +89,7 @@ func TestManageHostWithDeadAgent(t *testing.T) {
 	if err != nil || len(list) != 2 || !list[0].Local || list[1].ID != "web-1" || !list[1].Enabled {
 		t.Fatalf("list %+v, %v", list, err)
 	}
-	if _, err := p.reg.Get("web-1"); err != nil || list[1].Problem != "" {
+	if _, err := p.reg.Get("web-1"); err != nil || !list[1].Problem.IsZero() {
 		t.Fatalf("web-1 not registered: %v; problem %q", err, list[1].Problem)
 	}
 
@@ -109,12 +110,12 @@ func TestManageHostWithDeadAgent(t *testing.T) {
 	}
 	if list, _ := p.fleet.List(ctx); !list[1].Enabled || list[1].Name != "Front web" {
 		t.Fatalf("after enable: %+v", list[1])
-	} else if st := list[1].Status; list[1].Problem != "" || st.Online || !strings.HasPrefix(st.Error, "The agent at https://") || !strings.Contains(st.Error, "does not answer") {
+	} else if st := list[1].Status; !list[1].Problem.IsZero() || st.Online || !strings.HasPrefix(st.Error.Error(), "The agent at https://") || !strings.Contains(st.Error.Error(), "does not answer") {
 		t.Fatalf("a dead agent's status: %+v", st)
 	}
 
 	r, err := p.fleet.Remove(ctx, "web-1")
-	if err != nil || r.RevokeError == "" || r.Host.ID != "web-1" {
+	if err != nil || r.RevokeError.IsZero() || r.Host.ID != "web-1" {
 		t.Fatalf("remove: %+v, %v (want a revoke error: nothing listens)", r, err)
 	}
 	if _, err := p.store.Get(ctx, "web-1"); !errors.Is(err, repo.ErrNotFound) {
@@ -163,8 +164,11 @@ func TestHostThatCannotBeSetUpIsListedWithWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := p.fleet.List(ctx)
-	if err != nil || len(list) != 2 || !strings.HasPrefix(list[1].Problem, "The panel could not set up this host: ") {
+	if err != nil || len(list) != 2 || !strings.HasPrefix(list[1].Problem.Error(), "The panel could not set up this host: ") {
 		t.Fatalf("list %+v, %v", list, err)
+	}
+	if why := list[1].Problem.In(lang.Get("de")); why != `Das Panel konnte diesen Host nicht einrichten: "not-a-fingerprint" ist kein SHA-256-Fingerabdruck (64 Hexadezimalziffern)` {
+		t.Errorf("the reason in German: %q", why)
 	}
 	if _, err := p.reg.Get("broken"); !errors.Is(err, hosts.ErrUnknownHost) {
 		t.Fatalf("a host that could not be set up is registered: %v", err)
