@@ -10,6 +10,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"bangui/lang"
 	"bangui/metrics"
 	"bangui/models"
 	"bangui/repo"
@@ -144,7 +145,7 @@ func (d *Delivery) attempt(ctx context.Context, del models.AlertDelivery) error 
 	del.Attempts++
 	ch, err := d.store.Channel(ctx, del.ChannelID)
 	if errors.Is(err, repo.ErrNotFound) {
-		err = errors.New("the channel was deleted")
+		err = lang.M("alerts.err.channel_deleted")
 		del.Attempts = MaxAttempts
 	} else if err != nil {
 		return err

@@ -355,7 +355,7 @@ func TestAbsurdRulesAreRefused(t *testing.T) {
 	} {
 		_, err := r.rules.Save(ctx, c.rule)
 		v, ok := rules.IsValidation(err)
-		if !ok || !strings.Contains(v.Msg, c.msg) {
+		if !ok || !strings.Contains(v.Msg.Error(), c.msg) {
 			t.Errorf("Save(%+v) = %v, want a refusal saying %q", c.rule, err, c.msg)
 		}
 	}
