@@ -202,8 +202,8 @@ func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 // hostImportText says what an import did on one host.
 func hostImportText(ctx context.Context, h models.ImportHostResult) string {
 	switch {
-	case h.Error != "":
-		return lang.T(ctx, "bl.host.failed", "Error", h.Error)
+	case !h.Error.IsZero():
+		return lang.T(ctx, "bl.host.failed", "Error", h.Error.In(lang.From(ctx)))
 	case h.Unchanged:
 		return lang.T(ctx, "bl.host.unchanged")
 	}

@@ -220,14 +220,14 @@ func summarizeImportBatch(rows []models.ImportLog) *models.ImportBatchSummary {
 			s.Skipped += r.IPsSkipped
 		}
 		if r.Errors != nil && *r.Errors != "" {
-			name := r.SourceName
-			if name == "" {
-				name = r.SourceURL
+			e := models.ImportLogError{Source: r.SourceName, Text: models.LogText(*r.Errors)}
+			if e.Source == "" {
+				e.Source = r.SourceURL
 			}
 			if len(hosts) > 1 {
-				name += " on " + r.Host
+				e.Host = r.Host
 			}
-			s.Errors = append(s.Errors, name+": "+*r.Errors)
+			s.Errors = append(s.Errors, e)
 		}
 	}
 	return s
