@@ -1,7 +1,6 @@
 package models
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -225,7 +224,7 @@ type ImportBatchSummary struct {
 type ImportLogError struct {
 	Source string
 	Host   string // "" when the run banned on one host
-	Text   LogText
+	Text   StoredText
 }
 
 // In is the error as the page says it, in language l: "source: text".
@@ -234,34 +233,6 @@ func (e ImportLogError) In(l *lang.Lang) string {
 		return l.T("blk.log_error_on", "Source", e.Source, "Host", e.Host, "Error", e.Text.In(l))
 	}
 	return l.T("blk.log_error", "Source", e.Source, "Error", e.Text.In(l))
-}
-
-// LogText is a message as the import log stores it (ImportLog.Errors): in
-// every language of the panel, as JSON ({"de": "…", "en": "…"}), so the
-// log shows it in each reader's language. Entries written before are
-// plain English text, shown as they are.
-type LogText string
-
-// LogTextOf is m as the import log stores it.
-func LogTextOf(m lang.Message) LogText {
-	texts := map[string]string{}
-	for _, code := range lang.Codes() {
-		texts[code] = m.In(lang.Get(code))
-	}
-	b, _ := json.Marshal(texts)
-	return LogText(b)
-}
-
-// In is the text in language l (English when the entry has no text in l).
-func (t LogText) In(l *lang.Lang) string {
-	var texts map[string]string
-	if !strings.HasPrefix(string(t), "{") || json.Unmarshal([]byte(t), &texts) != nil {
-		return string(t)
-	}
-	if s, ok := texts[l.Code()]; ok {
-		return s
-	}
-	return texts[lang.Default.String()]
 }
 
 // ScheduleInfo is the schedule with its next run and the last scheduled run.

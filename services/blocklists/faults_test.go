@@ -70,7 +70,7 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 		t.Fatalf("result after fail2ban stopped: %+v", r)
 	}
 	logs, _, err := b.ImportLog(ctx, src.ID, models.Page{Number: 1, Size: 5})
-	if err != nil || len(logs) != 1 || logs[0].Errors == nil || models.LogText(*logs[0].Errors).In(lang.Get("en")) != r.Error.Error() {
+	if err != nil || len(logs) != 1 || logs[0].Errors == nil || models.StoredText(*logs[0].Errors).In(lang.Get("en")) != r.Error.Error() {
 		t.Fatalf("import log after fail2ban stopped: %+v %v", logs, err)
 	}
 	if states := e.runStates(src.ID); !slices.Equal(states, []models.ImportRunState{models.ImportFailed}) {

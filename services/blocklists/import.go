@@ -565,7 +565,7 @@ func (b *Service) record(ctx context.Context, env *importEnv, src models.Blockli
 		e := base
 		e.IPsImported, e.IPsAlreadyBanned = res.Imported, res.AlreadyBanned
 		if !res.Error.IsZero() {
-			msg := string(models.LogTextOf(res.Error))
+			msg := string(models.StoredTextOf(res.Error))
 			e.Errors = &msg
 		}
 		entries = append(entries, e)
@@ -574,7 +574,7 @@ func (b *Service) record(ctx context.Context, env *importEnv, src models.Blockli
 		e := base
 		e.Host, e.IPsImported, e.IPsAlreadyBanned = h.Host, h.Imported, h.AlreadyBanned
 		if !h.Error.IsZero() {
-			msg := string(models.LogTextOf(h.Error))
+			msg := string(models.StoredTextOf(h.Error))
 			e.Errors = &msg
 		}
 		entries = append(entries, e)

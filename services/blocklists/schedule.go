@@ -220,7 +220,7 @@ func summarizeImportBatch(rows []models.ImportLog) *models.ImportBatchSummary {
 			s.Skipped += r.IPsSkipped
 		}
 		if r.Errors != nil && *r.Errors != "" {
-			e := models.ImportLogError{Source: r.SourceName, Text: models.LogText(*r.Errors)}
+			e := models.ImportLogError{Source: r.SourceName, Text: models.StoredText(*r.Errors)}
 			if e.Source == "" {
 				e.Source = r.SourceURL
 			}
