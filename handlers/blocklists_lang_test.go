@@ -22,10 +22,17 @@ func TestBlocklistImportInGerman(t *testing.T) {
 	broken := lists.serve("broken.txt", "192.0.2.71\n192.0.2.71\nbogus\nnot an address either\n0.0.0.0\n")
 	missing := httpNotFound(t)
 	ctx := context.Background()
+	ids := map[string]int64{}
 	for name, u := range map[string]string{"Kaputt": broken, "Fehlt": missing} {
-		if _, err := a.s.blocklists.CreateSource(ctx, blocklists.SourceInput{Name: name, URL: u, Enabled: true}); err != nil {
+		src, err := a.s.blocklists.CreateSource(ctx, blocklists.SourceInput{Name: name, URL: u, Enabled: true})
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids[name] = src.ID
+	}
+	pv := parse(t, b.get("/blocklists/sources/"+itoa(ids["Fehlt"])+"/preview")).Find("#preview").Text()
+	if !strings.Contains(pv, "Die Liste konnte nicht gelesen werden: Der Server antwortete 404 Not Found.") {
+		t.Errorf("preview of a missing list in German: %q", pv)
 	}
 	assertRedirect(t, b.postForm("/blocklists/import", "/blocklists", nil), "/blocklists")
 	doc := waitImport(t, b)

@@ -167,6 +167,10 @@ func (r *ImportSourceResult) Sum() {
 	}
 }
 
+// PhaseCheckingJail is ImportProgress.Phase while a run checks, or adds,
+// the blocklist jail on its hosts.
+const PhaseCheckingJail = "checking the jail"
+
 // ImportProgress is the state of the current (or last) import run.
 type ImportProgress struct {
 	Running    bool

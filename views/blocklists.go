@@ -199,6 +199,14 @@ func previewCounts(ctx context.Context, c models.BlocklistCounts) [][2]string {
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
+// phaseText says what a run that neither downloads nor bans does.
+func phaseText(ctx context.Context, phase string) string {
+	if phase == models.PhaseCheckingJail {
+		return lang.T(ctx, "blk.phase.jail")
+	}
+	return phase
+}
+
 // hostImportText says what an import did on one host.
 func hostImportText(ctx context.Context, h models.ImportHostResult) string {
 	switch {

@@ -272,7 +272,7 @@ func (b *Service) newEnv(by models.ImportTrigger) *importEnv {
 // every source needs from it, every host at once. A host that is not
 // ready lands in env.failed; the others in env.hosts.
 func (b *Service) prepare(ctx context.Context, env *importEnv, ids []string) {
-	b.update(func(p *models.ImportProgress) { p.Phase = "checking the jail" })
+	b.update(func(p *models.ImportProgress) { p.Phase = models.PhaseCheckingJail })
 	b.mu.Lock()
 	for _, id := range ids {
 		if !slices.Contains(b.touched, id) {
@@ -346,10 +346,15 @@ func describeImportError(err error) lang.Message {
 	case errors.As(err, &uh):
 		return lang.M("blk.imp.host_gone", "Host", uh.ID)
 	case fail2ban.IsUnreachable(err):
-		return lang.Raw(services.DescribeFail2banError(err))
+		return fail2banText(err)
 	}
 	return lang.Of(err)
 }
+
+// fail2banText is services.DescribeFail2banError's sentence, which is
+// English text until that function returns a lang.Message (it is shared
+// with the status pages).
+func fail2banText(err error) lang.Message { return lang.Raw(services.DescribeFail2banError(err)) }
 
 // importSource downloads and parses one source once and bans it on each
 // of its target hosts at once. A host that is not ready or fails keeps
@@ -516,7 +521,7 @@ func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun,
 				b.probe.Observe(he.host.ID(), err)
 				msg := lang.M("blk.imp.batch_refused", "Reason", err)
 				if fail2ban.IsUnreachable(err) {
-					msg = lang.Raw(services.DescribeFail2banError(err))
+					msg = fail2banText(err)
 				}
 				_ = b.runs.MarkFailed(context.WithoutCancel(ctx), run.ID, msg.Error())
 				res.Imported, res.AlreadyBanned = imported, already
