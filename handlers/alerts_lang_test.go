@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -32,6 +33,22 @@ func TestAlertsInGerman(t *testing.T) {
 	res := parse(t, admin.postForm("/alerts/channels/"+itoa(ch.ID)+"/test", "/alerts", nil)).Find(`[data-testid="alert-test-result"]`).Text()
 	if !strings.Contains(res, "Test von ops: der Empfänger antwortete 503 Service Unavailable") || strings.Contains(res, "receiver answered") {
 		t.Errorf("failed Send test in German: %q", res)
+	}
+
+	// An SMTP server that is not there: BanGUI's words in German, the
+	// operating system's as they are.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := strings.TrimPrefix(closed.URL, "http://")
+	closed.Close()
+	host, port, _ := strings.Cut(addr, ":")
+	mail := models.AlertChannel{Name: "mail", Kind: alerts.KindEmail, Config: `{"host":"` + host + `","port":` + port +
+		`,"security":"starttls","from":"a@example.org","to":["b@example.org"]}`}
+	if err := f.a.s.alerts.Store().SaveChannel(ctx, &mail); err != nil {
+		t.Fatal(err)
+	}
+	res = parse(t, admin.postForm("/alerts/channels/"+itoa(mail.ID)+"/test", "/alerts", nil)).Find(`[data-testid="alert-test-result"]`).Text()
+	if !strings.Contains(res, "Test von mail: SMTP-Server "+addr+": ") || !strings.Contains(res, "connection refused") {
+		t.Errorf("failed Send test by mail in German: %q", res)
 	}
 
 	// A queued alert the receiver refuses: the log says why in German.
