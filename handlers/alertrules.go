@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services/alerts/rules"
@@ -87,8 +88,8 @@ func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRu
 		p.Channels = append(p.Channels, views.Option{Value: strconv.FormatInt(ch.ID, 10), Label: ch.Name + " (" + ch.Kind + ")"})
 	}
 	for _, r := range list {
-		p.Rules = append(p.Rules, views.AlertRuleRow{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Summary: ruleSummary(r),
-			Channels: channelNames(r.Channels, names), Wait: r.Wait.String(), Enabled: r.Enabled})
+		p.Rules = append(p.Rules, views.AlertRuleRow{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Summary: ruleSummary(r).In(langOf(c)),
+			Channels: channelNames(c, r.Channels, names), Wait: r.Wait.String(), Enabled: r.Enabled})
 	}
 	return s.render(c, status, views.AlertRulesView(p), nil)
 }
@@ -113,7 +114,7 @@ func (s *Server) alertRuleSave(c echo.Context) error {
 		r.ID, err = s.alertRules.Save(c.Request().Context(), r)
 	}
 	if v, ok := rules.IsValidation(err); ok {
-		form.Error = v.Msg
+		form.Error = v.Msg.In(langOf(c))
 		return s.renderAlertRules(c, http.StatusUnprocessableEntity, form, "")
 	}
 	if errors.Is(err, repo.ErrNotFound) {
@@ -123,7 +124,7 @@ func (s *Server) alertRuleSave(c echo.Context) error {
 	if form.ID != 0 {
 		what = "edit"
 	}
-	entry := models.AuditEntry{Action: models.AuditAlertRuleChange, Target: r.Name, Detail: what + ": " + ruleSummary(r), Result: "ok"}
+	entry := models.AuditEntry{Action: models.AuditAlertRuleChange, Target: r.Name, Detail: what + ": " + ruleSummary(r).Error(), Result: "ok"}
 	if err != nil {
 		entry.Result = s.classify(err).Message
 		s.audit(c, entry)
@@ -175,30 +176,32 @@ func (s *Server) alertRuleDelete(c echo.Context) error {
 func ruleOfForm(f views.AlertRuleForm) (rules.Rule, error) {
 	r := rules.Rule{ID: f.ID, Name: strings.TrimSpace(f.Name), Kind: rules.Kind(f.Kind), Enabled: f.Enabled}
 	p := &r.Params
-	num := func(v, what string) (int64, error) {
+	num := func(v string, nan lang.Message) (int64, error) {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			return 0, nil
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return 0, &rules.ValidationError{Msg: what + " must be a whole number."}
+			return 0, &rules.ValidationError{Msg: nan}
 		}
 		return n, nil
 	}
 	var err error
 	var wait, weekday int64
 	for _, x := range []struct {
-		v, what string
-		dst     *int64
-	}{{f.Bans, "The number of bans", &p.Bans}, {f.Minutes, "The window", &p.Minutes}, {f.Days, "The days", &p.Days},
-		{f.Wait, "The grouping wait", &wait}, {f.Weekday, "The weekday", &weekday}} {
-		if *x.dst, err = num(x.v, x.what); err != nil {
+		v   string
+		nan lang.Message
+		dst *int64
+	}{{f.Bans, lang.M("alerts.rule.bans_nan"), &p.Bans}, {f.Minutes, lang.M("alerts.rule.minutes_nan"), &p.Minutes},
+		{f.Days, lang.M("alerts.rule.days_nan"), &p.Days}, {f.Wait, lang.M("alerts.rule.wait_nan"), &wait},
+		{f.Weekday, lang.M("alerts.rule.weekday_nan"), &weekday}} {
+		if *x.dst, err = num(x.v, x.nan); err != nil {
 			return r, err
 		}
 	}
 	if wait > int64(rules.MaxWait/time.Second) {
-		return r, &rules.ValidationError{Msg: fmt.Sprintf("The grouping wait must be between 0 and %d seconds.", int(rules.MaxWait/time.Second))}
+		return r, rules.WaitRefused()
 	}
 	r.Wait, p.Weekday = time.Duration(wait)*time.Second, int(weekday)
 	if r.Kind == rules.KindSpike {
@@ -216,7 +219,7 @@ func ruleOfForm(f views.AlertRuleForm) (rules.Rule, error) {
 	for _, v := range strings.FieldsFunc(strings.Join(f.Channels, ","), func(r rune) bool { return r == ',' || r == ' ' }) {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return r, &rules.ValidationError{Msg: fmt.Sprintf("Channel %q is not a channel id.", v)}
+			return r, &rules.ValidationError{Msg: lang.M("alerts.rule.channel_nan", "Value", v)}
 		}
 		r.Channels = append(r.Channels, id)
 	}
@@ -238,31 +241,40 @@ func formOfRule(r rules.Rule) views.AlertRuleForm {
 }
 
 // ruleSummary says what a rule watches for.
-func ruleSummary(r rules.Rule) string {
+func ruleSummary(r rules.Rule) lang.Message {
 	p := r.Params
 	switch r.Kind {
 	case rules.KindSpike:
-		return fmt.Sprintf("more than %d bans in %d minutes, %s", p.Bans, p.Minutes, map[string]string{"jail": "per jail", "host": "per host", "all": "in all"}[p.Per])
+		switch p.Per {
+		case "jail":
+			return lang.M("alerts.rule.sum_spike_jail", "Bans", p.Bans, "Minutes", p.Minutes)
+		case "host":
+			return lang.M("alerts.rule.sum_spike_host", "Bans", p.Bans, "Minutes", p.Minutes)
+		}
+		return lang.M("alerts.rule.sum_spike_all", "Bans", p.Bans, "Minutes", p.Minutes)
 	case rules.KindCountry:
-		return fmt.Sprintf("the first ban from a country not seen in %d days", p.Days)
+		return lang.M("alerts.rule.sum_country", "Days", p.Days)
 	case rules.KindWatch:
-		return "bans and failures of " + strings.Join(p.Addresses, ", ")
+		return lang.M("alerts.rule.sum_watch", "Addresses", strings.Join(p.Addresses, ", "))
 	case rules.KindDown:
 		if p.Host != "" {
-			return "fail2ban down and back up on " + p.Host
+			return lang.M("alerts.rule.sum_down_host", "Host", p.Host)
 		}
-		return "fail2ban down and back up on any host"
+		return lang.M("alerts.rule.sum_down")
 	case rules.KindImport:
 		if p.Zero {
-			return "a blocklist import failed or banned nothing"
+			return lang.M("alerts.rule.sum_import_zero")
 		}
-		return "a blocklist import failed"
+		return lang.M("alerts.rule.sum_import")
 	case rules.KindConfig:
-		return "a configuration change or rollback"
+		return lang.M("alerts.rule.sum_config")
 	case rules.KindDigest:
-		return fmt.Sprintf("a %s digest at %s", p.Every, p.At)
+		if p.Every == "weekly" {
+			return lang.M("alerts.rule.sum_digest_weekly", "At", p.At)
+		}
+		return lang.M("alerts.rule.sum_digest_daily", "At", p.At)
 	}
-	return string(r.Kind)
+	return lang.M("alerts.rule.sum_other", "Kind", string(r.Kind))
 }
 
 // idTexts are ids as form values.
@@ -275,16 +287,16 @@ func idTexts(ids []int64) []string {
 }
 
 // channelNames are a rule's channels by name ("#id (deleted)" for one
-// that is gone), or "none".
-func channelNames(ids []int64, names map[int64]string) string {
+// that is gone), or "none", in the request's language.
+func channelNames(c echo.Context, ids []int64, names map[int64]string) string {
 	if len(ids) == 0 {
-		return "none"
+		return tr(c, "alerts.rule.no_channel")
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = names[id]
 		if out[i] == "" {
-			out[i] = "#" + strconv.FormatInt(id, 10) + " (deleted)"
+			out[i] = tr(c, "alerts.rule.channel_gone", "ID", id)
 		}
 	}
 	return strings.Join(out, ", ")

@@ -49,7 +49,7 @@ func (s *Server) alertsView(c echo.Context, form views.AlertChannelForm, test *v
 		cfg, _ := alerts.ParseConfig(ch)
 		target := cfg.URL
 		if ch.Kind == alerts.KindEmail {
-			target = strings.Join(cfg.To, ", ") + " via " + cfg.Host
+			target = tr(c, "alerts.target_via", "To", strings.Join(cfg.To, ", "), "Host", cfg.Host)
 		}
 		p.Channels = append(p.Channels, views.AlertChannelRow{ID: ch.ID, Name: ch.Name, Kind: ch.Kind,
 			Target: target, SecretMasked: alerts.MaskSecret(ch.Secret)})
@@ -113,14 +113,14 @@ func (s *Server) alertChannelSave(c echo.Context) error {
 		}
 		ch, form.ID, form.SecretMasked = old, old.ID, alerts.MaskSecret(old.Secret)
 	}
-	cfg, errs := checkAlertForm(&form)
+	cfg, errs := checkAlertForm(c, &form)
 	secret := form.Secret
 	if secret == "" {
 		secret = ch.Secret
 	}
 	if len(errs) == 0 {
 		if err := alerts.Validate(form.Kind, cfg, secret); err != nil {
-			errs["kind"] = []string{err.Error()}
+			errs["kind"] = []string{trErr(c, err)}
 		}
 	}
 	if len(errs) > 0 {
@@ -147,17 +147,18 @@ func (s *Server) alertChannelSave(c echo.Context) error {
 }
 
 // checkAlertForm turns the form into a channel's settings, or says what is
-// wrong with its fields (Validate checks the rest).
-func checkAlertForm(f *views.AlertChannelForm) (alerts.Config, map[string][]string) {
+// wrong with its fields in the request's language (Validate checks the
+// rest).
+func checkAlertForm(c echo.Context, f *views.AlertChannelForm) (alerts.Config, map[string][]string) {
 	errs := map[string][]string{}
 	f.Name = strings.TrimSpace(f.Name)
 	if f.Name == "" || utf8.RuneCountInString(f.Name) > 64 || !utf8.ValidString(f.Name) {
-		errs["name"] = []string{"Name the channel (at most 64 characters)."}
+		errs["name"] = []string{tr(c, "alerts.err.name")}
 	}
 	cfg := alerts.Config{URL: strings.TrimSpace(f.URL)}
 	if f.Kind != alerts.KindEmail {
 		if err := alerts.ValidateURL(cfg.URL); err != nil {
-			errs["url"] = []string{err.Error() + "."}
+			errs["url"] = []string{tr(c, "alerts.err.sentence", "Text", trErr(c, err))}
 		}
 	}
 	for _, line := range strings.Split(f.Headers, "\n") {
@@ -166,7 +167,7 @@ func checkAlertForm(f *views.AlertChannelForm) (alerts.Config, map[string][]stri
 		}
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
-			errs["headers"] = []string{"Write each header as Name: value."}
+			errs["headers"] = []string{tr(c, "alerts.err.header_line")}
 			break
 		}
 		if cfg.Headers == nil {
@@ -180,7 +181,7 @@ func checkAlertForm(f *views.AlertChannelForm) (alerts.Config, map[string][]stri
 		cfg.Username, cfg.From = strings.TrimSpace(f.Username), strings.TrimSpace(f.From)
 		port, err := strconv.Atoi(strings.TrimSpace(f.Port))
 		if err != nil {
-			errs["port"] = []string{"The port is a number, e.g. 587 (STARTTLS) or 465 (TLS)."}
+			errs["port"] = []string{tr(c, "alerts.err.port_nan")}
 		}
 		cfg.Port = port
 		for _, to := range strings.Split(f.To, ",") {
@@ -229,8 +230,8 @@ func (s *Server) alertChannelTest(c echo.Context) error {
 	}
 	entry := models.AuditEntry{Action: models.AuditAlertChange, Target: ch.Name + " (#" + c.Param("id") + ")", Detail: "test message"}
 	if err != nil {
-		res.Error = err.Error()
-		entry.Result = "failed: " + res.Error
+		res.Error = trErr(c, err)
+		entry.Result = "failed: " + err.Error()
 	}
 	s.audit(c, entry)
 	p, perr := s.alertsView(c, views.AlertChannelForm{Port: "587", Security: alerts.SMTPStartTLS}, &res)

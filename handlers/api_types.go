@@ -242,12 +242,12 @@ func apiBanEventsOf(recs []models.BanRecord) []apiBanEvent {
 
 func apiImportOf(p models.ImportProgress) apiImport {
 	out := apiImport{Running: p.Running, StartedBy: string(p.StartedBy), StartedAt: apiTime(p.StartedAt), FinishedAt: apiTime(p.FinishedAt),
-		Current: p.Current, Phase: p.Phase, Done: p.Done, Total: p.Total, Sources: p.Sources, Error: p.Error, Results: []apiImportSource{}}
+		Current: p.Current, Phase: p.Phase, Done: p.Done, Total: p.Total, Sources: p.Sources, Error: p.Error.Error(), Results: []apiImportSource{}}
 	for _, r := range p.Results {
 		src := apiImportSource{SourceID: r.SourceID, Name: r.Name, URL: r.URL, Imported: r.Imported, AlreadyBanned: r.AlreadyBanned,
-			Skipped: r.Skipped, Unchanged: r.Unchanged, Error: r.Error, Hosts: []apiImportHost{}}
+			Skipped: r.Skipped, Unchanged: r.Unchanged, Error: r.Error.Error(), Hosts: []apiImportHost{}}
 		for _, h := range r.Hosts {
-			src.Hosts = append(src.Hosts, apiImportHost{Host: h.Host, Imported: h.Imported, AlreadyBanned: h.AlreadyBanned, Error: h.Error})
+			src.Hosts = append(src.Hosts, apiImportHost{Host: h.Host, Imported: h.Imported, AlreadyBanned: h.AlreadyBanned, Error: h.Error.Error()})
 		}
 		out.Results = append(out.Results, src)
 	}

@@ -47,7 +47,7 @@ func (s *Server) navAlerts(ctx context.Context) map[string]string {
 	if s.blocklists == nil || !s.blocklists.LastScheduledFailed(ctx) {
 		return nil
 	}
-	return map[string]string{"/blocklists": "the last scheduled import had errors"}
+	return map[string]string{"/blocklists": lang.T(ctx, "blk.nav_failed")}
 }
 
 func (s *Server) blocklistsPage(c echo.Context) error {
@@ -88,14 +88,14 @@ func (s *Server) renderBlocklists(c echo.Context, status int, add views.SourceFo
 }
 
 // blocklistJailState asks whether the blocklist jail runs; the string says
-// why fail2ban could not tell.
+// why fail2ban could not tell, in ctx's language.
 func (s *Server) blocklistJailState(ctx context.Context, host string) (models.BlocklistJailState, string) {
 	st, err := s.blocklists.JailState(ctx, host)
 	switch {
 	case fail2ban.IsUnreachable(err):
-		return st, "fail2ban is not answering, so BanGUI cannot tell whether the jail " + models.BlocklistJail + " runs. Imports wait for it."
+		return st, lang.T(ctx, "blk.jail.unreachable", "Jail", models.BlocklistJail)
 	case err != nil:
-		return st, "fail2ban did not say whether the jail " + models.BlocklistJail + " runs: " + err.Error()
+		return st, lang.T(ctx, "blk.jail.unknown", "Jail", models.BlocklistJail, "Reason", lang.Text(ctx, err))
 	}
 	return st, ""
 }
@@ -169,16 +169,16 @@ func (s *Server) blocklistJail(c echo.Context) error {
 	var jp *blocklists.JailProblem
 	e := models.AuditEntry{Action: models.AuditBlocklist, Host: s.hostID(c), Jail: models.BlocklistJail, Detail: "ensure jail", Result: s.auditOutcome(err)}
 	if errors.As(err, &jp) {
-		e.Result = jp.Message
+		e.Result = jp.Message.Error()
 	}
 	s.audit(c, e)
 	switch {
 	case errors.As(err, &jp):
-		s.flash(c, "error", jp.Message)
+		s.flash(c, "error", jp.Message.In(langOf(c)))
 	case err != nil:
 		return err
 	default:
-		s.flash(c, "success", "fail2ban runs the jail "+models.BlocklistJail+".")
+		s.flash(c, "success", tr(c, "blk.jail.runs", "Jail", models.BlocklistJail))
 	}
 	return s.redirect(c, s.url("/blocklists"))
 }
@@ -363,7 +363,7 @@ func (s *Server) blocklistPreview(c echo.Context) error {
 	var de *blocklists.DownloadError
 	switch {
 	case errors.As(err, &de):
-		pvErr = tr(c, "bl.unreadable", "Error", de.Error())
+		pvErr = tr(c, "bl.unreadable", "Error", trErr(c, de))
 	case errors.Is(err, context.DeadlineExceeded):
 		pvErr = tr(c, "bl.timeout", "Seconds", int(previewTimeout/time.Second))
 	case err != nil:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -83,7 +84,7 @@ func TestImportFinished(t *testing.T) {
 	m.ImportFinished(models.ImportProgress{StartedBy: models.TriggerSchedule, StartedAt: start, FinishedAt: start.Add(90 * time.Second),
 		Results: []models.ImportSourceResult{{Imported: 10, AlreadyBanned: 3, Skipped: 1}, {Imported: 5}}})
 	m.ImportFinished(models.ImportProgress{StartedBy: models.TriggerManual, StartedAt: start, FinishedAt: start.Add(time.Second),
-		Error: "the jail is missing"})
+		Error: lang.Raw("the jail is missing")})
 	m.ImportFinished(models.ImportProgress{StartedBy: "bogus"})
 	for _, tc := range []struct {
 		got, want float64

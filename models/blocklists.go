@@ -1,11 +1,12 @@
 package models
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"bangui/lang"
 )
 
 // ImportTrigger says what started an import.
@@ -84,26 +85,27 @@ func (c BlocklistCounts) Skipped() int64 {
 }
 
 // SkipReasons says why entries were skipped, e.g. "6 invalid, 1 duplicate";
-// "" when none were.
-func (c BlocklistCounts) SkipReasons() string {
-	var parts []string
+// no message when none were.
+func (c BlocklistCounts) SkipReasons() lang.Message {
+	var out lang.Message
 	for _, r := range []struct {
-		n          int64
-		one, other string
+		n int64
+		m lang.Message
 	}{
-		{c.Invalid, "invalid", "invalid"},
-		{c.Duplicates, "duplicate", "duplicates"},
-		{c.Ignored, "on an ignore list", "on an ignore list"},
-		{c.Reserved, "reserved address", "reserved addresses"},
+		{c.Invalid, lang.MN("blk.skip.invalid", int(c.Invalid))},
+		{c.Duplicates, lang.MN("blk.skip.duplicates", int(c.Duplicates))},
+		{c.Ignored, lang.MN("blk.skip.ignored", int(c.Ignored))},
+		{c.Reserved, lang.MN("blk.skip.reserved", int(c.Reserved))},
 	} {
 		switch {
-		case r.n == 1:
-			parts = append(parts, "1 "+r.one)
-		case r.n > 1:
-			parts = append(parts, strconv.FormatInt(r.n, 10)+" "+r.other)
+		case r.n == 0:
+		case out.IsZero():
+			out = r.m
+		default:
+			out = lang.M("blk.list_next", "List", out, "Next", r.m)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
 // BlocklistPreview is the first part of a list, with counts of what it holds.
@@ -126,7 +128,7 @@ type ImportSourceResult struct {
 	Counts        BlocklistCounts
 	Unchanged     bool // the same content was imported before: nothing banned
 	Resumed       bool // an interrupted run of the same content was finished
-	Error         string
+	Error         lang.Message
 	// Hosts are the results on each target host; the fields above add
 	// them up (see Sum). Empty when the list itself failed.
 	Hosts []ImportHostResult
@@ -140,25 +142,34 @@ func (r *ImportSourceResult) Sum() {
 		return
 	}
 	r.Imported, r.AlreadyBanned, r.Unchanged, r.Resumed = 0, 0, true, false
-	var errs []string
+	var errs lang.Message
 	for _, h := range r.Hosts {
 		r.Imported += h.Imported
 		r.AlreadyBanned += h.AlreadyBanned
 		r.Unchanged = r.Unchanged && h.Unchanged
 		r.Resumed = r.Resumed || h.Resumed
+		e := h.Error
 		switch {
-		case h.Error == "":
-		case len(r.Hosts) == 1:
-			errs = append(errs, h.Error)
-		default:
-			errs = append(errs, h.Host+": "+h.Error)
+		case e.IsZero():
+			continue
+		case len(r.Hosts) > 1:
+			e = lang.M("blk.host_error", "Host", h.Host, "Error", e)
+		}
+		if errs.IsZero() {
+			errs = e
+		} else {
+			errs = lang.M("blk.errors_next", "Errors", errs, "Next", e)
 		}
 	}
-	if len(errs) > 0 {
+	if !errs.IsZero() {
 		r.Unchanged = false
-		r.Error = strings.Join(errs, " ")
+		r.Error = errs
 	}
 }
+
+// PhaseCheckingJail is ImportProgress.Phase while a run checks, or adds,
+// the blocklist jail on its hosts.
+const PhaseCheckingJail = "checking the jail"
 
 // ImportProgress is the state of the current (or last) import run.
 type ImportProgress struct {
@@ -173,7 +184,7 @@ type ImportProgress struct {
 	Bytes      int64     // bytes downloaded of the current source
 	Sources    int       // sources in this run
 	Results    []ImportSourceResult
-	Error      string // why the run as a whole failed (e.g. the jail is missing)
+	Error      lang.Message // why the run as a whole failed (e.g. the jail is missing)
 }
 
 // Elapsed is how long the run took, or has taken so far at now.
@@ -190,11 +201,11 @@ func (p ImportProgress) Elapsed(now time.Time) time.Duration {
 
 // HasErrors reports whether the run or any of its sources failed.
 func (p ImportProgress) HasErrors() bool {
-	if p.Error != "" {
+	if !p.Error.IsZero() {
 		return true
 	}
 	for _, r := range p.Results {
-		if r.Error != "" {
+		if !r.Error.IsZero() {
 			return true
 		}
 	}
@@ -209,7 +220,23 @@ type ImportBatchSummary struct {
 	Imported      int64
 	AlreadyBanned int64
 	Skipped       int64
-	Errors        []string // "source: message"
+	Errors        []ImportLogError
+}
+
+// ImportLogError is the error of one import log entry: the source's name
+// (or URL), its host when the run banned on several, and the text.
+type ImportLogError struct {
+	Source string
+	Host   string // "" when the run banned on one host
+	Text   StoredText
+}
+
+// In is the error as the page says it, in language l: "source: text".
+func (e ImportLogError) In(l *lang.Lang) string {
+	if e.Host != "" {
+		return l.T("blk.log_error_on", "Source", e.Source, "Host", e.Host, "Error", e.Text.In(l))
+	}
+	return l.T("blk.log_error", "Source", e.Source, "Error", e.Text.In(l))
 }
 
 // ScheduleInfo is the schedule with its next run and the last scheduled run.
@@ -223,8 +250,8 @@ type ScheduleInfo struct {
 // BlocklistJailState says whether fail2ban runs the jail imports ban in.
 type BlocklistJailState struct {
 	Running bool
-	Banned  int64  // addresses banned in it now
-	Problem string // when not running: why adding it failed; "" before the first try
+	Banned  int64        // addresses banned in it now
+	Problem lang.Message // when not running: why adding it failed; none before the first try
 }
 
 // HostTargets are the hosts a blocklist source's imports ban on, as
@@ -301,10 +328,10 @@ func (t HostTargets) Has(id string) bool {
 
 // ImportHostResult is what importing one source did on one target host.
 type ImportHostResult struct {
-	Host          string // the host's id
-	Imported      int64  // newly banned
-	AlreadyBanned int64  // listed and banned before
-	Unchanged     bool   // the same content was imported on this host before
-	Resumed       bool   // an interrupted run of the same content was finished
-	Error         string // why the host did not ban (all) of it
+	Host          string       // the host's id
+	Imported      int64        // newly banned
+	AlreadyBanned int64        // listed and banned before
+	Unchanged     bool         // the same content was imported on this host before
+	Resumed       bool         // an interrupted run of the same content was finished
+	Error         lang.Message // why the host did not ban (all) of it
 }

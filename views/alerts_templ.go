@@ -1220,9 +1220,9 @@ func AlertLogRows(p AlertLogPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var73 string
-			templ_7745c5c3_Var73, templ_7745c5c3_Err = templ.JoinStringErrs(d.LastError)
+			templ_7745c5c3_Var73, templ_7745c5c3_Err = templ.JoinStringErrs(models.StoredText(d.LastError).In(lang.From(ctx)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `alerts.templ`, Line: 161, Col: 20}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `alerts.templ`, Line: 161, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var73))
 			if templ_7745c5c3_Err != nil {
@@ -1302,8 +1302,15 @@ func AlertLogRows(p AlertLogPage) templ.Component {
 }
 
 func alertState(ctx context.Context, d models.AlertDelivery) string {
-	if d.Status == models.DeliveryPending && d.Attempts > 0 {
+	switch {
+	case d.Status == models.DeliveryPending && d.Attempts > 0:
 		return lang.T(ctx, "alerts.retrying")
+	case d.Status == models.DeliveryPending:
+		return lang.T(ctx, "alerts.state.pending")
+	case d.Status == models.DeliverySent:
+		return lang.T(ctx, "alerts.state.sent")
+	case d.Status == models.DeliveryFailed:
+		return lang.T(ctx, "alerts.state.failed")
 	}
 	return d.Status
 }

@@ -199,11 +199,19 @@ func previewCounts(ctx context.Context, c models.BlocklistCounts) [][2]string {
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
+// phaseText says what a run that neither downloads nor bans does.
+func phaseText(ctx context.Context, phase string) string {
+	if phase == models.PhaseCheckingJail {
+		return lang.T(ctx, "blk.phase.jail")
+	}
+	return phase
+}
+
 // hostImportText says what an import did on one host.
 func hostImportText(ctx context.Context, h models.ImportHostResult) string {
 	switch {
-	case h.Error != "":
-		return lang.T(ctx, "bl.host.failed", "Error", h.Error)
+	case !h.Error.IsZero():
+		return lang.T(ctx, "bl.host.failed", "Error", h.Error.In(lang.From(ctx)))
 	case h.Unchanged:
 		return lang.T(ctx, "bl.host.unchanged")
 	}

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -85,39 +86,39 @@ func Validate(kind string, c Config, secret string) error {
 		}
 		for name, v := range c.Headers {
 			if !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(v) {
-				return fmt.Errorf("header %q is not a valid HTTP header", name)
+				return lang.M("alerts.err.header_invalid", "Name", name)
 			}
 			switch http.CanonicalHeaderKey(name) {
 			case "Host", "Content-Length", "Content-Type", "Transfer-Encoding", http.CanonicalHeaderKey(SignatureHeader):
-				return fmt.Errorf("header %q is set by the panel", name)
+				return lang.M("alerts.err.header_reserved", "Name", name)
 			}
 		}
 		if kind == KindGotify && secret == "" {
-			return errors.New("Gotify needs an application token")
+			return lang.M("alerts.err.gotify_token")
 		}
 	case KindEmail:
 		if c.Host == "" || strings.ContainsAny(c.Host, " /:@") {
-			return errors.New("SMTP host: give a host name or address, without port or scheme")
+			return lang.M("alerts.err.smtp_host")
 		}
 		if c.Port < 1 || c.Port > 65535 {
-			return errors.New("SMTP port must be between 1 and 65535")
+			return lang.M("alerts.err.smtp_port")
 		}
 		if c.Security != SMTPStartTLS && c.Security != SMTPTLS {
-			return errors.New("SMTP security must be STARTTLS or TLS")
+			return lang.M("alerts.err.smtp_security")
 		}
 		if err := validAddress(c.From); err != nil {
-			return fmt.Errorf("sender: %w", err)
+			return lang.M("alerts.err.sender", "Reason", err)
 		}
 		if len(c.To) == 0 {
-			return errors.New("give at least one recipient")
+			return lang.M("alerts.err.no_recipient")
 		}
 		for _, to := range c.To {
 			if err := validAddress(to); err != nil {
-				return fmt.Errorf("recipient %q: %w", to, err)
+				return lang.M("alerts.err.recipient", "Address", to, "Reason", err)
 			}
 		}
 	default:
-		return fmt.Errorf("unknown channel kind %q", kind)
+		return lang.M("alerts.err.unknown_kind", "Kind", kind)
 	}
 	return nil
 }
@@ -127,7 +128,7 @@ func Validate(kind string, c Config, secret string) error {
 func validAddress(a string) error {
 	local, domain, ok := strings.Cut(a, "@")
 	if !ok || local == "" || domain == "" || strings.ContainsAny(a, " <>\r\n,;\"") {
-		return errors.New("not an e-mail address (name@example.org)")
+		return lang.M("alerts.err.not_address")
 	}
 	return nil
 }
@@ -136,20 +137,20 @@ func validAddress(a string) error {
 // user info.
 func ValidateURL(raw string) error {
 	if raw == "" {
-		return errors.New("URL is missing")
+		return lang.M("alerts.err.url_missing")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return errors.New("URL is not valid")
+		return lang.M("alerts.err.url_invalid")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("URL must start with http:// or https://")
+		return lang.M("alerts.err.url_scheme")
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return errors.New("URL has no host")
+		return lang.M("alerts.err.url_no_host")
 	}
 	if u.User != nil {
-		return errors.New("URL must not hold a user name or password (use the secret)")
+		return lang.M("alerts.err.url_userinfo")
 	}
 	return nil
 }
@@ -203,10 +204,10 @@ func NewSender(timeout time.Duration) *Sender {
 		Timeout: timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= maxRedirects {
-				return fmt.Errorf("more than %d redirects", maxRedirects)
+				return lang.M("alerts.err.redirects", "N", maxRedirects)
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return errors.New("redirected outside http and https")
+				return lang.M("alerts.err.redirect_scheme")
 			}
 			return nil
 		},
@@ -255,7 +256,7 @@ func (s *Sender) Send(ctx context.Context, ch models.AlertChannel, m Message) (A
 	case KindEmail:
 		return s.mail(ctx, c, ch.Secret, m)
 	}
-	return Answer{}, fmt.Errorf("unknown channel kind %q", ch.Kind)
+	return Answer{}, lang.M("alerts.err.unknown_kind", "Kind", ch.Kind)
 }
 
 // Sign is a webhook body's signature header value: "sha256=" and the hex
@@ -283,7 +284,7 @@ func headerText(s string) string {
 func (s *Sender) post(ctx context.Context, u string, h http.Header, body []byte) (Answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return Answer{}, fmt.Errorf("bad URL: %w", err)
+		return Answer{}, lang.M("alerts.err.bad_url", "Reason", err)
 	}
 	req.Header = h
 	req.Header.Set("User-Agent", "BanGUI-alerts")
@@ -295,10 +296,10 @@ func (s *Sender) post(ctx context.Context, u string, h http.Header, body []byte)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer))
 	a := Answer{Status: resp.Status, Body: string(b)}
 	if err != nil {
-		return a, fmt.Errorf("reading the answer: %w", httpError(err))
+		return a, lang.M("alerts.err.reading_answer", "Reason", httpError(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a, fmt.Errorf("receiver answered %s", resp.Status)
+		return a, lang.M("alerts.err.receiver_answered", "Status", resp.Status)
 	}
 	return a, nil
 }
@@ -307,7 +308,7 @@ func (s *Sender) post(ctx context.Context, u string, h http.Header, body []byte)
 func httpError(err error) error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Errorf("no answer in time: %w", err)
+		return lang.M("alerts.err.no_answer", "Reason", err)
 	}
 	return err
 }

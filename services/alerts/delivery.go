@@ -10,6 +10,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"bangui/lang"
 	"bangui/metrics"
 	"bangui/models"
 	"bangui/repo"
@@ -144,7 +145,7 @@ func (d *Delivery) attempt(ctx context.Context, del models.AlertDelivery) error 
 	del.Attempts++
 	ch, err := d.store.Channel(ctx, del.ChannelID)
 	if errors.Is(err, repo.ErrNotFound) {
-		err = errors.New("the channel was deleted")
+		err = lang.M("alerts.err.channel_deleted")
 		del.Attempts = MaxAttempts
 	} else if err != nil {
 		return err
@@ -161,11 +162,11 @@ func (d *Delivery) attempt(ctx context.Context, del models.AlertDelivery) error 
 		del.Status, del.SentAt, del.LastError = models.DeliverySent, now.UnixMilli(), ""
 		d.metrics.AlertDelivery(del.Kind, "sent")
 	case del.Attempts >= MaxAttempts:
-		del.Status, del.LastError = models.DeliveryFailed, err.Error()
+		del.Status, del.LastError = models.DeliveryFailed, string(models.StoredTextOf(lang.Of(err)))
 		d.metrics.AlertDelivery(del.Kind, "failed")
 		d.log.Warn("alert delivery given up", "channel", del.Channel, "attempts", del.Attempts, "err", err)
 	default:
-		del.LastError = err.Error()
+		del.LastError = string(models.StoredTextOf(lang.Of(err)))
 		del.NextAt = now.Add(d.backoff[min(del.Attempts, len(d.backoff))-1]).UnixMilli()
 		d.metrics.AlertDelivery(del.Kind, "retried")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -212,7 +213,7 @@ func TestHangingReceiverDoesNotStickTheWorker(t *testing.T) {
 	}
 	log, _ := store.Deliveries(ctx, 0, 10)
 	for _, l := range log {
-		if l.Channel == "hung" && (l.Status != models.DeliveryPending || !strings.Contains(l.LastError, "no answer in time")) {
+		if l.Channel == "hung" && (l.Status != models.DeliveryPending || !strings.Contains(models.StoredText(l.LastError).In(lang.Get("en")), "no answer in time")) {
 			t.Errorf("hung: %+v", l)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"bangui/lang"
 )
 
 // mimeWord encodes s as an RFC 2047 word (UTF-8, Q encoding).
@@ -28,7 +30,7 @@ func (s *Sender) mail(ctx context.Context, c Config, password string, m Message)
 	d := net.Dialer{Deadline: deadline}
 	raw, err := d.DialContext(ctx, "tcp", c.addr())
 	if err != nil {
-		return Answer{}, fmt.Errorf("SMTP server %s: %w", c.addr(), httpError(err))
+		return Answer{}, lang.M("alerts.err.smtp_server", "Addr", c.addr(), "Reason", httpError(err))
 	}
 	conn := deadlineConn{Conn: raw, end: deadline}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -45,16 +47,16 @@ func (s *Sender) mail(ctx context.Context, c Config, password string, m Message)
 	}
 	if err != nil {
 		raw.Close()
-		return Answer{}, fmt.Errorf("SMTP server %s: %w", c.addr(), httpError(err))
+		return Answer{}, lang.M("alerts.err.smtp_server", "Addr", c.addr(), "Reason", httpError(err))
 	}
 	defer cl.Close()
 	if c.Username != "" {
 		if err := cl.Auth(sasl.NewPlainClient("", c.Username, password)); err != nil {
-			return Answer{}, fmt.Errorf("SMTP login: %w", err)
+			return Answer{}, lang.M("alerts.err.smtp_login", "Reason", err)
 		}
 	}
 	if err := cl.SendMail(c.From, c.To, bytes.NewReader(mailText(c, m))); err != nil {
-		return Answer{}, fmt.Errorf("SMTP: %w", httpError(err))
+		return Answer{}, lang.M("alerts.err.smtp", "Reason", httpError(err))
 	}
 	_ = cl.Quit()
 	return Answer{Status: "250 accepted by " + c.addr()}, nil

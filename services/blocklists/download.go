@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/textfmt"
 )
 
@@ -44,16 +44,35 @@ type Downloader struct {
 // ErrListTooLarge is matched by a *DownloadError for a list over the size cap.
 var ErrListTooLarge = errors.New("the list is larger than the size limit")
 
-// DownloadError is a failed download. Its message is meant for the page.
+// DownloadError is a failed download. Its message is meant for the page
+// (Message; lang.Of finds it).
 type DownloadError struct {
 	URL      string
 	Attempts int   // attempts made
 	Status   int   // last HTTP status; 0 when there was none
 	Err      error // cause
-	msg      string
+	msg      lang.Message
 }
 
-func (e *DownloadError) Error() string { return e.msg }
+// Message says what went wrong, and how often it was tried.
+func (e *DownloadError) Message() lang.Message {
+	if e.Attempts > 1 {
+		return lang.M("blk.dl.tried", "Reason", e.msg, "N", e.Attempts)
+	}
+	return e.msg
+}
+
+// Error is the message in English.
+func (e *DownloadError) Error() string { return e.Message().Error() }
+
+// As lets errors.As (and lang.Of) find the message of the download error.
+func (e *DownloadError) As(target any) bool {
+	if m, ok := target.(*lang.Message); ok {
+		*m = e.Message()
+		return true
+	}
+	return false
+}
 
 // Unwrap returns the cause.
 func (e *DownloadError) Unwrap() error { return e.Err }
@@ -89,32 +108,32 @@ func (d Downloader) backoff() time.Duration {
 
 // CheckListURL checks that raw is an absolute http or https URL with a
 // host, and returns a sentence for the form when it is not.
-func CheckListURL(raw string) (*url.URL, string) {
+func CheckListURL(raw string) (*url.URL, lang.Message) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return nil, "Enter the address of the list."
+		return nil, lang.M("blk.url.missing")
 	}
 	if len(raw) > 2048 {
-		return nil, "The address is too long (at most 2048 characters)."
+		return nil, lang.M("blk.url.too_long", "Max", 2048)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, "This is not a valid address."
+		return nil, lang.M("blk.url.invalid")
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return nil, "Start the address with http:// or https://."
+		return nil, lang.M("blk.url.no_scheme")
 	default:
-		return nil, "Only http:// and https:// addresses can be imported."
+		return nil, lang.M("blk.url.scheme")
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, "The address has no host name."
+		return nil, lang.M("blk.url.no_host")
 	}
 	if strings.ContainsAny(raw, " \t\r\n") {
-		return nil, "The address must not contain spaces."
+		return nil, lang.M("blk.url.spaces")
 	}
-	return u, ""
+	return u, lang.Message{}
 }
 
 func (d Downloader) client() *http.Client {
@@ -128,10 +147,10 @@ func (d Downloader) client() *http.Client {
 	c.Timeout = 0 // each attempt has its own context deadline
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("more than %d redirects", maxRedirects)
+			return lang.M("blk.dl.redirects", "N", maxRedirects)
 		}
 		if s := req.URL.Scheme; s != "http" && s != "https" {
-			return fmt.Errorf("redirect to a %s address refused", s)
+			return lang.M("blk.dl.redirect_scheme", "Scheme", s)
 		}
 		return nil
 	}
@@ -146,7 +165,7 @@ func (d Downloader) client() *http.Client {
 // own; ctx ending stops everything with ctx's error.
 func (d Downloader) Fetch(ctx context.Context, rawURL string, read func(io.Reader) error) error {
 	u, msg := CheckListURL(rawURL)
-	if msg != "" {
+	if !msg.IsZero() {
 		return &DownloadError{URL: rawURL, msg: msg}
 	}
 	c := d.client()
@@ -183,9 +202,6 @@ func (d Downloader) Fetch(ctx context.Context, rawURL string, read func(io.Reade
 			break
 		}
 	}
-	if last.Attempts > 1 {
-		last.msg += fmt.Sprintf(" (tried %d times)", last.Attempts)
-	}
 	return last
 }
 
@@ -209,12 +225,12 @@ func (e *downloadStatusError) Error() string { return "HTTP " + e.status }
 func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, read func(io.Reader) error) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
-	fail := func(retry bool, status int, err error, msg string) (bool, error) {
+	fail := func(retry bool, status int, err error, msg lang.Message) (bool, error) {
 		return retry, &DownloadError{URL: u.String(), Status: status, Err: err, msg: msg}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return fail(false, 0, err, "This is not a valid address.")
+		return fail(false, 0, err, lang.M("blk.url.invalid"))
 	}
 	// Asking for gzip ourselves turns off the transport's transparent
 	// decompression, so the size cap applies to the decompressed list.
@@ -232,7 +248,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 			se.wait = time.Duration(s) * time.Second
 		}
 		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		return fail(retry, resp.StatusCode, se, "The server answered "+resp.Status+".")
+		return fail(retry, resp.StatusCode, se, lang.M("blk.dl.status", "Status", resp.Status))
 	}
 	limit := d.maxBytes()
 	gz := strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")
@@ -252,7 +268,7 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 			if body.err != nil {
 				return d.transportFailure(ctx, u, body.err)
 			}
-			return fail(false, resp.StatusCode, err, "The list claims to be gzip-compressed but is not.")
+			return fail(false, resp.StatusCode, err, lang.M("blk.dl.not_gzip"))
 		}
 		defer zr.Close()
 		r = zr
@@ -267,13 +283,13 @@ func (d Downloader) attempt(ctx context.Context, c *http.Client, u *url.URL, rea
 	case body.err != nil:
 		return d.transportFailure(ctx, u, body.err)
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
-		return fail(false, resp.StatusCode, err, "The gzip-compressed list is damaged.")
+		return fail(false, resp.StatusCode, err, lang.M("blk.dl.gzip_damaged"))
 	}
 	return false, err
 }
 
-func (d Downloader) tooLargeMessage() string {
-	return fmt.Sprintf("The list is larger than %s, the size limit.", textfmt.Bytes(d.maxBytes()))
+func (d Downloader) tooLargeMessage() lang.Message {
+	return lang.M("blk.dl.too_large", "Size", textfmt.Bytes(d.maxBytes()))
 }
 
 // transportFailure describes a failed connection or a timeout.
@@ -282,12 +298,12 @@ func (d Downloader) transportFailure(ctx context.Context, u *url.URL, err error)
 	var ne net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		de.msg = fmt.Sprintf("The server did not send the list within %s.", textfmt.Duration(d.timeout()))
+		de.msg = lang.M("blk.dl.timeout", "Time", textfmt.Duration(d.timeout()))
 	case strings.Contains(err.Error(), "redirect"):
-		de.msg = "The server redirected to an address that is not allowed: " + errors.Unwrap(err).Error() + "."
+		de.msg = lang.M("blk.dl.redirect_refused", "Reason", errors.Unwrap(err))
 		return false, de
 	default:
-		de.msg = "Could not connect to " + u.Host + ": " + netError(err) + "."
+		de.msg = lang.M("blk.dl.connect", "Host", u.Host, "Reason", lang.Raw(netError(err)))
 	}
 	return true, de
 }

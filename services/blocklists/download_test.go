@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -31,6 +32,7 @@ func TestDownloaderListsGiveCountsAndMessages(t *testing.T) {
 		targets []string
 		counts  models.BlocklistCounts
 		err     string // part of the message; "" for success
+		de      string // the message in German; "": not checked
 		hits    int    // requests expected for paths that count them; 0: not checked
 	}{
 		{path: "/list/good", targets: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"},
@@ -52,12 +54,15 @@ func TestDownloaderListsGiveCountsAndMessages(t *testing.T) {
 		{path: "/huge", err: "The list is larger than 16 KB, the size limit."},
 		{path: "/huge-known-length", err: "The list is larger than 16 KB, the size limit."},
 		{path: "/gzip-bomb", err: "The list is larger than 16 KB, the size limit."},
-		{path: "/gzip-broken", err: "The gzip-compressed list is damaged."},
-		{path: "/slow", err: "The server did not send the list within 300ms. (tried 3 times)", hits: 3},
+		{path: "/gzip-broken", err: "The gzip-compressed list is damaged.", de: "Die gzip-komprimierte Liste ist beschädigt."},
+		{path: "/slow", err: "The server did not send the list within 300ms. (tried 3 times)", hits: 3,
+			de: "Der Server hat die Liste nicht innerhalb von 300ms gesendet. (3-mal versucht)"},
 		{path: "/slow-body", err: "The server did not send the list within 300ms. (tried 3 times)", hits: 3},
-		{path: "/down", err: "The server answered 502 Bad Gateway. (tried 3 times)", hits: 3},
+		{path: "/down", err: "The server answered 502 Bad Gateway. (tried 3 times)", hits: 3,
+			de: "Der Server antwortete 502 Bad Gateway. (3-mal versucht)"},
 		{path: "/missing", err: "The server answered 404 Not Found.", hits: 1},
-		{path: "/redirect-ftp", err: "The server redirected to an address that is not allowed: redirect to a ftp address refused."},
+		{path: "/redirect-ftp", err: "The server redirected to an address that is not allowed: redirect to a ftp address refused.",
+			de: "Der Server leitete auf eine nicht erlaubte Adresse weiter: Weiterleitung zu einer ftp-Adresse abgelehnt."},
 	}
 	for _, c := range cases {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
@@ -66,6 +71,9 @@ func TestDownloaderListsGiveCountsAndMessages(t *testing.T) {
 				var de *DownloadError
 				if !errors.As(err, &de) || de.Error() != c.err {
 					t.Fatalf("error = %v, want %q", err, c.err)
+				}
+				if got := lang.Text(lang.With(context.Background(), lang.Get("de")), err); c.de != "" && got != c.de {
+					t.Errorf("in German: %q, want %q", got, c.de)
 				}
 			} else {
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 )
@@ -65,11 +66,11 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := resultOf(t, p, "Forty")
-	if !strings.Contains(r.Error, "fail2ban is stopped or restarting") || !strings.Contains(r.Error, "Banned 12 of 40 addresses; the next import goes on from there.") {
+	if !strings.Contains(r.Error.Error(), "fail2ban is stopped or restarting") || !strings.Contains(r.Error.Error(), "Banned 12 of 40 addresses; the next import goes on from there.") {
 		t.Fatalf("result after fail2ban stopped: %+v", r)
 	}
 	logs, _, err := b.ImportLog(ctx, src.ID, models.Page{Number: 1, Size: 5})
-	if err != nil || len(logs) != 1 || logs[0].Errors == nil || *logs[0].Errors != r.Error {
+	if err != nil || len(logs) != 1 || logs[0].Errors == nil || models.StoredText(*logs[0].Errors).In(lang.Get("en")) != r.Error.Error() {
 		t.Fatalf("import log after fail2ban stopped: %+v %v", logs, err)
 	}
 	if states := e.runStates(src.ID); !slices.Equal(states, []models.ImportRunState{models.ImportFailed}) {
@@ -85,7 +86,7 @@ func TestImportFail2banStopsMidImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := resultOf(t, p, "Forty"); r.Error != "" || !r.Resumed || r.Imported != 40 { // 12 before, 28 now
+	if r := resultOf(t, p, "Forty"); !r.Error.IsZero() || !r.Resumed || r.Imported != 40 { // 12 before, 28 now
 		t.Fatalf("import after fail2ban came back: %+v", r)
 	}
 	if states := e.runStates(src.ID); !slices.Equal(states, []models.ImportRunState{models.ImportCompleted}) {
@@ -132,11 +133,11 @@ func TestImportFail2banTerminatedMidBatch(t *testing.T) {
 	}
 	r := resultOf(t, p, "Three hundred")
 	t.Logf("result after SIGTERM to fail2ban: %q", r.Error)
-	if !strings.Contains(r.Error, "fail2ban") || !strings.Contains(r.Error, "the next import goes on from there") {
+	if !strings.Contains(r.Error.Error(), "fail2ban") || !strings.Contains(r.Error.Error(), "the next import goes on from there") {
 		t.Fatalf("result after fail2ban was terminated: %+v", r)
 	}
 	for _, leak := range []string{"EOF", "broken pipe", "connection reset", "dial unix"} {
-		if strings.Contains(r.Error, leak) {
+		if strings.Contains(r.Error.Error(), leak) {
 			t.Errorf("the import log shows the raw error %q: %q", leak, r.Error)
 		}
 	}
@@ -151,7 +152,7 @@ func TestImportFail2banTerminatedMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := resultOf(t, p, "Three hundred"); r.Error != "" || !r.Resumed {
+	if r := resultOf(t, p, "Three hundred"); !r.Error.IsZero() || !r.Resumed {
 		t.Fatalf("import after fail2ban came back: %+v", r)
 	}
 	if states := e.runStates(src.ID); !slices.Equal(states, []models.ImportRunState{models.ImportCompleted}) {

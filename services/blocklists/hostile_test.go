@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -56,15 +57,18 @@ func TestHostileBlocklistBytesAreSkippedAndCounted(t *testing.T) {
 	if s := got.Sample[11]; !strings.HasSuffix(s, "\u00e9…") || len(s) > 210 {
 		t.Errorf("the long line is not cut on a character: %q", s)
 	}
-	if d := describeCounts(got.Counts); !strings.Contains(d, "8 invalid") {
+	if d := countsMessage(got.Counts).Error(); !strings.Contains(d, "8 invalid") {
 		t.Errorf("description %q", d)
 	}
 	// The import result says why entries were skipped.
-	if why := got.Counts.SkipReasons(); why != "8 invalid" {
+	if why := got.Counts.SkipReasons().Error(); why != "8 invalid" {
 		t.Errorf("skip reasons %q", why)
 	}
 	c := models.BlocklistCounts{Invalid: 1, Duplicates: 2, Ignored: 1, Reserved: 3, Comments: 4}
-	if why := c.SkipReasons(); why != "1 invalid, 2 duplicates, 1 on an ignore list, 3 reserved addresses" {
+	if why := c.SkipReasons().Error(); why != "1 invalid, 2 duplicates, 1 on an ignore list, 3 reserved addresses" {
 		t.Errorf("skip reasons %q", why)
+	}
+	if why := c.SkipReasons().In(lang.Get("de")); why != "1 ungültig, 2 doppelt, 1 auf einer Ignorierliste, 3 reservierte Adressen" {
+		t.Errorf("skip reasons in German %q", why)
 	}
 }

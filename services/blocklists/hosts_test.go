@@ -70,18 +70,18 @@ func TestImportToSeveralHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Error != "" {
+	if !p.Error.IsZero() {
 		t.Fatalf("the run failed as a whole: %q", p.Error)
 	}
-	if r := resultOf(t, p, "Local"); r.Imported != 1 || r.Error != "" || len(r.Hosts) != 1 || r.Hosts[0].Host != "local" {
+	if r := resultOf(t, p, "Local"); r.Imported != 1 || !r.Error.IsZero() || len(r.Hosts) != 1 || r.Hosts[0].Host != "local" {
 		t.Errorf("local source: %+v", r)
 	}
-	if r := resultOf(t, p, "Both"); r.Imported != 4 || r.Error != "" || len(r.Hosts) != 2 {
+	if r := resultOf(t, p, "Both"); r.Imported != 4 || !r.Error.IsZero() || len(r.Hosts) != 2 {
 		t.Errorf("source for two hosts: %+v", r)
 	}
 	r := resultOf(t, p, "Every")
-	if r.Imported != 2 || len(r.Hosts) != 3 || r.Hosts[2].Host != "gone" || r.Hosts[2].Error == "" ||
-		r.Hosts[0].Imported != 1 || r.Hosts[1].Imported != 1 || !strings.HasPrefix(r.Error, "gone: ") {
+	if r.Imported != 2 || len(r.Hosts) != 3 || r.Hosts[2].Host != "gone" || r.Hosts[2].Error.IsZero() ||
+		r.Hosts[0].Imported != 1 || r.Hosts[1].Imported != 1 || !strings.HasPrefix(r.Error.Error(), "gone: ") {
 		t.Errorf("source for every host: %+v", r)
 	}
 	if got, want := bannedIn(t, e.sb), []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "198.51.100.0/24"}; !slices.Equal(got, want) {
@@ -114,7 +114,7 @@ func TestImportToSeveralHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = resultOf(t, p, "Every")
-	if r.Imported != 0 || !r.Hosts[0].Unchanged || !r.Hosts[1].Unchanged || r.Hosts[2].Error == "" {
+	if r.Imported != 0 || !r.Hosts[0].Unchanged || !r.Hosts[1].Unchanged || r.Hosts[2].Error.IsZero() {
 		t.Errorf("source for every host, second run: %+v", r)
 	}
 }
@@ -144,7 +144,7 @@ func TestImportCatchesUpOnAHostThatWasDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := resultOf(t, p, "Five")
-	if r.Imported != 5 || len(r.Hosts) != 2 || r.Hosts[0].Imported != 5 || !strings.HasPrefix(r.Error, "web2: ") {
+	if r.Imported != 5 || len(r.Hosts) != 2 || r.Hosts[0].Imported != 5 || !strings.HasPrefix(r.Error.Error(), "web2: ") {
 		t.Fatalf("import with web2 stopped: %+v", r)
 	}
 	e.assertBannedOnce(all)
@@ -157,7 +157,7 @@ func TestImportCatchesUpOnAHostThatWasDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = resultOf(t, p, "Five")
-	if r.Error != "" || !r.Hosts[0].Unchanged || r.Hosts[1].Imported != 5 || r.Imported != 5 {
+	if !r.Error.IsZero() || !r.Hosts[0].Unchanged || r.Hosts[1].Imported != 5 || r.Imported != 5 {
 		t.Fatalf("import after web2 came back: %+v", r)
 	}
 	e.assertBannedOnce(all)

@@ -15,6 +15,7 @@ import (
 	"bangui/events"
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -213,7 +214,7 @@ func (b *Service) importSources(ctx context.Context, sourceID int64, by models.I
 		srcs, err = b.sources.ListEnabled(ctx)
 	}
 	if err != nil {
-		b.update(func(p *models.ImportProgress) { p.Error = "Could not read the sources: " + err.Error() })
+		b.update(func(p *models.ImportProgress) { p.Error = lang.M("blk.imp.read_sources", "Reason", err) })
 		return
 	}
 	b.update(func(p *models.ImportProgress) { p.Sources = len(srcs) })
@@ -246,7 +247,7 @@ func (b *Service) importSources(ctx context.Context, sourceID int64, by models.I
 			return
 		}
 		res := b.importSource(ctx, env, s)
-		if ctx.Err() != nil && res.Error == "" {
+		if ctx.Err() != nil && res.Error.IsZero() {
 			return // interrupted: the runs stay pending and are resumed later
 		}
 		b.record(ctx, env, s, res)
@@ -271,7 +272,7 @@ func (b *Service) newEnv(by models.ImportTrigger) *importEnv {
 // every source needs from it, every host at once. A host that is not
 // ready lands in env.failed; the others in env.hosts.
 func (b *Service) prepare(ctx context.Context, env *importEnv, ids []string) {
-	b.update(func(p *models.ImportProgress) { p.Phase = "checking the jail" })
+	b.update(func(p *models.ImportProgress) { p.Phase = models.PhaseCheckingJail })
 	b.mu.Lock()
 	for _, id := range ids {
 		if !slices.Contains(b.touched, id) {
@@ -336,19 +337,24 @@ func (b *Service) prepareHost(ctx context.Context, id string) (*hostEnv, error) 
 }
 
 // describeImportError turns an error of a whole run into a sentence.
-func describeImportError(err error) string {
+func describeImportError(err error) lang.Message {
 	var jp *JailProblem
 	var uh *hosts.UnknownHostError
 	switch {
 	case errors.As(err, &jp):
-		return jp.Error()
+		return jp.Text()
 	case errors.As(err, &uh):
-		return "The host " + uh.ID + " is no longer registered."
+		return lang.M("blk.imp.host_gone", "Host", uh.ID)
 	case fail2ban.IsUnreachable(err):
-		return services.DescribeFail2banError(err)
+		return fail2banText(err)
 	}
-	return err.Error()
+	return lang.Of(err)
 }
+
+// fail2banText is services.DescribeFail2banError's sentence, which is
+// English text until that function returns a lang.Message (it is shared
+// with the status pages).
+func fail2banText(err error) lang.Message { return lang.Raw(services.DescribeFail2banError(err)) }
 
 // importSource downloads and parses one source once and bans it on each
 // of its target hosts at once. A host that is not ready or fails keeps
@@ -396,13 +402,13 @@ func (b *Service) importSource(ctx context.Context, env *importEnv, src models.B
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			res.Error = err.Error()
+			res.Error = lang.Of(err)
 		}
 		return res
 	}
 	res.Counts, res.Skipped = parsed.Counts, parsed.Counts.Skipped()
 	if parsed.Counts.Valid() == 0 {
-		res.Error = "The list holds no IP addresses or CIDR ranges (" + describeCounts(parsed.Counts) + ")."
+		res.Error = lang.M("blk.imp.no_addresses", "Counts", countsMessage(parsed.Counts))
 		return res
 	}
 	b.update(func(p *models.ImportProgress) { p.Phase = "banning" })
@@ -469,7 +475,7 @@ func (b *Service) importOnHost(ctx context.Context, he *hostEnv, src models.Bloc
 		err = b.runs.SupersedeOthers(ctx, src.ID, id, run.ID, "The list changed before this import finished.")
 	}
 	if err != nil {
-		res.Error = "Could not record the import: " + err.Error()
+		res.Error = lang.M("blk.imp.record", "Reason", err)
 		return res
 	}
 	return b.banRun(ctx, he, run, targets, skipped, res)
@@ -513,13 +519,13 @@ func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun,
 					return res // interrupted: stays pending
 				}
 				b.probe.Observe(he.host.ID(), err)
-				msg := "fail2ban refused a batch: " + err.Error()
+				msg := lang.M("blk.imp.batch_refused", "Reason", err)
 				if fail2ban.IsUnreachable(err) {
-					msg = services.DescribeFail2banError(err)
+					msg = fail2banText(err)
 				}
-				_ = b.runs.MarkFailed(context.WithoutCancel(ctx), run.ID, msg)
+				_ = b.runs.MarkFailed(context.WithoutCancel(ctx), run.ID, msg.Error())
 				res.Imported, res.AlreadyBanned = imported, already
-				res.Error = fmt.Sprintf("%s Banned %d of %d addresses; the next import goes on from there.", msg, done, total)
+				res.Error = lang.M("blk.imp.batch_partial", "Reason", msg, "Done", done, "Total", total)
 				return res
 			}
 			imported += int64(n)
@@ -531,7 +537,7 @@ func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun,
 		step := end - done
 		done = end
 		if err := b.runs.Advance(context.WithoutCancel(ctx), run.ID, done, imported, already); err != nil {
-			res.Error = "Could not record the progress: " + err.Error()
+			res.Error = lang.M("blk.imp.progress", "Reason", err)
 			return res
 		}
 		b.update(func(p *models.ImportProgress) { p.Done += step })
@@ -540,7 +546,7 @@ func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun,
 		}
 	}
 	if err := b.runs.MarkCompleted(context.WithoutCancel(ctx), run.ID, imported, skipped); err != nil {
-		res.Error = "Could not record the import: " + err.Error()
+		res.Error = lang.M("blk.imp.record", "Reason", err)
 		return res
 	}
 	res.Imported, res.AlreadyBanned = imported, already
@@ -563,8 +569,8 @@ func (b *Service) record(ctx context.Context, env *importEnv, src models.Blockli
 	if len(res.Hosts) == 0 {
 		e := base
 		e.IPsImported, e.IPsAlreadyBanned = res.Imported, res.AlreadyBanned
-		if res.Error != "" {
-			msg := res.Error
+		if !res.Error.IsZero() {
+			msg := string(models.StoredTextOf(res.Error))
 			e.Errors = &msg
 		}
 		entries = append(entries, e)
@@ -572,8 +578,8 @@ func (b *Service) record(ctx context.Context, env *importEnv, src models.Blockli
 	for _, h := range res.Hosts {
 		e := base
 		e.Host, e.IPsImported, e.IPsAlreadyBanned = h.Host, h.Imported, h.AlreadyBanned
-		if h.Error != "" {
-			msg := h.Error
+		if !h.Error.IsZero() {
+			msg := string(models.StoredTextOf(h.Error))
 			e.Errors = &msg
 		}
 		entries = append(entries, e)
@@ -642,7 +648,7 @@ func (b *Service) ResumePending(ctx context.Context) ([]models.ImportSourceResul
 		res := models.ImportSourceResult{SourceID: src.ID, Name: src.Name, URL: src.URL, Skipped: run.SkippedCount}
 		b.update(func(p *models.ImportProgress) { p.Current, p.Done, p.Total = src.Name, 0, 0 })
 		hr := b.banRun(ctx, he, run, targets, run.SkippedCount, models.ImportHostResult{Host: run.Host, Resumed: true})
-		if ctx.Err() != nil && hr.Error == "" {
+		if ctx.Err() != nil && hr.Error.IsZero() {
 			return out, ctx.Err()
 		}
 		res.Hosts = []models.ImportHostResult{hr}

@@ -157,13 +157,13 @@ func TestImportBansOnceAndOnlyWhatIsNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Running || p.Error != "" || len(p.Results) != 2 {
+	if p.Running || !p.Error.IsZero() || len(p.Results) != 2 {
 		t.Fatalf("progress after the first run: %+v", p)
 	}
-	if r := resultOf(t, p, "Good"); r.Imported != 3 || r.AlreadyBanned != 0 || r.Skipped != 0 || r.Error != "" || r.Unchanged {
+	if r := resultOf(t, p, "Good"); r.Imported != 3 || r.AlreadyBanned != 0 || r.Skipped != 0 || !r.Error.IsZero() || r.Unchanged {
 		t.Errorf("good, first run: %+v", r)
 	}
-	if r := resultOf(t, p, "Mix"); r.Imported != 4 || r.Skipped != 1 || r.Counts.IPv6 != 2 || r.Counts.CIDR != 2 || r.Error != "" {
+	if r := resultOf(t, p, "Mix"); r.Imported != 4 || r.Skipped != 1 || r.Counts.IPv6 != 2 || r.Counts.CIDR != 2 || !r.Error.IsZero() {
 		t.Errorf("mix, first run: %+v", r)
 	}
 	all := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "2001:db8::1", "2001:db8::/48", "198.51.100.0/24", "192.0.2.10"}
@@ -181,7 +181,7 @@ func TestImportBansOnceAndOnlyWhatIsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"Good", "Mix"} {
-		if r := resultOf(t, p, name); !r.Unchanged || r.Imported != 0 || r.Error != "" {
+		if r := resultOf(t, p, name); !r.Unchanged || r.Imported != 0 || !r.Error.IsZero() {
 			t.Errorf("%s, second run: %+v", name, r)
 		}
 	}
@@ -196,7 +196,7 @@ func TestImportBansOnceAndOnlyWhatIsNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := resultOf(t, p, "Good"); r.Imported != 2 || r.AlreadyBanned != 3 || r.Unchanged || r.Error != "" {
+	if r := resultOf(t, p, "Good"); r.Imported != 2 || r.AlreadyBanned != 3 || r.Unchanged || !r.Error.IsZero() {
 		t.Errorf("good, changed: %+v", r)
 	}
 	e.assertBannedOnce(append(all, "192.0.2.4", "192.0.2.5"))
@@ -242,7 +242,7 @@ func TestImportBansOnceAndOnlyWhatIsNew(t *testing.T) {
 	later := time.Now().Add(25 * time.Hour)
 	b.now = func() time.Time { return later }
 	p, _ = b.Import(ctx, good.ID, models.TriggerManual)
-	if r := resultOf(t, p, "Good"); r.Unchanged || r.AlreadyBanned != 5 || r.Imported != 0 || r.Error != "" {
+	if r := resultOf(t, p, "Good"); r.Unchanged || r.AlreadyBanned != 5 || r.Imported != 0 || !r.Error.IsZero() {
 		t.Errorf("good, after the ban time: %+v", r)
 	}
 }
@@ -272,14 +272,14 @@ func TestImportFailuresMarkNothingCompleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, msg := range want {
-		if r := resultOf(t, p, name); r.Error != msg || r.Imported != 0 {
+		if r := resultOf(t, p, name); r.Error.Error() != msg || r.Imported != 0 {
 			t.Errorf("%s: %+v\nwant error %q", name, r, msg)
 		}
 	}
-	if r := resultOf(t, p, "Flaky"); r.Error != "" || r.Imported != 3 {
+	if r := resultOf(t, p, "Flaky"); !r.Error.IsZero() || r.Imported != 3 {
 		t.Errorf("flaky (500, then 200): %+v", r)
 	}
-	if r := resultOf(t, p, "Gzip"); r.Error != "" || r.Imported != 4 || r.Counts.Duplicates != 1 {
+	if r := resultOf(t, p, "Gzip"); !r.Error.IsZero() || r.Imported != 4 || r.Counts.Duplicates != 1 {
 		t.Errorf("gzip: %+v", r)
 	}
 	// Nothing of the failed lists was banned or recorded as a run, not even
@@ -356,10 +356,10 @@ func TestImportInterruptedResumesWithoutDuplicatesOrLoss(t *testing.T) {
 	b2.Wait()
 	p = b2.Progress()
 	res := p.Results
-	if p.StartedBy != models.TriggerResume || p.Running || p.Error != "" || len(res) != 1 {
+	if p.StartedBy != models.TriggerResume || p.Running || !p.Error.IsZero() || len(res) != 1 {
 		t.Fatalf("resume at start: %+v", p)
 	}
-	if r := res[0]; !r.Resumed || r.Imported != 36 || r.AlreadyBanned != 4 || r.Error != "" {
+	if r := res[0]; !r.Resumed || r.Imported != 36 || r.AlreadyBanned != 4 || !r.Error.IsZero() {
 		t.Errorf("resumed result: %+v", r)
 	}
 	e.assertBannedOnce(all)
@@ -396,7 +396,7 @@ func TestImportAgainFinishesAnInterruptedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := resultOf(t, p, "Thirty"); !r.Resumed || r.Imported != 30 || r.AlreadyBanned != 0 || r.Error != "" {
+	if r := resultOf(t, p, "Thirty"); !r.Resumed || r.Imported != 30 || r.AlreadyBanned != 0 || !r.Error.IsZero() {
 		t.Errorf("second run: %+v", r)
 	}
 	e.assertBannedOnce(all)
@@ -419,7 +419,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	}
 	err := b.EnsureJail(ctx, models.LocalHost)
 	var jp *JailProblem
-	if !errors.As(err, &jp) || !strings.Contains(jp.Message, "fail2ban refused the jail blocklist-import") ||
+	if !errors.As(err, &jp) || !strings.Contains(jp.Message.Error(), "fail2ban refused the jail blocklist-import") ||
 		!strings.Contains(jp.Output, "no-such-filter") {
 		t.Fatalf("EnsureJail = %v", err)
 	}
@@ -427,12 +427,12 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 		t.Fatalf("the admin's file was changed:\n%s", got)
 	}
 	st, err := b.JailState(ctx, models.LocalHost)
-	if err != nil || st.Running || !strings.Contains(st.Problem, "no-such-filter") {
+	if err != nil || st.Running || !strings.Contains(st.Problem.Error(), "no-such-filter") {
 		t.Fatalf("jail state: %+v, %v", st, err)
 	}
 	e.addSource(b, "Good", e.lists.URL+"/list/good")
 	p, _ := b.Import(ctx, 0, models.TriggerManual)
-	if !strings.Contains(p.Error, "refused the jail") || len(p.Results) != 1 || !strings.Contains(p.Results[0].Error, "refused the jail") {
+	if !strings.Contains(p.Error.Error(), "refused the jail") || len(p.Results) != 1 || !strings.Contains(p.Results[0].Error.Error(), "refused the jail") {
 		t.Fatalf("import without the jail: %+v", p)
 	}
 
@@ -441,7 +441,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 	if err := os.WriteFile(path, []byte(disabled), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.EnsureJail(ctx, models.LocalHost); !errors.As(err, &jp) || !strings.Contains(jp.Message, "check that it enables the jail") {
+	if err := b.EnsureJail(ctx, models.LocalHost); !errors.As(err, &jp) || !strings.Contains(jp.Message.Error(), "check that it enables the jail") {
 		t.Fatalf("EnsureJail with a disabled jail = %v", err)
 	}
 
@@ -453,7 +453,7 @@ func TestEnsureJailNeverOverwritesAndExplainsRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err = b.JailState(ctx, models.LocalHost)
-	if err != nil || !st.Running || st.Problem != "" {
+	if err != nil || !st.Running || !st.Problem.IsZero() {
 		t.Fatalf("jail state after writing the file: %+v, %v", st, err)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {

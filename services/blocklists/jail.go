@@ -3,13 +3,13 @@ package blocklists
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -40,15 +40,28 @@ bantime = 24h
 // JailProblem says why the blocklist jail is missing. Its message is meant
 // for the page.
 type JailProblem struct {
-	Message string
+	Message lang.Message
 	Output  string // what fail2ban-client said, if it ran
 }
 
-func (e *JailProblem) Error() string {
+// Text is the message with fail2ban-client's output on a line of its own.
+func (e *JailProblem) Text() lang.Message {
 	if e.Output == "" {
 		return e.Message
 	}
-	return e.Message + "\n" + e.Output
+	return lang.M("blk.jail.with_output", "Message", e.Message, "Output", lang.Raw(e.Output))
+}
+
+// Error is the text in English.
+func (e *JailProblem) Error() string { return e.Text().Error() }
+
+// As lets errors.As (and lang.Of) find the text of the problem.
+func (e *JailProblem) As(target any) bool {
+	if m, ok := target.(*lang.Message); ok {
+		*m = e.Text()
+		return true
+	}
+	return false
 }
 
 // EnsureJail makes sure a host's fail2ban runs the blocklist jail. When it
@@ -66,9 +79,9 @@ func (b *Service) EnsureJail(ctx context.Context, host string) error {
 	var jp *JailProblem
 	switch {
 	case err == nil:
-		b.setJailProblem(host, "")
+		b.setJailProblem(host, lang.Message{})
 	case errors.As(err, &jp):
-		b.setJailProblem(host, jp.Error())
+		b.setJailProblem(host, jp.Text())
 	}
 	return err
 }
@@ -83,7 +96,7 @@ func (b *Service) ensureJail(ctx context.Context, h hosts.Host) error {
 	}
 	dir := h.ConfigDir()
 	if dir == "" {
-		return &JailProblem{Message: "fail2ban has no jail " + models.BlocklistJail + " and BanGUI does not know fail2ban's configuration directory to add it."}
+		return &JailProblem{Message: lang.M("blk.jail.no_dir", "Jail", models.BlocklistJail)}
 	}
 	// The same lock as the configuration editor's, so this write and reload
 	// never land in the middle of an edit's write, test, reload and rollback.
@@ -91,13 +104,13 @@ func (b *Service) ensureJail(ctx context.Context, h hosts.Host) error {
 	unlock, lerr := h.LockConfig(lockCtx)
 	cancel()
 	if lerr != nil {
-		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not add it now: %v", models.BlocklistJail, lerr)}
+		return &JailProblem{Message: lang.M("blk.jail.lock", "Jail", models.BlocklistJail, "Reason", lerr)}
 	}
 	defer unlock()
 	path := filepath.Join(dir, filepath.FromSlash(JailFile))
 	wrote, werr := h.CreateConfigFile(ctx, JailFile, []byte(blocklistJailConfig))
 	if werr != nil {
-		return &JailProblem{Message: fmt.Sprintf("fail2ban has no jail %s and BanGUI could not write %s: %v", models.BlocklistJail, path, werr)}
+		return &JailProblem{Message: lang.M("blk.jail.write", "Jail", models.BlocklistJail, "Path", path, "Reason", werr)}
 	}
 	if wrote {
 		b.log.Info("wrote the blocklist jail", "host", h.ID(), "file", path)
@@ -112,14 +125,14 @@ func (b *Service) ensureJail(ctx context.Context, h hosts.Host) error {
 	p := &JailProblem{Output: strings.TrimSpace(out)}
 	switch {
 	case rerr != nil:
-		p.Message = fmt.Sprintf("fail2ban refused the jail %s when reloading it from %s.", models.BlocklistJail, path)
+		p.Message = lang.M("blk.jail.refused", "Jail", models.BlocklistJail, "Path", path)
 		if p.Output == "" {
 			p.Output = rerr.Error()
 		}
 	case !wrote:
-		p.Message = fmt.Sprintf("fail2ban does not run the jail %s after a reload. %s exists and was not written by BanGUI now: check that it enables the jail (enabled = true).", models.BlocklistJail, path)
+		p.Message = lang.M("blk.jail.not_enabled", "Jail", models.BlocklistJail, "Path", path)
 	default:
-		p.Message = fmt.Sprintf("fail2ban does not run the jail %s after reloading it from %s.", models.BlocklistJail, path)
+		p.Message = lang.M("blk.jail.not_running", "Jail", models.BlocklistJail, "Path", path)
 	}
 	return p
 }
@@ -143,13 +156,13 @@ func (b *Service) JailState(ctx context.Context, host string) (models.BlocklistJ
 	return models.BlocklistJailState{Running: true, Banned: st.CurrentlyBanned}, nil
 }
 
-func (b *Service) setJailProblem(host, msg string) {
+func (b *Service) setJailProblem(host string, msg lang.Message) {
 	b.mu.Lock()
 	b.jailMsg[host] = msg
 	b.mu.Unlock()
 }
 
-func (b *Service) jailProblem(host string) string {
+func (b *Service) jailProblem(host string) lang.Message {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.jailMsg[host]

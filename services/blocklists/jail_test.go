@@ -29,8 +29,8 @@ func TestEnsureJailWaitsForAConfigurationEdit(t *testing.T) {
 	err = b.EnsureJail(ctx, models.LocalHost)
 	cancel()
 	var jp *JailProblem
-	if !errors.As(err, &jp) || !strings.Contains(jp.Message, "could not add it now") ||
-		!strings.Contains(jp.Message, "another edit of the configuration") {
+	if !errors.As(err, &jp) || !strings.Contains(jp.Message.Error(), "could not add it now") ||
+		!strings.Contains(jp.Message.Error(), "another edit of the configuration") {
 		t.Fatalf("EnsureJail during an edit = %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {

@@ -105,7 +105,7 @@ func TestMeasureBlocklistImport(t *testing.T) {
 		p, err := b.Import(ctx, src.ID, models.TriggerManual)
 		took := time.Since(start)
 		cpu = serverCPU() - cpu
-		if err != nil || len(p.Results) != 1 || p.Results[0].Imported != n || p.Results[0].Error != "" {
+		if err != nil || len(p.Results) != 1 || p.Results[0].Imported != n || !p.Results[0].Error.IsZero() {
 			t.Fatalf("import: %+v, %v", p, err)
 		}
 		settle(n)

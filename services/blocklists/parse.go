@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"strings"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 )
@@ -223,8 +223,8 @@ func IgnorePrefixes(entries []string) []netip.Prefix {
 	return out
 }
 
-// describeCounts writes counts as one sentence for logs and messages.
-func describeCounts(c models.BlocklistCounts) string {
-	return fmt.Sprintf("%d IPv4, %d IPv6, %d CIDR, %d comments, %d invalid, %d duplicates, %d ignored, %d reserved",
-		c.IPv4, c.IPv6, c.CIDR, c.Comments, c.Invalid, c.Duplicates, c.Ignored, c.Reserved)
+// countsMessage says every count of a list, for messages.
+func countsMessage(c models.BlocklistCounts) lang.Message {
+	return lang.M("blk.counts", "IPv4", c.IPv4, "IPv6", c.IPv6, "CIDR", c.CIDR, "Comments", c.Comments,
+		"Invalid", c.Invalid, "Duplicates", c.Duplicates, "Ignored", c.Ignored, "Reserved", c.Reserved)
 }

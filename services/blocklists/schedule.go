@@ -62,7 +62,7 @@ func ValidateSchedule(in ScheduleInput) (models.BlocklistSchedule, *services.Val
 	case models.ScheduleOff, models.ScheduleHourly, models.ScheduleDaily, models.ScheduleWeekly:
 		s.Frequency = f
 	default:
-		verr.Add(FieldFrequency, lang.Raw("Choose off, hourly, daily or weekly."))
+		verr.Add(FieldFrequency, lang.M("blk.sched.frequency"))
 	}
 	t := strings.TrimSpace(in.Time)
 	if t == "" && (s.Frequency == models.ScheduleOff) {
@@ -72,14 +72,14 @@ func ValidateSchedule(in ScheduleInput) (models.BlocklistSchedule, *services.Val
 	h, herr := strconv.Atoi(hh)
 	m, merr := strconv.Atoi(mm)
 	if !ok || herr != nil || merr != nil || h < 0 || h > 23 || m < 0 || m > 59 || len(mm) != 2 {
-		verr.Add(FieldTime, lang.Raw("Enter a time of day as hh:mm, for example 03:30."))
+		verr.Add(FieldTime, lang.M("blk.sched.time"))
 	} else {
 		s.Hour, s.Minute = h, m
 	}
 	if s.Frequency == models.ScheduleWeekly || strings.TrimSpace(in.Weekday) != "" {
 		d, err := strconv.Atoi(strings.TrimSpace(in.Weekday))
 		if err != nil || d < 0 || d > 6 {
-			verr.Add(FieldWeekday, lang.Raw("Choose a day of the week."))
+			verr.Add(FieldWeekday, lang.M("blk.sched.weekday"))
 		} else {
 			s.Weekday = time.Weekday(d)
 		}
@@ -220,14 +220,14 @@ func summarizeImportBatch(rows []models.ImportLog) *models.ImportBatchSummary {
 			s.Skipped += r.IPsSkipped
 		}
 		if r.Errors != nil && *r.Errors != "" {
-			name := r.SourceName
-			if name == "" {
-				name = r.SourceURL
+			e := models.ImportLogError{Source: r.SourceName, Text: models.StoredText(*r.Errors)}
+			if e.Source == "" {
+				e.Source = r.SourceURL
 			}
 			if len(hosts) > 1 {
-				name += " on " + r.Host
+				e.Host = r.Host
 			}
-			s.Errors = append(s.Errors, name+": "+*r.Errors)
+			s.Errors = append(s.Errors, e)
 		}
 	}
 	return s

@@ -14,6 +14,7 @@ import (
 
 	"bangui/events"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -106,7 +107,7 @@ type Service struct {
 	mu        sync.Mutex
 	bg        context.Context // lifetime of background imports
 	progress  models.ImportProgress
-	jailMsg   map[string]string // why the last EnsureJail failed, by host
+	jailMsg   map[string]lang.Message // why the last EnsureJail failed, by host
 	sched     Scheduler
 	applied   string                     // schedule and zone last handed to sched
 	lastSched *models.ImportBatchSummary // cached for the navigation badge
@@ -134,7 +135,7 @@ func New(st Stores, reg *hosts.Registry, probe *services.StatusProbe, opts Optio
 	return &Service{
 		sources: st.Sources, logs: st.Logs, runs: st.Runs, settings: st.Settings,
 		hosts: reg, probe: probe, opts: opts, log: log, now: time.Now,
-		running: make(chan struct{}, 1), bg: context.Background(), jailMsg: map[string]string{},
+		running: make(chan struct{}, 1), bg: context.Background(), jailMsg: map[string]lang.Message{},
 	}
 }
 

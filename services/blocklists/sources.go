@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -32,21 +31,21 @@ func (b *Service) validate(ctx context.Context, id int64, in SourceInput) (Sourc
 	in.URL = strings.TrimSpace(in.URL)
 	switch {
 	case in.Name == "":
-		verr.Add(FieldSourceName, lang.Raw("Enter a name for the list."))
+		verr.Add(FieldSourceName, lang.M("blk.src.name_missing"))
 	case utf8.RuneCountInString(in.Name) > MaxSourceNameLen:
-		verr.Add(FieldSourceName, lang.Raw(fmt.Sprintf("Use at most %d characters.", MaxSourceNameLen)))
+		verr.Add(FieldSourceName, lang.M("blk.src.name_long", "Max", MaxSourceNameLen))
 	case strings.ContainsAny(in.Name, "\r\n\t"):
-		verr.Add(FieldSourceName, lang.Raw("Use a single line without tabs."))
+		verr.Add(FieldSourceName, lang.M("blk.src.name_line"))
 	}
-	if u, msg := CheckListURL(in.URL); msg != "" {
-		verr.Add(FieldSourceURL, lang.Raw(msg))
+	if u, msg := CheckListURL(in.URL); !msg.IsZero() {
+		verr.Add(FieldSourceURL, msg)
 	} else {
 		in.URL = u.String()
 	}
 	if in.Hosts != "" && !in.Hosts.Every() {
 		for _, id := range strings.Split(string(in.Hosts), ",") {
 			if _, err := b.hosts.Get(id); err != nil {
-				verr.Add(FieldHosts, lang.Raw("There is no host “"+id+"”."))
+				verr.Add(FieldHosts, lang.M("blk.src.no_host", "Host", id))
 			}
 		}
 	}
@@ -60,10 +59,10 @@ func (b *Service) validate(ctx context.Context, id int64, in SourceInput) (Sourc
 				continue
 			}
 			if strings.EqualFold(s.Name, in.Name) {
-				verr.Add(FieldSourceName, lang.Raw("Another list is already called “"+s.Name+"”."))
+				verr.Add(FieldSourceName, lang.M("blk.src.name_taken", "Name", s.Name))
 			}
 			if s.URL == in.URL {
-				verr.Add(FieldSourceURL, lang.Raw("The list “"+s.Name+"” already has this address."))
+				verr.Add(FieldSourceURL, lang.M("blk.src.url_taken", "Name", s.Name))
 			}
 		}
 	}
@@ -81,9 +80,9 @@ func duplicateSourceField(err error) error {
 	}
 	verr := &services.ValidationError{}
 	if de.Column == "url" {
-		verr.Add(FieldSourceURL, lang.Raw("Another list already has this address."))
+		verr.Add(FieldSourceURL, lang.M("blk.src.url_taken_other"))
 	} else {
-		verr.Add(FieldSourceName, lang.Raw("Another list already has this name."))
+		verr.Add(FieldSourceName, lang.M("blk.src.name_taken_other"))
 	}
 	return verr
 }

@@ -410,15 +410,15 @@ func (e *Evaluator) checkImport(ctx context.Context, p models.ImportProgress) {
 	var imported, listed int64
 	unchanged := false
 	var errs []string
-	if p.Error != "" {
-		errs = append(errs, p.Error)
+	if !p.Error.IsZero() {
+		errs = append(errs, p.Error.Error())
 	}
 	for _, s := range p.Results {
 		imported += s.Imported
 		listed += s.Imported + s.AlreadyBanned
 		unchanged = unchanged || s.Unchanged
-		if s.Error != "" {
-			errs = append(errs, s.Name+": "+s.Error)
+		if !s.Error.IsZero() {
+			errs = append(errs, s.Name+": "+s.Error.Error())
 		}
 	}
 	for _, r := range e.enabled(ctx, KindImport) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/repo"
 )
 
@@ -71,14 +72,17 @@ type Rule struct {
 }
 
 // ValidationError is a rule that cannot be stored, with the reason shown
-// to the user.
-type ValidationError struct{ Msg string }
+// to the user (in the request's language: Msg.In).
+type ValidationError struct{ Msg lang.Message }
 
-// Error is the message shown to the user.
-func (e *ValidationError) Error() string { return e.Msg }
+// Error is the message in English.
+func (e *ValidationError) Error() string { return e.Msg.Error() }
 
-func invalid(format string, args ...any) error {
-	return &ValidationError{Msg: fmt.Sprintf(format, args...)}
+func invalid(m lang.Message) error { return &ValidationError{Msg: m} }
+
+// WaitRefused is the refusal of a grouping wait out of range.
+func WaitRefused() error {
+	return invalid(lang.M("alerts.rule.wait_range", "Max", int(MaxWait/time.Second)))
 }
 
 // Validate refuses absurd or incomplete rules with a clear message.
@@ -86,55 +90,55 @@ func (r Rule) Validate() error {
 	p := r.Params
 	switch {
 	case strings.TrimSpace(r.Name) == "":
-		return invalid("A rule needs a name.")
+		return invalid(lang.M("alerts.rule.name_missing"))
 	case len(r.Name) > MaxNameLen:
-		return invalid("The name is longer than %d characters.", MaxNameLen)
+		return invalid(lang.M("alerts.rule.name_long", "Max", MaxNameLen))
 	case r.Wait < 0 || r.Wait > MaxWait:
-		return invalid("The grouping wait must be between 0 and %d seconds.", int(MaxWait/time.Second))
+		return WaitRefused()
 	case len(r.Channels) > MaxChannels:
-		return invalid("A rule sends to at most %d channels.", MaxChannels)
+		return invalid(lang.M("alerts.rule.channels_many", "Max", MaxChannels))
 	}
 	for _, c := range r.Channels {
 		if c <= 0 {
-			return invalid("Channel %d does not exist.", c)
+			return invalid(lang.M("alerts.rule.channel_missing", "ID", c))
 		}
 	}
 	switch r.Kind {
 	case KindSpike:
 		switch {
 		case p.Bans <= 0 || p.Bans > MaxBans:
-			return invalid("The number of bans must be between 1 and %d.", MaxBans)
+			return invalid(lang.M("alerts.rule.bans_range", "Max", MaxBans))
 		case p.Minutes <= 0 || p.Minutes > MaxMinutes:
-			return invalid("The window must be between 1 and %d minutes.", MaxMinutes)
+			return invalid(lang.M("alerts.rule.minutes_range", "Max", MaxMinutes))
 		case p.Per != "jail" && p.Per != "host" && p.Per != "all":
-			return invalid("Count bans per jail, per host or in all.")
+			return invalid(lang.M("alerts.rule.per"))
 		}
 	case KindCountry:
 		if p.Days <= 0 || p.Days > MaxDays {
-			return invalid("The days without a ban from the country must be between 1 and %d.", MaxDays)
+			return invalid(lang.M("alerts.rule.days_range", "Max", MaxDays))
 		}
 	case KindWatch:
 		if len(p.Addresses) == 0 || len(p.Addresses) > MaxWatched {
-			return invalid("Watch between 1 and %d addresses or ranges.", MaxWatched)
+			return invalid(lang.M("alerts.rule.watch_count", "Max", MaxWatched))
 		}
 		for _, a := range p.Addresses {
 			if _, err := parseWatched(a); err != nil {
-				return invalid("%q is not an IP address or range.", a)
+				return invalid(lang.M("alerts.rule.watch_address", "Address", a))
 			}
 		}
 	case KindDown, KindImport, KindConfig:
 	case KindDigest:
 		if p.Every != "daily" && p.Every != "weekly" {
-			return invalid("A digest is daily or weekly.")
+			return invalid(lang.M("alerts.rule.every"))
 		}
 		if _, _, err := parseClock(p.At); err != nil {
-			return invalid("The digest time must be HH:MM (24-hour).")
+			return invalid(lang.M("alerts.rule.at"))
 		}
 		if p.Weekday < 0 || p.Weekday > 6 {
-			return invalid("The weekday must be 0 (Sunday) to 6 (Saturday).")
+			return invalid(lang.M("alerts.rule.weekday"))
 		}
 	default:
-		return invalid("Unknown kind of rule %q.", r.Kind)
+		return invalid(lang.M("alerts.rule.unknown_kind", "Kind", string(r.Kind)))
 	}
 	return nil
 }

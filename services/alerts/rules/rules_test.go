@@ -17,6 +17,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"
@@ -228,7 +229,7 @@ func TestImportFailedOrEmptyAlerts(t *testing.T) {
 	r.start(t)
 	start := time.Now()
 	failed := models.ImportProgress{StartedAt: start, FinishedAt: start.Add(time.Second), Sources: 1,
-		Results: []models.ImportSourceResult{{Name: "spamhaus", Error: "HTTP 503"}}}
+		Results: []models.ImportSourceResult{{Name: "spamhaus", Error: lang.Raw("HTTP 503")}}}
 	r.bus.Publish(events.Event{Topic: events.TopicImport, Data: models.ImportProgress{Running: true, StartedAt: start}})
 	r.bus.Publish(events.Event{Topic: events.TopicImport, Data: failed})
 	r.bus.Publish(events.Event{Topic: events.TopicImport, Data: failed})
@@ -355,7 +356,7 @@ func TestAbsurdRulesAreRefused(t *testing.T) {
 	} {
 		_, err := r.rules.Save(ctx, c.rule)
 		v, ok := rules.IsValidation(err)
-		if !ok || !strings.Contains(v.Msg, c.msg) {
+		if !ok || !strings.Contains(v.Msg.Error(), c.msg) {
 			t.Errorf("Save(%+v) = %v, want a refusal saying %q", c.rule, err, c.msg)
 		}
 	}
@@ -381,7 +382,7 @@ func TestTwoPanelsAlertOnce(t *testing.T) {
 		wg.Go(func() { e.RunLeased(ctx, leases, 50*time.Millisecond) })
 	}
 	start := time.Now()
-	failed := models.ImportProgress{StartedAt: start, FinishedAt: start, Error: "the jail is missing"}
+	failed := models.ImportProgress{StartedAt: start, FinishedAt: start, Error: lang.Raw("the jail is missing")}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(r.sink.all()) == 0 && time.Now().Before(deadline) {
 		// Until the holder subscribed: the same run, told to both panels.
