@@ -37,7 +37,7 @@ func EncodeError(err error) wire.Error {
 	case errors.As(err, &lpe):
 		e.Code, e.Name, e.Cause, e.Flag = wire.CodeLogPath, lpe.Path, errText(lpe.Err), errors.Is(lpe.Err, ErrLogNotAllowed)
 	case errors.As(err, &rx):
-		e.Code, e.Detail = wire.CodeRegex, rx.Message
+		e.Code, e.Detail, e.Text = wire.CodeRegex, rx.Message.Error(), &rx.Message
 	case errors.As(err, &rce):
 		e.Code, e.Args, e.Output, e.Cause = wire.CodeRestartCommand, rce.Command, rce.Output, errText(rce.Err)
 	case errors.As(err, &run):
@@ -127,7 +127,7 @@ func DecodeError(e wire.Error) error {
 		}
 		typed = &LogPathError{Path: e.Name, Err: cause}
 	case wire.CodeRegex:
-		typed = &fail2ban.RegexError{Message: e.Detail}
+		typed = &fail2ban.RegexError{Message: wireText(e)}
 	case wire.CodeRestartCommand:
 		typed = &RestartCommandError{Command: e.Args, Output: e.Output, Err: errOf(e.Cause)}
 	case wire.CodeRun:

@@ -1,7 +1,6 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"bangui/lang"
 
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
@@ -200,12 +201,12 @@ func TestBrokenRegexIsRolledBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("write, test, failed reload and rollback took %v", time.Since(start).Round(time.Millisecond))
-	if res.OK || !res.RolledBack || res.RollbackFailure != "" {
+	if res.OK || !res.RolledBack || !res.RollbackFailure.IsZero() {
 		t.Fatalf("result %+v", res)
 	}
-	if !strings.Contains(res.Failure, "could not reload the jail gamma") ||
-		!strings.Contains(res.Failure, "Unable to compile regular expression: missing ), unterminated subpattern") {
-		t.Fatalf("failure %q", res.Failure)
+	if !strings.Contains(res.Failure.Error(), "could not reload the jail gamma") ||
+		!strings.Contains(res.Failure.Error(), "Unable to compile regular expression: missing ), unterminated subpattern") {
+		t.Fatalf("failure %q", res.Failure.Error())
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
 		t.Fatalf("files differ after the rollback: %q", got)
@@ -234,8 +235,8 @@ func TestFailedConfigTestIsRolledBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !res.RolledBack || !strings.Contains(res.Failure, "fail2ban-client -t") ||
-		!strings.Contains(res.Failure, "Have not found any log file for alpha jail") {
+	if res.OK || !res.RolledBack || !strings.Contains(res.Failure.Error(), "fail2ban-client -t") ||
+		!strings.Contains(res.Failure.Error(), "Have not found any log file for alpha jail") {
 		t.Fatalf("result %+v", res)
 	}
 	if len(res.Reloaded) != 0 {
@@ -368,7 +369,7 @@ func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !res.RolledBack || !strings.Contains(res.Failure, "fail2ban-regex could not load the filter sshd") {
+	if res.OK || !res.RolledBack || !strings.Contains(res.Failure.Error(), "fail2ban-regex could not load the filter sshd") {
 		t.Fatalf("result %+v", res)
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
@@ -546,11 +547,11 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
 	v, err := c.Log(ctx, models.LocalHost, 5, "")
-	if err != nil || v.Error != "" || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
+	if err != nil || !v.Error.IsZero() || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
 		t.Fatalf("log view %+v", v)
 	}
 	v, err = c.Log(ctx, models.LocalHost, 1000, "reloaded")
-	if err != nil || v.Error != "" || len(v.Lines) == 0 {
+	if err != nil || !v.Error.IsZero() || len(v.Lines) == 0 {
 		t.Fatalf("filtered view %+v", v)
 	}
 	for _, l := range v.Lines {
@@ -559,7 +560,7 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 		}
 	}
 	strict := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}), nil, Options{})
-	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error == "" || !strings.Contains(v.Error, "--log-dirs") || len(v.Lines) != 0 {
+	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error.IsZero() || !strings.Contains(v.Error.Error(), "--log-dirs") || len(v.Lines) != 0 {
 		t.Fatalf("log outside /var/log: %+v", v)
 	}
 }
@@ -624,7 +625,7 @@ func TestConcurrentEditsAreSerialised(t *testing.T) {
 			form.MaxRetry = n
 			res, err := c.SaveJail(ctx, models.LocalHost, name, form)
 			if err == nil && !res.OK {
-				err = errors.New(name + ": " + res.Failure)
+				err = errors.New(name + ": " + res.Failure.Error())
 			}
 			errs <- err
 		}()
