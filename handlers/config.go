@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"bangui/lang"
+	"bangui/views"
 
 	"github.com/labstack/echo/v4"
 
@@ -109,6 +110,14 @@ func (s *Server) auditApply(c echo.Context, e models.AuditEntry, res models.Appl
 		e.Detail = strings.TrimSpace(e.Detail + " (nothing changed)")
 	}
 	s.audit(c, e)
+}
+
+// flashApply queues what an apply did (ok, in the request's language,
+// when it worked) for the next page, fail2ban's own words in it marked as
+// its output.
+func (s *Server) flashApply(c echo.Context, res models.ApplyResult, ok string) {
+	kind, msg := applyFlash(langOf(c), res, ok)
+	s.queueFlash(c, views.Flash{Kind: kind, Message: msg, Quote: res.Output})
 }
 
 // applyFlash says what an apply did in language l, for the flash message

@@ -94,8 +94,7 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 		if kind == "action" {
 			created = tr(c, "cfg.action_created", "Name", name, "File", res.File)
 		}
-		kindMsg, msg := applyFlash(langOf(c), res, created)
-		s.flash(c, kindMsg, msg)
+		s.flashApply(c, res, created)
 		if res.OK {
 			return s.redirect(c, s.hostURL(c, base+"/"+url.PathEscape(name)))
 		}
@@ -140,8 +139,7 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		if len(res.Reloaded) > 0 {
 			ok = tr(c, "cfg.item_saved_reloaded", "File", res.File, "Jails", strings.Join(res.Reloaded, ", "))
 		}
-		kindMsg, msg := applyFlash(langOf(c), res, ok)
-		s.flash(c, kindMsg, msg)
+		s.flashApply(c, res, ok)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 }

@@ -51,8 +51,7 @@ func (s *Server) configJailCreate(c echo.Context) error {
 	if len(res.Reloaded) > 0 {
 		ok = tr(c, "cfg.jail_created_running", "Name", name, "File", res.File)
 	}
-	kind, msg := applyFlash(langOf(c), res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	if res.OK {
 		return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 	}
@@ -139,8 +138,7 @@ func (s *Server) configJailSave(c echo.Context) error {
 	if len(res.Reloaded) > 0 && res.Verified {
 		ok = tr(c, "cfg.jail_saved_verified", "File", res.File, "Name", name)
 	}
-	kind, msg := applyFlash(langOf(c), res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 }
 
@@ -169,8 +167,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		if !on {
 			ok = tr(c, "cfg.jail_deactivated", "Name", name, "File", res.File)
 		}
-		kind, msg := applyFlash(langOf(c), res, ok)
-		s.flash(c, kind, msg)
+		s.flashApply(c, res, ok)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 }

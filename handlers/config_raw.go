@@ -80,7 +80,6 @@ func (s *Server) configRawSave(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	kind, msg := applyFlash(langOf(c), res, tr(c, "cfg.raw_saved", "File", res.File))
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, tr(c, "cfg.raw_saved", "File", res.File))
 	return s.redirect(c, s.hostURL(c, "/config/raw?file="+url.QueryEscape(name)))
 }

@@ -69,8 +69,7 @@ func (s *Server) configServerSave(c echo.Context) error {
 	if d, err := fail2ban.ParseTimeSpec(form.DBPurgeAge); err == nil && d >= 0 && d < 24*time.Hour {
 		ok += " " + tr(c, "cfg.server_purge_note")
 	}
-	kind, msg := applyFlash(langOf(c), res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 

@@ -156,6 +156,7 @@ type ApplyResult struct {
 	Failure         lang.Message // what failed, in fail2ban's words where it said something
 	RolledBack      bool         // the previous file is back and the jails were reloaded
 	RollbackFailure lang.Message // set when even the rollback failed
+	Output          string       // the part of Failure in fail2ban's own words, if any
 	Reloaded        []string     // jails reloaded with the new configuration
 	Restored        []string     // jails reloaded again with the previous configuration
 	Verified        bool         // fail2ban was asked and runs with the new values

@@ -109,23 +109,31 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 		res.Steps = append(res.Steps, "Created "+ch.file+".")
 	}
 	var attempted []string
-	fail := func(reason lang.Message) (models.ApplyResult, error) {
+	// fail rolls back for reason; said is the part of it in fail2ban's
+	// own words (a Raw text), if any.
+	fail := func(reason, said lang.Message) (models.ApplyResult, error) {
+		if said.ID() == "" {
+			res.Output = said.Error()
+		}
 		c.rollback(ctx, h, &res, prev, ch, attempted, before, reason)
 		return res, nil
 	}
 	if _, err := h.TestConfig(ctx); err != nil {
-		return fail(lang.M("cfg.apply_test_failed", "Reason", failureReason(err)))
+		said := failureReason(err)
+		return fail(lang.M("cfg.apply_test_failed", "Reason", said), said)
 	}
 	res.Steps = append(res.Steps, "fail2ban's configuration test passed.")
 	if ch.filterCheck != "" {
 		if err := h.CheckFilter(ctx, ch.filterCheck); err != nil {
-			return fail(lang.M("cfg.apply_filter_failed", "Filter", ch.filterCheck, "Reason", failureReason(err)))
+			said := failureReason(err)
+			return fail(lang.M("cfg.apply_filter_failed", "Filter", ch.filterCheck, "Reason", said), said)
 		}
 		res.Steps = append(res.Steps, "fail2ban-regex loaded the filter "+ch.filterCheck+".")
 	}
 	if ch.apply != nil {
 		if err := ch.apply(ctx); err != nil {
-			return fail(failureReason(err))
+			said := failureReason(err)
+			return fail(said, said)
 		}
 	}
 	if len(ch.reload) > 0 && c.Preserver != nil {
@@ -134,7 +142,8 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 	for _, j := range ch.reload {
 		attempted = append(attempted, j)
 		if _, err := h.Reload(ctx, j); err != nil {
-			return fail(lang.M("cfg.apply_reload_failed", "Jail", j, "Reason", failureReason(err)))
+			said := failureReason(err)
+			return fail(lang.M("cfg.apply_reload_failed", "Jail", j, "Reason", said), said)
 		}
 		res.Reloaded = append(res.Reloaded, j)
 	}
@@ -142,7 +151,7 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 		res.Steps = append(res.Steps, "Reloaded "+strings.Join(ch.reload, ", ")+".")
 		now, off := c.running(ctx, h)
 		if !off.IsZero() {
-			return fail(lang.M("cfg.apply_no_answer"))
+			return fail(lang.M("cfg.apply_no_answer"), lang.Message{})
 		}
 		for _, j := range ch.reload {
 			want, ok := expect[j]
@@ -151,15 +160,15 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 			}
 			if got := slices.Contains(now, j); got != want {
 				if want {
-					return fail(lang.M("cfg.apply_jail_stopped", "Jail", j))
+					return fail(lang.M("cfg.apply_jail_stopped", "Jail", j), lang.Message{})
 				}
-				return fail(lang.M("cfg.apply_jail_still_running", "Jail", j))
+				return fail(lang.M("cfg.apply_jail_still_running", "Jail", j), lang.Message{})
 			}
 		}
 	}
 	if ch.verify != nil {
 		if err := ch.verify(ctx); err != nil {
-			return fail(lang.Of(err))
+			return fail(lang.Of(err), lang.Message{})
 		}
 		res.Verified = true
 		res.Steps = append(res.Steps, "fail2ban runs with the new values.")

@@ -55,6 +55,9 @@ func (c *Service) ApplyOwned(ctx context.Context, host string, e OwnedEdit) (mod
 	// the rest is left to do.
 	if err := e.Apply(ctx); err != nil {
 		res.Failure = failureReason(err)
+		if res.Failure.ID() == "" {
+			res.Output = res.Failure.Error()
+		}
 		return res, nil
 	}
 	res.OK = true
