@@ -132,9 +132,9 @@ func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 	case errors.Is(err, configuration.ErrNotFound):
 		return answer(http.StatusNotFound, l.T("error.not_found.title"), l.T("error.config_not_found.message"))
 	case errors.Is(err, configuration.ErrNameUnsupported):
-		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), err.Error())
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), lang.Of(err).In(l))
 	case errors.Is(err, configuration.ErrUnreadable):
-		return answer(http.StatusServiceUnavailable, l.T("error.unavailable.title"), l.T("error.config_unreadable.message", "Cause", err.Error()))
+		return answer(http.StatusServiceUnavailable, l.T("error.unavailable.title"), l.T("error.config_unreadable.message", "Cause", lang.Of(err).In(l)))
 	case errors.As(err, &f2v):
 		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), f2v.Message.In(l))
 	case errors.As(err, &sv):
