@@ -208,6 +208,11 @@ func TestBrokenRegexIsRolledBack(t *testing.T) {
 		!strings.Contains(res.Failure.Error(), "Unable to compile regular expression: missing ), unterminated subpattern") {
 		t.Fatalf("failure %q", res.Failure.Error())
 	}
+	// In German, BanGUI's words are translated and fail2ban's kept apart.
+	if got := res.Failure.In(lang.Get("de")); !strings.HasPrefix(got, "fail2ban konnte die Jail gamma nicht neu laden: Unable to compile regular expression") ||
+		!strings.HasPrefix(res.Output, "Unable to compile regular expression") || !strings.HasSuffix(got, res.Output) {
+		t.Fatalf("failure in German %q, fail2ban's words %q", got, res.Output)
+	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
 		t.Fatalf("files differ after the rollback: %q", got)
 	}
@@ -603,12 +608,19 @@ func TestRestartWithConfiguredCommand(t *testing.T) {
 	}
 	bad := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: filepath.Join(sb.Dir, "gone.sock"), ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
 		nil, Options{RestartWait: 500 * time.Millisecond})
-	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) {
-		t.Fatalf("no answer: %v", err)
+	de := lang.Get("de")
+	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) ||
+		lang.Of(err).In(de) != "fail2ban hat nach dem Neustart nicht innerhalb von 500ms geantwortet" {
+		t.Fatalf("no answer: %v (in German: %q)", err, lang.Of(err).In(de))
 	}
 	failing := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"false"}}), nil, Options{})
-	if _, err := failing.Restart(context.Background(), models.LocalHost); err == nil || !strings.Contains(err.Error(), "restart command false failed") {
+	_, err := failing.Restart(context.Background(), models.LocalHost)
+	var cmdErr *hosts.RestartCommandError
+	if err == nil || !strings.Contains(err.Error(), "restart command false failed") || !errors.As(err, &cmdErr) {
 		t.Fatalf("failing command: %v", err)
+	}
+	if got := lang.Of(err).In(de); !strings.HasPrefix(got, "der Neustart-Befehl false ist fehlgeschlagen: ") {
+		t.Fatalf("failing command in German: %q", got)
 	}
 }
 

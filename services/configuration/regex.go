@@ -39,7 +39,7 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 		for i, l := range lines {
 			lines[i] = strings.ReplaceAll(l, "\x00", "\uFFFD")
 		}
-		rep.Source = lang.M("cfg.regex_source_file", "N", len(lines), "File", p)
+		rep.Source = lang.MN("cfg.regex_source_file", len(lines), "File", p)
 		if len(lines) == 0 {
 			return rep, services.Invalid(FieldRegexLogFile, lang.M("cfg.regex_file_empty"))
 		}

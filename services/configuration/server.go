@@ -244,8 +244,9 @@ func (c *Service) Restart(ctx context.Context, host string) (time.Duration, erro
 	start := c.now()
 	if _, err := h.Restart(ctx); err != nil {
 		var cmdErr *hosts.RestartCommandError
-		if errors.As(err, &cmdErr) {
-			return 0, err // says which command failed and what it printed
+		if errors.As(err, &cmdErr) { // which command failed and what it printed
+			return 0, &messageError{msg: lang.M("cfg.restart_command_failed", "Command", strings.Join(cmdErr.Command, " "),
+				"Output", lang.Raw(cmdErr.Output), "Error", lang.Raw(cmdErr.Err.Error())), errs: []error{err}}
 		}
 		return 0, &messageError{msg: lang.M("cfg.restart_failed", "Reason", failureReason(err)), errs: []error{err}}
 	}
