@@ -72,6 +72,17 @@ func TestConfigInGerman(t *testing.T) {
 		t.Errorf("English on /config with a reader problem: %q", got)
 	}
 
+	// fail2ban refuses to reload that file: BanGUI's words in German,
+	// fail2ban's marked as its output.
+	assertRedirect(t, b.postForm("/config/server/reload", "/config/server", url.Values{}), "/config/server")
+	doc = parse(t, b.get("/config/server"))
+	flash = doc.Find("#flash")
+	msg = strings.Join(strings.Fields(flash.Text()), " ")
+	t.Logf("reload refused: %q, fail2ban said %q", msg, flash.Find("samp").Text())
+	if !strings.HasPrefix(msg, "Neuladen fehlgeschlagen: fail2ban konnte nicht neu laden: ") || flash.Find("samp").Text() == "" {
+		t.Errorf("a refused reload in German: %q", msg)
+	}
+
 	// A jail whose name BanGUI does not put in a file name.
 	if err := os.WriteFile(filepath.Join(sb.ConfigDir, "jail.d", "odd.local"), []byte("[odd jail]\nenabled = false\n"), 0o644); err != nil {
 		t.Fatal(err)

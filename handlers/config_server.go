@@ -97,7 +97,7 @@ func (s *Server) configReload(c echo.Context) error {
 		if fail2ban.IsUnreachable(err) {
 			return err
 		}
-		s.flash(c, "error", failed.In(langOf(c)))
+		s.queueFlash(c, views.Flash{Kind: "error", Message: failed.In(langOf(c)), Quote: configuration.Fail2banWords(err)})
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", tr(c, "config.reloaded"))
@@ -114,7 +114,7 @@ func (s *Server) configRestart(c echo.Context) error {
 	}
 	s.audit(c, e)
 	if err != nil {
-		s.flash(c, "error", failed.In(langOf(c)))
+		s.queueFlash(c, views.Flash{Kind: "error", Message: failed.In(langOf(c)), Quote: configuration.Fail2banWords(err)})
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", tr(c, "config.restarted", "Took", seconds(c, took)))

@@ -112,9 +112,7 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 	// fail rolls back for reason; said is the part of it in fail2ban's
 	// own words (a Raw text), if any.
 	fail := func(reason, said lang.Message) (models.ApplyResult, error) {
-		if said.ID() == "" {
-			res.Output = said.Error()
-		}
+		res.Output = rawText(said)
 		c.rollback(ctx, h, &res, prev, ch, attempted, before, reason)
 		return res, nil
 	}

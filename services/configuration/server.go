@@ -222,7 +222,8 @@ func (c *Service) ReloadAll(ctx context.Context, host string) error {
 	}
 	defer unlock()
 	if _, err := h.Reload(ctx, ""); err != nil {
-		return &messageError{msg: lang.M("cfg.reload_all_failed", "Reason", failureReason(err)), errs: []error{err}}
+		said := failureReason(err)
+		return &messageError{msg: lang.M("cfg.reload_all_failed", "Reason", said), said: rawText(said), errs: []error{err}}
 	}
 	c.probe.RefreshHost(ctx, host)
 	return nil
@@ -248,7 +249,8 @@ func (c *Service) Restart(ctx context.Context, host string) (time.Duration, erro
 			return 0, &messageError{msg: lang.M("cfg.restart_command_failed", "Command", strings.Join(cmdErr.Command, " "),
 				"Output", lang.Raw(cmdErr.Output), "Error", lang.Raw(cmdErr.Err.Error())), errs: []error{err}}
 		}
-		return 0, &messageError{msg: lang.M("cfg.restart_failed", "Reason", failureReason(err)), errs: []error{err}}
+		said := failureReason(err)
+		return 0, &messageError{msg: lang.M("cfg.restart_failed", "Reason", said), said: rawText(said), errs: []error{err}}
 	}
 	deadline := time.NewTimer(c.opts.RestartWait)
 	defer deadline.Stop()

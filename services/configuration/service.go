@@ -69,7 +69,27 @@ var ErrUnreadable = errors.New("fail2ban's configuration directory cannot be rea
 // errors it stands for, so errors.Is and errors.As still find them.
 type messageError struct {
 	msg  lang.Message
+	said string // the part of msg in fail2ban's own words, if any
 	errs []error
+}
+
+// Fail2banWords is the part of err's message in fail2ban's own words (its
+// output, quoted in BanGUI's message), "" when there is none.
+func Fail2banWords(err error) string {
+	var me *messageError
+	if errors.As(err, &me) {
+		return me.said
+	}
+	return ""
+}
+
+// rawText is m's text when it is a Raw text (words from outside the
+// panel), else "".
+func rawText(m lang.Message) string {
+	if m.ID() != "" {
+		return ""
+	}
+	return m.Error()
 }
 
 func (e *messageError) Error() string { return e.msg.Error() }
