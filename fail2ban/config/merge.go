@@ -113,7 +113,7 @@ func Load(dir, name string, opts Options) (*Set, error) {
 		if fi, err := os.Stat(abs); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		} else if !fi.IsDir() {
-			return nil, fmt.Errorf("config: %s is not a directory", abs)
+			return nil, lang.M("cfg.dir_not_dir", "Dir", abs)
 		}
 	}
 	set := &Set{Dir: abs, Name: name, defaults: newSection(DefaultSection, Source{}), sections: map[string]*msection{}}

@@ -299,7 +299,7 @@ func (c *Service) Items(ctx context.Context, host, kind string) (models.ConfigIt
 	run, offline := c.running(ctx, h)
 	items, err := h.ConfigItems(ctx, itemDir(kind))
 	if err != nil {
-		return models.ConfigItems{Offline: offline, Problems: []lang.Message{lang.M("cfg.read_config_failed", "Error", lang.Raw(err.Error()))}}, nil
+		return models.ConfigItems{Offline: offline, Problems: []lang.Message{lang.M("cfg.read_config_failed", "Error", err)}}, nil
 	}
 	filters, actions := c.usage(ctx, h, run)
 	used := filters

@@ -333,7 +333,7 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 	return func(ctx context.Context) error {
 		st, err := client.Status(ctx)
 		if err != nil {
-			return lang.M("cfg.verify_no_answer", "Error", lang.Raw(err.Error()))
+			return lang.M("cfg.verify_no_answer", "Error", err)
 		}
 		if !slices.Contains(st.Jails, name) {
 			return nil // a disabled jail: nothing runs to compare with

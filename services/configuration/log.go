@@ -59,7 +59,7 @@ func (c *Service) Log(ctx context.Context, host string, n int, filter string) (m
 	target, err := h.LogTarget(ctx)
 	if err != nil {
 		c.probe.Observe(host, err)
-		v.Error = lang.M("cfg.log_target_unknown", "Error", lang.Raw(err.Error()))
+		v.Error = lang.M("cfg.log_target_unknown", "Error", err)
 		if fail2ban.IsUnreachable(err) {
 			v.Error = lang.M("cfg.log_offline")
 		}
@@ -98,7 +98,7 @@ func logFileError(h hosts.Host, path string, err error) lang.Message {
 		if errors.Is(err, hosts.ErrLogNotAllowed) {
 			return lang.M("cfg.log_not_allowed", "File", path, "Dirs", strings.Join(h.LogDirs(), ", "))
 		}
-		return lang.M("cfg.log_path_refused", "File", path, "Error", lang.Raw(err.Error()))
+		return lang.M("cfg.log_path_refused", "File", path, "Error", err)
 	}
-	return lang.M("cfg.log_unreadable", "Error", lang.Raw(err.Error()))
+	return lang.M("cfg.log_unreadable", "Error", err)
 }

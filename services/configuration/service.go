@@ -160,7 +160,7 @@ func (c *Service) LogDirs(_ context.Context, host string) ([]string, error) {
 func (c *Service) load(ctx context.Context, h hosts.Host, stack string, overlay map[string][]byte) (*f2bconf.Set, error) {
 	s, err := h.LoadConfig(ctx, stack, overlay)
 	if err != nil {
-		return nil, &messageError{msg: lang.M("cfg.config_unreadable", "Error", lang.Raw(err.Error())), errs: []error{ErrUnreadable, err}}
+		return nil, &messageError{msg: lang.M("cfg.config_unreadable", "Error", err), errs: []error{ErrUnreadable, err}}
 	}
 	return s, nil
 }
@@ -173,7 +173,7 @@ func (c *Service) running(ctx context.Context, h hosts.Host) ([]string, lang.Mes
 		if fail2ban.IsUnreachable(err) {
 			return nil, lang.M("cfg.offline_running_unknown")
 		}
-		return nil, lang.M("cfg.fail2ban_error", "Error", lang.Raw(err.Error()))
+		return nil, lang.M("cfg.fail2ban_error", "Error", err)
 	}
 	return st.Jails, lang.Message{}
 }
