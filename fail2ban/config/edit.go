@@ -30,6 +30,19 @@ type ValueError struct {
 // Error is the message in English.
 func (e *ValueError) Error() string { return e.Message.Error() }
 
+// As lets lang.Of find the error's Message.
+func (e *ValueError) As(target any) bool { return asMessage(target, e.Message) }
+
+// asMessage is the As method of the package's errors that are messages
+// for a person: it sets a *lang.Message target to m.
+func asMessage(target any, m lang.Message) bool {
+	p, ok := target.(*lang.Message)
+	if ok {
+		*p = m
+	}
+	return ok
+}
+
 var (
 	optionNameRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]*(\?[A-Za-z0-9_.=\-]+)?$`)
 	sectionNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@+\-/? =]*$`)

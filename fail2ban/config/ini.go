@@ -50,13 +50,7 @@ func (e *ParseError) Text() lang.Message {
 }
 
 // As lets lang.Of find the error's Message.
-func (e *ParseError) As(target any) bool {
-	m, ok := target.(*lang.Message)
-	if ok {
-		*m = e.Text()
-	}
-	return ok
-}
+func (e *ParseError) As(target any) bool { return asMessage(target, e.Text()) }
 
 // File is one parsed configuration file.
 type File struct {

@@ -24,6 +24,9 @@ type PathError struct {
 // Error is the message in English.
 func (e *PathError) Error() string { return e.Message.Error() }
 
+// As lets lang.Of find the error's Message.
+func (e *PathError) As(target any) bool { return asMessage(target, e.Message) }
+
 // Editable folders and top-level files: BanGUI writes nothing else.
 var (
 	editableDirs  = []string{"jail.d", "filter.d", "action.d"}

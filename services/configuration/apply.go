@@ -166,7 +166,7 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 	}
 	if ch.verify != nil {
 		if err := ch.verify(ctx); err != nil {
-			return fail(lang.Of(err), lang.Message{})
+			return fail(messageOf(err), lang.Message{})
 		}
 		res.Verified = true
 		res.Steps = append(res.Steps, "fail2ban runs with the new values.")
@@ -256,7 +256,7 @@ func failureReason(err error) lang.Message {
 		if errors.As(err, &rx) {
 			return rx.Message
 		}
-		return lang.Of(err)
+		return messageOf(err)
 	}
 	if re.TimedOut {
 		return lang.M("cfg.apply_client_timeout")

@@ -67,7 +67,7 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, lang.Of(err))
+			verr.Add(f.key, messageOf(err))
 			continue
 		}
 		changes = append(changes, f2bconf.Change{Section: "Definition", Option: f.key, Lines: lines})
@@ -90,7 +90,7 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			}
 			lines, err := checkField("line", kv.Value)
 			if err != nil {
-				verr.Add("init_"+key, lang.Of(err))
+				verr.Add("init_"+key, messageOf(err))
 				continue
 			}
 			changes = append(changes, f2bconf.Change{Section: "Init", Option: key, Lines: lines})
@@ -101,7 +101,7 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			case !f2bconf.ValidOptionName(k):
 				verr.Add(FieldNewKey, lang.M("cfg.option_name"))
 			case err != nil:
-				verr.Add(FieldNewValue, lang.Of(err))
+				verr.Add(FieldNewValue, messageOf(err))
 			default:
 				changes = append(changes, f2bconf.Change{Section: "Init", Option: strings.ToLower(k), Lines: lines})
 			}
@@ -130,7 +130,7 @@ func itemPrecheck(file string, changes []f2bconf.Change) func(s *f2bconf.Set) er
 				continue
 			}
 			if _, err := s.Get(ch.Section, ch.Option); err != nil {
-				verr.Add(field, lang.Of(err))
+				verr.Add(field, messageOf(err))
 			}
 		}
 		if !verr.Empty() {

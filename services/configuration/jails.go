@@ -239,7 +239,7 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, lang.Of(err))
+			verr.Add(f.key, messageOf(err))
 			continue
 		}
 		nf.lines = lines
@@ -284,7 +284,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if errors.As(err, &ie) && ie.Kind == f2bconf.ErrMissingOption && strings.HasPrefix(ie.Detail, "known/") {
 					continue // fail2ban fills known/ values of jails from their filter
 				}
-				verr.Add(k, lang.Of(err))
+				verr.Add(k, messageOf(err))
 			}
 		}
 		if !verr.Empty() {
@@ -404,7 +404,7 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		return models.ApplyResult{}, err
 	}
 	if err := fail2ban.ValidJailName(name); err != nil {
-		verr.Add(FieldJailName, lang.Of(err))
+		verr.Add(FieldJailName, messageOf(err))
 	} else if s.HasSection(name) || name == "INCLUDES" {
 		verr.Add(FieldJailName, lang.M("cfg.jail_exists", "Name", name))
 	}
@@ -426,7 +426,7 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		}
 		lines, err := checkField(kind, v)
 		if err != nil {
-			verr.Add(key, lang.Of(err))
+			verr.Add(key, messageOf(err))
 			return
 		}
 		changes = append(changes, f2bconf.Change{Section: name, Option: key, Lines: lines})
@@ -472,7 +472,7 @@ func (c *Service) Jails(ctx context.Context, host string) (models.ConfigJails, e
 	run, offline := c.running(ctx, h)
 	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
-		return models.ConfigJails{Offline: offline, Problems: []lang.Message{lang.Of(err)}}, nil
+		return models.ConfigJails{Offline: offline, Problems: []lang.Message{messageOf(err)}}, nil
 	}
 	out := models.ConfigJails{Files: s.Files, Problems: problems(s), Offline: offline}
 	seen := map[string]bool{}
@@ -481,7 +481,7 @@ func (c *Service) Jails(ctx context.Context, host string) (models.ConfigJails, e
 		cj := models.ConfigJail{Name: j.Name, Enabled: j.Enabled, Running: slices.Contains(run, j.Name),
 			Filter: j.Filter, Source: source(j.Source), Local: jailLocal(j.Name)}
 		if j.Err != nil {
-			cj.Error = lang.Of(j.Err)
+			cj.Error = messageOf(j.Err)
 		}
 		out.Jails = append(out.Jails, cj)
 	}
@@ -525,7 +525,7 @@ func (c *Service) Jail(ctx context.Context, host, name string) (models.ConfigJai
 			d.ConfigJail = models.ConfigJail{Name: name, Enabled: j.Enabled, Running: slices.Contains(run, name),
 				Filter: j.Filter, Source: source(j.Source), Local: jailLocal(name)}
 			if j.Err != nil {
-				d.Error = lang.Of(j.Err)
+				d.Error = messageOf(j.Err)
 			}
 		}
 	}

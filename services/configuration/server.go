@@ -120,7 +120,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if lt := strings.TrimSpace(f.LogTarget); lt != old.LogTarget {
 		t, err := checkLogTarget(lt)
 		if err != nil {
-			verr.Add(FieldLogTarget, lang.Of(err))
+			verr.Add(FieldLogTarget, messageOf(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogTarget, Lines: []string{strings.ReplaceAll(t, "%", "%%")}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, t); return err })
@@ -130,7 +130,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if pa := strings.TrimSpace(f.DBPurgeAge); pa != old.DBPurgeAge {
 		lines, err := checkField("time", pa)
 		if err != nil {
-			verr.Add(FieldDBPurgeAge, lang.Of(err))
+			verr.Add(FieldDBPurgeAge, messageOf(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBPurgeAge, Lines: lines})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBPurgeAge(ctx, lines[0]); return err })

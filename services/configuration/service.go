@@ -41,13 +41,7 @@ func (e *JailNameError) Message() lang.Message {
 }
 
 // As lets lang.Of find the error's Message.
-func (e *JailNameError) As(target any) bool {
-	m, ok := target.(*lang.Message)
-	if ok {
-		*m = e.Message()
-	}
-	return ok
-}
+func (e *JailNameError) As(target any) bool { return asMessage(target, e.Message()) }
 
 // Is makes errors.Is(err, ErrNameUnsupported) true.
 func (e *JailNameError) Is(target error) bool { return target == ErrNameUnsupported }
@@ -83,6 +77,16 @@ func Fail2banWords(err error) string {
 	return ""
 }
 
+// messageOf is err as a message for a person: a refusal of package
+// fail2ban's own message, else the Message err holds or its words.
+func messageOf(err error) lang.Message {
+	var ve *fail2ban.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Message
+	}
+	return lang.Of(err)
+}
+
 // rawText is m's text when it is a Raw text (words from outside the
 // panel), else "".
 func rawText(m lang.Message) string {
@@ -98,10 +102,14 @@ func (e *messageError) Error() string { return e.msg.Error() }
 func (e *messageError) Unwrap() []error { return e.errs }
 
 // As lets lang.Of find the message.
-func (e *messageError) As(target any) bool {
-	m, ok := target.(*lang.Message)
+func (e *messageError) As(target any) bool { return asMessage(target, e.msg) }
+
+// asMessage is the As method of the package's errors that are messages
+// for a person: it sets a *lang.Message target to m.
+func asMessage(target any, m lang.Message) bool {
+	p, ok := target.(*lang.Message)
 	if ok {
-		*m = e.msg
+		*p = m
 	}
 	return ok
 }
@@ -181,7 +189,7 @@ func (c *Service) running(ctx context.Context, h hosts.Host) ([]string, lang.Mes
 func problems(s *f2bconf.Set) []lang.Message {
 	var out []lang.Message
 	for _, p := range s.Problems {
-		out = append(out, lang.Of(p))
+		out = append(out, messageOf(p))
 	}
 	return out
 }
@@ -198,7 +206,7 @@ func setting(s *f2bconf.Set, section string, v f2bconf.Value, inherited bool) mo
 	}
 	val, err := s.Get(section, v.Name)
 	if err != nil {
-		out.Error = lang.Of(err)
+		out.Error = messageOf(err)
 	} else {
 		out.Value = val
 	}
