@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"bangui/lang"
 )
 
 // Defaults and limits of RegexRunner.
@@ -72,11 +74,19 @@ type RegexResult struct {
 // message (for example "Unable to compile regular expression: missing ),
 // unterminated subpattern at position 7").
 type RegexError struct {
-	Message string
+	Message lang.Message // fail2ban-regex's words (a Raw text), or BanGUI's when it said nothing usable
 }
 
-// Error implements error.
-func (e *RegexError) Error() string { return e.Message }
+// Error is the message in English.
+func (e *RegexError) Error() string { return e.Message.Error() }
+
+// Fields of the regex tester's input, in its ValidationError.Field.
+const (
+	FieldFailRegex   = "failregex"
+	FieldIgnoreRegex = "ignoreregex"
+	FieldDatePattern = "datepattern"
+	FieldLines       = "lines"
+)
 
 // filterNameRE is how fail2ban-regex recognises a filter name or file path
 // in its REGEX argument (it then reads that file). A pattern that looks like
@@ -87,33 +97,33 @@ var filterNameRE = regexp.MustCompile(`(?s)^/{0,3}[\w/_\-.]+(?:\[.*\])?$`)
 // pattern fail2ban refuses is *RegexError; a run that takes too long is a
 // *RunError matching ErrTimeout.
 func (r RegexRunner) Test(ctx context.Context, t RegexTest) (RegexResult, error) {
-	if err := validRegex("fail regex", t.FailRegex, true); err != nil {
+	if err := validRegex(FieldFailRegex, lang.M("cfg.regex_what_fail"), t.FailRegex, true); err != nil {
 		return RegexResult{}, err
 	}
-	if err := validRegex("ignore regex", t.IgnoreRegex, false); err != nil {
+	if err := validRegex(FieldIgnoreRegex, lang.M("cfg.regex_what_ignore"), t.IgnoreRegex, false); err != nil {
 		return RegexResult{}, err
 	}
-	if err := validRegex("date pattern", t.DatePattern, false); err != nil {
+	if err := validRegex(FieldDatePattern, lang.M("cfg.regex_what_date"), t.DatePattern, false); err != nil {
 		return RegexResult{}, err
 	}
 	if len(t.Lines) == 0 {
-		return RegexResult{}, invalidf(FieldValue, "Paste at least one log line.")
+		return RegexResult{}, invalid(FieldLines, "cfg.regex_no_lines")
 	}
 	if len(t.Lines) > MaxRegexLines {
-		return RegexResult{}, invalidf(FieldValue, "Test at most %d lines at a time.", MaxRegexLines)
+		return RegexResult{}, invalid(FieldLines, "cfg.regex_too_many_lines", "Max", MaxRegexLines)
 	}
 	size := 0
 	lines := make([]string, len(t.Lines))
 	for i, l := range t.Lines {
 		l = strings.ToValidUTF8(strings.TrimRight(l, "\r\n"), "\uFFFD")
 		if strings.ContainsAny(l, "\x00\r\n") {
-			return RegexResult{}, invalidf(FieldValue, "Log line %d contains a NUL or line break character.", i+1)
+			return RegexResult{}, invalid(FieldLines, "cfg.regex_line_control", "Line", i+1)
 		}
 		size += len(l) + 1
 		lines[i] = l
 	}
 	if size > MaxRegexInput {
-		return RegexResult{}, invalidf(FieldValue, "The log lines are larger than %d KB.", MaxRegexInput>>10)
+		return RegexResult{}, invalid(FieldLines, "cfg.regex_lines_too_large", "KB", MaxRegexInput>>10)
 	}
 
 	f, err := os.CreateTemp("", "bangui-regex-*.log")
@@ -146,7 +156,7 @@ func (r RegexRunner) Test(ctx context.Context, t RegexTest) (RegexResult, error)
 		var re *RunError
 		if errors.As(err, &re) && !re.TimedOut {
 			if msg := regexErrorMessage(out); msg != "" {
-				return RegexResult{}, &RegexError{Message: msg}
+				return RegexResult{}, &RegexError{Message: lang.Raw(msg)}
 			}
 		}
 		return RegexResult{}, err
@@ -154,17 +164,18 @@ func (r RegexRunner) Test(ctx context.Context, t RegexTest) (RegexResult, error)
 	return parseRegexOutput(out, lines)
 }
 
-// validRegex checks a one-line pattern argument.
-func validRegex(what, v string, required bool) error {
+// validRegex checks a one-line pattern argument: the input field and
+// what the field is called in a message.
+func validRegex(field string, what lang.Message, v string, required bool) error {
 	switch {
 	case v == "" && required:
-		return invalidf(FieldValue, "Enter a %s.", what)
+		return invalid(field, "cfg.regex_enter", "What", what)
 	case len(v) > MaxRegexLen:
-		return invalidf(FieldValue, "The %s is longer than %d characters.", what, MaxRegexLen)
+		return invalid(field, "cfg.regex_too_long", "What", what, "Max", MaxRegexLen)
 	case !utf8.ValidString(v):
-		return invalidf(FieldValue, "The %s is not valid text.", what)
+		return invalid(field, "cfg.regex_not_text", "What", what)
 	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }):
-		return invalidf(FieldValue, "The %s must be one line without control characters.", what)
+		return invalid(field, "cfg.regex_one_line", "What", what)
 	}
 	return nil
 }
@@ -280,7 +291,7 @@ func parseRegexOutput(out string, input []string) (RegexResult, error) {
 		}
 	}
 	if !summary {
-		return res, &RegexError{Message: "fail2ban-regex gave no result: " + clip(strings.TrimSpace(out), 300)}
+		return res, &RegexError{Message: lang.M("cfg.regex_no_result", "Output", lang.Raw(clip(strings.TrimSpace(out), 300)))}
 	}
 	// Tie the listed lines to the input, in order: each list keeps the
 	// order of the input, and equal lines always get the same result.
@@ -322,7 +333,7 @@ var filterArgRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+\-]{0,63}$`)
 // *RegexError with fail2ban's message.
 func (r RegexRunner) CheckFilter(ctx context.Context, configDir, name string) error {
 	if !filterArgRE.MatchString(name) || strings.Contains(name, "..") {
-		return invalidf(FieldValue, "%s is not a filter name.", quoteInput(name))
+		return invalid(FieldValue, "cfg.regex_not_filter_name", "Name", quoteInput(name))
 	}
 	if err := validPath(configDir); err != nil {
 		return err
@@ -338,13 +349,13 @@ func (r RegexRunner) CheckFilter(ctx context.Context, configDir, name string) er
 		var re *RunError
 		if errors.As(err, &re) && !re.TimedOut {
 			if msg := regexErrorMessage(out); msg != "" {
-				return &RegexError{Message: msg}
+				return &RegexError{Message: lang.Raw(msg)}
 			}
 		}
 		return err
 	}
 	if !strings.Contains(out, "filter file : "+name) {
-		return &RegexError{Message: "fail2ban-regex did not find the filter " + name}
+		return &RegexError{Message: lang.M("cfg.regex_filter_not_found", "Name", name)}
 	}
 	return nil
 }

@@ -68,11 +68,11 @@ func TestRegexTesterReportsFail2bansOwnErrors(t *testing.T) {
 	ctx := context.Background()
 	_, err := r.Test(ctx, fail2ban.RegexTest{FailRegex: `Failed (password <HOST>`, Lines: []string{"x"}})
 	var re *fail2ban.RegexError
-	if !errors.As(err, &re) || re.Message != "Unable to compile regular expression: missing ), unterminated subpattern at position 7" {
+	if !errors.As(err, &re) || re.Message.Error() != "Unable to compile regular expression: missing ), unterminated subpattern at position 7" {
 		t.Fatalf("broken regex: %v", err)
 	}
 	_, err = r.Test(ctx, fail2ban.RegexTest{FailRegex: `Failed password`, Lines: []string{"x"}})
-	if !errors.As(err, &re) || !strings.Contains(re.Message, "No failure-id group") {
+	if !errors.As(err, &re) || !strings.Contains(re.Message.Error(), "No failure-id group") {
 		t.Fatalf("regex without <HOST>: %v", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestRegexTesterNeverReadsFilesNamedAsPatterns(t *testing.T) {
 	for _, pattern := range []string{"/etc/passwd", "sshd", "../../etc/shadow", "-v"} {
 		_, err := r.Test(context.Background(), fail2ban.RegexTest{FailRegex: pattern, Lines: []string{"root:x:0:0:root"}})
 		var re *fail2ban.RegexError
-		if !errors.As(err, &re) || !strings.Contains(re.Message, "No failure-id group") {
+		if !errors.As(err, &re) || !strings.Contains(re.Message.Error(), "No failure-id group") {
 			t.Errorf("%q: %v (want fail2ban's complaint about the pattern, not a file read)", pattern, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "root:x:0:0") {

@@ -1,9 +1,10 @@
 package handlers
 
 import (
-	"bangui/lang"
 	"context"
 	"strings"
+
+	"bangui/lang"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,7 +65,7 @@ func (s *Server) auditOutcome(err error) string {
 	if fe := configErrors(lang.Get("en"), err); fe != nil {
 		return firstMessage(fe)
 	}
-	if msg, ok := configFailMessage(err); ok {
+	if msg, ok := configFailMessage(lang.Get("en"), err); ok {
 		return msg
 	}
 	return s.classify(err).Message

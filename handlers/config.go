@@ -1,9 +1,11 @@
 package handlers
 
 import (
-	"bangui/lang"
 	"errors"
 	"strings"
+
+	"bangui/lang"
+	"bangui/views"
 
 	"github.com/labstack/echo/v4"
 
@@ -50,11 +52,11 @@ func configErrors(l *lang.Lang, err error) map[string][]string {
 	}
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
-		return map[string][]string{configuration.FieldRawFile: {pe.Message}}
+		return map[string][]string{configuration.FieldRawFile: {pe.Message.In(l)}}
 	}
 	var val *f2bconf.ValueError
 	if errors.As(err, &val) {
-		return map[string][]string{"": {val.Message}}
+		return map[string][]string{"": {val.Message.In(l)}}
 	}
 	var fe *fail2ban.ValidationError
 	if errors.As(err, &fe) {
@@ -68,20 +70,21 @@ func configErrors(l *lang.Lang, err error) map[string][]string {
 // flashed on the page at back, so the user can try again; every other
 // error (an unknown item, an unreadable directory) goes to handleError.
 func (s *Server) configFail(c echo.Context, err error, back string) error {
-	if msg, ok := configFailMessage(err); ok {
+	if msg, ok := configFailMessage(langOf(c), err); ok {
 		s.flash(c, "error", msg)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 	return err
 }
 
-// configFailMessage is what configFail flashes for err, if it flashes it.
-func configFailMessage(err error) (string, bool) {
+// configFailMessage is what configFail flashes for err in language l, if
+// it flashes it.
+func configFailMessage(l *lang.Lang, err error) (string, bool) {
 	switch {
 	case errors.Is(err, configuration.ErrOffline):
-		return "Not saved: fail2ban is not answering. BanGUI changes the configuration only while it can test and reload it.", true
+		return l.T("cfg.not_saved_offline"), true
 	case errors.Is(err, f2bconf.ErrEditRunning):
-		return "Not saved: another change of fail2ban's configuration is still being applied. Try again in a moment.", true
+		return l.T("cfg.not_saved_edit_running"), true
 	}
 	return "", false
 }
@@ -98,32 +101,40 @@ func (s *Server) auditApply(c echo.Context, e models.AuditEntry, res models.Appl
 	case e.Result != "": // the caller words the failure
 	case err != nil:
 		e.Result = s.auditOutcome(err)
-	case res.RolledBack || res.RollbackFailure != "":
+	case res.RolledBack || !res.RollbackFailure.IsZero():
 		e.Action = models.AuditConfigUndo
-		_, e.Result = applyFlash(res, "")
-	case !res.OK && res.Failure != "":
-		_, e.Result = applyFlash(res, "")
+		_, e.Result = applyFlash(lang.Get("en"), res, "")
+	case !res.OK && !res.Failure.IsZero():
+		_, e.Result = applyFlash(lang.Get("en"), res, "")
 	case !res.Changed:
 		e.Detail = strings.TrimSpace(e.Detail + " (nothing changed)")
 	}
 	s.audit(c, e)
 }
 
-// applyFlash says what an apply did, for the flash message.
-func applyFlash(res models.ApplyResult, ok string) (string, string) {
+// flashApply queues what an apply did (ok, in the request's language,
+// when it worked) for the next page, fail2ban's own words in it marked as
+// its output.
+func (s *Server) flashApply(c echo.Context, res models.ApplyResult, ok string) {
+	kind, msg := applyFlash(langOf(c), res, ok)
+	s.queueFlash(c, views.Flash{Kind: kind, Message: msg, Quote: res.Output})
+}
+
+// applyFlash says what an apply did in language l, for the flash message
+// (ok, already in l, when it worked).
+func applyFlash(l *lang.Lang, res models.ApplyResult, ok string) (string, string) {
 	switch {
-	case !res.Changed && res.Failure == "":
-		return "info", "Nothing changed, so nothing was written."
+	case !res.Changed && res.Failure.IsZero():
+		return "info", l.T("cfg.nothing_changed")
 	case res.OK:
 		return "success", ok
+	case res.RolledBack && len(res.Restored) > 0:
+		return "error", lang.M("cfg.not_applied_restored", "Failure", res.Failure, "File", res.File,
+			"Jails", strings.Join(res.Restored, ", ")).In(l)
 	case res.RolledBack:
-		msg := "Not applied: " + res.Failure + ". BanGUI rolled back: " + res.File + " is as it was"
-		if len(res.Restored) > 0 {
-			msg += " and " + strings.Join(res.Restored, ", ") + " runs with the previous settings"
-		}
-		return "error", msg + "."
+		return "error", lang.M("cfg.not_applied", "Failure", res.Failure, "File", res.File).In(l)
 	default:
-		return "error", "Not applied: " + res.Failure + ". The rollback failed too: " + res.RollbackFailure +
-			". Check " + res.File + " and fail2ban now."
+		return "error", lang.M("cfg.not_applied_rollback_failed", "Failure", res.Failure,
+			"RollbackFailure", res.RollbackFailure, "File", res.File).In(l)
 	}
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,8 +90,11 @@ func (s *Server) configItemCreate(kind string) echo.HandlerFunc {
 			return s.configFail(c, err, base)
 		}
 		name = strings.TrimSpace(name)
-		kindMsg, msg := applyFlash(res, fmt.Sprintf("Created the %s %s in %s; fail2ban's checks passed.", kind, name, res.File))
-		s.flash(c, kindMsg, msg)
+		created := tr(c, "cfg.filter_created", "Name", name, "File", res.File)
+		if kind == "action" {
+			created = tr(c, "cfg.action_created", "Name", name, "File", res.File)
+		}
+		s.flashApply(c, res, created)
 		if res.OK {
 			return s.redirect(c, s.hostURL(c, base+"/"+url.PathEscape(name)))
 		}
@@ -133,12 +135,11 @@ func (s *Server) configItemSave(kind string) echo.HandlerFunc {
 		if err != nil {
 			return s.configFail(c, err, back)
 		}
-		ok := "Saved " + res.File + "; fail2ban's checks passed."
+		ok := tr(c, "cfg.item_saved", "File", res.File)
 		if len(res.Reloaded) > 0 {
-			ok += " Reloaded " + strings.Join(res.Reloaded, ", ") + "."
+			ok = tr(c, "cfg.item_saved_reloaded", "File", res.File, "Jails", strings.Join(res.Reloaded, ", "))
 		}
-		kindMsg, msg := applyFlash(res, ok)
-		s.flash(c, kindMsg, msg)
+		s.flashApply(c, res, ok)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 }

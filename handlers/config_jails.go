@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/views"
 )
@@ -25,7 +26,7 @@ func (s *Server) renderConfigJails(c echo.Context, status int, form models.NewJa
 	}
 	filters, err := s.configuration.Filters(ctx, s.hostID(c))
 	if err != nil {
-		jails.Problems = append(jails.Problems, err.Error())
+		jails.Problems = append(jails.Problems, lang.Of(err))
 	}
 	return s.render(c, status, views.ConfigJailsView(views.ConfigJailsPage{Jails: jails, Filters: filters, New: form, Errors: errs}), nil)
 }
@@ -46,12 +47,11 @@ func (s *Server) configJailCreate(c echo.Context) error {
 		return s.configFail(c, err, "/config")
 	}
 	name := strings.TrimSpace(form.Name)
-	ok := "Created the jail " + name + " in " + res.File + "; the configuration test passed."
+	ok := tr(c, "cfg.jail_created", "Name", name, "File", res.File)
 	if len(res.Reloaded) > 0 {
-		ok += " It runs now."
+		ok = tr(c, "cfg.jail_created_running", "Name", name, "File", res.File)
 	}
-	kind, msg := applyFlash(res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	if res.OK {
 		return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 	}
@@ -134,12 +134,11 @@ func (s *Server) configJailSave(c echo.Context) error {
 	if err != nil {
 		return s.configFail(c, err, "/config/jails/"+url.PathEscape(name))
 	}
-	ok := "Saved " + res.File + ": the configuration test passed and fail2ban reloaded " + name + "."
+	ok := tr(c, "cfg.jail_saved", "File", res.File, "Name", name)
 	if len(res.Reloaded) > 0 && res.Verified {
-		ok = "Saved " + res.File + ": the configuration test passed, fail2ban reloaded " + name + " and runs it with the new values."
+		ok = tr(c, "cfg.jail_saved_verified", "File", res.File, "Name", name)
 	}
-	kind, msg := applyFlash(res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	return s.redirect(c, s.hostURL(c, "/config/jails/"+url.PathEscape(name)))
 }
 
@@ -158,18 +157,17 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		}
 		s.auditApply(c, models.AuditEntry{Jail: name, Detail: detail}, res, err)
 		if fe := configErrors(langOf(c), err); fe != nil {
-			s.flash(c, "error", "Not changed: "+firstMessage(fe))
+			s.flash(c, "error", tr(c, "cfg.not_changed", "Reason", firstMessage(fe)))
 			return s.redirect(c, s.hostURL(c, back))
 		}
 		if err != nil {
 			return s.configFail(c, err, back)
 		}
-		ok := "Activated " + name + ": " + res.File + " says enabled = true, the configuration test passed and the jail runs."
+		ok := tr(c, "cfg.jail_activated", "Name", name, "File", res.File)
 		if !on {
-			ok = "Deactivated " + name + ": " + res.File + " says enabled = false and the jail no longer runs."
+			ok = tr(c, "cfg.jail_deactivated", "Name", name, "File", res.File)
 		}
-		kind, msg := applyFlash(res, ok)
-		s.flash(c, kind, msg)
+		s.flashApply(c, res, ok)
 		return s.redirect(c, s.hostURL(c, back))
 	}
 }

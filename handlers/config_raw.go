@@ -2,12 +2,12 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services/configuration"
 	"bangui/textfmt"
@@ -57,17 +57,16 @@ func (s *Server) configRawSave(c echo.Context) error {
 	name, content := in.File, in.Content
 	p := views.ConfigRawPage{Name: name, Content: content}
 	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
-	tooLarge := fmt.Sprintf("Not saved: the text is %s, more than the %s the editor accepts. Nothing was written.",
-		textfmt.Bytes(int64(len(content))), textfmt.Bytes(configuration.MaxRawSize))
+	tooLarge := lang.M("cfg.raw_too_large", "Size", textfmt.Bytes(int64(len(content))), "Max", textfmt.Bytes(configuration.MaxRawSize))
 	e := models.AuditEntry{File: name, Detail: "raw edit"}
 	if errors.Is(err, configuration.ErrRawTooLarge) {
-		e.Result = tooLarge
+		e.Result = tooLarge.Error()
 	}
 	s.auditApply(c, e, res, err)
 	switch fe := configErrors(langOf(c), err); {
 	case errors.Is(err, configuration.ErrRawTooLarge):
 		p.Open = &models.RawFile{Name: name}
-		p.Errors = map[string][]string{configuration.FieldRawContent: {tooLarge}}
+		p.Errors = map[string][]string{configuration.FieldRawContent: {tooLarge.In(langOf(c))}}
 		return s.renderConfigRaw(c, http.StatusRequestEntityTooLarge, p)
 	case fe != nil:
 		status := http.StatusUnprocessableEntity
@@ -81,7 +80,6 @@ func (s *Server) configRawSave(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	kind, msg := applyFlash(res, "Saved "+res.File+"; fail2ban's configuration test passed. Reload the jail or fail2ban (Server tab) to use it.")
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, tr(c, "cfg.raw_saved", "File", res.File))
 	return s.redirect(c, s.hostURL(c, "/config/raw?file="+url.QueryEscape(name)))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services/configuration"
 	"bangui/views"
@@ -25,7 +26,7 @@ func (s *Server) renderConfigServer(c echo.Context, status int, form *models.Ser
 		if !fail2ban.IsUnreachable(err) {
 			return err
 		}
-		p.Offline = "fail2ban is not answering, so its settings cannot be shown or changed. The status bar checks again every few seconds."
+		p.Offline = tr(c, "cfg.server_offline")
 	}
 	if form != nil {
 		p.Form = *form
@@ -64,12 +65,11 @@ func (s *Server) configServerSave(c echo.Context) error {
 	if err != nil {
 		return s.configFail(c, err, "/config/server")
 	}
-	ok := "Saved fail2ban.local; the configuration test passed and fail2ban runs with the new settings."
+	ok := tr(c, "cfg.server_saved")
 	if d, err := fail2ban.ParseTimeSpec(form.DBPurgeAge); err == nil && d >= 0 && d < 24*time.Hour {
-		ok += " Note: with a purge age below one day fail2ban forgets bans quickly; BanGUI's archive keeps them."
+		ok += " " + tr(c, "cfg.server_purge_note")
 	}
-	kind, msg := applyFlash(res, ok)
-	s.flash(c, kind, msg)
+	s.flashApply(c, res, ok)
 	return s.redirect(c, s.hostURL(c, "/config/server"))
 }
 
@@ -88,15 +88,16 @@ func (s *Server) configFlush(c echo.Context) error {
 func (s *Server) configReload(c echo.Context) error {
 	err := s.configuration.ReloadAll(c.Request().Context(), s.hostID(c))
 	e := models.AuditEntry{Action: models.AuditReload, Host: s.hostID(c), Detail: "fail2ban", Result: s.auditOutcome(err)}
+	failed := lang.M("cfg.reload_failed", "Error", err)
 	if err != nil && !fail2ban.IsUnreachable(err) {
-		e.Result = "Reload failed: " + err.Error()
+		e.Result = failed.Error()
 	}
 	s.audit(c, e)
 	if err != nil {
 		if fail2ban.IsUnreachable(err) {
 			return err
 		}
-		s.flash(c, "error", e.Result)
+		s.queueFlash(c, views.Flash{Kind: "error", Message: failed.In(langOf(c)), Quote: configuration.Fail2banWords(err)})
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", tr(c, "config.reloaded"))
@@ -107,12 +108,13 @@ func (s *Server) configReload(c echo.Context) error {
 func (s *Server) configRestart(c echo.Context) error {
 	took, err := s.configuration.Restart(c.Request().Context(), s.hostID(c))
 	e := models.AuditEntry{Action: models.AuditReload, Host: s.hostID(c), Detail: "restart fail2ban"}
+	failed := lang.M("cfg.restart_error", "Error", err)
 	if err != nil {
-		e.Result = "Restart: " + err.Error() + "."
+		e.Result = failed.Error()
 	}
 	s.audit(c, e)
 	if err != nil {
-		s.flash(c, "error", e.Result)
+		s.queueFlash(c, views.Flash{Kind: "error", Message: failed.In(langOf(c)), Quote: configuration.Fail2banWords(err)})
 		return s.redirect(c, s.hostURL(c, "/config/server"))
 	}
 	s.flash(c, "success", tr(c, "config.restarted", "Took", seconds(c, took)))

@@ -341,6 +341,15 @@ func TestConfigLogOutsideAllowedDirsIsRefused(t *testing.T) {
 	if doc.Find(`[data-testid="log-lines"]`).Length() != 0 {
 		t.Fatal("lines shown from a file outside the allowed folders")
 	}
+	b.headers["Accept-Language"] = "de"
+	doc = parse(t, b.get("/config/log"))
+	if msg := doc.Find(`[data-testid="log-error"]`).Text(); !strings.Contains(msg, "BanGUI darf "+sb.LogFile+" nicht lesen") || !strings.Contains(msg, "Erlauben Sie ihren Ordner mit --log-dirs") {
+		t.Fatalf("message in German %q", msg)
+	}
+	doc = parse(t, b.postForm("/config/regex", "/config/regex", url.Values{"failregex": {"<HOST>"}, "logfile": {sb.LogFile}}))
+	if msg := doc.Find("#rx-logfile-error").Text(); !strings.Contains(msg, "BanGUI darf "+sb.LogFile+" nicht lesen") {
+		t.Fatalf("regex tester's refusal of the log file in German: %q", msg)
+	}
 }
 
 func TestConfigFiltersAndActionsTabs(t *testing.T) {

@@ -113,12 +113,17 @@ func (s *Server) flash(c echo.Context, kind, msg string) {
 // flashItems queues a message with a list below it for the next rendered
 // page.
 func (s *Server) flashItems(c echo.Context, kind, msg string, items []string) {
+	s.queueFlash(c, views.Flash{Kind: kind, Message: msg, Items: items})
+}
+
+// queueFlash queues f for the next rendered page.
+func (s *Server) queueFlash(c echo.Context, f views.Flash) {
 	ctx := c.Request().Context()
 	var list []views.Flash
 	if raw := s.sm.GetString(ctx, sessFlash); raw != "" {
 		_ = json.Unmarshal([]byte(raw), &list)
 	}
-	list = append(list, views.Flash{Kind: kind, Message: msg, Items: items})
+	list = append(list, f)
 	b, _ := json.Marshal(list)
 	s.sm.Put(ctx, sessFlash, string(b))
 }

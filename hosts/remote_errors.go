@@ -30,13 +30,13 @@ func EncodeError(err error) wire.Error {
 	case errors.As(err, &ve):
 		e.Code, e.Field, e.Detail, e.Text = wire.CodeValidation, ve.Field, ve.Message.Error(), &ve.Message
 	case errors.As(err, &pe):
-		e.Code, e.Name, e.Detail = wire.CodeConfigPath, pe.Name, pe.Message
+		e.Code, e.Name, e.Detail, e.Text = wire.CodeConfigPath, pe.Name, pe.Message.Error(), &pe.Message
 	case errors.As(err, &val):
-		e.Code, e.Line, e.Detail = wire.CodeConfigValue, val.Line, val.Message
+		e.Code, e.Line, e.Detail, e.Text = wire.CodeConfigValue, val.Line, val.Message.Error(), &val.Message
 	case errors.As(err, &lpe):
 		e.Code, e.Name, e.Cause, e.Flag, e.Text = wire.CodeLogPath, lpe.Path, errText(lpe.Err), errors.Is(lpe.Err, ErrLogNotAllowed), wordsOf(lpe.Err)
 	case errors.As(err, &rx):
-		e.Code, e.Detail = wire.CodeRegex, rx.Message
+		e.Code, e.Detail, e.Text = wire.CodeRegex, rx.Message.Error(), &rx.Message
 	case errors.As(err, &rce):
 		e.Code, e.Args, e.Output, e.Cause = wire.CodeRestartCommand, rce.Command, rce.Output, errText(rce.Err)
 	case errors.As(err, &run):
@@ -87,6 +87,15 @@ var sentinels = []struct {
 	{wire.CodeNotExist, fs.ErrNotExist},
 }
 
+// wireText is the message of a refusal that came over the wire: its id and
+// values, or the English words of an agent older than the message ids.
+func wireText(e wire.Error) lang.Message {
+	if e.Text != nil {
+		return *e.Text
+	}
+	return lang.Raw(e.Detail)
+}
+
 func errText(err error) string {
 	if err == nil {
 		return ""
@@ -117,15 +126,11 @@ func DecodeError(e wire.Error) error {
 	var typed error
 	switch e.Code {
 	case wire.CodeValidation:
-		msg := lang.Raw(e.Detail) // an agent older than the message's id
-		if e.Text != nil {
-			msg = *e.Text
-		}
-		typed = &fail2ban.ValidationError{Field: e.Field, Message: msg}
+		typed = &fail2ban.ValidationError{Field: e.Field, Message: wireText(e)}
 	case wire.CodeConfigPath:
-		typed = &f2bconf.PathError{Name: e.Name, Message: e.Detail}
+		typed = &f2bconf.PathError{Name: e.Name, Message: wireText(e)}
 	case wire.CodeConfigValue:
-		typed = &f2bconf.ValueError{Line: e.Line, Message: e.Detail}
+		typed = &f2bconf.ValueError{Line: e.Line, Message: wireText(e)}
 	case wire.CodeLogPath:
 		cause := errOf(e.Cause)
 		var sentinel error
@@ -138,7 +143,7 @@ func DecodeError(e wire.Error) error {
 		}
 		typed = &LogPathError{Path: e.Name, Err: cause}
 	case wire.CodeRegex:
-		typed = &fail2ban.RegexError{Message: e.Detail}
+		typed = &fail2ban.RegexError{Message: wireText(e)}
 	case wire.CodeRestartCommand:
 		typed = &RestartCommandError{Command: e.Args, Output: e.Output, Err: errOf(e.Cause)}
 	case wire.CodeRun:

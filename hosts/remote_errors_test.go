@@ -27,11 +27,11 @@ func TestErrorsCrossTheWire(t *testing.T) {
 			var ve *fail2ban.ValidationError
 			return errors.As(e, &ve) && ve.Field == fail2ban.FieldIP && ve.Message.Error() == "bad address"
 		}},
-		{fmt.Errorf("read x: %w", &f2bconf.PathError{Name: "../x", Message: "outside"}), func(e error) bool {
+		{fmt.Errorf("read x: %w", &f2bconf.PathError{Name: "../x", Message: lang.M("cfg.path_dotdot")}), func(e error) bool {
 			var pe *f2bconf.PathError
-			return errors.As(e, &pe) && pe.Name == "../x" && pe.Message == "outside"
+			return errors.As(e, &pe) && pe.Name == "../x" && pe.Message.ID() == "cfg.path_dotdot"
 		}},
-		{&f2bconf.ValueError{Line: 2, Message: "breaks the line"}, func(e error) bool {
+		{&f2bconf.ValueError{Line: 2, Message: lang.Raw("breaks the line")}, func(e error) bool {
 			var ve *f2bconf.ValueError
 			return errors.As(e, &ve) && ve.Line == 2
 		}},
@@ -43,9 +43,9 @@ func TestErrorsCrossTheWire(t *testing.T) {
 			var lpe *LogPathError
 			return errors.As(e, &lpe) && !errors.Is(e, ErrLogNotAllowed)
 		}},
-		{&fail2ban.RegexError{Message: "unbalanced"}, func(e error) bool {
+		{&fail2ban.RegexError{Message: lang.Raw("unbalanced")}, func(e error) bool {
 			var rx *fail2ban.RegexError
-			return errors.As(e, &rx) && rx.Message == "unbalanced"
+			return errors.As(e, &rx) && rx.Message.Error() == "unbalanced"
 		}},
 		{&RestartCommandError{Command: []string{"systemctl", "restart", "fail2ban"}, Output: "no", Err: errors.New("exit status 1")}, func(e error) bool {
 			var rce *RestartCommandError

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"bangui/lang"
+)
 
 // ConfigSource says which file (relative to fail2ban's configuration
 // directory) and line set a value.
@@ -12,9 +16,9 @@ type ConfigSource struct {
 // ConfigSetting is one merged option as the configuration pages show it.
 type ConfigSetting struct {
 	Name       string
-	Raw        string // as written, before %(name)s interpolation
-	Value      string // interpolated; empty when Error is set
-	Error      string // why the value cannot be interpolated
+	Raw        string       // as written, before %(name)s interpolation
+	Value      string       // interpolated; empty when Error is set
+	Error      lang.Message // why the value cannot be interpolated
 	Source     ConfigSource
 	Inherited  bool           // comes from [DEFAULT]
 	Overridden []ConfigSource // earlier settings it replaced, oldest first
@@ -34,16 +38,16 @@ type ConfigJail struct {
 	Running bool   // fail2ban runs it now
 	Filter  string // filter name
 	Source  ConfigSource
-	Error   string // a problem reading its enabled or filter value
-	Local   string // BanGUI's override file for it (jail.d/<name>.local)
+	Error   lang.Message // a problem reading its enabled or filter value
+	Local   string       // BanGUI's override file for it (jail.d/<name>.local)
 }
 
 // ConfigJails is the Jails tab.
 type ConfigJails struct {
 	Jails    []ConfigJail
-	Files    []string // files merged, in order
-	Problems []string // files fail2ban cannot read
-	Offline  string   // set when fail2ban's socket did not answer
+	Files    []string       // files merged, in order
+	Problems []lang.Message // files fail2ban cannot read
+	Offline  lang.Message   // set when fail2ban's socket did not answer
 }
 
 // JailForm holds the editable settings of a jail as raw INI values. List
@@ -73,7 +77,7 @@ type ConfigJailDetail struct {
 	Form     JailForm
 	Settings []ConfigSetting // merged view: own options and the inherited ones that matter
 	Files    []string
-	Problems []string
+	Problems []lang.Message
 }
 
 // NewJailForm is the form that creates a jail.
@@ -98,8 +102,8 @@ type ConfigItem struct {
 type ConfigItems struct {
 	Items    []ConfigItem
 	Filters  []string // filter names, for the new-jail form
-	Offline  string
-	Problems []string
+	Offline  lang.Message
+	Problems []lang.Message
 }
 
 // FilterForm holds a filter's editable [Definition] values. List fields
@@ -140,22 +144,23 @@ type ConfigItemDetail struct {
 	Filter   FilterForm
 	Action   ActionForm
 	Files    []string
-	Problems []string
+	Problems []lang.Message
 }
 
 // ApplyResult says what saving a change did: write, test, reload, verify,
 // and the rollback when a step failed.
 type ApplyResult struct {
-	File            string   // the file written, relative to the configuration directory
-	Changed         bool     // false when there was nothing to save
-	OK              bool     // every step passed
-	Failure         string   // what failed, in fail2ban's words where it said something
-	RolledBack      bool     // the previous file is back and the jails were reloaded
-	RollbackFailure string   // set when even the rollback failed
-	Reloaded        []string // jails reloaded with the new configuration
-	Restored        []string // jails reloaded again with the previous configuration
-	Verified        bool     // fail2ban was asked and runs with the new values
-	Steps           []string // what happened, in order
+	File            string       // the file written, relative to the configuration directory
+	Changed         bool         // false when there was nothing to save
+	OK              bool         // every step passed
+	Failure         lang.Message // what failed, in fail2ban's words where it said something
+	RolledBack      bool         // the previous file is back and the jails were reloaded
+	RollbackFailure lang.Message // set when even the rollback failed
+	Output          string       // the part of Failure in fail2ban's own words, if any
+	Reloaded        []string     // jails reloaded with the new configuration
+	Restored        []string     // jails reloaded again with the previous configuration
+	Verified        bool         // fail2ban was asked and runs with the new values
+	Steps           []string     // what happened, in order
 }
 
 // RawFile is a file of the raw editor.
@@ -209,8 +214,8 @@ type RegexLine struct {
 type RegexReport struct {
 	Lines                    []RegexLine
 	Matched, Missed, Ignored int
-	Hosts                    []string // when hosts could not be tied to lines
-	Source                   string   // "pasted lines" or the log file
+	Hosts                    []string     // when hosts could not be tied to lines
+	Source                   lang.Message // "the pasted lines" or the log file
 	Took                     time.Duration
 }
 
@@ -225,9 +230,9 @@ type LogView struct {
 	Path      string
 	Target    string // fail2ban's log target as reported
 	Lines     []LogLine
-	N         int    // lines asked for
-	Filter    string // substring filter
-	Truncated bool   // more lines matched than are shown
-	Error     string // why no lines can be shown
+	N         int          // lines asked for
+	Filter    string       // substring filter
+	Truncated bool         // more lines matched than are shown
+	Error     lang.Message // why no lines can be shown
 	AllowedIn []string
 }

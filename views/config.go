@@ -103,3 +103,6 @@ func actingHost(ctx context.Context) HostOption {
 	}
 	return HostOption{}
 }
+
+// msgText is a message of the layers below in the page's language.
+func msgText(ctx context.Context, m lang.Message) string { return m.In(lang.From(ctx)) }

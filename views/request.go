@@ -21,6 +21,15 @@ type Flash struct {
 	Kind    string // "success", "error" or "info"
 	Message string
 	Items   []string // a list below the message, e.g. one result per host
+	Quote   string   // a program's own words inside Message (fail2ban's output), shown as such
+}
+
+// quoted splits Message around Quote, when it holds it.
+func (f Flash) quoted() (before, after string, ok bool) {
+	if f.Quote == "" {
+		return "", "", false
+	}
+	return strings.Cut(f.Message, f.Quote)
 }
 
 // Request carries the per-request values every component may need. Handlers

@@ -255,7 +255,7 @@ func TestEditRefusesValuesThatWouldChangeTheFile(t *testing.T) {
 	for name, lines := range cases {
 		_, err := Edit("a.local", []byte("[x]\n"), []Change{{Section: "x", Option: "v", Lines: lines}})
 		var ve *ValueError
-		if !errors.As(err, &ve) || ve.Message == "" {
+		if !errors.As(err, &ve) || ve.Message.IsZero() {
 			t.Errorf("%s: %q accepted (err %v)", name, lines, err)
 		}
 	}
@@ -291,7 +291,7 @@ func TestCleanEditableRefusesPathTricks(t *testing.T) {
 	for _, n := range bad {
 		_, err := CleanEditable(n)
 		var pe *PathError
-		if !errors.As(err, &pe) || pe.Message == "" {
+		if !errors.As(err, &pe) || pe.Message.IsZero() {
 			t.Errorf("%q accepted (err %v)", n, err)
 		}
 	}

@@ -3,9 +3,12 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"bangui/lang"
 )
 
 // Change sets or removes one option in one section of a file.
@@ -21,11 +24,24 @@ type Change struct {
 // differently. Message is meant for the user.
 type ValueError struct {
 	Line    int // 0-based index of the offending line of the value
-	Message string
+	Message lang.Message
 }
 
-// Error implements error.
-func (e *ValueError) Error() string { return e.Message }
+// Error is the message in English.
+func (e *ValueError) Error() string { return e.Message.Error() }
+
+// As lets lang.Of find the error's Message.
+func (e *ValueError) As(target any) bool { return asMessage(target, e.Message) }
+
+// asMessage is the As method of the package's errors that are messages
+// for a person: it sets a *lang.Message target to m.
+func asMessage(target any, m lang.Message) bool {
+	p, ok := target.(*lang.Message)
+	if ok {
+		*p = m
+	}
+	return ok
+}
 
 var (
 	optionNameRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]*(\?[A-Za-z0-9_.=\-]+)?$`)
@@ -49,36 +65,35 @@ func ValidSectionName(name string) bool {
 // %(name)s. It returns a *ValueError.
 func CheckValue(lines []string) error {
 	if len(lines) == 0 {
-		return &ValueError{Message: "The value is missing."}
+		return &ValueError{Message: lang.M("cfg.value_missing")}
 	}
 	for i, l := range lines {
-		bad := func(format string, args ...any) error {
-			msg := fmt.Sprintf(format, args...)
+		bad := func(msg lang.Message) error {
 			if len(lines) > 1 {
-				msg = fmt.Sprintf("Line %d: %s", i+1, msg)
+				msg = lang.M("cfg.value_line", "Line", i+1, "Problem", msg)
 			}
 			return &ValueError{Line: i, Message: msg}
 		}
 		if !utf8.ValidString(l) {
-			return bad("the text is not valid UTF-8.")
+			return bad(lang.M("cfg.value_not_utf8"))
 		}
 		if strings.ContainsFunc(l, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
-			return bad("line breaks and control characters are not allowed.")
+			return bad(lang.M("cfg.value_control"))
 		}
 		if strings.TrimFunc(l, isSpace) != l {
-			return bad("remove the white space at the start or end.")
+			return bad(lang.M("cfg.value_space"))
 		}
 		if l == "" && len(lines) > 1 {
-			return bad("empty lines are not allowed in a list.")
+			return bad(lang.M("cfg.value_empty_line"))
 		}
 		if i > 0 && (strings.HasPrefix(l, "#") || strings.HasPrefix(l, ";")) {
-			return bad("fail2ban would read a line starting with %q as a comment.", l[:1])
+			return bad(lang.M("cfg.value_comment_line", "Char", strconv.Quote(l[:1])))
 		}
 		if commentStart(l) >= 0 {
-			return bad("fail2ban would read “;” after a space (or at the start) as the start of a comment.")
+			return bad(lang.M("cfg.value_comment_inline"))
 		}
 		if err := CheckInterpolation(l); err != nil {
-			return bad("%s.", strings.ToUpper(err.Error()[:1])+err.Error()[1:])
+			return bad(lang.Of(err))
 		}
 	}
 	return nil

@@ -16,10 +16,12 @@
 package config
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"bangui/lang"
 )
 
 // DefaultSection is the name of the section whose values every other
@@ -33,16 +35,22 @@ const DefaultSection = "DEFAULT"
 type ParseError struct {
 	File    string // as given to Parse
 	Line    int    // 1-based; 0 when the error is about the whole file
-	Message string
+	Message lang.Message
 }
 
-// Error implements error.
-func (e *ParseError) Error() string {
+// Error is the message in English.
+func (e *ParseError) Error() string { return e.Text().Error() }
+
+// Text is the error with its file and line, for a person in any language.
+func (e *ParseError) Text() lang.Message {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s, line %d: %s", e.File, e.Line, e.Message)
+		return lang.M("cfg.parse_error_line", "File", e.File, "Line", e.Line, "Problem", e.Message)
 	}
-	return e.File + ": " + e.Message
+	return lang.M("cfg.file_problem", "File", e.File, "Problem", e.Message)
 }
+
+// As lets lang.Of find the error's Message.
+func (e *ParseError) As(target any) bool { return asMessage(target, e.Text()) }
 
 // File is one parsed configuration file.
 type File struct {
@@ -187,7 +195,7 @@ type parsed struct {
 
 func parse(name string, data []byte) (*File, *parsed, error) {
 	if !utf8.Valid(data) {
-		return nil, nil, &ParseError{File: name, Message: "the file is not valid UTF-8 text"}
+		return nil, nil, &ParseError{File: name, Message: lang.M("cfg.parse_not_utf8")}
 	}
 	lines := splitLines(string(data))
 	f := &File{Name: name}
@@ -229,7 +237,7 @@ func parse(name string, data []byte) (*File, *parsed, error) {
 		indent = l.indent
 		if hdr, ok := sectionHeader(l.value); ok {
 			if seenSect[hdr] {
-				return nil, nil, &ParseError{File: name, Line: n, Message: fmt.Sprintf("section [%s] appears twice", hdr)}
+				return nil, nil, &ParseError{File: name, Line: n, Message: lang.M("cfg.parse_section_twice", "Section", hdr)}
 			}
 			if hdr != DefaultSection {
 				seenSect[hdr] = true
@@ -245,19 +253,19 @@ func parse(name string, data []byte) (*File, *parsed, error) {
 			continue
 		}
 		if cur == nil {
-			return nil, nil, &ParseError{File: name, Line: n, Message: "the file does not start with a section header such as [Definition]"}
+			return nil, nil, &ParseError{File: name, Line: n, Message: lang.M("cfg.parse_no_header")}
 		}
 		key, val, ok := optionLine(l.value)
 		if !ok || key == "" {
 			if firstErr == nil {
-				firstErr = &ParseError{File: name, Line: n, Message: fmt.Sprintf("%q is neither a section header nor an option (name = value)", clip(l.text, 60))}
+				firstErr = &ParseError{File: name, Line: n, Message: lang.M("cfg.parse_bad_line", "Text", strconv.Quote(clip(l.text, 60)))}
 			}
 			continue
 		}
 		key = strings.ToLower(key)
 		k := [2]string{cur.Name, key}
 		if seenOpt[k] {
-			return nil, nil, &ParseError{File: name, Line: n, Message: fmt.Sprintf("option %q appears twice in section [%s]", key, cur.Name)}
+			return nil, nil, &ParseError{File: name, Line: n, Message: lang.M("cfg.parse_option_twice", "Option", strconv.Quote(key), "Section", cur.Name)}
 		}
 		seenOpt[k] = true
 		opt = &Option{Name: key, Line: n, EndLine: n}

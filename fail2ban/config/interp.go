@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"bangui/lang"
 )
 
 // Kinds of InterpolationError, named after the Python exceptions fail2ban
@@ -34,18 +37,28 @@ type InterpolationError struct {
 	Detail  string // the missing name or the offending text
 }
 
-// Error implements error.
-func (e *InterpolationError) Error() string {
+// Error is the message in English.
+func (e *InterpolationError) Error() string { return e.Message().Error() }
+
+// Message is the error for a person, in any language.
+func (e *InterpolationError) Message() lang.Message {
+	where := "[" + e.Section + "] " + e.Option
 	switch e.Kind {
 	case ErrMissingOption:
-		return fmt.Sprintf("[%s] %s refers to %%(%s)s, which is not set", e.Section, e.Option, e.Detail)
+		return lang.M("cfg.interp_missing", "Option", where, "Name", e.Detail)
 	case ErrDepth:
-		return fmt.Sprintf("[%s] %s: references nest too deep (more than %d levels)", e.Section, e.Option, maxDepth)
+		return lang.M("cfg.interp_depth", "Option", where, "Max", maxDepth)
 	case ErrTooLong:
-		return fmt.Sprintf("[%s] %s: the value grows past %d bytes when its references are filled in", e.Section, e.Option, maxValueLen)
+		return lang.M("cfg.interp_too_long", "Option", where, "Max", maxValueLen)
 	}
-	return fmt.Sprintf("[%s] %s: %s", e.Section, e.Option, e.Detail)
+	if strings.HasPrefix(e.Detail, "%(") {
+		return lang.M("cfg.interp_bad_reference", "Option", where, "Text", strconv.Quote(e.Detail))
+	}
+	return lang.M("cfg.interp_bad_percent", "Option", where, "Text", strconv.Quote(e.Detail))
 }
+
+// As lets lang.Of find the error's Message.
+func (e *InterpolationError) As(target any) bool { return asMessage(target, e.Message()) }
 
 // maxDepth is configparser's MAX_INTERPOLATION_DEPTH.
 const maxDepth = 10
@@ -110,7 +123,7 @@ func (s *Set) interpolate(section, option, rest string, parent map[string]string
 			m := keyRE.FindStringSubmatch(rest)
 			if m == nil {
 				return &InterpolationError{Kind: ErrSyntax, Section: section, Option: option,
-					Detail: fmt.Sprintf("bad interpolation variable reference %q", clip(rest, 60))}
+					Detail: clip(rest, 60)}
 			}
 			name := strings.ToLower(m[1])
 			rest = rest[len(m[0]):]
@@ -127,7 +140,7 @@ func (s *Set) interpolate(section, option, rest string, parent map[string]string
 			}
 		default:
 			return &InterpolationError{Kind: ErrSyntax, Section: section, Option: option,
-				Detail: fmt.Sprintf("'%%' must be followed by '%%' or '(', found: %q", clip(rest, 60))}
+				Detail: clip(rest, 60)}
 		}
 	}
 	return nil
@@ -215,7 +228,7 @@ func CheckInterpolation(text string) error {
 		case keyRE.MatchString(rest):
 			rest = rest[len(keyRE.FindString(rest)):]
 		default:
-			return fmt.Errorf("a %% must be written %%%% (or start a reference such as %%(name)s); found %q", clip(rest, 20))
+			return lang.M("cfg.value_percent", "Found", strconv.Quote(clip(rest, 20)))
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"bangui/lang"
 )
 
 // Source says where a value was set.
@@ -111,7 +113,7 @@ func Load(dir, name string, opts Options) (*Set, error) {
 		if fi, err := os.Stat(abs); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		} else if !fi.IsDir() {
-			return nil, fmt.Errorf("config: %s is not a directory", abs)
+			return nil, lang.M("cfg.dir_not_dir", "Dir", abs)
 		}
 	}
 	set := &Set{Dir: abs, Name: name, defaults: newSection(DefaultSection, Source{}), sections: map[string]*msection{}}
@@ -345,7 +347,7 @@ func (l *loader) parse(abs string) *File {
 		if !errors.Is(err, fs.ErrNotExist) {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
-				err = fmt.Errorf("%s: %w", l.rel(abs), err)
+				err = lang.M("cfg.file_problem", "File", l.rel(abs), "Problem", err)
 			}
 			l.problems = append(l.problems, err)
 		}
@@ -369,10 +371,10 @@ func readConfigFile(abs string) ([]byte, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return nil, errors.New("is a directory")
+		return nil, lang.M("cfg.file_is_dir")
 	}
 	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("larger than %d MB", maxFileSize>>20)
+		return nil, lang.M("cfg.file_too_large", "MB", maxFileSize>>20)
 	}
 	b := make([]byte, fi.Size())
 	n, err := f.ReadAt(b, 0)
@@ -415,7 +417,7 @@ func (l *loader) includesOf(path string, ancestors []string) []string {
 		// A file that includes itself through its .local counterpart
 		// (jail.local: after = jail.x pulls in jail.x and jail.local again):
 		// fail2ban recurses until Python gives up; we stop here.
-		l.problems = append(l.problems, fmt.Errorf("%s: [INCLUDES] loop: the file includes itself", l.rel(path)))
+		l.problems = append(l.problems, lang.M("cfg.includes_loop", "File", l.rel(path)))
 		return nil
 	}
 	f := l.parse(path)
@@ -432,7 +434,7 @@ func (l *loader) includesOf(path string, ancestors []string) []string {
 			}
 			v, err := single.Get(includesSection, which)
 			if err != nil {
-				l.problems = append(l.problems, fmt.Errorf("%s: [INCLUDES] %s: %w", l.rel(path), which, err))
+				l.problems = append(l.problems, lang.M("cfg.includes_problem", "File", l.rel(path), "Option", which, "Problem", err))
 				continue
 			}
 			var list []string

@@ -10,17 +10,22 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"bangui/lang"
 )
 
 // PathError is a file name the editor refuses. Message is meant for the
 // user.
 type PathError struct {
 	Name    string
-	Message string
+	Message lang.Message
 }
 
-// Error implements error.
-func (e *PathError) Error() string { return e.Message }
+// Error is the message in English.
+func (e *PathError) Error() string { return e.Message.Error() }
+
+// As lets lang.Of find the error's Message.
+func (e *PathError) As(target any) bool { return asMessage(target, e.Message) }
 
 // Editable folders and top-level files: BanGUI writes nothing else.
 var (
@@ -39,24 +44,24 @@ const MaxNameLen = 200
 // double-encoded names arrive with it), hidden names and deeper paths, each
 // with a *PathError that says why. It returns the name unchanged.
 func CleanEditable(name string) (string, error) {
-	bad := func(msg string) (string, error) { return "", &PathError{Name: name, Message: msg} }
+	bad := func(msg lang.Message) (string, error) { return "", &PathError{Name: name, Message: msg} }
 	switch {
 	case name == "":
-		return bad("Choose a file.")
+		return bad(lang.M("cfg.path_choose"))
 	case len(name) > MaxNameLen:
-		return bad("The file name is too long.")
+		return bad(lang.M("cfg.path_too_long"))
 	case !utf8.ValidString(name):
-		return bad("The file name is not valid text.")
+		return bad(lang.M("cfg.path_not_text"))
 	case strings.ContainsFunc(name, unicode.IsControl):
-		return bad("The file name contains control characters (such as NUL); those are not allowed.")
+		return bad(lang.M("cfg.path_control"))
 	case strings.Contains(name, "%"):
-		return bad("The file name contains “%”: URL-encoded names are not accepted. Use a plain name such as jail.d/sshd.local.")
+		return bad(lang.M("cfg.path_percent"))
 	case strings.Contains(name, `\`):
-		return bad("The file name contains a backslash; use a plain name such as jail.d/sshd.local.")
+		return bad(lang.M("cfg.path_backslash"))
 	case strings.HasPrefix(name, "/"):
-		return bad("Absolute paths are not accepted; name a file inside the configuration directory, such as jail.d/sshd.local.")
+		return bad(lang.M("cfg.path_absolute"))
 	case strings.Contains(name, ".."):
-		return bad("The file name contains “..”; only files inside the configuration directory can be edited.")
+		return bad(lang.M("cfg.path_dotdot"))
 	}
 	parts := strings.Split(name, "/")
 	switch len(parts) {
@@ -66,21 +71,21 @@ func CleanEditable(name string) (string, error) {
 				return name, nil
 			}
 		}
-		return bad("Only jail.local, fail2ban.local and .local files in jail.d/, filter.d/ or action.d/ can be edited.")
+		return bad(lang.M("cfg.path_not_editable"))
 	case 2:
 		ok := false
 		for _, d := range editableDirs {
 			ok = ok || parts[0] == d
 		}
 		if !ok {
-			return bad("Only files in jail.d/, filter.d/ or action.d/ (and jail.local, fail2ban.local) can be edited.")
+			return bad(lang.M("cfg.path_wrong_folder"))
 		}
 		if !localNameRE.MatchString(parts[1]) {
-			return bad("Use a name of letters, digits and . _ @ + - that ends in .local, such as jail.d/sshd.local; .conf files are fail2ban's and stay untouched.")
+			return bad(lang.M("cfg.path_local_name"))
 		}
 		return name, nil
 	}
-	return bad("The name has too many slashes: only files directly inside jail.d/, filter.d/ or action.d/ can be edited.")
+	return bad(lang.M("cfg.path_too_deep"))
 }
 
 // ResolveEditable checks name with CleanEditable and returns the absolute
@@ -100,7 +105,7 @@ func ResolveEditable(dir, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("config: %w", err)
 	}
-	outside := &PathError{Name: name, Message: "The file (or its folder) is a symbolic link that leads outside the configuration directory; BanGUI does not follow it."}
+	outside := &PathError{Name: name, Message: lang.M("cfg.path_link_outside")}
 	parent := root
 	if sub, _, ok := strings.Cut(name, "/"); ok {
 		p := filepath.Join(root, sub)
@@ -114,7 +119,7 @@ func ResolveEditable(dir, name string) (string, error) {
 			return "", outside
 		}
 		if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
-			return "", &PathError{Name: name, Message: sub + " is not a folder."}
+			return "", &PathError{Name: name, Message: lang.M("cfg.path_not_folder", "Name", sub)}
 		}
 	}
 	target := filepath.Join(parent, filepath.Base(name))
@@ -127,7 +132,7 @@ func ResolveEditable(dir, name string) (string, error) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		real, err := filepath.EvalSymlinks(target)
 		if err != nil {
-			return "", &PathError{Name: name, Message: "The file is a symbolic link to a file that does not exist."}
+			return "", &PathError{Name: name, Message: lang.M("cfg.path_link_dangling")}
 		}
 		if !within(root, real) {
 			return "", outside
@@ -137,7 +142,7 @@ func ResolveEditable(dir, name string) (string, error) {
 			return "", outside
 		}
 		if _, err := CleanEditable(filepath.ToSlash(rel)); err != nil {
-			return "", &PathError{Name: name, Message: "The file is a symbolic link to " + filepath.ToSlash(rel) + ", which BanGUI may not edit."}
+			return "", &PathError{Name: name, Message: lang.M("cfg.path_link_forbidden", "Target", filepath.ToSlash(rel))}
 		}
 		target = real
 		if fi, err = os.Stat(real); err != nil {
@@ -145,7 +150,7 @@ func ResolveEditable(dir, name string) (string, error) {
 		}
 	}
 	if !fi.Mode().IsRegular() {
-		return "", &PathError{Name: name, Message: "This is not a regular file."}
+		return "", &PathError{Name: name, Message: lang.M("cfg.path_not_regular")}
 	}
 	return target, nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"bangui/lang"
 )
 
 // A Set travels as JSON between `bangui agent` and the panel: every
@@ -28,10 +30,11 @@ type sectionJSON struct {
 }
 
 type problemJSON struct {
-	Message string `json:"message"`
-	Parse   bool   `json:"parse,omitempty"` // a *ParseError of File and Line
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
+	Message string        `json:"message"`         // in English, as agents before the message ids sent it
+	Text    *lang.Message `json:"text,omitempty"`  // the message with its id
+	Parse   bool          `json:"parse,omitempty"` // a *ParseError of File and Line
+	File    string        `json:"file,omitempty"`
+	Line    int           `json:"line,omitempty"`
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -40,10 +43,11 @@ func (s *Set) MarshalJSON() ([]byte, error) {
 	for _, p := range s.Problems {
 		var pe *ParseError
 		if errors.As(p, &pe) {
-			out.Problems = append(out.Problems, problemJSON{Message: pe.Message, Parse: true, File: pe.File, Line: pe.Line})
+			out.Problems = append(out.Problems, problemJSON{Message: pe.Message.Error(), Text: &pe.Message, Parse: true, File: pe.File, Line: pe.Line})
 			continue
 		}
-		out.Problems = append(out.Problems, problemJSON{Message: p.Error()})
+		m := lang.Of(p)
+		out.Problems = append(out.Problems, problemJSON{Message: p.Error(), Text: &m})
 	}
 	if s.defaults != nil {
 		out.Defaults = s.defaults.values()
@@ -63,10 +67,14 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 	}
 	*s = Set{Dir: in.Dir, Name: in.Name, Files: in.Files, defaults: newSection(DefaultSection, Source{}), sections: map[string]*msection{}}
 	for _, p := range in.Problems {
+		m := lang.Raw(p.Message)
+		if p.Text != nil {
+			m = *p.Text
+		}
 		if p.Parse {
-			s.Problems = append(s.Problems, &ParseError{File: p.File, Line: p.Line, Message: p.Message})
+			s.Problems = append(s.Problems, &ParseError{File: p.File, Line: p.Line, Message: m})
 		} else {
-			s.Problems = append(s.Problems, errors.New(p.Message))
+			s.Problems = append(s.Problems, m)
 		}
 	}
 	s.defaults.load(in.Defaults)

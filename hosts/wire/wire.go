@@ -133,7 +133,7 @@ type Error struct {
 	Name    string        `json:"name,omitempty"`   // PathError.Name, LogPathError.Path
 	Class   string        `json:"class,omitempty"`  // CommandError.Class
 	Detail  string        `json:"detail,omitempty"` // the typed error's own message when Message wraps it
-	Text    *lang.Message `json:"text,omitempty"`   // ValidationError.Message, for the panel to translate
+	Text    *lang.Message `json:"text,omitempty"`   // the Message of a ValidationError, PathError, ValueError or RegexError, for the panel to translate
 	Cause   string        `json:"cause,omitempty"`  // RunError.Err, RestartCommandError.Err, LogPathError.Err
 	Args    []string      `json:"args,omitempty"`   // RunError.Args, RestartCommandError.Command
 	Output  string        `json:"output,omitempty"` // RunError.Output, RestartCommandError.Output

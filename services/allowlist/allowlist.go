@@ -237,9 +237,9 @@ type ApplyError struct{ Result models.ApplyResult }
 
 // Error implements error.
 func (e *ApplyError) Error() string {
-	msg := "Nothing was changed: " + e.Result.Failure
-	if e.Result.RollbackFailure != "" {
-		msg += " Putting the previous state back failed too: " + e.Result.RollbackFailure
+	msg := "Nothing was changed: " + e.Result.Failure.Error()
+	if !e.Result.RollbackFailure.IsZero() {
+		msg += " Putting the previous state back failed too: " + e.Result.RollbackFailure.Error()
 	}
 	return msg
 }

@@ -13,6 +13,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -108,23 +109,29 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 		res.Steps = append(res.Steps, "Created "+ch.file+".")
 	}
 	var attempted []string
-	fail := func(reason string) (models.ApplyResult, error) {
+	// fail rolls back for reason; said is the part of it in fail2ban's
+	// own words (a Raw text), if any.
+	fail := func(reason, said lang.Message) (models.ApplyResult, error) {
+		res.Output = rawText(said)
 		c.rollback(ctx, h, &res, prev, ch, attempted, before, reason)
 		return res, nil
 	}
 	if _, err := h.TestConfig(ctx); err != nil {
-		return fail("fail2ban's configuration test (fail2ban-client -t) failed: " + failureReason(err))
+		said := failureReason(err)
+		return fail(lang.M("cfg.apply_test_failed", "Reason", said), said)
 	}
 	res.Steps = append(res.Steps, "fail2ban's configuration test passed.")
 	if ch.filterCheck != "" {
 		if err := h.CheckFilter(ctx, ch.filterCheck); err != nil {
-			return fail("fail2ban-regex could not load the filter " + ch.filterCheck + ": " + failureReason(err))
+			said := failureReason(err)
+			return fail(lang.M("cfg.apply_filter_failed", "Filter", ch.filterCheck, "Reason", said), said)
 		}
 		res.Steps = append(res.Steps, "fail2ban-regex loaded the filter "+ch.filterCheck+".")
 	}
 	if ch.apply != nil {
 		if err := ch.apply(ctx); err != nil {
-			return fail(failureReason(err))
+			said := failureReason(err)
+			return fail(said, said)
 		}
 	}
 	if len(ch.reload) > 0 && c.Preserver != nil {
@@ -133,15 +140,16 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 	for _, j := range ch.reload {
 		attempted = append(attempted, j)
 		if _, err := h.Reload(ctx, j); err != nil {
-			return fail("fail2ban could not reload the jail " + j + ": " + failureReason(err))
+			said := failureReason(err)
+			return fail(lang.M("cfg.apply_reload_failed", "Jail", j, "Reason", said), said)
 		}
 		res.Reloaded = append(res.Reloaded, j)
 	}
 	if len(ch.reload) > 0 {
 		res.Steps = append(res.Steps, "Reloaded "+strings.Join(ch.reload, ", ")+".")
 		now, off := c.running(ctx, h)
-		if off != "" {
-			return fail("fail2ban stopped answering after the reload")
+		if !off.IsZero() {
+			return fail(lang.M("cfg.apply_no_answer"), lang.Message{})
 		}
 		for _, j := range ch.reload {
 			want, ok := expect[j]
@@ -150,15 +158,15 @@ func (c *Service) apply(ctx context.Context, h hosts.Host, ch change) (models.Ap
 			}
 			if got := slices.Contains(now, j); got != want {
 				if want {
-					return fail("the jail " + j + " is not running after the reload")
+					return fail(lang.M("cfg.apply_jail_stopped", "Jail", j), lang.Message{})
 				}
-				return fail("the jail " + j + " is still running after the reload")
+				return fail(lang.M("cfg.apply_jail_still_running", "Jail", j), lang.Message{})
 			}
 		}
 	}
 	if ch.verify != nil {
 		if err := ch.verify(ctx); err != nil {
-			return fail(err.Error())
+			return fail(messageOf(err), lang.Message{})
 		}
 		res.Verified = true
 		res.Steps = append(res.Steps, "fail2ban runs with the new values.")
@@ -179,11 +187,11 @@ func (c *Service) lock(ctx context.Context, h hosts.Host) (func(), error) {
 // the jails that were touched, then checks that the jails that ran before
 // run again.
 func (c *Service) rollback(ctx context.Context, h hosts.Host, res *models.ApplyResult, prev hosts.Replaced, ch change,
-	attempted, before []string, reason string) {
+	attempted, before []string, reason lang.Message) {
 	res.Failure = reason
-	var problems []string
+	var problems []lang.Message
 	if err := prev.Restore(ctx); err != nil {
-		problems = append(problems, "could not restore "+ch.file+": "+err.Error())
+		problems = append(problems, lang.M("cfg.rollback_restore_failed", "File", ch.file, "Error", err))
 	} else if prev.Existed {
 		res.Steps = append(res.Steps, "Restored "+ch.file+" to its previous version.")
 	} else {
@@ -191,14 +199,14 @@ func (c *Service) rollback(ctx context.Context, h hosts.Host, res *models.ApplyR
 	}
 	if ch.undo != nil {
 		if err := ch.undo(ctx); err != nil {
-			problems = append(problems, "could not put the previous values back: "+failureReason(err))
+			problems = append(problems, lang.M("cfg.rollback_undo_failed", "Reason", failureReason(err)))
 		} else {
 			res.Steps = append(res.Steps, "Put the previous values back.")
 		}
 	}
 	for _, j := range attempted {
 		if _, err := h.Reload(ctx, j); err != nil {
-			problems = append(problems, "reloading "+j+" with the previous configuration failed: "+failureReason(err))
+			problems = append(problems, lang.M("cfg.rollback_reload_failed", "Jail", j, "Reason", failureReason(err)))
 		} else {
 			res.Restored = append(res.Restored, j)
 			res.Steps = append(res.Steps, "Reloaded "+j+" with the previous configuration.")
@@ -208,15 +216,15 @@ func (c *Service) rollback(ctx context.Context, h hosts.Host, res *models.ApplyR
 		now, off := c.running(ctx, h)
 		for _, j := range attempted {
 			switch {
-			case off != "":
-				problems = append(problems, "fail2ban is not answering after the rollback")
+			case !off.IsZero():
+				problems = append(problems, lang.M("cfg.rollback_no_answer"))
 			case slices.Contains(before, j) && !slices.Contains(now, j):
-				problems = append(problems, "the jail "+j+" is not running after the rollback")
+				problems = append(problems, lang.M("cfg.rollback_jail_stopped", "Jail", j))
 			}
 		}
 	}
-	res.RollbackFailure = strings.Join(slices.Compact(problems), "; ")
-	res.RolledBack = res.RollbackFailure == ""
+	res.RollbackFailure = joinMessages(slices.CompactFunc(problems, func(a, b lang.Message) bool { return a.Error() == b.Error() }))
+	res.RolledBack = res.RollbackFailure.IsZero()
 	c.probe.RefreshHost(ctx, h.ID())
 }
 
@@ -225,19 +233,33 @@ var (
 	compileRE   = regexp.MustCompile(`(?s)Unable to compile regular expression '.*?':\s*\n?\s*(.+)`)
 )
 
+// joinMessages is the messages one after the other, separated by
+// semicolons; the zero Message for none.
+func joinMessages(ms []lang.Message) lang.Message {
+	if len(ms) == 0 {
+		return lang.Message{}
+	}
+	out := ms[len(ms)-1]
+	for i := len(ms) - 2; i >= 0; i-- {
+		out = lang.M("cfg.semicolon_list", "First", ms[i], "Rest", out)
+	}
+	return out
+}
+
 // failureReason extracts what fail2ban said from a failed run, without
-// its log prefixes, warnings and the long expanded patterns.
-func failureReason(err error) string {
+// its log prefixes, warnings and the long expanded patterns: fail2ban's
+// words as a Raw text, or BanGUI's message when it said nothing.
+func failureReason(err error) lang.Message {
 	var re *fail2ban.RunError
 	if !errors.As(err, &re) {
 		var rx *fail2ban.RegexError
 		if errors.As(err, &rx) {
 			return rx.Message
 		}
-		return err.Error()
+		return messageOf(err)
 	}
 	if re.TimedOut {
-		return "fail2ban-client did not finish in time"
+		return lang.M("cfg.apply_client_timeout")
 	}
 	var plain, logged []string
 	for _, l := range strings.Split(re.Output, "\n") {
@@ -271,5 +293,5 @@ func failureReason(err error) string {
 	if r := []rune(text); len(r) > 400 {
 		text = string(r[:400]) + "…"
 	}
-	return text
+	return lang.Raw(text)
 }

@@ -1,7 +1,6 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"bangui/lang"
 
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
@@ -200,12 +201,17 @@ func TestBrokenRegexIsRolledBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("write, test, failed reload and rollback took %v", time.Since(start).Round(time.Millisecond))
-	if res.OK || !res.RolledBack || res.RollbackFailure != "" {
+	if res.OK || !res.RolledBack || !res.RollbackFailure.IsZero() {
 		t.Fatalf("result %+v", res)
 	}
-	if !strings.Contains(res.Failure, "could not reload the jail gamma") ||
-		!strings.Contains(res.Failure, "Unable to compile regular expression: missing ), unterminated subpattern") {
-		t.Fatalf("failure %q", res.Failure)
+	if !strings.Contains(res.Failure.Error(), "could not reload the jail gamma") ||
+		!strings.Contains(res.Failure.Error(), "Unable to compile regular expression: missing ), unterminated subpattern") {
+		t.Fatalf("failure %q", res.Failure.Error())
+	}
+	// In German, BanGUI's words are translated and fail2ban's kept apart.
+	if got := res.Failure.In(lang.Get("de")); !strings.HasPrefix(got, "fail2ban konnte die Jail gamma nicht neu laden: Unable to compile regular expression") ||
+		!strings.HasPrefix(res.Output, "Unable to compile regular expression") || !strings.HasSuffix(got, res.Output) {
+		t.Fatalf("failure in German %q, fail2ban's words %q", got, res.Output)
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
 		t.Fatalf("files differ after the rollback: %q", got)
@@ -234,8 +240,8 @@ func TestFailedConfigTestIsRolledBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !res.RolledBack || !strings.Contains(res.Failure, "fail2ban-client -t") ||
-		!strings.Contains(res.Failure, "Have not found any log file for alpha jail") {
+	if res.OK || !res.RolledBack || !strings.Contains(res.Failure.Error(), "fail2ban-client -t") ||
+		!strings.Contains(res.Failure.Error(), "Have not found any log file for alpha jail") {
 		t.Fatalf("result %+v", res)
 	}
 	if len(res.Reloaded) != 0 {
@@ -368,7 +374,7 @@ func TestSaveFilterChecksAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !res.RolledBack || !strings.Contains(res.Failure, "fail2ban-regex could not load the filter sshd") {
+	if res.OK || !res.RolledBack || !strings.Contains(res.Failure.Error(), "fail2ban-regex could not load the filter sshd") {
 		t.Fatalf("result %+v", res)
 	}
 	if got := changedFiles(before, snapshot(t, sb.ConfigDir)); len(got) != 0 {
@@ -546,11 +552,11 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 	c, sb := configSandbox(t)
 	ctx := context.Background()
 	v, err := c.Log(ctx, models.LocalHost, 5, "")
-	if err != nil || v.Error != "" || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
+	if err != nil || !v.Error.IsZero() || v.Path != sb.LogFile || len(v.Lines) != 5 || !v.Truncated {
 		t.Fatalf("log view %+v", v)
 	}
 	v, err = c.Log(ctx, models.LocalHost, 1000, "reloaded")
-	if err != nil || v.Error != "" || len(v.Lines) == 0 {
+	if err != nil || !v.Error.IsZero() || len(v.Lines) == 0 {
 		t.Fatalf("filtered view %+v", v)
 	}
 	for _, l := range v.Lines {
@@ -559,7 +565,7 @@ func TestLogViewerReadsOnlyAllowedFiles(t *testing.T) {
 		}
 	}
 	strict := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir}), nil, Options{})
-	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error == "" || !strings.Contains(v.Error, "--log-dirs") || len(v.Lines) != 0 {
+	if v, err := strict.Log(ctx, models.LocalHost, 10, ""); err != nil || v.Error.IsZero() || !strings.Contains(v.Error.Error(), "--log-dirs") || len(v.Lines) != 0 {
 		t.Fatalf("log outside /var/log: %+v", v)
 	}
 }
@@ -602,12 +608,19 @@ func TestRestartWithConfiguredCommand(t *testing.T) {
 	}
 	bad := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: filepath.Join(sb.Dir, "gone.sock"), ConfigDir: sb.ConfigDir, RestartCommand: []string{"true"}}),
 		nil, Options{RestartWait: 500 * time.Millisecond})
-	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) {
-		t.Fatalf("no answer: %v", err)
+	de := lang.Get("de")
+	if _, err := bad.Restart(context.Background(), models.LocalHost); !errors.Is(err, ErrRestartNoAnswer) ||
+		lang.Of(err).In(de) != "fail2ban hat nach dem Neustart nicht innerhalb von 500ms geantwortet" {
+		t.Fatalf("no answer: %v (in German: %q)", err, lang.Of(err).In(de))
 	}
 	failing := New(servicetest.LocalHosts(hosts.LocalOptions{Socket: sb.SocketPath, ConfigDir: sb.ConfigDir, RestartCommand: []string{"false"}}), nil, Options{})
-	if _, err := failing.Restart(context.Background(), models.LocalHost); err == nil || !strings.Contains(err.Error(), "restart command false failed") {
+	_, err := failing.Restart(context.Background(), models.LocalHost)
+	var cmdErr *hosts.RestartCommandError
+	if err == nil || !strings.Contains(err.Error(), "restart command false failed") || !errors.As(err, &cmdErr) {
 		t.Fatalf("failing command: %v", err)
+	}
+	if got := lang.Of(err).In(de); !strings.HasPrefix(got, "der Neustart-Befehl false ist fehlgeschlagen: ") {
+		t.Fatalf("failing command in German: %q", got)
 	}
 }
 
@@ -624,7 +637,7 @@ func TestConcurrentEditsAreSerialised(t *testing.T) {
 			form.MaxRetry = n
 			res, err := c.SaveJail(ctx, models.LocalHost, name, form)
 			if err == nil && !res.OK {
-				err = errors.New(name + ": " + res.Failure)
+				err = errors.New(name + ": " + res.Failure.Error())
 			}
 			errs <- err
 		}()

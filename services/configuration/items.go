@@ -1,11 +1,12 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+
+	"bangui/lang"
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
@@ -66,16 +67,16 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, lang.Of(err))
+			verr.Add(f.key, messageOf(err))
 			continue
 		}
 		changes = append(changes, f2bconf.Change{Section: "Definition", Option: f.key, Lines: lines})
 	}
 	if kind == "filter" && creating && strings.TrimSpace(ff.FailRegex) == "" {
-		verr.Add(FieldFailRegex, lang.Raw("A filter needs at least one fail regex."))
+		verr.Add(FieldFailRegex, lang.M("cfg.filter_needs_failregex"))
 	}
 	if kind == "action" && creating && strings.TrimSpace(af.ActionBan) == "" {
-		verr.Add("actionban", lang.Raw("An action needs at least the command that bans (actionban)."))
+		verr.Add("actionban", lang.M("cfg.action_needs_ban"))
 	}
 	if kind == "action" {
 		origInit := map[string]string{}
@@ -89,7 +90,7 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			}
 			lines, err := checkField("line", kv.Value)
 			if err != nil {
-				verr.Add("init_"+key, lang.Of(err))
+				verr.Add("init_"+key, messageOf(err))
 				continue
 			}
 			changes = append(changes, f2bconf.Change{Section: "Init", Option: key, Lines: lines})
@@ -98,14 +99,14 @@ func itemChanges(s *f2bconf.Set, kind string, ff models.FilterForm, af models.Ac
 			lines, err := checkField("line", af.NewValue)
 			switch {
 			case !f2bconf.ValidOptionName(k):
-				verr.Add(FieldNewKey, lang.Raw("Use letters, digits and _ . - for the name."))
+				verr.Add(FieldNewKey, lang.M("cfg.option_name"))
 			case err != nil:
-				verr.Add(FieldNewValue, lang.Of(err))
+				verr.Add(FieldNewValue, messageOf(err))
 			default:
 				changes = append(changes, f2bconf.Change{Section: "Init", Option: strings.ToLower(k), Lines: lines})
 			}
 		} else if strings.TrimSpace(af.NewValue) != "" {
-			verr.Add(FieldNewKey, lang.Raw("Name the new option."))
+			verr.Add(FieldNewKey, lang.M("cfg.option_name_missing"))
 		}
 	}
 	if !verr.Empty() {
@@ -125,11 +126,11 @@ func itemPrecheck(file string, changes []f2bconf.Change) func(s *f2bconf.Set) er
 				field = "init_" + ch.Option
 			}
 			if !ok || v.Source.File != file {
-				verr.Add(field, lang.Raw(fmt.Sprintf("Another file (%s) sets %s after %s; change it there.", v.Source.File, ch.Option, file)))
+				verr.Add(field, lang.M("cfg.item_set_again_later", "Where", v.Source.File, "Option", ch.Option, "File", file))
 				continue
 			}
 			if _, err := s.Get(ch.Section, ch.Option); err != nil {
-				verr.Add(field, lang.Of(err))
+				verr.Add(field, messageOf(err))
 			}
 		}
 		if !verr.Empty() {
@@ -177,13 +178,17 @@ func (c *Service) CreateItem(ctx context.Context, host, kind, name string, ff mo
 	name = strings.TrimSpace(name)
 	verr := &services.ValidationError{}
 	if !fail2ban.ValidItemName(name) {
-		verr.Add(FieldItemName, lang.Raw("Use 1 to 64 letters, digits and _ . @ + - for the name (without .conf or .local)."))
+		verr.Add(FieldItemName, lang.M("cfg.item_name"))
 	} else if names, err := c.itemNames(ctx, h, kind); err != nil {
 		return models.ApplyResult{}, err
 	} else {
 		for _, n := range names {
 			if n == name {
-				verr.Add(FieldItemName, lang.Raw(fmt.Sprintf("A %s called %s already exists; edit it instead.", kind, name)))
+				exists := lang.M("cfg.filter_exists", "Name", name)
+				if kind == "action" {
+					exists = lang.M("cfg.action_exists", "Name", name)
+				}
+				verr.Add(FieldItemName, exists)
 			}
 		}
 	}
@@ -215,7 +220,7 @@ func (c *Service) applyItem(ctx context.Context, h hosts.Host, kind, name, file 
 		file: file,
 		edit: func(old []byte) ([]byte, error) {
 			if creating && old != nil {
-				return nil, services.Invalid(FieldItemName, lang.Raw(file+" already exists."))
+				return nil, services.Invalid(FieldItemName, lang.M("cfg.file_exists", "File", file))
 			}
 			return f2bconf.Edit(file, old, changes)
 		},
@@ -294,7 +299,7 @@ func (c *Service) Items(ctx context.Context, host, kind string) (models.ConfigIt
 	run, offline := c.running(ctx, h)
 	items, err := h.ConfigItems(ctx, itemDir(kind))
 	if err != nil {
-		return models.ConfigItems{Offline: offline, Problems: []string{"read fail2ban's configuration: " + err.Error()}}, nil
+		return models.ConfigItems{Offline: offline, Problems: []lang.Message{lang.M("cfg.read_config_failed", "Error", err)}}, nil
 	}
 	filters, actions := c.usage(ctx, h, run)
 	used := filters

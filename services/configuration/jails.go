@@ -1,7 +1,6 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"bangui/lang"
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
@@ -115,16 +116,6 @@ type normalizedField struct {
 	n     int64
 }
 
-// fieldProblem is a message for the user about one form field.
-type fieldProblem struct{ msg string }
-
-func (p *fieldProblem) Error() string { return p.msg }
-
-// problem formats a fieldProblem.
-func problem(format string, args ...any) error {
-	return &fieldProblem{msg: fmt.Sprintf(format, args...)}
-}
-
 // checkField validates and normalises one submitted value. It returns the
 // lines to write (empty value: []string{""}).
 func checkField(kind, v string) ([]string, error) {
@@ -137,60 +128,60 @@ func checkField(kind, v string) ([]string, error) {
 			return nil, err
 		}
 		if d < 0 && kind != "time-1" {
-			return nil, problem("This time cannot be negative.")
+			return nil, lang.M("cfg.time_negative")
 		}
 		if d == 0 && kind == "time+" {
-			return nil, problem("This time must be longer than 0.")
+			return nil, lang.M("cfg.time_zero")
 		}
 		return []string{formatSpec(d)}, nil
 	case "int":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, problem("Enter a whole number from 1 to 1000000.")
+			return nil, lang.M("cfg.int_range")
 		}
 		return []string{strconv.FormatInt(n, 10)}, nil
 	case "bool":
 		return []string{v}, nil
 	case "encoding":
 		if !encodingRE.MatchString(v) {
-			return nil, problem("Enter auto or an encoding name such as UTF-8 or latin-1.")
+			return nil, lang.M("cfg.encoding")
 		}
 		return []string{v}, nil
 	case "factor":
 		if !factorRE.MatchString(v) {
-			return nil, problem("Enter a number such as 1 or 2.5.")
+			return nil, lang.M("cfg.factor")
 		}
 		return []string{v}, nil
 	case "multipliers":
 		m := strings.Join(strings.Fields(v), " ")
 		if !multipliersRE.MatchString(m) {
-			return nil, problem("Enter whole numbers separated by spaces, such as 1 2 4 8 16 32 64.")
+			return nil, lang.M("cfg.multipliers")
 		}
 		return []string{m}, nil
 	case "formula":
 		if !formulaRE.MatchString(v) || strings.Contains(v, "__") {
-			return nil, problem("The formula may use numbers, + - * / %% < > = ( ) and the names ban.Time, ban.Count and banFactor.")
+			return nil, lang.M("cfg.formula_chars")
 		}
 		for _, id := range identRE.FindAllString(v, -1) {
 			if !slices.Contains(formulaNames, id) {
-				return nil, problem("The formula may not use %q; allowed names are ban.Time, ban.Count, banFactor, if, else, min and max.", id)
+				return nil, lang.M("cfg.formula_name", "Name", strconv.Quote(id))
 			}
 		}
 		return []string{v}, nil
 	case "line":
 		if len(lines) > 1 {
-			return nil, problem("Enter a single line.")
+			return nil, lang.M("cfg.single_line")
 		}
 	case "paths":
 		for _, l := range lines {
 			if !logPathRE.MatchString(l) {
-				return nil, problem("%q is not an absolute file path (optionally followed by tail or head).", l)
+				return nil, lang.M("cfg.log_path", "Path", strconv.Quote(l))
 			}
 		}
 	case "actions":
 		for _, l := range lines {
 			if !actionLineRE.MatchString(l) || strings.Count(l, "[") != strings.Count(l, "]") {
-				return nil, problem("%q is not an action such as iptables-multiport[name=ssh, port=ssh].", l)
+				return nil, lang.M("cfg.action_line", "Action", strconv.Quote(l))
 			}
 		}
 	}
@@ -199,7 +190,7 @@ func checkField(kind, v string) ([]string, error) {
 	}
 	for _, l := range lines {
 		if len(l) > 4096 {
-			return nil, problem("A line is longer than 4096 characters.")
+			return nil, lang.M("cfg.line_too_long", "Max", 4096)
 		}
 	}
 	if err := f2bconf.CheckValue(lines); err != nil {
@@ -242,13 +233,13 @@ func jailChanges(s *f2bconf.Set, name string, form models.JailForm) ([]f2bconf.C
 				continue
 			}
 			if f.kind != "regexes" && f.kind != "actions" && f.kind != "line" {
-				verr.Add(f.key, lang.Raw("Enter a value."))
+				verr.Add(f.key, lang.M("cfg.enter_value"))
 				continue
 			}
 		}
 		lines, err := checkField(f.kind, after)
 		if err != nil {
-			verr.Add(f.key, lang.Of(err))
+			verr.Add(f.key, messageOf(err))
 			continue
 		}
 		nf.lines = lines
@@ -281,11 +272,11 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				continue
 			}
 			if !ok || v.Source.File != file {
-				where := "another file"
+				where := lang.M("cfg.another_file")
 				if ok {
-					where = v.Source.File
+					where = lang.Raw(v.Source.File)
 				}
-				verr.Add(k, lang.Raw(fmt.Sprintf("%s sets %s again after %s, so this change would have no effect. Change it there (Raw files tab).", where, k, file)))
+				verr.Add(k, lang.M("cfg.set_again_later", "Where", where, "Option", k, "File", file))
 				continue
 			}
 			if _, err := s.Get(section, k); err != nil {
@@ -293,7 +284,7 @@ func mergedPrecheck(section, file string, keys []string, removed map[string]bool
 				if errors.As(err, &ie) && ie.Kind == f2bconf.ErrMissingOption && strings.HasPrefix(ie.Detail, "known/") {
 					continue // fail2ban fills known/ values of jails from their filter
 				}
-				verr.Add(k, lang.Of(err))
+				verr.Add(k, messageOf(err))
 			}
 		}
 		if !verr.Empty() {
@@ -342,7 +333,7 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 	return func(ctx context.Context) error {
 		st, err := client.Status(ctx)
 		if err != nil {
-			return fmt.Errorf("fail2ban did not answer after the reload: %w", err)
+			return lang.M("cfg.verify_no_answer", "Error", err)
 		}
 		if !slices.Contains(st.Jails, name) {
 			return nil // a disabled jail: nothing runs to compare with
@@ -358,7 +349,7 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 					return err
 				}
 				if got != f.n {
-					return fmt.Errorf("fail2ban runs %s with maxretry %d instead of %d", name, got, f.n)
+					return lang.M("cfg.verify_maxretry", "Jail", name, "Got", got, "Want", f.n)
 				}
 			case FieldBanTime, FieldFindTime:
 				var got time.Duration
@@ -371,7 +362,7 @@ func verifyJail(client hosts.Commands, name string, fields []normalizedField) fu
 					return err
 				}
 				if int64(got/time.Second) != f.secs {
-					return fmt.Errorf("fail2ban runs %s with %s %d s instead of %d s", name, f.key, int64(got/time.Second), f.secs)
+					return lang.M("cfg.verify_time", "Jail", name, "Option", f.key, "Got", int64(got/time.Second), "Want", f.secs)
 				}
 			}
 		}
@@ -413,9 +404,9 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		return models.ApplyResult{}, err
 	}
 	if err := fail2ban.ValidJailName(name); err != nil {
-		verr.Add(FieldJailName, lang.Of(err))
+		verr.Add(FieldJailName, messageOf(err))
 	} else if s.HasSection(name) || name == "INCLUDES" {
-		verr.Add(FieldJailName, lang.Raw("A jail called "+name+" already exists; edit it instead."))
+		verr.Add(FieldJailName, lang.M("cfg.jail_exists", "Name", name))
 	}
 	filters, err := c.itemNames(ctx, h, "filter")
 	if err != nil {
@@ -423,19 +414,19 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 	}
 	filter := strings.TrimSpace(f.Filter)
 	if !slices.Contains(filters, filter) {
-		verr.Add(FieldFilter, lang.Raw("Choose one of the filters in filter.d."))
+		verr.Add(FieldFilter, lang.M("cfg.choose_filter"))
 	}
 	var changes []f2bconf.Change
 	add := func(key, kind, v string, required bool) {
 		if strings.TrimSpace(v) == "" {
 			if required {
-				verr.Add(key, lang.Raw("Enter a value."))
+				verr.Add(key, lang.M("cfg.enter_value"))
 			}
 			return
 		}
 		lines, err := checkField(kind, v)
 		if err != nil {
-			verr.Add(key, lang.Of(err))
+			verr.Add(key, messageOf(err))
 			return
 		}
 		changes = append(changes, f2bconf.Change{Section: name, Option: key, Lines: lines})
@@ -454,7 +445,7 @@ func (c *Service) CreateJail(ctx context.Context, host string, f models.NewJailF
 		file: file,
 		edit: func(old []byte) ([]byte, error) {
 			if old != nil {
-				return nil, services.Invalid(FieldJailName, lang.Raw(file+" already exists; edit it on the Raw files tab."))
+				return nil, services.Invalid(FieldJailName, lang.M("cfg.jail_file_exists", "File", file))
 			}
 			return f2bconf.Edit(file, nil, changes)
 		},
@@ -481,7 +472,7 @@ func (c *Service) Jails(ctx context.Context, host string) (models.ConfigJails, e
 	run, offline := c.running(ctx, h)
 	s, err := c.load(ctx, h, "jail", nil)
 	if err != nil {
-		return models.ConfigJails{Offline: offline, Problems: []string{err.Error()}}, nil
+		return models.ConfigJails{Offline: offline, Problems: []lang.Message{messageOf(err)}}, nil
 	}
 	out := models.ConfigJails{Files: s.Files, Problems: problems(s), Offline: offline}
 	seen := map[string]bool{}
@@ -490,14 +481,14 @@ func (c *Service) Jails(ctx context.Context, host string) (models.ConfigJails, e
 		cj := models.ConfigJail{Name: j.Name, Enabled: j.Enabled, Running: slices.Contains(run, j.Name),
 			Filter: j.Filter, Source: source(j.Source), Local: jailLocal(j.Name)}
 		if j.Err != nil {
-			cj.Error = j.Err.Error()
+			cj.Error = messageOf(j.Err)
 		}
 		out.Jails = append(out.Jails, cj)
 	}
 	for _, name := range run {
 		if !seen[name] {
 			out.Jails = append(out.Jails, models.ConfigJail{Name: name, Running: true,
-				Error: "fail2ban runs this jail, but the configuration files no longer define it."})
+				Error: lang.M("cfg.jail_not_defined")})
 		}
 	}
 	slices.SortStableFunc(out.Jails, func(a, b models.ConfigJail) int {
@@ -534,7 +525,7 @@ func (c *Service) Jail(ctx context.Context, host, name string) (models.ConfigJai
 			d.ConfigJail = models.ConfigJail{Name: name, Enabled: j.Enabled, Running: slices.Contains(run, name),
 				Filter: j.Filter, Source: source(j.Source), Local: jailLocal(name)}
 			if j.Err != nil {
-				d.Error = j.Err.Error()
+				d.Error = messageOf(j.Err)
 			}
 		}
 	}

@@ -3,13 +3,13 @@ package configuration
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -59,27 +59,24 @@ func (c *Service) Log(ctx context.Context, host string, n int, filter string) (m
 	target, err := h.LogTarget(ctx)
 	if err != nil {
 		c.probe.Observe(host, err)
-		v.Error = "fail2ban did not say where it logs: " + err.Error()
+		v.Error = lang.M("cfg.log_target_unknown", "Error", err)
 		if fail2ban.IsUnreachable(err) {
-			v.Error = "fail2ban is not answering, so its log file is unknown."
+			v.Error = lang.M("cfg.log_offline")
 		}
 		return v, nil
 	}
 	v.Target = target
 	switch strings.ToUpper(target) {
 	case "STDOUT", "STDERR", "SYSLOG", "SYSOUT", "SYSTEMD-JOURNAL":
-		v.Error = "fail2ban logs to " + target + ", not to a file; read it with your system's tools (for example journalctl -u fail2ban)."
+		v.Error = lang.M("cfg.log_not_file", "Target", target)
 		return v, nil
 	}
 	tail, err := h.TailLog(ctx, target, n, filter)
-	var pathErr *hosts.LogPathError
-	switch {
-	case errors.As(err, &pathErr):
-		v.Error = fmt.Sprintf("BanGUI may not read %s: %v. Allow its folder with --log-dirs.", target, err)
-		return v, nil
-	case err != nil:
-		v.Path = target
-		v.Error = "The log file cannot be read: " + err.Error()
+	if err != nil {
+		v.Error = logFileError(h, target, err)
+		if !isLogPathError(err) {
+			v.Path = target
+		}
 		return v, nil
 	}
 	v.Path, v.Truncated = target, tail.Truncated
@@ -87,4 +84,21 @@ func (c *Service) Log(ctx context.Context, host string, n int, filter string) (m
 		v.Lines = append(v.Lines, models.LogLine{Text: l, Level: logLevel(l)})
 	}
 	return v, nil
+}
+
+func isLogPathError(err error) bool {
+	var pathErr *hosts.LogPathError
+	return errors.As(err, &pathErr)
+}
+
+// logFileError says why the log file path of host h cannot be read: a file
+// outside the folders BanGUI may read, or the system's reason.
+func logFileError(h hosts.Host, path string, err error) lang.Message {
+	if isLogPathError(err) {
+		if errors.Is(err, hosts.ErrLogNotAllowed) {
+			return lang.M("cfg.log_not_allowed", "File", path, "Dirs", strings.Join(h.LogDirs(), ", "))
+		}
+		return lang.M("cfg.log_path_refused", "File", path, "Error", err)
+	}
+	return lang.M("cfg.log_unreadable", "Error", err)
 }

@@ -55,6 +55,7 @@ func (c *Service) ApplyOwned(ctx context.Context, host string, e OwnedEdit) (mod
 	// the rest is left to do.
 	if err := e.Apply(ctx); err != nil {
 		res.Failure = failureReason(err)
+		res.Output = rawText(res.Failure)
 		return res, nil
 	}
 	res.OK = true

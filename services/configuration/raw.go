@@ -1,13 +1,14 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"bangui/lang"
 
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
@@ -48,7 +49,7 @@ func (c *Service) RawFiles(ctx context.Context, host string) ([]models.RawFile, 
 func rawError(err error) error {
 	var pe *f2bconf.PathError
 	if errors.As(err, &pe) {
-		return services.Invalid(FieldRawFile, lang.Raw(pe.Message))
+		return services.Invalid(FieldRawFile, pe.Message)
 	}
 	return err
 }
@@ -94,15 +95,15 @@ func (c *Service) SaveRaw(ctx context.Context, host, name, content string) (mode
 	}
 	data := []byte(normalizeBreaks(ctx, h, name, content))
 	if !utf8.Valid(data) {
-		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw("The text is not valid UTF-8."))
+		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.M("cfg.value_not_utf8"))
 	}
 	for i, b := range data {
 		if b == 0 {
-			return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw(fmt.Sprintf("The text contains a NUL byte (at byte %d).", i)))
+			return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.M("cfg.raw_nul", "Byte", i))
 		}
 	}
 	if _, err := f2bconf.Parse(name, data); err != nil {
-		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.Raw("fail2ban could not read this: "+err.Error()))
+		return models.ApplyResult{}, services.Invalid(FieldRawContent, lang.M("cfg.raw_unparsable", "Error", err))
 	}
 	res, err := c.apply(ctx, h, change{
 		file:      name,

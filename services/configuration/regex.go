@@ -1,14 +1,13 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
+	"bangui/lang"
+
 	"bangui/fail2ban"
-	"bangui/hosts"
 	"bangui/models"
 	"bangui/services"
 )
@@ -31,12 +30,8 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 	var lines []string
 	if p := strings.TrimSpace(f.LogFile); p != "" {
 		tail, err := h.TailLog(ctx, p, ParseLineCount(f.LogLines, 100), "")
-		var pathErr *hosts.LogPathError
-		switch {
-		case errors.As(err, &pathErr):
-			return rep, services.Invalid(FieldRegexLogFile, lang.Of(err))
-		case err != nil:
-			return rep, services.Invalid(FieldRegexLogFile, lang.Raw("The file cannot be read: "+err.Error()))
+		if err != nil {
+			return rep, services.Invalid(FieldRegexLogFile, logFileError(h, p, err))
 		}
 		lines = tail.Lines
 		// A log file may hold NUL bytes (a crash, a binary write); fail2ban
@@ -44,17 +39,17 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 		for i, l := range lines {
 			lines[i] = strings.ReplaceAll(l, "\x00", "\uFFFD")
 		}
-		rep.Source = fmt.Sprintf("the last %d lines of %s", len(lines), p)
+		rep.Source = lang.MN("cfg.regex_source_file", len(lines), "File", p)
 		if len(lines) == 0 {
-			return rep, services.Invalid(FieldRegexLogFile, lang.Raw("The file is empty."))
+			return rep, services.Invalid(FieldRegexLogFile, lang.M("cfg.regex_file_empty"))
 		}
 	} else {
 		text := strings.ReplaceAll(f.Lines, "\r\n", "\n")
 		lines = strings.Split(strings.TrimRight(text, "\n"), "\n")
 		if strings.TrimSpace(text) == "" {
-			return rep, services.Invalid(FieldRegexLines, lang.Raw("Paste some log lines, or name a log file."))
+			return rep, services.Invalid(FieldRegexLines, lang.M("cfg.regex_paste_or_file"))
 		}
-		rep.Source = "the pasted lines"
+		rep.Source = lang.M("cfg.regex_source_pasted")
 	}
 	start := c.now()
 	res, err := h.TestRegex(ctx, fail2ban.RegexTest{
@@ -67,19 +62,19 @@ func (c *Service) TestRegex(ctx context.Context, host string, f models.RegexForm
 	switch {
 	case errors.As(err, &ve):
 		field := FieldFailRegex
-		switch {
-		case strings.Contains(ve.Message.Error(), "ignore regex"):
+		switch ve.Field {
+		case fail2ban.FieldIgnoreRegex:
 			field = FieldIgnoreRegex
-		case strings.Contains(ve.Message.Error(), "date pattern"):
+		case fail2ban.FieldDatePattern:
 			field = FieldDatePattern
-		case strings.Contains(ve.Message.Error(), "line"):
+		case fail2ban.FieldLines:
 			field = FieldRegexLines
 		}
 		return rep, services.Invalid(field, ve.Message)
 	case errors.As(err, &rx):
-		return rep, services.Invalid(FieldFailRegex, lang.Raw("fail2ban-regex refused it: "+rx.Message))
+		return rep, services.Invalid(FieldFailRegex, lang.M("cfg.regex_refused", "Reason", rx.Message))
 	case errors.Is(err, fail2ban.ErrTimeout):
-		return rep, services.Invalid(FieldFailRegex, lang.Raw("fail2ban-regex did not finish within its time limit; the regex may backtrack too much."))
+		return rep, services.Invalid(FieldFailRegex, lang.M("cfg.regex_timeout"))
 	case err != nil:
 		return rep, err
 	}

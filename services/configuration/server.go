@@ -1,15 +1,15 @@
 package configuration
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"bangui/lang"
 
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
@@ -83,7 +83,7 @@ func checkLogTarget(v string) (string, error) {
 		return u, nil
 	}
 	if !filepath.IsAbs(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) || len(v) > 1024 {
-		return "", problem("Use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.")
+		return "", lang.M("cfg.log_target")
 	}
 	return filepath.Clean(v), nil
 }
@@ -110,7 +110,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 			valid = valid || l == lv
 		}
 		if !valid {
-			verr.Add(FieldLogLevel, lang.Raw("Choose one of "+strings.Join(LogLevels, ", ")+"."))
+			verr.Add(FieldLogLevel, lang.M("cfg.log_level", "Levels", strings.Join(LogLevels, ", ")))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogLevel, Lines: []string{lv}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogLevel(ctx, lv); return err })
@@ -120,7 +120,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if lt := strings.TrimSpace(f.LogTarget); lt != old.LogTarget {
 		t, err := checkLogTarget(lt)
 		if err != nil {
-			verr.Add(FieldLogTarget, lang.Of(err))
+			verr.Add(FieldLogTarget, messageOf(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldLogTarget, Lines: []string{strings.ReplaceAll(t, "%", "%%")}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetLogTarget(ctx, t); return err })
@@ -130,7 +130,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if pa := strings.TrimSpace(f.DBPurgeAge); pa != old.DBPurgeAge {
 		lines, err := checkField("time", pa)
 		if err != nil {
-			verr.Add(FieldDBPurgeAge, lang.Of(err))
+			verr.Add(FieldDBPurgeAge, messageOf(err))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBPurgeAge, Lines: lines})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBPurgeAge(ctx, lines[0]); return err })
@@ -143,7 +143,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 	if mm := strings.TrimSpace(f.DBMaxMatches); mm != old.DBMaxMatches {
 		n, err := strconv.ParseInt(mm, 10, 64)
 		if err != nil || n < 0 || n > 100000 {
-			verr.Add(FieldDBMaxMatches, lang.Raw("Enter a whole number from 0 to 100000."))
+			verr.Add(FieldDBMaxMatches, lang.M("cfg.max_matches"))
 		} else {
 			changes = append(changes, f2bconf.Change{Section: "Definition", Option: FieldDBMaxMatches, Lines: []string{strconv.FormatInt(n, 10)}})
 			set = append(set, func(ctx context.Context) error { _, err := cl.SetDBMaxMatches(ctx, n); return err })
@@ -192,7 +192,7 @@ func (c *Service) SaveServer(ctx context.Context, host string, f models.ServerFo
 					exp = formatSpec(d)
 				}
 				if !strings.EqualFold(got, exp) {
-					return fmt.Errorf("fail2ban reports %s = %s instead of %s", ch.Option, got, exp)
+					return lang.M("cfg.verify_server", "Option", ch.Option, "Got", got, "Want", exp)
 				}
 			}
 			return nil
@@ -222,7 +222,8 @@ func (c *Service) ReloadAll(ctx context.Context, host string) error {
 	}
 	defer unlock()
 	if _, err := h.Reload(ctx, ""); err != nil {
-		return fmt.Errorf("fail2ban could not reload: %s: %w", failureReason(err), err)
+		said := failureReason(err)
+		return &messageError{msg: lang.M("cfg.reload_all_failed", "Reason", said), said: rawText(said), errs: []error{err}}
 	}
 	c.probe.RefreshHost(ctx, host)
 	return nil
@@ -244,10 +245,12 @@ func (c *Service) Restart(ctx context.Context, host string) (time.Duration, erro
 	start := c.now()
 	if _, err := h.Restart(ctx); err != nil {
 		var cmdErr *hosts.RestartCommandError
-		if errors.As(err, &cmdErr) {
-			return 0, err // says which command failed and what it printed
+		if errors.As(err, &cmdErr) { // which command failed and what it printed
+			return 0, &messageError{msg: lang.M("cfg.restart_command_failed", "Command", strings.Join(cmdErr.Command, " "),
+				"Output", lang.Raw(cmdErr.Output), "Error", lang.Raw(cmdErr.Err.Error())), errs: []error{err}}
 		}
-		return 0, fmt.Errorf("the restart failed: %s: %w", failureReason(err), err)
+		said := failureReason(err)
+		return 0, &messageError{msg: lang.M("cfg.restart_failed", "Reason", said), said: rawText(said), errs: []error{err}}
 	}
 	deadline := time.NewTimer(c.opts.RestartWait)
 	defer deadline.Stop()
@@ -264,7 +267,7 @@ func (c *Service) Restart(ctx context.Context, host string) (time.Duration, erro
 		select {
 		case <-deadline.C:
 			c.probe.RefreshHost(ctx, host)
-			return 0, fmt.Errorf("%w within %v", ErrRestartNoAnswer, c.opts.RestartWait)
+			return 0, &messageError{msg: lang.M("cfg.restart_no_answer", "Wait", c.opts.RestartWait.String()), errs: []error{ErrRestartNoAnswer}}
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case <-tick.C:

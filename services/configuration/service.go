@@ -15,6 +15,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 )
@@ -32,10 +33,15 @@ var ErrNameUnsupported = errors.New("cannot be edited by form")
 // for the page.
 type JailNameError struct{ Name string }
 
-func (e *JailNameError) Error() string {
-	return "BanGUI cannot edit the jail " + strconv.Quote(e.Name) + " with its forms: it writes a jail's changes to " +
-		"jail.d/<name>.local and does not put such a name in a file name. Change it in the raw editor."
+func (e *JailNameError) Error() string { return e.Message().Error() }
+
+// Message is the error for a person, in any language.
+func (e *JailNameError) Message() lang.Message {
+	return lang.M("cfg.jail_name_unsupported", "Name", strconv.Quote(e.Name))
 }
+
+// As lets lang.Of find the error's Message.
+func (e *JailNameError) As(target any) bool { return asMessage(target, e.Message()) }
 
 // Is makes errors.Is(err, ErrNameUnsupported) true.
 func (e *JailNameError) Is(target error) bool { return target == ErrNameUnsupported }
@@ -52,6 +58,61 @@ func (c *Service) jailNameError(ctx context.Context, h hosts.Host, name string, 
 // ErrUnreadable means fail2ban's configuration directory could not
 // be read at all (missing, not a directory, no permission).
 var ErrUnreadable = errors.New("fail2ban's configuration directory cannot be read")
+
+// messageError is a failure worded for a person (msg) that wraps the
+// errors it stands for, so errors.Is and errors.As still find them.
+type messageError struct {
+	msg  lang.Message
+	said string // the part of msg in fail2ban's own words, if any
+	errs []error
+}
+
+// Fail2banWords is the part of err's message in fail2ban's own words (its
+// output, quoted in BanGUI's message), "" when there is none.
+func Fail2banWords(err error) string {
+	var me *messageError
+	if errors.As(err, &me) {
+		return me.said
+	}
+	return ""
+}
+
+// messageOf is err as a message for a person: a refusal of package
+// fail2ban's own message, else the Message err holds or its words.
+func messageOf(err error) lang.Message {
+	var ve *fail2ban.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Message
+	}
+	return lang.Of(err)
+}
+
+// rawText is m's text when it is a Raw text (words from outside the
+// panel), else "".
+func rawText(m lang.Message) string {
+	if m.ID() != "" {
+		return ""
+	}
+	return m.Error()
+}
+
+func (e *messageError) Error() string { return e.msg.Error() }
+
+// Unwrap returns the errors the message stands for.
+func (e *messageError) Unwrap() []error { return e.errs }
+
+// As lets lang.Of find the message.
+func (e *messageError) As(target any) bool { return asMessage(target, e.msg) }
+
+// asMessage is the As method of the package's errors that are messages
+// for a person: it sets a *lang.Message target to m.
+func asMessage(target any, m lang.Message) bool {
+	p, ok := target.(*lang.Message)
+	if ok {
+		*p = m
+	}
+	return ok
+}
 
 // Options configure the configuration use case. What belongs to a
 // host (fail2ban-regex, the readable log folders, the restart command) is
@@ -107,28 +168,28 @@ func (c *Service) LogDirs(_ context.Context, host string) ([]string, error) {
 func (c *Service) load(ctx context.Context, h hosts.Host, stack string, overlay map[string][]byte) (*f2bconf.Set, error) {
 	s, err := h.LoadConfig(ctx, stack, overlay)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+		return nil, &messageError{msg: lang.M("cfg.config_unreadable", "Error", err), errs: []error{ErrUnreadable, err}}
 	}
 	return s, nil
 }
 
 // running returns the jails a host's fail2ban runs, or an offline message.
-func (c *Service) running(ctx context.Context, h hosts.Host) ([]string, string) {
+func (c *Service) running(ctx context.Context, h hosts.Host) ([]string, lang.Message) {
 	st, err := h.Status(ctx)
 	if err != nil {
 		c.probe.Observe(h.ID(), err)
 		if fail2ban.IsUnreachable(err) {
-			return nil, "fail2ban is not answering, so whether a jail runs is unknown. Changes are saved only while fail2ban answers."
+			return nil, lang.M("cfg.offline_running_unknown")
 		}
-		return nil, "fail2ban answered with an error: " + err.Error()
+		return nil, lang.M("cfg.fail2ban_error", "Error", err)
 	}
-	return st.Jails, ""
+	return st.Jails, lang.Message{}
 }
 
-func problems(s *f2bconf.Set) []string {
-	var out []string
+func problems(s *f2bconf.Set) []lang.Message {
+	var out []lang.Message
 	for _, p := range s.Problems {
-		out = append(out, p.Error())
+		out = append(out, messageOf(p))
 	}
 	return out
 }
@@ -145,7 +206,7 @@ func setting(s *f2bconf.Set, section string, v f2bconf.Value, inherited bool) mo
 	}
 	val, err := s.Get(section, v.Name)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = messageOf(err)
 	} else {
 		out.Value = val
 	}
