@@ -149,7 +149,7 @@ func (s *Server) ipPage(c echo.Context) error {
 		Geo: models.GeoInfo{IP: rep.IP},
 	}
 	for _, h := range rep.Hosts {
-		page.Hosts = append(page.Hosts, views.IPHost{Host: h.Host, Current: h.Current, Jails: h.Jails, Offline: h.Offline})
+		page.Hosts = append(page.Hosts, views.IPHost{Host: h.Host, Current: h.Current, Jails: h.Jails, Offline: h.Offline.In(langOf(c))})
 	}
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g

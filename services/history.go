@@ -408,7 +408,7 @@ type IPOnHost struct {
 	Host    string
 	Current []models.ActiveBan // where it is banned
 	Jails   []string           // running jails, for the action forms
-	Offline string             // set when the host could not be asked
+	Offline lang.Message       // set when the host could not be asked
 }
 
 // ErrUnknownIP means neither fail2ban nor the archive knows the address.
@@ -508,14 +508,15 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 
 // describeIPStateError says why a host's current state of an address is
 // unknown.
-func describeIPStateError(err error) string {
+func describeIPStateError(err error) lang.Message {
 	if fail2ban.IsUnreachable(err) {
-		return "fail2ban is not answering, so the current state is unknown."
+		return lang.M("bans.ip_state_no_answer")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("fail2ban did not answer within %s, so the current state is unknown.", HostDeadline)
+		return lang.M("bans.ip_state_timeout", "Deadline", HostDeadline)
 	}
-	return DescribeFail2banError(err) + " The current state is unknown."
+	// DescribeFail2banError's text is still English (status.go).
+	return lang.M("bans.ip_state_failed", "Reason", DescribeFail2banError(err))
 }
 
 // mergeEvents joins two newest-first event lists, dropping the copies the
