@@ -21,7 +21,7 @@ import (
 // banDuration reads a ban form's choice of time (views.TargetForm
 // Duration and Custom): chosen is false for the jail's own ban time, d is 0
 // for permanent. A custom time typed without choosing "custom" (a form
-// without JavaScript) counts as chosen. errs holds the messages of a bad
+// without JavaScript) counts as chosen. bad holds the messages of a bad
 // choice, by field (nil when the choice is good).
 func banDuration(f views.TargetForm) (d time.Duration, chosen bool, bad *services.ValidationError) {
 	choice, custom := strings.TrimSpace(f.Duration), strings.TrimSpace(f.Custom)
