@@ -70,8 +70,7 @@ func hostFailure(l *lang.Lang, err error) string {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fail2ban.ErrTimeout):
 		return l.T("bans.host_no_answer_in_time")
 	case fail2ban.IsUnreachable(err):
-		// DescribeFail2banError's text is still English (services/status.go).
-		return l.T("bans.host_no_answer", "Reason", services.DescribeFail2banError(err))
+		return l.T("bans.host_no_answer", "Reason", services.Fail2banProblem(err).In(l))
 	case errors.As(err, &ce):
 		return l.T("bans.host_refused", "Reason", clipText(ce.Message, 200))
 	}

@@ -515,8 +515,7 @@ func describeIPStateError(err error) lang.Message {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return lang.M("bans.ip_state_timeout", "Deadline", HostDeadline)
 	}
-	// DescribeFail2banError's text is still English (status.go).
-	return lang.M("bans.ip_state_failed", "Reason", DescribeFail2banError(err))
+	return lang.M("bans.ip_state_failed", "Reason", Fail2banProblem(err))
 }
 
 // mergeEvents joins two newest-first event lists, dropping the copies the

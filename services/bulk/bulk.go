@@ -360,8 +360,7 @@ func failure(err error) lang.Message {
 	case errors.Is(err, context.Canceled):
 		return lang.M("bans.result_panel_stopped")
 	case fail2ban.IsUnreachable(err), errors.Is(err, fail2ban.ErrTimeout), errors.Is(err, fail2ban.ErrPermission):
-		// Still English: services/status.go words it (not this area).
-		return lang.Raw(services.DescribeFail2banError(err))
+		return services.Fail2banProblem(err)
 	}
 	return lang.Of(err)
 }
