@@ -59,7 +59,7 @@ func (c *Client) setSeconds(ctx context.Context, jail, key, value string, allowN
 		return 0, err
 	}
 	if d < 0 && !allowNegative {
-		return 0, invalidf(FieldValue, "The %s cannot be negative.", key)
+		return 0, invalid(FieldValue, "f2b.negative_time", "Key", key)
 	}
 	args := []string{"set", jail, key, secondsArg(d)}
 	v, err := c.call(ctx, args...)
@@ -76,7 +76,7 @@ func (c *Client) SetMaxRetry(ctx context.Context, jail string, n int64) (int64, 
 		return 0, err
 	}
 	if n < 1 {
-		return 0, invalidf(FieldValue, "The retry limit must be at least 1.")
+		return 0, invalid(FieldValue, "f2b.maxretry_min")
 	}
 	args := []string{"set", jail, "maxretry", fmt.Sprint(n)}
 	v, err := c.call(ctx, args...)

@@ -80,7 +80,7 @@ func (c *Client) SetDBPurgeAge(ctx context.Context, value string) (time.Duration
 		return 0, err
 	}
 	if d < 0 {
-		return 0, invalidf(FieldValue, "The purge age cannot be negative.")
+		return 0, invalid(FieldValue, "f2b.negative_purge_age")
 	}
 	args := []string{"set", "dbpurgeage", secondsArg(d)}
 	v, err := c.call(ctx, args...)
@@ -108,7 +108,7 @@ func (c *Client) DBMaxMatches(ctx context.Context) (int64, error) {
 // more) and returns the effective value, or ErrNoDatabase.
 func (c *Client) SetDBMaxMatches(ctx context.Context, n int64) (int64, error) {
 	if n < 0 {
-		return 0, invalidf(FieldValue, "The number of stored matches cannot be negative.")
+		return 0, invalid(FieldValue, "f2b.negative_max_matches")
 	}
 	args := []string{"set", "dbmaxmatches", fmt.Sprint(n)}
 	v, err := c.call(ctx, args...)

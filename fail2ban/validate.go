@@ -36,15 +36,12 @@ type ValidationError struct {
 // Message in the request's language.
 func (e *ValidationError) Error() string { return e.Message.Error() }
 
+// Unwrap is the message, so that lang.Of finds it.
+func (e *ValidationError) Unwrap() error { return e.Message }
+
 // invalid refuses the input of field with the message id and its fields.
 func invalid(field, id string, kv ...any) *ValidationError {
 	return &ValidationError{Field: field, Message: lang.M(id, kv...)}
-}
-
-// invalidf refuses the input of field with an English text.
-// TODO(issue 20): every caller moves to invalid with a catalogue id.
-func invalidf(field, format string, args ...any) *ValidationError {
-	return &ValidationError{Field: field, Message: lang.Raw(fmt.Sprintf(format, args...))}
 }
 
 // quoteInput quotes user input for an error message, shortened so a huge
@@ -61,29 +58,29 @@ func quoteInput(s string) string { return strconv.Quote(clip(s, 80)) }
 func ParseTarget(s string) (netip.Prefix, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return netip.Prefix{}, invalidf(FieldIP, "Enter an IP address or CIDR range.")
+		return netip.Prefix{}, invalid(FieldIP, "f2b.enter_target")
 	}
-	bad := func(why string) (netip.Prefix, error) {
-		return netip.Prefix{}, invalidf(FieldIP, "%s is not an IP address or CIDR range%s", quoteInput(t), why)
+	bad := func() (netip.Prefix, error) {
+		return netip.Prefix{}, invalid(FieldIP, "f2b.not_target", "Input", quoteInput(t))
 	}
 	if strings.Contains(t, "%") {
-		return bad(" (zones are not allowed)")
+		return netip.Prefix{}, invalid(FieldIP, "f2b.target_zone", "Input", quoteInput(t))
 	}
 	if strings.Contains(t, "/") {
 		p, err := netip.ParsePrefix(t)
 		if err != nil {
-			return bad("")
+			return bad()
 		}
 		if p.Bits() == 0 {
 			// fail2ban would take 0.0.0.0/0 for the address 0.0.0.0, and
 			// a range of every address is never what anyone means.
-			return netip.Prefix{}, invalidf(FieldIP, "%s covers every address; enter a smaller range.", quoteInput(t))
+			return netip.Prefix{}, invalid(FieldIP, "f2b.target_everything", "Input", quoteInput(t))
 		}
 		return p.Masked(), nil
 	}
 	a, err := netip.ParseAddr(t)
 	if err != nil {
-		return bad("")
+		return bad()
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
@@ -121,7 +118,7 @@ func NormalizeTargets(inputs []string) ([]string, error) {
 		out = append(out, targetString(p))
 	}
 	if len(out) == 0 {
-		return nil, invalidf(FieldIP, "Enter at least one IP address or CIDR range.")
+		return nil, invalid(FieldIP, "f2b.enter_targets")
 	}
 	return out, nil
 }
@@ -158,11 +155,10 @@ func ValidItemName(name string) bool {
 // to the server setting instead. Errors are *ValidationError.
 func ValidJailName(name string) error {
 	if name == "" {
-		return invalidf(FieldJail, "Enter a jail name.")
+		return invalid(FieldJail, "f2b.enter_jail")
 	}
 	bad := func() error {
-		return invalidf(FieldJail, "%s is not a valid jail name: use 1 to %d letters, digits or . _ @ + - (not starting with - or .).",
-			quoteInput(name), MaxJailNameLen)
+		return invalid(FieldJail, "f2b.bad_jail_name", "Input", quoteInput(name), "Max", MaxJailNameLen)
 	}
 	if len(name) > MaxJailNameLen || name[0] == '-' || name[0] == '.' {
 		return bad()
@@ -176,7 +172,7 @@ func ValidJailName(name string) error {
 		}
 	}
 	if reservedJailName(name) {
-		return invalidf(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
+		return invalid(FieldJail, "f2b.reserved_jail_name", "Name", strconv.Quote(name))
 	}
 	return nil
 }
@@ -194,13 +190,13 @@ const maxJailArgLen = 1024
 // *ValidationError.
 func checkJailArg(name string) error {
 	if name == "" {
-		return invalidf(FieldJail, "Enter a jail name.")
+		return invalid(FieldJail, "f2b.enter_jail")
 	}
 	if len(name) > maxJailArgLen || name[0] == '-' || strings.ContainsFunc(name, unicode.IsControl) || !utf8.ValidString(name) {
-		return invalidf(FieldJail, "%s is not a jail name fail2ban could have.", quoteInput(name))
+		return invalid(FieldJail, "f2b.impossible_jail_name", "Input", quoteInput(name))
 	}
 	if reservedJailName(name) {
-		return invalidf(FieldJail, "%q cannot be used as a jail name: fail2ban reserves it for a server setting.", name)
+		return invalid(FieldJail, "f2b.reserved_jail_name", "Name", strconv.Quote(name))
 	}
 	return nil
 }
@@ -259,10 +255,10 @@ func unitSeconds(unit string) (int64, bool) {
 func ParseTimeSpec(s string) (time.Duration, error) {
 	t := strings.TrimSpace(s)
 	bad := func() (time.Duration, error) {
-		return 0, invalidf(FieldValue, "%s is not a time: use seconds or a number with a unit, such as 600, 10m, 1h or 2d (-1 for permanent).", quoteInput(t))
+		return 0, invalid(FieldValue, "f2b.not_time", "Input", quoteInput(t))
 	}
 	if t == "" {
-		return 0, invalidf(FieldValue, "Enter a time, such as 10m.")
+		return 0, invalid(FieldValue, "f2b.enter_time")
 	}
 	if t == "-1" {
 		return -time.Second, nil
@@ -297,7 +293,7 @@ func ParseTimeSpec(s string) (time.Duration, error) {
 			return bad()
 		}
 		if n > (maxSeconds-total)/mul {
-			return 0, invalidf(FieldValue, "%s is too long.", quoteInput(t))
+			return 0, invalid(FieldValue, "f2b.time_too_long", "Input", quoteInput(t))
 		}
 		total += n * mul
 		groups++
@@ -320,7 +316,7 @@ func validLogLevel(v string) (string, error) {
 	case "CRITICAL", "ERROR", "WARNING", "WARN", "NOTICE", "INFO", "DEBUG", "TRACEDEBUG", "HEAVYDEBUG", "MSG":
 		return u, nil
 	}
-	return "", invalidf(FieldValue, "%s is not a log level: use CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACEDEBUG or HEAVYDEBUG.", quoteInput(v))
+	return "", invalid(FieldValue, "f2b.not_log_level", "Input", quoteInput(v))
 }
 
 // validLogTarget accepts the special targets or an absolute file path.
@@ -331,7 +327,7 @@ func validLogTarget(v string) (string, error) {
 		return u, nil
 	}
 	if err := validPath(t); err != nil {
-		return "", invalidf(FieldValue, "%s is not a log target: use STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or an absolute file path.", quoteInput(v))
+		return "", invalid(FieldValue, "f2b.not_log_target", "Input", quoteInput(v))
 	}
 	return t, nil
 }
@@ -339,10 +335,10 @@ func validLogTarget(v string) (string, error) {
 // validPath accepts clean-enough absolute paths without control characters.
 func validPath(p string) error {
 	if p == "" {
-		return invalidf(FieldPath, "Enter a file path.")
+		return invalid(FieldPath, "f2b.enter_path")
 	}
 	if len(p) > 4096 || !utf8.ValidString(p) || !filepath.IsAbs(p) || strings.ContainsFunc(p, unicode.IsControl) {
-		return invalidf(FieldPath, "%s is not an absolute file path.", quoteInput(p))
+		return invalid(FieldPath, "f2b.not_absolute_path", "Input", quoteInput(p))
 	}
 	return nil
 }
@@ -380,7 +376,7 @@ func ParseIgnoreEntry(s string) (string, error) {
 		return "", err // meant as an address: say what is wrong with it
 	}
 	if !validHostName(t) {
-		return "", invalidf(FieldIP, "%s is not an IP address, CIDR range or DNS name.", quoteInput(t))
+		return "", invalid(FieldIP, "f2b.not_ignore_entry", "Input", quoteInput(t))
 	}
 	return strings.ToLower(strings.TrimSuffix(t, ".")), nil
 }

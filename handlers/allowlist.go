@@ -42,7 +42,7 @@ func (s *Server) renderAllowList(c echo.Context, status int, form views.AllowFor
 	for _, id := range s.scopeHosts(c) {
 		l, err := s.allowList.List(ctx, id)
 		items := matchingAllowItems(l.Items, p.Search)
-		h := views.AllowHostList{Host: id, Items: items[:min(len(items), views.AllowRowsShown)], Total: len(items), Offline: l.Offline, Problem: l.Problem}
+		h := views.AllowHostList{Host: id, Items: items[:min(len(items), views.AllowRowsShown)], Total: len(items), Offline: l.Offline.In(langOf(c)), Problem: l.Problem.In(langOf(c))}
 		if err != nil {
 			h.Problem = s.classify(err).Message
 		}
@@ -104,7 +104,7 @@ func (s *Server) allowConfirmPage(c echo.Context) error {
 	}
 	addr, err := fail2ban.ParseIgnoreEntry(ip)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		return echo.NewHTTPError(http.StatusBadRequest, lang.Of(err))
 	}
 	f := views.AllowForm{On: s.hostID(c), Addresses: addr, Scope: "all", Confirm: true, Back: inAppPath(c.QueryParam("back"))}
 	if jail := queryText(c, "jail", 100); jail != "" && fail2ban.ValidJailName(jail) == nil {
@@ -138,27 +138,31 @@ func (s *Server) allowAdd(c echo.Context) error {
 		s.audit(c, entry)
 		return s.allowFailed(c, f, err)
 	}
+	l := langOf(c)
 	var ok, refused []string
-	var first string
+	var first, firstRefused string
 	for _, r := range results {
 		if r.OK {
 			if first == "" {
-				first = r.Message
+				first = r.Message.In(l)
 			}
-			ok = append(ok, r.Message)
+			ok = append(ok, r.Message.In(l))
 		} else {
-			refused = append(refused, r.Address+": "+r.Message)
+			if firstRefused == "" {
+				firstRefused = r.Address + ": " + r.Message.Error()
+			}
+			refused = append(refused, r.Address+": "+r.Message.In(l))
 		}
 	}
 	if len(refused) > 0 {
-		entry.Result = fmt.Sprintf("%d added, %d refused: %s", len(ok), len(refused), refused[0])
+		entry.Result = fmt.Sprintf("%d added, %d refused: %s", len(ok), len(refused), firstRefused)
 	}
 	s.audit(c, entry)
 	switch {
 	case len(ok) == 1:
 		s.flash(c, "success", first)
 	case len(ok) > 1:
-		s.flashItems(c, "success", tr(c, "allow.added_n", "Count", lang.Int(c.Request().Context(), len(ok))), clipItems(ok))
+		s.flashItems(c, "success", tr(c, "allow.added_n", "Count", lang.Int(c.Request().Context(), len(ok))), clipItems(l, ok))
 	}
 	if len(refused) > 0 {
 		var again []string
@@ -168,7 +172,7 @@ func (s *Server) allowAdd(c echo.Context) error {
 			}
 		}
 		f.Addresses = strings.Join(again, "\n")
-		f.Errors = map[string][]string{views.AllowFieldAddresses: clipItems(refused)}
+		f.Errors = map[string][]string{views.AllowFieldAddresses: clipItems(l, refused)}
 		return s.rerenderAllow(c, f)
 	}
 	back := f.Back
@@ -183,7 +187,7 @@ func (s *Server) allowFailed(c echo.Context, f views.AllowForm, err error) error
 	var ae *allowlist.ApplyError
 	switch {
 	case errors.Is(err, allowlist.ErrTooMany), errors.As(err, &ae), errors.Is(err, configuration.ErrOffline):
-		f.Errors = map[string][]string{views.AllowFieldAddresses: {err.Error()}}
+		f.Errors = map[string][]string{views.AllowFieldAddresses: {trErr(c, err)}}
 		return s.rerenderAllow(c, f)
 	}
 	return err
@@ -281,11 +285,11 @@ func allowDetail(r models.AllowRequest) string {
 
 // clipItems keeps the first allowResultItems messages and says how many
 // more there were.
-func clipItems(items []string) []string {
+func clipItems(l *lang.Lang, items []string) []string {
 	if len(items) <= allowResultItems {
 		return items
 	}
-	return append(items[:allowResultItems:allowResultItems], fmt.Sprintf("… and %d more.", len(items)-allowResultItems))
+	return append(items[:allowResultItems:allowResultItems], l.T("bans.and_more", "N", l.Int(int64(len(items)-allowResultItems))))
 }
 
 // allowRemove takes one entry BanGUI wrote off its host's allow-list.
@@ -298,8 +302,8 @@ func (s *Server) allowRemove(c echo.Context) error {
 	results, err := s.allowList.Remove(c.Request().Context(), host, []int64{id})
 	entry := models.AuditEntry{Action: models.AuditAllowRemove, Host: host, File: allowlist.File, Target: "#" + strconv.FormatInt(id, 10), Result: s.auditOutcome(err)}
 	if err == nil && !results[0].OK {
-		err = echo.NewHTTPError(http.StatusUnprocessableEntity, results[0].Message+" Entries from files BanGUI did not write are changed in those files.")
-		entry.Result = results[0].Message
+		err = echo.NewHTTPError(http.StatusUnprocessableEntity, lang.M("bans.allow_not_removed", "Reason", results[0].Message))
+		entry.Result = results[0].Message.Error()
 	}
 	if err == nil {
 		entry.Target = results[0].Address
@@ -308,10 +312,10 @@ func (s *Server) allowRemove(c echo.Context) error {
 	if err != nil {
 		var ae *allowlist.ApplyError
 		if errors.As(err, &ae) || errors.Is(err, configuration.ErrOffline) {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, lang.Of(err))
 		}
 		return err
 	}
-	s.flash(c, "success", results[0].Message)
+	s.flash(c, "success", results[0].Message.In(langOf(c)))
 	return s.redirect(c, s.hostURL(c, "/allowlist"))
 }

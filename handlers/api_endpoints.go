@@ -267,7 +267,7 @@ func (s *Server) apiIPReport(c echo.Context) error {
 	out := apiIPReport{IP: rep.IP, Bans: rep.Bans, Failures: rep.Failures, First: apiTime(rep.First), Last: apiTime(rep.Last),
 		Events: apiBanEventsOf(rep.Events), Hosts: []apiIPOnHost{}}
 	for _, h := range rep.Hosts {
-		out.Hosts = append(out.Hosts, apiIPOnHost{Host: h.Host, Current: apiActiveBansOf(h.Current), Error: h.Offline})
+		out.Hosts = append(out.Hosts, apiIPOnHost{Host: h.Host, Current: apiActiveBansOf(h.Current), Error: h.Offline.Error()})
 	}
 	return c.JSON(http.StatusOK, out)
 }

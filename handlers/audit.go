@@ -82,7 +82,7 @@ func auditEveryHost[T any](e models.AuditEntry, res []services.HostResult[T]) mo
 	for _, r := range res {
 		hosts = append(hosts, r.Host)
 		if r.Err != nil {
-			failed = append(failed, r.Host+": "+hostFailure(r.Err))
+			failed = append(failed, r.Host+": "+hostFailure(lang.Get("en"), r.Err))
 		}
 	}
 	e.Host, e.Result = strings.Join(hosts, ","), "ok"

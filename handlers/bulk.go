@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/repo/sqlkit"
@@ -128,7 +129,7 @@ func (s *Server) bulkRead(c echo.Context) (views.BulkSelection, []bulk.Target, e
 	}
 	targets = bulk.Dedupe(targets, false)
 	if len(targets) == 0 {
-		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, bulk.ErrEmpty.Error())
+		return sel, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, lang.Of(bulk.ErrEmpty))
 	}
 	return sel, targets, nil
 }
@@ -137,20 +138,20 @@ func (s *Server) bulkRead(c echo.Context) (views.BulkSelection, []bulk.Target, e
 func (s *Server) bulkTarget(c echo.Context, v string) (bulk.Target, string) {
 	host, jail, ip, ok := views.ParseBulkRow(v)
 	if !ok {
-		return bulk.Target{}, strconv.Quote(textfmt.Shorten(v, 60)) + " is not a row of the table"
+		return bulk.Target{}, tr(c, "bans.bulk_not_row", "Row", strconv.Quote(textfmt.Shorten(v, 60)))
 	}
 	if host == "" {
 		host = s.hostID(c)
 	}
 	if _, err := s.hosts.Get(host); err != nil {
-		return bulk.Target{}, "no host " + strconv.Quote(textfmt.Shorten(host, 60)) + " is registered"
+		return bulk.Target{}, tr(c, "bans.bulk_no_host", "Host", strconv.Quote(textfmt.Shorten(host, 60)))
 	}
 	if fail2ban.ValidJailName(jail) != nil {
-		return bulk.Target{}, strconv.Quote(textfmt.Shorten(jail, 60)) + " is not a jail name"
+		return bulk.Target{}, tr(c, "bans.bulk_not_jail", "Jail", strconv.Quote(textfmt.Shorten(jail, 60)))
 	}
 	norm, err := fail2ban.NormalizeTargets([]string{ip})
 	if err != nil {
-		return bulk.Target{}, strconv.Quote(textfmt.Shorten(ip, 60)) + " is not an IP address"
+		return bulk.Target{}, tr(c, "bans.bulk_not_ip", "IP", strconv.Quote(textfmt.Shorten(ip, 60)))
 	}
 	return bulk.Target{Host: host, Jail: jail, IP: norm[0]}, ""
 }
@@ -332,7 +333,7 @@ func (s *Server) bulkRun(c echo.Context) error {
 	job, err := s.bulk.Start(req)
 	s.audit(c, bulkAuditEntry(req, p, job, err))
 	if err != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, lang.Of(err))
 	}
 	return s.redirect(c, s.url("/bulk/jobs/"+job.ID+"?"+url.Values{"back": {p.Selection.Back}}.Encode()))
 }
@@ -360,8 +361,10 @@ func (s *Server) bulkFields(c echo.Context, req *bulk.Request, p views.BulkConfi
 		}
 	case models.BulkBan:
 		d, chosen, derrs := banDuration(views.TargetForm{Duration: p.Duration, Custom: p.Custom})
-		for k, v := range derrs {
-			errs[k] = append(errs[k], v...)
+		if derrs != nil {
+			for k, v := range derrs.In(langOf(c)) {
+				errs[k] = append(errs[k], v...)
+			}
 		}
 		if derrs == nil && !chosen {
 			errs["duration"] = append(errs["duration"], tr(c, "bulk.err_no_duration"))
@@ -430,7 +433,7 @@ func (s *Server) bulkJobCSV(c echo.Context) error {
 	}
 	out := s.newCSVExport(c, "bangui-bulk-"+string(job.Action), []string{"host", "jail", "address", "done", "message"})
 	for _, r := range job.Results {
-		if err := out.Row([]string{csvSafe(r.Host), csvSafe(r.Jail), csvSafe(r.Address), strconv.FormatBool(r.OK), csvSafe(r.Message)}); err != nil {
+		if err := out.Row([]string{csvSafe(r.Host), csvSafe(r.Jail), csvSafe(r.Address), strconv.FormatBool(r.OK), csvSafe(r.Message.In(langOf(c)))}); err != nil {
 			return out.Finish(err)
 		}
 	}

@@ -110,11 +110,13 @@ func trendChart(ctx context.Context, d services.Dashboard, loc *time.Location) v
 	c := views.Chart{ID: "trend", Title: lang.T(ctx, "chart.trend")}
 	n := len(d.Trend)
 	start := d.TrendEnd.Add(-time.Duration(n) * d.Bucket)
-	layout := "Jan 2"
+	// The labels' Go time layouts, by language; "Jan" is Go's token of
+	// the month's name, which a layout may use.
+	layout := lang.T(ctx, "bans.trend_day", "Month", "Jan")
 	if d.Bucket < 24*time.Hour {
 		layout = "15:04"
 		if d.Bucket > time.Hour {
-			layout = "Jan 2 15h"
+			layout = lang.T(ctx, "bans.trend_day_hour", "Month", "Jan")
 		}
 	}
 	var total int64

@@ -134,7 +134,7 @@ func csvSafe(v string) string {
 func (s *Server) ipPage(c echo.Context) error {
 	raw, err := url.PathUnescape(c.Param("ip"))
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "This is not an IP address.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "bans.not_an_ip"))
 	}
 	rep, err := s.history.IP(c.Request().Context(), s.hostScope(c), raw)
 	var verr *fail2ban.ValidationError
@@ -149,7 +149,7 @@ func (s *Server) ipPage(c echo.Context) error {
 		Geo: models.GeoInfo{IP: rep.IP},
 	}
 	for _, h := range rep.Hosts {
-		page.Hosts = append(page.Hosts, views.IPHost{Host: h.Host, Current: h.Current, Jails: h.Jails, Offline: h.Offline})
+		page.Hosts = append(page.Hosts, views.IPHost{Host: h.Host, Current: h.Current, Jails: h.Jails, Offline: h.Offline.In(langOf(c))})
 	}
 	if g, ok := s.geo.Lookup(c.Request().Context(), []string{rep.IP})[rep.IP]; ok {
 		page.Geo = g
@@ -175,7 +175,7 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", target+" is now on the ignore list of "+jail+" (until the next reload).")
+	s.flash(c, "success", tr(c, "bans.ignore_added_ip", "IP", target, "Name", jail))
 	return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails/"+jail)))
 }
 
@@ -198,7 +198,7 @@ func sourceNote(ctx context.Context, ch services.Chosen) string {
 	case services.NoteArchiveShortDB:
 		return lang.T(ctx, "source.archive_short_db", "Age", age())
 	case services.NoteArchiveNoDB:
-		return lang.T(ctx, "source.archive_no_db", "Problem", ch.Problem)
+		return lang.T(ctx, "source.archive_no_db", "Problem", ch.Problem.In(lang.From(ctx)))
 	case services.NoteFail2ban:
 		return lang.T(ctx, "source.fail2ban", "Age", age())
 	case services.NoteFail2banChosen:

@@ -83,7 +83,7 @@ func (s *Server) renderJails(c echo.Context, status int, ban, unban views.Target
 	}
 	if err != nil {
 		if fail2ban.IsUnreachable(err) {
-			return s.render(c, http.StatusOK, views.JailsPageView(views.JailsPage{Offline: offlineMessage}), nil)
+			return s.render(c, http.StatusOK, views.JailsPageView(views.JailsPage{Offline: tr(c, "bans.jails_offline")}), nil)
 		}
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) renderJailsOfEveryHost(c echo.Context, status int, ban, unban v
 	for _, r := range s.jails.ListEveryHost(c.Request().Context()) {
 		g := views.JailsGroup{Host: r.Host, Name: s.hosts.Name(r.Host), Jails: r.Value}
 		if r.Err != nil {
-			g.Error = hostFailure(r.Err)
+			g.Error = hostFailure(langOf(c), r.Err)
 		}
 		for _, j := range r.Value {
 			if !names[j.Name] {
@@ -162,17 +162,15 @@ func (s *Server) everyHost(c echo.Context) bool {
 	return s.hostScope(c) == "" && s.manyHosts()
 }
 
-const offlineMessage = "fail2ban is not answering, so the live jail list is not available. The status bar checks again every few seconds."
-
 func (s *Server) banSubmit(c echo.Context) error {
 	var form views.TargetForm
 	if err := bindForm(c, &form); err != nil {
 		return err
 	}
-	if d, chosen, errs := banDuration(form); errs != nil {
-		form.Errors = errs
+	if d, chosen, bad := banDuration(form); bad != nil {
+		form.Errors = bad.In(langOf(c))
 		s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
-			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(errs)})
+			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(bad.In(lang.Get("en")))})
 		return s.renderBanFormError(c, form)
 	} else if chosen {
 		return s.banForSubmit(c, form, d)
@@ -189,10 +187,10 @@ func (s *Server) banSubmit(c echo.Context) error {
 		}
 		items := make([]string, len(res))
 		for i, r := range res {
-			items[i] = s.hosts.Name(r.Host) + ": " + banOutcome(r.Value, r.Err)
+			items[i] = s.hosts.Name(r.Host) + ": " + banOutcome(langOf(c), r.Value, r.Err)
 		}
 		failed, total := failures(res)
-		s.flashHosts(c, "Ban of "+strings.Join(splitTargets(form.Target), ", ")+" in "+form.Jail+" on every host:", items, failed, total)
+		s.flashHosts(c, tr(c, "bans.ban_in_every_host", "Targets", strings.Join(splitTargets(form.Target), ", "), "Jail", form.Jail), items, failed, total)
 		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	res, err := s.jails.Ban(c.Request().Context(), s.hostID(c), form.Jail, splitTargets(form.Target))
@@ -205,14 +203,14 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Banned %s in %s (%d newly banned).", strings.Join(res.Targets, ", "), res.Jail, res.NewBans)
+	msg := tr(c, "bans.banned", "Targets", strings.Join(res.Targets, ", "), "Jail", res.Jail, "New", res.NewBans)
 	if res.NewBans == 0 {
-		msg = fmt.Sprintf("%s was already banned in %s.", strings.Join(res.Targets, ", "), res.Jail)
+		msg = tr(c, "bans.already_banned", "Targets", strings.Join(res.Targets, ", "), "Jail", res.Jail)
 	}
 	kind := "success"
 	if !res.Recorded {
 		kind = "warning"
-		msg += " BanGUI could not note it as a manual ban in its own history (the log says why); its history takes fail2ban's record of it later."
+		msg += " " + tr(c, "bans.ban_not_recorded")
 	}
 	if s.manyHosts() {
 		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
@@ -227,7 +225,7 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		return err
 	}
 	targets := splitTargets(form.Target)
-	where := "every jail"
+	where := tr(c, "bans.every_jail")
 	if form.Jail != "" {
 		where = form.Jail
 	}
@@ -243,10 +241,10 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 		}
 		items := make([]string, len(res))
 		for i, r := range res {
-			items[i] = s.hosts.Name(r.Host) + ": " + unbanOutcome(r.Value, where, r.Err)
+			items[i] = s.hosts.Name(r.Host) + ": " + unbanOutcome(langOf(c), r.Value, where, r.Err)
 		}
 		failed, total := failures(res)
-		s.flashHosts(c, "Unban of "+strings.Join(targets, ", ")+" from "+where+" on every host:", items, failed, total)
+		s.flashHosts(c, tr(c, "bans.unban_every_host", "Targets", strings.Join(targets, ", "), "Where", where), items, failed, total)
 		return s.redirect(c, s.hostURL(c, s.backPath(c, "/jails")))
 	}
 	n, err := s.jails.Unban(c.Request().Context(), s.hostID(c), form.Jail, targets)
@@ -262,11 +260,9 @@ func (s *Server) unbanSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := ""
-	if n > 0 {
-		msg = fmt.Sprintf("Unbanned %s from %s.", strings.Join(targets, ", "), where)
-	} else {
-		msg = fmt.Sprintf("%s was not banned in %s; nothing changed.", strings.Join(targets, ", "), where)
+	msg := tr(c, "bans.unbanned", "Targets", strings.Join(targets, ", "), "Where", where)
+	if n == 0 {
+		msg = tr(c, "bans.was_not_banned", "Targets", strings.Join(targets, ", "), "Where", where)
 	}
 	if s.manyHosts() {
 		msg = s.hosts.Name(s.hostID(c)) + ": " + msg
@@ -289,7 +285,7 @@ func (s *Server) unbanAllSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("Unbanned all %d addresses in every jail.", n))
+	s.flash(c, "success", tr(c, "bans.unbanned_all", "N", n))
 	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
@@ -299,7 +295,7 @@ func (s *Server) reloadAllSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "fail2ban reloaded every jail from its configuration.")
+	s.flash(c, "success", tr(c, "bans.reloaded_all"))
 	return s.redirect(c, s.hostURL(c, "/jails"))
 }
 
@@ -311,19 +307,19 @@ func (s *Server) jailAction(c echo.Context) error {
 	var err error
 	switch c.Param("action") {
 	case "stop":
-		err, msg = s.jails.Stop(ctx, s.hostID(c), name), "Stopped the jail "+name+"."
+		err, msg = s.jails.Stop(ctx, s.hostID(c), name), tr(c, "bans.jail_stopped", "Name", name)
 	case "start":
 		_, err = s.jails.Start(ctx, s.hostID(c), name)
-		msg = "Started the jail " + name + "."
+		msg = tr(c, "bans.jail_started", "Name", name)
 	case "reload":
 		_, err = s.jails.Reload(ctx, s.hostID(c), name)
-		msg = "Reloaded the jail " + name + " from its configuration."
+		msg = tr(c, "bans.jail_reloaded", "Name", name)
 	case "idle":
 		on := ticked(c.FormValue("idle"))
 		err = s.jails.SetIdle(ctx, s.hostID(c), name, on)
-		msg = "The jail " + name + " is running again."
+		msg = tr(c, "bans.jail_resumed", "Name", name)
 		if on {
-			msg = "The jail " + name + " is now idle: it keeps its bans but does not ban anew."
+			msg = tr(c, "bans.jail_idle", "Name", name)
 		}
 	default:
 		return echo.ErrNotFound
@@ -357,7 +353,7 @@ func (s *Server) jailPage(c echo.Context) error {
 func (s *Server) renderJailPage(c echo.Context, status int, name string, ban views.TargetForm) error {
 	ctx := c.Request().Context()
 	if err := fail2ban.ValidJailName(name); err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no jail by that name.")
+		return echo.NewHTTPError(http.StatusNotFound, tr(c, "bans.no_such_jail"))
 	}
 	page := parsePage(c, banPageSizes)
 	search := queryText(c, "q", maxSearchLen)
@@ -394,7 +390,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Added to the ignore list of "+name+" (until the next reload; make it permanent in the configuration).")
+	s.flash(c, "success", tr(c, "bans.ignore_added", "Name", name))
 	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
@@ -406,7 +402,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 	var ce *fail2ban.CommandError
 	if errors.As(err, &ce) {
 		err = echo.NewHTTPError(http.StatusUnprocessableEntity,
-			fmt.Sprintf("fail2ban did not remove %s from the ignore list of %s: %s", clipText(entry, 80), name, clipText(ce.Message, 200)))
+			lang.M("bans.ignore_not_removed", "Entry", clipText(entry, 80), "Name", name, "Reason", clipText(ce.Message, 200)))
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreRemove, Host: s.hostID(c), Jail: name, Target: clipText(entry, 200), Result: s.auditOutcome(err)})
 	if fe := formError(langOf(c), err); fe != nil {
@@ -415,7 +411,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", "Removed "+entry+" from the ignore list of "+name+".")
+	s.flash(c, "success", tr(c, "bans.ignore_removed", "Entry", entry, "Name", name))
 	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
@@ -434,11 +430,11 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	state := "no longer ignores"
+	msg := tr(c, "bans.ignoreself_off", "Name", name)
 	if on {
-		state = "now ignores"
+		msg = tr(c, "bans.ignoreself_on", "Name", name)
 	}
-	s.flash(c, "success", "The jail "+name+" "+state+" this host's own addresses.")
+	s.flash(c, "success", msg)
 	return s.redirect(c, s.hostURL(c, "/jails/"+name))
 }
 
@@ -474,7 +470,7 @@ func formError(l *lang.Lang, err error) map[string][]string {
 		return map[string][]string{field: {verr.Message.In(l)}}
 	}
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
-		return map[string][]string{"jail": {"fail2ban has no running jail by that name."}}
+		return map[string][]string{"jail": {l.T("bans.no_running_jail")}}
 	}
 	return nil
 }

@@ -3,12 +3,11 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/services"
 )
 
@@ -23,7 +22,7 @@ func (s *Server) flashHosts(c echo.Context, msg string, items []string, failed, 
 		kind = "error"
 	case failed > 0:
 		kind = "warning"
-		msg += " " + strconv.Itoa(failed) + " of " + strconv.Itoa(total) + " hosts did not."
+		msg += " " + tr(c, "bans.hosts_did_not", "Failed", failed, "Total", total)
 	}
 	s.flashItems(c, kind, msg, items)
 }
@@ -38,40 +37,42 @@ func failures[T any](res []services.HostResult[T]) (failed, total int) {
 	return failed, len(res)
 }
 
-// banOutcome is what a ban did on one host, for its line in the result.
-func banOutcome(res services.BanResult, err error) string {
+// banOutcome is what a ban did on one host, for its line in the result,
+// in l.
+func banOutcome(l *lang.Lang, res services.BanResult, err error) string {
 	switch {
 	case err != nil:
-		return hostFailure(err)
+		return hostFailure(l, err)
 	case res.NewBans == 0:
-		return "already banned in " + res.Jail
+		return l.T("bans.host_already_banned", "Jail", res.Jail)
 	}
-	return fmt.Sprintf("banned in %s (%d new)", res.Jail, res.NewBans)
+	return l.T("bans.host_banned_in", "Jail", res.Jail, "New", res.NewBans)
 }
 
-// unbanOutcome is what an unban did on one host, for its line in the result.
-func unbanOutcome(n int, where string, err error) string {
+// unbanOutcome is what an unban did on one host, for its line in the
+// result, in l.
+func unbanOutcome(l *lang.Lang, n int, where string, err error) string {
 	switch {
 	case err != nil:
-		return hostFailure(err)
+		return hostFailure(l, err)
 	case n == 0:
-		return "not banned in " + where + "; nothing changed"
+		return l.T("bans.host_not_banned", "Where", where)
 	}
-	return fmt.Sprintf("unbanned from %s (%d lifted)", where, n)
+	return l.T("bans.host_unbanned", "Where", where, "N", n)
 }
 
-// hostFailure says why one host of several did not do what was asked.
-func hostFailure(err error) string {
+// hostFailure says in l why one host of several did not do what was asked.
+func hostFailure(l *lang.Lang, err error) string {
 	var ce *fail2ban.CommandError
 	switch {
 	case errors.Is(err, fail2ban.ErrUnknownJail):
-		return "has no running jail by that name"
+		return l.T("bans.host_no_jail")
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fail2ban.ErrTimeout):
-		return "did not answer in time"
+		return l.T("bans.host_no_answer_in_time")
 	case fail2ban.IsUnreachable(err):
-		return "did not answer: " + services.DescribeFail2banError(err)
+		return l.T("bans.host_no_answer", "Reason", services.Fail2banProblem(err).In(l))
 	case errors.As(err, &ce):
-		return "fail2ban refused: " + clipText(ce.Message, 200)
+		return l.T("bans.host_refused", "Reason", clipText(ce.Message, 200))
 	}
-	return "failed: " + clipText(err.Error(), 200)
+	return l.T("bans.host_failed", "Reason", clipText(lang.Of(err).In(l), 200))
 }

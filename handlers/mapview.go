@@ -129,12 +129,11 @@ func (s *Server) mapReResolve(c echo.Context) error {
 	}
 	switch {
 	case !s.geo.Status().Country.Loaded && !s.geo.Status().Online:
-		s.flash(c, "error", "No country database is installed, so nothing could be resolved. See “Countries: data and colours” below for how to add one.")
+		s.flash(c, "error", tr(c, "bans.map_no_database"))
 	case rep.Asked == 0 && rep.Archived == 0:
-		s.flash(c, "info", "There were no unknown addresses to look up again.")
+		s.flash(c, "info", tr(c, "bans.map_nothing_unknown"))
 	default:
-		s.flash(c, "success", fmt.Sprintf("Looked up %d cached addresses again: %d now have a country. %d archived bans got their country.",
-			rep.Asked, rep.Resolved, rep.Archived))
+		s.flash(c, "success", tr(c, "bans.map_looked_up", "Asked", rep.Asked, "Resolved", rep.Resolved, "Archived", rep.Archived))
 	}
 	return s.redirect(c, s.hostURL(c, "/map"))
 }
@@ -156,7 +155,7 @@ func (s *Server) mapThresholds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("Map colours saved: low %d, medium %d, high %d bans.", t.Low, t.Medium, t.High))
+	s.flash(c, "success", tr(c, "bans.map_saved", "Low", t.Low, "Medium", t.Medium, "High", t.High))
 	return s.redirect(c, s.hostURL(c, "/map"))
 }
 

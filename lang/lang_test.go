@@ -57,9 +57,9 @@ func TestCataloguesAreComplete(t *testing.T) {
 	}
 }
 
-// callRE finds the message ids of the code's calls of T and N (lang.T, views' col, fail2ban's invalid,
-// lang.N, l.T…) and of the Messages it makes (lang.M, lang.MN); a message
-// id is always a literal, so this finds them all.
+// callRE finds the message ids of the code's calls of T and N (lang.T, views' col,
+// lang.N, l.T…), of fail2ban's invalid and of the Messages it makes (lang.M,
+// lang.MN); a message id is always a literal, so this finds them all.
 var callRE = regexp.MustCompile(`(?:\b(?:lang\.[TN]|tr|trN|col|invalid)\(\s*(?:[^,()"]|\([^()]*\))+,\s*|(?:\bl|\))\.[TN]\(\s*|\blang\.MN?\(\s*)"([a-z0-9_.-]+)"`)
 
 // usedMessages scans the panel's Go and templ sources (not the generated

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"bangui/lang"
+)
 
 // AllowRequest asks that one address never be banned: written to the
 // fail2ban configuration and applied to the live jails (ignoreip).
@@ -21,8 +25,10 @@ type TimedBanRequest struct {
 }
 
 // AddressResult says what an action on many addresses did to one of them.
+// Message is not yet in a language: the handler that shows it puts it in
+// the request's (lang.Message.In); its Error is the English text.
 type AddressResult struct {
 	Address string
 	OK      bool
-	Message string // what happened, or why it did not
+	Message lang.Message // what happened, or why it did not
 }

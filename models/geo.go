@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"bangui/lang"
+)
 
 // GeoInfo is what BanGUI knows about where an IP address is. A zero
 // CountryCode means the country is unknown; Special is set instead for
@@ -30,29 +34,30 @@ const (
 	GeoReserved      = "reserved"      // anything else outside the public unicast space
 )
 
-// GeoSpecialLabel is the human wording of a GeoSpecial… value.
-func GeoSpecialLabel(special string) string {
+// GeoSpecialLabel is the human wording of a GeoSpecial… value, in the
+// language of the page that shows it.
+func GeoSpecialLabel(special string) lang.Message {
 	switch special {
 	case GeoPrivate:
-		return "private network"
+		return lang.M("bans.geo_private")
 	case GeoShared:
-		return "shared address space (CGNAT)"
+		return lang.M("bans.geo_shared")
 	case GeoLoopback:
-		return "loopback"
+		return lang.M("bans.geo_loopback")
 	case GeoLinkLocal:
-		return "link-local"
+		return lang.M("bans.geo_link_local")
 	case GeoMulticast:
-		return "multicast"
+		return lang.M("bans.geo_multicast")
 	case GeoDocumentation:
-		return "documentation range"
+		return lang.M("bans.geo_documentation")
 	case GeoBenchmarking:
-		return "benchmarking range"
+		return lang.M("bans.geo_benchmarking")
 	case GeoUnspecified:
-		return "unspecified address"
+		return lang.M("bans.geo_unspecified")
 	case GeoReserved:
-		return "reserved range"
+		return lang.M("bans.geo_reserved")
 	}
-	return special
+	return lang.Raw(special)
 }
 
 // CountryCount is how many ban events came from one country. An empty Code

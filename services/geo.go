@@ -301,7 +301,7 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse := func(field, v string, dst *int64) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || n < 1 || n > 1_000_000_000 {
-			verr.Add(field, lang.Raw("Enter a whole number of bans from 1 to 1,000,000,000."))
+			verr.Add(field, lang.M("bans.map_threshold_range"))
 			return
 		}
 		*dst = n
@@ -311,10 +311,10 @@ func (g *Geo) SetThresholds(ctx context.Context, in ThresholdsInput) (models.Map
 	parse(FieldMapHigh, in.High, &t.High)
 	if verr.Empty() {
 		if t.Medium <= t.Low {
-			verr.Add(FieldMapMedium, lang.Raw("Medium must be more than low."))
+			verr.Add(FieldMapMedium, lang.M("bans.map_medium_above_low"))
 		}
 		if t.High <= t.Medium {
-			verr.Add(FieldMapHigh, lang.Raw("High must be more than medium."))
+			verr.Add(FieldMapHigh, lang.M("bans.map_high_above_medium"))
 		}
 	}
 	if !verr.Empty() {

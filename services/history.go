@@ -10,6 +10,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/repo/sqlkit"
@@ -80,7 +81,7 @@ type Chosen struct {
 	// language.
 	Reason  NoteReason
 	Age     time.Duration // how far back fail2ban's database reaches
-	Problem string        // why fail2ban's database cannot be read
+	Problem lang.Message  // why fail2ban's database cannot be read
 	src     repo.BanSource
 	host    string // the host of a fail2ban database, whose rows name none
 }
@@ -143,7 +144,7 @@ func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilt
 	r, err := b.Fail2banDB(ctx, host)
 	if err != nil {
 		archive.Problem = describeDBError(err)
-		archive.Note, archive.Reason = "BanGUI's archive: fail2ban's database cannot be read ("+archive.Problem+").", NoteArchiveNoDB
+		archive.Note, archive.Reason = "BanGUI's archive: fail2ban's database cannot be read ("+archive.Problem.Error()+").", NoteArchiveNoDB
 		return archive
 	}
 	note, reason := "fail2ban's database, which holds the last "+textfmt.DurationInWords(age)+".", NoteFail2ban
@@ -153,16 +154,16 @@ func (b *BanSources) Pick(ctx context.Context, want Source, f models.HistoryFilt
 	return Chosen{Source: SourceFail2ban, Note: note, Reason: reason, Age: age, src: r, host: host}
 }
 
-func describeDBError(err error) string {
+func describeDBError(err error) lang.Message {
 	switch {
 	case errors.Is(err, fail2ban.ErrNoDatabase):
-		return "fail2ban runs without one"
+		return lang.M("bans.db_none")
 	case errors.Is(err, hosts.ErrNoDirectDatabase):
-		return "the panel reads this host's events through the archive only"
+		return lang.M("bans.db_archive_only")
 	case fail2ban.IsUnreachable(err):
-		return "fail2ban is not answering"
+		return lang.M("bans.db_no_answer")
 	}
-	return err.Error()
+	return lang.Of(err)
 }
 
 // TrendShape is how a window is cut into buckets for the trend chart.
@@ -407,7 +408,7 @@ type IPOnHost struct {
 	Host    string
 	Current []models.ActiveBan // where it is banned
 	Jails   []string           // running jails, for the action forms
-	Offline string             // set when the host could not be asked
+	Offline lang.Message       // set when the host could not be asked
 }
 
 // ErrUnknownIP means neither fail2ban nor the archive knows the address.
@@ -507,14 +508,14 @@ func (h *History) IP(ctx context.Context, host, raw string) (IPReport, error) {
 
 // describeIPStateError says why a host's current state of an address is
 // unknown.
-func describeIPStateError(err error) string {
+func describeIPStateError(err error) lang.Message {
 	if fail2ban.IsUnreachable(err) {
-		return "fail2ban is not answering, so the current state is unknown."
+		return lang.M("bans.ip_state_no_answer")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("fail2ban did not answer within %s, so the current state is unknown.", HostDeadline)
+		return lang.M("bans.ip_state_timeout", "Deadline", HostDeadline)
 	}
-	return DescribeFail2banError(err) + " The current state is unknown."
+	return lang.M("bans.ip_state_failed", "Reason", Fail2banProblem(err))
 }
 
 // mergeEvents joins two newest-first event lists, dropping the copies the

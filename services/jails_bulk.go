@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -23,7 +24,7 @@ func (j *Jails) UnbanEach(ctx context.Context, host, jail string, ips []string) 
 	}
 	if err := c.RequireJail(ctx, jail); err != nil {
 		if errors.Is(err, fail2ban.ErrUnknownJail) {
-			return nil, errors.New("no jail " + jail + " runs on this host")
+			return nil, lang.M("bans.no_jail_on_host", "Jail", jail)
 		}
 		return nil, j.probe.Observe(host, err)
 	}
@@ -34,7 +35,7 @@ func (j *Jails) UnbanEach(ctx context.Context, host, jail string, ips []string) 
 		out[i].Address = ip
 		norm, err := fail2ban.NormalizeTargets([]string{ip})
 		if err != nil {
-			out[i].Message = "not an IP address or range"
+			out[i].Message = lang.M("bans.result_not_target")
 			continue
 		}
 		out[i].Address = norm[0]
@@ -53,9 +54,9 @@ func (j *Jails) UnbanEach(ctx context.Context, host, jail string, ips []string) 
 		i := at[k]
 		if k < len(where) && slices.Contains(where[k], jail) {
 			banned = append(banned, ip)
-			out[i].OK, out[i].Message = true, "unbanned"
+			out[i].OK, out[i].Message = true, lang.M("bans.result_unbanned")
 		} else {
-			out[i].Message = "was not banned in " + jail
+			out[i].Message = lang.M("bans.result_not_banned", "Jail", jail)
 		}
 	}
 	if len(banned) == 0 {

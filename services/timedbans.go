@@ -4,7 +4,6 @@ import (
 	"bangui/lang"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"bangui/fail2ban"
 	"bangui/hosts"
 	"bangui/models"
-	"bangui/textfmt"
 )
 
 // TimedBans gives bans a time a user chose instead of their jail's ban
@@ -107,11 +105,11 @@ func NewTimedBans(reg *hosts.Registry, jails *Jails, store TimedBanStore, log *s
 func CheckBanDuration(d time.Duration) error {
 	switch {
 	case d < 0:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A ban time cannot be negative.")}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("bans.ban_time_negative")}
 	case d > 0 && d < MinTimedBan:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A chosen ban time must be at least " + textfmt.Duration(MinTimedBan) + ".")}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("bans.ban_time_short", "Min", durationMessage(MinTimedBan))}
 	case d > MaxTimedBan:
-		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw("A chosen ban time can be at most 10 years; choose permanent for longer.")}
+		return &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("bans.ban_time_long")}
 	}
 	return nil
 }
@@ -134,7 +132,7 @@ func (t *TimedBans) BanFor(ctx context.Context, host string, reqs []models.Timed
 		out[i].Address = r.Address
 		ip, err := checkTimedBan(r)
 		if err != nil {
-			out[i].Message = err.Error()
+			out[i].Message = lang.Of(err)
 			continue
 		}
 		out[i].Address = ip
@@ -164,7 +162,7 @@ func (t *TimedBans) BanFor(ctx context.Context, host string, reqs []models.Timed
 			rows = append(rows, row)
 			ips = append(ips, row.IP)
 		}
-		fail := func(msg string) {
+		fail := func(msg lang.Message) {
 			for _, i := range idx {
 				out[i].Message = msg
 			}
@@ -173,7 +171,7 @@ func (t *TimedBans) BanFor(ctx context.Context, host string, reqs []models.Timed
 		// time without its ban and bans it, which is what was asked.
 		if err := t.store.Put(ctx, rows); err != nil {
 			t.log.Warn("chosen ban times not stored", "host", host, "jail", jail, "err", err)
-			fail("BanGUI could not store the chosen ban time, so nothing was banned; try again.")
+			fail(lang.M("bans.timed_not_stored"))
 			continue
 		}
 		if _, err := t.jails.Ban(ctx, host, jail, ips); err != nil {
@@ -186,34 +184,54 @@ func (t *TimedBans) BanFor(ctx context.Context, host string, reqs []models.Timed
 		for _, i := range idx {
 			row := rows[at[out[i].Address]]
 			out[i].OK = true
-			out[i].Message = "banned in " + jail + " " + timedBanLength(row)
+			out[i].Message = timedBanDone(jail, row)
 		}
 	}
 	t.Wake()
 	return out, nil
 }
 
-// timedBanLength says how long a chosen ban lasts: "for 7 d" or
-// "permanently".
-func timedBanLength(b models.TimedBan) string {
+// timedBanDone says that a ban of a chosen time was made: "banned in sshd
+// for 7 d" or "banned in sshd permanently".
+func timedBanDone(jail string, b models.TimedBan) lang.Message {
 	if b.Permanent() {
-		return "permanently"
+		return lang.M("bans.timed_done_permanent", "Jail", jail)
 	}
-	return "for " + textfmt.Duration(time.Duration(b.Seconds)*time.Second)
+	return lang.M("bans.timed_done", "Jail", jail, "Duration", durationMessage(time.Duration(b.Seconds)*time.Second))
+}
+
+// durationMessage is d as textfmt.Duration writes it ("45 s", "1 h 30 min",
+// "2 d 4 h"), in a language's units when it is shown.
+func durationMessage(d time.Duration) lang.Message {
+	if d < time.Minute {
+		return lang.M("bans.dur_s", "N", int64(d/time.Second))
+	}
+	days, hours, mins := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case days > 0 && hours > 0:
+		return lang.M("bans.dur_d_h", "D", days, "H", hours)
+	case days > 0:
+		return lang.M("bans.dur_d", "D", days)
+	case hours > 0 && mins > 0:
+		return lang.M("bans.dur_h_min", "H", hours, "Min", mins)
+	case hours > 0:
+		return lang.M("bans.dur_h", "H", hours)
+	}
+	return lang.M("bans.dur_min", "Min", mins)
 }
 
 // banFailure is the message of a ban fail2ban refused or could not take.
-func banFailure(jail string, err error) string {
+func banFailure(jail string, err error) lang.Message {
 	if errors.Is(err, fail2ban.ErrUnknownJail) {
-		return "fail2ban has no running jail " + jail + "; nothing was banned."
+		return lang.M("bans.timed_no_jail", "Jail", jail)
 	}
-	return "not banned: " + err.Error()
+	return lang.M("bans.timed_not_banned", "Reason", err)
 }
 
 // checkTimedBan checks one request and returns its address normalized.
 func checkTimedBan(r models.TimedBanRequest) (string, error) {
 	if strings.TrimSpace(r.Address) == "" {
-		return "", &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.Raw("Enter an IP address or CIDR range.")}
+		return "", &fail2ban.ValidationError{Field: fail2ban.FieldIP, Message: lang.M("f2b.enter_target")}
 	}
 	norm, err := fail2ban.NormalizeTargets([]string{r.Address})
 	if err != nil {
@@ -226,7 +244,7 @@ func checkTimedBan(r models.TimedBanRequest) (string, error) {
 		return "", err
 	}
 	if n := len([]rune(strings.TrimSpace(r.Note))); n > MaxTimedBanNote {
-		return "", &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.Raw(fmt.Sprintf("The note has %d characters; at most %d fit.", n, MaxTimedBanNote))}
+		return "", &fail2ban.ValidationError{Field: fail2ban.FieldValue, Message: lang.M("bans.timed_note_long", "N", n, "Max", MaxTimedBanNote)}
 	}
 	return norm[0], nil
 }

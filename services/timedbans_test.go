@@ -104,8 +104,8 @@ func TestTimedBansLastTheirChosenTime(t *testing.T) {
 	if err != nil || len(res) != 2 || !res[0].OK || !res[1].OK {
 		t.Fatalf("BanFor = %+v, %v", res, err)
 	}
-	if want := "banned in scaled for 12 s"; res[0].Message != want {
-		t.Errorf("result = %q; want %q", res[0].Message, want)
+	if want := "banned in scaled for 12 s"; res[0].Message.Error() != want {
+		t.Errorf("result = %q; want %q", res[0].Message.Error(), want)
 	}
 	if ok, e := bannedIn(t, c, "tenmin", short); !ok || e.BanTime != 10*time.Minute {
 		t.Fatalf("fail2ban holds %s: %v %+v; want for the jail's 10 minutes", short, ok, e)
@@ -225,7 +225,7 @@ func TestTimedBansRefuseBadInput(t *testing.T) {
 	wants := []string{"banned in sshd for 1 h", "is not an IP address", "Enter an IP", "is not an IP address", "cannot be negative",
 		"at least 10 s", "at most 10 years", "not a valid jail name", "no running jail nosuchjail", "at most 500 fit"}
 	for i, r := range res {
-		if r.OK != (i == 0) || !strings.Contains(r.Message, wants[i]) {
+		if r.OK != (i == 0) || !strings.Contains(r.Message.Error(), wants[i]) {
 			t.Errorf("request %d (%+v) = %+v; want OK %v and a message with %q", i, reqs[i], r, i == 0, wants[i])
 		}
 	}
@@ -260,7 +260,7 @@ func TestTimedBansPermanentUntilUnbanned(t *testing.T) {
 	ctx := context.Background()
 	const ip = "203.0.113.40"
 	t0 := time.Now()
-	if res, err := panel.timed.BanFor(ctx, models.LocalHost, []models.TimedBanRequest{{Address: ip, Jail: "scaled"}}); err != nil || !res[0].OK || res[0].Message != "banned in scaled permanently" {
+	if res, err := panel.timed.BanFor(ctx, models.LocalHost, []models.TimedBanRequest{{Address: ip, Jail: "scaled"}}); err != nil || !res[0].OK || res[0].Message.Error() != "banned in scaled permanently" {
 		t.Fatalf("BanFor = %+v, %v", res, err)
 	}
 	tick := time.NewTicker(100 * time.Millisecond)

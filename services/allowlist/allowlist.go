@@ -7,8 +7,6 @@ package allowlist
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/services/configuration"
@@ -37,7 +36,15 @@ const MaxNote = 500
 
 // ErrTooMany is returned when a change would take a host's allow-list
 // above MaxEntries; nothing is written then.
-var ErrTooMany = fmt.Errorf("the allow-list of a host holds at most %d entries; nothing was changed", MaxEntries)
+var ErrTooMany error = tooMany{}
+
+// tooMany is ErrTooMany: its message is for the page (lang.Of finds it).
+type tooMany struct{}
+
+func (tooMany) Error() string { return tooMany{}.Unwrap().Error() }
+
+// Unwrap is the message, for lang.Of.
+func (tooMany) Unwrap() error { return lang.M("bans.allow_too_many", "Max", MaxEntries) }
 
 // Store keeps the entries BanGUI wrote (*repo.AllowStore has it).
 type Store interface {
@@ -82,7 +89,12 @@ func New(reg *hosts.Registry, config *configuration.Service, store Store, jails 
 
 // BusyNote is the sentence results carry when a change waited for
 // another change of the same host's allow-list.
-const BusyNote = "Another change of this host's allow-list was being written; this one waited for it to finish."
+var BusyNote = lang.M("bans.allow_busy")
+
+// withNote is msg followed by the sentence note.
+func withNote(msg, note lang.Message) lang.Message {
+	return lang.M("bans.text_and_note", "Text", msg, "Note", note)
+}
 
 // lock serializes the changes of one host in this process (the
 // configuration lock serializes them across processes) and reports
@@ -124,13 +136,13 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 	for i, r := range reqs {
 		results[i].Address = strings.TrimSpace(r.Address)
 		e, msg := entryOf(host, r, services.ActorOf(ctx), now)
-		if msg != "" {
+		if !msg.IsZero() {
 			results[i].Message = msg
 			continue
 		}
 		results[i].Address = e.Address
 		if first, dup := seen[e.Address]; dup {
-			results[i].Message = fmt.Sprintf("%s is listed twice; the entry on line %d is used.", e.Address, first+1)
+			results[i].Message = lang.M("bans.allow_twice", "Address", e.Address, "Line", first+1)
 			continue
 		}
 		seen[e.Address] = i
@@ -153,7 +165,7 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 		}
 		for k, e := range wanted {
 			if bad := unknownJails(e.JailList(), jails); len(bad) > 0 {
-				results[at[k]].Message = "No jail of this host is called " + strings.Join(bad, ", ") + "."
+				results[at[k]].Message = lang.M("bans.allow_no_jail", "Jails", strings.Join(bad, ", "))
 				continue
 			}
 			if j, ok := index[e.Address]; ok {
@@ -184,7 +196,7 @@ func (a *AllowList) Allow(ctx context.Context, host string, reqs []models.AllowR
 		r.OK = true
 		r.Message = allowedMessage(e, ch, unbanned[e.Address])
 		if waited {
-			r.Message += " " + BusyNote
+			r.Message = withNote(r.Message, BusyNote)
 		}
 	}
 	return results, nil
@@ -204,7 +216,7 @@ func (a *AllowList) Remove(ctx context.Context, host string, ids []int64) ([]mod
 		for i, id := range ids {
 			j := slices.IndexFunc(cur, func(e models.AllowEntry) bool { return e.ID == id })
 			if j < 0 {
-				results[i].Message = "This entry is not on the allow-list (any more)."
+				results[i].Message = lang.M("bans.allow_no_entry")
 				continue
 			}
 			results[i].Address = cur[j].Address
@@ -222,9 +234,9 @@ func (a *AllowList) Remove(ctx context.Context, host string, ids []int64) ([]mod
 			continue
 		}
 		results[i].OK = true
-		results[i].Message = results[i].Address + " is off the allow-list: removed from " + File + " and the running jails."
+		results[i].Message = lang.M("bans.allow_removed", "Address", results[i].Address, "File", File)
 		if waited {
-			results[i].Message += " " + BusyNote
+			results[i].Message = withNote(results[i].Message, BusyNote)
 		}
 	}
 	return results, nil
@@ -236,37 +248,35 @@ func (a *AllowList) Remove(ctx context.Context, host string, ids []int64) ([]mod
 type ApplyError struct{ Result models.ApplyResult }
 
 // Error implements error.
-func (e *ApplyError) Error() string {
-	msg := "Nothing was changed: " + e.Result.Failure.Error()
+func (e *ApplyError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap is the message for the page, for lang.Of.
+func (e *ApplyError) Unwrap() error {
 	if !e.Result.RollbackFailure.IsZero() {
-		msg += " Putting the previous state back failed too: " + e.Result.RollbackFailure.Error()
+		return lang.M("bans.allow_not_changed_rollback", "Failure", e.Result.Failure, "Rollback", e.Result.RollbackFailure)
 	}
-	return msg
+	return lang.M("bans.allow_not_changed", "Failure", e.Result.Failure)
 }
 
 // entryOf checks one request and returns its entry, or what is wrong.
-func entryOf(host string, r models.AllowRequest, actor string, now time.Time) (models.AllowEntry, string) {
+func entryOf(host string, r models.AllowRequest, actor string, now time.Time) (models.AllowEntry, lang.Message) {
 	addr, err := fail2ban.ParseIgnoreEntry(r.Address)
 	if err != nil {
-		var ve *fail2ban.ValidationError
-		if errors.As(err, &ve) {
-			return models.AllowEntry{}, ve.Message.Error()
-		}
-		return models.AllowEntry{}, err.Error()
+		return models.AllowEntry{}, lang.Of(err)
 	}
 	jails := slices.Clone(r.Jails)
 	for _, j := range jails {
 		if err := fail2ban.ValidJailName(j); err != nil {
-			return models.AllowEntry{}, err.Error()
+			return models.AllowEntry{}, lang.Of(err)
 		}
 	}
 	slices.Sort(jails)
 	jails = slices.Compact(jails)
 	if !r.Expires.IsZero() && !r.Expires.After(now) {
-		return models.AllowEntry{}, "The expiry " + r.Expires.UTC().Format("2006-01-02 15:04 MST") + " is in the past; choose a time still to come."
+		return models.AllowEntry{}, lang.M("bans.allow_past", "Time", r.Expires.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	note, msg := cleanNote(r.Note)
-	if msg != "" {
+	if !msg.IsZero() {
 		return models.AllowEntry{}, msg
 	}
 	e := models.AllowEntry{Host: host, Address: addr, Jails: strings.Join(jails, " "), Note: note, CreatedBy: actor, CreatedAt: now.Unix()}
@@ -274,41 +284,45 @@ func entryOf(host string, r models.AllowRequest, actor string, now time.Time) (m
 		// Whole seconds, rounded up: an entry never ends early.
 		e.ExpiresAt = r.Expires.Add(time.Second - time.Nanosecond).Unix()
 	}
-	return e, ""
+	return e, lang.Message{}
 }
 
 // cleanNote is a note on one line, or why it is refused. Markup is kept as
 // text: pages escape it.
-func cleanNote(s string) (string, string) {
+func cleanNote(s string) (string, lang.Message) {
 	if !utf8.ValidString(s) {
-		return "", "The note is not valid text."
+		return "", lang.M("bans.note_not_text")
 	}
 	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 	if strings.ContainsFunc(s, unicode.IsControl) {
-		return "", "The note contains control characters; write plain text."
+		return "", lang.M("bans.note_control")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNote {
-		return "", fmt.Sprintf("The note is %d characters long; at most %d are kept.", n, MaxNote)
+		return "", lang.M("bans.note_too_long", "N", n, "Max", MaxNote)
 	}
-	return s, ""
+	return s, lang.Message{}
 }
 
-func allowedMessage(e models.AllowEntry, ch changed, unbanned []string) string {
-	msg := e.Address + " is allow-listed in " + models.AllowScope(e.JailList())
+// allowedMessage says what adding e did: where it holds and until when,
+// how it reached the running jails and where it was unbanned.
+func allowedMessage(e models.AllowEntry, ch changed, unbanned []string) lang.Message {
+	var where any = lang.M("bans.allow_scope_all")
+	if jails := e.JailList(); len(jails) > 0 {
+		where = strings.Join(jails, ", ")
+	}
+	head := lang.M("bans.allowed", "Address", e.Address, "Scope", where)
 	if e.ExpiresAt > 0 {
-		msg += " until " + time.Unix(e.ExpiresAt, 0).UTC().Format("2006-01-02 15:04 MST")
+		head = lang.M("bans.allowed_until", "Address", e.Address, "Scope", where, "Time", time.Unix(e.ExpiresAt, 0).UTC().Format("2006-01-02 15:04 MST"))
 	}
-	msg += ": written to " + File
+	msg := lang.M("bans.allowed_written_live", "Head", head, "File", File)
 	if isName(e.Address) {
+		msg = lang.M("bans.allowed_written", "Head", head, "File", File)
 		if len(ch.res.Reloaded) > 0 {
-			msg += " and applied by reloading " + strings.Join(ch.res.Reloaded, ", ") + " (fail2ban resolves names when it loads a jail)"
+			msg = lang.M("bans.allowed_written_reloaded", "Head", head, "File", File, "Jails", strings.Join(ch.res.Reloaded, ", "))
 		}
-	} else {
-		msg += " and applied to the running jails"
 	}
-	msg += "."
 	if len(unbanned) > 0 {
-		msg += " It was banned, and is now unbanned, in " + strings.Join(unbanned, ", ") + "."
+		msg = withNote(msg, lang.M("bans.allowed_unbanned", "Jails", strings.Join(unbanned, ", ")))
 	}
 	return msg
 }

@@ -97,7 +97,7 @@ func mustAllow(t *testing.T, f fixture, reqs ...models.AllowRequest) []models.Ad
 	}
 	for _, r := range res {
 		if !r.OK {
-			t.Fatalf("Allow %s: %s", r.Address, r.Message)
+			t.Fatalf("Allow %s: %s", r.Address, r.Message.Error())
 		}
 	}
 	return res
@@ -204,8 +204,8 @@ func TestAllowUnbansAndRemoveReverses(t *testing.T) {
 	}
 	res := mustAllow(t, f, models.AllowRequest{Address: "192.0.2.64/28", Jails: []string{"alpha"}},
 		models.AllowRequest{Address: "203.0.113.9"})
-	if !strings.Contains(res[0].Message, "unbanned, in alpha") {
-		t.Errorf("message = %q, want it to say the address was unbanned in alpha", res[0].Message)
+	if !strings.Contains(res[0].Message.Error(), "unbanned, in alpha") {
+		t.Errorf("message = %q, want it to say the address was unbanned in alpha", res[0].Message.Error())
 	}
 	if slices.Contains(f.banned(t, "alpha"), "192.0.2.70") {
 		t.Fatal("still banned")
@@ -221,7 +221,7 @@ func TestAllowUnbansAndRemoveReverses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out[0].OK || !out[1].OK || out[2].OK || out[2].Message == "" {
+	if !out[0].OK || !out[1].OK || out[2].OK || out[2].Message.Error() == "" {
 		t.Fatalf("Remove = %+v", out)
 	}
 	if l := f.ignoreList(t, "alpha"); slices.Contains(l, "192.0.2.64/28") || slices.Contains(l, "203.0.113.9") {
@@ -307,7 +307,7 @@ func TestAllowRefusesBadInput(t *testing.T) {
 			}
 			continue
 		}
-		if res[i].OK || !strings.Contains(res[i].Message, want) {
+		if res[i].OK || !strings.Contains(res[i].Message.Error(), want) {
 			t.Errorf("%d: %+v, want a refusal saying %q", i, res[i], want)
 		}
 	}
@@ -378,14 +378,14 @@ func TestConcurrentChangesAreSerialized(t *testing.T) {
 				t.Errorf("Allow %d: %+v, %v", i, res, err)
 				return
 			}
-			msgs[i] = res[0].Message
+			msgs[i] = res[0].Message.Error()
 		}()
 	}
 	wg.Wait()
 	if !strings.Contains(f.file(t), "192.0.2.10") || !strings.Contains(f.file(t), "192.0.2.11") {
 		t.Fatalf("one change was lost:\n%s", f.file(t))
 	}
-	if !strings.Contains(msgs[0]+msgs[1], BusyNote) {
+	if !strings.Contains(msgs[0]+msgs[1], BusyNote.Error()) {
 		t.Errorf("neither message says it waited: %q", msgs)
 	}
 }
@@ -395,8 +395,8 @@ func TestConcurrentChangesAreSerialized(t *testing.T) {
 func TestAllowDNSNameReloadsItsJails(t *testing.T) {
 	f := newFixture(t)
 	res := mustAllow(t, f, models.AllowRequest{Address: "Monitor.Example.", Jails: []string{"alpha"}})
-	if !strings.Contains(res[0].Message, "reloading alpha") {
-		t.Errorf("message = %q, want it to say alpha was reloaded", res[0].Message)
+	if !strings.Contains(res[0].Message.Error(), "reloading alpha") {
+		t.Errorf("message = %q, want it to say alpha was reloaded", res[0].Message.Error())
 	}
 	if l := f.ignoreList(t, "alpha"); !slices.Contains(l, "monitor.example") {
 		t.Fatalf("alpha's ignore list = %v", l)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	f2bconf "bangui/fail2ban/config"
+	"bangui/lang"
 	"bangui/models"
 )
 
@@ -13,9 +14,9 @@ import (
 type Listing struct {
 	Host    string
 	Items   []models.AllowItem
-	Jails   []string // the jails of the configuration, for the form
-	Offline string   // why the running jails could not be asked; "" when they answered
-	Problem string   // why the configuration could not be read; "" when it was
+	Jails   []string     // the jails of the configuration, for the form
+	Offline lang.Message // why the running jails could not be asked; zero when they answered
+	Problem lang.Message // why the configuration could not be read; zero when it was
 }
 
 // List returns a host's allow-list, merged: the entries BanGUI wrote (with
@@ -34,7 +35,7 @@ func (a *AllowList) List(ctx context.Context, host string) (Listing, error) {
 	}
 	base, err := h.LoadConfig(ctx, "jail", map[string][]byte{File: nil})
 	if err != nil {
-		out.Problem = "fail2ban's configuration could not be read: " + err.Error()
+		out.Problem = lang.M("bans.allow_config_unread", "Reason", err)
 		base = nil
 	} else {
 		out.Jails = jailNames(base)
@@ -43,7 +44,7 @@ func (a *AllowList) List(ctx context.Context, host string) (Listing, error) {
 	liveSet := map[string]map[string]bool{}
 	st, err := h.Status(ctx)
 	if err != nil {
-		out.Offline = "fail2ban is not answering, so what the running jails hold is not shown: " + err.Error()
+		out.Offline = lang.M("bans.allow_offline", "Reason", err)
 	} else {
 		for _, j := range st.Jails {
 			if l, err := h.IgnoreIPs(ctx, j); err == nil {
@@ -53,7 +54,7 @@ func (a *AllowList) List(ctx context.Context, host string) (Listing, error) {
 	}
 	for _, e := range mine {
 		item := models.AllowItem{ID: e.ID, Host: host, Address: e.Address, Jails: e.JailList(), Note: e.Note,
-			AddedBy: e.CreatedBy, AddedAt: time.Unix(e.CreatedAt, 0), Applied: out.Offline == ""}
+			AddedBy: e.CreatedBy, AddedAt: time.Unix(e.CreatedAt, 0), Applied: out.Offline.IsZero()}
 		if e.ExpiresAt > 0 {
 			item.ExpiresAt = time.Unix(e.ExpiresAt, 0)
 		}

@@ -10,11 +10,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 )
@@ -70,18 +70,28 @@ const (
 	keptJobs = 50
 )
 
-// Errors of Start, with the messages a user sees.
+// Errors of Start, with the messages a user sees (lang.Of finds them).
 var (
-	ErrEmpty       = errors.New("Nothing is selected: tick at least one row, or choose all rows matching the filter.")
-	ErrUnsupported = errors.New("This action is not available on this panel.")
+	ErrEmpty       error = &refusal{lang.M("bans.bulk_empty")}
+	ErrUnsupported error = &refusal{lang.M("bans.bulk_unsupported")}
 )
+
+// refusal is an error of Start that is one message for a person.
+type refusal struct{ msg lang.Message }
+
+func (e *refusal) Error() string { return e.msg.Error() }
+
+// Unwrap is the message, for lang.Of.
+func (e *refusal) Unwrap() error { return e.msg }
 
 // TooManyError refuses a selection above MaxTargets.
 type TooManyError struct{ N int }
 
-func (e *TooManyError) Error() string {
-	return fmt.Sprintf("The selection holds %d addresses; one bulk action takes at most %d. Narrow the filter and run it in parts.",
-		e.N, MaxTargets)
+func (e *TooManyError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap is the refusal's message, for lang.Of.
+func (e *TooManyError) Unwrap() error {
+	return lang.M("bans.bulk_too_many", "N", e.N, "Max", MaxTargets)
 }
 
 // Service runs bulk jobs. The zero value is not usable: see New.
@@ -267,7 +277,7 @@ func (s *Service) run(j *models.BulkJob, req Request) {
 			case i < len(res):
 				out[i].AddressResult = res[i]
 			default:
-				out[i].Message = "no answer for this address"
+				out[i].Message = lang.M("bans.result_no_answer")
 			}
 		}
 		s.mu.Lock()
@@ -335,7 +345,7 @@ func inOrder(ips []string, res []models.AddressResult, err error) ([]models.Addr
 	for i, ip := range ips {
 		r, ok := by[ip]
 		if !ok {
-			r = models.AddressResult{Address: ip, Message: "no answer for this address"}
+			r = models.AddressResult{Address: ip, Message: lang.M("bans.result_no_answer")}
 		}
 		out[i] = r
 	}
@@ -345,12 +355,12 @@ func inOrder(ips []string, res []models.AddressResult, err error) ([]models.Addr
 // failure is the message of a batch that failed as a whole: fail2ban's
 // and the hosts' transport errors in the panel's words, others as they
 // say (a jail that does not run, an address fail2ban refused).
-func failure(err error) string {
+func failure(err error) lang.Message {
 	switch {
 	case errors.Is(err, context.Canceled):
-		return "not done: the panel stopped"
+		return lang.M("bans.result_panel_stopped")
 	case fail2ban.IsUnreachable(err), errors.Is(err, fail2ban.ErrTimeout), errors.Is(err, fail2ban.ErrPermission):
-		return services.DescribeFail2banError(err)
+		return services.Fail2banProblem(err)
 	}
-	return err.Error()
+	return lang.Of(err)
 }

@@ -44,7 +44,7 @@ func TestDedupe(t *testing.T) {
 // so for an address it left out.
 func TestInOrder(t *testing.T) {
 	res, err := inOrder([]string{"192.0.2.1", "192.0.2.2"}, []models.AddressResult{{Address: "192.0.2.2", OK: true}}, nil)
-	if err != nil || res[0].OK || res[0].Message != "no answer for this address" || !res[1].OK {
+	if err != nil || res[0].OK || res[0].Message.Error() != "no answer for this address" || !res[1].OK {
 		t.Fatalf("%+v %v", res, err)
 	}
 	if _, err := inOrder(nil, nil, errors.New("down")); err == nil {

@@ -41,7 +41,7 @@ func TestAllowListThroughAgent(t *testing.T) {
 	conf := configuration.New(p.reg, p.status, configuration.Options{})
 	al := allowlist.New(p.reg, conf, repo.NewAllowStore(p.db), services.NewJails(p.reg, p.status, nil))
 	res, err := al.Allow(ctx, "edge", []models.AllowRequest{{Address: "192.0.2.90", Note: "edge monitor"}})
-	if err != nil || !res[0].OK || !strings.Contains(res[0].Message, "unbanned, in sshd") {
+	if err != nil || !res[0].OK || !strings.Contains(res[0].Message.Error(), "unbanned, in sshd") {
 		t.Fatalf("Allow = %+v, %v\n%s", res, err, ag.Log())
 	}
 	if l, _ := sb.Client().IgnoreIPs(ctx, "sshd"); !slices.Contains(l, "192.0.2.90") {
