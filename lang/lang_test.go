@@ -326,3 +326,25 @@ func TestShortDates(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedTexts: a message asked for without values is worked out once
+// and kept, per language; an id outside the catalogues shows itself and is
+// not kept (ids built from input cannot fill the memory).
+func TestFixedTexts(t *testing.T) {
+	de := Get("de")
+	if a, b := de.T("unit.permanent"), de.T("unit.permanent"); a != "dauerhaft" || b != a {
+		t.Errorf("de unit.permanent = %q, then %q", a, b)
+	}
+	if got := Get("en").T("unit.permanent"); got != "permanent" {
+		t.Errorf("en unit.permanent = %q after the German one was kept", got)
+	}
+	if got := de.T("no.such.id.x1"); got != "no.such.id.x1" {
+		t.Errorf("missing id = %q", got)
+	}
+	if _, kept := de.fixed.Load("no.such.id.x1"); kept {
+		t.Error("a missing id was kept")
+	}
+	if got := de.T("live.date_short", "Day", 7, "Month", "Dez."); got != "7. Dez." {
+		t.Errorf("with values: %q", got)
+	}
+}

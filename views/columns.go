@@ -15,14 +15,16 @@ import (
 // match in every language. A page renders hundreds of cells of a few
 // columns: each language's attributes of a column are looked up in the
 // catalogues once, then shared by every cell (templ only reads them).
-func col(ctx context.Context, key string) templ.Attributes {
+func col(ctx context.Context, key string) templ.OrderedAttributes {
 	l := lang.From(ctx)
 	k := colKey{lang: l.Code(), key: key}
 	if a, ok := colAttrs.Load(k); ok {
-		return a.(templ.Attributes)
+		return a.(templ.OrderedAttributes)
 	}
-	a, _ := colAttrs.LoadOrStore(k, templ.Attributes{"data-label": l.T(key), "data-col": lang.Get("en").T(key)})
-	return a.(templ.Attributes)
+	// In the order templ.Attributes wrote them (sorted), without sorting
+	// them anew for every cell.
+	a, _ := colAttrs.LoadOrStore(k, templ.OrderedAttributes{{Key: "data-col", Value: lang.Get("en").T(key)}, {Key: "data-label", Value: l.T(key)}})
+	return a.(templ.OrderedAttributes)
 }
 
 // colKey names one column in one language.

@@ -29,11 +29,18 @@ func benchBans(n int) []models.BanRecord {
 func TestColumnsInEveryLanguage(t *testing.T) {
 	for _, code := range []string{"de", "en", "de"} {
 		ctx := lang.With(context.Background(), lang.Get(code))
-		a := col(ctx, "bans.col_jail")
+		attrs := func(key string) map[string]any {
+			m := map[string]any{}
+			for _, kv := range col(ctx, key).Items() {
+				m[kv.Key] = kv.Value
+			}
+			return m
+		}
+		a := attrs("bans.col_jail")
 		if a["data-label"] != lang.Get(code).T("bans.col_jail") || a["data-col"] != "Jail" {
 			t.Errorf("%s: %v", code, a)
 		}
-		a = col(ctx, "bans.col_country")
+		a = attrs("bans.col_country")
 		if want := map[string]string{"en": "Country", "de": "Land"}[code]; a["data-label"] != want || a["data-col"] != "Country" {
 			t.Errorf("%s: %v, want data-label %q", code, a, want)
 		}
