@@ -30,12 +30,12 @@ func TestLiveFramesFollowTheViewersLanguage(t *testing.T) {
 	l.app.Events.Publish(events.Event{Topic: events.TopicArchive, Host: l.app.Hosts.Local().ID(), Data: events.ArchiveSynced{Inserted: 1}})
 	enEvents, deEvents, de2Events := en.untilNamed(sseBans), de.untilNamed(sseBans), de2.untilNamed(sseBans)
 	enRows, deRows, de2Rows := enEvents[sseBans], deEvents[sseBans], de2Events[sseBans]
-	for _, want := range []string{`data-label="Herkunft"`, `>erkannt<`, `aria-label="203.0.113.7 auswählen"`} {
+	for _, want := range []string{`data-label="Herkunft"`, `>erkannt<`, `aria-label="203.0.113.7 auswählen"`, `>Dokumentationsbereich<`} {
 		if !strings.Contains(deRows.data, want) || !strings.Contains(de2Rows.data, want) {
 			t.Errorf("the German tabs' new rows lack %s:\n%s", want, deRows.data)
 		}
 	}
-	for _, want := range []string{`data-label="Origin"`, `>detected<`, `aria-label="Select 203.0.113.7"`} {
+	for _, want := range []string{`data-label="Origin"`, `>detected<`, `aria-label="Select 203.0.113.7"`, `>documentation range<`} {
 		if !strings.Contains(enRows.data, want) {
 			t.Errorf("the English tab's new rows lack %s:\n%s", want, enRows.data)
 		}

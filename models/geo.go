@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"bangui/lang"
+)
 
 // GeoInfo is what BanGUI knows about where an IP address is. A zero
 // CountryCode means the country is unknown; Special is set instead for
@@ -31,28 +35,28 @@ const (
 )
 
 // GeoSpecialLabel is the human wording of a GeoSpecial… value.
-func GeoSpecialLabel(special string) string {
+func GeoSpecialLabel(special string) lang.Message {
 	switch special {
 	case GeoPrivate:
-		return "private network"
+		return lang.M("live.geo_private")
 	case GeoShared:
-		return "shared address space (CGNAT)"
+		return lang.M("live.geo_shared")
 	case GeoLoopback:
-		return "loopback"
+		return lang.M("live.geo_loopback")
 	case GeoLinkLocal:
-		return "link-local"
+		return lang.M("live.geo_link_local")
 	case GeoMulticast:
-		return "multicast"
+		return lang.M("live.geo_multicast")
 	case GeoDocumentation:
-		return "documentation range"
+		return lang.M("live.geo_documentation")
 	case GeoBenchmarking:
-		return "benchmarking range"
+		return lang.M("live.geo_benchmarking")
 	case GeoUnspecified:
-		return "unspecified address"
+		return lang.M("live.geo_unspecified")
 	case GeoReserved:
-		return "reserved range"
+		return lang.M("live.geo_reserved")
 	}
-	return special
+	return lang.Raw(special) // a value of a newer geo database, as it came
 }
 
 // CountryCount is how many ban events came from one country. An empty Code
