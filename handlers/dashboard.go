@@ -110,19 +110,18 @@ func trendChart(ctx context.Context, d services.Dashboard, loc *time.Location) v
 	c := views.Chart{ID: "trend", Title: lang.T(ctx, "chart.trend")}
 	n := len(d.Trend)
 	start := d.TrendEnd.Add(-time.Duration(n) * d.Bucket)
-	// The labels' Go time layouts, by language; "Jan" is Go's token of
-	// the month's name, which a layout may use.
-	layout := lang.T(ctx, "bans.trend_day", "Month", "Jan")
+	l := lang.From(ctx)
+	label := l.ShortDate
 	if d.Bucket < 24*time.Hour {
-		layout = "15:04"
+		label = func(t time.Time) string { return t.Format("15:04") }
 		if d.Bucket > time.Hour {
-			layout = lang.T(ctx, "bans.trend_day_hour", "Month", "Jan")
+			label = l.ShortDateHour
 		}
 	}
 	var total int64
 	for i, v := range d.Trend {
 		t := start.Add(time.Duration(i) * d.Bucket).In(loc)
-		c.Bars = append(c.Bars, views.Bar{Label: t.Format(layout), Value: v})
+		c.Bars = append(c.Bars, views.Bar{Label: label(t), Value: v})
 		total += v
 	}
 	c.Summary = lang.T(ctx, "chart.trend_summary", "Total", lang.Int(ctx, total), "N", lang.Int(ctx, n), "Bucket", lang.Duration(ctx, d.Bucket))

@@ -15,16 +15,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/events"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/views"
 )
 
 // Live pages: one publisher (the hub) turns each event of the broker into
-// server-sent events, rendering every fragment once per event and scope
-// (all hosts, and the event's own host), whatever the number of open tabs;
-// each tab's stream (GET /events?host=…) only copies the encoded frames.
-// The last ringSize frames stay in a ring, so a tab that reconnects with
-// Last-Event-ID gets what it missed, once.
+// server-sent events, rendering every fragment once per event, scope (all
+// hosts, and the event's own host) and language, whatever the number of
+// open tabs; each tab's stream (GET /events?host=…) only copies the
+// encoded frames. The default language is always rendered, another one
+// only while a tab of the scope reads it. The last ringSize frames stay in
+// a ring, so a tab that reconnects with Last-Event-ID gets what it missed,
+// once.
 
 const (
 	// defaultMaxStreams bounds the streams open at once when the
@@ -59,32 +62,49 @@ const (
 type liveFrame struct {
 	id    uint64
 	scope string // the ?host= of the tabs it is for ("" = all hosts)
+	lang  string // the language of its words ("" = it has none: for every tab of the scope)
+	// langs are the languages its event was rendered in (with lang set):
+	// a tab of another language had no frame of its own for that event.
+	langs []string
 	data  []byte // the encoded event, ending in a blank line
 }
 
 // liveFragment is one rendered event before it gets its id.
 type liveFragment struct {
 	name string
+	lang string // the language it was rendered in, "" when it has no words
 	html []byte
 }
 
 // liveStream is one open tab.
 type liveStream struct {
 	scope  string
+	lang   string // the code of its request's language
 	frames chan []byte
 	behind chan struct{} // closed when the stream fell too far behind
+}
+
+// reads reports whether the tab of st takes f.
+func (st *liveStream) reads(f liveFrame) bool {
+	return f.scope == st.scope && (f.lang == "" || f.lang == st.lang)
+}
+
+// misses reports whether f is an event of st's scope that was not
+// rendered in st's language.
+func (st *liveStream) misses(f liveFrame) bool {
+	return f.scope == st.scope && f.lang != "" && !slices.Contains(f.langs, st.lang)
 }
 
 // liveHub is the one publisher of the live pages.
 type liveHub struct {
 	max       int
 	heartbeat time.Duration
-	render    func(scope string, e events.Event) []liveFragment
+	render    func(scope string, langs []*lang.Lang, e events.Event) []liveFragment
 	prime     func() // marks the newest bans of every scope as sent, at the start
 	scopes    func(e events.Event) []string
 	// shared holds, while one event is published, what its scopes have in
-	// common (see once); only the hub's goroutine touches it.
-	shared map[string][]byte
+	// common (see sharedValue); only the hub's goroutine touches it.
+	shared map[string]any
 
 	mu      sync.Mutex
 	seq     uint64      // the id of the newest frame
@@ -98,9 +118,9 @@ type liveHub struct {
 	// newest is, per scope, the newest ban sent as a new row (only the
 	// hub's goroutine touches it).
 	newest map[string]banMark
-	// mapSent is, per scope, the last "map" event's fragment, not sent
-	// again while the counts stay the same (only the hub's goroutine
-	// touches it).
+	// mapSent is, per scope and language (liveKey), the last "map"
+	// event's fragment, not sent again while the counts stay the same
+	// (only the hub's goroutine touches it).
 	mapSent map[string][]byte
 	// dashSent is, per scope, the counts of the last "dash" event, not
 	// sent again while they stay the same (only the hub's goroutine
@@ -203,43 +223,80 @@ func coalesce(first events.Event, ch <-chan events.Event) []events.Event {
 	}
 }
 
-// publish renders e once per scope and hands the frames to every stream of
-// that scope.
+// publish renders e once per scope and language read there, and hands
+// the frames to every stream of that scope and language.
 func (h *liveHub) publish(e events.Event) {
-	h.shared = map[string][]byte{}
+	h.shared = map[string]any{}
 	for _, scope := range h.scopes(e) {
-		for _, f := range h.render(scope, e) {
-			h.send(scope, f)
+		langs := h.languages(scope)
+		codes := make([]string, len(langs))
+		for i, l := range langs {
+			codes[i] = l.Code()
+		}
+		for _, f := range h.render(scope, langs, e) {
+			h.send(scope, codes, f)
 		}
 	}
 	h.shared = nil
 }
 
-// once returns the fragment key of the event being published, rendering
-// it with fn the first time (nil: nothing to send).
-func (h *liveHub) once(key string, fn func() []byte) []byte {
-	if b, ok := h.shared[key]; ok {
-		return b
+// languages are the languages the fragments of scope are rendered in: the
+// default one always (the ring keeps the scope's frames even while no tab
+// is open), and each other one that a stream of scope reads.
+func (h *liveHub) languages(scope string) []*lang.Lang {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	def := lang.Get("")
+	out := []*lang.Lang{def}
+	for st := range h.streams {
+		if l := lang.Get(st.lang); st.scope == scope && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
 	}
-	b := fn()
-	h.shared[key] = b
-	return b
+	slices.SortFunc(out[1:], func(a, b *lang.Lang) int { return strings.Compare(a.Code(), b.Code()) })
+	return out
+}
+
+// liveKey names what the hub keeps per scope and language.
+func liveKey(scope string, l *lang.Lang) string { return scope + "|" + l.Code() }
+
+// sharedValue returns the value key of the event being published,
+// computing it with fn the first time, for the other scopes that need it.
+func sharedValue[T any](h *liveHub, key string, fn func() T) T {
+	if v, ok := h.shared[key]; ok {
+		return v.(T)
+	}
+	v := fn()
+	h.shared[key] = v
+	return v
 }
 
 // send gives f the next id, keeps it in the ring and hands it to every
-// stream of scope.
-func (h *liveHub) send(scope string, f liveFragment) {
+// stream of scope that reads its language (codes are the languages its
+// event was rendered in).
+func (h *liveHub) send(scope string, codes []string, f liveFragment) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
-	fr := liveFrame{id: h.seq, scope: scope, data: encodeEvent(h.seq, f.name, f.html)}
+	fr := liveFrame{id: h.seq, scope: scope, lang: f.lang, data: encodeEvent(h.seq, f.name, f.html)}
+	if f.lang != "" {
+		fr.langs = codes
+	}
 	if len(h.ring) == ringSize {
 		copy(h.ring, h.ring[1:])
 		h.ring = h.ring[:ringSize-1]
 	}
 	h.ring = append(h.ring, fr)
 	for st := range h.streams {
-		if st.scope != scope {
+		if st.misses(fr) {
+			// It opened while the event was rendered, too late for its
+			// language (publish had read the languages): it reconnects,
+			// and the ring tells it that it missed a frame.
+			delete(h.streams, st)
+			close(st.behind)
+			continue
+		}
+		if !st.reads(fr) {
 			continue
 		}
 		select {
@@ -251,27 +308,33 @@ func (h *liveHub) send(scope string, f liveFragment) {
 	}
 }
 
-// join opens a stream for scope unless the cap is reached. It returns the
-// frames after lastID that the ring still holds, and whether that is all
-// the tab missed (false: a new tab, or one that missed more than the ring
-// holds).
-func (h *liveHub) join(scope string, lastID uint64) (st *liveStream, replay [][]byte, complete, ok bool) {
+// join opens a stream for scope in the language with code unless the cap
+// is reached. It returns the frames after lastID that the ring still
+// holds, and whether that is all the tab missed (false: a new tab, one
+// that missed more than the ring holds, or one whose language was not
+// rendered meanwhile because no tab read it).
+func (h *liveHub) join(scope, code string, lastID uint64) (st *liveStream, replay [][]byte, complete, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.streams) >= h.max {
 		return nil, nil, false, false
 	}
-	st = &liveStream{scope: scope, frames: make(chan []byte, streamBuffer), behind: make(chan struct{})}
+	st = &liveStream{scope: scope, lang: code, frames: make(chan []byte, streamBuffer), behind: make(chan struct{})}
 	h.streams[st] = struct{}{}
 	// complete: the ring holds every frame after lastID. A new tab (0), or
 	// an id of an earlier panel process (beyond seq), gets the current
 	// state instead.
 	complete = lastID >= h.first && lastID <= h.seq && (len(h.ring) == 0 || h.ring[0].id <= lastID+1)
-	if complete {
-		for _, f := range h.ring {
-			if f.id > lastID && f.scope == scope {
-				replay = append(replay, f.data)
-			}
+	for _, f := range h.ring {
+		if !complete {
+			break
+		}
+		switch {
+		case f.id <= lastID:
+		case st.misses(f):
+			complete, replay = false, nil
+		case st.reads(f):
+			replay = append(replay, f.data)
 		}
 	}
 	return st, replay, complete, true
@@ -352,7 +415,9 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 		}
 		return []string{"", e.Host}
 	}
-	h.render = func(scope string, e events.Event) []liveFragment { return s.renderLive(h, scope, e) }
+	h.render = func(scope string, langs []*lang.Lang, e events.Event) []liveFragment {
+		return s.renderLive(h, scope, langs, e)
+	}
 	h.prime = func() {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -374,45 +439,65 @@ func (s *Server) newLiveHub(ctx context.Context, b *events.Broker, max int) *liv
 // archive sync, to find the new ones.
 const liveBanRows = 50
 
-// renderLive renders the fragments an event changes for the tabs of scope.
-// Each render is counted in h.renders.
-func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFragment {
+// renderLive renders the fragments an event changes for the tabs of scope,
+// each once per language of langs; what it reads is read once. Each render
+// is counted in h.renders.
+func (s *Server) renderLive(h *liveHub, scope string, langs []*lang.Lang, e events.Event) []liveFragment {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var out []liveFragment
-	add := func(name string, html []byte, err error) {
+	add := func(name string, l *lang.Lang, html []byte, err error) {
 		if err != nil {
 			s.log.Warn("live: render", "event", name, "err", err)
 			return
 		}
 		if html != nil {
-			out = append(out, liveFragment{name: name, html: html})
+			f := liveFragment{name: name, html: html}
+			if l != nil {
+				f.lang = l.Code()
+			}
+			out = append(out, f)
 		}
+	}
+	// render renders the component comp makes in l's context.
+	render := func(l *lang.Lang, comp func(ctx context.Context) templ.Component) ([]byte, error) {
+		h.renders.Add(1)
+		lctx := lang.With(ctx, l)
+		return s.renderFragment(lctx, scope, comp(lctx))
 	}
 	switch e.Topic {
 	case events.TopicStatus:
-		h.renders.Add(1)
-		html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(ctx, s.scopeHostsOf(scope), false)))
-		add(sseStatus, html, err)
+		status := s.fleetStatusOf(ctx, s.scopeHostsOf(scope), false)
+		for _, l := range langs {
+			html, err := render(l, func(context.Context) templ.Component { return views.StatusBar(status) })
+			add(sseStatus, l, html, err)
+		}
 		// The jails' counters are the same for every scope: one query of
-		// the host and one render per event.
-		add(sseCounts, h.once("counts", func() []byte {
+		// the host and one render per event and language.
+		jails := sharedValue(h, "jails", func() []models.JailSummary {
 			jails, err := s.jails.List(ctx, e.Host)
-			if err != nil || len(jails) == 0 {
+			if err != nil {
 				return nil // the status bar says the host is offline
 			}
-			idHost := ""
-			if s.manyHosts() {
-				idHost = e.Host
-			}
-			h.renders.Add(1)
-			html, err := s.renderFragment(scope, views.JailCounters(jails, idHost))
-			if err != nil {
-				s.log.Warn("live: jail counters", "err", err)
-				return nil
-			}
-			return html
-		}), nil)
+			return jails
+		})
+		if len(jails) == 0 {
+			return out
+		}
+		idHost := ""
+		if s.manyHosts() {
+			idHost = e.Host
+		}
+		for _, l := range langs {
+			add(sseCounts, l, sharedValue(h, "counts|"+l.Code(), func() []byte {
+				html, err := render(l, func(context.Context) templ.Component { return views.JailCounters(jails, idHost) })
+				if err != nil {
+					s.log.Warn("live: jail counters", "err", err)
+					return nil
+				}
+				return html
+			}), nil)
+		}
 	case events.TopicArchive:
 		synced, _ := e.Data.(events.ArchiveSynced)
 		if synced.Inserted == 0 {
@@ -421,25 +506,31 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		// The per-IP pages this event makes ask must not get counters
 		// read before the new bans.
 		s.jails.Archived(e.Host)
-		h.renders.Add(1)
-		html, err := s.renderLiveMap(ctx, scope)
-		if err == nil && !bytes.Equal(html, h.mapSent[scope]) {
-			h.mapSent[scope] = html
-			add(sseMap, html, nil)
-		} else if err != nil {
-			add(sseMap, nil, err)
+		if p, err := s.liveMap(ctx, scope); err != nil {
+			add(sseMap, nil, nil, err)
+		} else {
+			for _, l := range langs {
+				html, err := render(l, func(context.Context) templ.Component { return views.MapLive(p) })
+				if err == nil && !bytes.Equal(html, h.mapSent[liveKey(scope, l)]) {
+					h.mapSent[liveKey(scope, l)] = html
+					add(sseMap, l, html, nil)
+				} else if err != nil {
+					add(sseMap, l, nil, err)
+				}
+			}
 		}
 		// One read for the counters and the newest rows.
 		d, err := s.liveDashboard(ctx, scope)
 		if err != nil {
-			add(sseBans, nil, err)
+			add(sseBans, nil, nil, err)
 			return out
 		}
 		if key := dashKey(d); key != h.dashSent[scope] {
 			h.dashSent[scope] = key
-			h.renders.Add(1)
-			html, err := s.renderFragment(scope, views.DashboardLive(s.dashboardCharts(ctx, d)))
-			add(sseDash, html, err)
+			for _, l := range langs {
+				html, err := render(l, func(ctx context.Context) templ.Component { return views.DashboardLive(s.dashboardCharts(ctx, d)) })
+				add(sseDash, l, html, err)
+			}
 		}
 		fresh := h.freshBans(scope, d.Bans, synced.Inserted)
 		if len(fresh) == 0 {
@@ -453,14 +544,15 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 				ips = append(ips, b.IP)
 			}
 		}
-		add(sseIPs, []byte(strings.Join(ips, " ")), nil)
-		h.renders.Add(1)
+		add(sseIPs, nil, []byte(strings.Join(ips, " ")), nil)
 		t := views.BanTable{ID: "dash-bans", Bans: fresh, Geo: s.geo.ForRecords(ctx, fresh)}
 		if s.bulk != nil {
 			t.Bulk = &views.BulkSelect{Form: "bulk-dash-bans"} // the rows' checkboxes, in the dashboard's bulk form
 		}
-		html, err = s.renderFragment(scope, views.NewBanRows(t))
-		add(sseBans, html, err)
+		for _, l := range langs {
+			html, err := render(l, func(context.Context) templ.Component { return views.NewBanRows(t) })
+			add(sseBans, l, html, err)
+		}
 	case events.TopicAddresses:
 		// Unbans: only the per-IP pages of the addresses ask again.
 		changed, _ := e.Data.(events.AddressesChanged)
@@ -468,7 +560,7 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 		if ips == "" {
 			ips = anyAddress
 		}
-		add(sseIPs, []byte(ips), nil)
+		add(sseIPs, nil, []byte(ips), nil)
 	}
 	return out
 }
@@ -476,8 +568,9 @@ func (s *Server) renderLive(h *liveHub, scope string, e events.Event) []liveFrag
 // anyAddress is the "ips" event of a change that may concern any address.
 const anyAddress = "*"
 
-// renderFragment renders comp outside a request, for the tabs of scope.
-func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, error) {
+// renderFragment renders comp outside a request, for the tabs of scope,
+// in the language of ctx.
+func (s *Server) renderFragment(ctx context.Context, scope string, comp templ.Component) ([]byte, error) {
 	r := views.Request{
 		BasePath: s.cfg.BasePath,
 		Asset:    func(name string) string { return s.url("/assets/" + s.assets.Path(name)) },
@@ -490,7 +583,7 @@ func (s *Server) renderFragment(scope string, comp templ.Component) ([]byte, err
 		r.Hosts = s.hostOptions()
 	}
 	var buf bytes.Buffer
-	if err := comp.Render(views.WithRequest(context.Background(), r), &buf); err != nil {
+	if err := comp.Render(views.WithRequest(ctx, r), &buf); err != nil {
 		return nil, err
 	}
 	return validUTF8(buf.Bytes()), nil

@@ -67,8 +67,18 @@ func liveFrom(t testing.TB, a *testApp, b *browser) *liveApp {
 // and the given Last-Event-ID.
 func (l *liveApp) open(cookie, lastID string) *sseClient {
 	l.t.Helper()
+	return l.openIn("", cookie, lastID)
+}
+
+// openIn opens /events as open does, for a browser that asks for the
+// languages of acceptLanguage ("": none).
+func (l *liveApp) openIn(acceptLanguage, cookie, lastID string) *sseClient {
+	l.t.Helper()
 	req, _ := http.NewRequest("GET", l.base+"/events", nil)
 	req.Header.Set("Accept", "text/event-stream")
+	if acceptLanguage != "" {
+		req.Header.Set("Accept-Language", acceptLanguage)
+	}
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}

@@ -100,24 +100,24 @@ func (s *Server) renderMap(c echo.Context, status int, form *views.ThresholdsFor
 	return s.render(c, status, views.MapPageView(p), nil)
 }
 
-// renderLiveMap renders the live "map" event of scope: the countries of
+// liveMap is what the live "map" event of scope shows: the countries of
 // the 24 hours of every origin, one query of the archive's counts.
-func (s *Server) renderLiveMap(ctx context.Context, scope string) ([]byte, error) {
+func (s *Server) liveMap(ctx context.Context, scope string) (views.MapPage, error) {
 	d, err := s.geo.Map(ctx, services.MapQuery{Host: scope, Range: models.Range24h, Origin: models.OriginAll,
 		Country: services.CountryUnknown, Page: models.Page{Number: 1, Size: 1}})
 	if err != nil {
-		return nil, fmt.Errorf("live map: %w", err)
+		return views.MapPage{}, fmt.Errorf("live map: %w", err)
 	}
 	shapes, err := assets.WorldMap()
 	if err != nil {
-		return nil, err
+		return views.MapPage{}, err
 	}
 	p := views.MapPage{Shapes: shapes, Filters: views.Filters{Values: url.Values{"range": {string(models.Range24h)}}},
 		Counts: make(map[string]int64, len(d.Counts)), Ranked: d.Counts, Total: d.Total, Unknown: d.Unknown, Thresholds: d.Thresholds}
 	for _, cc := range d.Counts {
 		p.Counts[cc.Code] = cc.Count
 	}
-	return s.renderFragment(scope, views.MapLive(p))
+	return p, nil
 }
 
 // mapReResolve looks up again every address known only as unknown.

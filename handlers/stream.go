@@ -66,7 +66,7 @@ func (s *Server) eventStream(c echo.Context) error {
 	lastID, _ := strconv.ParseUint(strings.TrimSpace(last), 10, 64) // anything else: from now on
 
 	h := s.live
-	st, replay, complete, ok := h.join(scope, lastID)
+	st, replay, complete, ok := h.join(scope, langOf(c).Code(), lastID)
 	if !ok {
 		flush, err := startStream(c)
 		if err != nil {
@@ -74,7 +74,7 @@ func (s *Server) eventStream(c echo.Context) error {
 		}
 		w := c.Response()
 		fmt.Fprintf(w, "retry: %d\n\n", fallbackRetry.Milliseconds())
-		w.Write(encodeEvent(0, sseFallback, []byte(`Live updates unavailable: too many open pages. The status bar refreshes every 30 s.`)))
+		w.Write(encodeEvent(0, sseFallback, []byte(tr(c, "live.stream_fallback"))))
 		return flush()
 	}
 	defer h.leave(st)
@@ -83,11 +83,12 @@ func (s *Server) eventStream(c echo.Context) error {
 		return err
 	}
 	w := c.Response()
-	w.Write(encodeEvent(0, sseLive, []byte("Live")))
+	w.Write(encodeEvent(0, sseLive, []byte(tr(c, "live.stream_live"))))
 	if !complete {
 		// A new tab, or one that missed more than the ring holds: the
 		// current state, rendered for it alone (once per connection).
-		if html, err := s.renderFragment(scope, views.StatusBar(s.fleetStatusOf(c.Request().Context(), s.scopeHostsOf(scope), false))); err == nil {
+		ctx := c.Request().Context()
+		if html, err := s.renderFragment(ctx, scope, views.StatusBar(s.fleetStatusOf(ctx, s.scopeHostsOf(scope), false))); err == nil {
 			w.Write(encodeEvent(h.lastID(), sseStatus, html))
 		}
 		if lastID > 0 {
@@ -127,7 +128,7 @@ func (s *Server) eventStream(c echo.Context) error {
 		case <-h.done:
 			// Said before the stream ends: the tab shows why while it
 			// reconnects.
-			w.Write(encodeEvent(0, sseBye, []byte("The panel stopped; reconnecting…")))
+			w.Write(encodeEvent(0, sseBye, []byte(tr(c, "live.stream_bye"))))
 			_ = flush()
 			return nil
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -55,6 +56,28 @@ func (l *Lang) DateTime(t time.Time) string { return t.Format(l.T("format.dateti
 
 // Date formats t, already in the panel's time zone, as a date.
 func (l *Lang) Date(t time.Time) string { return t.Format(l.T("format.date")) }
+
+// ShortDate writes the day and month of t, already in the panel's time
+// zone, as chart labels do: "Dec 7", "7. Dez.".
+func (l *Lang) ShortDate(t time.Time) string {
+	return l.T("live.date_short", "Day", t.Day(), "Month", l.shortMonth(t.Month()))
+}
+
+// ShortDateHour writes the day, month and hour of t, already in the
+// panel's time zone: "Dec 7 15h", "7. Dez. 15 Uhr".
+func (l *Lang) ShortDateHour(t time.Time) string {
+	return l.T("live.date_short_hour", "Day", t.Day(), "Month", l.shortMonth(t.Month()), "Hour", fmt.Sprintf("%02d", t.Hour()))
+}
+
+// shortMonth is the language's abbreviation of m; its catalogue lists the
+// twelve, separated by spaces.
+func (l *Lang) shortMonth(m time.Month) string {
+	names := strings.Fields(l.T("live.months_short"))
+	if int(m) > len(names) {
+		return m.String()[:3]
+	}
+	return names[m-1]
+}
 
 // Duration writes d compactly in the language: "1 h 30 min",
 // "1 Std. 30 Min." (see textfmt.Duration); negative means permanent.

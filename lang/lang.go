@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -32,6 +33,10 @@ var supported = []language.Tag{language.English, language.German}
 type Lang struct {
 	tag language.Tag
 	loc *i18n.Localizer
+	// fixed holds the text of each message of the catalogues asked for
+	// without values (headings, labels, layouts): a page asks for the
+	// same ones hundreds of times, go-i18n works each out anew.
+	fixed sync.Map
 }
 
 var (
@@ -132,7 +137,20 @@ func N(ctx context.Context, id string, n int, kv ...any) string { return From(ct
 
 // T translates the message id; see the package function T.
 func (l *Lang) T(id string, kv ...any) string {
-	return l.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+	if len(kv) > 0 {
+		return l.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+	}
+	if s, ok := l.fixed.Load(id); ok {
+		return s.(string)
+	}
+	s, err := l.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(nil)})
+	switch {
+	case err == nil:
+		l.fixed.Store(id, s) // kept: only ids of the catalogues, so fixed stays bounded
+	case s == "":
+		return id
+	}
+	return s
 }
 
 // N translates id in the plural form for n; see the package function N.

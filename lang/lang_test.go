@@ -294,3 +294,57 @@ func TestCountry(t *testing.T) {
 		t.Errorf("de unknown = %q", got)
 	}
 }
+
+func TestShortDates(t *testing.T) {
+	en, de := Get("en"), Get("de")
+	for _, c := range []struct {
+		at            time.Time
+		enDay, enHour string
+		deDay, deHour string
+	}{
+		{time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC), "Dec 7", "Dec 7 15h", "7. Dez.", "7. Dez. 15 Uhr"},
+		{time.Date(2027, 3, 21, 5, 0, 0, 0, time.UTC), "Mar 21", "Mar 21 05h", "21. März", "21. März 05 Uhr"},
+		{time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), "May 1", "May 1 00h", "1. Mai", "1. Mai 00 Uhr"},
+	} {
+		// English keeps what Go's layouts "Jan 2" and "Jan 2 15h" wrote.
+		if got := en.ShortDate(c.at); got != c.enDay || got != c.at.Format("Jan 2") {
+			t.Errorf("en ShortDate(%v) = %q, want %q", c.at, got, c.enDay)
+		}
+		if got := en.ShortDateHour(c.at); got != c.enHour || got != c.at.Format("Jan 2 15h") {
+			t.Errorf("en ShortDateHour(%v) = %q, want %q", c.at, got, c.enHour)
+		}
+		if got := de.ShortDate(c.at); got != c.deDay {
+			t.Errorf("de ShortDate(%v) = %q, want %q", c.at, got, c.deDay)
+		}
+		if got := de.ShortDateHour(c.at); got != c.deHour {
+			t.Errorf("de ShortDateHour(%v) = %q, want %q", c.at, got, c.deHour)
+		}
+	}
+	for _, l := range []*Lang{en, de} {
+		if n := len(strings.Fields(l.T("live.months_short"))); n != 12 {
+			t.Errorf("%s: %d month names, want 12", l.Code(), n)
+		}
+	}
+}
+
+// TestFixedTexts: a message asked for without values is worked out once
+// and kept, per language; an id outside the catalogues shows itself and is
+// not kept (ids built from input cannot fill the memory).
+func TestFixedTexts(t *testing.T) {
+	de := Get("de")
+	if a, b := de.T("unit.permanent"), de.T("unit.permanent"); a != "dauerhaft" || b != a {
+		t.Errorf("de unit.permanent = %q, then %q", a, b)
+	}
+	if got := Get("en").T("unit.permanent"); got != "permanent" {
+		t.Errorf("en unit.permanent = %q after the German one was kept", got)
+	}
+	if got := de.T("no.such.id.x1"); got != "no.such.id.x1" {
+		t.Errorf("missing id = %q", got)
+	}
+	if _, kept := de.fixed.Load("no.such.id.x1"); kept {
+		t.Error("a missing id was kept")
+	}
+	if got := de.T("live.date_short", "Day", 7, "Month", "Dez."); got != "7. Dez." {
+		t.Errorf("with values: %q", got)
+	}
+}

@@ -1679,7 +1679,7 @@ func mapSettings(p MapPage) templ.Component {
 				}
 				if !p.Geo.Country.Built.IsZero() {
 					var templ_7745c5c3_Var87 string
-					templ_7745c5c3_Var87, templ_7745c5c3_Err = templ.JoinStringErrs(lang.T(ctx, "map.built", "Date", p.Geo.Country.Built.Format("2006-01-02")))
+					templ_7745c5c3_Var87, templ_7745c5c3_Err = templ.JoinStringErrs(lang.T(ctx, "map.built", "Date", lang.From(ctx).Date(p.Geo.Country.Built)))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `mapview.templ`, Line: 226, Col: 83}
 					}
