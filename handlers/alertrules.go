@@ -89,7 +89,7 @@ func (s *Server) renderAlertRules(c echo.Context, status int, form views.AlertRu
 	}
 	for _, r := range list {
 		p.Rules = append(p.Rules, views.AlertRuleRow{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Summary: ruleSummary(r).In(langOf(c)),
-			Channels: channelNames(c, r.Channels, names), Wait: r.Wait.String(), Enabled: r.Enabled})
+			Channels: channelNames(c, r.Channels, names), Wait: lang.Duration(c.Request().Context(), r.Wait), Enabled: r.Enabled})
 	}
 	return s.render(c, status, views.AlertRulesView(p), nil)
 }

@@ -60,10 +60,10 @@ func (s *Server) auditOutcome(err error) string {
 		return "ok"
 	}
 	if fe := formError(lang.Get("en"), err); fe != nil {
-		return firstMessage(fe)
+		return firstMessage(lang.Get("en"), fe)
 	}
 	if fe := configErrors(lang.Get("en"), err); fe != nil {
-		return firstMessage(fe)
+		return firstMessage(lang.Get("en"), fe)
 	}
 	if msg, ok := configFailMessage(lang.Get("en"), err); ok {
 		return msg

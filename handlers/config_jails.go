@@ -157,7 +157,7 @@ func (s *Server) configJailToggle(on bool) echo.HandlerFunc {
 		}
 		s.auditApply(c, models.AuditEntry{Jail: name, Detail: detail}, res, err)
 		if fe := configErrors(langOf(c), err); fe != nil {
-			s.flash(c, "error", tr(c, "cfg.not_changed", "Reason", firstMessage(fe)))
+			s.flash(c, "error", tr(c, "cfg.not_changed", "Reason", firstMessage(langOf(c), fe)))
 			return s.redirect(c, s.hostURL(c, back))
 		}
 		if err != nil {

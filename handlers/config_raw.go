@@ -10,7 +10,6 @@ import (
 	"bangui/lang"
 	"bangui/models"
 	"bangui/services/configuration"
-	"bangui/textfmt"
 	"bangui/views"
 )
 
@@ -57,7 +56,7 @@ func (s *Server) configRawSave(c echo.Context) error {
 	name, content := in.File, in.Content
 	p := views.ConfigRawPage{Name: name, Content: content}
 	res, err := s.configuration.SaveRaw(c.Request().Context(), s.hostID(c), name, content)
-	tooLarge := lang.M("cfg.raw_too_large", "Size", textfmt.Bytes(int64(len(content))), "Max", textfmt.Bytes(configuration.MaxRawSize))
+	tooLarge := lang.M("cfg.raw_too_large", "Size", lang.Bytes(c.Request().Context(), int64(len(content))), "Max", lang.Bytes(c.Request().Context(), configuration.MaxRawSize))
 	e := models.AuditEntry{File: name, Detail: "raw edit"}
 	if errors.Is(err, configuration.ErrRawTooLarge) {
 		e.Result = tooLarge.Error()

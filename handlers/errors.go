@@ -138,7 +138,7 @@ func (s *Server) classifyIn(err error, l *lang.Lang) *ResponseError {
 	case errors.As(err, &f2v):
 		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), f2v.Message.In(l))
 	case errors.As(err, &sv):
-		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), firstMessage(sv.In(l)))
+		return answer(http.StatusUnprocessableEntity, l.T("error.invalid.title"), firstMessage(l, sv.In(l)))
 	case errors.Is(err, repo.ErrBusy):
 		return answer(http.StatusServiceUnavailable, l.T("error.f2b_busy.title"),
 			l.T("error.f2b_busy.message"))

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bangui/lang"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/repo"
 	"bangui/services/configuration"
 )

@@ -170,7 +170,7 @@ func (s *Server) ignoreFromIPPage(c echo.Context) error {
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), jail, []string{target})
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: jail, Target: target, Result: s.auditOutcome(err)})
 	if fe := formError(langOf(c), err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), fe))
 	}
 	if err != nil {
 		return err

@@ -136,7 +136,7 @@ func (s *Server) flashValidation(c echo.Context, err error) error {
 	if !errors.As(err, &verr) {
 		return hostNotFound(c, err)
 	}
-	s.flash(c, "error", firstMessage(verr.In(langOf(c))))
+	s.flash(c, "error", firstMessage(langOf(c), verr.In(langOf(c))))
 	return nil
 }
 

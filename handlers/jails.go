@@ -1,9 +1,9 @@
 package handlers
 
 import (
-	"bangui/lang"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"bangui/fail2ban"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/textfmt"
 	"bangui/views"
@@ -170,7 +171,7 @@ func (s *Server) banSubmit(c echo.Context) error {
 	if d, chosen, bad := banDuration(form); bad != nil {
 		form.Errors = bad.In(langOf(c))
 		s.audit(c, models.AuditEntry{Action: models.AuditBan, Host: s.hostID(c), Jail: form.Jail,
-			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(bad.In(lang.Get("en")))})
+			Target: auditTargets(splitTargets(form.Target)), Result: firstMessage(lang.Get("en"), bad.In(lang.Get("en")))})
 		return s.renderBanFormError(c, form)
 	} else if chosen {
 		return s.banForSubmit(c, form, d)
@@ -332,7 +333,7 @@ func (s *Server) jailAction(c echo.Context) error {
 	}
 	s.audit(c, e)
 	if fe := formError(langOf(c), err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), fe))
 	}
 	if err != nil {
 		return err
@@ -385,7 +386,7 @@ func (s *Server) ignoreAdd(c echo.Context) error {
 	_, err := s.jails.AddIgnore(c.Request().Context(), s.hostID(c), name, targets)
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreAdd, Host: s.hostID(c), Jail: name, Target: auditTargets(targets), Result: s.auditOutcome(err)})
 	if fe := formError(langOf(c), err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), fe))
 	}
 	if err != nil {
 		return err
@@ -406,7 +407,7 @@ func (s *Server) ignoreRemove(c echo.Context) error {
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreRemove, Host: s.hostID(c), Jail: name, Target: clipText(entry, 200), Result: s.auditOutcome(err)})
 	if fe := formError(langOf(c), err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), fe))
 	}
 	if err != nil {
 		return err
@@ -425,7 +426,7 @@ func (s *Server) ignoreSelfSubmit(c echo.Context) error {
 	}
 	s.audit(c, models.AuditEntry{Action: models.AuditIgnoreSelf, Host: s.hostID(c), Jail: name, Detail: detail, Result: s.auditOutcome(err)})
 	if fe := formError(langOf(c), err); fe != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(fe))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), fe))
 	}
 	if err != nil {
 		return err
@@ -475,11 +476,14 @@ func formError(l *lang.Lang, err error) map[string][]string {
 	return nil
 }
 
-func firstMessage(fe map[string][]string) string {
-	for _, msgs := range fe {
-		if len(msgs) > 0 {
+// firstMessage is the first message of the refused fields (in the order
+// of their names, so that the same input always gets the same answer), or
+// a general refusal in language l when none has a message.
+func firstMessage(l *lang.Lang, fe map[string][]string) string {
+	for _, field := range slices.Sorted(maps.Keys(fe)) {
+		if msgs := fe[field]; len(msgs) > 0 {
 			return msgs[0]
 		}
 	}
-	return "The input was refused."
+	return l.T("error.invalid.title")
 }

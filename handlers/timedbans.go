@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/textfmt"

@@ -159,7 +159,7 @@ func userError(c echo.Context, err error) error {
 	case errors.Is(err, repo.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, tr(c, "users.no_such_more"))
 	case errors.As(err, &verr):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(verr.In(langOf(c))))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, firstMessage(langOf(c), verr.In(langOf(c))))
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package hosts
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"bangui/fail2ban"
 	f2bconf "bangui/fail2ban/config"
 	"bangui/hosts/wire"
+	"bangui/lang"
 	"bangui/repo"
 )
 

@@ -105,3 +105,15 @@ func Country(ctx context.Context, code, english string) string {
 	}
 	return english
 }
+
+// Bytes writes a size in the language: "1 byte", "12 bytes", "1.5 KB",
+// "1,5 KB" (see textfmt.Bytes for the rounding).
+func (l *Lang) Bytes(n int64) string {
+	if n < 1<<10 {
+		return l.N("unit.bytes", int(n))
+	}
+	return strings.Replace(textfmt.Bytes(n), ".", l.T("format.decimal"), 1)
+}
+
+// Bytes writes a size in ctx's language; see Lang.Bytes.
+func Bytes(ctx context.Context, n int64) string { return From(ctx).Bytes(n) }

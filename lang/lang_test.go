@@ -269,6 +269,14 @@ func TestFormats(t *testing.T) {
 	if got := T(de, "status.no_answer", "Host", "web-1"); got != "web-1 hat nicht geantwortet:" {
 		t.Errorf("a message with a field: %q", got)
 	}
+	for n, want := range map[int64][2]string{1: {"1 byte", "1 Byte"}, 12: {"12 bytes", "12 Byte"}, 1536: {"1.5 KB", "1,5 KB"}, 3 << 20: {"3 MB", "3 MB"}} {
+		if got := From(en).Bytes(n); got != want[0] {
+			t.Errorf("en Bytes(%d) = %q, want %q", n, got, want[0])
+		}
+		if got := Bytes(de, n); got != want[1] {
+			t.Errorf("de Bytes(%d) = %q, want %q", n, got, want[1])
+		}
+	}
 	if got := From(de).Seconds(1500 * time.Millisecond); got != "1,5 s" {
 		t.Errorf("de Seconds = %q", got)
 	}

@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"bangui/geo"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 )

@@ -230,9 +230,6 @@ func (p *StatusProbe) Observe(host string, err error) error {
 	return err
 }
 
-// DescribeFail2banError is Fail2banProblem in English.
-func DescribeFail2banError(err error) string { return Fail2banProblem(err).Error() }
-
 // Fail2banProblem turns a fail2ban client error into a sentence for the
 // status banner and the pages.
 func Fail2banProblem(err error) lang.Message {

@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 
 	"bangui/fail2ban"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 )
 

@@ -1,7 +1,6 @@
 package blocklists
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 )

@@ -346,15 +346,10 @@ func describeImportError(err error) lang.Message {
 	case errors.As(err, &uh):
 		return lang.M("blk.imp.host_gone", "Host", uh.ID)
 	case fail2ban.IsUnreachable(err):
-		return fail2banText(err)
+		return services.Fail2banProblem(err)
 	}
 	return lang.Of(err)
 }
-
-// fail2banText is services.DescribeFail2banError's sentence, which is
-// English text until that function returns a lang.Message (it is shared
-// with the status pages).
-func fail2banText(err error) lang.Message { return lang.Raw(services.DescribeFail2banError(err)) }
 
 // importSource downloads and parses one source once and bans it on each
 // of its target hosts at once. A host that is not ready or fails keeps
@@ -521,7 +516,7 @@ func (b *Service) banRun(ctx context.Context, he *hostEnv, run models.ImportRun,
 				b.probe.Observe(he.host.ID(), err)
 				msg := lang.M("blk.imp.batch_refused", "Reason", err)
 				if fail2ban.IsUnreachable(err) {
-					msg = fail2banText(err)
+					msg = services.Fail2banProblem(err)
 				}
 				_ = b.runs.MarkFailed(context.WithoutCancel(ctx), run.ID, msg.Error())
 				res.Imported, res.AlreadyBanned = imported, already

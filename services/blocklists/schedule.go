@@ -1,13 +1,13 @@
 package blocklists
 
 import (
-	"bangui/lang"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/services"
 	"bangui/services/setup"

@@ -1,7 +1,6 @@
 package blocklists
 
 import (
-	"bangui/lang"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"bangui/lang"
 	"bangui/models"
 	"bangui/repo"
 	"bangui/services"

@@ -1,7 +1,6 @@
 package fleet_test
 
 import (
-	"bangui/lang"
 	"context"
 	"errors"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"bangui/fail2ban/sandbox"
 	"bangui/fail2ban/sandbox/sandboxtest"
 	"bangui/hosts"
+	"bangui/lang"
 	"bangui/repo"
 	"bangui/services"
 	"bangui/services/fleet"
