@@ -168,6 +168,23 @@ func isPendingGerman(p string) (string, bool) {
 	return "", false
 }
 
+// germanConfigApp is configApp (a real fail2ban, its configuration) with the
+// admin's second factor enrolled (so the factor pages are full) and the
+// account's language set to German.
+func germanConfigApp(t *testing.T) (*testApp, *browser) {
+	t.Helper()
+	a, b, _ := configApp(t)
+	(&factorApp{testApp: a, clock: time.Now()}).enrolAdmin()
+	admin, err := a.s.users.ByName(t.Context(), testAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.s.users.SetLanguage(t.Context(), admin.ID, "de"); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 // TestGermanPagesShowNoEnglish walks every page in German, as the
 // Enter-key walk does (the route table, then the links), with the account's
 // language set to German while the browser asks for English (the setting
@@ -209,15 +226,7 @@ func TestGermanPagesShowNoEnglish(t *testing.T) {
 	rec = fb.get("/login")
 	report("/login", parse(t, rec))
 
-	a, b, _ := configApp(t)
-	(&factorApp{testApp: a, clock: time.Now()}).enrolAdmin()
-	admin, err := a.s.users.ByName(t.Context(), testAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.s.users.SetLanguage(t.Context(), admin.ID, "de"); err != nil {
-		t.Fatal(err)
-	}
+	a, b := germanConfigApp(t)
 	// An unknown address is answered before the session is read: it
 	// follows the browser.
 	b.headers = german
@@ -372,15 +381,7 @@ func refusalForms(page string, doc *goquery.Document) []refusalForm {
 // fail2ban's checks are translated where they are shown.
 func TestGermanRefusalsShowNoEnglish(t *testing.T) {
 	english := englishOnly()
-	a, b, _ := configApp(t)
-	(&factorApp{testApp: a, clock: time.Now()}).enrolAdmin()
-	admin, err := a.s.users.ByName(t.Context(), testAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.s.users.SetLanguage(t.Context(), admin.ID, "de"); err != nil {
-		t.Fatal(err)
-	}
+	a, b := germanConfigApp(t)
 	var forms []refusalForm
 	seen, perFamily := map[string]bool{}, map[string]int{}
 	walkPages(t, a, b, func(p string, doc *goquery.Document) {
