@@ -160,8 +160,25 @@ func (b *browser) visit(t *testing.T, path string) {
 }
 
 // press clicks (desktop) or taps (phone) the first element matched by sel,
-// an XPath expression when it starts with "//", else a CSS selector.
+// an XPath expression when it starts with "//", else a CSS selector. When
+// the element found is replaced before the press reaches it (a live
+// refresh swapped that part of the page), nothing was pressed: press finds
+// it again, at most three times.
 func (b *browser) press(sel string) chromedp.Action[chromedp.Void] {
+	once := b.pressOnce(sel)
+	return func(ctx context.Context, target *chromedp.Target) (chromedp.Void, error) {
+		var err error
+		for range 3 {
+			if _, err = once(ctx, target); err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+				return chromedp.Void{}, err
+			}
+		}
+		return chromedp.Void{}, err
+	}
+}
+
+// pressOnce is press without the second try.
+func (b *browser) pressOnce(sel string) chromedp.Action[chromedp.Void] {
 	if strings.HasPrefix(sel, "//") {
 		if b.dev.phone {
 			return chromedp.Tap(chromedp.Search(sel))

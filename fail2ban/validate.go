@@ -36,8 +36,8 @@ type ValidationError struct {
 // Message in the request's language.
 func (e *ValidationError) Error() string { return e.Message.Error() }
 
-// Unwrap is the message, so that lang.Of finds it.
-func (e *ValidationError) Unwrap() error { return e.Message }
+// As lets lang.Of find the message.
+func (e *ValidationError) As(target any) bool { return lang.As(target, e.Message) }
 
 // invalid refuses the input of field with the message id and its fields.
 func invalid(field, id string, kv ...any) *ValidationError {

@@ -225,7 +225,7 @@ func (e *UnknownHostError) message() lang.Message {
 }
 
 // As gives errors.As (and lang.Of) the error in the panel's words.
-func (e *UnknownHostError) As(target any) bool { return asMessage(target, e.message()) }
+func (e *UnknownHostError) As(target any) bool { return lang.As(target, e.message()) }
 
 // Is makes errors.Is(err, ErrUnknownHost) true.
 func (e *UnknownHostError) Is(target error) bool { return target == ErrUnknownHost }
@@ -262,7 +262,7 @@ func (e *RestartCommandError) message() lang.Message {
 }
 
 // As gives errors.As (and lang.Of) the error in the panel's words.
-func (e *RestartCommandError) As(target any) bool { return asMessage(target, e.message()) }
+func (e *RestartCommandError) As(target any) bool { return lang.As(target, e.message()) }
 
 // Unwrap returns the run's error.
 func (e *RestartCommandError) Unwrap() error { return e.Err }

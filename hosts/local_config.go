@@ -36,7 +36,7 @@ func (l *Local) LoadConfig(_ context.Context, stack string, overlay map[string][
 // "action.d") with their .conf and .local files.
 func (l *Local) ConfigItems(_ context.Context, folder string) ([]ConfigItem, error) {
 	if !slices.Contains(itemFolders, folder) {
-		return nil, word(lang.M("fleet.config.not_item_folder", "Folder", strconv.Quote(folder)), nil)
+		return nil, lang.M("fleet.config.not_item_folder", "Folder", strconv.Quote(folder))
 	}
 	dir := l.opts.ConfigDir
 	names, err := f2bconf.Names(dir, folder)
@@ -91,7 +91,7 @@ func (l *Local) ReadConfigFile(_ context.Context, name string) (ConfigFile, erro
 	case errors.Is(err, fs.ErrNotExist):
 		return f, nil
 	case err != nil:
-		return f, word(lang.M("fleet.config.unreadable", "Name", name, "Cause", err), err)
+		return f, lang.Wrap(lang.M("fleet.config.unreadable", "Name", name, "Cause", err), err)
 	}
 	f.Exists, f.Size, f.Data = true, int64(len(b)), b
 	f.Backup = fileExists(p + f2bconf.BackupSuffix)
@@ -119,7 +119,7 @@ func (l *Local) CreateConfigFile(_ context.Context, name string, data []byte) (b
 		return false, err
 	}
 	if l.opts.ConfigDir == "" {
-		return false, word(lang.M("fleet.config.no_dir"), nil)
+		return false, lang.M("fleet.config.no_dir")
 	}
 	return writeFileIfAbsent(filepath.Join(l.opts.ConfigDir, filepath.FromSlash(name)), data)
 }

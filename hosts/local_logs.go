@@ -36,11 +36,11 @@ func (l *Local) TailLog(_ context.Context, path string, n int, filter string) (L
 // file inside one of the allowed folders.
 func (l *Local) allowedFile(p string) (string, error) {
 	if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
-		return "", word(lang.M("fleet.log.relative"), ErrLogNotAllowed)
+		return "", lang.Wrap(lang.M("fleet.log.relative"), ErrLogNotAllowed)
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return "", word(lang.M("fleet.log.unreadable", "Path", p, "Cause", err), err)
+		return "", lang.Wrap(lang.M("fleet.log.unreadable", "Path", p, "Cause", err), err)
 	}
 	for _, d := range l.opts.LogDirs {
 		rd, err := filepath.EvalSymlinks(d)
@@ -53,12 +53,12 @@ func (l *Local) allowedFile(p string) (string, error) {
 				return "", err
 			}
 			if !fi.Mode().IsRegular() {
-				return "", word(lang.M("fleet.log.not_file", "Path", p), nil)
+				return "", lang.M("fleet.log.not_file", "Path", p)
 			}
 			return real, nil
 		}
 	}
-	return "", word(lang.M("fleet.log.outside", "Dirs", strings.Join(l.opts.LogDirs, ", ")), ErrLogNotAllowed)
+	return "", lang.Wrap(lang.M("fleet.log.outside", "Dirs", strings.Join(l.opts.LogDirs, ", ")), ErrLogNotAllowed)
 }
 
 // tailLines returns the last n lines of a file that contain filter (case

@@ -61,7 +61,7 @@ func (e *FingerprintError) message() lang.Message {
 }
 
 // As gives errors.As (and lang.Of) the error in the panel's words.
-func (e *FingerprintError) As(target any) bool { return asMessage(target, e.message()) }
+func (e *FingerprintError) As(target any) bool { return lang.As(target, e.message()) }
 
 // Is makes errors.Is(err, ErrFingerprintChanged) true.
 func (e *FingerprintError) Is(target error) bool { return target == ErrFingerprintChanged }
@@ -99,7 +99,7 @@ func NewRemoteAgent(o RemoteOptions) (*Remote, error) { return newRemote(o) }
 
 func newRemote(o RemoteOptions) (*Remote, error) {
 	if o.ID == "" {
-		return nil, word(lang.M("fleet.agent.no_id"), nil)
+		return nil, lang.M("fleet.agent.no_id")
 	}
 	base, err := agentBase(o.URL)
 	if err != nil {
@@ -110,7 +110,7 @@ func newRemote(o RemoteOptions) (*Remote, error) {
 		return nil, err
 	}
 	if o.Credential == "" {
-		return nil, word(lang.M("fleet.agent.no_stored_credential"), nil)
+		return nil, lang.M("fleet.agent.no_stored_credential")
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultRemoteTimeout
@@ -148,7 +148,7 @@ func (r *Remote) Info(ctx context.Context) (wire.Info, error) {
 func agentBase(raw string) (string, error) {
 	u, err := neturl.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", word(lang.M("fleet.agent.bad_address", "URL", strconv.Quote(raw)), nil)
+		return "", lang.M("fleet.agent.bad_address", "URL", strconv.Quote(raw))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -172,7 +172,7 @@ func Fingerprint(der []byte) string {
 func NormalizeFingerprint(s string) (string, error) {
 	hex := strings.ToUpper(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
 	if len(hex) != 64 || strings.Trim(hex, "0123456789ABCDEF") != "" {
-		return "", word(lang.M("fleet.agent.bad_fingerprint", "Value", strconv.Quote(s)), nil)
+		return "", lang.M("fleet.agent.bad_fingerprint", "Value", strconv.Quote(s))
 	}
 	var b strings.Builder
 	for i := 0; i < 64; i += 2 {
@@ -192,7 +192,7 @@ func pinnedClient(want string) *http.Client {
 		InsecureSkipVerify: true, // the chain is not checked; VerifyConnection checks the pin
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
-				return word(lang.M("fleet.agent.no_certificate"), nil)
+				return lang.M("fleet.agent.no_certificate")
 			}
 			if got := Fingerprint(cs.PeerCertificates[0].Raw); got != want {
 				return &FingerprintError{Want: want, Got: got}
@@ -210,7 +210,7 @@ func pinnedClient(want string) *http.Client {
 		Proxy:                 nil,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return word(lang.M("fleet.agent.redirect"), nil)
+		return lang.M("fleet.agent.redirect")
 	}}
 }
 
@@ -238,7 +238,7 @@ func FetchFingerprint(ctx context.Context, url string) (string, error) {
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
 	if len(certs) == 0 {
-		return "", word(lang.M("fleet.agent.no_certificate_shown", "URL", base), nil)
+		return "", lang.M("fleet.agent.no_certificate_shown", "URL", base)
 	}
 	return Fingerprint(certs[0].Raw), nil
 }
@@ -261,7 +261,7 @@ func Enroll(ctx context.Context, url, fingerprint, token string) (credential str
 		return "", err
 	}
 	if out.Credential == "" {
-		return "", word(lang.M("fleet.agent.no_credential"), nil)
+		return "", lang.M("fleet.agent.no_credential")
 	}
 	return out.Credential, nil
 }

@@ -139,7 +139,7 @@ func DecodeError(e wire.Error) error {
 			cause = &remoteError{msg: e.Cause, err: sentinel}
 		}
 		if e.Text != nil {
-			cause = word(*e.Text, sentinel)
+			cause = lang.Wrap(*e.Text, sentinel)
 		}
 		typed = &LogPathError{Path: e.Name, Err: cause}
 	case wire.CodeRegex:

@@ -38,7 +38,7 @@ func (e *UnreachableError) message() lang.Message {
 }
 
 // As gives errors.As (and lang.Of) the error in the panel's words.
-func (e *UnreachableError) As(target any) bool { return asMessage(target, e.message()) }
+func (e *UnreachableError) As(target any) bool { return lang.As(target, e.message()) }
 
 // Reason words why the connection to the agent failed, without the
 // request's method and URL that net/http puts in front of it.
@@ -79,7 +79,7 @@ func transportError(ctx context.Context, base string, err error) error {
 		timeout = errors.As(err, &te) && te.Timeout()
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return word(lang.M("fleet.agent.cancelled", "URL", base, "Cause", ctx.Err()), ctx.Err())
+		return lang.Wrap(lang.M("fleet.agent.cancelled", "URL", base, "Cause", ctx.Err()), ctx.Err())
 	}
 	return &UnreachableError{URL: base, Err: err, Timeout: timeout}
 }

@@ -82,6 +82,31 @@ func Of(err error) Message {
 	return Raw(err.Error())
 }
 
+// As is the As method of an error type that stands for a message: errors.As
+// (and so Of) sets a *Message target to m.
+//
+//	func (e *MyError) As(target any) bool { return lang.As(target, e.message()) }
+func As(target any, m Message) bool {
+	p, ok := target.(*Message)
+	if ok {
+		*p = m
+	}
+	return ok
+}
+
+// Wrap is m as an error that still matches its causes with errors.Is and
+// errors.As: a failure in the panel's words around the one below it.
+func Wrap(m Message, causes ...error) error { return &wrapped{msg: m, causes: causes} }
+
+type wrapped struct {
+	msg    Message
+	causes []error
+}
+
+func (e *wrapped) Error() string      { return e.msg.Error() }
+func (e *wrapped) Unwrap() []error    { return e.causes }
+func (e *wrapped) As(target any) bool { return As(target, e.msg) }
+
 // Text is err in ctx's language: the Message it holds, translated, else
 // its own words.
 func Text(ctx context.Context, err error) string { return Of(err).In(From(ctx)) }

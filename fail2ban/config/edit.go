@@ -31,17 +31,7 @@ type ValueError struct {
 func (e *ValueError) Error() string { return e.Message.Error() }
 
 // As lets lang.Of find the error's Message.
-func (e *ValueError) As(target any) bool { return asMessage(target, e.Message) }
-
-// asMessage is the As method of the package's errors that are messages
-// for a person: it sets a *lang.Message target to m.
-func asMessage(target any, m lang.Message) bool {
-	p, ok := target.(*lang.Message)
-	if ok {
-		*p = m
-	}
-	return ok
-}
+func (e *ValueError) As(target any) bool { return lang.As(target, e.Message) }
 
 var (
 	optionNameRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]*(\?[A-Za-z0-9_.=\-]+)?$`)

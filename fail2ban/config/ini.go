@@ -50,7 +50,7 @@ func (e *ParseError) Text() lang.Message {
 }
 
 // As lets lang.Of find the error's Message.
-func (e *ParseError) As(target any) bool { return asMessage(target, e.Text()) }
+func (e *ParseError) As(target any) bool { return lang.As(target, e.Text()) }
 
 // File is one parsed configuration file.
 type File struct {

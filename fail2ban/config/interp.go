@@ -58,7 +58,7 @@ func (e *InterpolationError) Message() lang.Message {
 }
 
 // As lets lang.Of find the error's Message.
-func (e *InterpolationError) As(target any) bool { return asMessage(target, e.Message()) }
+func (e *InterpolationError) As(target any) bool { return lang.As(target, e.Message()) }
 
 // maxDepth is configparser's MAX_INTERPOLATION_DEPTH.
 const maxDepth = 10

@@ -25,7 +25,7 @@ type PathError struct {
 func (e *PathError) Error() string { return e.Message.Error() }
 
 // As lets lang.Of find the error's Message.
-func (e *PathError) As(target any) bool { return asMessage(target, e.Message) }
+func (e *PathError) As(target any) bool { return lang.As(target, e.Message) }
 
 // Editable folders and top-level files: BanGUI writes nothing else.
 var (

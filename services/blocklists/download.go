@@ -66,13 +66,7 @@ func (e *DownloadError) Message() lang.Message {
 func (e *DownloadError) Error() string { return e.Message().Error() }
 
 // As lets errors.As (and lang.Of) find the message of the download error.
-func (e *DownloadError) As(target any) bool {
-	if m, ok := target.(*lang.Message); ok {
-		*m = e.Message()
-		return true
-	}
-	return false
-}
+func (e *DownloadError) As(target any) bool { return lang.As(target, e.Message()) }
 
 // Unwrap returns the cause.
 func (e *DownloadError) Unwrap() error { return e.Err }

@@ -56,13 +56,7 @@ func (e *JailProblem) Text() lang.Message {
 func (e *JailProblem) Error() string { return e.Text().Error() }
 
 // As lets errors.As (and lang.Of) find the text of the problem.
-func (e *JailProblem) As(target any) bool {
-	if m, ok := target.(*lang.Message); ok {
-		*m = e.Text()
-		return true
-	}
-	return false
-}
+func (e *JailProblem) As(target any) bool { return lang.As(target, e.Text()) }
 
 // EnsureJail makes sure a host's fail2ban runs the blocklist jail. When it
 // does not, EnsureJail writes jail.d/blocklist-import.local (unless that

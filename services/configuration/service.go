@@ -41,7 +41,7 @@ func (e *JailNameError) Message() lang.Message {
 }
 
 // As lets lang.Of find the error's Message.
-func (e *JailNameError) As(target any) bool { return asMessage(target, e.Message()) }
+func (e *JailNameError) As(target any) bool { return lang.As(target, e.Message()) }
 
 // Is makes errors.Is(err, ErrNameUnsupported) true.
 func (e *JailNameError) Is(target error) bool { return target == ErrNameUnsupported }
@@ -102,17 +102,7 @@ func (e *messageError) Error() string { return e.msg.Error() }
 func (e *messageError) Unwrap() []error { return e.errs }
 
 // As lets lang.Of find the message.
-func (e *messageError) As(target any) bool { return asMessage(target, e.msg) }
-
-// asMessage is the As method of the package's errors that are messages
-// for a person: it sets a *lang.Message target to m.
-func asMessage(target any, m lang.Message) bool {
-	p, ok := target.(*lang.Message)
-	if ok {
-		*p = m
-	}
-	return ok
-}
+func (e *messageError) As(target any) bool { return lang.As(target, e.msg) }
 
 // Options configure the configuration use case. What belongs to a
 // host (fail2ban-regex, the readable log folders, the restart command) is
