@@ -57,17 +57,44 @@ func (b *browser) assertSwap(t *testing.T, clickSel, waitSel, wantURLSuffix stri
 // back/forward cache, whose execution context chromedp does not track).
 func (b *browser) waitJS(t *testing.T, expr string) {
 	t.Helper()
-	deadline := time.Now().Add(stepTimeout)
+	if err := b.waitJSWithin(expr, stepTimeout); err != nil {
+		t.Fatalf("%s: waiting for %s: %v", b.dev.name, expr, err)
+	}
+}
+
+// waitJSWithin waits up to d for the JavaScript expression expr to hold,
+// and says why it did not.
+func (b *browser) waitJSWithin(expr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
 	for {
 		ctx, cancel := b.step()
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
 		cancel()
 		if err == nil && ok {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: waiting for %s: %v", b.dev.name, expr, err)
+			if err == nil {
+				err = fmt.Errorf("still false after %s", d)
+			}
+			return err
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval
 	}
+}
+
+// pressUntil presses sel and waits for expr, the press's effect; when
+// nothing at all happened within five seconds (no effect, no request under
+// way), the press did not reach the page (a live refresh or a layout shift
+// took the element from under the tap) and it presses once more.
+func (b *browser) pressUntil(t *testing.T, sel, expr string) {
+	t.Helper()
+	b.do(t, b.press(sel))
+	if b.waitJSWithin(expr+` || !!document.querySelector(".htmx-request")`, 5*time.Second) == nil {
+		b.waitJS(t, expr)
+		return
+	}
+	t.Logf("%s: pressing %s did nothing; pressing it again", b.dev.name, sel)
+	b.do(t, b.press(sel))
+	b.waitJS(t, expr)
 }

@@ -120,8 +120,7 @@ func flowLivePages(t *testing.T, dash *browser) {
 	// Not while a live refresh swaps #ip-live (another device's unbans
 	// refresh every per-IP page): the button pressed would be the old one.
 	other.waitJS(t, `!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")`)
-	other.do(t, other.press(`#ip-live form[action*="/jails/unban"] button[type="submit"]`))
-	other.waitJS(t, `!!document.querySelector(".flash--success") && !(`+bannedHere+`)`)
+	other.pressUntil(t, `#ip-live form[action*="/jails/unban"] button[type="submit"]`, `!!document.querySelector(".flash--success") && !(`+bannedHere+`)`)
 	addr.seenAt(t, "unbanned", "the per-IP page's state after the panel's unban")
 	for _, b := range tabs {
 		if !eval[bool](t, b, `window.__sameDocument === true`) {
