@@ -89,9 +89,10 @@ func (st *stack) flowReconnect(t *testing.T, b *browser) {
 			t.Fatalf("fail2ban did not ban %s", ip)
 		}
 	})
-	// The cut stream: Chromium logs it, and htmx logs the SSE extension's
-	// error event.
-	b.expectConsole("ERR_INCOMPLETE_CHUNKED_ENCODING")
+	// The cut stream: Chromium logs the closed connection (the tabs' streams
+	// share one HTTP/2 connection), and htmx logs the SSE extension's error
+	// event.
+	b.expectConsole("ERR_CONNECTION_CLOSED")
 	b.expectConsole("[object Event]")
 	b.waitRow(t, ip)
 	b.waitLive(t)

@@ -243,7 +243,8 @@ func (st *stack) flowPanelRestart(t *testing.T, b *browser) {
 	// reconnect or the status bar's polling falls into that time.
 	b.expectConsole("[object Event]")
 	b.allowConsole("status of 502 (Bad Gateway)")
-	b.allowConsole("ERR_INCOMPLETE_CHUNKED_ENCODING")
+	b.allowConsole("ERR_CONNECTION_CLOSED")
+	b.allowConsole("ERR_HTTP2_PROTOCOL_ERROR")
 	b.checkOnly(t)
 }
 
