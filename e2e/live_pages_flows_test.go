@@ -242,7 +242,7 @@ func (st *stack) flowPanelRestart(t *testing.T, b *browser) {
 	// proxy's 502 while the panel is down reaches the console when a
 	// reconnect or the status bar's polling falls into that time.
 	b.expectConsole("[object Event]")
-	b.allowConsole("status of 502 (Bad Gateway)")
+	b.allowConsole("status of 502") // "(Bad Gateway)" over HTTP/1.1, "()" over HTTP/2
 	b.allowConsole("ERR_CONNECTION_CLOSED")
 	b.allowConsole("ERR_HTTP2_PROTOCOL_ERROR")
 	b.checkOnly(t)
