@@ -82,6 +82,9 @@ type liveStream struct {
 	lang   string // the code of its request's language
 	frames chan []byte
 	behind chan struct{} // closed when the stream fell too far behind
+	// resynced: the tab was told to fetch its rows again, since it opened
+	// while an event was rendered without its language.
+	resynced bool
 }
 
 // reads reports whether the tab of st takes f.
@@ -290,8 +293,21 @@ func (h *liveHub) send(scope string, codes []string, f liveFragment) {
 	for st := range h.streams {
 		if st.misses(fr) {
 			// It opened while the event was rendered, too late for its
-			// language (publish had read the languages): it reconnects,
-			// and the ring tells it that it missed a frame.
+			// language (publish had read the languages). Rows and per-IP
+			// state it fetches again, on the stream it has; a status bar
+			// only a new connection renders for it: it reconnects, and
+			// the ring tells it that it missed a frame.
+			if f.name != sseStatus && !st.resynced {
+				select {
+				case st.frames <- encodeEvent(0, sseResync, []byte("missed")):
+					st.resynced = true
+					continue
+				default:
+				}
+			}
+			if f.name != sseStatus && st.resynced {
+				continue
+			}
 			delete(h.streams, st)
 			close(st.behind)
 			continue

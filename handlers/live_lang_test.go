@@ -122,3 +122,37 @@ func (l *liveApp) settle() {
 		}
 	}
 }
+
+// TestLiveTabOpenedDuringARenderStaysConnected: a German tab that joins
+// while an event is rendered in English only (the languages were read
+// before it came) is told to fetch its rows again on the stream it has,
+// once, and is not cut off (which the browser logs as an error and
+// answers by reconnecting); a status bar it missed still makes it
+// reconnect, as only a new connection renders one for it.
+func TestLiveTabOpenedDuringARenderStaysConnected(t *testing.T) {
+	h := &liveHub{max: 10, streams: map[*liveStream]struct{}{}}
+	st, _, _, ok := h.join("", "de", 0)
+	if !ok {
+		t.Fatal("join refused")
+	}
+	english := []string{"en"}
+	h.send("", english, liveFragment{name: sseBans, lang: "en", html: []byte("<tr>")})
+	h.send("", english, liveFragment{name: sseDash, lang: "en", html: []byte("<div>")})
+	select {
+	case <-st.behind:
+		t.Fatal("the tab was cut off for a missed row")
+	default:
+	}
+	if got := len(st.frames); got != 1 {
+		t.Fatalf("%d frames queued, want one resync", got)
+	}
+	if f := string(<-st.frames); !strings.Contains(f, "event: "+sseResync) {
+		t.Fatalf("queued %q, want a resync", f)
+	}
+	h.send("", english, liveFragment{name: sseStatus, lang: "en", html: []byte("<p>")})
+	select {
+	case <-st.behind:
+	default:
+		t.Fatal("a missed status bar did not make the tab reconnect")
+	}
+}
