@@ -94,6 +94,11 @@ func (st *stack) flowReconnect(t *testing.T, b *browser) {
 	// event.
 	b.expectConsole("ERR_CONNECTION_CLOSED")
 	b.expectConsole("[object Event]")
+	// The status bar's poll, when it falls while nginx is down: refused,
+	// and htmx logs the failed request.
+	b.allowConsole("ERR_CONNECTION_REFUSED")
+	b.allowConsole("htmx:sendError")
+	b.allowConsole("htmx:afterRequest")
 	b.waitRow(t, ip)
 	b.waitLive(t)
 	if !eval[bool](t, b, `window.__sameDocument === true`) {
