@@ -73,14 +73,7 @@ var layoutScreenshots = []string{
 // least 11 px on both. It photographs both pages in the light and the dark
 // colour scheme, and a row menu; then the same in German.
 func flowLayout(t *testing.T, b *browser) {
-	for _, p := range layoutPages {
-		b.visit(t, p.path)
-		measureLayout(t, b, p.path, p.table, p.phoneMaxHeight)
-		b.check(t, p.shot+"-light")
-		b.colorScheme(t, "dark")
-		b.screenshot(t, p.shot+"-dark")
-		b.colorScheme(t, "")
-	}
+	measureLayoutPages(t, b, "")
 	// The jails table's row actions: a menu on the phone, the buttons on
 	// the desktop.
 	row := `[data-testid="jails-table"] tr[data-jail="sshd"]`
@@ -96,12 +89,19 @@ func flowLayout(t *testing.T, b *browser) {
 func flowLayoutGerman(t *testing.T, b *browser) {
 	setLanguage(t, b, "de", "de")
 	defer setLanguage(t, b, "", "en")
+	measureLayoutPages(t, b, "-de")
+}
+
+// measureLayoutPages holds each of layoutPages to its budgets and
+// photographs it in the light and the dark colour scheme, the screenshots'
+// names ending in suffix ("" for English, "-de").
+func measureLayoutPages(t *testing.T, b *browser, suffix string) {
 	for _, p := range layoutPages {
 		b.visit(t, p.path)
 		measureLayout(t, b, p.path, p.table, p.phoneMaxHeight)
-		b.check(t, p.shot+"-de-light")
+		b.check(t, p.shot+suffix+"-light")
 		b.colorScheme(t, "dark")
-		b.screenshot(t, p.shot+"-de-dark")
+		b.screenshot(t, p.shot+suffix+"-dark")
 		b.colorScheme(t, "")
 	}
 }

@@ -87,6 +87,21 @@ type liveStream struct {
 	resynced bool
 }
 
+// resync tells the tab, once, to fetch its rows and per-IP state again;
+// false when its buffer is full (it reconnects instead).
+func (st *liveStream) resync() bool {
+	if st.resynced {
+		return true
+	}
+	select {
+	case st.frames <- encodeEvent(0, sseResync, []byte("missed")):
+		st.resynced = true
+		return true
+	default:
+		return false
+	}
+}
+
 // reads reports whether the tab of st takes f.
 func (st *liveStream) reads(f liveFrame) bool {
 	return f.scope == st.scope && (f.lang == "" || f.lang == st.lang)
@@ -297,19 +312,10 @@ func (h *liveHub) send(scope string, codes []string, f liveFragment) {
 			// state it fetches again, on the stream it has; a status bar
 			// only a new connection renders for it: it reconnects, and
 			// the ring tells it that it missed a frame.
-			if f.name != sseStatus && !st.resynced {
-				select {
-				case st.frames <- encodeEvent(0, sseResync, []byte("missed")):
-					st.resynced = true
-					continue
-				default:
-				}
+			if f.name == sseStatus || !st.resync() {
+				delete(h.streams, st)
+				close(st.behind)
 			}
-			if f.name != sseStatus && st.resynced {
-				continue
-			}
-			delete(h.streams, st)
-			close(st.behind)
 			continue
 		}
 		if !st.reads(fr) {
